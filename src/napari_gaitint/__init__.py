@@ -1,0 +1,33 @@
+"""napari-gaitint: two-view 2D video gait analysis from DeepLabCut predictions.
+
+The analysis lives in :mod:`napari_gaitint.core` and never imports napari or Qt; the napari
+plugin (``napari_gaitint._napari``) and the ``gaitint`` command line are thin layers over it.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("napari-gaitint")
+except PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0+unknown"
+
+from .core.errors import AnalysisError, GaitintError, InputFileError, OutputExistsError
+from .core.io import ROLES, Pose, load_pose, load_poses, read_dlc_table, save_pose, write_dlc_table
+from .core.orient import detect_walking_direction, orient_pose
+
+__all__ = [
+    "ROLES",
+    "AnalysisError",
+    "GaitintError",
+    "InputFileError",
+    "OutputExistsError",
+    "Pose",
+    "__version__",
+    "detect_walking_direction",
+    "load_pose",
+    "load_poses",
+    "orient_pose",
+    "read_dlc_table",
+    "save_pose",
+    "write_dlc_table",
+]

@@ -1,0 +1,47 @@
+"""Errors raised by napari-gaitint for problems the user can fix.
+
+Every error that comes from bad input derives from :class:`GaitintError`, so the CLI can
+print the message without a traceback and the napari widgets can show it as a notification.
+Messages name the file (when there is one), what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class GaitintError(Exception):
+    """A problem with the user's input or settings (not a bug in napari-gaitint)."""
+
+
+class InputFileError(GaitintError, ValueError):
+    """A file cannot be read or does not have the expected content.
+
+    Parameters
+    ----------
+    path
+        The offending file; it is named first in the message.
+    problem
+        What is wrong with it, and what to do about it.
+    """
+
+    def __init__(self, path: str | Path | None, problem: str):
+        self.path = Path(path) if path is not None else None
+        self.problem = problem
+        where = f"{self.path}: " if self.path is not None else ""
+        super().__init__(f"{where}{problem}")
+
+
+class OutputExistsError(GaitintError, FileExistsError):
+    """An output file exists already and overwriting was not asked for."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        super().__init__(
+            f"{self.path}: exists already; choose another output name or pass overwrite=True "
+            "(--overwrite on the command line)"
+        )
+
+
+class AnalysisError(GaitintError, ValueError):
+    """The data were read but the analysis cannot proceed (no events, no cycles, one trial...)."""
