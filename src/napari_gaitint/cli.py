@@ -39,6 +39,10 @@ def _add_synth(sub) -> None:
 def _cmd_synth(args) -> int:
     from .core.synthetic import write_synthetic_cohort
 
+    if args.trials < 1:
+        raise GaitintError(f"--trials must be at least 1 (got {args.trials})")
+    if not args.fps > 0:
+        raise GaitintError(f"--fps must be positive (got {args.fps})")
     manifest = write_synthetic_cohort(
         args.out_dir,
         n_trials=args.trials,
@@ -49,7 +53,8 @@ def _cmd_synth(args) -> int:
         overwrite=args.overwrite,
         progress=True,
     )
-    print(f"wrote {args.trials} trial pair(s); manifest: {manifest}")
+    print(f"wrote {args.trials} trial pair(s); manifest: {manifest}; "
+          f"ground truth: {manifest.parent / 'truth'}")
     return 0
 
 
@@ -78,6 +83,376 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _add_analyze(sub) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="run the whole pipeline on a cohort (trials.csv) and write all results",
+        description="Load, clean (with the other view), orient, detect events, split and "
+        "normalise gait cycles for every trial pair of a manifest, then run the RM-ANOVA and "
+        "write cleaned/, events.csv, cycles.csv, parameters.csv, anova.csv, problems.csv, "
+        "config.toml and report.html.",
+    )
+    p.add_argument("manifest", type=Path, help="trials.csv, or a folder holding one")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--config", type=Path, help="TOML settings file (a run writes its own config.toml)")
+    p.add_argument("--jobs", type=int, help="processes for per-trial work (0: all cores)")
+    p.add_argument("--scheduler", help="dask.distributed scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--strict", action="store_true", help="stop at the first failing trial")
+    p.add_argument("--no-report", action="store_true", help="skip figures and the HTML report")
+    p.add_argument("--overwrite", action="store_true", help="replace existing results in --out")
+
+
+def _cmd_analyze(args) -> int:
+    import dataclasses
+
+    from .core.pipeline import AnalysisConfig, analyze_cohort, load_config
+
+    config = load_config(args.config) if args.config else AnalysisConfig()
+    changes = {}
+    if args.jobs is not None:
+        changes["n_jobs"] = args.jobs
+    if args.scheduler:
+        changes["scheduler"] = args.scheduler
+    config = dataclasses.replace(config, **changes)
+    result = analyze_cohort(
+        args.manifest, args.out, config=config, overwrite=args.overwrite, strict=args.strict,
+        progress=True, report=not args.no_report,
+    )
+    print(result.summary())
+    return 0
+
+
+def _add_clean(sub) -> None:
+    p = sub.add_parser(
+        "clean",
+        help="clean one view's DLC predictions (likelihood, wrong-limb labels, gaps, filter)",
+        description="Clean DeepLabCut predictions of one camera: remove low-likelihood points, "
+        "find and repair wrong-limb labels (using the opposite camera's file when given), fill "
+        "short gaps and low-pass filter. Writes the cleaned predictions in DLC layout (image "
+        "coordinates, so they overlay the video) and a per-point flag table "
+        "(<out>_flags.csv). The input file is never modified.",
+    )
+    p.add_argument("pred", type=Path, help="DLC predictions (.h5 or .csv) of this camera")
+    p.add_argument("--other-view", type=Path, default=None, metavar="PRED2",
+                   help="the opposite camera's DLC predictions of the same trial, as DLC wrote them")
+    p.add_argument("--fps", type=float, default=None,
+                   help="video frame rate in Hz (needed by the filter and the gap length in s)")
+    p.add_argument("--width", type=int, default=None, metavar="PX",
+                   help="video width in pixels (checked against the coordinates; the views are "
+                   "aligned from the data, so it is optional)")
+    p.add_argument("--likelihood", type=float, default=None, metavar="L",
+                   help="likelihood threshold (default 0.6)")
+    p.add_argument("--method", choices=["twoview", "baseline", "none"], default=None,
+                   help="wrong-limb/outlier detection (default twoview; falls back to single-view "
+                   "checks without --other-view)")
+    p.add_argument("--filter", choices=["butterworth", "savgol", "none"], default=None,
+                   help="low-pass filter (default butterworth)")
+    p.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cut-off (default 6 Hz)")
+    p.add_argument("--max-gap-s", type=float, default=None, help="longest gap filled (default 0.4 s)")
+    p.add_argument("--margin-px", type=float, default=None,
+                   help="pixel distance that counts as clearly different (default 15)")
+    p.add_argument("--bodyparts", default=None, metavar="MAP",
+                   help="role=name mapping when your body parts are named differently, e.g. "
+                   "neck=Neck,hip=Hip,knee=Knee,ankle=Ankle,heel=Heel,toe=Toe")
+    p.add_argument("--out", type=Path, default=None, metavar="PATH",
+                   help="output .h5 or .csv (default: <input>_cleaned.h5 next to the input)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input)")
+
+
+def _cmd_clean(args) -> int:
+    import numpy as np
+
+    from .core._files import write_text_atomic
+    from .core.clean import CleanConfig, clean_pose, flags_table
+    from .core.errors import InputFileError, OutputExistsError
+    from .core.io import LEG_CHAIN, load_pose, parse_bodypart_mapping, save_pose
+
+    try:
+        mapping = parse_bodypart_mapping(args.bodyparts) or {}
+    except ValueError as err:
+        raise InputFileError(None, f"--bodyparts: {err}") from None
+    pred = Path(args.pred)
+    out = Path(args.out) if args.out else pred.with_name(pred.stem + "_cleaned.h5")
+    if out.suffix.lower() not in (".h5", ".csv"):
+        raise InputFileError(out, "--out must end in .h5 or .csv")
+    sources = [pred] + ([Path(args.other_view)] if args.other_view else [])
+    if any(out.resolve() == s.resolve() for s in sources if s.exists()):
+        raise InputFileError(out, "the output would replace an input file; choose another --out")
+    flags_path = out.with_name(out.stem + "_flags.csv")
+    for path in (out, flags_path):
+        if path.exists() and not args.overwrite:
+            raise OutputExistsError(path)
+
+    pose = load_pose(pred, fps=args.fps)
+    other = load_pose(args.other_view, fps=args.fps) if args.other_view else None
+    if args.width is not None:
+        if args.width <= 0:
+            raise InputFileError(None, f"--width must be a positive number of pixels, not {args.width}")
+        x_max = float(np.nanmax(pose.xy[..., 0], initial=0.0))
+        if x_max > args.width * 1.05:
+            raise InputFileError(pred, f"x coordinates reach {x_max:.0f} px, beyond --width "
+                                 f"{args.width}; check the width")
+    kw = {}
+    for opt, field in (("likelihood", "likelihood_threshold"), ("method", "method"),
+                       ("filter", "filter"), ("cutoff_hz", "cutoff_hz"),
+                       ("max_gap_s", "max_gap_s"), ("margin_px", "margin_px")):
+        if getattr(args, opt) is not None:
+            kw[field] = getattr(args, opt)
+    kw["leg_chain"] = tuple(mapping.get(r, r) for r in LEG_CHAIN)
+    kw["reference"] = tuple(mapping.get(r, r) for r in ("neck", "hip"))
+    try:
+        config = CleanConfig(**kw)
+    except ValueError as err:
+        raise InputFileError(None, str(err)) from None
+    missing = [b for b in config.leg_chain if b not in pose.bodyparts]
+    if missing and config.method != "none":
+        print(f"note: leg-chain body part(s) {missing} not in {pred.name} (it has "
+              f"{list(pose.bodyparts)}); give --bodyparts role=name to map them", file=sys.stderr)
+    if config.filter != "none" and not pose.fps:
+        raise InputFileError(pred, "DLC files do not store the frame rate: give --fps (e.g. "
+                             "--fps 25) or --filter none")
+    result = clean_pose(pose, other=other, config=config)
+    save_pose(result.pose, out, overwrite=args.overwrite)
+    table = flags_table(result)
+    write_text_atomic(flags_path, table.to_csv(index=False), overwrite=args.overwrite)
+    counts = {k: v for k, v in result.summary["counts"].items() if v}
+    print(f"cleaned {pred.name} ({pose.n_frames} frames, method {config.method}"
+          f"{', other view ' + Path(args.other_view).name if other is not None else ''}): "
+          + (", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing changed"))
+    if "alignment" in result.summary:
+        a = result.summary["alignment"]
+        print(f"other view aligned: x = {a['ax']:+.3f} x' {a['bx']:+.1f}, "
+              f"y = {a['ay']:+.3f} y' {a['by']:+.1f} (rms {a['rms_x_px']:.1f}/{a['rms_y_px']:.1f} px)")
+    print(f"wrote {out}\nwrote {flags_path}")
+    return 0
+
+
+def _add_events(sub) -> None:
+    p = sub.add_parser(
+        "events",
+        help="detect heel strikes and toe offs in one DeepLabCut prediction file",
+        description="Load one view's predictions, orient them (walking direction detected), "
+        "detect heel strikes and toe offs and write events.csv (trial, view, side, event, frame, "
+        "time_s; frame fractional). The input file is never modified.",
+    )
+    p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
+    p.add_argument("--fps", type=float, default=25.0, help="frame rate in Hz (default 25)")
+    p.add_argument("--method", default=None,
+                   choices=["velocity", "zeni", "seed", "ankle_neck", "ankle_hip"],
+                   help="event detector (default velocity: Zeni refined by the foot's velocity; "
+                   "seed = ankle x - neck x)")
+    p.add_argument("--side", choices=["left", "right"], default=None,
+                   help="leg seen by this camera (default: C1 -> left, C3 -> right from the name)")
+    p.add_argument("--reference", choices=["neck", "hip"], default=None,
+                   help="body reference (default: the method's own; hip, neck for seed)")
+    p.add_argument("--width", type=int, default=None, help="video width in px (for mirroring)")
+    p.add_argument("--height", type=int, default=None, help="video height in px")
+    p.add_argument("--bodyparts", default=None,
+                   help="map our roles to the file's names, e.g. neck=Neck,hip=Hip,heel=Heel")
+    p.add_argument("--trial", default=None, help="trial name (default: from the file name, e.g. T01)")
+    p.add_argument("--view", default=None, help="view name (default: from the file name, e.g. C1)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output csv (default <predictions stem>_events.csv next to the input)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def _trial_view_from_name(name: str) -> tuple[str | None, str | None]:
+    """``T01_C1DLC_resnet50...h5`` -> ("T01", "C1"); (None, None) when the name does not say."""
+    import re
+
+    m = re.match(r"(?P<trial>.+?)[_\-. ](?P<view>C\d+)(?=DLC|[_\-. ]|$)", Path(name).stem, re.IGNORECASE)
+    if not m:
+        return None, None
+    return m.group("trial"), m.group("view").upper()
+
+
+def _cmd_events(args) -> int:
+    import numpy as np
+
+    from .core.errors import InputFileError
+    from .core.events import DEFAULT_METHOD, detect_events
+    from .core.io import load_pose, parse_bodypart_mapping
+    from .core.orient import orient_pose
+
+    try:
+        mapping = parse_bodypart_mapping(args.bodyparts)
+    except ValueError as err:
+        raise InputFileError(None, f"--bodyparts: {err}") from None
+    pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping)
+    trial, view = _trial_view_from_name(args.predictions.name)
+    trial, view = args.trial or trial or args.predictions.stem, args.view or view or ""
+    side = args.side or {"C1": "left", "C3": "right"}.get(view)
+    if side is None:
+        raise InputFileError(
+            args.predictions,
+            "cannot tell which leg this camera sees (the name does not say C1 or C3); give --side",
+        )
+    # Events use x relative to the body and y differences only, so the frame size just
+    # places the origin; without it the data extent serves.
+    width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
+    height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
+    oriented = orient_pose(pose, frame_size=(width, height))
+    events = detect_events(
+        oriented, side=side, fps=args.fps, method=args.method or DEFAULT_METHOD,
+        reference=args.reference,
+    )
+    events.insert(0, "view", view)
+    events.insert(0, "trial", trial)
+    out = args.out or args.predictions.with_name(f"{args.predictions.stem}_events.csv")
+    from .core._files import write_text_atomic
+
+    write_text_atomic(out, events.to_csv(index=False), overwrite=args.overwrite)
+    counts = events["event"].value_counts()
+    print(
+        f"{args.predictions.name}: {counts.get('heel_strike', 0)} heel strike(s), "
+        f"{counts.get('toe_off', 0)} toe off(s) on the {side} side "
+        f"({events.attrs.get('method')}, reference {events.attrs.get('reference')}); wrote {out}"
+    )
+    return 0
+
+
+def _add_stats(sub) -> None:
+    p = sub.add_parser(
+        "stats",
+        help="RM ANOVA (time x perspective), agreement between views, figures and HTML report",
+        description="Read a long cycles table (columns trial, view, bodypart, axis, pct, value) and "
+        "write anova.csv, agreement.csv, difference_curves.csv, figures/ (PNG+SVG) and report.html. "
+        "Trials without complete data in all views are dropped and listed.",
+    )
+    p.add_argument("cycles", type=Path, help="cycles table (.csv or .h5)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created)")
+    p.add_argument("--correction", choices=["holm", "fdr_bh"], default=None,
+                   help="multiple-comparison correction of p_gg across body part/axis tests")
+    p.add_argument("--views", default=None,
+                   help="comma-separated views to compare (default all; agreement uses the first two)")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html")
+    p.add_argument("--no-figures", action="store_true", help="do not draw figures (faster)")
+    p.add_argument("--spm", action="store_true",
+                   help="also test the whole curves with spm1d (needs the [spm] extra); writes spm.csv")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+
+
+def _cmd_stats(args) -> int:
+    import warnings
+
+    from .core.stats import load_cycles_table
+    from .report.outputs import write_stats_outputs
+
+    cycles = load_cycles_table(args.cycles)
+    views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dropped trials are printed in the summary
+        result = write_stats_outputs(
+            args.out, cycles, correction=args.correction, views=views,
+            report=not args.no_report, figures=not args.no_figures, spm=args.spm,
+            overwrite=args.overwrite,
+            config={"command": "gaitint stats", "cycles": str(args.cycles)},
+        )
+    print(result.summary())
+    return 0
+
+
+def _add_dlc_common(p) -> None:
+    p.add_argument("--mirror", default="C3", choices=["C3", "C1", "none"],
+                   help="view analysed through a horizontally mirrored copy (default C3)")
+    p.add_argument("--shuffle", type=int, default=1, help="DLC shuffle (default 1)")
+    p.add_argument("--trainingsetindex", type=int, default=0, help="DLC training-set index (default 0)")
+    p.add_argument("--snapshot", help="snapshot: index (-1 last), 'best', or a snapshot file name "
+                   "(default: the project config's snapshotindex)")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    p.add_argument("--batch-size", type=int, help="inference batch size (default: project config)")
+    p.add_argument("--out", type=Path, help="folder for predictions and mirrored copies "
+                   "(default: the videos' folder)")
+    p.add_argument("--manifest", type=Path, help="trials.csv to write or update (default: OUT/trials.csv)")
+    p.add_argument("--overwrite", action="store_true", help="re-analyse and replace existing outputs")
+
+
+def _add_dlc(sub) -> None:
+    p = sub.add_parser(
+        "dlc",
+        help="run DeepLabCut on trial pairs (needs the [dlc] extra)",
+        description="Drive DeepLabCut 3.x (PyTorch): analyse both views of trial pairs (the "
+        "opposite view through a mirrored copy, mapped back onto the original video), write the "
+        "trials.csv manifest for `gaitint analyze`, and send corrected frames back into the DLC "
+        "project for retraining. Needs: pip install 'napari-gaitint[dlc]'.",
+    )
+    dsub = p.add_subparsers(dest="dlc_command", metavar="DLC_COMMAND")
+    dsub.required = True
+    a = dsub.add_parser("analyze", help="analyse one trial pair (videos of C1 and C3)")
+    a.add_argument("config", type=Path, help="the DLC project's config.yaml")
+    a.add_argument("video_c1", type=Path, help="video of camera C1 (left side)")
+    a.add_argument("video_c3", type=Path, help="video of camera C3 (right side)")
+    a.add_argument("--trial", help="trial name (default: from the video names, T01_C1.mp4 -> T01)")
+    _add_dlc_common(a)
+    b = dsub.add_parser("analyze-folder", help="analyse every trial pair (*C1*/*C3* videos) of a folder")
+    b.add_argument("config", type=Path, help="the DLC project's config.yaml")
+    b.add_argument("folder", type=Path, help="folder of videos named like T01_C1.mp4, T01_C3.mp4")
+    _add_dlc_common(b)
+    m = dsub.add_parser("mirror", help="write a horizontally mirrored copy of a video")
+    m.add_argument("video", type=Path, help="source video (never modified)")
+    m.add_argument("output", type=Path, help="mirrored copy")
+    m.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    e = dsub.add_parser("export-labels", help="merge corrected frames into the DLC project's labelled data")
+    e.add_argument("config", type=Path, help="the DLC project's config.yaml")
+    e.add_argument("video", type=Path, help="the video the labels belong to (frames are extracted from it)")
+    e.add_argument("labels", type=Path, help="corrected keypoints, DLC .h5/.csv in the video's coordinates")
+    e.add_argument("--frames", help="frame numbers to export, e.g. 10,20,35-40 (default: all labelled rows)")
+
+
+def _parse_frames(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    frames: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part[1:]:
+            lo, hi = part.split("-", 1)
+            frames.extend(range(int(lo), int(hi) + 1))
+        elif part:
+            frames.append(int(part))
+    return frames
+
+
+def _cmd_dlc(args) -> int:
+    from .core import dlc
+
+    kind = args.dlc_command
+    if kind == "mirror":
+        out = dlc.mirror_video(args.video, args.output, overwrite=args.overwrite)
+        print(f"wrote {out}")
+        return 0
+    if kind == "export-labels":
+        try:
+            frames = _parse_frames(args.frames)
+        except ValueError:
+            raise GaitintError(f"--frames: expected numbers like 10,20,35-40, got {args.frames!r}") from None
+        res = dlc.export_labels_to_project(args.config, args.video.stem, args.labels,
+                                           frames=frames, video=args.video)
+        print(f"{res.n_new} new and {res.n_updated} changed frame(s); {res.n_total} labelled frames in "
+              f"{res.h5}" + (" (video added to the project)" if res.video_registered else ""))
+        print(f"retrain: deeplabcut.create_training_dataset('{args.config}') then "
+              "deeplabcut.train_network(...)")
+        return 0
+    options = dict(mirror=None if args.mirror == "none" else args.mirror, shuffle=args.shuffle,
+                   trainingsetindex=args.trainingsetindex, snapshot=args.snapshot,
+                   device=args.device, batch_size=args.batch_size, out_dir=args.out,
+                   manifest=args.manifest, overwrite=args.overwrite)
+    if kind == "analyze":
+        results = [dlc.analyze_trial_pair(args.config, args.video_c1, args.video_c3,
+                                          trial=args.trial, **options)]
+    else:
+        results = dlc.analyze_folder(
+            args.config, args.folder,
+            progress=lambda i, n, t: print(f"[{i + 1}/{n}] {t}", flush=True) if t else None,
+            **options,
+        )
+    for r in results:
+        mirrored = f" ({r.mirrored} via mirrored copy)" if r.mirrored else ""
+        print(f"trial {r.trial}{mirrored}: " + ", ".join(f"{v} -> {p}" for v, p in r.predictions.items()))
+    print(f"manifest: {results[-1].manifest}  (next: gaitint analyze {results[-1].manifest} --out RESULTS)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``gaitint`` (exposed for documentation and tests)."""
     from . import __version__
@@ -95,8 +470,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_ADDERS = [_add_synth, _add_demo]
-_COMMANDS = {"synth": _cmd_synth, "demo": _cmd_demo}
+_ADDERS = [_add_synth, _add_demo, _add_analyze, _add_events, _add_clean, _add_stats, _add_dlc]
+_COMMANDS = {
+    "synth": _cmd_synth,
+    "demo": _cmd_demo,
+    "analyze": _cmd_analyze,
+    "events": _cmd_events,
+    "clean": _cmd_clean,
+    "stats": _cmd_stats,
+    "dlc": _cmd_dlc,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     except GaitintError as err:
         if args.debug:
             raise
-        print(f"gaitint {args.command}: error: {err}", file=sys.stderr)
+        message = " ".join(str(err).split())  # always one line
+        print(f"gaitint {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print(f"gaitint {args.command}: interrupted", file=sys.stderr)

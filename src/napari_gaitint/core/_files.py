@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import InputFileError, OutputExistsError
+from .errors import GaitintError, InputFileError, OutputExistsError
 
 
 @contextlib.contextmanager
@@ -27,22 +27,47 @@ def atomic_path(path: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         If the folder cannot be created or written.
     """
     path = Path(path)
+    _check_output_path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
     except OSError as err:
-        raise InputFileError(path.parent, f"cannot write in this folder ({err.strerror})") from err
+        raise InputFileError(
+            path.parent, f"cannot write in this folder ({err.strerror or err}); choose an output "
+            "folder you can write to"
+        ) from err
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # writers such as HDF5 want to create the file themselves
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except GaitintError:
+        raise
+    except OSError as err:
+        raise InputFileError(
+            path, f"could not be written ({err.strerror or err}); check free disk space and "
+            "permissions, nothing was changed"
+        ) from err
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _check_output_path(path: Path) -> None:
+    """Clear errors for outputs that cannot work: a folder as file, a file as folder."""
+    if path.is_dir():
+        raise InputFileError(path, "is a folder; give a file name as output")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputFileError(
+                    parent, f"is a file, not a folder, so {path.name!r} cannot be written "
+                    "inside it; choose another output folder"
+                )
+            break
 
 
 def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = False) -> Path:

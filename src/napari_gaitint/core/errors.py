@@ -45,3 +45,16 @@ class OutputExistsError(GaitintError, FileExistsError):
 
 class AnalysisError(GaitintError, ValueError):
     """The data were read but the analysis cannot proceed (no events, no cycles, one trial...)."""
+
+
+class ConfigError(GaitintError, ValueError):
+    """A setting given by the user is invalid (fps of 0, unknown option value...).
+
+    When the bad value comes from a file (a manifest row, a config file), raise
+    :class:`InputFileError` naming that file instead.
+    """
+
+
+class GaitintWarning(UserWarning):
+    """Something was changed or assumed on the user's behalf (e.g. views trimmed to the
+    same length); the analysis continues but the user should know."""

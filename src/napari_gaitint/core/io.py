@@ -13,13 +13,24 @@ MultiIndex:
 Files are ``.h5`` (HDF5 through PyTables, key ``df_with_missing`` for predictions, ``keypoints``
 for labels) or ``.csv`` with the header rows written out. :func:`read_dlc_table` reads any of
 them into that DataFrame unchanged; :func:`write_dlc_table` writes it back so that DLC and
-napari-deeplabcut reopen it. :class:`Pose` is the array form the analysis works on: one
-individual, ``(n_frames, n_bodyparts, 3)`` values ``x_px, y_px, likelihood``.
+napari-deeplabcut reopen it (``pd.read_hdf(path)`` / ``pd.read_csv(path, header=[0, 1, 2],
+index_col=0)``, in pandas 2 as in pandas 3). :class:`Pose` is the array form the analysis works
+on: one individual, ``(n_frames, n_bodyparts, 3)`` values ``x_px, y_px, likelihood``.
+
+Also here: :func:`validate_fps` (frame rates from options or manifests) and
+:func:`align_view_lengths` (two synchronised views with different frame counts). Every
+problem with a file raises :class:`~napari_gaitint.core.errors.InputFileError` naming it; see
+docs/errors.md for the messages.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import difflib
+import io
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -27,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ._files import write_atomic
-from .errors import InputFileError
+from .errors import AnalysisError, ConfigError, GaitintWarning, InputFileError
 
 #: Our six roles, in the order the analysis uses them.
 ROLES: tuple[str, ...] = ("neck", "hip", "knee", "ankle", "heel", "toe")
@@ -141,11 +152,13 @@ class Pose:
         try:
             return self.bodyparts.index(name)
         except ValueError:
+            close = _suggest(name, self.bodyparts)
+            example = f"{name}={close}" if close else "neck=Neck,hip=Hip,..."
             raise InputFileError(
                 self.source,
                 f"no body part {name!r}; the data have "
                 f"{list(self.bodyparts)}. Map your names to ours with the body-part mapping "
-                "option (e.g. --bodyparts neck=Neck,hip=Hip,...).",
+                f"option (e.g. --bodyparts {example})",
             ) from None
 
     def bodypart(self, name: str) -> np.ndarray:
@@ -181,9 +194,29 @@ class Pose:
 # ---------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_HEADER_NAMES = ("scorer", "individuals", "bodyparts", "coords")
+_EXPECTED_HEADER = (
+    "DeepLabCut csv files start with the header rows scorer, bodyparts, coords "
+    "(single animal) or scorer, individuals, bodyparts, coords (multi-animal) in the first column"
+)
+
+
 def _check_readable(path: Path) -> None:
     if not path.exists():
-        raise InputFileError(path, "file not found")
+        hint = ""
+        if path.parent.is_dir():
+            try:
+                near = sorted(p.name for p in path.parent.iterdir()
+                              if p.name.startswith(path.stem[:8])
+                              and p.suffix.lower() in _SUFFIXES)[:3]
+            except OSError:
+                near = []
+            if near:
+                hint = f" (files with a similar name there: {', '.join(near)})"
+        elif not path.parent.exists():
+            hint = f" (its folder {path.parent} does not exist either)"
+        raise InputFileError(path, f"file not found{hint}; check the path")
     if path.is_dir():
         raise InputFileError(path, "is a folder, not a DeepLabCut .h5/.csv file")
     if path.suffix.lower() not in _SUFFIXES:
@@ -191,80 +224,173 @@ def _check_readable(path: Path) -> None:
             path, f"not a DeepLabCut file (expected one of {', '.join(_SUFFIXES)})"
         )
     if path.stat().st_size == 0:
-        raise InputFileError(path, "file is empty")
+        raise InputFileError(
+            path, "file is empty (0 bytes); it was probably not written completely — "
+            "export it again from DeepLabCut"
+        )
+
+
+def _h5_problem(path: Path, err: Exception) -> str:
+    """A one-line description of why PyTables could not open ``path``."""
+    text = str(err)
+    m = re.search(r"truncated file: eof = (\d+).*?stored_eof = (\d+)", text)
+    if m:
+        have, want = int(m.group(1)), int(m.group(2))
+        return (
+            f"the HDF5 file is truncated ({have} of {want} bytes present); it was not copied "
+            "or written completely — copy it again or re-run DeepLabCut's analyze_videos"
+        )
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    last = lines[-1] if lines else type(err).__name__
+    return (
+        f"cannot read as HDF5 ({type(err).__name__}: {last[:160]}); the file may be corrupt "
+        "or truncated — export it again from DeepLabCut"
+    )
+
+
+def _read_h5_store(path: Path, key: str | None) -> tuple[object, str]:
+    with pd.HDFStore(path, mode="r") as store:
+        keys = [k.lstrip("/") for k in store.keys()]
+        if key is None:
+            for candidate in ("df_with_missing", "keypoints", "tracks"):
+                if candidate in keys:
+                    key = candidate
+                    break
+            else:
+                if not keys:
+                    raise InputFileError(
+                        path, "the HDF5 file holds no pandas table; is it a DeepLabCut "
+                        "predictions or labels file?"
+                    )
+                key = keys[0]
+        elif key not in keys:
+            raise InputFileError(path, f"HDF5 key {key!r} not found; keys are {keys}")
+        return store[key], key
 
 
 def _read_h5(path: Path, key: str | None) -> pd.DataFrame:
     try:
-        with pd.HDFStore(path, mode="r") as store:
-            keys = [k.lstrip("/") for k in store.keys()]
-            if key is None:
-                for candidate in ("df_with_missing", "keypoints", "tracks"):
-                    if candidate in keys:
-                        key = candidate
-                        break
-                else:
-                    if not keys:
-                        raise InputFileError(path, "HDF5 file holds no table")
-                    key = keys[0]
-            elif key not in keys:
-                raise InputFileError(path, f"HDF5 key {key!r} not found; keys are {keys}")
-            df = store[key]
+        with open(path, "rb") as fh:
+            start = fh.read(8)
+    except OSError as err:
+        raise InputFileError(path, f"cannot open ({err.strerror or err})") from err
+    if start != _HDF5_SIGNATURE:
+        if start.lower().startswith(b"scorer") or start.startswith(b"\xef\xbb\xbfscorer"):
+            problem = "is a csv file with an .h5 name; rename it to .csv"
+        else:
+            problem = ("not an HDF5 file (no HDF5 signature at the start); is it really a "
+                       "DeepLabCut .h5 output? It may be corrupt or another format renamed")
+        raise InputFileError(path, problem)
+    try:
+        with warnings.catch_warnings():
+            # damaged files make PyTables warn ("problems loading leaf") before failing;
+            # the error below says it once, clearly
+            warnings.simplefilter("ignore")
+            df, key = _read_h5_store(path, key)
     except InputFileError:
         raise
     except Exception as err:  # PyTables raises many types for corrupt files
-        raise InputFileError(
-            path, f"cannot read as HDF5 ({type(err).__name__}: {err}); the file may be truncated "
-            "or not a DeepLabCut .h5"
-        ) from err
+        raise InputFileError(path, _h5_problem(path, err)) from err
     if not isinstance(df, pd.DataFrame):
-        raise InputFileError(path, "HDF5 key does not hold a table")
+        raise InputFileError(
+            path, f"HDF5 key {key!r} holds a {type(df).__name__}, not a DeepLabCut table"
+        )
     return df
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM, as spreadsheet programs save it), else Latin-1."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _first_cell(line: str) -> str:
+    return line.split(",", 1)[0].strip().strip('"').strip().lower()
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            head = [fh.readline() for _ in range(5)]
+        raw = path.read_bytes()
     except OSError as err:
-        raise InputFileError(path, f"cannot open ({err.strerror})") from err
-    first = [line.split(",")[0].strip().lower() for line in head]
-    if not first or first[0] != "scorer":
+        raise InputFileError(path, f"cannot open ({err.strerror or err})") from err
+    # One notion of "line" for the checks below and for pandas: \r\n, \r or \n.
+    lines = re.split(r"\r\n|\r|\n", _decode(raw))
+    if lines and lines[-1] == "":
+        lines.pop()
+    text = "\n".join(lines) + "\n"
+    if not text.strip():
+        raise InputFileError(path, "file holds only blank lines; export it again from DeepLabCut")
+    first = lines[0]
+    if _first_cell(first) != "scorer":
+        for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+            if first.split(sep, 1)[0].strip().strip('"').lower() == "scorer":
+                raise InputFileError(
+                    path, f"the csv uses {name} instead of commas (re-saved by a spreadsheet "
+                    "program?); use the csv DeepLabCut wrote, or the .h5 file"
+                )
         raise InputFileError(
-            path,
-            "not a DeepLabCut csv: the first header row must start with 'scorer' "
-            f"(found {head[0][:40].strip()!r})",
+            path, f"not a DeepLabCut csv: the first row starts with {first[:40].strip()!r}; "
+            + _EXPECTED_HEADER
         )
-    try:
-        n_header = first.index("coords") + 1
-    except ValueError:
+    header = []
+    for line in lines[:5]:
+        cell = _first_cell(line)
+        if cell not in _HEADER_NAMES:
+            break
+        header.append(cell)
+        if cell == "coords":
+            break
+    if tuple(header) not in (tuple(_SINGLE_LEVELS), tuple(_MULTI_LEVELS)):
         raise InputFileError(
-            path, "not a DeepLabCut csv: no 'coords' header row within the first rows"
-        ) from None
-    if n_header not in (3, 4):
-        raise InputFileError(path, f"unexpected DeepLabCut csv header of {n_header} rows")
-    # Labels in DLC 3.x have three index columns (labeled-data, video, image).
-    data_line = head[n_header] if len(head) > n_header else ""
+            path, f"unexpected csv header rows {', '.join(header) or '(none)'}"
+            + (f" followed by {_first_cell(lines[len(header)])!r}"
+               if len(lines) > len(header) and header[-1:] != ["coords"] else "")
+            + f"; {_EXPECTED_HEADER}"
+        )
+    n_header = len(header)
+    # The index columns (1 for frame numbers or DLC 2.x image paths, 3 for DLC 3.x label
+    # paths) are the empty cells after 'scorer' in the first header row.
+    cells = next(csv.reader([first]))
     n_index = 1
-    if data_line:
-        cells = data_line.rstrip("\n").split(",")
-        if len(cells) >= 3 and cells[0] == "labeled-data" and not _is_number(cells[2]):
-            n_index = 3
+    while n_index < len(cells) and cells[n_index].strip() == "":
+        n_index += 1
+    n_fields = len(cells)
+    if n_fields <= n_index:
+        raise InputFileError(path, "the csv header has no data columns; " + _EXPECTED_HEADER)
+    row_number = 0
+    try:
+        for row_number, row in enumerate(csv.reader(lines), start=1):
+            if row and len(row) != n_fields:
+                raise InputFileError(
+                    path, f"line {row_number} has {len(row)} values but the header has "
+                    f"{n_fields} columns; the file looks truncated or edited — export it again "
+                    "from DeepLabCut"
+                )
+    except csv.Error as err:
+        raise InputFileError(path, f"cannot parse csv line {row_number + 1} ({err})") from err
+    # The header rows are parsed here rather than by pandas: pandas' multi-row header
+    # parsing takes a first data row without values (all keypoints missing in frame 0) for
+    # an "index names" row and silently drops that frame.
+    header_rows = list(csv.reader(lines[:n_header]))
+    columns = pd.MultiIndex.from_arrays(
+        [row[n_index:] for row in header_rows], names=[row[0] for row in header_rows]
+    )
+    n_rows = sum(1 for line in lines[n_header:] if line.strip())
+    if n_rows == 0:
+        index = pd.RangeIndex(0) if n_index == 1 else pd.MultiIndex.from_tuples(
+            [], names=[None] * n_index)
+        return pd.DataFrame(np.empty((0, len(columns))), index=index, columns=columns)
     try:
         df = pd.read_csv(
-            path, header=list(range(n_header)), index_col=list(range(n_index)), encoding="utf-8"
+            io.StringIO(text), header=None, skiprows=n_header, index_col=list(range(n_index))
         )
     except Exception as err:
         raise InputFileError(path, f"cannot parse csv ({type(err).__name__}: {err})") from err
+    df.index = df.index.set_names([None] * n_index)
+    df.columns = columns
     return df
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _normalise_columns(df: pd.DataFrame, path: Path | None) -> pd.DataFrame:
@@ -276,26 +402,42 @@ def _normalise_columns(df: pd.DataFrame, path: Path | None) -> pd.DataFrame:
             "(or scorer/individuals/bodyparts/coords)",
         )
     names = _MULTI_LEVELS if cols.nlevels == 4 else _SINGLE_LEVELS
+    given = [n for n in cols.names if n is not None]
+    if given and list(cols.names) != names:
+        raise InputFileError(
+            path, f"column levels are {list(cols.names)}; expected {names}"
+        )
     df = df.copy()
     df.columns = cols.set_names(names)
     coords = set(df.columns.get_level_values("coords"))
     if not coords <= {"x", "y", "likelihood"} or not {"x", "y"} <= coords:
         raise InputFileError(
-            path, f"coords must be x, y (and likelihood); found {sorted(coords)}"
+            path, f"the coords header row must hold x, y (and likelihood); found "
+            f"{sorted(map(str, coords))}"
+        )
+    dup = df.columns[df.columns.duplicated()]
+    if len(dup):
+        raise InputFileError(
+            path, f"column {'/'.join(map(str, dup[0][1:]))} appears more than once; each body "
+            "part may appear once per individual"
         )
     # Non-numeric cells become a clear error, not a silent object column.
-    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    bad = [c for c, t in zip(df.columns, df.dtypes, strict=True)
+           if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)]
     if bad:
-        converted = df[bad].apply(pd.to_numeric, errors="coerce")
+        # as text, so True/False (read as booleans) count as non-numeric too
+        as_text = df[bad].apply(lambda col: col.map(lambda v: v if pd.isna(v) else str(v)))
+        converted = as_text.apply(pd.to_numeric, errors="coerce")
         was = df[bad].notna() & converted.isna()
         if was.to_numpy().any():
             r, c = np.argwhere(was.to_numpy())[0]
             raise InputFileError(
                 path,
-                f"non-numeric value {df[bad].iloc[r, c]!r} in column {bad[c]} "
-                f"at row {df.index[r]!r}",
+                f"non-numeric value {df[bad].iloc[r, c]!r} in column "
+                f"{'/'.join(map(str, bad[c][1:]))} at row {df.index[r]!r}; fix or empty "
+                "that cell (empty cells are read as missing)",
             )
-        df[bad] = converted
+        df[bad] = converted.astype(float)
     return df
 
 
@@ -354,20 +496,26 @@ def pose_from_dlc_table(
             ordered = [i for i in individuals if i != "single"] + (
                 ["single"] if "single" in individuals else []
             )
-            with_data = [i for i in ordered if df.xs(i, axis=1, level="individuals").notna().any().any()]
+            with_data = [
+                i for i in ordered if df.xs(i, axis=1, level="individuals").notna().any().any()
+            ]
             individual = (with_data or ordered)[0]
         elif individual not in individuals:
             raise InputFileError(
-                source, f"no individual {individual!r}; the file has {individuals}"
+                source, f"no individual {individual!r} in this multi-animal file; it has "
+                f"{individuals}. Choose one of them (individual=... / --individual)",
             )
         sub = df.xs(individual, axis=1, level="individuals", drop_level=True)
     else:
         if individual not in (None, "", "single"):
             raise InputFileError(
-                source, f"single-animal file has no individuals (asked for {individual!r})"
+                source, f"single-animal file has no individuals (asked for {individual!r}); "
+                "leave the individual unset for single-animal files",
             )
         individual = None
         sub = df
+    if sub.shape[1] == 0:
+        raise InputFileError(source, "the table has no body-part columns")
     scorer = str(sub.columns.get_level_values("scorer")[0])
     bodyparts = list(dict.fromkeys(sub.columns.get_level_values("bodyparts")))
     coords = set(sub.columns.get_level_values("coords"))
@@ -390,6 +538,46 @@ def pose_from_dlc_table(
     )
 
 
+def validate_fps(fps, *, source: str | Path | None = None) -> float:
+    """Check a frame rate (frames per second) and return it as a float.
+
+    Parameters
+    ----------
+    fps
+        The frame rate; ``None``, NaN, infinite, zero or negative values are refused.
+    source
+        Where the value came from (a manifest, a predictions file); named in the error.
+
+    Raises
+    ------
+    InputFileError
+        If ``source`` is given and the value is unusable.
+    ConfigError
+        If the value is unusable and no source is known (an option or argument).
+
+    Examples
+    --------
+    >>> validate_fps("25")
+    25.0
+    """
+    if (fps is None or (isinstance(fps, str) and not fps.strip())
+            or (isinstance(fps, (float, np.floating)) and np.isnan(fps))):  # empty cell
+        problem = ("the frame rate (fps) is missing; give it (e.g. --fps 25 or an "
+                   "fps column in the manifest)")
+    else:
+        try:
+            value = None if isinstance(fps, bool) else float(fps)
+        except (TypeError, ValueError):
+            value = None
+        if value is not None and np.isfinite(value) and value > 0:
+            return value
+        problem = ("the frame rate (fps) must be a positive number of frames per "
+                   f"second, got {fps!r}; give the video's real rate (e.g. 25)")
+    if source is not None:
+        raise InputFileError(source, problem)
+    raise ConfigError(problem)
+
+
 def load_pose(
     path: str | Path,
     *,
@@ -397,6 +585,7 @@ def load_pose(
     bodyparts: Mapping[str, str] | None = None,
     fps: float | None = None,
     key: str | None = None,
+    allow_empty: bool = False,
 ) -> Pose:
     """Load one individual's keypoints from a DLC ``.h5``/``.csv`` file.
 
@@ -411,16 +600,26 @@ def load_pose(
         when given, the returned pose has the roles as names, in :data:`ROLES` order,
         and a missing one raises :class:`InputFileError` naming it.
     fps
-        Frame rate in frames per second, stored on the pose.
+        Frame rate in frames per second, stored on the pose (checked with
+        :func:`validate_fps` when given).
+    key
+        HDF5 key (see :func:`read_dlc_table`).
+    allow_empty
+        Accept a file with a header but no frames (by default an :class:`InputFileError`).
 
     Examples
     --------
-    >>> pose = load_pose("trial01_C1DLC_resnet50.h5")  # doctest: +SKIP
-    >>> pose.bodyparts
+    >>> pose = load_pose("trial01_C1DLC_resnet50.h5", fps=25)  # doctest: +SKIP
+    >>> pose.bodyparts  # doctest: +SKIP
     ('neck', 'hip', 'knee', 'ankle', 'heel', 'toe')
     """
     path = Path(path)
-    pose = pose_from_dlc_table(read_dlc_table(path, key=key), individual=individual, source=path, fps=fps)
+    if fps is not None:
+        fps = validate_fps(fps, source=path)
+    df = read_dlc_table(path, key=key)
+    if len(df) == 0 and not allow_empty:
+        raise InputFileError(path, "has a header but no frames; export the predictions again")
+    pose = pose_from_dlc_table(df, individual=individual, source=path, fps=fps)
     if bodyparts is not None:
         pose = rename_bodyparts(pose, bodyparts)
     return pose
@@ -438,41 +637,170 @@ def load_poses(path: str | Path, *, key: str | None = None) -> dict[str, Pose]:
 def parse_bodypart_mapping(text: str | None) -> dict[str, str] | None:
     """Parse ``"neck=Neck,hip=Hip"`` into ``{"neck": "Neck", "hip": "Hip"}`` (roles first).
 
-    Roles not named map to themselves.
+    Roles not named map to themselves. Empty text gives ``None`` (no mapping).
+
+    Raises
+    ------
+    ConfigError
+        For an item without ``=``, an unknown role, an empty name or a role given twice.
+
+    Examples
+    --------
+    >>> parse_bodypart_mapping("neck=Nose, toe = BigToe")
+    {'neck': 'Nose', 'toe': 'BigToe'}
     """
-    if not text:
+    if not text or not text.strip():
         return None
     mapping = {}
     for item in text.split(","):
         if not item.strip():
             continue
         if "=" not in item:
-            raise ValueError(f"body-part mapping item {item!r} must look like role=name")
+            raise ConfigError(
+                f"body-part mapping item {item.strip()!r} must look like role=name, e.g. "
+                "neck=Neck,hip=Hip"
+            )
         role, name = (s.strip() for s in item.split("=", 1))
         if role not in ROLES:
-            raise ValueError(f"unknown role {role!r} in body-part mapping; roles are {list(ROLES)}")
+            raise ConfigError(
+                f"unknown role {role!r} in body-part mapping; roles are {list(ROLES)}"
+            )
+        if not name:
+            raise ConfigError(f"body-part mapping gives no file name for role {role!r}")
+        if role in mapping:
+            raise ConfigError(f"role {role!r} appears twice in the body-part mapping")
         mapping[role] = name
     return mapping
+
+
+def _suggest(name: str, candidates: Sequence[str]) -> str:
+    lower = {c.lower(): c for c in candidates}
+    if name.lower() in lower:
+        return lower[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.6)
+    return lower[close[0]] if close else ""
 
 
 def rename_bodyparts(pose: Pose, mapping: Mapping[str, str], roles: Sequence[str] = ROLES) -> Pose:
     """Select ``roles`` from ``pose`` using ``mapping`` (role → file name) and name them by role.
 
     Roles missing from ``mapping`` are looked up under their own name. A role whose name is
-    not in the file raises :class:`InputFileError` listing what the file has.
+    not in the file raises :class:`InputFileError` listing what the file has and a ready
+    ``--bodyparts`` suggestion (close names, e.g. ``Neck`` for ``neck``, are proposed).
     """
+    mapping = mapping or {}
     names = {role: mapping.get(role, role) for role in roles}
-    missing = [f"{role} (as {name!r})" for role, name in names.items() if name not in pose.bodyparts]
+    seen: dict[str, str] = {}
+    for role, name in names.items():
+        if name in seen:
+            raise ConfigError(
+                f"roles {seen[name]!r} and {role!r} both map to body part {name!r}; each role "
+                "needs its own body part in the body-part mapping"
+            )
+        seen[name] = role
+    missing = [role for role, name in names.items() if name not in pose.bodyparts]
     if missing:
+        guess = dict(names)
+        for role in missing:
+            guess[role] = _suggest(names[role], pose.bodyparts) or "?"
+        suggestion = ",".join(f"{r}={guess[r]}" for r in roles if guess[r] != r or r in missing)
+        described = ", ".join(f"{r} (as {names[r]!r})" if names[r] != r else r for r in missing)
         raise InputFileError(
             pose.source,
-            f"missing body part(s) {', '.join(missing)}; the file has {list(pose.bodyparts)}. "
-            "Give the mapping from our roles to your names, e.g. --bodyparts "
-            "neck=Neck,hip=Hip,knee=Knee,ankle=Ankle,heel=Heel,toe=Toe",
+            f"missing body part(s) {described}; the file has {list(pose.bodyparts)}. "
+            "Map our roles to your names with the body-part mapping option, e.g. "
+            f"--bodyparts {suggestion}",
         )
     out = pose.select([names[r] for r in roles])
     out.bodyparts = tuple(roles)
     out.meta["bodypart_names"] = dict(names)
+    return out
+
+
+def align_view_lengths(
+    pose_a: Pose,
+    pose_b: Pose,
+    *,
+    trim: bool = True,
+    max_diff_frames: int | None = None,
+) -> tuple[Pose, Pose]:
+    """Make two synchronised views the same length, or say clearly why not.
+
+    The two cameras start together (synchronised recording), so extra frames are at the
+    *end* of the longer view; trimming keeps frames ``0 .. n_short-1`` of both.
+
+    Parameters
+    ----------
+    pose_a, pose_b
+        The two views (any coordinates).
+    trim
+        If True (default) drop the longer view's extra final frames and emit a
+        :class:`~napari_gaitint.core.errors.GaitintWarning` saying how many; if False,
+        raise instead.
+    max_diff_frames
+        Refuse (raise) even with ``trim=True`` when the counts differ by more than this
+        many frames — a large difference usually means the wrong pair of files. ``None``
+        means no limit.
+
+    Returns
+    -------
+    (Pose, Pose)
+        The inputs themselves when the lengths already match, else trimmed copies
+        (``meta["trimmed_frames"]`` records how many frames were dropped).
+
+    Raises
+    ------
+    AnalysisError
+        If the lengths differ and ``trim`` is False, the difference exceeds
+        ``max_diff_frames`` or one view has no frames. The message names both files, both
+        counts and the difference.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = Pose(np.zeros((10, 1, 3)), ("neck",)); b = Pose(np.zeros((8, 1, 3)), ("neck",))
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     a2, b2 = align_view_lengths(a, b)
+    >>> a2.n_frames, b2.n_frames, caught[0].category.__name__
+    (8, 8, 'GaitintWarning')
+    """
+    na, nb = pose_a.n_frames, pose_b.n_frames
+    if na == nb:
+        return pose_a, pose_b
+    diff = abs(na - nb)
+    name_a = pose_a.source.name if pose_a.source else "view A"
+    name_b = pose_b.source.name if pose_b.source else "view B"
+    what = (f"the two views have different frame counts: {name_a} has {na}, {name_b} has "
+            f"{nb} (they differ by {diff} frame{'s' if diff != 1 else ''})")
+    if min(na, nb) == 0:
+        raise AnalysisError(f"{what}; a view without frames cannot be analysed")
+    if not trim:
+        raise AnalysisError(
+            f"{what}; the cameras must be synchronised. Trim both to the shorter view "
+            "(trimming option) or fix the exports"
+        )
+    if max_diff_frames is not None and diff > max_diff_frames:
+        raise AnalysisError(
+            f"{what}, more than the {max_diff_frames} allowed; are these really the two views "
+            "of the same trial?"
+        )
+    n = min(na, nb)
+    warnings.warn(
+        f"{what}; trimming the last {diff} frame{'s' if diff != 1 else ''} of the longer view "
+        f"so both have {n}",
+        GaitintWarning,
+        stacklevel=2,
+    )
+    return _head(pose_a, n), _head(pose_b, n)
+
+
+def _head(pose: Pose, n: int) -> Pose:
+    if pose.n_frames == n:
+        return pose
+    index = pose.index[:n] if pose.index is not None else None
+    out = pose.replace(values=pose.values[:n].copy(), index=index)
+    out.meta["trimmed_frames"] = pose.n_frames - n + int(pose.meta.get("trimmed_frames", 0))
     return out
 
 
@@ -508,11 +836,53 @@ def poses_to_dlc_table(poses: Sequence[Pose]) -> pd.DataFrame:
     return pd.DataFrame(data, index=index.copy(), columns=columns)
 
 
-def write_dlc_table(df: pd.DataFrame, path: str | Path, *, overwrite: bool = False, key: str | None = None) -> Path:
+#: What pandas < 3 writes as ``pandas_version`` on every HDF5 group; pandas 2.x needs it to
+#: read "table" format files (pandas 3 stopped writing it).
+_PANDAS_HDF_VERSION = "0.15.2"
+
+
+def _write_h5(df: pd.DataFrame, path: Path, key: str) -> None:
+    """Write like DeepLabCut: predictions (integer frame index) in PyTables "table" format,
+    labels (image-path index) in "fixed" format; readable by pandas 2 and 3 alike."""
+    import tables
+
+    table = (
+        len(df) > 0
+        and not isinstance(df.index, pd.MultiIndex)
+        and pd.api.types.is_integer_dtype(df.index)
+    )
+    with pd.HDFStore(path, mode="w") as store:
+        store.put(key, df, format="table" if table else "fixed", track_times=False)
+    with tables.open_file(path, mode="a") as h5:
+        attrs = h5.get_node("/" + key)._v_attrs
+        if "pandas_version" not in attrs._v_attrnames:
+            attrs.pandas_version = _PANDAS_HDF_VERSION
+
+
+def _dlc_csv_text(df: pd.DataFrame) -> str:
+    """``df.to_csv()`` as DeepLabCut writes it, except that a first frame with no values is
+    written with explicit ``NaN`` cells: with empty cells, ``pd.read_csv(header=[0, 1, 2],
+    index_col=0)`` (how DeepLabCut and napari-deeplabcut read csv files) would take that
+    row for an index-names row and drop the frame."""
+    df = df.rename_axis(index=[None] * df.index.nlevels)  # DLC tables have unnamed indexes
+    if len(df) == 0 or not df.iloc[0].isna().all():
+        return df.to_csv()
+    return (
+        df.iloc[:0].to_csv()
+        + df.iloc[:1].to_csv(header=False, na_rep="NaN")
+        + df.iloc[1:].to_csv(header=False)
+    )
+
+
+def write_dlc_table(
+    df: pd.DataFrame, path: str | Path, *, overwrite: bool = False, key: str | None = None
+) -> Path:
     """Write a DLC-layout DataFrame to ``.h5`` or ``.csv`` (chosen by the suffix), atomically.
 
     ``.h5`` uses key ``df_with_missing`` (``keypoints`` for label tables without
-    likelihood) in PyTables "table" format as DeepLabCut does; ``.csv`` writes the header rows.
+    likelihood). Predictions (integer frame index) are written in PyTables "table" format
+    and labels (image-path index) in "fixed" format, as DeepLabCut does; files open with
+    ``pd.read_hdf(path)`` in pandas 2 and 3. ``.csv`` writes the header rows.
     An existing file is never replaced unless ``overwrite`` is True.
     """
     path = Path(path)
@@ -525,9 +895,9 @@ def write_dlc_table(df: pd.DataFrame, path: str | Path, *, overwrite: bool = Fal
 
     def _write(tmp: Path) -> None:
         if suffix == ".csv":
-            df.to_csv(tmp)
+            tmp.write_text(_dlc_csv_text(df), encoding="utf-8")
         else:
-            df.to_hdf(tmp, key=key, mode="w", format="table")
+            _write_h5(df, tmp, key)
 
     return write_atomic(path, _write, overwrite=overwrite)
 
@@ -535,8 +905,23 @@ def write_dlc_table(df: pd.DataFrame, path: str | Path, *, overwrite: bool = Fal
 def save_pose(pose: Pose | Sequence[Pose], path: str | Path, *, overwrite: bool = False) -> Path:
     """Write one pose (or several individuals) in DLC layout to ``.h5``/``.csv``.
 
-    Refuses to write onto any pose's own source file unless ``overwrite`` is True.
+    Never writes onto a file a pose was read from (``pose.source``), even with
+    ``overwrite=True``: DeepLabCut outputs are the user's raw data. Other existing files
+    are replaced only with ``overwrite=True``.
     """
     poses = [pose] if isinstance(pose, Pose) else list(pose)
     path = Path(path)
+    for p in poses:
+        if p.source is not None and path.exists() and _same_file(p.source, path):
+            raise InputFileError(
+                path, "is the file these keypoints were read from; source files are never "
+                "overwritten — choose another output name"
+            )
     return write_dlc_table(poses_to_dlc_table(poses), path, overwrite=overwrite)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return Path(a).exists() and Path(a).samefile(b)
+    except OSError:
+        return False

@@ -8,15 +8,18 @@ it is the bottom-left corner (``x_gait = x_img``). The two opposite sagittal cam
 subject walk in opposite image directions, so after this step both views walk the same way
 — the horizontal mirror of the opposite view.
 
-The transforms are exact and invertible (:func:`image_to_gait` / :func:`gait_to_image`), so
-results in gait coordinates map back onto the video.
+The transforms are invertible (:func:`image_to_gait` / :func:`gait_to_image`), so results in
+gait coordinates map back onto the video. A round trip is exact up to the rounding of
+``width - x`` in floating point: bit-exact for ``width/2 <= x <= 2*width`` and for values on a
+binary grid (integers, halves...), otherwise within one unit in the last place of the frame
+size (about 1e-13 px). NaN stays NaN.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import AnalysisError
+from .errors import AnalysisError, ConfigError, InputFileError
 from .io import Pose
 
 #: Walking direction codes: +1 left-to-right in the image, -1 right-to-left.
@@ -40,8 +43,17 @@ def detect_walking_direction(
 ) -> int:
     """Walking direction from a body reference track's x (e.g. the neck), in image pixels.
 
-    Uses the robust slope (median of pairwise-in-time differences between the first and
-    last thirds of valid samples), so dropouts and a few outliers do not flip it.
+    Compares the median x of the first third of the valid (finite) samples with the median
+    of the last third, so dropouts (NaN) and a minority of outliers do not flip it.
+
+    Parameters
+    ----------
+    x_px
+        Image x of the reference body part over time (NaN where missing).
+    min_travel_px
+        Smallest net travel accepted as walking; below it the direction is undecidable.
+    source
+        File named in the error message.
 
     Returns
     -------
@@ -63,15 +75,21 @@ def detect_walking_direction(
     valid = np.flatnonzero(np.isfinite(x))
     where = f"{source}: " if source else ""
     if valid.size < 2:
-        raise AnalysisError(f"{where}too few valid reference points to tell the walking direction")
+        raise AnalysisError(
+            f"{where}only {valid.size} valid point(s) of the body reference; cannot tell the "
+            "walking direction — check the reference body part's likelihoods, or give the "
+            "direction explicitly"
+        )
     third = max(1, valid.size // 3)
     early = np.median(x[valid[:third]])
     late = np.median(x[valid[-third:]])
     travel = late - early
     if abs(travel) < min_travel_px:
         raise AnalysisError(
-            f"{where}the body reference moves only {travel:+.1f} px across the recording; "
-            "cannot tell the walking direction (give it explicitly)"
+            f"{where}the body reference moves only {travel:+.1f} px across the recording "
+            f"(less than {min_travel_px:g} px): the subject does not walk across the image, so "
+            "the walking direction cannot be told — give it explicitly (+1 left-to-right, "
+            "-1 right-to-left) or check that this is a walking trial"
         )
     return LEFT_TO_RIGHT if travel > 0 else RIGHT_TO_LEFT
 
@@ -132,11 +150,18 @@ def orient_pose(
     if pose.meta.get("orientation"):
         raise ValueError("pose is already in gait coordinates")
     size = frame_size or pose.frame_size
+    problem = None
     if size is None:
-        raise ValueError(
-            f"{pose.source or 'pose'}: the video frame size is unknown; give frame_size=(width, height)"
-        )
-    width, height = size
+        problem = ("the video frame size is unknown; give it (width and height in pixels, "
+                   "e.g. in the manifest's width/height columns or frame_size=(960, 540))")
+    else:
+        width, height = size
+        if not (np.isfinite(width) and np.isfinite(height) and width > 0 and height > 0):
+            problem = f"the video frame size must be positive pixels, got {tuple(size)}"
+    if problem:
+        if pose.source is not None:
+            raise InputFileError(pose.source, problem)
+        raise ConfigError(problem)
     if direction is None:
         direction = detect_walking_direction(pose.bodypart(reference)[:, 0], source=pose.source)
     out = pose.replace(frame_size=(int(width), int(height)))

@@ -1,0 +1,83 @@
+"""Cohort throughput: ``gaitint analyze`` from a manifest to the ANOVA table.
+
+Writes a synthetic cohort (no video) once, then times in this one process (interpreter start
+excluded, imports included in the first run and reported apart):
+
+* serial: ``analyze_cohort(..., n_jobs=1)`` through the RM-ANOVA (no report);
+* parallel: the same with ``n_jobs=2`` processes (both cores);
+* optionally ``--dask``: the same on a dask ``LocalCluster`` with 2 workers.
+
+and prints seconds, the parallel/serial speed-up and the peak resident memory.
+
+    python benchmarks/cohort_throughput.py                 # 61 trial pairs (the seed's cohort)
+    python benchmarks/cohort_throughput.py --pairs 2000    # a large cohort
+    python benchmarks/cohort_throughput.py --quick         # 6 pairs (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+
+def _peak_rss_mb() -> tuple[float, float]:
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return me, kids
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", type=int, default=61)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--dask", action="store_true", help="also run on a 2-worker dask LocalCluster")
+    ap.add_argument("--dir", type=Path, help="reuse/keep the cohort here")
+    args = ap.parse_args(argv)
+    n_pairs = 6 if args.quick else args.pairs
+
+    from napari_gaitint.core.pipeline import AnalysisConfig, analyze_cohort
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    root = args.dir or Path(tempfile.mkdtemp(prefix="gaitint-bench-"))
+    manifest = root / "trials.csv"
+    t0 = time.perf_counter()
+    if not manifest.exists():
+        manifest = write_synthetic_cohort(root, n_trials=n_pairs, seed=61, video=False)
+    print(f"cohort: {n_pairs} trial pairs in {root} (made in {time.perf_counter() - t0:.1f} s)")
+
+    t0 = time.perf_counter()
+    import pingouin  # noqa: F401  (imported by the statistics; timed apart)
+
+    print(f"one-off imports (pingouin): {time.perf_counter() - t0:.2f} s")
+    rows = []
+
+    def run(name, config):
+        t = time.perf_counter()
+        res = analyze_cohort(manifest, None, config=config, report=False)
+        dt = time.perf_counter() - t
+        assert res.anova is not None and len(res.anova) == 36, "ANOVA table incomplete"
+        rows.append((name, dt))
+        return dt
+
+    serial = run("serial (1 process)", AnalysisConfig(n_jobs=1))
+    parallel = run("parallel (2 processes)", AnalysisConfig(n_jobs=2))
+    if args.dask:
+        from dask.distributed import LocalCluster
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+            run("dask LocalCluster (2 workers)",
+                dataclasses.replace(AnalysisConfig(), scheduler=cluster.scheduler_address))
+    print(f"{'run':<32} {'seconds':>8} {'s/pair':>8}")
+    for name, dt in rows:
+        print(f"{name:<32} {dt:8.2f} {dt / n_pairs:8.3f}")
+    print(f"speed-up parallel/serial: {serial / parallel:.2f}x")
+    me, kids = _peak_rss_mb()
+    print(f"peak resident memory: {me:.0f} MB (this process), {kids:.0f} MB (largest worker)")
+
+
+if __name__ == "__main__":
+    main()

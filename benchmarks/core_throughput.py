@@ -1,0 +1,125 @@
+"""Core throughput on a long recording: clean + events + cycles, against movement's chain.
+
+Generates a synthetic treadmill recording (both views) of N frames x 6 keypoints, then times
+
+* ours: ``clean_pose`` (with the other view) + ``orient_pose`` + ``detect_events`` +
+  ``compute_cycles`` for one view, and ``clean_pose`` alone;
+* baseline, same data, same run: movement's ``filter_by_confidence`` +
+  ``interpolate_over_time`` + ``savgol_filter`` chain (if ``movement`` is installed), else
+  the same chain written with pandas (``mask`` + ``interpolate`` + scipy ``savgol_filter``).
+
+Prints seconds and the ratio baseline/ours for cleaning (higher is better for us).
+
+    python benchmarks/core_throughput.py            # 100 000 frames
+    python benchmarks/core_throughput.py --quick    # 5 000 frames (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+
+def _best_of(fn, repeat: int) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _movement_chain(pose, fps: float, window_s: float, threshold: float):
+    import xarray as xr
+    from movement.filtering import filter_by_confidence, interpolate_over_time, savgol_filter
+
+    position = xr.DataArray(
+        pose.xy.transpose(0, 2, 1)[..., None],
+        dims=("time", "space", "keypoints", "individuals"),
+        coords={"time": np.arange(pose.n_frames) / fps, "space": ["x", "y"],
+                "keypoints": list(pose.bodyparts), "individuals": ["id_0"]},
+    )
+    confidence = xr.DataArray(
+        pose.likelihood[..., None], dims=("time", "keypoints", "individuals"),
+        coords={"time": position.time, "keypoints": position.keypoints, "individuals": ["id_0"]},
+    )
+
+    def run():
+        p = filter_by_confidence(position, confidence, threshold=threshold, print_report=False)
+        p = interpolate_over_time(p, max_gap=int(0.2 * fps), print_report=False)
+        return savgol_filter(p, window=int(window_s * fps) | 1, polyorder=2, print_report=False)
+
+    return run
+
+
+def _pandas_chain(pose, fps: float, window_s: float, threshold: float):
+    import pandas as pd
+    from scipy.signal import savgol_filter
+
+    flat = pose.xy.reshape(pose.n_frames, -1)
+    low = np.repeat(pose.likelihood < threshold, 2, axis=1)
+
+    def run():
+        df = pd.DataFrame(np.where(low, np.nan, flat))
+        df = df.interpolate(limit=int(0.2 * fps), limit_area="inside")
+        return savgol_filter(df.to_numpy(), int(window_s * fps) | 1, 2, axis=0, mode="interp")
+
+    return run
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--frames", type=int, default=100_000)
+    ap.add_argument("--quick", action="store_true", help="5 000 frames, one repeat")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    n_frames = 5_000 if args.quick else args.frames
+    repeat = 1 if args.quick else args.repeat
+
+    from napari_gaitint.core.clean import CleanConfig, clean_pose
+    from napari_gaitint.core.cycles import compute_cycles
+    from napari_gaitint.core.events import detect_events
+    from napari_gaitint.core.orient import orient_pose
+    from napari_gaitint.core.synthetic import generate_trial
+
+    fps = 25.0
+    t0 = time.perf_counter()
+    trial = generate_trial(7, fps=fps, treadmill=True, duration_s=n_frames / fps)
+    gen_s = time.perf_counter() - t0
+    c1, c3 = trial.views["C1"], trial.views["C3"]
+    pose, other = c1.pose, c3.pose
+    print(f"recording: {pose.n_frames} frames x {len(pose.bodyparts)} keypoints x 2 views "
+          f"(generated in {gen_s:.1f} s)")
+    cfg = CleanConfig(filter="savgol")
+
+    def ours_clean():
+        return clean_pose(pose, other=other, config=cfg)
+
+    def ours_all():
+        cleaned = clean_pose(pose, other=other, config=cfg)
+        oriented = orient_pose(cleaned.pose)
+        events = detect_events(oriented, side=c1.side, fps=fps)
+        return compute_cycles(oriented, events, side=c1.side)
+
+    t_clean = _best_of(ours_clean, repeat)
+    t_all = _best_of(ours_all, repeat)
+    try:
+        base = _movement_chain(pose, fps, cfg.savgol_window_s, cfg.likelihood_threshold)
+        base_name = "movement filter_by_confidence + interpolate_over_time + savgol_filter"
+    except ImportError:
+        base = _pandas_chain(pose, fps, cfg.savgol_window_s, cfg.likelihood_threshold)
+        base_name = "pandas mask + interpolate + scipy savgol (movement not installed)"
+    t_base = _best_of(base, repeat)
+    print(f"{'step':<58} {'seconds':>8}")
+    print(f"{'ours: clean (two-view wrong-limb + gaps + Savitzky-Golay)':<58} {t_clean:8.3f}")
+    print(f"{'ours: clean + orient + events + cycles (one view)':<58} {t_all:8.3f}")
+    print(f"{'baseline: ' + base_name:<58.58} {t_base:8.3f}")
+    print(f"ratio baseline/ours (cleaning): {t_base / t_clean:.2f}x  "
+          f"(> 1 means ours is faster although it also repairs wrong-limb labels)")
+    print(f"frames per second through the whole core: {pose.n_frames / t_all:,.0f}")
+
+
+if __name__ == "__main__":
+    main()

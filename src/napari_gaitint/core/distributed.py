@@ -1,0 +1,49 @@
+"""Run per-trial work on an existing dask.distributed cluster (optional ``[dask]`` extra)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from .errors import GaitintError
+
+
+def map_on_dask(
+    fn: Callable, jobs: Iterable, *, address: str, progress: bool = False
+) -> Iterator:
+    """Apply ``fn`` to every job on the dask scheduler at ``address``; yield results in order.
+
+    Parameters
+    ----------
+    fn
+        A picklable function of one argument.
+    jobs
+        Its arguments.
+    address
+        Scheduler address such as ``tcp://10.0.0.5:8786`` (or a ``LocalCluster``'s
+        ``scheduler_address``).
+    """
+    try:
+        from dask.distributed import Client
+    except ImportError as err:  # pragma: no cover - depends on the extra
+        raise GaitintError(
+            "running on a dask cluster needs dask.distributed: pip install 'napari-gaitint[dask]'"
+        ) from err
+    jobs = list(jobs)
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except OSError as err:
+        raise GaitintError(f"cannot reach the dask scheduler at {address} ({err})") from err
+    with client:
+        futures = client.map(fn, jobs, pure=False)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(futures), unit="trials", leave=False)
+        for fut in futures:
+            out = fut.result()
+            if bar is not None:
+                bar.update()
+            yield out
+        if bar is not None:
+            bar.close()

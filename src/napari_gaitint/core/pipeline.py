@@ -1,0 +1,652 @@
+"""Trial-pair and cohort runs: load → clean → orient → events → cycles → statistics.
+
+A *cohort* is described by a manifest ``trials.csv`` with one row per trial and view:
+
+======== ===============================================================
+column   meaning
+======== ===============================================================
+trial    trial name (both views of a trial share it)
+view     camera name, e.g. ``C1`` (sees the left side) and ``C3`` (right)
+side     ``left`` or ``right``: the body side facing that camera
+predictions  DLC ``.h5``/``.csv`` file, relative to the manifest's folder
+video    optional video file (relative), for napari
+fps      frame rate in Hz
+width    video width in pixels (needed to mirror / re-base x)
+height   video height in pixels
+======== ===============================================================
+
+Every parameter of a run lives in :class:`AnalysisConfig`, which is read from and written to
+TOML so a run can be repeated exactly (``config.toml`` is written next to the results).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import tomllib
+
+from ._files import write_atomic, write_text_atomic
+from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
+from .io import Pose, align_view_lengths, load_pose, save_pose, validate_fps
+
+MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height")
+_SIDES = ("left", "right")
+
+
+# ---------------------------------------------------------------------------------------
+# configuration
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class AnalysisConfig:
+    """Every setting of an analysis run, in physical units.
+
+    Parameters
+    ----------
+    clean
+        Keyword arguments of :class:`napari_gaitint.core.clean.CleanConfig`.
+    events_method, events_reference
+        Event detector (see :func:`napari_gaitint.core.events.detect_events`) and the body
+        reference it uses.
+    cycles_reference
+        Body part that x of the limbs is expressed relative to in the cycles.
+    n_points
+        Samples per normalised cycle (101 → 0, 1, ..., 100 %).
+    correction
+        Multiple-comparison correction across the ANOVA tests (``None``, ``"holm"``,
+        ``"fdr_bh"``).
+    bodyparts
+        Mapping from our roles (neck, hip, knee, ankle, heel, toe) to the file's names.
+    px_per_m
+        Pixel scale for step length in metres (``None``: pixels only).
+    n_jobs
+        Processes for per-trial work (1: in this process; 0 or less: all cores).
+    scheduler
+        Address of a dask.distributed scheduler (``tcp://host:port``) to run the per-trial
+        work on, or ``None`` for local.
+    """
+
+    clean: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    events_method: str | None = None
+    events_reference: str | None = None
+    cycles_reference: str | None = None
+    n_points: int = 101
+    correction: str | None = None
+    bodyparts: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    px_per_m: float | None = None
+    n_jobs: int = 1
+    scheduler: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain dict (TOML-ready: ``None`` values are left out)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if v is None:
+                continue
+            out[f.name] = dict(v) if isinstance(v, Mapping) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: Path | None = None) -> AnalysisConfig:
+        """Build from a dict (e.g. parsed TOML); unknown keys are an error naming them."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise InputFileError(
+                source, f"unknown setting(s) {unknown}; known settings are {sorted(names)}"
+            )
+        cfg = cls(**dict(data))
+        cfg.clean_config()  # validate the cleaning keywords early
+        return cfg
+
+    def clean_config(self):
+        """The :class:`~napari_gaitint.core.clean.CleanConfig` these settings describe."""
+        from .clean import CleanConfig
+
+        try:
+            return CleanConfig(**dict(self.clean))
+        except TypeError as err:
+            names = [f.name for f in dataclasses.fields(CleanConfig)]
+            raise GaitintError(f"bad [clean] setting ({err}); known: {names}") from err
+
+    def events_kwargs(self) -> dict:
+        """Keyword arguments for ``detect_events`` (only the ones set)."""
+        kw = {}
+        if self.events_method:
+            kw["method"] = self.events_method
+        if self.events_reference:
+            kw["reference"] = self.events_reference
+        return kw
+
+    def cycles_kwargs(self) -> dict:
+        """Keyword arguments for ``compute_cycles`` (only the ones set)."""
+        kw = {"n_points": self.n_points}
+        if self.cycles_reference:
+            kw["reference"] = self.cycles_reference
+        return kw
+
+
+def load_config(path: str | Path) -> AnalysisConfig:
+    """Read an :class:`AnalysisConfig` from a TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "config file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InputFileError(path, f"not valid TOML ({err})") from err
+    return AnalysisConfig.from_dict(data, source=path)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps(str(v))  # a JSON string is a valid TOML basic string
+
+
+def config_to_toml(config: AnalysisConfig) -> str:
+    """TOML text of a config (tables for the mapping settings)."""
+    data = config.to_dict()
+    lines = ["# napari-gaitint analysis settings (gaitint analyze --config this-file)"]
+    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+    for k, v in data.items():
+        if k not in tables:
+            lines.append(f"{k} = {_toml_value(v)}")
+    for name, table in tables.items():
+        lines.append(f"\n[{name}]")
+        for k, v in table.items():
+            if v is not None:
+                lines.append(f"{k} = {_toml_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# manifest
+# ---------------------------------------------------------------------------------------
+def load_manifest(path: str | Path) -> pd.DataFrame:
+    """Read ``trials.csv`` (or the ``trials.csv`` inside a folder) with absolute file paths.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing, lacks columns, or names prediction files that do not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "trials.csv"
+    if not path.is_file():
+        raise InputFileError(path, "manifest not found (expected a trials.csv or a folder holding one)")
+    try:
+        df = pd.read_csv(path, dtype={"trial": str, "view": str, "side": str})
+    except Exception as err:
+        raise InputFileError(path, f"cannot read the manifest ({err})") from err
+    missing = [c for c in ("trial", "view", "predictions") if c not in df.columns]
+    if missing:
+        raise InputFileError(
+            path, f"manifest lacks column(s) {missing}; needs trial, view, predictions "
+            "(and side, fps, width, height)"
+        )
+    if df.empty:
+        raise InputFileError(path, "manifest lists no trials")
+    for col in MANIFEST_COLUMNS:
+        if col not in df.columns:
+            df[col] = np.nan
+    base = path.parent
+    df["predictions"] = [str((base / p).resolve()) if isinstance(p, str) else p for p in df["predictions"]]
+    df["video"] = [str((base / p).resolve()) if isinstance(p, str) and p else np.nan for p in df["video"]]
+    dup = df.duplicated(["trial", "view"])
+    if dup.any():
+        raise InputFileError(path, f"trial/view listed twice: {df.loc[dup, ['trial', 'view']].values.tolist()}")
+    df.attrs["path"] = str(path)
+    return df
+
+
+def _side_for(row: pd.Series) -> str:
+    side = row.get("side")
+    if isinstance(side, str) and side.lower() in _SIDES:
+        return side.lower()
+    view = str(row["view"]).upper()
+    if view == "C1":
+        return "left"
+    if view == "C3":
+        return "right"
+    raise InputFileError(row["predictions"], f"manifest gives no side (left/right) for view {row['view']!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# one trial pair
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class ViewResult:
+    """What the pipeline made of one view of one trial."""
+
+    trial: str
+    view: str
+    side: str
+    raw: Pose
+    cleaned: Pose  # image coordinates (overlays the video)
+    oriented: Pose  # gait coordinates (x with progression, y up)
+    clean: Any  # CleanResult: flags and counts
+    events: pd.DataFrame
+    cycles: pd.DataFrame  # per cycle, long
+    parameters: pd.DataFrame
+
+
+def _load_view(row: pd.Series, config: AnalysisConfig) -> Pose:
+    fps = validate_fps(row["fps"], source=row["predictions"]) if pd.notna(row.get("fps")) else None
+    pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps)
+    if pd.notna(row.get("width")) and pd.notna(row.get("height")):
+        pose.frame_size = (int(row["width"]), int(row["height"]))
+    elif isinstance(row.get("video"), str):
+        from .video import probe_video
+
+        info = probe_video(row["video"])
+        pose.frame_size = (info.width, info.height)
+        pose.fps = pose.fps or info.fps
+    if pose.frame_size is None:
+        raise InputFileError(row["predictions"], "frame size unknown: give width and height in the manifest")
+    if pose.fps is None:
+        raise InputFileError(row["predictions"], "frame rate unknown: give fps in the manifest")
+    return pose
+
+
+def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> list[ViewResult]:
+    """Run clean → orient → events → cycles on the views of one trial.
+
+    Parameters
+    ----------
+    rows
+        The manifest rows of one trial (one per view; two for a trial pair).
+    config
+        Settings; defaults when None.
+
+    Each view is cleaned with the other view's predictions as the far-leg reference.
+    """
+    from .clean import clean_pose
+    from .cycles import compute_cycles, compute_parameters
+    from .events import detect_events
+    from .orient import orient_pose
+
+    config = config or AnalysisConfig()
+    clean_cfg = config.clean_config()
+    rows = rows.reset_index(drop=True)
+    poses = [_load_view(row, config) for _, row in rows.iterrows()]
+    if len(poses) == 2:
+        poses = list(align_view_lengths(poses[0], poses[1], trim=True))
+    results = []
+    for i, row in rows.iterrows():
+        pose = poses[i]
+        other = poses[1 - i] if len(poses) == 2 else None
+        side = _side_for(row)
+        cleaned = clean_pose(pose, other=other, config=clean_cfg)
+        oriented = orient_pose(cleaned.pose)
+        events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
+        cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
+        params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=config.px_per_m)
+        results.append(
+            ViewResult(
+                trial=str(row["trial"]), view=str(row["view"]), side=side, raw=pose,
+                cleaned=cleaned.pose, oriented=oriented, clean=cleaned, events=events,
+                cycles=cycles, parameters=params,
+            )
+        )
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# cohorts
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class CohortResult:
+    """Tables of a cohort run and where they were written."""
+
+    out_dir: Path | None
+    events: pd.DataFrame
+    cycles: pd.DataFrame  # per-trial mean cycles, long
+    cycles_all: pd.DataFrame  # every cycle, long
+    parameters: pd.DataFrame
+    anova: pd.DataFrame | None
+    problems: pd.DataFrame
+    files: dict[str, Path] = dataclasses.field(default_factory=dict)
+    seconds: float = 0.0
+    resumed_trials: int = 0
+
+    def summary(self) -> str:
+        """A few human lines: counts, problems, where the files are."""
+        n_trials = self.cycles["trial"].nunique() if len(self.cycles) else 0
+        lines = [
+            f"analysed {n_trials} trial(s): {len(self.events)} events, "
+            f"{self.cycles_all.groupby(['trial', 'view', 'cycle']).ngroups if len(self.cycles_all) else 0} "
+            f"gait cycles in {self.seconds:.1f} s",
+        ]
+        if len(self.problems):
+            lines.append(f"{len(self.problems)} problem(s), see problems.csv:")
+            for _, p in self.problems.head(5).iterrows():
+                lines.append(f"  {p['trial']} {p['view']}: {p['problem']}")
+        if self.anova is not None and len(self.anova):
+            sig = self.anova[(self.anova["effect"] == "perspective") & (self.anova["p_unc"] < 0.05)]
+            lines.append(
+                f"RM-ANOVA on {int(self.anova['n'].max())} trials: perspective effect p<0.05 for "
+                f"{len(sig)} of {int((self.anova['effect'] == 'perspective').sum())} body part/axis tests"
+            )
+        for name, path in self.files.items():
+            lines.append(f"  {name:<12} {path}")
+        return "\n".join(lines)
+
+
+def _trial_job(args) -> tuple[list[dict], list[dict]]:
+    """Per-trial work, in a form that pickles (for processes and dask)."""
+    trial, rows, config = args
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GaitintWarning)
+        try:
+            results = analyze_trial(rows, config)
+        except GaitintError as err:
+            return [], [{"trial": trial, "view": "", "problem": str(err)}]
+    notes = [
+        {"trial": trial, "view": "", "problem": f"warning: {w.message}"}
+        for w in caught
+        if issubclass(w.category, GaitintWarning)
+    ]
+    return [_result_tables(r) for r in results], notes
+
+
+def _result_tables(r: ViewResult) -> dict:
+    def tag(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.copy()
+        df.insert(0, "view", r.view)
+        df.insert(0, "trial", r.trial)
+        return df
+
+    return {
+        "trial": r.trial,
+        "view": r.view,
+        "cleaned": r.cleaned,
+        "clean": r.clean,
+        "events": tag(r.events),
+        "cycles": tag(r.cycles),
+        "parameters": tag(r.parameters if isinstance(r.parameters, pd.DataFrame) else pd.DataFrame([r.parameters])),
+    }
+
+
+def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
+    if config.scheduler:
+        from .distributed import map_on_dask
+
+        yield from map_on_dask(_trial_job, jobs, address=config.scheduler, progress=progress)
+        return
+    n_jobs = config.n_jobs if config.n_jobs > 0 else (os.cpu_count() or 1)
+    bar = _progress(len(jobs), progress, "trials")
+    if n_jobs == 1 or len(jobs) < 4:
+        for job in jobs:
+            yield _trial_job(job)
+            bar.update()
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs))) as pool:
+            for out in pool.map(_trial_job, jobs, chunksize=max(1, len(jobs) // (8 * n_jobs))):
+                yield out
+                bar.update()
+    bar.close()
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total: int, enabled: bool, unit: str):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, leave=False)
+
+
+def analyze_cohort(
+    manifest: str | Path | pd.DataFrame,
+    out_dir: str | Path | None = None,
+    *,
+    config: AnalysisConfig | None = None,
+    overwrite: bool = False,
+    strict: bool = False,
+    progress: bool = False,
+    stats: bool = True,
+    report: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> CohortResult:
+    """Analyse every trial of a manifest and run the statistics.
+
+    Trials that fail (unreadable file, no events, no full cycle...) are skipped and listed in
+    ``problems`` (``problems.csv``) unless ``strict``, which raises the first problem.
+    With ``out_dir`` the results are written there: ``cleaned/`` (DLC layout + flag tables),
+    ``events.csv``, ``cycles.csv`` (per-trial means: trial, view, side, bodypart, axis, pct,
+    value), ``cycles_all.csv``, ``parameters.csv``, ``anova.csv``, ``problems.csv``,
+    ``config.toml`` and the HTML report. Existing results are not replaced unless ``overwrite``.
+    """
+    t0 = time.perf_counter()
+    config = config or AnalysisConfig()
+    table = manifest if isinstance(manifest, pd.DataFrame) else load_manifest(manifest)
+    out_dir = Path(out_dir) if out_dir is not None else None
+    if out_dir is not None:
+        # results left by an interrupted run of this analysis are ours to replace
+        overwrite = overwrite or (out_dir / _CACHE_DIR).is_dir()
+        _check_outputs(out_dir, overwrite)
+    jobs = [(str(t), rows, config) for t, rows in table.groupby("trial", sort=True)]
+    cache = _TrialCache(out_dir / _CACHE_DIR if out_dir is not None else None, config)
+    outputs: dict[str, tuple[list[dict], list[dict]]] = {}
+    todo = []
+    for job in jobs:
+        hit = cache.get(job)
+        if hit is not None:
+            outputs[job[0]] = hit
+        else:
+            todo.append(job)
+    for job, out in zip(todo, _map_jobs(todo, config, progress), strict=True):
+        views, probs = out
+        if strict and not views and probs:
+            raise AnalysisError(f"trial {probs[0]['trial']}: {probs[0]['problem']}")
+        cache.put(job, out)  # an interrupted run resumes from here
+        outputs[job[0]] = out
+        if on_progress is not None:
+            on_progress(len(outputs), len(jobs))
+    per_view = [v for job in jobs for v in outputs[job[0]][0]]
+    problems = [p for job in jobs for p in outputs[job[0]][1]]
+    result = _collect(per_view, problems, config)
+    result.resumed_trials = len(jobs) - len(todo)
+    if out_dir is not None:
+        _write_results(result, per_view, out_dir, config, overwrite=overwrite, stats=stats, report=report)
+        cache.clear()
+    elif stats:
+        result.anova = _run_stats(result, config)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+_CACHE_DIR = ".gaitint-partial"
+
+
+class _TrialCache:
+    """Per-trial results of an unfinished run, so that a re-run after Ctrl-C or a kill
+    resumes instead of starting over. Keyed by the settings, the manifest rows and the
+    size and modification time of the input files; removed when the run completes."""
+
+    def __init__(self, folder: Path | None, config: AnalysisConfig):
+        self.folder = folder
+        self.config_text = config_to_toml(config)
+
+    def _path(self, job) -> Path | None:
+        if self.folder is None:
+            return None
+        import hashlib
+
+        trial, rows, _ = job
+        h = hashlib.sha256(self.config_text.encode())
+        h.update(rows.to_csv(index=False).encode())
+        for f in list(rows["predictions"]) + list(rows["video"]):
+            if isinstance(f, str) and os.path.exists(f):
+                st = os.stat(f)
+                h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())
+        return self.folder / f"{h.hexdigest()[:24]}.pkl"
+
+    def get(self, job):
+        path = self._path(job)
+        if path is None or not path.is_file():
+            return None
+        import pickle
+
+        try:
+            return pickle.loads(path.read_bytes())
+        except Exception:  # a damaged cache entry is recomputed
+            return None
+
+    def put(self, job, out) -> None:
+        path = self._path(job)
+        if path is None:
+            return
+        import pickle
+
+        write_atomic(path, lambda tmp: tmp.write_bytes(pickle.dumps(out)), overwrite=True)
+
+    def clear(self) -> None:
+        if self.folder is not None and self.folder.is_dir():
+            import shutil
+
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _collect(per_view: list[dict], problems: list[dict], config: AnalysisConfig) -> CohortResult:
+    from .cycles import mean_cycles
+
+    def cat(key, columns=()):
+        frames = [v[key] for v in per_view if len(v[key])]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
+
+    events = cat("events", ("trial", "view", "side", "event", "frame", "time_s"))
+    cycles_all = cat("cycles", ("trial", "view", "side", "cycle", "bodypart", "axis", "pct", "value"))
+    parameters = cat("parameters", ("trial", "view"))
+    if len(cycles_all):
+        means = []
+        for (trial, view), g in cycles_all.groupby(["trial", "view"], sort=True):
+            m = mean_cycles(g.drop(columns=["trial", "view"]))
+            m.insert(0, "view", view)
+            m.insert(0, "trial", trial)
+            means.append(m)
+        cycles = pd.concat(means, ignore_index=True)
+    else:
+        cycles = pd.DataFrame(columns=["trial", "view", "side", "bodypart", "axis", "pct", "value"])
+    problems_df = pd.DataFrame(problems, columns=["trial", "view", "problem"])
+    return CohortResult(None, events, cycles, cycles_all, parameters, None, problems_df)
+
+
+def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | None = None,
+               report: bool = False, overwrite: bool = False) -> pd.DataFrame | None:
+    """RM-ANOVA of the per-trial mean cycles (and, with ``out_dir``, agreement, figures and
+    the report). A cohort the statistics cannot handle becomes a problem row, not a crash."""
+    from .stats import rm_anova
+
+    if result.cycles.empty:
+        problem = "statistics: no gait cycles in any trial"
+    else:
+        try:
+            if out_dir is None:
+                return rm_anova(result.cycles, correction=config.correction)
+            from ..report.outputs import write_stats_outputs
+
+            outputs = write_stats_outputs(
+                out_dir, result.cycles, correction=config.correction, report=report,
+                figures=report, config=config.to_dict(), parameters=result.parameters,
+                overwrite=overwrite,
+            )
+            result.files.update(outputs.files)
+            return outputs.anova
+        except AnalysisError as err:
+            problem = f"statistics: {err}"
+    result.problems = pd.concat(
+        [result.problems, pd.DataFrame([{"trial": "(cohort)", "view": "", "problem": problem}])],
+        ignore_index=True,
+    )
+    return None
+
+
+_RESULT_FILES = ("events.csv", "cycles.csv", "cycles_all.csv", "parameters.csv", "anova.csv",
+                 "problems.csv", "config.toml")
+
+
+def _check_outputs(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputFileError(out_dir, "output path is a file, not a folder")
+    if overwrite:
+        return
+    existing = [n for n in _RESULT_FILES if (out_dir / n).exists()]
+    if existing:
+        raise OutputExistsError(out_dir / existing[0])
+
+
+def _write_csv(df: pd.DataFrame, path: Path, overwrite: bool) -> Path:
+    return write_atomic(path, lambda tmp: df.to_csv(tmp, index=False), overwrite=overwrite)
+
+
+def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, stats: bool,
+                   report: bool) -> None:
+    from .clean import flags_table
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = result.files
+    cleaned_dir = out_dir / "cleaned"
+    for v in per_view:
+        stem = f"{v['trial']}_{v['view']}"
+        save_pose(v["cleaned"], cleaned_dir / f"{stem}_cleaned.h5", overwrite=overwrite)
+        _write_csv(flags_table(v["clean"]), cleaned_dir / f"{stem}_flags.csv", overwrite)
+    if per_view:
+        files["cleaned"] = cleaned_dir
+    for name, df in (
+        ("events", result.events), ("cycles", result.cycles), ("cycles_all", result.cycles_all),
+        ("parameters", result.parameters),
+    ):
+        files[name] = _write_csv(df, out_dir / f"{name}.csv", overwrite)
+    files["config"] = write_text_atomic(out_dir / "config.toml", config_to_toml(config), overwrite=overwrite)
+    if stats:
+        result.anova = _run_stats(result, config, out_dir=out_dir, report=report, overwrite=overwrite)
+    files["problems"] = _write_csv(result.problems, out_dir / "problems.csv", overwrite)
+    result.out_dir = out_dir
+
+
+# ---------------------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------------------
+DEMO_TRIALS = 8
+DEMO_SEED = 2026
+
+
+def run_demo(out_dir: str | Path, *, overwrite: bool = False, progress: bool = False) -> CohortResult:
+    """Generate the embedded synthetic sample in ``out_dir/sample`` and analyse it into
+    ``out_dir/results`` (events, cycles, ANOVA, report). Re-running reuses the sample."""
+    from .synthetic import write_synthetic_cohort
+
+    out_dir = Path(out_dir)
+    sample = out_dir / "sample"
+    manifest = sample / "trials.csv"
+    if not manifest.exists():
+        manifest = write_synthetic_cohort(
+            sample, n_trials=DEMO_TRIALS, seed=DEMO_SEED, fps=25.0, video=True, bias_px=0.0,
+            overwrite=False, progress=progress,
+        )
+    return analyze_cohort(manifest, out_dir / "results", overwrite=overwrite, progress=progress)

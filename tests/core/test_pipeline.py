@@ -1,0 +1,154 @@
+"""Cohort pipeline: configuration, manifest checks, and a full run on the synthetic walker."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from napari_gaitint.core import pipeline
+from napari_gaitint.core._files import file_sha256
+from napari_gaitint.core.errors import GaitintError, InputFileError, OutputExistsError
+from napari_gaitint.core.pipeline import AnalysisConfig, config_to_toml, load_config, load_manifest
+
+
+def test_config_toml_round_trip(tmp_path):
+    cfg = AnalysisConfig(
+        clean={"likelihood_threshold": 0.4},
+        events_method=None,
+        correction="holm",
+        bodyparts={"neck": "Neck"},
+        px_per_m=812.5,
+        n_jobs=2,
+    )
+    path = tmp_path / "c.toml"
+    path.write_text(config_to_toml(cfg))
+    assert load_config(path) == cfg
+
+
+def test_config_unknown_key_names_it(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("n_point = 101\n")
+    with pytest.raises(InputFileError, match="n_point"):
+        load_config(path)
+
+
+def test_config_bad_toml_names_file(tmp_path):
+    path = tmp_path / "bad config.toml"
+    path.write_text("n_points = = 3\n")
+    with pytest.raises(InputFileError, match="bad config.toml"):
+        load_config(path)
+
+
+def test_manifest_missing_columns(tmp_path):
+    path = tmp_path / "trials.csv"
+    path.write_text("trial,view\nT1,C1\n")
+    with pytest.raises(InputFileError, match="predictions"):
+        load_manifest(path)
+
+
+def test_manifest_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match="manifest not found"):
+        load_manifest(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    out = tmp_path_factory.mktemp("cohort")
+    manifest = write_synthetic_cohort(out, n_trials=4, seed=11, fps=25.0, video=False, bias_px=0.0)
+    return manifest
+
+
+def test_analyze_cohort_writes_everything(cohort, tmp_path):
+    before = {p: file_sha256(p) for p in cohort.parent.rglob("*") if p.is_file()}
+    res = pipeline.analyze_cohort(cohort, tmp_path / "out", report=False)
+    # sources untouched
+    assert before == {p: file_sha256(p) for p in cohort.parent.rglob("*") if p.is_file()}
+    for name in ("events.csv", "cycles.csv", "cycles_all.csv", "parameters.csv", "anova.csv", "config.toml"):
+        assert (tmp_path / "out" / name).is_file(), name
+    cycles = pd.read_csv(tmp_path / "out" / "cycles.csv")
+    assert {"trial", "view", "side", "bodypart", "axis", "pct", "value"} <= set(cycles.columns)
+    assert cycles["trial"].nunique() == 4
+    assert set(cycles["view"]) == {"C1", "C3"}
+    assert sorted(cycles["pct"].unique()) == list(range(101))
+    anova = pd.read_csv(tmp_path / "out" / "anova.csv")
+    assert set(anova["effect"]) == {"time", "perspective", "time*perspective"}
+    assert (anova["n"] == 4).all()
+    # the time effect on a gait cycle is overwhelming for the moving limbs
+    knee_x_time = anova[(anova.bodypart == "ankle") & (anova.axis == "x") & (anova.effect == "time")]
+    assert knee_x_time["p_unc"].iloc[0] < 1e-6
+    # events against the truth: every true heel strike inside the recording is found within 1 frame
+    truth = pd.read_csv(cohort.parent / "truth" / "events.csv")
+    ev = res.events
+    for (trial, view, event), t in truth.groupby(["trial", "view", "event"]):
+        d = ev[(ev.trial == trial) & (ev.view == view) & (ev.event == event)]
+        if len(d) == 0:
+            continue
+        nearest = np.abs(d["frame"].to_numpy()[:, None] - t["frame"].to_numpy()[None, :]).min(axis=1)
+        assert np.median(nearest) <= 1.0, (trial, view, event)
+    # a second run refuses to overwrite, and --overwrite works
+    with pytest.raises(OutputExistsError):
+        pipeline.analyze_cohort(cohort, tmp_path / "out", report=False)
+    pipeline.analyze_cohort(cohort, tmp_path / "out", report=False, overwrite=True)
+
+
+def test_analyze_cohort_reports_failing_trial(cohort, tmp_path):
+    table = load_manifest(cohort)
+    broken = tmp_path / "broken.h5"
+    broken.write_bytes(b"not an hdf5 file at all")
+    table.loc[0, "predictions"] = str(broken)
+    res = pipeline.analyze_cohort(table, None, report=False)
+    assert len(res.problems) == 1
+    assert "broken.h5" in res.problems["problem"].iloc[0]
+    assert res.cycles["trial"].nunique() == 3
+    with pytest.raises(GaitintError, match="broken.h5"):
+        pipeline.analyze_cohort(table, None, report=False, strict=True)
+
+
+def test_parallel_matches_serial(cohort):
+    serial = pipeline.analyze_cohort(cohort, None, stats=False)
+    par = pipeline.analyze_cohort(
+        cohort, None, stats=False, config=dataclasses.replace(AnalysisConfig(), n_jobs=2)
+    )
+    pd.testing.assert_frame_equal(serial.cycles, par.cycles)
+    pd.testing.assert_frame_equal(serial.events, par.events)
+
+
+def test_dask_scheduler_matches_local(cohort):
+    distributed = pytest.importorskip("distributed")
+    local = pipeline.analyze_cohort(cohort, None, stats=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        cfg = dataclasses.replace(AnalysisConfig(), scheduler=cluster.scheduler_address)
+        remote = pipeline.analyze_cohort(cohort, None, stats=False, config=cfg)
+    pd.testing.assert_frame_equal(local.cycles, remote.cycles)
+    pd.testing.assert_frame_equal(local.parameters, remote.parameters)
+
+
+def test_unreachable_scheduler_is_a_clear_error(cohort):
+    pytest.importorskip("distributed")
+    cfg = dataclasses.replace(AnalysisConfig(), scheduler="tcp://127.0.0.1:9")
+    with pytest.raises(GaitintError, match="cannot reach the dask scheduler"):
+        pipeline.analyze_cohort(cohort, None, stats=False, config=cfg)
+
+
+def test_interrupted_run_leaves_no_results_and_resumes(cohort, tmp_path):
+    out = tmp_path / "out"
+
+    def interrupt(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.analyze_cohort(cohort, out, report=False, on_progress=interrupt)
+    assert not (out / "events.csv").exists() and not (out / "cycles.csv").exists()
+    resumed = pipeline.analyze_cohort(cohort, out, report=False)
+    assert resumed.resumed_trials == 2
+    assert not (out / pipeline._CACHE_DIR).exists()
+    fresh = pipeline.analyze_cohort(cohort, None, report=False)
+    pd.testing.assert_frame_equal(resumed.cycles, fresh.cycles)
+    pd.testing.assert_frame_equal(resumed.anova.reset_index(drop=True), fresh.anova.reset_index(drop=True))
