@@ -222,7 +222,9 @@ def _cmd_clean(args) -> int:
     if "alignment" in result.summary:
         a = result.summary["alignment"]
         print(f"other view aligned: x = {a['ax']:+.3f} x' {a['bx']:+.1f}, "
-              f"y = {a['ay']:+.3f} y' {a['by']:+.1f} (rms {a['rms_x_px']:.1f}/{a['rms_y_px']:.1f} px)")
+              f"y = {a['ay']:+.3f} y' {a['by']:+.1f} (rms {a['rms_x_px']:.1f}/{a['rms_y_px']:.1f} px); "
+              f"{result.summary.get('other_view_wrong_limb_ignored', 0)} of its leg labels "
+              "judged wrong-limb and ignored")
     print(f"wrote {out}\nwrote {flags_path}")
     return 0
 
@@ -327,6 +329,8 @@ def _add_stats(sub) -> None:
                    help="comma-separated views to compare (default all; agreement uses the first two)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--no-figures", action="store_true", help="do not draw figures (faster)")
+    p.add_argument("--engine", choices=["numpy", "pingouin"], default="numpy",
+                   help="ANOVA engine: vectorised (default) or pingouin.rm_anova itself (same results)")
     p.add_argument("--spm", action="store_true",
                    help="also test the whole curves with spm1d (needs the [spm] extra); writes spm.csv")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
@@ -343,7 +347,7 @@ def _cmd_stats(args) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # dropped trials are printed in the summary
         result = write_stats_outputs(
-            args.out, cycles, correction=args.correction, views=views,
+            args.out, cycles, correction=args.correction, views=views, engine=args.engine,
             report=not args.no_report, figures=not args.no_figures, spm=args.spm,
             overwrite=args.overwrite,
             config={"command": "gaitint stats", "cycles": str(args.cycles)},
@@ -397,6 +401,9 @@ def _add_dlc(sub) -> None:
     e.add_argument("video", type=Path, help="the video the labels belong to (frames are extracted from it)")
     e.add_argument("labels", type=Path, help="corrected keypoints, DLC .h5/.csv in the video's coordinates")
     e.add_argument("--frames", help="frame numbers to export, e.g. 10,20,35-40 (default: all labelled rows)")
+    e.add_argument("--mirror", action="store_true",
+                   help="the network sees this view mirrored: export onto the mirrored copy "
+                   "(labels stay in the original video's coordinates; they are mapped)")
 
 
 def _parse_frames(text: str | None) -> list[int] | None:
@@ -426,8 +433,11 @@ def _cmd_dlc(args) -> int:
             frames = _parse_frames(args.frames)
         except ValueError:
             raise GaitintError(f"--frames: expected numbers like 10,20,35-40, got {args.frames!r}") from None
-        res = dlc.export_labels_to_project(args.config, args.video.stem, args.labels,
-                                           frames=frames, video=args.video)
+        if args.mirror:
+            res = dlc.export_labels_mirrored(args.config, args.video, args.labels, frames=frames)
+        else:
+            res = dlc.export_labels_to_project(args.config, args.video.stem, args.labels,
+                                               frames=frames, video=args.video)
         print(f"{res.n_new} new and {res.n_updated} changed frame(s); {res.n_total} labelled frames in "
               f"{res.h5}" + (" (video added to the project)" if res.video_registered else ""))
         print(f"retrain: deeplabcut.create_training_dataset('{args.config}') then "

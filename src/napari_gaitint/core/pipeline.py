@@ -63,6 +63,9 @@ class AnalysisConfig:
     correction
         Multiple-comparison correction across the ANOVA tests (``None``, ``"holm"``,
         ``"fdr_bh"``).
+    stats_engine
+        ``"numpy"`` (vectorised RM-ANOVA) or ``"pingouin"`` (:func:`pingouin.rm_anova`);
+        identical results, see :func:`napari_gaitint.core.stats.rm_anova`.
     bodyparts
         Mapping from our roles (neck, hip, knee, ankle, heel, toe) to the file's names.
     px_per_m
@@ -80,6 +83,7 @@ class AnalysisConfig:
     cycles_reference: str | None = None
     n_points: int = 101
     correction: str | None = None
+    stats_engine: str = "numpy"
     bodyparts: Mapping[str, str] = dataclasses.field(default_factory=dict)
     px_per_m: float | None = None
     n_jobs: int = 1
@@ -567,11 +571,11 @@ def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | 
     else:
         try:
             if out_dir is None:
-                return rm_anova(result.cycles, correction=config.correction)
+                return rm_anova(result.cycles, correction=config.correction, engine=config.stats_engine)
             from ..report.outputs import write_stats_outputs
 
             outputs = write_stats_outputs(
-                out_dir, result.cycles, correction=config.correction, report=report,
+                out_dir, result.cycles, correction=config.correction, engine=config.stats_engine, report=report,
                 figures=report, config=config.to_dict(), parameters=result.parameters,
                 overwrite=overwrite,
             )

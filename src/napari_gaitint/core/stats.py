@@ -1,0 +1,810 @@
+"""Cohort statistics: repeated-measures ANOVA (time x perspective) and agreement between views.
+
+Input everywhere is a *long* cycles table with the columns ``trial, view, bodypart, axis,
+pct, value``: one row per trial, camera view (perspective, e.g. ``"C1"``/``"C3"``), body part,
+axis (``"x"``/``"y"``) and normalised time point ``pct`` (any number of levels, usually the
+101 points 0-100 % of the gait cycle). Other columns (``side``, ``cycle``...) are ignored.
+Several rows for the same cell (e.g. several cycles of one trial) are averaged first, so each
+trial contributes one mean curve per view, as in the seed analysis.
+
+Missing cells
+-------------
+The ANOVA needs every trial in every view at every time point. For each body part and axis,
+trials without a complete curve in all views (a view without cycles, NaN points) are dropped
+for that body part/axis and *reported*: :func:`rm_anova` returns them in
+``result.attrs["dropped_trials"]`` (trial ids) and ``result.attrs["dropped"]`` (one dict per
+trial, body part and axis with the reason), and emits a :class:`UserWarning`. The column
+``n`` gives the number of trials used.
+
+Statistics
+----------
+* :func:`rm_anova` - two-way repeated-measures ANOVA with within factors ``time`` (the pct
+  levels) and ``perspective`` (the views), subject = trial, per body part and axis, computed
+  with :func:`pingouin.rm_anova`; Greenhouse-Geisser epsilon and corrected p, partial eta
+  squared; optional Holm/FDR correction across the body part/axis tests of each effect.
+* :func:`compute_difference_curves` - mean view difference over the cycle with a t-based CI.
+* :func:`compute_agreement` - Bland-Altman bias and limits of agreement, RMSE, MAE and ICC.
+* :func:`greenhouse_geisser_epsilon` - an independent GG epsilon from the covariance of
+  orthonormal contrasts (used to verify pingouin).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from .errors import AnalysisError
+
+logger = logging.getLogger(__name__)
+
+#: Columns a cycles table must have.
+REQUIRED_COLUMNS: tuple[str, ...] = ("trial", "view", "bodypart", "axis", "pct", "value")
+#: Effects of the two-way RM ANOVA, in output order.
+EFFECTS: tuple[str, ...] = ("time", "perspective", "time*perspective")
+#: Columns of :func:`rm_anova` (``p_corr`` is appended when a correction is asked for).
+ANOVA_COLUMNS: tuple[str, ...] = (
+    "bodypart", "axis", "effect", "F", "ddof1", "ddof2", "p_unc", "p_gg", "eps", "np2", "n",
+)
+#: Columns of :func:`compute_difference_curves`.
+DIFFERENCE_COLUMNS: tuple[str, ...] = (
+    "bodypart", "axis", "pct", "mean_diff", "ci_low", "ci_high", "n",
+)
+#: Columns of :func:`compute_agreement`.
+AGREEMENT_COLUMNS: tuple[str, ...] = (
+    "bodypart", "axis", "view_a", "view_b", "n", "bias", "sd_diff", "loa_low", "loa_high",
+    "rmse", "mae", "icc", "icc_type",
+)
+#: The ICC reported by :func:`compute_agreement`: two-way random, absolute agreement, single.
+ICC_TYPE = "ICC(A,1)"
+_CORRECTIONS = ("holm", "fdr_bh", "bonf")
+_BLAND_ALTMAN_Z = 1.96
+
+
+# ---------------------------------------------------------------------------------------
+# input checking and reshaping
+# ---------------------------------------------------------------------------------------
+def validate_cycles_table(cycles: pd.DataFrame) -> pd.DataFrame:
+    """Check a long cycles table and return it reduced to one mean value per cell.
+
+    Parameters
+    ----------
+    cycles
+        Long table with at least the columns ``trial, view, bodypart, axis, pct, value``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``trial, view, bodypart, axis, pct, value``; rows with a missing value are
+        dropped and duplicate cells (several cycles per trial and view) averaged.
+
+    Raises
+    ------
+    AnalysisError
+        If columns are missing (they are named), ``value``/``pct`` are not numeric, or no
+        finite value is left.
+    """
+    if not isinstance(cycles, pd.DataFrame):
+        raise AnalysisError(f"expected a pandas DataFrame of cycles, got {type(cycles).__name__}")
+    missing = [c for c in REQUIRED_COLUMNS if c not in cycles.columns]
+    if missing:
+        raise AnalysisError(
+            "the cycles table lacks the column(s) " + ", ".join(repr(c) for c in missing)
+            + f"; it needs {', '.join(REQUIRED_COLUMNS)} (found: {', '.join(map(str, cycles.columns))})"
+        )
+    if "side" in cycles.columns and len(cycles):
+        n_sides = cycles.groupby(["trial", "view"], sort=False)["side"].nunique()
+        if (n_sides > 1).any():
+            warnings.warn(
+                "some trial/view pairs have cycles of several sides; they are averaged together "
+                "(filter the table to the camera-facing side first if that is not intended)",
+                UserWarning, stacklevel=2,
+            )
+    df = cycles.loc[:, list(REQUIRED_COLUMNS)].copy()
+    for col in ("value", "pct"):
+        try:
+            df[col] = pd.to_numeric(df[col])
+        except (TypeError, ValueError) as err:
+            raise AnalysisError(f"column {col!r} of the cycles table must be numeric ({err})") from err
+    df = df[np.isfinite(df["value"].to_numpy(dtype=float))]
+    # time levels written by different tools may differ in the last bits (0.1 * 3 vs 0.3)
+    df["pct"] = df["pct"].astype(float).round(6)
+    if df.empty:
+        raise AnalysisError("the cycles table has no finite values")
+    for col in ("trial", "view", "bodypart", "axis"):
+        if df[col].isna().any():
+            raise AnalysisError(f"column {col!r} of the cycles table has empty entries")
+    keys = ["trial", "view", "bodypart", "axis", "pct"]
+    if not df.duplicated(keys).any():
+        return df.reset_index(drop=True)
+    return df.groupby(keys, sort=False, observed=True)["value"].mean().reset_index()
+
+
+def _ordered_unique(values: pd.Series) -> list:
+    return list(pd.unique(values))
+
+
+def _resolve_views(df: pd.DataFrame, views: Sequence[str] | None, *, min_views: int = 2) -> list:
+    present = sorted(_ordered_unique(df["view"]), key=str)
+    if views is None:
+        views = present
+    else:
+        views = list(views)
+        unknown = [v for v in views if v not in present]
+        if unknown:
+            raise AnalysisError(
+                f"view(s) {', '.join(map(repr, unknown))} not in the cycles table "
+                f"(views present: {', '.join(map(repr, present))})"
+            )
+        if len(set(views)) != len(views):
+            raise AnalysisError(f"views must be distinct, got {views}")
+    if len(views) < min_views:
+        raise AnalysisError(
+            f"the cycles table has {len(views)} view(s) ({', '.join(map(repr, views))}); the "
+            f"perspective comparison needs at least {min_views} (e.g. C1 and C3)"
+        )
+    return list(views)
+
+
+def _select(values: pd.Series, wanted: Sequence[str] | None, what: str) -> list:
+    present = _ordered_unique(values)
+    if wanted is None:
+        return present
+    unknown = [w for w in wanted if w not in present]
+    if unknown:
+        raise AnalysisError(
+            f"{what}(s) {', '.join(map(repr, unknown))} not in the cycles table "
+            f"(present: {', '.join(map(repr, present))})"
+        )
+    return list(wanted)
+
+
+def _cube(sub: pd.DataFrame, views: Sequence[str]) -> tuple[np.ndarray, list, np.ndarray, list[dict]]:
+    """One body part/axis as a ``(n_trials, n_views, n_pct)`` array of complete trials.
+
+    Returns the array, the trial ids kept, the pct levels and the dropped trials (dicts).
+    """
+    # ``sub`` has one row per cell (validate_cycles_table averaged duplicates)
+    ti, trials = pd.factorize(sub["trial"], sort=False)
+    trials = list(trials)
+    pct = np.sort(sub["pct"].unique())
+    pi = np.searchsorted(pct, sub["pct"].to_numpy())
+    view_index = {v: i for i, v in enumerate(views)}
+    vi = sub["view"].map(view_index).to_numpy()
+    ok_rows = ~pd.isna(vi)
+    arr = np.full((len(trials), len(views), len(pct)), np.nan)
+    arr[ti[ok_rows], vi[ok_rows].astype(int), pi[ok_rows]] = sub["value"].to_numpy(dtype=float)[ok_rows]
+    dropped = []
+    keep = []
+    for i, trial in enumerate(trials):
+        ok = np.isfinite(arr[i])
+        if ok.all():
+            keep.append(i)
+            continue
+        absent = [str(v) for j, v in enumerate(views) if not ok[j].any()]
+        if absent:
+            reason = f"no data in view(s) {', '.join(absent)}"
+        else:
+            reason = f"incomplete curve ({int((~ok).sum())} of {ok.size} view/pct points missing)"
+        dropped.append({"trial": trial, "reason": reason})
+    return arr[keep], [trials[i] for i in keep], pct, dropped
+
+
+# ---------------------------------------------------------------------------------------
+# Greenhouse-Geisser epsilon (independent of pingouin)
+# ---------------------------------------------------------------------------------------
+def orthonormal_contrasts(k: int) -> np.ndarray:
+    """``(k-1, k)`` orthonormal contrasts (normalised Helmert): rows orthogonal to 1 and to each other.
+
+    Example
+    -------
+    >>> c = orthonormal_contrasts(3)
+    >>> np.allclose(c @ c.T, np.eye(2)), np.allclose(c.sum(axis=1), 0)
+    (True, True)
+    """
+    if k < 2:
+        raise ValueError("contrasts need at least 2 levels")
+    c = np.zeros((k - 1, k))
+    for i in range(1, k):
+        c[i - 1, :i] = 1.0
+        c[i - 1, i] = -float(i)
+        c[i - 1] /= np.linalg.norm(c[i - 1])
+    return c
+
+
+def greenhouse_geisser_epsilon(data: np.ndarray, *, effect: str = "a") -> float:
+    """Greenhouse-Geisser epsilon from the covariance of orthonormalised contrasts.
+
+    Parameters
+    ----------
+    data
+        ``(n_subjects, k)`` for a one-way design, or ``(n_subjects, a, b)`` for two within
+        factors.
+    effect
+        For 3-D data: ``"a"`` (first factor, averaged over the second), ``"b"``, or
+        ``"ab"`` (the interaction, contrasts ``C_a (x) C_b`` on the full cells).
+
+    Returns
+    -------
+    float
+        ``tr(S)^2 / ((k-1) tr(S^2))`` with ``S = C Sigma C'``, between ``1/(k-1)`` and 1
+        (1 for a factor with 2 levels). NaN if the data have no variance.
+    """
+    x = np.asarray(data, dtype=float)
+    if x.ndim == 2:
+        flat, c = x, orthonormal_contrasts(x.shape[1])
+    elif x.ndim == 3:
+        n, a, b = x.shape
+        if effect == "a":
+            flat, c = x.mean(axis=2), orthonormal_contrasts(a)
+        elif effect == "b":
+            flat, c = x.mean(axis=1), orthonormal_contrasts(b)
+        elif effect == "ab":
+            flat, c = x.reshape(n, a * b), np.kron(orthonormal_contrasts(a), orthonormal_contrasts(b))
+        else:
+            raise ValueError(f"effect must be 'a', 'b' or 'ab', not {effect!r}")
+    else:
+        raise ValueError("data must be (n_subjects, k) or (n_subjects, a, b)")
+    if c.shape[0] == 1:
+        return 1.0
+    # S = C Sigma C' = Y'Y / (n-1) with Y the centred data projected on the contrasts;
+    # tr(S) = |Y|^2/(n-1) and tr(S^2) = |Y Y'|_F^2/(n-1)^2 (the small n x n Gram matrix).
+    y = (flat - flat.mean(axis=0)) @ c.T
+    gram = y @ y.T
+    tr = np.trace(gram)
+    tr2 = np.sum(gram * gram)
+    if not np.isfinite(tr) or tr2 <= 0:
+        return float("nan")
+    return float(tr**2 / (c.shape[0] * tr2))
+
+
+# ---------------------------------------------------------------------------------------
+# repeated-measures ANOVA
+# ---------------------------------------------------------------------------------------
+def _nan_rows(bodypart, axis, n) -> list[dict]:
+    return [
+        {"bodypart": bodypart, "axis": axis, "effect": eff, "F": np.nan, "ddof1": np.nan,
+         "ddof2": np.nan, "p_unc": np.nan, "p_gg": np.nan, "eps": np.nan, "np2": np.nan, "n": n}
+        for eff in EFFECTS
+    ]
+
+
+def _pingouin_rm_anova(cube: np.ndarray) -> pd.DataFrame:
+    """Run pingouin's two-way RM ANOVA on a ``(n, views, pct)`` cube; rows time, perspective, interaction."""
+    import pingouin as pg
+
+    n, v, t = cube.shape
+    long = pd.DataFrame(
+        {
+            "subject": np.repeat(np.arange(n), v * t),
+            "perspective": np.tile(np.repeat(np.arange(v), t), n),
+            "time": np.tile(np.arange(t), n * v),
+            "value": cube.reshape(-1),
+        }
+    )
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        aov = pg.rm_anova(
+            data=long, dv="value", within=["time", "perspective"], subject="subject",
+            detailed=True, effsize="np2", correction=True,
+        )
+    # pingouin 0.7 names: Source, SS, ddof1, ddof2, MS, F, p_unc, p_GG_corr, np2, eps, ...
+    # (older releases: "p-unc", "p-GG-corr"); map both.
+    aov = aov.rename(columns={"p-unc": "p_unc", "p-GG-corr": "p_GG_corr"})
+    source_to_effect = {"time": "time", "perspective": "perspective",
+                        "time * perspective": "time*perspective"}
+    aov["effect"] = aov["Source"].map(source_to_effect)
+    aov = aov.dropna(subset=["effect"]).set_index("effect").reindex(list(EFFECTS))
+    return aov
+
+
+def _numpy_rm_anova(cube: np.ndarray) -> pd.DataFrame:
+    """The same two-way RM ANOVA as :func:`_pingouin_rm_anova`, vectorised with numpy.
+
+    Sums of squares from the cell/marginal means of the ``(n, views, pct)`` cube, GG epsilon
+    from :func:`greenhouse_geisser_epsilon`. About 100x faster than pingouin on 101 time
+    points; the tests check that both agree to 1e-9, the calibration benchmark uses it.
+    """
+    x = np.transpose(np.asarray(cube, dtype=float), (0, 2, 1))  # (n, time=A, perspective=B)
+    n, a, b = x.shape
+    m = x.mean()
+    ms, ma, mb = x.mean(axis=(1, 2)), x.mean(axis=(0, 2)), x.mean(axis=(0, 1))
+    mab, mas, mbs = x.mean(axis=0), x.mean(axis=2), x.mean(axis=1)
+    ss_a = b * n * np.sum((ma - m) ** 2)
+    ss_b = a * n * np.sum((mb - m) ** 2)
+    ss_ab = n * np.sum((mab - ma[:, None] - mb[None, :] + m) ** 2)
+    ss_as = b * np.sum((mas - ms[:, None] - ma[None, :] + m) ** 2)
+    ss_bs = a * np.sum((mbs - ms[:, None] - mb[None, :] + m) ** 2)
+    resid = (x - mab[None] - mas[:, :, None] - mbs[:, None, :] + ma[None, :, None]
+             + mb[None, None, :] + ms[:, None, None] - m)
+    ss_abs = np.sum(resid**2)
+    ss = np.array([ss_a, ss_b, ss_ab])
+    err = np.array([ss_as, ss_bs, ss_abs])
+    df1 = np.array([a - 1, b - 1, (a - 1) * (b - 1)], dtype=float)
+    df2 = df1 * (n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fval = (ss / df1) / (err / df2)
+        np2 = ss / (ss + err)
+    eps = np.array([greenhouse_geisser_epsilon(x, effect=e) for e in ("a", "b", "ab")])
+    f = sps.f
+    return pd.DataFrame(
+        {"F": fval, "ddof1": df1, "ddof2": df2, "p_unc": f.sf(fval, df1, df2),
+         "p_GG_corr": f.sf(fval, df1 * eps, df2 * eps), "np2": np2, "eps": eps},
+        index=pd.Index(list(EFFECTS), name="effect"),
+    )
+
+
+_ENGINES = {"pingouin": _pingouin_rm_anova, "numpy": _numpy_rm_anova}
+
+
+def rm_anova(
+    cycles: pd.DataFrame,
+    *,
+    correction: str | None = None,
+    bodyparts: Sequence[str] | None = None,
+    axes: Sequence[str] | None = None,
+    views: Sequence[str] | None = None,
+    engine: str = "numpy",
+) -> pd.DataFrame:
+    """Two-way repeated-measures ANOVA (time x perspective) per body part and axis.
+
+    Within factors: ``time`` (the ``pct`` levels) and ``perspective`` (the views); subject =
+    trial. The default engine is the formulas of :func:`pingouin.rm_anova` vectorised over
+    body parts (same F, p, GG epsilon and partial eta squared to ~1e-10, checked against
+    pingouin and statsmodels ``AnovaRM`` in the tests); ``engine="pingouin"`` calls pingouin
+    itself (about 65x slower with 101 time levels).
+
+    Parameters
+    ----------
+    cycles
+        Long table ``trial, view, bodypart, axis, pct, value`` (see the module docstring).
+    correction
+        ``None``, ``"holm"``, ``"fdr_bh"`` (or ``"bonf"``): adds ``p_corr``, the
+        Greenhouse-Geisser p (``p_gg``) corrected across the body part/axis tests, separately
+        for each effect (e.g. the 12 perspective tests of 6 body parts x 2 axes).
+    bodyparts, axes
+        Restrict to these (default: all in the table, in order of appearance).
+    views
+        The views to compare (default: all, sorted).
+    engine
+        ``"numpy"`` (default, vectorised) or ``"pingouin"`` (:func:`pingouin.rm_anova` per
+        body part and axis); verified equal in the tests.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`ANOVA_COLUMNS` (+ ``p_corr``): ``F``, ``ddof1``/``ddof2`` (uncorrected
+        degrees of freedom), ``p_unc``, ``p_gg`` (Greenhouse-Geisser corrected), ``eps``
+        (GG epsilon; 1 for a 2-level perspective factor), ``np2`` (partial eta squared
+        ``SS_effect / (SS_effect + SS_error)``), ``n`` (trials used). ``attrs`` holds
+        ``dropped_trials`` (list of ids), ``dropped`` (list of dicts trial/bodypart/axis/reason),
+        ``views`` and ``correction``.
+
+    Raises
+    ------
+    AnalysisError
+        Missing columns, a single view, a single trial or time point, or no body part/axis
+        with variance.
+
+    Example
+    -------
+    >>> aov = rm_anova(cycles, correction="holm")  # doctest: +SKIP
+    >>> aov.query("effect == 'perspective'")[["bodypart", "axis", "F", "p_gg", "p_corr"]]  # doctest: +SKIP
+    """
+    if correction is not None and correction not in _CORRECTIONS:
+        raise AnalysisError(f"correction must be one of {', '.join(_CORRECTIONS)} or None, not {correction!r}")
+    if engine not in _ENGINES:
+        raise AnalysisError(f"engine must be one of {', '.join(_ENGINES)}, not {engine!r}")
+    df = validate_cycles_table(cycles)
+    views = _resolve_views(df, views)
+    df = df[df["view"].isin(views)]
+    n_trials_total = df["trial"].nunique()
+    if n_trials_total < 2:
+        raise AnalysisError(
+            f"the cycles table has {n_trials_total} trial; a repeated-measures ANOVA needs at "
+            "least 2 trials (subjects) with data in every view"
+        )
+    if df["pct"].nunique() < 2:
+        raise AnalysisError("the cycles table has a single time point (pct); the time factor needs at least 2")
+    bparts = _select(df["bodypart"], bodyparts, "body part")
+    axs = _select(df["axis"], axes, "axis")
+
+    rows: list[dict] = []
+    dropped: list[dict] = []
+    problems: list[str] = []
+    n_ok = 0
+    for bp in bparts:
+        for ax in axs:
+            sub = df[(df["bodypart"] == bp) & (df["axis"] == ax)]
+            if sub.empty:
+                problems.append(f"{bp}/{ax}: no data")
+                rows.extend(_nan_rows(bp, ax, 0))
+                continue
+            cube, kept, pct, drops = _cube(sub, views)
+            dropped.extend({"trial": d["trial"], "bodypart": bp, "axis": ax, "reason": d["reason"]}
+                           for d in drops)
+            n = len(kept)
+            if n < 2:
+                problems.append(f"{bp}/{ax}: {n} complete trial(s), need 2")
+                rows.extend(_nan_rows(bp, ax, n))
+                continue
+            if len(pct) < 2:
+                problems.append(f"{bp}/{ax}: a single time point")
+                rows.extend(_nan_rows(bp, ax, n))
+                continue
+            if not np.ptp(cube) > 0:
+                problems.append(f"{bp}/{ax}: constant data (zero variance)")
+                rows.extend(_nan_rows(bp, ax, n))
+                continue
+            aov = _ENGINES[engine](cube)
+            for eff in EFFECTS:
+                r = aov.loc[eff]
+                rows.append({
+                    "bodypart": bp, "axis": ax, "effect": eff, "F": float(r["F"]),
+                    "ddof1": float(r["ddof1"]), "ddof2": float(r["ddof2"]),
+                    "p_unc": float(r["p_unc"]), "p_gg": float(r["p_GG_corr"]),
+                    "eps": float(r["eps"]), "np2": float(r["np2"]), "n": n,
+                })
+            n_ok += 1
+
+    if n_ok == 0:
+        detail = "; ".join(problems)
+        if all("zero variance" in p for p in problems):
+            raise AnalysisError(f"all values are constant (zero variance), nothing to test: {detail}")
+        raise AnalysisError(
+            "no body part/axis can be tested; each needs at least 2 trials with complete "
+            f"curves in every view ({detail})"
+        )
+    if problems:
+        msg = "rm_anova: rows set to NaN for " + "; ".join(problems)
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        logger.info(msg)
+
+    out = pd.DataFrame(rows, columns=list(ANOVA_COLUMNS))
+    out["n"] = out["n"].astype(int)
+    if correction is not None:
+        out["p_corr"] = np.nan
+        for eff in EFFECTS:
+            sel = (out["effect"] == eff).to_numpy()
+            out.loc[sel, "p_corr"] = correct_pvalues(out.loc[sel, "p_gg"].to_numpy(), method=correction)
+
+    dropped_trials = list(pd.unique(pd.Series([d["trial"] for d in dropped], dtype=object)))
+    if dropped:
+        msg = (
+            f"rm_anova: dropped {len(dropped_trials)} trial(s) without complete data in all views "
+            f"({', '.join(map(str, dropped_trials))}) for at least one body part/axis"
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
+        logger.info(msg)
+    out.attrs["dropped_trials"] = dropped_trials
+    out.attrs["dropped"] = dropped
+    out.attrs["views"] = list(views)
+    out.attrs["correction"] = correction
+    return out
+
+
+def correct_pvalues(pvals: np.ndarray, *, method: str = "holm") -> np.ndarray:
+    """Multiple-comparison correction with :func:`pingouin.multicomp`; NaNs are left out and kept."""
+    import pingouin as pg
+
+    p = np.asarray(pvals, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        _, corrected = pg.multicomp(p[ok], method=method)
+        out[ok] = corrected
+    return out
+
+
+def format_dropped(anova: pd.DataFrame) -> str:
+    """A human-readable summary of ``anova.attrs["dropped"]`` (empty string when nothing was dropped)."""
+    dropped = anova.attrs.get("dropped") or []
+    if not dropped:
+        return ""
+    by_trial: dict = {}
+    for d in dropped:
+        by_trial.setdefault(d["trial"], set()).add(d["reason"])
+    lines = [f"  trial {t}: {'; '.join(sorted(r))}" for t, r in by_trial.items()]
+    return f"dropped {len(by_trial)} trial(s) without complete data in all views:\n" + "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# agreement between two views
+# ---------------------------------------------------------------------------------------
+def _two_views(df: pd.DataFrame, views: Sequence[str] | None) -> tuple:
+    if views is None:
+        v = _resolve_views(df, None)
+        return v[0], v[1]
+    v = _resolve_views(df, views)
+    if len(v) != 2:
+        raise AnalysisError(f"agreement compares exactly two views, got {v}")
+    return v[0], v[1]
+
+
+def _paired(df: pd.DataFrame, view_a, view_b) -> pd.DataFrame:
+    """Rows ``trial, bodypart, axis, pct, a, b`` where both views have a value."""
+    keys = ["trial", "bodypart", "axis", "pct"]
+    a = df[df["view"] == view_a].set_index(keys)["value"].rename("a")
+    b = df[df["view"] == view_b].set_index(keys)["value"].rename("b")
+    return pd.concat([a, b], axis=1, join="inner").reset_index()
+
+
+def compute_difference_curves(
+    cycles: pd.DataFrame,
+    *,
+    views: Sequence[str] | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Mean difference between two views over the cycle, with a t-based confidence interval.
+
+    For every body part, axis and ``pct`` the per-trial difference ``d = a - b`` (trial mean
+    curve of view ``a`` minus view ``b``) is averaged over the trials that have both views at
+    that point; the CI is ``mean +- t_{(1+confidence)/2, n-1} * sd / sqrt(n)`` (NaN for n < 2).
+
+    Parameters
+    ----------
+    cycles
+        Long cycles table.
+    views
+        ``(a, b)``; default the first two views in sorted order (e.g. C1 - C3).
+    confidence
+        Confidence level of the interval (default 0.95).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``bodypart, axis, pct, mean_diff, ci_low, ci_high, n``; ``attrs["views"]``.
+    """
+    if not 0 < confidence < 1:
+        raise AnalysisError(f"confidence must be between 0 and 1, not {confidence}")
+    df = validate_cycles_table(cycles)
+    view_a, view_b = _two_views(df, views)
+    pairs = _paired(df, view_a, view_b)
+    if pairs.empty:
+        raise AnalysisError(f"no trial has data in both views {view_a!r} and {view_b!r}")
+    pairs["d"] = pairs["a"] - pairs["b"]
+    g = pairs.groupby(["bodypart", "axis", "pct"], sort=False)["d"]
+    out = g.agg(mean_diff="mean", sd="std", n="count").reset_index()
+    n = out["n"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tcrit = np.where(n >= 2, sps.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)), np.nan)
+        half = tcrit * out["sd"].to_numpy() / np.sqrt(n)
+    out["ci_low"] = out["mean_diff"] - half
+    out["ci_high"] = out["mean_diff"] + half
+    out = _order_like(out, df).sort_values(["_bp", "_ax", "pct"], kind="stable")
+    out = out.loc[:, list(DIFFERENCE_COLUMNS)].reset_index(drop=True)
+    out["n"] = out["n"].astype(int)
+    out.attrs["views"] = [view_a, view_b]
+    out.attrs["confidence"] = confidence
+    return out
+
+
+def _order_like(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    bp_order = {b: i for i, b in enumerate(_ordered_unique(df["bodypart"]))}
+    ax_order = {a: i for i, a in enumerate(_ordered_unique(df["axis"]))}
+    out = out.copy()
+    out["_bp"] = out["bodypart"].map(bp_order)
+    out["_ax"] = out["axis"].map(ax_order)
+    return out
+
+
+def compute_bland_altman_points(
+    cycles: pd.DataFrame, *, views: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Per-trial Bland-Altman points: mean over the cycle of each view, their average and difference.
+
+    Only trials whose curves are complete in both views for that body part/axis are used, so
+    both means cover the same time points.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``bodypart, axis, trial, mean_a, mean_b, average, diff`` (``diff = a - b``);
+        ``attrs["views"]``.
+    """
+    df = validate_cycles_table(cycles)
+    view_a, view_b = _two_views(df, views)
+    pairs = _paired(df, view_a, view_b)
+    n_pct = df.groupby(["bodypart", "axis"], sort=False)["pct"].nunique().rename("n_pct_all")
+    g = pairs.groupby(["bodypart", "axis", "trial"], sort=False)
+    per = g.agg(mean_a=("a", "mean"), mean_b=("b", "mean"), n_pct=("pct", "nunique")).reset_index()
+    per = per.join(n_pct, on=["bodypart", "axis"])
+    per = per[per["n_pct"] == per["n_pct_all"]]
+    per["average"] = (per["mean_a"] + per["mean_b"]) / 2
+    per["diff"] = per["mean_a"] - per["mean_b"]
+    per = _order_like(per, df).sort_values(["_bp", "_ax"], kind="stable")
+    out = per.loc[:, ["bodypart", "axis", "trial", "mean_a", "mean_b", "average", "diff"]]
+    out = out.reset_index(drop=True)
+    out.attrs["views"] = [view_a, view_b]
+    return out
+
+
+def _icc(pairs: pd.DataFrame) -> float:
+    """ICC(A,1) (two-way random effects, absolute agreement, single rater) over all curve points."""
+    import pingouin as pg
+
+    if len(pairs) < 3:
+        return float("nan")
+    long = pd.DataFrame({
+        "target": np.tile(np.arange(len(pairs)), 2),
+        "rater": np.repeat(["a", "b"], len(pairs)),
+        "rating": np.concatenate([pairs["a"].to_numpy(float), pairs["b"].to_numpy(float)]),
+    })
+    if not np.ptp(long["rating"].to_numpy()) > 0:
+        return float("nan")
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")  # RuntimeWarnings and pandas deprecations inside pingouin
+        res = pg.intraclass_corr(data=long, targets="target", raters="rater", ratings="rating")
+    res = res.set_index("Type")
+    # pingouin >= 0.6 labels it "ICC(A,1)", older releases "ICC2"
+    key = "ICC(A,1)" if "ICC(A,1)" in res.index else "ICC2"
+    return float(res.loc[key, "ICC"])
+
+
+def compute_agreement(
+    cycles: pd.DataFrame, *, views: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Agreement between two views per body part and axis.
+
+    * Bland-Altman on **per-trial means** (one independent pair per trial; the points of a
+      curve are autocorrelated, so pooling them would make the limits look falsely precise):
+      ``bias`` = mean of ``a - b``, ``sd_diff`` its SD (ddof 1), limits of agreement
+      ``bias +- 1.96 sd_diff``.
+    * ``rmse`` and ``mae`` of ``a - b`` over **all** paired curve points (trials x pct), in
+      the units of ``value`` (px).
+    * ``icc``: pingouin's ``ICC(A,1)`` (``ICC2`` in old releases) = ICC(2,1) of Shrout &
+      Fleiss (McGraw & Wong ICC(A,1):
+      two-way random effects, absolute agreement, single measurement) with the two views as
+      raters and every trial x pct point as a target. It measures agreement of the whole
+      waveforms, so it is dominated by the variation over the cycle; bias and limits of
+      agreement are the stricter measures. No CI is given (the points are not independent).
+
+    Parameters
+    ----------
+    cycles
+        Long cycles table.
+    views
+        ``(a, b)``; default the first two views in sorted order.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`AGREEMENT_COLUMNS`, one row per body part and axis; ``n`` = trials
+        with complete curves in both views.
+    """
+    df = validate_cycles_table(cycles)
+    view_a, view_b = _two_views(df, views)
+    pairs = _paired(df, view_a, view_b)
+    if pairs.empty:
+        raise AnalysisError(f"no trial has data in both views {view_a!r} and {view_b!r}")
+    ba = compute_bland_altman_points(df, views=(view_a, view_b))
+    rows = []
+    for bp in _ordered_unique(df["bodypart"]):
+        for ax in _ordered_unique(df["axis"]):
+            p = pairs[(pairs["bodypart"] == bp) & (pairs["axis"] == ax)]
+            t = ba[(ba["bodypart"] == bp) & (ba["axis"] == ax)]
+            if p.empty and t.empty:
+                continue
+            d_all = (p["a"] - p["b"]).to_numpy(float)
+            d = t["diff"].to_numpy(float)
+            n = len(d)
+            bias = float(np.mean(d)) if n else np.nan
+            sd = float(np.std(d, ddof=1)) if n >= 2 else np.nan
+            rows.append({
+                "bodypart": bp, "axis": ax, "view_a": view_a, "view_b": view_b, "n": n,
+                "bias": bias, "sd_diff": sd,
+                "loa_low": bias - _BLAND_ALTMAN_Z * sd, "loa_high": bias + _BLAND_ALTMAN_Z * sd,
+                "rmse": float(np.sqrt(np.mean(d_all**2))) if d_all.size else np.nan,
+                "mae": float(np.mean(np.abs(d_all))) if d_all.size else np.nan,
+                "icc": _icc(p), "icc_type": ICC_TYPE,
+            })
+    out = pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
+    out.attrs["views"] = [view_a, view_b]
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# optional: whole-curve statistics with spm1d
+# ---------------------------------------------------------------------------------------
+def spm_available() -> bool:
+    """True if the optional ``spm1d`` package (``pip install napari-gaitint[spm]``) is importable."""
+    try:
+        import spm1d  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def spm_rm_anova(
+    cycles: pd.DataFrame,
+    *,
+    views: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    bodyparts: Sequence[str] | None = None,
+    axes: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Whole-curve perspective effect with spm1d (optional ``[spm]`` extra).
+
+    For each body part and axis, a one-way repeated-measures SPM ANOVA over the cycle with
+    factor perspective (subject = trial), via ``spm1d.stats.anova1rm``: time is the 1-D
+    continuum of the SPM, so this is the whole-curve counterpart of the time x perspective
+    design (a perspective effect anywhere in the cycle, with random field theory
+    thresholds). For two views it equals the SPM paired t-test squared. Returns one row per body part/axis with the critical
+    threshold, the maximum F over the cycle, whether it crosses the threshold, and the
+    crossing clusters (pct start-end).
+
+    Raises
+    ------
+    AnalysisError
+        If spm1d is not installed (install ``napari-gaitint[spm]``).
+    """
+    try:
+        import spm1d
+    except ImportError as err:
+        raise AnalysisError("whole-curve statistics need spm1d: pip install 'napari-gaitint[spm]'") from err
+    df = validate_cycles_table(cycles)
+    views = _resolve_views(df, views)
+    df = df[df["view"].isin(views)]
+    rows = []
+    for bp in _select(df["bodypart"], bodyparts, "body part"):
+        for ax in _select(df["axis"], axes, "axis"):
+            sub = df[(df["bodypart"] == bp) & (df["axis"] == ax)]
+            cube, kept, pct, _ = _cube(sub, views)
+            n = len(kept)
+            row = {"bodypart": bp, "axis": ax, "n": n, "F_max": np.nan, "F_crit": np.nan,
+                   "significant": False, "clusters": ""}
+            if n >= 2 and np.ptp(cube) > 0:
+                y = cube.reshape(n * len(views), len(pct))
+                a = np.tile(np.arange(len(views)), n)
+                s = np.repeat(np.arange(n), len(views))
+                fi = spm1d.stats.anova1rm(y, a, s).inference(alpha)
+                row["F_max"] = float(np.nanmax(fi.z))
+                row["F_crit"] = float(fi.zstar)
+                row["significant"] = bool(fi.h0reject)
+                last = len(pct) - 1
+
+                def _at(node: float, last=last, pct=pct) -> float:
+                    return float(pct[int(np.clip(round(node), 0, last))])
+
+                row["clusters"] = "; ".join(
+                    f"{_at(c.endpoints[0]):g}-{_at(c.endpoints[1]):g}" for c in fi.clusters
+                )
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------------------
+def load_cycles_table(path) -> pd.DataFrame:
+    """Read a long cycles table (``.csv``, or ``.h5`` with one DataFrame) and check its columns.
+
+    Raises
+    ------
+    InputFileError
+        If the file cannot be read or lacks required columns (they are named).
+    """
+    from pathlib import Path
+
+    from .errors import InputFileError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "file not found; give a cycles table (CSV with columns "
+                             + ", ".join(REQUIRED_COLUMNS) + ")")
+    try:
+        if path.suffix.lower() in (".h5", ".hdf5", ".hdf"):
+            df = pd.read_hdf(path)
+        else:
+            df = pd.read_csv(path)
+    except Exception as err:  # noqa: BLE001 - any reader failure is a problem with the file
+        raise InputFileError(path, f"cannot be read as a table ({err})") from err
+    try:
+        validate_cycles_table(df)
+    except AnalysisError as err:
+        raise InputFileError(path, str(err)) from err
+    return df

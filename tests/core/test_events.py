@@ -1,0 +1,363 @@
+"""Heel strike / toe off detection: hand-made signals with known extrema, then the walker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from napari_gaitint.core.errors import AnalysisError
+from napari_gaitint.core.events import (
+    METHODS,
+    bridge_gaps,
+    detect_events,
+    estimate_period_frames,
+    match_events,
+)
+from napari_gaitint.core.io import ROLES, Pose
+from napari_gaitint.core.orient import gait_to_image, orient_pose
+
+FPS = 25.0
+
+
+def sine_walker(
+    n: int = 150,
+    *,
+    stride_frames: float = 27.5,
+    phase: float = 0.3,
+    amplitude_px: float = 80.0,
+    speed_px: float = 11.0,
+    noise_px: float = 0.0,
+    rng=None,
+    fps: float = FPS,
+) -> Pose:
+    """A pose in gait coordinates whose foot x relative to the body is a sinusoid.
+
+    ``foot x - body x = A sin(2 pi (t - phase) / T)``: maxima (heel strikes) at
+    ``phase + T/4 + kT``, minima (toe offs) at ``phase + 3T/4 + kT``. The body moves forward
+    at ``speed_px`` per frame; the leg hangs ~200 px below the hip.
+    """
+    t = np.arange(n, dtype=float)
+    body = 100.0 + speed_px * t
+    rel = amplitude_px * np.sin(2 * np.pi * (t - phase) / stride_frames)
+    lift = 15.0 * np.clip(-np.cos(2 * np.pi * (t - phase) / stride_frames), 0, None)
+    values = np.ones((n, len(ROLES), 3))
+    layout = {  # x offset factor of the relative motion, y in px
+        "neck": (0.0, 420.0), "hip": (0.0, 260.0), "knee": (0.5, 150.0),
+        "ankle": (1.0, 60.0), "heel": (1.0, 50.0), "toe": (1.0, 45.0),
+    }
+    for j, bp in enumerate(ROLES):
+        k, y = layout[bp]
+        values[:, j, 0] = body + k * rel + (12.0 if bp == "toe" else 0.0)
+        values[:, j, 1] = y + (lift if k == 1.0 else 0.0)
+    if noise_px:
+        values[..., :2] += rng.normal(0, noise_px, size=values[..., :2].shape)
+    return Pose(values, ROLES, fps=fps)
+
+
+def true_extrema(n, stride_frames=27.5, phase=0.3):
+    k = np.arange(-1, int(n / stride_frames) + 2)
+    hs = phase + stride_frames / 4 + k * stride_frames
+    to = phase + 3 * stride_frames / 4 + k * stride_frames
+    return hs, to
+
+
+def frames_of(events, kind):
+    return events.loc[events["event"] == kind, "frame"].to_numpy()
+
+
+COORDINATE_METHODS = sorted(m for m in METHODS if m != "velocity")
+
+
+@pytest.mark.parametrize("method", COORDINATE_METHODS)
+def test_sinusoid_extrema_found_with_subframe_timing(method):
+    pose = sine_walker()
+    ev = detect_events(pose, side="left", method=method)
+    assert list(ev.columns) == ["side", "event", "frame", "time_s"]
+    assert (ev["side"] == "left").all()
+    assert ev["frame"].is_monotonic_increasing
+    hs_true, to_true = true_extrema(pose.n_frames)
+    # Every extremum with at least a few samples of recording on either side is found.
+    inner = lambda f: f[(f > 4) & (f < pose.n_frames - 5)]  # noqa: E731
+    assert_allclose(frames_of(ev, "heel_strike"), inner(hs_true), atol=0.05)
+    assert_allclose(frames_of(ev, "toe_off"), inner(to_true), atol=0.05)
+    assert_allclose(ev["time_s"], ev["frame"] / FPS)
+    assert ev.attrs["stride_frames"] == pytest.approx(27.5, abs=0.5)
+
+
+def test_no_events_invented_at_the_edges():
+    # Recording starts exactly at a heel strike and ends exactly at a toe off: the extrema at
+    # the first and last samples are not complete, so they are not reported.
+    stride = 28.0
+    pose = sine_walker(n=int(3 * stride + 3 * stride / 4 - 7 + 1), stride_frames=stride,
+                       phase=-stride / 4)
+    ev = detect_events(pose, side="right", method="zeni")
+    hs, to = frames_of(ev, "heel_strike"), frames_of(ev, "toe_off")
+    assert hs.min() > 1 and to.max() < pose.n_frames - 2
+    assert_allclose(hs, [28.0, 56.0, 84.0][: hs.size], atol=0.05)
+    assert hs.size == 2 or hs[-1] == pytest.approx(84.0, abs=0.05)
+    assert_allclose(to, [14.0, 42.0, 70.0], atol=0.05)
+
+
+def test_noise_bump_on_a_slope_at_the_start_is_not_an_event():
+    # The recording starts 2 frames after a heel strike, the foot already moving back; a
+    # 3 px wobble at frame 1 makes a local maximum there, which must not become an event.
+    stride = 28.0
+    pose = sine_walker(n=90, stride_frames=stride, phase=-stride / 4 - 2.0)
+    pose.values[1, ROLES.index("heel"), 0] += 3.0
+    pose.values[1, ROLES.index("ankle"), 0] += 3.0
+    for method in ("zeni", "seed"):
+        hs = frames_of(detect_events(pose, side="left", method=method), "heel_strike")
+        assert_allclose(hs, [26.0, 54.0, 82.0], atol=0.05)
+    # ...while a real heel strike 2 frames into the data, approached by a fast swing that
+    # clearly rises over the two samples before it, is found.
+    late = sine_walker(n=90, stride_frames=stride, phase=-stride / 4 + 2.0)
+    late.values[0, ROLES.index("heel"), 0] -= 40.0
+    hs = frames_of(detect_events(late, side="left", method="zeni"), "heel_strike")
+    assert hs[0] == pytest.approx(2.0, abs=0.6)  # the steep side skews the parabola a little
+    assert_allclose(hs[1:], [30.0, 58.0, 86.0][: hs.size - 1], atol=0.05)
+
+
+def test_noisy_signal_all_events_no_spurious(rng):
+    pose = sine_walker(n=200, noise_px=1.5, rng=rng)
+    ev = detect_events(pose, side="left", method="zeni")
+    hs_true, to_true = true_extrema(pose.n_frames)
+    truth = pd.DataFrame({
+        "side": "left",
+        "event": ["heel_strike"] * hs_true.size + ["toe_off"] * to_true.size,
+        "frame": np.concatenate([hs_true, to_true]),
+    })
+    truth = truth[(truth["frame"] > 4) & (truth["frame"] < pose.n_frames - 5)]
+    m = match_events(ev, truth, tolerance_frames=3)
+    assert m["true_frame"].notna().all(), "spurious events"
+    assert m["frame"].notna().all(), "missed events"
+    assert np.abs(m["error_frames"]).max() < 0.5
+
+
+def test_short_gap_bridged_long_gap_splits():
+    pose = sine_walker(n=200)
+    hs_true, _ = true_extrema(pose.n_frames)
+    ref = detect_events(pose, side="left")
+    gapped = pose.copy()
+    gapped.values[40:43, ROLES.index("heel"), :2] = np.nan  # 3 frames, between events
+    ev = detect_events(gapped, side="left")
+    assert_allclose(ev["frame"], ref["frame"], atol=0.3)
+    # A 12-frame gap hiding the heel strike at ~89.6 (and the descent around it).
+    long = pose.copy()
+    long.values[83:95, ROLES.index("heel"), :2] = np.nan
+    ev = detect_events(long, side="left")
+    hs = frames_of(ev, "heel_strike")
+    assert not np.any(np.abs(hs - hs_true[4]) < 3), "event invented inside the gap"
+    assert np.all((hs < 83 - 1) | (hs > 95)), "event at the gap's edge"
+    assert_allclose(hs, [h for h in frames_of(ref, "heel_strike") if abs(h - hs_true[4]) > 3])
+    assert_allclose(frames_of(ev, "toe_off"), frames_of(ref, "toe_off"), atol=1e-9)
+
+
+def _to_image(pose: Pose, direction: int, width=960, height=540) -> Pose:
+    out = pose.copy()
+    out.values[..., :2] = gait_to_image(pose.xy, width_px=width, height_px=height, direction=direction)
+    out.frame_size = (width, height)
+    return out
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_either_walking_direction_same_events(direction):
+    gait = sine_walker(n=70, speed_px=11.0)  # stays inside a 960 px wide image
+    image = _to_image(gait, direction)
+    ev = detect_events(orient_pose(image), side="left")
+    ref = detect_events(gait, side="left")
+    assert len(ev) > 0
+    pd.testing.assert_frame_equal(ev, ref, check_exact=False, atol=1e-9)
+
+
+def test_unoriented_pose_is_refused():
+    image = _to_image(sine_walker(n=70), -1)
+    with pytest.raises(AnalysisError, match="not in gait coordinates"):
+        detect_events(image, side="left")
+
+
+def test_standing_subject_clear_error(rng):
+    pose = sine_walker(amplitude_px=0.0, speed_px=0.0, noise_px=1.0, rng=rng)
+    pose.source = "T09_C1DLC.h5"
+    with pytest.raises(AnalysisError, match=r"T09_C1DLC\.h5.*is the subject walking"):
+        detect_events(pose, side="left")
+
+
+def test_all_missing_and_too_short_clear_errors():
+    pose = sine_walker()
+    pose.values[:, ROLES.index("heel"), :2] = np.nan
+    with pytest.raises(AnalysisError, match="no gait event found: only 0 frame"):
+        detect_events(pose, side="left")
+    short = sine_walker(n=9)  # a third of a stride
+    with pytest.raises(AnalysisError, match="no heel strike or toe off found"):
+        detect_events(short, side="left")
+
+
+def test_bad_arguments():
+    pose = sine_walker()
+    with pytest.raises(ValueError, match="side"):
+        detect_events(pose, side="middle")
+    with pytest.raises(ValueError, match="unknown event method"):
+        detect_events(pose, side="left", method="magic")
+    with pytest.raises(AnalysisError, match="frame rate"):
+        detect_events(pose.replace(fps=None), side="left")
+
+
+@pytest.mark.parametrize("fps", [25.0, 60.0, 120.0])
+def test_frame_rate_independent(fps):
+    # Same walking (stride 1.1 s) sampled at different rates.
+    stride = 1.1 * fps
+    pose = sine_walker(n=int(4 * stride), stride_frames=stride, phase=0.0, speed_px=11 * 25 / fps, fps=fps)
+    ev = detect_events(pose, side="left", method="zeni")
+    hs_true, to_true = true_extrema(pose.n_frames, stride, 0.0)
+    hs = frames_of(ev, "heel_strike")
+    assert hs.size >= 3
+    assert_allclose(ev.attrs["stride_frames"], stride, rtol=0.02)
+    assert np.abs(hs[:, None] - hs_true[None, :]).min(axis=1).max() < 0.05
+
+
+def test_frame_numbers_follow_the_index():
+    pose = sine_walker()
+    shifted = pose.replace(index=pd.RangeIndex(1000, 1000 + pose.n_frames))
+    ev, ref = detect_events(shifted, side="left"), detect_events(pose, side="left")
+    assert_allclose(ev["frame"], ref["frame"] + 1000)
+    assert_allclose(ev["time_s"], ev["frame"] / FPS)
+
+
+def test_bridge_gaps_and_period():
+    s = np.array([np.nan, 1.0, np.nan, np.nan, 4.0, np.nan, np.nan, np.nan, 8.0, 9.0, np.nan])
+    b, seg = bridge_gaps(s, max_gap_frames=2)
+    assert_allclose(b[1:5], [1, 2, 3, 4])
+    assert np.isnan(b[[0, 5, 6, 7, 10]]).all()
+    assert seg == [(1, 5), (8, 10)]
+    t = np.arange(300.0)
+    x = np.sin(2 * np.pi * t / 33.3)
+    x[100:120] = np.nan
+    assert estimate_period_frames(x, min_frames=10, max_frames=80) == pytest.approx(33.3, abs=0.2)
+    assert estimate_period_frames(x[:30], min_frames=10, max_frames=80) is None
+
+
+def test_match_events_counts_misses_and_spurious():
+    truth = pd.DataFrame({"side": "left", "event": "heel_strike", "frame": [10.0, 40.0, 70.0]})
+    det = pd.DataFrame({"side": "left", "event": "heel_strike", "frame": [10.4, 55.0, 69.0]})
+    m = match_events(det, truth, tolerance_frames=3)
+    assert_allclose(np.sort(m["error_frames"].dropna()), [-1.0, 0.4])
+    assert m["frame"].isna().sum() == 1  # 40 missed
+    assert m["true_frame"].isna().sum() == 1  # 55 spurious
+
+
+def planted_foot_walker(n=160, *, stride=26.0, stance=0.6, first_hs=3.3, speed_px=10.0, fps=FPS):
+    """Gait-coordinate pose whose heel and toe rest on the floor in stance.
+
+    The body moves at ``speed_px``/frame. The foot is still from heel strike to toe off and
+    in swing moves forward with a half-sine velocity profile (it starts and stops with zero
+    velocity and finite acceleration), landing one stride length ahead.
+    """
+    t = np.arange(n, dtype=float)
+    body = 200.0 + speed_px * t
+    hs = first_hs + stride * np.arange(-1, n / stride + 2)
+    to = hs + stance * stride
+    length = speed_px * stride
+    foot = np.empty(n)
+    for k in range(hs.size - 1):
+        place = 200.0 + speed_px * hs[k] + 0.25 * length
+        swing = hs[k + 1] - to[k]
+        st = (t >= hs[k]) & (t < to[k])
+        foot[st] = place
+        sw = (t >= to[k]) & (t < hs[k + 1])
+        u = (t[sw] - to[k]) / swing
+        foot[sw] = place + length * (1 - np.cos(np.pi * u)) / 2
+    values = np.ones((n, len(ROLES), 3))
+    for j, (bp, y) in enumerate(zip(ROLES, (420.0, 260.0, 150.0, 60.0, 50.0, 45.0), strict=True)):
+        values[:, j, 1] = y
+        values[:, j, 0] = body if bp in ("neck", "hip") else foot + (30.0 if bp == "toe" else 0.0)
+    values[:, ROLES.index("knee"), 0] = 0.5 * (body + foot)
+    return Pose(values, ROLES, fps=fps), hs, to
+
+
+@pytest.mark.parametrize("fps", [25.0, 60.0])
+def test_velocity_method_times_rest_onset_and_lift_off(fps):
+    k = fps / FPS  # same walk (stride 1.04 s), sampled at fps
+    pose, hs_true, to_true = planted_foot_walker(
+        n=int(160 * k), stride=26.0 * k, first_hs=3.3 * k, speed_px=10.0 / k, fps=fps
+    )
+    ev = detect_events(pose, side="left", method="velocity")
+    zeni = detect_events(pose, side="left", method="zeni")
+    inner = lambda f: f[(f > 3 * k) & (f < pose.n_frames - 4 * k)]  # noqa: E731
+    hs, to = frames_of(ev, "heel_strike"), frames_of(ev, "toe_off")
+    assert hs.size == inner(hs_true).size and to.size == inner(to_true).size
+    assert_allclose(hs / fps, inner(hs_true) / fps, atol=0.012)  # s
+    assert_allclose(to / fps, inner(to_true) / fps, atol=0.012)
+    # The coordinate method leads at heel strike and lags at toe off on the same data.
+    assert np.all(frames_of(zeni, "heel_strike") < hs - 0.5)
+    assert np.all(frames_of(zeni, "toe_off") > to + 0.5)
+
+
+def test_wrong_limb_spikes_and_low_likelihood_ignored(rng):
+    pose, hs_true, to_true = planted_foot_walker()
+    ref = detect_events(pose, side="left", method="zeni")
+    bad = pose.copy()
+    for start in (30, 70, 111):  # the far leg's heel/toe taken for 1-3 frames
+        bad.values[start : start + 2, ROLES.index("heel"), 0] -= 150.0
+        bad.values[start + 5, ROLES.index("toe"), 0] += 150.0
+    bad.values[50:53, ROLES.index("hip"), 0] += 80.0  # occluded hip, low likelihood
+    bad.values[50:53, ROLES.index("hip"), 2] = 0.05
+    ev = detect_events(bad, side="left", method="zeni")
+    assert len(ev) == len(ref)
+    assert_allclose(ev["frame"], ref["frame"], atol=0.5)
+
+
+# ---------------------------------------------------------------------------------------
+# on the synthetic walker, and the command line
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_walker_default_method_meets_targets(seed):
+    """Raw DLC-like predictions of both views: every event well inside the data is found,
+    none invented, each within one frame (targets: median <= 0.5, 95th pct <= 1 frame)."""
+    from napari_gaitint.core.synthetic import generate_trial
+
+    errors = []
+    for view in generate_trial(seed).views.values():
+        ev = detect_events(orient_pose(view.pose), side=view.side)
+        valid = np.flatnonzero(np.isfinite(view.pose.likelihood).all(1) & (view.pose.likelihood > 0.6).all(1))
+        truth = view.events[(view.events["frame"] > valid.min() + 4) & (view.events["frame"] < valid.max() - 4)]
+        m = match_events(ev, view.events, tolerance_frames=3)
+        assert m["true_frame"].notna().all(), f"{view.view}: spurious event"
+        found = m.dropna(subset=["frame"])
+        assert set(truth["frame"]) <= set(found["true_frame"]), f"{view.view}: missed event"
+        errors.extend(found["error_frames"])
+    errors = np.abs(errors)
+    assert np.median(errors) <= 0.5
+    assert np.quantile(errors, 0.95) <= 1.0
+
+
+def test_cli_events_writes_csv(tmp_path, capsys):
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.io import load_pose, save_pose
+    from napari_gaitint.core.synthetic import generate_trial, prediction_filename
+
+    trial = generate_trial(5, trial="T07")
+    view = trial.views["C3"]
+    pred = save_pose(view.pose, tmp_path / prediction_filename("T07", "C3"))
+    out = tmp_path / "events.csv"
+    assert main(["events", str(pred), "--fps", "25", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    df = pd.read_csv(out)
+    assert list(df.columns) == ["trial", "view", "side", "event", "frame", "time_s"]
+    assert set(df["trial"]) == {"T07"} and set(df["view"]) == {"C3"} and set(df["side"]) == {"right"}
+    expected = detect_events(orient_pose(load_pose(pred, fps=25), frame_size=(2000, 1000)), side="right")
+    assert_allclose(df["frame"], expected["frame"], atol=1e-9)  # frame size does not matter
+    m = match_events(df, view.events, tolerance_frames=3)
+    assert np.abs(m["error_frames"].dropna()).max() < 1.0
+    # never overwrite; an explicit frame size and method work too
+    assert main(["events", str(pred), "--out", str(out)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert main(["events", str(pred), "--out", str(out), "--overwrite", "--method", "seed",
+                 "--width", "960", "--height", "540"]) == 0
+    # an unnamed file needs --side
+    other = save_pose(view.pose, tmp_path / "walk.h5")
+    assert main(["events", str(other)]) == 2
+    assert "give --side" in capsys.readouterr().err
+    assert main(["events", str(other), "--side", "right", "--trial", "X"]) == 0
+    assert pd.read_csv(tmp_path / "walk_events.csv")["trial"].unique().tolist() == ["X"]

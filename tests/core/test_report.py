@@ -1,0 +1,189 @@
+"""Tests of the statistics figures, the HTML report and ``gaitint stats``."""
+
+from __future__ import annotations
+
+import base64
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from napari_gaitint.cli import main
+from napari_gaitint.core import stats
+from napari_gaitint.core._files import file_sha256
+from napari_gaitint.core.errors import OutputExistsError
+from napari_gaitint.report import build_report, make_figures, save_figure
+from napari_gaitint.report.outputs import planned_outputs, write_stats_outputs
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def small_cohort(seed=0, n=6, t=21, bias=1.0, drop_view_of=None):
+    rng = np.random.default_rng(seed)
+    pct = np.linspace(0, 100, t)
+    rows = []
+    for i in range(n):
+        subj = rng.normal(0, 2)
+        for view, off in (("C1", 0.0), ("C3", bias)):
+            if drop_view_of == f"T{i}" and view == "C3":
+                continue
+            for bp in ("hip", "ankle"):
+                for ax in ("x", "y"):
+                    val = 20 * np.sin(2 * np.pi * pct / 100) + subj + off + rng.normal(0, 1, t)
+                    rows.append(pd.DataFrame({"trial": f"T{i}", "view": view, "side": "left", "bodypart": bp,
+                                              "axis": ax, "pct": pct, "value": val}))
+    return pd.concat(rows, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return small_cohort()
+
+
+@pytest.fixture(scope="module")
+def results(cohort):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        anova = stats.rm_anova(cohort, correction="holm")
+    agreement = stats.compute_agreement(cohort)
+    diff = stats.compute_difference_curves(cohort)
+    figs = make_figures(cohort, difference_curves=diff, agreement=agreement)
+    return anova, agreement, diff, figs
+
+
+def test_figures_show_the_computed_curves(cohort, results):
+    _, agreement, diff, figs = results
+    assert set(figs) == {"mean_cycles", "difference_curves", "bland_altman"}
+    for fig in figs.values():
+        assert len(fig.axes) == 4  # 2 body parts x 2 axes
+    # mean-cycle panel hip/x: the C1 line is the mean over trials
+    ax = figs["mean_cycles"].axes[0]
+    c1 = cohort[(cohort.bodypart == "hip") & (cohort.axis == "x") & (cohort.view == "C1")]
+    assert_allclose(ax.lines[0].get_ydata(), c1.groupby("pct")["value"].mean().to_numpy(), rtol=1e-12)
+    # difference panel: the line is mean_diff
+    line = [ln for ln in figs["difference_curves"].axes[0].lines if len(ln.get_ydata()) > 2][0]
+    sel = diff[(diff.bodypart == "hip") & (diff.axis == "x")]
+    assert_allclose(line.get_ydata(), sel["mean_diff"].to_numpy(), rtol=1e-12)
+    # Bland-Altman panel: one point per trial, bias line at the agreement bias
+    ba_ax = figs["bland_altman"].axes[0]
+    assert ba_ax.collections[0].get_offsets().shape == (6, 2)
+    bias = agreement[(agreement.bodypart == "hip") & (agreement.axis == "x")]["bias"].iloc[0]
+    assert any(np.allclose(ln.get_ydata(), bias) for ln in ba_ax.lines)
+
+
+def _tiny_figure():
+    from napari_gaitint.report.figures import _new_figure
+
+    fig, axs = _new_figure(1, 1, title="tiny")
+    axs[0, 0].plot([0, 1], [0, 1])
+    return fig
+
+
+def test_save_figure_png_svg_and_no_overwrite(tmp_path):
+    fig = _tiny_figure()
+    png, svg = save_figure(fig, tmp_path / "mean")
+    assert png.read_bytes()[:8] == PNG_MAGIC
+    assert "<svg" in svg.read_text()[:2000]
+    with pytest.raises(OutputExistsError):
+        save_figure(fig, tmp_path / "mean")
+    assert not list(tmp_path.glob(".*part*"))
+
+
+def assert_self_contained(text, n_images):
+    imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    assert len(imgs) == n_images
+    assert all(base64.b64decode(b)[:8] == PNG_MAGIC for b in imgs)
+    assert not re.search(r'(src|href)="https?://', text)  # nothing fetched from the network
+
+
+def test_report_is_self_contained(tmp_path, cohort, results):
+    anova, agreement, diff, _ = results
+    params = pd.DataFrame({"trial": ["T0", "T1"], "cadence_steps_per_min": [110.5, 112.25]})
+    figs = {"mean_cycles": _tiny_figure(), "bland_altman": b"\x89PNG\r\n\x1a\n-already-rendered"}
+    path = build_report(tmp_path, cohort, anova, agreement, {"fps": 25.0, "method": "baseline"},
+                        params, difference_curves=diff, figures=figs)
+    assert path == tmp_path / "report.html"
+    text = path.read_text(encoding="utf-8")
+    assert_self_contained(text, 2)
+    assert "&quot;method&quot;: &quot;baseline&quot;" in text  # the config, escaped
+    assert "pingouin" in text and "matplotlib" in text
+    assert "112.2" in text  # gait parameters table
+    f_perspective = anova[(anova.bodypart == "ankle") & (anova.axis == "y") & (anova.effect == "perspective")]["F"].iloc[0]
+    assert f"{f_perspective:.4g}" in text
+    assert "holm" in text
+    with pytest.raises(OutputExistsError):
+        build_report(tmp_path, cohort, anova, agreement, {}, figures=figs)
+
+
+def test_report_lists_dropped_trials(tmp_path):
+    df = small_cohort(seed=1, n=5, t=11, drop_view_of="T2")
+    with pytest.warns(UserWarning, match="dropped 1 trial"):
+        anova = stats.rm_anova(df)
+    path = build_report(tmp_path, df, anova, stats.compute_agreement(df), {}, figures={})
+    text = path.read_text(encoding="utf-8")
+    assert "no data in view(s) C3" in text and "<td class=\"l\">T2</td>" in text
+
+
+def test_write_stats_outputs_refuses_before_writing_anything(tmp_path, cohort):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "bland_altman.svg").write_text("mine")
+    with pytest.raises(OutputExistsError):
+        write_stats_outputs(tmp_path, cohort)
+    assert not (tmp_path / "anova.csv").exists()
+    assert (tmp_path / "figures" / "bland_altman.svg").read_text() == "mine"
+
+
+def test_cli_stats_end_to_end(tmp_path, cohort, capsys):
+    csv = tmp_path / "cycles.csv"
+    small_cohort(seed=3, n=5, t=11, bias=3.0, drop_view_of="T4").to_csv(csv, index=False)
+    out = tmp_path / "out"
+    assert main(["stats", str(csv), "--out", str(out), "--correction", "fdr_bh"]) == 0
+    printed = capsys.readouterr().out
+    assert "trial T4: no data in view(s) C3" in printed
+    for path in planned_outputs(out).values():
+        assert path.is_file() and path.stat().st_size > 0, path
+    assert (out / "figures" / "mean_cycles.png").read_bytes()[:8] == PNG_MAGIC
+    assert "<svg" in (out / "figures" / "bland_altman.svg").read_text()[:2000]
+    assert_self_contained((out / "report.html").read_text(encoding="utf-8"), 3)
+    anova = pd.read_csv(out / "anova.csv")
+    assert list(anova.columns) == [*stats.ANOVA_COLUMNS, "p_corr"]
+    assert set(anova["effect"]) == set(stats.EFFECTS) and (anova["n"] == 4).all()
+    assert list(pd.read_csv(out / "difference_curves.csv").columns) == list(stats.DIFFERENCE_COLUMNS)
+    assert list(pd.read_csv(out / "agreement.csv").columns) == list(stats.AGREEMENT_COLUMNS)
+    # a second run refuses and leaves the files alone
+    before = file_sha256(out / "anova.csv")
+    assert main(["stats", str(csv), "--out", str(out)]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert file_sha256(out / "anova.csv") == before
+    # --overwrite replaces; --no-report / --no-figures skip the HTML / figures
+    out2 = tmp_path / "out2"
+    assert main(["stats", str(csv), "--out", str(out2), "--no-report", "--no-figures"]) == 0
+    assert not (out2 / "report.html").exists() and not (out2 / "figures").exists()
+    (out2 / "anova.csv").write_text("old")
+    assert main(["stats", str(csv), "--out", str(out2), "--no-report", "--no-figures", "--overwrite"]) == 0
+    assert_allclose(pd.read_csv(out2 / "anova.csv")["F"], anova["F"], rtol=1e-12)
+
+
+def test_cli_stats_names_missing_columns(tmp_path, capsys):
+    csv = tmp_path / "bad.csv"
+    pd.DataFrame({"trial": ["T1"], "view": ["C1"], "value": [1.0]}).to_csv(csv, index=False)
+    assert main(["stats", str(csv), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "'bodypart', 'axis', 'pct'" in err and "bad.csv" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_spm_option_needs_spm1d_and_writes_nothing_without_it(tmp_path, cohort):
+    from napari_gaitint.core.errors import AnalysisError
+
+    if stats.spm_available():
+        res = write_stats_outputs(tmp_path, cohort, spm=True, figures=False)
+        assert (tmp_path / "spm.csv").is_file() and len(res.spm) == 4
+        assert "Whole-curve perspective effect" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    else:
+        with pytest.raises(AnalysisError, match="spm1d"):
+            write_stats_outputs(tmp_path, cohort, spm=True, figures=False)
+        assert not any(tmp_path.iterdir())
