@@ -152,3 +152,29 @@ def test_interrupted_run_leaves_no_results_and_resumes(cohort, tmp_path):
     fresh = pipeline.analyze_cohort(cohort, None, report=False)
     pd.testing.assert_frame_equal(resumed.cycles, fresh.cycles)
     pd.testing.assert_frame_equal(resumed.anova.reset_index(drop=True), fresh.anova.reset_index(drop=True))
+
+
+def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
+    """Events saved by the annotation widget (manifest column ``events``) replace detection."""
+    from napari_gaitint.core.annotations import save_events
+
+    table = load_manifest(cohort)
+    detected = pipeline.analyze_cohort(table, None, stats=False)
+    row = table.iloc[0]
+    ev = detected.events[(detected.events.trial == row.trial) & (detected.events.view == row.view)].copy()
+    hs = ev[ev.event == "heel_strike"].index
+    assert len(hs) >= 3
+    ev = ev.drop(index=hs[0])  # the user deleted the first heel strike
+    ev["source"] = "manual"
+    path = tmp_path / "edited events.csv"
+    save_events(ev, path)
+    table.loc[table.index[0], "events"] = str(path)
+    edited = pipeline.analyze_cohort(table, None, stats=False)
+    def of_view(df):
+        return df[(df["trial"] == row.trial) & (df["view"] == row.view)]
+
+    assert of_view(edited.cycles_all)["cycle"].nunique() == of_view(detected.cycles_all)["cycle"].nunique() - 1
+    got = of_view(edited.events)
+    assert (got["source"] == "manual").all()
+    assert_frames = np.sort(got["frame"].to_numpy())
+    np.testing.assert_allclose(assert_frames, np.sort(ev["frame"].to_numpy()))

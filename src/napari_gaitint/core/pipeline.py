@@ -10,6 +10,7 @@ view     camera name, e.g. ``C1`` (sees the left side) and ``C3`` (right)
 side     ``left`` or ``right``: the body side facing that camera
 predictions  DLC ``.h5``/``.csv`` file, relative to the manifest's folder
 video    optional video file (relative), for napari
+events   optional events.csv with hand-edited events (else they are detected)
 fps      frame rate in Hz
 width    video width in pixels (needed to mirror / re-base x)
 height   video height in pixels
@@ -210,7 +211,9 @@ def load_manifest(path: str | Path) -> pd.DataFrame:
             df[col] = np.nan
     base = path.parent
     df["predictions"] = [str((base / p).resolve()) if isinstance(p, str) else p for p in df["predictions"]]
-    df["video"] = [str((base / p).resolve()) if isinstance(p, str) and p else np.nan for p in df["video"]]
+    for col in ("video", "events"):
+        if col in df.columns:
+            df[col] = [str((base / p).resolve()) if isinstance(p, str) and p else np.nan for p in df[col]]
     dup = df.duplicated(["trial", "view"])
     if dup.any():
         raise InputFileError(path, f"trial/view listed twice: {df.loc[dup, ['trial', 'view']].values.tolist()}")
@@ -267,6 +270,32 @@ def _load_view(row: pd.Series, config: AnalysisConfig) -> Pose:
     return pose
 
 
+def _edited_events(row: pd.Series, side: str, fps: float) -> pd.DataFrame | None:
+    """Events edited by hand (manifest column ``events``: an events.csv), or None to detect.
+
+    The file may hold several trials and views (columns ``trial``, ``view``); the rows of this
+    trial, view and side are used as they are (``source`` detected or manual)."""
+    path = row.get("events")
+    if not isinstance(path, str) or not path:
+        return None
+    from .annotations import load_events
+
+    ev = load_events(path)
+    for col in ("trial", "view"):
+        if col in ev.columns and ev[col].astype(str).str.len().gt(0).any():
+            ev = ev[ev[col].astype(str) == str(row[col])]
+    ev = ev[ev["side"] == side]
+    if ev.empty:
+        raise AnalysisError(
+            f"{path}: no {side} events for trial {row['trial']} view {row['view']}; "
+            "remove the events column to detect them"
+        )
+    ev = ev.sort_values("frame").reset_index(drop=True)
+    ev["time_s"] = ev["frame"] / fps
+    keep = [c for c in ("side", "event", "frame", "time_s", "source") if c in ev.columns]
+    return ev[keep]
+
+
 def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> list[ViewResult]:
     """Run clean → orient → events → cycles on the views of one trial.
 
@@ -297,7 +326,9 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
         side = _side_for(row)
         cleaned = clean_pose(pose, other=other, config=clean_cfg)
         oriented = orient_pose(cleaned.pose)
-        events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
+        events = _edited_events(row, side, pose.fps)
+        if events is None:
+            events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
         cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
         params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=config.px_per_m)
         results.append(
@@ -504,7 +535,8 @@ class _TrialCache:
         trial, rows, _ = job
         h = hashlib.sha256(self.config_text.encode())
         h.update(rows.to_csv(index=False).encode())
-        for f in list(rows["predictions"]) + list(rows["video"]):
+        files = [f for col in ("predictions", "video", "events") if col in rows for f in rows[col]]
+        for f in files:
             if isinstance(f, str) and os.path.exists(f):
                 st = os.stat(f)
                 h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())

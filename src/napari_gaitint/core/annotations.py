@@ -1,0 +1,543 @@
+"""Gait-event annotation: edit, merge, save and recover an events table. Pure pandas.
+
+An events table has one row per event with the columns :data:`EVENT_COLUMNS`:
+
+``trial``, ``view``, ``side`` (``left``/``right``), ``event`` (``heel_strike``/``toe_off``),
+``frame`` (float; detections may be fractional, manual events sit on whole frames),
+``time_s`` (``frame / fps``) and ``source`` (``detected`` by :func:`detect_events`, or
+``manual`` when a person added or moved it).
+
+Every edit function returns a NEW table (inputs are never modified). Editing or deleting a
+detected event records it in a ``rejected`` table, so re-running detection can never bring
+back an event the user removed nor duplicate one the user moved; :func:`merge_detected_events`
+keeps every manual event and reports what it replaced.
+
+Files: :func:`save_events` writes ``events.csv`` atomically (and ``<stem>.rejected.csv``
+when there are rejected detections); :func:`write_autosave` keeps unsaved edits in a sidecar
+``<stem>.gaitint-autosave.json`` that :func:`read_autosave` recovers after a crash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._files import write_text_atomic
+from .errors import InputFileError
+
+#: Columns of an events table, in file order.
+EVENT_COLUMNS: tuple[str, ...] = ("trial", "view", "side", "event", "frame", "time_s", "source")
+#: Event names.
+EVENT_TYPES: tuple[str, ...] = ("heel_strike", "toe_off")
+SIDES: tuple[str, ...] = ("left", "right")
+SOURCES: tuple[str, ...] = ("detected", "manual")
+# pandas < 3 parses floats with a fast, not always exact parser; >= 3 round-trips by default
+# (and deprecates the option).
+_ROUND_TRIP = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+#: Suffix of the autosave sidecar file.
+AUTOSAVE_SUFFIX = ".gaitint-autosave.json"
+
+
+def empty_events() -> pd.DataFrame:
+    """An events table with no rows and the right columns and dtypes."""
+    return _typed(pd.DataFrame({c: [] for c in EVENT_COLUMNS}))
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.loc[:, list(EVENT_COLUMNS)].copy()
+    for c in ("trial", "view", "side", "event", "source"):
+        out[c] = out[c].fillna("").astype(str).astype(object)
+    out["frame"] = pd.to_numeric(out["frame"], errors="raise").astype(float)
+    out["time_s"] = pd.to_numeric(out["time_s"], errors="coerce").astype(float)
+    return out
+
+
+def sort_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Events sorted by trial, side, frame, event; index reset; columns and dtypes of :data:`EVENT_COLUMNS`."""
+    out = _typed(events)
+    if not out.empty:
+        out = out.sort_values(["trial", "side", "frame", "event"], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def normalize_events(
+    events: pd.DataFrame,
+    *,
+    trial: str | None = None,
+    view: str | None = None,
+    fps: float | None = None,
+    source: str = "detected",
+    side_views: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Bring an events table (e.g. from ``detect_events``) to :data:`EVENT_COLUMNS`.
+
+    Parameters
+    ----------
+    events
+        At least ``side``, ``event``, ``frame``; other columns are filled in.
+    trial, view
+        Values for missing ``trial``/``view`` columns.
+    fps
+        Frame rate (frames/s) to compute a missing ``time_s``.
+    source
+        Value for a missing ``source`` column.
+    side_views
+        ``{side: view}`` used when ``view`` is missing and not given (e.g. left -> C1).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"side": ["left"], "event": ["heel_strike"], "frame": [12.4]})
+    >>> normalize_events(ev, trial="T01", view="C1", fps=25.0).iloc[0].to_dict()["time_s"]
+    0.496
+    """
+    df = events.copy()
+    missing = {"side", "event", "frame"} - set(df.columns)
+    if missing:
+        raise ValueError(f"events table lacks column(s) {sorted(missing)}")
+    if "trial" not in df:
+        df["trial"] = trial or ""
+    if "view" not in df:
+        if view is not None:
+            df["view"] = view
+        elif side_views:
+            df["view"] = [side_views.get(s, "") for s in df["side"]]
+        else:
+            df["view"] = ""
+    if "time_s" not in df:
+        df["time_s"] = df["frame"].astype(float) / fps if fps else np.nan
+    if "source" not in df:
+        df["source"] = source
+    out = _typed(df)
+    bad = set(out["event"]) - set(EVENT_TYPES)
+    if bad:
+        raise ValueError(f"unknown event name(s) {sorted(bad)}; expected {list(EVENT_TYPES)}")
+    return sort_events(out)
+
+
+# ---------------------------------------------------------------------------------------
+# Edits
+# ---------------------------------------------------------------------------------------
+def _time(frame: float, fps: float | None) -> float:
+    return float(frame) / float(fps) if fps else float("nan")
+
+
+def add_event(
+    events: pd.DataFrame,
+    *,
+    side: str,
+    event: str,
+    frame: float,
+    fps: float | None = None,
+    trial: str = "",
+    view: str = "",
+) -> pd.DataFrame:
+    """Add a manual event; an identical event (same trial, side, event, frame) is not duplicated.
+
+    Examples
+    --------
+    >>> ev = add_event(empty_events(), side="left", event="heel_strike", frame=10, fps=25.0)
+    >>> ev[["side", "event", "frame", "source"]].values.tolist()
+    [['left', 'heel_strike', 10.0, 'manual']]
+    """
+    if event not in EVENT_TYPES:
+        raise ValueError(f"event must be one of {EVENT_TYPES}, not {event!r}")
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {SIDES}, not {side!r}")
+    same = (
+        (events["trial"] == trial)
+        & (events["side"] == side)
+        & (events["event"] == event)
+        & np.isclose(events["frame"].to_numpy(float), float(frame))
+    )
+    if bool(np.any(same)):
+        return sort_events(events.copy())
+    row = pd.DataFrame(
+        [
+            {
+                "trial": trial,
+                "view": view,
+                "side": side,
+                "event": event,
+                "frame": float(frame),
+                "time_s": _time(frame, fps),
+                "source": "manual",
+            }
+        ]
+    )
+    return sort_events(pd.concat([_typed(events), _typed(row)], ignore_index=True))
+
+
+def nearest_event(
+    events: pd.DataFrame,
+    frame: float,
+    *,
+    side: str | None = None,
+    event: str | None = None,
+    trial: str | None = None,
+    max_distance_frames: float | None = None,
+) -> int | None:
+    """Row position (``iloc``) of the event nearest to ``frame``; ``None`` if none qualifies.
+
+    Ties go to the earlier event. ``side``/``event``/``trial`` restrict the candidates.
+    """
+    mask = np.ones(len(events), bool)
+    for col, val in (("side", side), ("event", event), ("trial", trial)):
+        if val is not None:
+            mask &= events[col].to_numpy() == val
+    if not mask.any():
+        return None
+    frames = events["frame"].to_numpy(float)
+    dist = np.where(mask, np.abs(frames - float(frame)), np.inf)
+    pos = int(np.argmin(dist))
+    if max_distance_frames is not None and dist[pos] > max_distance_frames:
+        return None
+    return pos
+
+
+def _reject(rejected: pd.DataFrame | None, row: pd.DataFrame) -> pd.DataFrame:
+    rejected = empty_events() if rejected is None else _typed(rejected)
+    if row["source"].iloc[0] != "detected":
+        return rejected
+    return sort_events(pd.concat([rejected, _typed(row)], ignore_index=True))
+
+
+def delete_nearest_event(
+    events: pd.DataFrame,
+    frame: float,
+    *,
+    side: str | None = None,
+    trial: str | None = None,
+    max_distance_frames: float | None = None,
+    rejected: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None]:
+    """Delete the event nearest to ``frame``.
+
+    Returns
+    -------
+    events
+        The table without it.
+    rejected
+        ``rejected`` plus the deleted row if it was a detected event (so re-detection
+        does not bring it back).
+    removed
+        The deleted row, or ``None`` when no event qualified (tables unchanged).
+    """
+    rejected = empty_events() if rejected is None else _typed(rejected)
+    pos = nearest_event(events, frame, side=side, trial=trial, max_distance_frames=max_distance_frames)
+    if pos is None:
+        return sort_events(events.copy()), rejected, None
+    row = events.iloc[[pos]]
+    out = events.drop(index=events.index[pos])
+    return sort_events(out), _reject(rejected, row), row.iloc[0].copy()
+
+
+def nudge_event(
+    events: pd.DataFrame,
+    position: int,
+    delta_frames: float,
+    *,
+    fps: float | None = None,
+    rejected: pd.DataFrame | None = None,
+    n_frames: int | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Move the event at row ``position`` by ``delta_frames``; it becomes ``manual``.
+
+    The new frame is rounded to a whole frame (a person places events on frames) and kept in
+    ``0 .. n_frames-1`` when ``n_frames`` is given.
+
+    Returns
+    -------
+    events, rejected, new_position
+        The new table (sorted), the rejected detections (plus the original if it was
+        detected) and the row position of the moved event in the new table.
+    """
+    rejected = empty_events() if rejected is None else _typed(rejected)
+    row = events.iloc[[position]].copy()
+    old = float(row["frame"].iloc[0])
+    new = float(np.rint(old + delta_frames)) if delta_frames else old
+    if n_frames is not None:
+        new = float(np.clip(new, 0, n_frames - 1))
+    rejected = _reject(rejected, row)
+    moved = row.copy()
+    moved["frame"] = new
+    moved["time_s"] = _time(new, fps) if fps else (
+        row["time_s"].iloc[0] * new / old if old else np.nan
+    )
+    moved["source"] = "manual"
+    rest = events.drop(index=events.index[position])
+    out = pd.concat([_typed(rest), _typed(moved)], ignore_index=True)
+    out["_new"] = False
+    out.loc[out.index[-1], "_new"] = True
+    out = out.sort_values(["trial", "side", "frame", "event"], kind="stable").reset_index(drop=True)
+    pos = int(np.flatnonzero(out["_new"].to_numpy())[0])
+    return _typed(out.drop(columns="_new")), rejected, pos
+
+
+def next_event_frame(
+    events: pd.DataFrame, frame: float, *, side: str | None = None, backwards: bool = False
+) -> float | None:
+    """Frame of the first event strictly after (``backwards``: before) ``frame``; ``None`` at the end."""
+    frames = events["frame"].to_numpy(float)
+    if side is not None:
+        frames = frames[events["side"].to_numpy() == side]
+    rounded = np.rint(frames)
+    if backwards:
+        cand = frames[rounded < np.rint(frame)]
+        return float(cand.max()) if cand.size else None
+    cand = frames[rounded > np.rint(frame)]
+    return float(cand.min()) if cand.size else None
+
+
+def previous_event_frame(events: pd.DataFrame, frame: float, *, side: str | None = None) -> float | None:
+    """Frame of the last event strictly before ``frame`` (see :func:`next_event_frame`)."""
+    return next_event_frame(events, frame, side=side, backwards=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Re-detection
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class MergeResult:
+    """Outcome of :func:`merge_detected_events`.
+
+    Attributes
+    ----------
+    events
+        The merged table.
+    n_manual_kept
+        Manual events kept (all of them unless ``keep_manual=False``).
+    n_manual_dropped
+        Manual events dropped (only with ``keep_manual=False``).
+    n_detected_suppressed
+        New detections left out because a manual or rejected event sits within the tolerance.
+    n_detected
+        Detections in the merged table.
+    """
+
+    events: pd.DataFrame
+    n_manual_kept: int
+    n_manual_dropped: int
+    n_detected_suppressed: int
+    n_detected: int
+
+
+def merge_detected_events(
+    current: pd.DataFrame,
+    detected: pd.DataFrame,
+    *,
+    rejected: pd.DataFrame | None = None,
+    keep_manual: bool = True,
+    tolerance_frames: float = 2.0,
+) -> MergeResult:
+    """Replace the detected events by a new detection without losing manual edits.
+
+    Manual events of ``current`` are kept; a new detection of the same trial, side and event
+    within ``tolerance_frames`` of a manual event (the user's correction of it) or of a
+    rejected detection (the user deleted or moved it) is left out. Old detections are
+    replaced by the new ones. ``keep_manual=False`` discards the manual events, and is
+    counted in :attr:`MergeResult.n_manual_dropped` so callers can say so.
+    """
+    current = _typed(current)
+    detected = _typed(detected.assign(source="detected"))
+    manual = current[current["source"] == "manual"] if keep_manual else current.iloc[:0]
+    n_dropped = 0 if keep_manual else int((current["source"] == "manual").sum())
+    blockers = [manual]
+    if rejected is not None and keep_manual:
+        blockers.append(_typed(rejected))
+    block = pd.concat(blockers, ignore_index=True)
+    keep = np.ones(len(detected), bool)
+    if len(block):
+        for i, row in enumerate(detected.itertuples(index=False)):
+            near = (
+                (block["trial"] == row.trial)
+                & (block["side"] == row.side)
+                & (block["event"] == row.event)
+                & (np.abs(block["frame"].to_numpy(float) - row.frame) <= tolerance_frames)
+            )
+            keep[i] = not bool(near.any())
+    merged = sort_events(pd.concat([manual, detected[keep]], ignore_index=True))
+    return MergeResult(
+        events=merged,
+        n_manual_kept=len(manual),
+        n_manual_dropped=n_dropped,
+        n_detected_suppressed=int((~keep).sum()),
+        n_detected=int(keep.sum()),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------
+def rejected_path(path: str | Path) -> Path:
+    """Sidecar file of rejected detections next to an ``events.csv``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.rejected.csv")
+
+
+def load_events(path: str | Path) -> pd.DataFrame:
+    """Read an ``events.csv`` (columns :data:`EVENT_COLUMNS`; ``source`` defaults to detected).
+
+    Raises
+    ------
+    InputFileError
+        Missing file, or missing ``side``/``event``/``frame`` columns.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "events file not found")
+    try:
+        df = pd.read_csv(
+            path,
+            dtype={"trial": str, "view": str, "side": str, "event": str, "source": str},
+            keep_default_na=False,
+            na_values={"frame": [""], "time_s": ["", "nan", "NaN"]},
+            **_ROUND_TRIP,
+        )
+    except Exception as err:
+        raise InputFileError(path, f"cannot read as csv ({type(err).__name__}: {err})") from err
+    try:
+        return normalize_events(df, source="detected")
+    except ValueError as err:
+        raise InputFileError(path, f"{err}; expected columns {', '.join(EVENT_COLUMNS)}") from err
+
+
+def load_rejected(path: str | Path) -> pd.DataFrame:
+    """The rejected detections saved next to ``path`` (empty table if none)."""
+    rp = rejected_path(path)
+    return load_events(rp) if rp.is_file() else empty_events()
+
+
+def _format_events(events: pd.DataFrame) -> str:
+    # repr-precision floats: frames survive a save/load round trip exactly.
+    return sort_events(_typed(events)).to_csv(index=False, float_format=None)
+
+
+def save_events(
+    events: pd.DataFrame,
+    path: str | Path,
+    *,
+    rejected: pd.DataFrame | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``events.csv`` atomically (and the rejected detections' sidecar when non-empty).
+
+    ``overwrite`` must be True to replace an existing file (the widgets pass it when the file
+    was opened from there). Frames are written with full precision.
+    """
+    path = Path(path)
+    write_text_atomic(path, _format_events(events), overwrite=overwrite)
+    rp = rejected_path(path)
+    if rejected is not None and len(rejected):
+        write_text_atomic(rp, _format_events(rejected), overwrite=True)
+    elif rp.exists() and overwrite:
+        rp.unlink()
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# Autosave
+# ---------------------------------------------------------------------------------------
+def autosave_path(target: str | Path) -> Path:
+    """Sidecar autosave file of the file ``target`` (``<stem>.gaitint-autosave.json``)."""
+    target = Path(target)
+    return target.with_name(f"{target.stem}{AUTOSAVE_SUFFIX}")
+
+
+def write_autosave(target: str | Path, payload: Mapping) -> Path:
+    """Write unsaved edits of ``target`` to its sidecar, atomically (replaces the previous one).
+
+    ``payload`` must be JSON-serialisable; ``target``, ``kind`` and ``saved_at`` are added.
+    """
+    data = {"target": str(Path(target)), "saved_at": time.time(), **dict(payload)}
+    return write_text_atomic(autosave_path(target), json.dumps(data, allow_nan=True), overwrite=True)
+
+
+def read_autosave(target: str | Path) -> dict | None:
+    """The autosaved payload of ``target``, or ``None`` if there is none (or it is unreadable)."""
+    p = autosave_path(target)
+    if not p.is_file():
+        return None
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def discard_autosave(target: str | Path) -> None:
+    """Remove the autosave sidecar of ``target`` (after a successful save)."""
+    p = autosave_path(target)
+    if p.exists():
+        p.unlink()
+
+
+def events_to_records(events: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows of an events table (NaN kept as NaN)."""
+    return [
+        {c: (float(v) if c in ("frame", "time_s") else str(v)) for c, v in row.items()}
+        for row in _typed(events).to_dict(orient="records")
+    ]
+
+
+def events_from_records(records: list[dict]) -> pd.DataFrame:
+    """Inverse of :func:`events_to_records`."""
+    if not records:
+        return empty_events()
+    return sort_events(_typed(pd.DataFrame.from_records(records)))
+
+
+def autosave_events(target: str | Path, events: pd.DataFrame, *, rejected: pd.DataFrame | None = None) -> Path:
+    """Autosave an unsaved events table of ``target`` (see :func:`recover_events`)."""
+    return write_autosave(
+        target,
+        {
+            "kind": "events",
+            "events": events_to_records(events),
+            "rejected": events_to_records(rejected if rejected is not None else empty_events()),
+        },
+    )
+
+
+def recover_events(target: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """``(events, rejected)`` from the autosave of ``target``; ``None`` if there is none."""
+    data = read_autosave(target)
+    if not data or data.get("kind") != "events":
+        return None
+    return events_from_records(data.get("events", [])), events_from_records(data.get("rejected", []))
+
+
+__all__ = [
+    "AUTOSAVE_SUFFIX",
+    "EVENT_COLUMNS",
+    "EVENT_TYPES",
+    "MergeResult",
+    "SIDES",
+    "SOURCES",
+    "add_event",
+    "autosave_events",
+    "autosave_path",
+    "delete_nearest_event",
+    "discard_autosave",
+    "empty_events",
+    "events_from_records",
+    "events_to_records",
+    "load_events",
+    "load_rejected",
+    "merge_detected_events",
+    "nearest_event",
+    "next_event_frame",
+    "normalize_events",
+    "nudge_event",
+    "previous_event_frame",
+    "read_autosave",
+    "recover_events",
+    "rejected_path",
+    "save_events",
+    "sort_events",
+    "write_autosave",
+]

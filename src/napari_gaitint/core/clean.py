@@ -1,0 +1,1031 @@
+"""Cleaning DeepLabCut keypoints: likelihood, wrong-limb swaps, outliers, gaps, low-pass filter.
+
+A camera filming one sagittal side sees the near leg and, behind it, the far leg. DeepLabCut
+(DLC) sometimes puts the near-leg labels (knee, ankle, heel, toe) on the far leg for a few
+frames — a *wrong-limb* label. :func:`clean_pose` finds and repairs those, removes isolated
+outliers and low-likelihood points, fills short gaps and low-pass filters the tracks. Every
+changed value carries a bit flag saying why, so a viewer can show it.
+
+Steps, in order (each can be switched off through :class:`CleanConfig`):
+
+1. likelihood below ``likelihood_threshold`` → missing (:data:`FLAG_LOW_LIKELIHOOD`);
+2. wrong-limb labels (:data:`FLAG_WRONG_LIMB`) and isolated outliers (:data:`FLAG_OUTLIER`)
+   → missing, by ``method``:
+
+   * ``"twoview"`` (default): the opposite camera's near leg *is* this camera's far leg.
+     Its track is mapped into this image by a per-axis linear map fitted on the shared
+     neck and hip tracks (the sign of the x scale takes care of the mirroring; the fit is
+     redone for every trial pair because cameras move). A label that lies on the mapped
+     far leg while the near leg — bridged over the suspect frames from trusted
+     neighbouring frames, trust growing into runs from their edges — is clearly
+     elsewhere is a wrong-limb label. The other view's own wrong-limb labels (which then
+     sit on our near leg) are found the same way and ignored, and frames where both views
+     are wrong at once (labels exchanged) are recognised. Where the legs cross (near and
+     far leg closer than ``margin_px``) a swap is harmless and nothing is flagged. Without
+     the other view (or where it is missing) short runs between two jumps of the track
+     that do not continue the bridged track are flagged (single-view fall-back). Isolated
+     one-frame spikes of any body part are flagged as outliers.
+   * ``"baseline"``: the seed project's rule, kept for comparison. A point whose x differs
+     from both neighbours by more than ``margin_px`` is replaced by their mean
+     (:data:`FLAG_OUTLIER`); a leg-chain point that jumps by more than ``margin_px`` from the
+     previous frame and whose x lies within ``margin_px`` of the other leg (the mapped
+     other view) is replaced by linear extrapolation of the two previous frames
+     (:data:`FLAG_WRONG_LIMB`). Without the other view only the first rule applies.
+   * ``"none"``: no detection.
+
+3. gaps of at most ``max_gap_s`` (or ``max_gap_frames``) are interpolated
+   (:data:`FLAG_INTERPOLATED`); longer gaps stay missing;
+4. zero-lag low-pass filter (Butterworth forward–backward or Savitzky–Golay) on each
+   contiguous stretch of valid samples; :data:`FLAG_FILTERED` marks points the filter moved
+   by more than ``filtered_flag_px``.
+
+Coordinates stay in the frame of the input (image pixels as DLC wrote them, or gait
+coordinates if the pose was oriented first); the likelihood column is kept unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from .errors import AnalysisError
+from .io import LEG_CHAIN, Pose
+
+# ---------------------------------------------------------------------------------------
+# Flags
+# ---------------------------------------------------------------------------------------
+#: Likelihood below the threshold: the point was removed (and maybe interpolated).
+FLAG_LOW_LIKELIHOOD = 1
+#: Isolated outlier (spike) in time: removed (and maybe interpolated).
+FLAG_OUTLIER = 2
+#: Label on the far leg instead of the near leg: removed (and maybe interpolated).
+FLAG_WRONG_LIMB = 4
+#: Value filled by interpolation over a gap.
+FLAG_INTERPOLATED = 8
+#: Moved by the low-pass filter by more than ``CleanConfig.filtered_flag_px``.
+FLAG_FILTERED = 16
+#: Corrected by hand (reserved for the napari editing tools).
+FLAG_MANUAL = 32
+
+_FLAG_NAMES: tuple[tuple[int, str, str], ...] = (
+    (FLAG_LOW_LIKELIHOOD, "low_likelihood", "likelihood below threshold"),
+    (FLAG_OUTLIER, "outlier", "isolated jump in time"),
+    (FLAG_WRONG_LIMB, "wrong_limb", "label on the far leg"),
+    (FLAG_INTERPOLATED, "interpolated", "filled by interpolation"),
+    (FLAG_FILTERED, "filtered", "moved by the low-pass filter"),
+    (FLAG_MANUAL, "manual", "corrected by hand"),
+)
+#: Flags meaning "the detector judged this label wrong" (what false-change rates count).
+FLAGS_DETECTED = FLAG_OUTLIER | FLAG_WRONG_LIMB
+
+METHODS = ("twoview", "baseline", "none")
+GAP_METHODS = ("linear", "pchip", "spline")
+FILTERS = ("butterworth", "savgol", "none")
+
+
+def flag_names(bits: int) -> list[str]:
+    """Names of the flags set in ``bits``.
+
+    Examples
+    --------
+    >>> flag_names(FLAG_WRONG_LIMB | FLAG_INTERPOLATED)
+    ['wrong_limb', 'interpolated']
+    >>> flag_names(0)
+    []
+    """
+    bits = int(bits)
+    return [name for bit, name, _ in _FLAG_NAMES if bits & bit]
+
+
+def flag_reasons(bits: int) -> str:
+    """Human-readable reasons for ``bits``, joined by ``"; "``."""
+    bits = int(bits)
+    return "; ".join(reason for bit, _, reason in _FLAG_NAMES if bits & bit)
+
+
+# ---------------------------------------------------------------------------------------
+# Configuration and result
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class CleanConfig:
+    """Cleaning settings, in physical units.
+
+    Parameters
+    ----------
+    likelihood_threshold
+        Points with a DLC likelihood below this (0–1) are removed; 0 disables.
+    method
+        Wrong-limb/outlier detection: ``"twoview"`` (default), ``"baseline"`` (the seed's
+        rule) or ``"none"``.
+    margin_px
+        Distance in pixels that counts as "clearly different" (jump size for the baseline,
+        minimum deviation and minimum near/far leg separation for ``"twoview"``). The
+        default suits a 960 × 540 video with the subject filling about half the height;
+        scale it with the image size of the subject.
+    outlier_sigma
+        ``"twoview"`` flags isolated spikes whose deviation from the cubic prediction of
+        their neighbours exceeds this many robust standard deviations (and ``2 *
+        margin_px``).
+    max_run_s
+        Longest wrong-limb run the single-view fall-back looks for, in seconds.
+    max_gap_s, max_gap_frames
+        Longest gap that is filled; ``max_gap_frames`` wins when given; 0 disables filling.
+    gap_method
+        ``"linear"``, ``"pchip"`` or ``"spline"`` (cubic spline through the valid samples).
+    filter
+        ``"butterworth"`` (zero-lag, :func:`scipy.signal.sosfiltfilt`), ``"savgol"`` or
+        ``"none"``.
+    cutoff_hz
+        Butterworth cut-off frequency in Hz (6 Hz is usual for walking kinematics).
+    filter_order
+        Butterworth order of one pass; the forward–backward filter has twice this order.
+    savgol_window_s, savgol_polyorder
+        Savitzky–Golay window length in seconds (rounded to an odd number of frames) and
+        polynomial order.
+    filtered_flag_px
+        :data:`FLAG_FILTERED` marks points the filter moved by more than this.
+    leg_chain
+        Body parts of the leg that swap together.
+    reference
+        Body parts seen by both cameras, used to align the other view.
+    """
+
+    likelihood_threshold: float = 0.6
+    method: str = "twoview"
+    margin_px: float = 15.0
+    outlier_sigma: float = 8.0
+    max_run_s: float = 0.4
+    max_gap_s: float = 0.4
+    max_gap_frames: int | None = None
+    gap_method: str = "spline"
+    filter: str = "butterworth"
+    cutoff_hz: float = 6.0
+    filter_order: int = 2
+    savgol_window_s: float = 0.28
+    savgol_polyorder: int = 3
+    filtered_flag_px: float = 1.0
+    leg_chain: tuple[str, ...] = LEG_CHAIN
+    reference: tuple[str, ...] = ("neck", "hip")
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.gap_method not in GAP_METHODS:
+            raise ValueError(f"gap_method must be one of {GAP_METHODS}, got {self.gap_method!r}")
+        if self.filter not in FILTERS:
+            raise ValueError(f"filter must be one of {FILTERS}, got {self.filter!r}")
+        if not 0.0 <= self.likelihood_threshold <= 1.0:
+            raise ValueError(f"likelihood_threshold must be in [0, 1], got {self.likelihood_threshold}")
+        if self.margin_px <= 0:
+            raise ValueError(f"margin_px must be > 0, got {self.margin_px}")
+        if self.cutoff_hz <= 0:
+            raise ValueError(f"cutoff_hz must be > 0, got {self.cutoff_hz}")
+        if self.filter_order < 1:
+            raise ValueError(f"filter_order must be >= 1, got {self.filter_order}")
+        if self.max_gap_s < 0 or (self.max_gap_frames is not None and self.max_gap_frames < 0):
+            raise ValueError("the maximum gap must be >= 0")
+        object.__setattr__(self, "leg_chain", tuple(self.leg_chain))
+        object.__setattr__(self, "reference", tuple(self.reference))
+
+    def to_dict(self) -> dict:
+        """Plain dict (for provenance / TOML)."""
+        return dataclasses.asdict(self)
+
+    def gap_frames(self, fps: float | None) -> int:
+        """The maximum gap in frames (needs ``fps`` unless ``max_gap_frames`` is set)."""
+        if self.max_gap_frames is not None:
+            return int(self.max_gap_frames)
+        if self.max_gap_s == 0:
+            return 0
+        if not fps:
+            raise AnalysisError(
+                "the frame rate is unknown, so max_gap_s cannot be turned into frames; "
+                "give fps (--fps) or max_gap_frames"
+            )
+        return int(np.floor(self.max_gap_s * fps + 1e-9))
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanResult:
+    """What :func:`clean_pose` returns.
+
+    Attributes
+    ----------
+    pose
+        The cleaned pose: same frames, body parts and coordinate frame as the input; the
+        likelihood column is the input's.
+    flags
+        ``(n_frames, n_bodyparts)`` int bit flags (``FLAG_*``); 0 = unchanged.
+    config
+        The settings used.
+    summary
+        Counts per flag and details of the alignment of the other view.
+    """
+
+    pose: Pose
+    flags: np.ndarray
+    config: CleanConfig
+    summary: dict
+
+    def flags_table(self) -> pd.DataFrame:
+        """See :func:`flags_table`."""
+        return flags_table(self)
+
+
+def flags_table(result: CleanResult) -> pd.DataFrame:
+    """One row per flagged point: ``frame, bodypart, flags (int), names, reason``.
+
+    ``frame`` is the pose's frame number (its integer index, else the row number).
+    """
+    pose, flags = result.pose, result.flags
+    rows, cols = np.nonzero(flags)
+    frames = pose.frames
+    return pd.DataFrame(
+        {
+            "frame": frames[rows].astype(int),
+            "bodypart": [pose.bodyparts[c] for c in cols],
+            "flags": flags[rows, cols].astype(int),
+            "names": ["|".join(flag_names(b)) for b in flags[rows, cols]],
+            "reason": [flag_reasons(b) for b in flags[rows, cols]],
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Main entry
+# ---------------------------------------------------------------------------------------
+def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | None = None) -> CleanResult:
+    """Clean one view's keypoints, using the opposite view's file for wrong-limb labels.
+
+    Parameters
+    ----------
+    pose
+        This camera's predictions (image coordinates as DLC wrote them, or oriented).
+    other
+        The opposite camera's predictions of the same trial, as DLC wrote them (its near
+        leg is this camera's far leg). Aligned internally on ``config.reference``; frames
+        are matched by frame number.
+    config
+        Settings; :class:`CleanConfig` defaults when None.
+
+    Returns
+    -------
+    CleanResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_gaitint.core.io import Pose
+    >>> x = np.linspace(0, 100, 50); x[20] = 400.0
+    >>> v = np.stack([x, np.full(50, 200.0), np.ones(50)], axis=-1)[:, None, :]
+    >>> res = clean_pose(Pose(v, ("hip",), fps=25.0), config=CleanConfig(filter="none"))
+    >>> flag_names(res.flags[20, 0]), round(float(res.pose.values[20, 0, 0]), 1)
+    (['outlier', 'interpolated'], 40.8)
+    """
+    config = config or CleanConfig()
+    fps = pose.fps
+    if config.filter != "none" and not fps:
+        raise AnalysisError(
+            f"{pose.source or 'pose'}: the frame rate is unknown but a {config.filter} filter "
+            "in Hz was asked; give fps (--fps) or filter='none'"
+        )
+    out = pose.copy()
+    xy = out.values[..., :2]  # view
+    flags = np.zeros((pose.n_frames, len(pose.bodyparts)), dtype=np.int64)
+    summary: dict = {"method": config.method, "n_frames": pose.n_frames}
+
+    # 1. likelihood
+    if pose.has_likelihood and config.likelihood_threshold > 0:
+        lk = pose.likelihood
+        low = np.isfinite(xy).all(-1) & np.isfinite(lk) & (lk < config.likelihood_threshold)
+        xy[low] = np.nan
+        flags[low] |= FLAG_LOW_LIKELIHOOD
+
+    # 2. wrong-limb and outliers
+    far = None
+    if other is not None and config.method != "none":
+        far, align = far_leg_from_other_view(out, other, config=config)
+        summary["alignment"] = align
+    chain = [b for b in config.leg_chain if b in pose.bodyparts]
+    if config.method == "baseline":
+        _baseline(xy, flags, pose.bodyparts, chain, far, config.margin_px)
+    elif config.method == "twoview":
+        max_run = max(1, int(round(config.max_run_s * fps))) if fps else 10
+        n_theirs = _twoview(xy, flags, pose.bodyparts, chain, far, config, max_run)
+        if other is not None:
+            summary["other_view_wrong_limb_ignored"] = n_theirs
+
+    # 3. gaps
+    max_gap = config.gap_frames(fps)
+    if max_gap > 0:
+        for j in range(xy.shape[1]):
+            filled = fill_gaps(xy[:, j, :], max_gap_frames=max_gap, method=config.gap_method)
+            new = np.isnan(xy[:, j, 0]) & np.isfinite(filled[:, 0])
+            xy[:, j, :] = filled
+            flags[new, j] |= FLAG_INTERPOLATED
+
+    # 4. filter
+    if config.filter != "none":
+        before = xy.copy()
+        for j in range(xy.shape[1]):
+            xy[:, j, :] = lowpass(
+                xy[:, j, :],
+                fps=fps,
+                method=config.filter,
+                cutoff_hz=config.cutoff_hz,
+                order=config.filter_order,
+                window_s=config.savgol_window_s,
+                polyorder=config.savgol_polyorder,
+            )
+        moved = np.linalg.norm(xy - before, axis=-1)
+        flags[np.nan_to_num(moved) > config.filtered_flag_px] |= FLAG_FILTERED
+
+    counts = {name: int(np.count_nonzero(flags & bit)) for bit, name, _ in _FLAG_NAMES}
+    summary["counts"] = counts
+    summary["missing_after"] = int(np.count_nonzero(np.isnan(xy[..., 0])))
+    summary["max_gap_frames"] = max_gap
+    out.meta["cleaning"] = {"config": config.to_dict(), "summary": summary}
+    return CleanResult(pose=out, flags=flags, config=config, summary=summary)
+
+
+# ---------------------------------------------------------------------------------------
+# Likelihood-free building blocks: gap filling, filtering
+# ---------------------------------------------------------------------------------------
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` half-open runs of True in a 1-D boolean array."""
+    m = np.concatenate([[False], np.asarray(mask, bool), [False]])
+    d = np.diff(m.astype(np.int8))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
+
+
+def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline") -> np.ndarray:
+    """Interpolate interior runs of NaN no longer than ``max_gap_frames``.
+
+    Parameters
+    ----------
+    values
+        ``(n_frames,)`` or ``(n_frames, k)``; a row is missing if any column is NaN.
+    max_gap_frames
+        Longest run of missing rows to fill. Gaps at the start or end are never filled
+        (no extrapolation).
+    method
+        ``"linear"``, ``"pchip"`` (shape-preserving cubic) or ``"spline"`` (cubic spline,
+        not-a-knot, through the valid samples; falls back to linear with < 4 samples).
+
+    Examples
+    --------
+    >>> fill_gaps(np.array([0.0, np.nan, 2.0, np.nan, np.nan, np.nan, 6.0]), max_gap_frames=2,
+    ...           method="linear")
+    array([ 0.,  1.,  2., nan, nan, nan,  6.])
+    """
+    from scipy.interpolate import CubicSpline, PchipInterpolator
+
+    if method not in GAP_METHODS:
+        raise ValueError(f"method must be one of {GAP_METHODS}, got {method!r}")
+    arr = np.array(values, dtype=float, copy=True)
+    one_d = arr.ndim == 1
+    if one_d:
+        arr = arr[:, None]
+    bad = np.isnan(arr).any(axis=1)
+    arr[bad] = np.nan
+    valid = np.flatnonzero(~bad)
+    if valid.size < 2 or max_gap_frames <= 0:
+        return arr[:, 0] if one_d else arr
+    fill_rows = []
+    for a, b in _runs(bad):
+        if a == 0 or b == arr.shape[0] or b - a > max_gap_frames:
+            continue
+        fill_rows.extend(range(a, b))
+    if fill_rows:
+        rows = np.asarray(fill_rows)
+        t = valid.astype(float)
+        y = arr[valid]
+        if method == "linear" or valid.size < 4:
+            for k in range(arr.shape[1]):
+                arr[rows, k] = np.interp(rows, t, y[:, k])
+        elif method == "pchip":
+            arr[rows] = PchipInterpolator(t, y, axis=0)(rows)
+        else:
+            arr[rows] = CubicSpline(t, y, axis=0, bc_type="not-a-knot")(rows)
+    return arr[:, 0] if one_d else arr
+
+
+def lowpass(
+    values: np.ndarray,
+    *,
+    fps: float,
+    method: str = "butterworth",
+    cutoff_hz: float = 6.0,
+    order: int = 2,
+    window_s: float = 0.28,
+    polyorder: int = 3,
+) -> np.ndarray:
+    """Zero-lag low-pass filter of each contiguous stretch of valid samples.
+
+    Parameters
+    ----------
+    values
+        ``(n_frames,)`` or ``(n_frames, k)``; NaN rows split the track into stretches,
+        each filtered on its own (NaN stay NaN).
+    fps
+        Sampling rate in Hz.
+    method
+        ``"butterworth"``: :func:`scipy.signal.butter` of ``order`` applied forward and
+        backward (:func:`~scipy.signal.sosfiltfilt`, effective order ``2 * order``), with
+        the padding shortened for short stretches; ``"savgol"``: Savitzky–Golay with a
+        ``window_s`` window (odd number of frames, shortened for short stretches);
+        ``"none"``.
+    cutoff_hz
+        Butterworth cut-off in Hz; must be below the Nyquist frequency ``fps / 2``.
+
+    Stretches too short to filter (fewer than 4 samples, or shorter than ``polyorder + 2``
+    for Savitzky–Golay) are left as they are.
+    """
+    from scipy.signal import butter, savgol_filter, sosfiltfilt
+
+    if method == "none":
+        return np.array(values, dtype=float, copy=True)
+    if method not in FILTERS:
+        raise ValueError(f"method must be one of {FILTERS}, got {method!r}")
+    if not fps or fps <= 0:
+        raise AnalysisError("the frame rate is unknown; a filter in Hz needs fps")
+    arr = np.array(values, dtype=float, copy=True)
+    one_d = arr.ndim == 1
+    if one_d:
+        arr = arr[:, None]
+    good = np.isfinite(arr).all(axis=1)
+    if method == "butterworth":
+        nyq = fps / 2.0
+        if cutoff_hz >= nyq:
+            raise AnalysisError(
+                f"cut-off {cutoff_hz} Hz must be below the Nyquist frequency {nyq:g} Hz "
+                f"(half of {fps:g} fps)"
+            )
+        sos = butter(order, cutoff_hz, btype="low", fs=fps, output="sos")
+        full_pad = 3 * (2 * len(sos) + 1)
+    else:
+        window = max(int(round(window_s * fps)) | 1, polyorder + 2 | 1)
+    for a, b in _runs(good):
+        n = b - a
+        seg = arr[a:b]
+        if method == "butterworth":
+            if n < 4:
+                continue
+            arr[a:b] = sosfiltfilt(sos, seg, axis=0, padlen=min(full_pad, n - 1))
+        else:
+            w = min(window, n if n % 2 else n - 1)
+            if w <= polyorder:
+                continue
+            arr[a:b] = savgol_filter(seg, w, polyorder, axis=0, mode="interp")
+    return arr[:, 0] if one_d else arr
+
+
+# ---------------------------------------------------------------------------------------
+# The other view
+# ---------------------------------------------------------------------------------------
+def _robust_line(u: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares ``v ≈ a u + b`` with two rounds of 3-MAD outlier rejection.
+
+    Returns ``(a, b, rms_residual)``.
+    """
+    keep = np.ones(u.size, bool)
+    a = b = 0.0
+    for _ in range(3):
+        A = np.column_stack([u[keep], np.ones(keep.sum())])
+        (a, b), *_ = np.linalg.lstsq(A, v[keep], rcond=None)
+        res = v - (a * u + b)
+        mad = np.median(np.abs(res[keep] - np.median(res[keep])))
+        new = np.abs(res) <= max(3 * 1.4826 * mad, 1e-6)
+        if new.sum() < 4 or (new == keep).all():
+            break
+        keep = new
+    rms = float(np.sqrt(np.mean((v[keep] - (a * u[keep] + b)) ** 2)))
+    return float(a), float(b), rms
+
+
+def far_leg_from_other_view(
+    pose: Pose, other: Pose, *, config: CleanConfig | None = None
+) -> tuple[dict[str, np.ndarray], dict]:
+    """The far leg of ``pose``'s camera, seen as the near leg of the opposite camera.
+
+    ``other``'s leg-chain tracks are mapped into ``pose``'s coordinates by a per-axis
+    linear map ``x = a_x x' + b_x``, ``y = a_y y' + b_y`` fitted (robustly) on the shared
+    ``config.reference`` tracks (neck and hip) over the frames both views have; a negative
+    ``a_x`` is the mirror between opposite cameras. Frames are matched by frame number.
+
+    Returns
+    -------
+    far
+        ``{bodypart: (n_frames, 2) array}`` in ``pose``'s coordinates (NaN where unknown).
+    alignment
+        ``{"ax", "bx", "ay", "by", "rms_x_px", "rms_y_px", "n_points"}``.
+
+    Raises
+    ------
+    AnalysisError
+        If fewer than 10 shared valid reference samples exist or they do not span the
+        image (the subject must walk across both views).
+    """
+    config = config or CleanConfig()
+    thr = config.likelihood_threshold
+    # match frames by number
+    fa, fb = pose.frames, other.frames
+    pos = pd.Index(fb).get_indexer(fa)
+    has = pos >= 0
+
+    def _other_xy(name: str) -> np.ndarray:
+        v = np.full((pose.n_frames, 2), np.nan)
+        src = other.bodypart(name)
+        good = np.isfinite(src[:, :2]).all(1)
+        if other.has_likelihood and thr > 0:
+            good &= ~(src[:, 2] < thr)
+        sel = np.where(good, src[:, 0], np.nan), np.where(good, src[:, 1], np.nan)
+        v[has, 0] = sel[0][pos[has]]
+        v[has, 1] = sel[1][pos[has]]
+        return v
+
+    us, vs = [], []
+    for name in config.reference:
+        if name not in pose.bodyparts or name not in other.bodyparts:
+            continue
+        mine = pose.bodypart(name)[:, :2].copy()
+        if pose.has_likelihood and thr > 0:
+            mine[pose.bodypart(name)[:, 2] < thr] = np.nan
+        theirs = _other_xy(name)
+        ok = np.isfinite(mine).all(1) & np.isfinite(theirs).all(1)
+        us.append(theirs[ok])
+        vs.append(mine[ok])
+    if not us or sum(len(u) for u in us) < 10:
+        raise AnalysisError(
+            f"{pose.source or 'pose'}: cannot align the other view ({other.source or 'other'}): "
+            f"fewer than 10 frames where both have {'/'.join(config.reference)} with likelihood "
+            f">= {thr}; check that the two files are the same trial, or clean without it"
+        )
+    u = np.concatenate(us)
+    v = np.concatenate(vs)
+    if np.ptp(u[:, 1]) > 1.0 and len(us) > 1:
+        ay, by, ry = _robust_line(u[:, 1], v[:, 1])
+    else:  # one reference only: keep the vertical scale, fit the offset
+        ay = 1.0
+        by = float(np.median(v[:, 1] - u[:, 1]))
+        ry = float(np.std(v[:, 1] - u[:, 1] - by))
+    how = "fit"
+    if np.ptp(u[:, 0]) >= 50.0 and np.ptp(v[:, 0]) >= 50.0:
+        ax, bx, rx = _robust_line(u[:, 0], v[:, 0])
+    else:
+        # The body stays in place (treadmill): the x scale cannot be fitted. Take its size
+        # from the vertical fit (square pixels) and its sign from the direction the feet
+        # swing in each view (fast forward swings vs slow stance).
+        mine = _facing(pose, config)
+        theirs = _facing(other, config)
+        if mine == 0 or theirs == 0 or not 0.2 < abs(ay) < 5:
+            raise AnalysisError(
+                f"{pose.source or 'pose'}: the body reference barely moves across the image "
+                f"and the feet do not show a walking direction; cannot align the other view "
+                f"({other.source or 'other'}). Clean without it."
+            )
+        ax = float(abs(ay) * mine * theirs)
+        bx = float(np.median(v[:, 0] - ax * u[:, 0]))
+        rx = float(np.std(v[:, 0] - (ax * u[:, 0] + bx)))
+        how = "treadmill"
+    far = {}
+    for name in config.leg_chain:
+        if name in other.bodyparts and name in pose.bodyparts:
+            t = _other_xy(name)
+            far[name] = np.column_stack([ax * t[:, 0] + bx, ay * t[:, 1] + by])
+    align = {
+        "ax": ax, "bx": bx, "ay": ay, "by": by,
+        "rms_x_px": rx, "rms_y_px": ry, "n_points": int(len(u)), "x_map": how,
+    }
+    return far, align
+
+
+def _facing(pose: Pose, config: CleanConfig) -> int:
+    """+1/-1: the image direction the feet swing in relative to the body (0 if unclear).
+
+    In walking, a foot moves forward fast (swing, ~40 % of the time) and backward slowly
+    relative to the body (stance): the fastest relative motions point forward.
+    """
+    ref = next((r for r in config.reference if r in pose.bodyparts), None)
+    feet = [b for b in ("toe", "heel", "ankle") if b in config.leg_chain and b in pose.bodyparts]
+    if ref is None or not feet:
+        return 0
+    votes = []
+    for b in feet:
+        rel = pose.bodypart(b)[:, 0] - pose.bodypart(ref)[:, 0]
+        d = np.diff(rel)
+        d = d[np.isfinite(d)]
+        if d.size < 10:
+            continue
+        fast = d[np.abs(d) >= np.percentile(np.abs(d), 80)]
+        votes.append(np.sign(np.median(fast)))
+    total = float(np.sum(votes)) if votes else 0.0
+    return int(np.sign(total)) if abs(total) >= max(1, len(votes) / 2) else 0
+
+
+# ---------------------------------------------------------------------------------------
+# Baseline (the seed's rule)
+# ---------------------------------------------------------------------------------------
+def _baseline(xy, flags, bodyparts, chain, far, margin):
+    n = xy.shape[0]
+    for j in range(len(bodyparts)):
+        x = xy[:, j, 0]
+        for t in range(1, n - 1):
+            d1, d2 = abs(x[t] - x[t - 1]), abs(x[t] - x[t + 1])
+            if d1 > margin and d2 > margin:  # NaN compares False
+                xy[t, j] = (xy[t - 1, j] + xy[t + 1, j]) / 2.0
+                flags[t, j] |= FLAG_OUTLIER
+    if far is None:
+        return
+    for name in chain:
+        if name not in far:
+            continue
+        j = bodyparts.index(name)
+        x = xy[:, j, 0]
+        fx = far[name][:, 0]
+        for t in range(2, n):
+            if abs(x[t] - x[t - 1]) > margin and abs(x[t] - fx[t]) < margin:
+                xy[t, j] = 2.0 * xy[t - 1, j] - xy[t - 2, j]
+                flags[t, j] |= FLAG_WRONG_LIMB
+
+
+# ---------------------------------------------------------------------------------------
+# Two-view detector with single-view fall-back
+# ---------------------------------------------------------------------------------------
+def _run_bounds(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(starts, stops)`` arrays of the half-open runs of True in a 1-D boolean array."""
+    m = np.concatenate([[False], np.asarray(mask, bool), [False]])
+    d = np.diff(m.astype(np.int8))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def _cover(n: int, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Boolean (n,) mask that is True on every half-open range ``[starts[i], stops[i])``."""
+    d = np.zeros(n + 1, np.int64)
+    keep = stops > starts
+    np.add.at(d, starts[keep], 1)
+    np.add.at(d, stops[keep], -1)
+    return np.cumsum(d[:-1]) > 0
+
+
+def _long_runs(mask: np.ndarray, longer_than: int) -> np.ndarray:
+    """Frames of the runs of True in ``mask`` (1-D) longer than ``longer_than`` frames."""
+    a, b = _run_bounds(mask)
+    long = b - a > longer_than
+    return _cover(mask.size, a[long], b[long])
+
+
+def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
+               max_reach: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """The bridge of :func:`_predict_runs` evaluated at frames ``t`` only (vectorised).
+
+    Returns ``(q, both)``: ``(t.size, 2)`` predictions (NaN at trusted frames or where no
+    trusted frame is in reach) and whether trusted frames on both sides were used. With at
+    most ``k = 2`` frames per side the least-squares polynomial of :func:`_predict_runs`
+    passes through all its points, so it is evaluated as a Lagrange polynomial.
+    """
+    if k > 2:
+        raise ValueError("k > 2 is not supported")
+    n = p.shape[0]
+    t = np.asarray(t, dtype=np.int64)
+    q = np.full((t.size, 2), np.nan)
+    both = np.zeros(t.size, bool)
+    tr_idx = np.flatnonzero(trusted)
+    n_tr = tr_idx.size
+    if n_tr == 0 or t.size == 0:
+        return q, both
+    i = np.searchsorted(tr_idx, t)  # trusted frames before t: tr_idx[:i]
+    a = np.where(i > 0, tr_idx[np.maximum(i - 1, 0)] + 1, 0)  # start of t's untrusted run
+    b = np.where(i < n_tr, tr_idx[np.minimum(i, n_tr - 1)], n)  # its (exclusive) end
+    offs = np.arange(-k, k)
+    j = i[:, None] + offs[None, :]  # (m, 2k): k trusted frames before, k after
+    ts = tr_idx[np.clip(j, 0, n_tr - 1)]
+    before = offs < 0
+    use = ((j >= 0) & (j < n_tr)
+           & np.where(before[None, :], ts >= (a - max_reach)[:, None], ts < (b + max_reach)[:, None]))
+    use &= ~trusted[t][:, None]
+    nb, na = use[:, before].sum(1), use[:, ~before].sum(1)
+    both = (nb > 0) & (na > 0)
+    x = (ts - a[:, None]).astype(float)  # as polyfit(ts - a, ...)
+    xt = (t - a).astype(float)
+    ys = np.where(use[..., None], p[ts], 0.0)  # (m, 2k, 2)
+    w = np.where(use, 1.0, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for r in range(2 * k):
+            for s in range(2 * k):
+                if r != s:
+                    # Lagrange basis r: prod over the other used points s of
+                    # (xt - x_s) / (x_r - x_s)
+                    f = (xt - x[:, s]) / (x[:, r] - x[:, s])
+                    w[:, r] *= np.where(use[:, s] & use[:, r], f, 1.0)
+    qq = np.einsum("mr,mrc->mc", w, ys)
+    has = use.any(1)
+    q[has] = qq[has]
+    return q, both & has
+
+
+def _predict_runs(p: np.ndarray, trusted: np.ndarray, targets: np.ndarray, k: int = 2,
+                  max_reach: int = 12, *, return_sides: bool = False):
+    """Predict ``p`` (n, 2) at ``targets`` (bool) from up to ``k`` trusted frames each side.
+
+    Each run of non-trusted frames is bridged by a polynomial through the nearest trusted
+    frames before and after it (cubic with 2 + 2 frames, lower order with fewer; one side
+    only: linear extrapolation from up to 2 frames, constant with 1). With
+    ``return_sides`` also returns whether each prediction had trusted frames on both sides.
+    Predictions are filled over every non-trusted run that holds a target.
+    """
+    n = p.shape[0]
+    q = np.full((n, 2), np.nan)
+    both = np.zeros(n, bool)
+    a, b = _run_bounds(~np.asarray(trusted, bool))
+    if a.size:
+        cs = np.concatenate([[0], np.cumsum(np.asarray(targets, bool))])
+        hit = cs[b] > cs[a]
+        frames = np.flatnonzero(_cover(n, a[hit], b[hit]))
+        qq, bb = _bridge_at(p, trusted, frames, k, max_reach)
+        q[frames] = qq
+        both[frames] = bb
+    return (q, both) if return_sides else q
+
+
+def _distance_to(mask: np.ndarray) -> np.ndarray:
+    """Frames from each frame to the nearest True frame of ``mask`` (inf if none)."""
+    idx = np.flatnonzero(mask)
+    n = mask.size
+    if idx.size == 0:
+        return np.full(n, np.inf)
+    t = np.arange(n)
+    pos = np.clip(np.searchsorted(idx, t), 1, idx.size) - 1
+    d1 = np.abs(t - idx[pos])
+    d2 = np.abs(idx[np.minimum(pos + 1, idx.size - 1)] - t)
+    return np.minimum(d1, d2).astype(float)
+
+
+def _stencil_residual(p: np.ndarray) -> np.ndarray:
+    """Deviation of each sample (n, 2) from the cubic through its ±1, ±2 neighbours (px)."""
+    n = p.shape[0]
+    r = np.full(n, np.nan)
+    if n < 5:
+        return r
+    pred = (-p[:-4] + 4 * p[1:-3] + 4 * p[3:-1] - p[4:]) / 6.0
+    r[2:-2] = np.linalg.norm(p[2:-2] - pred, axis=1)
+    return r
+
+
+def _robust_sigma(r: np.ndarray) -> float:
+    r = r[np.isfinite(r)]
+    if r.size < 5:
+        return np.inf
+    return float(1.4826 * np.median(r) / 1.1774)  # median of a 2-D Rayleigh = 1.1774 sigma
+
+
+def _twoview(xy, flags, bodyparts, chain, far, config, max_run) -> int:
+    """Flag and remove (NaN) wrong-limb labels of the chain and outliers, in place.
+
+    Returns the number of the other view's leg labels judged wrong-limb and ignored.
+    """
+    m = config.margin_px
+    n = xy.shape[0]
+    cj = [bodyparts.index(b) for b in chain]
+    n_theirs = 0
+    if cj:
+        P = xy[:, cj, :]  # (n, J, 2) copy (fancy index)
+        if far is not None:
+            F = np.stack([far.get(b, np.full((n, 2), np.nan)) for b in chain], axis=1)
+            # The other view has wrong-limb labels of its own (then its "near" label sits on
+            # our near leg). Find them the same way, with our labels as its far leg, and
+            # drop them before judging ours: first a rough pass on ours, then the other
+            # view's against our rough-cleaned labels, then ours against the cleaned other.
+            rough = _chain_swaps(P, F, m, max_run)
+            theirs = _chain_swaps(F, np.where(rough[..., None], np.nan, P), m, max_run)
+            F = np.where(theirs[..., None], np.nan, F)
+            n_theirs = int(theirs.sum())
+        else:
+            F = np.full_like(P, np.nan)
+        swapped = _chain_swaps(P, F, m, max_run)
+        for k, j in enumerate(cj):
+            xy[swapped[:, k], j] = np.nan
+            flags[swapped[:, k], j] |= FLAG_WRONG_LIMB
+
+    # isolated outliers on every body part (two passes catch neighbouring spikes)
+    for j in range(xy.shape[1]):
+        for _ in range(2):
+            r = _stencil_residual(xy[:, j, :])
+            sig = _robust_sigma(r)
+            thr = max(2 * m, config.outlier_sigma * sig)
+            out = np.nan_to_num(r, nan=0.0) > thr
+            # A one-frame spike of size s leaves residuals s at the spike and 2/3 s at its
+            # neighbours: keep clear peaks only (a run of several bad frames gives flat
+            # residuals, and flagging its good neighbours would be wrong).
+            rr = np.nan_to_num(r, nan=0.0)
+            peak = out & (0.8 * rr >= np.roll(rr, 1)) & (0.8 * rr >= np.roll(rr, -1))
+            if not peak.any():
+                break
+            xy[peak, j] = np.nan
+            flags[peak, j] |= FLAG_OUTLIER
+    return n_theirs
+
+
+def _one_sided_raw(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forward / backward linear extrapolation of ``P`` (n, ..., 2) from its two neighbours."""
+    fwd = np.full(P.shape, np.nan)
+    bwd = np.full(P.shape, np.nan)
+    if P.shape[0] >= 3:
+        fwd[2:] = 2 * P[1:-1] - P[:-2]
+        bwd[:-2] = 2 * P[1:-1] - P[2:]
+    return fwd, bwd
+
+
+def _one_sided(p: np.ndarray, trusted: np.ndarray) -> list[np.ndarray]:
+    """Extrapolations of ``p`` (n, 2) to each frame from the trusted frames just before it
+    (linear from 2, quadratic from 3) and just after it (same); NaN where not available."""
+    n = p.shape[0]
+    pt = np.where(trusted[:, None], p, np.nan)
+    out = [np.full((n, 2), np.nan) for _ in range(4)]
+    if n >= 3:
+        out[0][2:] = 2 * pt[1:-1] - pt[:-2]
+        out[1][:-2] = 2 * pt[1:-1] - pt[2:]
+    if n >= 4:
+        out[2][3:] = 3 * pt[2:-1] - 3 * pt[1:-2] + pt[:-3]
+        out[3][:-3] = 3 * pt[1:-2] - 3 * pt[2:-1] + pt[3:]
+    return out
+
+
+def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
+    """:func:`_one_sided` evaluated at frames ``t`` only: four ``(t.size, 2)`` arrays."""
+    n = p.shape[0]
+
+    def at(s):
+        inside = (s >= 0) & (s < n)
+        sc = np.clip(s, 0, n - 1)
+        v = p[sc].copy()
+        v[~(inside & trusted[sc])] = np.nan
+        return v
+
+    m1, m2, m3 = at(t - 1), at(t - 2), at(t - 3)
+    p1, p2, p3 = at(t + 1), at(t + 2), at(t + 3)
+    return [2 * m1 - m2, 2 * p1 - p2, 3 * m1 - 3 * m2 + m3, 3 * p1 - 3 * p2 + p3]
+
+
+def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.ndarray:
+    """Wrong-limb labels ``(n, J)`` of the leg chain ``P`` (n, J, 2), NaN = missing.
+
+    ``F`` (n, J, 2) is the far leg where known (NaN elsewhere); ``m`` the margin in px.
+
+    1. Candidates. With the far leg known: labels within ``3 m`` of it (and the whole
+       chain in a frame where most of it is). Without it: labels in a run between two
+       jumps of the track at most ``max_run + 1`` frames apart. Where both are known and
+       the label is clearly off the far leg, jump runs are candidates only if the far
+       track jumps there too (both views wrong at once). All other labels are trusted.
+       Inside candidate runs longer than ``max_run`` (legs close for long), smooth
+       stretches are trusted.
+    2. Trust grows into candidate runs from their edges: a candidate that continues the
+       trusted track (within ``m`` of the cubic bridge over the run, or of a linear or
+       quadratic extrapolation from the neighbouring trusted frames; ``2 m`` at the start
+       or end of a track) is accepted. Legs crossing (near and far leg together) and
+       frames where the *other* view was wrong (its label then lies on our near leg) are
+       accepted this way.
+    3. A remaining candidate is a wrong-limb label when
+       * the far leg is known, the label is closer to it than to the bridged near track,
+         more than ``m`` off that track, and the legs are more than ``m`` apart there;
+       * or the far leg is unknown and the label is more than ``2 m`` off the bridge
+         while another joint of the chain is too (``3 m`` alone);
+       * or the two views exchanged their labels: ours continues the far track and
+         theirs our near track.
+       With a one-sided bridge (start or end of a track) the thresholds grow by ``m``
+       per frame from the last trusted frame. Runs longer than ``max_run`` frames, where
+       the bridge is unreliable, are judged only at their two frames next to trusted ones.
+    """
+    n, J = P.shape[:2]
+    valid = np.isfinite(P).all(-1)
+    has_f = np.isfinite(F).all(-1) & valid
+    d_pf = np.linalg.norm(P - F, axis=-1)
+    near_far = has_f & (d_pf < 3 * m)
+    frame_cand = near_far.sum(1) * 2 >= np.maximum(has_f.sum(1), 1)
+    cand = near_far | (frame_cand[:, None] & has_f)
+    trusted = valid & ~cand
+    # Candidate runs longer than any plausible swap (legs close for long, e.g. the knees of
+    # a short step): smooth stretches inside them seed the trust. (A frame next to or in a
+    # short swap run has a residual of at least a third of the swap distance, and so does
+    # one of its neighbours at half of it: require all three to be small.)
+    for k in range(J):
+        r = _stencil_residual(np.where(valid[:, k, None], P[:, k], np.nan))
+        r = np.nan_to_num(r, nan=np.inf)
+        r[1:-1] = np.maximum(np.maximum(r[:-2], r[1:-1]), r[2:])
+        long = _long_runs(~trusted[:, k], max_run)
+        trusted[:, k] |= long & valid[:, k] & (r < m)
+    # Candidates from the track itself (needed where the far leg is unknown, or where
+    # both views are wrong at once): frames between two jumps at most max_run + 1 apart.
+    # A jump is a label more than 2 m off the linear extrapolation of the two previous
+    # frames (on clean tracks of walking at 25 Hz that is rarer than 1 in 1000).
+    between = _between_jumps(P, 2 * m, max_run)
+    jump_nof = valid & between & ~has_f
+    # Where the far leg is known and the label is clearly off it, a jump run is only
+    # suspect if the far track jumps there too (both views wrong at once: the labels
+    # exchanged); other jump runs keep their trust (fast swings also jump).
+    between_f = _between_jumps(F, 2 * m, max_run)
+    jump_f = valid & between & has_f & ~near_far & between_f
+    cand |= jump_nof | jump_f
+    trusted &= ~(jump_nof | jump_f)
+    for _ in range(n):
+        step = np.zeros_like(trusted)
+        edge = np.zeros_like(trusted)
+        edge[1:] |= trusted[:-1]
+        edge[:-1] |= trusted[1:]
+        for k in range(J):
+            t = np.flatnonzero(cand[:, k] & ~trusted[:, k])
+            if not t.size:
+                continue
+            q, both = _bridge_at(P[:, k], trusted[:, k], t)
+            preds = [q, *_one_sided_at(P[:, k], trusted[:, k], t)]
+            pt = P[t, k]
+            errs = np.stack([np.linalg.norm(pt - x, axis=-1) for x in preds])
+            e = np.min(np.where(np.isnan(errs), np.inf, errs), axis=0)
+            # at a track's start or end only one side predicts: accept what would not be
+            # judged a swap there (see below), so the track can continue
+            ek = edge[t, k]
+            ok = e <= np.where(both | ~ek, m, 2 * m)
+            step[t[ok & ek] if (ok & ek).any() else t[ok], k] = True
+        if not step.any():
+            break
+        trusted |= step
+    swapped = np.zeros((n, J), bool)
+    weak = np.zeros((n, J), bool)
+    strong = np.zeros((n, J), bool)
+    for k in range(J):
+        todo = cand[:, k] & ~trusted[:, k]
+        if not todo.any():
+            continue
+        a, b = _run_bounds(~trusted[:, k])
+        short = b - a <= max_run
+        reliable = (_cover(n, a[short], b[short]) | _cover(n, a[~short], a[~short] + 2)
+                    | _cover(n, b[~short] - 2, b[~short]))
+        q, both = _predict_runs(P[:, k], trusted[:, k], todo, return_sides=True)
+        eq = np.nan_to_num(np.linalg.norm(P[:, k] - q, axis=-1), nan=-np.inf)
+        sep = np.nan_to_num(np.linalg.norm(q - F[:, k], axis=-1), nan=-np.inf)
+        todo &= reliable
+        on_far = has_f[:, k] & (d_pf[:, k] < eq)
+        # extrapolating from one side only (track starts or ends) is less sure, the more
+        # so the further from the last trusted frame
+        dist = _distance_to(trusted[:, k])
+        need = np.where(both, m, m * (1 + dist))
+        todo &= both | (dist <= 2)  # no judging far beyond the end of a track
+        swapped[:, k] = todo & on_far & (eq > need) & (sep > need)
+        weak[:, k] = todo & ~has_f[:, k] & (eq > need + m)
+        strong[:, k] = weak[:, k] & (eq > need + 2 * m)
+    lone = strong | (weak & (weak.sum(1, keepdims=True) >= 2))
+    exchanged = _exchanged(P, F, trusted, has_f & ~between_f, jump_f & ~trusted, m, max_run)
+    return swapped | lone | exchanged
+
+
+def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
+    """(n, J) frames between two jumps of a track at most ``max_run + 1`` frames apart.
+
+    A jump is a label more than ``thr`` off the linear extrapolation of the two previous
+    frames (on clean tracks of walking at 25 Hz with ``thr`` = 30 px that is rarer than 1
+    in 1000 frames); a wrong-limb run starts and ends with one.
+    """
+    n, J = P.shape[:2]
+    fwd0 = _one_sided_raw(P)[0]
+    jump = np.nan_to_num(np.linalg.norm(P - fwd0, axis=-1), nan=0.0) > thr
+    valid = np.isfinite(P).all(-1)
+    between = np.zeros((n, J), bool)
+    for k in range(J):
+        idx = np.flatnonzero(jump[:, k])
+        if idx.size < 2:
+            continue
+        # each jump a with a later one at most max_run + 1 frames on: b, the last such
+        last = np.searchsorted(idx, idx + max_run + 1, side="right") - 1
+        has = last > np.arange(idx.size)
+        a, b = idx[has], idx[last[has]]
+        # the closing jump lands back on the track, unless the track ends there
+        ends_there = (b + 1 >= n) | ~valid[np.minimum(b + 1, n - 1), k]
+        between[:, k] = _cover(n, a, np.where(ends_there, b + 1, b))
+    return between
+
+
+def _exchanged(P, F, base, base_f, targets, m, max_run):
+    """Frames where our label continues the far track and the other view's label continues
+    our near track (both views wrong at once), among ``targets`` (n, J)."""
+    n, J = targets.shape
+    out = np.zeros((n, J), bool)
+    for k in range(J):
+        tk = targets[:, k] & ~_long_runs(~base[:, k], max_run)
+        t = np.flatnonzero(tk)
+        if not t.size:
+            continue
+        q, _ = _bridge_at(P[:, k], base[:, k], t)
+        qf, _ = _bridge_at(F[:, k], base_f[:, k], t)
+        pk, fk = P[t, k], F[t, k]
+        with np.errstate(invalid="ignore"):
+            e_pq = np.linalg.norm(pk - q, axis=-1)
+            e_pf = np.linalg.norm(pk - qf, axis=-1)
+            e_fq = np.linalg.norm(fk - q, axis=-1)
+            e_ff = np.linalg.norm(fk - qf, axis=-1)
+            out[t, k] = ((e_pf < e_pq) & (e_fq < e_ff) & (e_pq > 2 * m)
+                         & (np.linalg.norm(q - qf, axis=-1) > 2 * m))
+    return out
+
+

@@ -1,0 +1,359 @@
+"""Tests of core.clean: likelihood, gap filling, filters, baseline, wrong-limb repair, CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from napari_gaitint.core.clean import (
+    FLAG_FILTERED,
+    FLAG_INTERPOLATED,
+    FLAG_LOW_LIKELIHOOD,
+    FLAG_OUTLIER,
+    FLAG_WRONG_LIMB,
+    CleanConfig,
+    clean_pose,
+    far_leg_from_other_view,
+    fill_gaps,
+    flag_names,
+    flags_table,
+    lowpass,
+)
+from napari_gaitint.core.errors import AnalysisError
+from napari_gaitint.core.io import Pose
+
+NO_FILTER = dict(filter="none")
+
+
+def _pose(xy: np.ndarray, names, *, lk=None, fps=25.0) -> Pose:
+    xy = np.asarray(xy, float)
+    if xy.ndim == 2:
+        xy = xy[:, None, :]
+    lk = np.ones(xy.shape[:2]) if lk is None else np.asarray(lk, float).reshape(xy.shape[:2])
+    return Pose(np.concatenate([xy, lk[..., None]], axis=-1), tuple(names), fps=fps)
+
+
+# --- flags ---------------------------------------------------------------------------
+def test_flag_names_round_trip():
+    assert flag_names(FLAG_LOW_LIKELIHOOD | FLAG_INTERPOLATED) == ["low_likelihood", "interpolated"]
+    assert flag_names(0) == []
+    bits = [FLAG_LOW_LIKELIHOOD, FLAG_OUTLIER, FLAG_WRONG_LIMB, FLAG_INTERPOLATED, FLAG_FILTERED]
+    assert len({b for b in bits}) == len(bits) and all(b & (b - 1) == 0 for b in bits)
+
+
+# --- gap filling ---------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["linear", "pchip", "spline"])
+def test_fill_gaps_recovers_polynomial_and_respects_max_gap(method):
+    t = np.arange(40, dtype=float)
+    y = 0.5 * t + 3.0 if method != "spline" else 0.01 * t**3 - 0.2 * t**2 + t
+    y_in = y.copy()
+    y_in[[5, 6, 7]] = np.nan  # short gap: filled
+    y_in[20:30] = np.nan  # 10-frame gap: too long for max 4
+    y_in[0] = np.nan  # edge: never extrapolated
+    out = fill_gaps(y_in, max_gap_frames=4, method=method)
+    assert_allclose(out[[5, 6, 7]], y[[5, 6, 7]], atol=1e-6 if method != "pchip" else 0.05)
+    assert np.isnan(out[20:30]).all() and np.isnan(out[0])
+    assert_allclose(out[~np.isnan(y_in)], y[~np.isnan(y_in)])
+
+
+def test_fill_gaps_two_columns_missing_together():
+    v = np.column_stack([np.arange(10.0), 2 * np.arange(10.0)])
+    v[4, 0] = np.nan  # one coordinate missing -> the whole row counts as missing
+    out = fill_gaps(v, max_gap_frames=2, method="linear")
+    assert_allclose(out[4], [4.0, 8.0])
+
+
+# --- filters -------------------------------------------------------------------------
+def test_butterworth_passes_slow_and_removes_fast():
+    fps = 25.0
+    t = np.arange(250) / fps
+    slow = 50 * np.sin(2 * np.pi * 1.0 * t)
+    fast = 5 * np.sin(2 * np.pi * 11.0 * t)
+    out = lowpass(slow + fast, fps=fps, method="butterworth", cutoff_hz=6.0, order=2)
+    inner = slice(25, -25)
+    assert np.max(np.abs(out[inner] - slow[inner])) < 1.0  # 1 Hz kept, 11 Hz gone
+    assert np.max(np.abs(out - slow)) < 3.0  # edges padded, no blow-up
+
+
+def test_lowpass_splits_at_nan_and_keeps_short_pieces():
+    y = np.arange(30, dtype=float)
+    y[10] = np.nan
+    y[12] = np.nan
+    out = lowpass(y, fps=25.0, method="butterworth")
+    assert np.isnan(out[[10, 12]]).all()
+    assert out[11] == 11.0  # a 1-sample stretch cannot be filtered: left as is
+    assert_allclose(out[13:], y[13:], atol=0.05)  # a line stays a line (odd padding)
+
+
+def test_savgol_keeps_cubic_and_short_segments():
+    t = np.arange(30, dtype=float)
+    y = 0.01 * t**3 - t
+    assert_allclose(lowpass(y, fps=25.0, method="savgol", window_s=0.28, polyorder=3), y, atol=1e-9)
+    assert_allclose(lowpass(y[:5], fps=25.0, method="savgol", window_s=0.28, polyorder=3), y[:5],
+                    atol=1e-9)
+
+
+def test_filter_needs_fps_and_valid_cutoff():
+    pose = _pose(np.zeros((20, 2)), ["hip"], fps=None)
+    with pytest.raises(AnalysisError, match="frame rate"):
+        clean_pose(pose)
+    with pytest.raises(AnalysisError, match="Nyquist"):
+        lowpass(np.zeros(20), fps=10.0, cutoff_hz=6.0)
+    clean_pose(pose, config=CleanConfig(filter="none", max_gap_frames=3))  # fine without fps
+
+
+def test_config_validates():
+    with pytest.raises(ValueError, match="method"):
+        CleanConfig(method="magic")
+    with pytest.raises(ValueError, match="gap_method"):
+        CleanConfig(gap_method="quadratic")
+    assert CleanConfig(max_gap_s=0.4).gap_frames(25.0) == 10
+    assert CleanConfig(max_gap_frames=3).gap_frames(None) == 3
+
+
+# --- likelihood, outliers, flags table -------------------------------------------------
+def test_low_likelihood_removed_interpolated_and_flagged():
+    n = 30
+    xy = np.column_stack([np.linspace(100, 300, n), np.full(n, 200.0)])
+    lk = np.ones(n)
+    lk[[10, 11]] = 0.1
+    xy[[10, 11]] = [[900.0, 10.0], [905.0, 12.0]]  # garbage where likelihood is low
+    res = clean_pose(_pose(xy, ["hip"], lk=lk), config=CleanConfig(**NO_FILTER))
+    assert_allclose(res.pose.xy[10:12, 0], xy_true := np.column_stack(
+        [np.linspace(100, 300, n), np.full(n, 200.0)])[10:12], atol=1e-6)
+    assert (res.flags[10:12, 0] == FLAG_LOW_LIKELIHOOD | FLAG_INTERPOLATED).all()
+    assert (res.flags[:10] == 0).all() and (res.flags[12:] == 0).all()
+    assert_allclose(res.pose.likelihood[10:12, 0], 0.1)  # likelihood kept
+    table = flags_table(res)
+    assert list(table.columns) == ["frame", "bodypart", "flags", "names", "reason"]
+    assert table["frame"].tolist() == [10, 11] and set(table["bodypart"]) == {"hip"}
+    assert "likelihood" in table["reason"].iloc[0]
+    assert xy_true.shape == (2, 2)
+
+
+def test_input_pose_not_modified_and_frames_kept():
+    rng = np.random.default_rng(1)
+    xy = np.column_stack([np.linspace(100, 800, 60), 300 + rng.normal(0, 1, 60)])
+    xy[30] += 200
+    pose = _pose(xy, ["neck"])
+    before = pose.values.copy()
+    res = clean_pose(pose)
+    assert_allclose(pose.values, before)
+    assert res.pose.n_frames == pose.n_frames and res.pose.bodyparts == pose.bodyparts
+    assert res.flags[30, 0] & FLAG_OUTLIER
+    assert (res.flags & FLAG_OUTLIER).sum() == FLAG_OUTLIER  # only that one
+    assert np.count_nonzero(res.flags & FLAG_FILTERED) > 0
+
+
+def test_baseline_spike_rule():
+    x = np.linspace(0, 60, 31)
+    x[15] += 50.0  # spike
+    xy = np.column_stack([x, np.full(31, 100.0)])
+    res = clean_pose(_pose(xy, ["ankle"]), config=CleanConfig(method="baseline", **NO_FILTER))
+    assert res.flags[15, 0] == FLAG_OUTLIER
+    assert_allclose(res.pose.xy[15, 0, 0], 30.0)
+    assert np.count_nonzero(res.flags) == 1
+
+
+# --- wrong-limb repair on the synthetic walker ------------------------------------------
+synthetic = pytest.importorskip("napari_gaitint.core.synthetic")
+DETECTED = FLAG_WRONG_LIMB | FLAG_OUTLIER
+SEEDS = (11, 22, 33)
+
+
+def _injected(view) -> np.ndarray:
+    pose = view.pose
+    mask = np.zeros((pose.n_frames, len(pose.bodyparts)), bool)
+    for frame, bp in zip(view.wrong_limb["frame"], view.wrong_limb["bodypart"], strict=True):
+        mask[int(frame), pose.bodyparts.index(bp)] = True
+    return mask
+
+
+def _score(trials, *, method, use_other=True):
+    """(injected, repaired, falsely flagged, sum sq err cleaned, sum sq err raw, n)."""
+    inj_n = rep = false = 0
+    se_clean = se_raw = 0.0
+    n = 0
+    for trial in trials:
+        for name, view in trial.views.items():
+            other = next(v for k, v in trial.views.items() if k != name)
+            res = clean_pose(view.pose, other=other.pose if use_other else None,
+                             config=CleanConfig(method=method))
+            inj = _injected(view)
+            flagged = (res.flags & DETECTED) > 0
+            inj_n += int(inj.sum())
+            rep += int((inj & flagged).sum())
+            false += int((flagged & ~inj).sum())
+            true = view.true_pose.xy
+            w, h = view.pose.frame_size
+            inside = (true[..., 0] >= 0) & (true[..., 0] < w) & (true[..., 1] >= 0) & (true[..., 1] < h)
+            ok = inside & np.isfinite(res.pose.xy[..., 0])
+            se_clean += float((np.linalg.norm(res.pose.xy - true, axis=-1)[ok] ** 2).sum())
+            se_raw += float((np.linalg.norm(view.pose.xy - true, axis=-1)[ok] ** 2).sum())
+            n += int(ok.sum())
+    return inj_n, rep, false, se_clean, se_raw, n
+
+
+@pytest.fixture(scope="module")
+def trials():
+    return [synthetic.generate_trial(seed) for seed in SEEDS]
+
+
+def test_twoview_repairs_swaps_beats_baseline_and_lowers_rmse(trials):
+    inj, rep, false, se_clean, se_raw, n = _score(trials, method="twoview")
+    b_inj, b_rep, b_false, b_se, _, b_n = _score(trials, method="baseline")
+    assert inj >= 20  # the seeds do inject swaps
+    assert rep / inj >= 0.9  # benchmark over 60 pairs: ~96 %
+    assert false <= 2  # of ~2 900 clean leg/trunk points
+    assert rep / inj > b_rep / b_inj and false < b_false
+    rmse, rmse_raw, rmse_base = (np.sqrt(se_clean / n), np.sqrt(se_raw / n), np.sqrt(b_se / b_n))
+    assert rmse < 0.5 * rmse_raw and rmse < rmse_base
+    assert rmse < 3.5  # px, prediction noise is 1.2-2 px per axis
+
+
+def test_single_view_fallback_still_repairs_most(trials):
+    inj, rep, false, *_ = _score(trials, method="twoview", use_other=False)
+    assert rep / inj >= 0.75 and false <= 2
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_no_swaps_no_wrong_limb_flags(seed):
+    trial = synthetic.generate_trial(seed, wrong_limb_rates={}, chain_swap_rate=0.0)
+    for name, view in trial.views.items():
+        other = next(v for k, v in trial.views.items() if k != name)
+        for o in (other.pose, None):
+            res = clean_pose(view.pose, other=o)
+            assert not (res.flags & DETECTED).any(), (name, o is None)
+
+
+def test_alignment_fits_mirror_and_moved_camera(trials):
+    trial = trials[0]
+    c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
+    far, align = far_leg_from_other_view(c1, c3)
+    assert align["ax"] < 0 < align["ay"]  # opposite cameras: mirrored x
+    assert align["rms_x_px"] < 6 and align["rms_y_px"] < 6
+    # the other camera moved and zoomed: same far leg, same decisions
+    moved = c3.copy()
+    moved.values[..., 0] = 0.8 * c3.values[..., 0] + 60.0
+    moved.values[..., 1] = 0.9 * c3.values[..., 1] - 15.0
+    far2, align2 = far_leg_from_other_view(c1, moved)
+    assert_allclose(align2["ax"], align["ax"] / 0.8, rtol=1e-6)
+    assert_allclose(far2["ankle"], far["ankle"], atol=1e-6, equal_nan=True)
+    a = clean_pose(c1, other=c3).flags & FLAG_WRONG_LIMB
+    b = clean_pose(c1, other=moved).flags & FLAG_WRONG_LIMB
+    assert (a == b).all() and a.any()
+
+
+def test_oriented_poses_give_the_same_decisions(trials):
+    from napari_gaitint.core.orient import deorient_pose, orient_pose
+
+    trial = trials[1]
+    c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
+    img = clean_pose(c1, other=c3)
+    gait = clean_pose(orient_pose(c1), other=orient_pose(c3))
+    assert ((img.flags & DETECTED) == (gait.flags & DETECTED)).all()
+    back = deorient_pose(gait.pose)
+    assert_allclose(back.xy, img.pose.xy, atol=1e-6, equal_nan=True)
+
+
+def test_other_view_matched_by_frame_number(trials):
+    trial = trials[2]
+    c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
+    shorter = c3.replace(values=c3.values[10:], index=pd.Index(np.arange(10, c3.n_frames)))
+    _, align = far_leg_from_other_view(c1, shorter)
+    _, full = far_leg_from_other_view(c1, c3)
+    assert align["n_points"] < full["n_points"]
+    assert_allclose(align["ax"], full["ax"], rtol=0.02)
+    empty = c3.copy()
+    empty.values[:, :2, :2] = np.nan
+    with pytest.raises(AnalysisError, match="cannot align"):
+        clean_pose(c1, other=empty)
+
+
+# --- CLI -----------------------------------------------------------------------------
+def _write_pair(tmp_path, trial, suffix=".h5"):
+    from napari_gaitint.core.io import save_pose
+
+    paths = {}
+    for name, view in trial.views.items():
+        paths[name] = save_pose(view.pose, tmp_path / f"T01_{name}DLC_resnet50{suffix}")
+    return paths
+
+
+def test_cli_clean_writes_dlc_and_flags_never_touches_input(tmp_path, trials, capsys):
+    from napari_gaitint.cli import main
+    from napari_gaitint.core._files import file_sha256
+    from napari_gaitint.core.io import load_pose
+
+    paths = _write_pair(tmp_path, trials[0])
+    before = {k: file_sha256(p) for k, p in paths.items()}
+    rc = main(["clean", str(paths["C1"]), "--other-view", str(paths["C3"]), "--fps", "25"])
+    assert rc == 0
+    out = paths["C1"].with_name(paths["C1"].stem + "_cleaned.h5")
+    flags_csv = out.with_name(out.stem + "_flags.csv")
+    assert out.exists() and flags_csv.exists()
+    assert {k: file_sha256(p) for k, p in paths.items()} == before
+    raw, cleaned = load_pose(paths["C1"]), load_pose(out)
+    assert cleaned.bodyparts == raw.bodyparts and (cleaned.index == raw.index).all()
+    assert_allclose(cleaned.likelihood, raw.likelihood)
+    # image coordinates: the cleaned points overlay the true near leg
+    truth = trials[0].views["C1"].true_pose.xy
+    err = np.linalg.norm(cleaned.xy - truth, axis=-1)
+    assert np.nanmedian(err) < 2.5
+    table = pd.read_csv(flags_csv)
+    assert list(table.columns) == ["frame", "bodypart", "flags", "names", "reason"]
+    assert table["names"].str.contains("wrong_limb").any()
+    assert "wrong_limb" in capsys.readouterr().out
+    # a second run refuses to overwrite; --overwrite and a csv output work
+    assert main(["clean", str(paths["C1"]), "--fps", "25"]) == 2
+    csv_out = tmp_path / "sub" / "c1.csv"
+    assert main(["clean", str(paths["C1"]), "--fps", "25", "--method", "baseline",
+                 "--out", str(csv_out)]) == 0
+    assert load_pose(csv_out).n_frames == raw.n_frames
+    assert (tmp_path / "sub" / "c1_flags.csv").exists()
+    assert {k: file_sha256(p) for k, p in paths.items()} == before
+
+
+def test_cli_clean_needs_fps_for_filter_and_maps_names(tmp_path, trials, capsys):
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.io import load_pose, save_pose
+
+    view = trials[1].views["C3"]
+    src_a = save_pose(view.pose, tmp_path / "a.h5")
+    assert main(["clean", str(src_a)]) == 2
+    assert "--fps" in capsys.readouterr().err
+    assert main(["clean", str(src_a), "--fps", "25", "--width", "400"]) == 2
+    assert "beyond --width" in capsys.readouterr().err
+    assert not (tmp_path / "a_cleaned.h5").exists()
+    names = {"neck": "Neck", "hip": "RHip", "knee": "RKnee", "ankle": "RAnkle",
+             "heel": "RHeel", "toe": "RToe"}
+    renamed = view.pose.replace(bodyparts=tuple(names[b] for b in view.pose.bodyparts))
+    other = trials[1].views["C1"].pose
+    other = other.replace(bodyparts=tuple(names[b] for b in other.bodyparts))
+    src = save_pose(renamed, tmp_path / "b.csv")
+    oth = save_pose(other, tmp_path / "c.csv")
+    mapping = ",".join(f"{k}={v}" for k, v in names.items())
+    rc = main(["clean", str(src), "--other-view", str(oth), "--fps", "25", "--bodyparts", mapping,
+               "--out", str(tmp_path / "b_clean.h5")])
+    assert rc == 0
+    out = load_pose(tmp_path / "b_clean.h5")
+    assert out.bodyparts == renamed.bodyparts  # the file's own names are kept
+    table = pd.read_csv(tmp_path / "b_clean_flags.csv")
+    inj = set(zip(view.wrong_limb["frame"], view.wrong_limb["bodypart"].map(names), strict=True))
+    hit = set(zip(table["frame"], table["bodypart"], strict=True)) & inj
+    assert len(hit) >= 0.8 * len(inj)
+
+
+def test_treadmill_alignment_from_foot_swing_direction():
+    """The body does not cross the image: the x map comes from the vertical scale and the
+    swing direction of the feet; swaps are still found."""
+    trial = synthetic.generate_trial(7, duration_s=12, treadmill=True)
+    c1, c3 = trial.views["C1"], trial.views["C3"]
+    _, align = far_leg_from_other_view(c1.pose, c3.pose)
+    assert align["x_map"] == "treadmill" and align["ax"] < 0
+    inj, rep, false, *_ = _score([trial], method="twoview")
+    assert inj >= 5 and rep / inj >= 0.85 and false <= 1
+    oriented = far_leg_from_other_view(c1.pose, c1.pose)[1]  # same facing: positive scale
+    assert oriented["ax"] > 0
