@@ -178,3 +178,15 @@ def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
     assert (got["source"] == "manual").all()
     assert_frames = np.sort(got["frame"].to_numpy())
     np.testing.assert_allclose(assert_frames, np.sort(ev["frame"].to_numpy()))
+
+
+def test_trial_missing_one_view_is_dropped_and_reported(cohort):
+    table = load_manifest(cohort)
+    lone = table.iloc[0]
+    table = table[~((table.trial == lone.trial) & (table.view != lone.view))]
+    with pytest.warns(UserWarning, match="dropped 1 trial"):
+        res = pipeline.analyze_cohort(table, None, report=False)
+    assert (res.anova["n"] == 3).all()
+    stats_rows = res.problems[res.problems["problem"].str.startswith("statistics")]
+    assert set(stats_rows["trial"]) == {lone.trial}
+    assert stats_rows["problem"].str.contains("no data in view").all()

@@ -598,28 +598,37 @@ def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | 
     the report). A cohort the statistics cannot handle becomes a problem row, not a crash."""
     from .stats import rm_anova
 
+    def note(rows: list[dict]) -> None:
+        result.problems = pd.concat([result.problems, pd.DataFrame(rows)], ignore_index=True)
+
     if result.cycles.empty:
-        problem = "statistics: no gait cycles in any trial"
-    else:
-        try:
-            if out_dir is None:
-                return rm_anova(result.cycles, correction=config.correction, engine=config.stats_engine)
+        note([{"trial": "(cohort)", "view": "", "problem": "statistics: no gait cycles in any trial"}])
+        return None
+    try:
+        if out_dir is None:
+            anova = rm_anova(result.cycles, correction=config.correction, engine=config.stats_engine)
+        else:
             from ..report.outputs import write_stats_outputs
 
             outputs = write_stats_outputs(
-                out_dir, result.cycles, correction=config.correction, engine=config.stats_engine, report=report,
-                figures=report, config=config.to_dict(), parameters=result.parameters,
-                overwrite=overwrite,
+                out_dir, result.cycles, correction=config.correction, engine=config.stats_engine,
+                report=report, figures=report, config=config.to_dict(),
+                parameters=result.parameters, overwrite=overwrite,
             )
             result.files.update(outputs.files)
-            return outputs.anova
-        except AnalysisError as err:
-            problem = f"statistics: {err}"
-    result.problems = pd.concat(
-        [result.problems, pd.DataFrame([{"trial": "(cohort)", "view": "", "problem": problem}])],
-        ignore_index=True,
-    )
-    return None
+            anova = outputs.anova
+    except AnalysisError as err:
+        note([{"trial": "(cohort)", "view": "", "problem": f"statistics: {err}"}])
+        return None
+    dropped = anova.attrs.get("dropped") or []
+    if dropped:
+        note([
+            {"trial": d.get("trial", ""), "view": "",
+             "problem": f"statistics: left out of {d.get('bodypart', '')}/{d.get('axis', '')}: "
+                        f"{d.get('reason', 'incomplete')}"}
+            for d in dropped
+        ])
+    return anova
 
 
 _RESULT_FILES = ("events.csv", "cycles.csv", "cycles_all.csv", "parameters.csv", "anova.csv",
