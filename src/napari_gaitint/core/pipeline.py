@@ -377,8 +377,14 @@ class CohortResult:
                 f"RM-ANOVA on {int(self.anova['n'].max())} trials: perspective effect p<0.05 for "
                 f"{len(sig)} of {int((self.anova['effect'] == 'perspective').sum())} body part/axis tests"
             )
-        for name, path in self.files.items():
-            lines.append(f"  {name:<12} {path}")
+        shown = {k: v for k, v in self.files.items() if not k.startswith("figure_")}
+        figures = [v for k, v in self.files.items() if k.startswith("figure_")]
+        if figures:
+            shown["figures"] = f"{figures[0].parent} ({len(figures)} files)"
+        if self.out_dir is not None:
+            lines.append(f"results in {self.out_dir}:")
+        for name, path in shown.items():
+            lines.append(f"  {name:<18} {path}")
         return "\n".join(lines)
 
 

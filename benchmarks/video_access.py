@@ -1,0 +1,260 @@
+"""Random-access and sequential frame fetch: our lazy video reader vs baselines, same run.
+
+Videos are made here with PyAV (libx264, yuv420p, 25 Hz): 960x540 and 1920x1080, a shaded
+background with sensor noise and a moving figure, with x264's default key-frame interval
+(up to 250 frames; scene cuts may add key frames), so random access must decode forward
+from a key frame far back: the hard case.
+Readers compared on the same random frame list:
+
+* ``gaitint``: :class:`napari_gaitint._napari._video.VideoArray` (the napari layer data);
+* ``imageio``: imageio v3's PyAV plugin, one open file, ``read(index=i)`` per frame
+  (imageio is installed with napari);
+* ``naive``: PyAV decoding from the start of the file for every frame (the simplest correct
+  reader; only on a short prefix of the list, it is slow);
+* ``napari-video`` (OpenCV through pyvideoreader): not a dependency; measured when it can be
+  imported, or in another interpreter given by ``--napari-video-python`` (e.g. a venv made
+  with ``python -m venv --system-site-packages /tmp/nv && /tmp/nv/bin/pip install napari-video``).
+
+Printed: ms per random frame, ratios, time to first frame after open, sequential playback
+speed as a multiple of real time, and the decoded-frame cache size (bounded by ``cache_mb``,
+not by the video length). Run ``python benchmarks/video_access.py --quick`` for a short run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_video(path: Path, *, width: int, height: int, n_frames: int, fps: int = 25) -> Path:
+    """A walkway-like H.264 video: smooth shaded background with sensor noise and a moving
+    figure (x264 defaults except a fast preset; key frames every up to 250 frames)."""
+    import av
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    background = 150 + 40 * np.sin(xx / 97.0) * np.cos(yy / 61.0) + 30 * (yy / height)
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps, options={"preset": "veryfast"})
+        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+        for i in range(n_frames):
+            img = background + rng.normal(0, 3, (height, width)).astype(np.float32)
+            x0 = int((i * width / n_frames) % (width - width // 10))
+            img[height // 4: height // 4 + height // 2, x0:x0 + width // 20] = 40
+            gray = np.clip(img, 0, 255).astype(np.uint8)
+            rgb = np.dstack([gray, gray, (gray * 0.9).astype(np.uint8)])
+            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def time_gaitint(path, frames, *, cache_mb=256.0):
+    from napari_gaitint._napari._video import VideoArray
+
+    t0 = time.perf_counter()
+    v = VideoArray(path, cache_mb=cache_mb)
+    v[0]
+    first = time.perf_counter() - t0
+    v = VideoArray(path, cache_mb=cache_mb)
+    t0 = time.perf_counter()
+    out = [v[int(i)] for i in frames]
+    rand = (time.perf_counter() - t0) / len(frames)
+    return first, rand, out, v
+
+
+def time_imageio(path, frames):
+    import imageio.v3 as iio
+
+    t0 = time.perf_counter()
+    f = iio.imopen(str(path), "r", plugin="pyav")
+    f.read(index=0)
+    first = time.perf_counter() - t0
+    f.close()
+    f = iio.imopen(str(path), "r", plugin="pyav")
+    t0 = time.perf_counter()
+    out = [f.read(index=int(i)) for i in frames]
+    rand = (time.perf_counter() - t0) / len(frames)
+    f.close()
+    return first, rand, out
+
+
+_NAPARI_VIDEO_CODE = """
+import json, sys, time
+import numpy as np
+from napari_video.napari_video import VideoReaderNP
+path, frames = sys.argv[1], json.loads(sys.argv[2])
+t0 = time.perf_counter(); v = VideoReaderNP(path); v[0]; first = time.perf_counter() - t0
+v = VideoReaderNP(path)
+t0 = time.perf_counter(); out = [v[int(i)] for i in frames]; rand = (time.perf_counter() - t0) / len(frames)
+np.save(sys.argv[3], out[0])
+print(json.dumps({"first": first, "rand": rand}))
+"""
+
+
+def time_napari_video_inprocess(path, frames):
+    """Same as :func:`time_napari_video`, in this process (needs napari_video importable)."""
+    from napari_video.napari_video import VideoReaderNP
+
+    t0 = time.perf_counter()
+    v = VideoReaderNP(str(path))
+    v[0]
+    first = time.perf_counter() - t0
+    v = VideoReaderNP(str(path))
+    t0 = time.perf_counter()
+    out = [v[int(i)] for i in frames]
+    return first, (time.perf_counter() - t0) / len(frames), out[0]
+
+
+def time_napari_video(path, frames, python: str | None):
+    """(first, ms per frame, first fetched frame) of napari-video, or None if unavailable."""
+    import json
+    import subprocess
+    import sys
+
+    exe = python or sys.executable
+    out_npy = Path(path).with_suffix(".nv.npy")
+    proc = subprocess.run(
+        [exe, "-c", _NAPARI_VIDEO_CODE, str(path), json.dumps([int(i) for i in frames]), str(out_npy)],
+        capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        return None
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    return res["first"], res["rand"], np.load(out_npy)
+
+
+def time_naive(path, frames):
+    import av
+
+    out = []
+    t0 = time.perf_counter()
+    for i in frames:
+        with av.open(str(path)) as c:
+            for k, fr in enumerate(c.decode(video=0)):
+                if k == i:
+                    out.append(fr.to_ndarray(format="rgb24"))
+                    break
+    return (time.perf_counter() - t0) / len(frames), out
+
+
+_MEMORY_CODE = """
+import json, resource, sys
+from napari_gaitint._napari._video import VideoArray
+def rss():
+    return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20
+base = rss()
+v = VideoArray(sys.argv[1], cache_mb=64)
+for i in json.loads(sys.argv[2]):
+    v[int(i)]
+print(rss() - base)
+"""
+
+
+def reader_memory_mib(path, frames) -> float:
+    """Resident memory added by opening the video and fetching ``frames`` (MiB, Linux)."""
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _MEMORY_CODE, str(path), json.dumps([int(i) for i in frames])],
+                          capture_output=True, text=True, check=True)
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def sequential(path, n, fps):
+    from napari_gaitint._napari._video import VideoArray
+
+    v = VideoArray(path, cache_mb=64)
+    t0 = time.perf_counter()
+    for i in range(n):
+        v[i]
+    dt = time.perf_counter() - t0
+    return n / dt / fps, v
+
+
+def _keep(best: dict, name: str, first: float, rand: float) -> None:
+    f0, r0 = best.get(name, (np.inf, np.inf))
+    best[name] = (min(f0, first), min(r0, rand))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="short videos and few fetches (CI)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--napari-video-python", default=None,
+                    help="python interpreter that has napari-video installed (default: this one)")
+    ap.add_argument("--napari-video-site", default=None,
+                    help="site-packages folder holding napari-video (imported in this process)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="repeat each reader this often, interleaved, and keep the fastest round "
+                         "(robust to other load on the machine); default 2 (--quick) / 3")
+    args = ap.parse_args(argv)
+    if args.napari_video_site:
+        import sys
+
+        sys.path.append(args.napari_video_site)
+    rounds = args.rounds or (2 if args.quick else 3)
+    sizes = [(960, 540), (1920, 1080)]
+    n_frames = 150 if args.quick else 750
+    n_fetch = 15 if args.quick else 60
+    n_naive = 4 if args.quick else 10
+    rng = np.random.default_rng(args.seed)
+    tmp = Path(tempfile.mkdtemp(prefix="gaitint_video_bench_"))
+    print(f"{'video':>10} {'reader':>8} {'ms/frame':>9} {'first frame s':>13}  notes")
+    for w, h in sizes:
+        n = n_frames if w < 1000 else n_frames * 2 // 3
+        path = make_video(tmp / f"v{w}x{h}.mp4", width=w, height=h, n_frames=n)
+        frames = rng.integers(0, n, n_fetch)
+        best: dict[str, tuple[float, float]] = {}
+
+        nvid = None
+        for _ in range(rounds):  # interleaved rounds: the fastest of each reader is kept
+            g_first, g_rand, g_out, g_video = time_gaitint(path, frames)
+            _keep(best, "gaitint", g_first, g_rand)
+            i_first, i_rand, i_out = time_imageio(path, frames)
+            _keep(best, "imageio", i_first, i_rand)
+            try:
+                nv = time_napari_video_inprocess(path, frames)
+            except ImportError:
+                nv = time_napari_video(path, frames, args.napari_video_python)
+            if nv is not None:
+                _keep(best, "napari-video", nv[0], nv[1])
+                nvid = nv
+        g_first, g_rand = best["gaitint"]
+        i_first, i_rand = best["imageio"]
+        if nvid is not None:
+            nvid = (*best["napari-video"], nvid[2])
+        same = all(np.array_equal(a, b) for a, b in zip(g_out, i_out, strict=True))
+        nv_rand, nv_out = time_naive(path, frames[:n_naive])
+        same_naive = all(np.array_equal(a, b) for a, b in zip(g_out[:n_naive], nv_out, strict=True))
+        label = f"{w}x{h}"
+        gop = g_video.metadata["keyframe_interval_frames"]
+        print(f"{label:>10} {'gaitint':>8} {g_rand * 1e3:9.1f} {g_first:13.3f}  {n} frames, mean key-frame interval {gop:.0f}")
+        print(f"{label:>10} {'imageio':>8} {i_rand * 1e3:9.1f} {i_first:13.3f}  same pixels as ours: {same}")
+        print(f"{label:>10} {'naive':>8} {nv_rand * 1e3:9.1f} {'':>13}  first {n_naive} frames of the list; same pixels: {same_naive}")
+        if nvid is None:
+            print(f"{label:>10} {'napari-video':>8} not available (pass --napari-video-python)")
+        else:
+            diff = np.abs(nvid[2].astype(float) - g_out[0].astype(float)).mean()
+            print(f"{label:>10} {'napari-video':>8} {nvid[1] * 1e3:9.1f} {nvid[0]:13.3f}  "
+                  f"mean |pixel diff| vs ours {diff:.1f} (OpenCV colour conversion)")
+            print(f"{label:>10} ratio: napari-video/gaitint = {nvid[1] / g_rand:.2f}x")
+        print(f"{label:>10} ratio: imageio/gaitint = {i_rand / g_rand:.2f}x, naive/gaitint = {nv_rand / g_rand:.2f}x, "
+              f"seeks {g_video.stats['seeks']} for {len(frames)} fetches")
+        speed, v = sequential(path, n, 25.0)
+        mb = v.cached_bytes / 2**20
+        video_mb = v.n_frames * v._frame_bytes / 2**20
+        print(f"{label:>10} sequential playback {speed:.1f}x real time (25 Hz); cache {mb:.0f} MiB "
+              f"(bound {v.cache_bytes / 2**20:.0f} MiB) for a {video_mb:.0f} MiB decoded video")
+        print(f"{label:>10} memory of our reader after the random fetches (fresh process): "
+              f"{reader_memory_mib(path, frames):.0f} MiB (cache 64 MiB + {g_video.decoders} parked decoders)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,586 @@
+"""Gait-event annotation dock: keys on the events layers and the timeline, events.csv, autosave.
+
+A thin skin over :mod:`napari_gaitint.core.annotations`. It takes the events of the trial
+loaded in the viewer (the layers of "Detect gait events", or runs the detector), shows them on
+BOTH views (an ``<trial> <view> events (edit)`` layer per view: markers at the heel for heel
+strikes and at the toe for toe offs, text ``HS L``/``TO R``; detected events are diamonds,
+manual ones stars) and on a timeline plot (one signal per side, a vertical line per event:
+solid detected, dashed manual; a black line at the current frame; click to jump).
+
+Keys (on the events layers, and on the timeline when it has the focus):
+
+===========  ==========================================================
+``H``        add a heel strike for the selected side at the current frame
+``T``        add a toe off for the selected side at the current frame
+``X``        delete the event of the selected side nearest to the current frame
+``,`` ``.``  nudge that nearest event by -1 / +1 frame (the frame follows it)
+``[`` ``]``  jump to the previous / next event (either side)
+``L`` ``R``  select the left / right side
+===========  ==========================================================
+
+Every edit is autosaved next to the events file; "Save events.csv" writes it atomically
+(rows of other trials in the same file are kept); re-running detection keeps manual edits
+unless the user says otherwise; "Recompute cycles" cuts cycles from the edited events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import annotations as ann
+from ..core.errors import GaitintError
+from ..core.io import Pose
+from . import _convert
+from ._qa import (
+    _CloseGuard,
+    _info,
+    _layer_pose,
+    install_close_guard,
+    raw_keypoint_layers,
+    weak_slot,
+)
+
+if TYPE_CHECKING:
+    import napari
+
+#: Key bindings: napari key -> (method, help).
+EVENT_KEYS: dict[str, tuple[str, str]] = {
+    "h": ("add_heel_strike", "add heel strike (selected side, current frame)"),
+    "t": ("add_toe_off", "add toe off (selected side, current frame)"),
+    "x": ("delete_nearest", "delete nearest event of the selected side"),
+    ",": ("nudge_back", "nudge nearest event -1 frame"),
+    ".": ("nudge_forward", "nudge nearest event +1 frame"),
+    "[": ("previous_event", "previous event"),
+    "]": ("next_event", "next event"),
+    "l": ("select_left", "select left side"),
+    "r": ("select_right", "select right side"),
+}
+_SIDE_DEFAULT = {"C1": "left", "C3": "right"}
+
+
+class EventAnnotator(QWidget):
+    """Dock widget: annotate heel strikes and toe offs of the trial loaded in the viewer."""
+
+    #: Test hooks: callables answering the questions instead of message boxes.
+    close_prompt = None
+    confirm_prompt = None
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self.views: dict[str, tuple[object, Pose]] = {}
+        self.side_views: dict[str, str] = {}
+        self.layers: dict[str, object] = {}
+        self.trial = ""
+        self.events = ann.empty_events()
+        self.rejected = ann.empty_events()
+        self._other_trials = ann.empty_events()
+        self.path: Path | None = None
+        self._loaded_from: Path | None = None
+        self.dirty = False
+        self.cycles: pd.DataFrame | None = None
+        self._signals: dict[str, np.ndarray] = {}
+        self._updating = False
+        self.last_message = ""
+
+        self.setLayout(QVBoxLayout())
+        row = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(weak_slot(self, "start"))
+        self.side_box = QComboBox()
+        self.side_box.addItems(list(ann.SIDES))
+        row.addWidget(self.start_button)
+        row.addWidget(QLabel("side:"))
+        row.addWidget(self.side_box)
+        for text, slot in (("Load…", "_load_dialog"), ("Save events.csv", "_save_clicked"),
+                           ("Re-detect", "redetect"), ("Recompute cycles", "recompute_cycles")):
+            b = QPushButton(text)
+            b.clicked.connect(weak_slot(self, slot))
+            row.addWidget(b)
+        self.layout().addLayout(row)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.layout().addWidget(self.status)
+        help_text = QLabel(
+            "<b>Keys</b> (events layers, timeline): H heel strike · T toe off · X delete nearest · "
+            ", / . nudge −1 / +1 frame · [ / ] previous / next event · L / R side · click the plot to jump"
+        )
+        help_text.setWordWrap(True)
+        self.layout().addWidget(help_text)
+        self._make_timeline()
+        keys = "; ".join(f"{k.upper()}: {h}" for k, (_, h) in EVENT_KEYS.items())
+        self.setToolTip(f"Keys on the events layers and the timeline — {keys}")
+        self._guard = _CloseGuard(self)
+        self._guarded = None
+        napari_viewer.dims.events.current_step.connect(self._on_step)
+
+    # ------------------------------------------------------------------------------------
+    # set-up
+    # ------------------------------------------------------------------------------------
+    @property
+    def side(self) -> str:
+        return self.side_box.currentText()
+
+    def showEvent(self, event):  # noqa: N802 (Qt API)
+        install_close_guard(self)
+        super().showEvent(event)
+
+    def start(self, *, path: str | Path | None = None) -> None:
+        """Collect the trial's views and events (events layers, ``path``, or detection) and show them."""
+        install_close_guard(self)
+        try:
+            self._start(path)
+        except GaitintError as err:
+            self._notify(str(err), error=True)
+
+    def _start(self, path):
+        layers = raw_keypoint_layers(self.viewer)
+        if not layers:
+            raise GaitintError("no keypoints layer: load a trial pair first")
+        self.trial = str(_info(layers[0]).get("trial", ""))
+        layers = [lay for lay in layers if str(_info(lay).get("trial", "")) == self.trial][:2]
+        self.views = {}
+        for lay in layers:
+            view = str(_info(lay).get("view") or lay.name)
+            pose = _layer_pose(lay)
+            side = _info(lay).get("side") or _SIDE_DEFAULT.get(view.upper(), "left")
+            self.views[view] = (lay, pose)
+            self.side_views[side] = view
+        first = next(iter(self.views.values()))[1]
+        if self.path is None:
+            folder = Path(first.source).parent if first.source else Path.cwd()
+            self.path = folder / f"{self.trial or 'trial'}_events.csv"
+        if path is not None:
+            self.load(path)
+        else:
+            found = self._events_from_layers()
+            if found is None:
+                found = self._detect()
+            self.events = found
+            self.rejected = ann.empty_events()
+            recovered = ann.recover_events(self.path)
+            if recovered is not None and self.confirm(
+                f"Unsaved event edits of {self.path.name} were autosaved. Recover them?"
+            ):
+                self.events, self.rejected = recovered
+                self.dirty = True
+            elif self.path.is_file():
+                self.load(self.path)
+        self._make_layers()
+        self._refresh()
+
+    @property
+    def fps(self) -> float | None:
+        for _, pose in self.views.values():
+            if pose.fps:
+                return pose.fps
+        return None
+
+    @property
+    def n_frames(self) -> int:
+        return max((p.n_frames for _, p in self.views.values()), default=0)
+
+    def _events_from_layers(self) -> pd.DataFrame | None:
+        parts = []
+        for lay in self.viewer.layers:
+            info = _info(lay)
+            if info.get("kind") != "events" or str(info.get("trial", "")) != self.trial:
+                continue
+            ev = info.get("events")
+            if isinstance(ev, pd.DataFrame) and len(ev):
+                parts.append(ann.normalize_events(ev, trial=self.trial, view=str(info.get("view", "")),
+                                                  fps=self.fps, side_views=self.side_views))
+        if not parts:
+            return None
+        return ann.sort_events(pd.concat(parts, ignore_index=True).drop_duplicates(
+            subset=["trial", "side", "event", "frame"]))
+
+    def _detect(self) -> pd.DataFrame:
+        from ..core.events import detect_events
+        from ..core.orient import orient_pose
+
+        parts = []
+        for side, view in self.side_views.items():
+            pose = self.views[view][1]
+            if pose.frame_size is None:
+                raise GaitintError(f"{view}: video frame size unknown; load the trial with its manifest or video")
+            ev = detect_events(orient_pose(pose), side=side, fps=pose.fps)
+            parts.append(ann.normalize_events(ev, trial=self.trial, view=view, fps=pose.fps))
+        return ann.sort_events(pd.concat(parts, ignore_index=True)) if parts else ann.empty_events()
+
+    # ------------------------------------------------------------------------------------
+    # layers and timeline
+    # ------------------------------------------------------------------------------------
+    def _make_layers(self) -> None:
+        for view, (lay, _pose) in self.views.items():
+            name = f"{self.trial} {view} events (edit)".strip()
+            if name in self.viewer.layers:
+                self.viewer.layers.remove(name)
+            data, kw = self._layer_kwargs(view)
+            layer = self.viewer.add_points(data, name=name, affine=np.asarray(lay.affine.affine_matrix), **kw)
+            layer.metadata["gaitint"] = {"kind": "events_edit", "trial": self.trial, "view": view}
+            for key, (method, _h) in EVENT_KEYS.items():
+                layer.bind_key(key, weak_slot(self, method), overwrite=True)
+            self.layers[view] = layer
+        if self.layers:
+            self.viewer.layers.selection.active = next(iter(self.layers.values()))
+
+    def _layer_kwargs(self, view: str) -> tuple[np.ndarray, dict]:
+        pose = self.views[view][1]
+        rows, feats = [], []
+        for i in range(len(self.events)):
+            one = self.events.iloc[[i]]
+            d, f = _convert.events_to_points(one, pose)  # skips an event whose marker has no position
+            if len(d):
+                rows.append(d)
+                feats.append(f.assign(source=one["source"].to_numpy()))
+        data = np.vstack(rows) if rows else np.empty((0, 3))
+        feats = (pd.concat(feats, ignore_index=True) if feats else
+                 pd.DataFrame(columns=["event", "side", "frame_exact", "label", "text", "source"]))
+        src = feats["source"].to_numpy()
+        symbols = np.where(src == "manual", "star", "diamond") if len(feats) else "diamond"
+        border = np.array([(1.0, 0.9, 0.0, 1.0) if s == "manual" else (1.0, 1.0, 1.0, 1.0) for s in src]).reshape(-1, 4)
+        kw = {
+            "features": feats,
+            "face_color": _convert.event_colors(feats) if len(feats) else "red",
+            "border_color": border if len(feats) else "white",
+            "symbol": symbols,
+            "size": 22,
+            "text": {"string": "{text}", "color": "white", "size": 11, "anchor": "upper_left",
+                     "translation": [0, -14, 0]},
+        }
+        return data, kw
+
+    def _render_layers(self) -> None:
+        self._updating = True
+        try:
+            for view, layer in self.layers.items():
+                data, kw = self._layer_kwargs(view)
+                layer.selected_data = set()
+                layer.data = data
+                layer.features = kw["features"]
+                if len(data):
+                    layer.face_color = kw["face_color"]
+                    layer.border_color = kw["border_color"]
+                    layer.symbol = kw["symbol"]
+                layer.text = kw["text"]
+        finally:
+            self._updating = False
+
+    def _make_timeline(self) -> None:
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=(7, 2.4), tight_layout=True)
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setMinimumHeight(170)
+        self.canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.ax = self.figure.add_subplot(111)
+        self.canvas.mpl_connect("button_press_event", self._on_click)
+        self.canvas.mpl_connect("key_press_event", self._on_key)
+        self.layout().addWidget(self.canvas, 1)
+
+    def _timeline_signals(self) -> dict[str, np.ndarray]:
+        """Heel x minus hip x (gait coordinates, px) per side, the classic event signal."""
+        from ..core.events import relative_x
+        from ..core.orient import orient_pose
+
+        out = {}
+        for side, view in self.side_views.items():
+            pose = self.views[view][1]
+            try:
+                oriented = orient_pose(pose)
+                ref = "hip" if "hip" in pose.bodyparts else pose.bodyparts[0]
+                out[side] = relative_x(oriented, "heel" if "heel" in pose.bodyparts else pose.bodyparts[-1], ref)
+            except (GaitintError, ValueError):
+                continue
+        return out
+
+    def _draw_timeline(self) -> None:
+        ax = self.ax
+        ax.clear()
+        if not self._signals:
+            self._signals = self._timeline_signals()
+        frames = np.arange(self.n_frames)
+        colors = {"left": "tab:green", "right": "tab:purple"}
+        for side, sig in self._signals.items():
+            ax.plot(frames[: len(sig)], sig, lw=1.3, color=colors.get(side, "k"), label=f"{side} heel x - hip x")
+        ev_colors = {"heel_strike": _convert.EVENT_COLORS["heel_strike"], "toe_off": _convert.EVENT_COLORS["toe_off"]}
+        for ev in self.events.itertuples(index=False):
+            ls = "--" if ev.source == "manual" else "-"
+            ymin, ymax = (0.5, 1.0) if ev.side == "left" else (0.0, 0.5)
+            ax.axvline(ev.frame, ymin=ymin, ymax=ymax, color=ev_colors.get(ev.event, "k"), ls=ls, lw=1.4)
+            ax.text(ev.frame, ymax, f" {_convert.EVENT_ABBREV.get(ev.event, '?')}{ev.side[:1].upper()}",
+                    transform=ax.get_xaxis_transform(), fontsize=7, va="top", color=ev_colors.get(ev.event, "k"))
+        ax.set_xlim(0, max(self.n_frames - 1, 1))
+        ax.set_xlabel("frame")
+        ax.set_ylabel("px")
+        ax.set_title(f"{self.trial} events — selected side: {self.side} (upper half left, lower half right; "
+                     "dashed = manual)", fontsize=8)
+        if self._signals:
+            ax.legend(fontsize=7, loc="lower right")
+        self._frame_line = ax.axvline(self._current_frame(), color="k", lw=1)
+        self.canvas.draw_idle()
+
+    def _on_step(self, event=None) -> None:
+        line = getattr(self, "_frame_line", None)
+        if line is None:
+            return
+        try:
+            line.set_xdata([self._current_frame()] * 2)
+            self.canvas.draw_idle()
+        except RuntimeError:  # canvas deleted
+            pass
+
+    def _on_click(self, event) -> None:
+        if event.inaxes is self.ax and event.xdata is not None:
+            self.viewer.dims.set_current_step(0, int(round(event.xdata)))
+
+    def _on_key(self, event) -> None:
+        for key, (method, _h) in EVENT_KEYS.items():
+            if event.key == key:
+                getattr(self, method)()
+                return
+
+    def _refresh(self) -> None:
+        self._render_layers()
+        self._draw_timeline()
+        counts = self.events.groupby(["side", "source"]).size().to_dict() if len(self.events) else {}
+        summary = ", ".join(f"{s} {src}: {n}" for (s, src), n in sorted(counts.items()))
+        unsaved = " · unsaved edits" if self.dirty else ""
+        where = self.path.name if self.path else ""
+        self.status.setText(f"{len(self.events)} events ({summary}) · {where}{unsaved}")
+
+    # ------------------------------------------------------------------------------------
+    # edits
+    # ------------------------------------------------------------------------------------
+    def _current_frame(self) -> int:
+        return int(self.viewer.dims.current_step[0])
+
+    def _edited(self, message: str) -> None:
+        self.dirty = True
+        if self.path is not None:
+            try:
+                ann.autosave_events(self.path, self._all_events(), rejected=self.rejected)
+            except (OSError, GaitintError) as err:
+                self._notify(f"autosave failed: {err}", error=True)
+        self._refresh()
+        self._notify(message)
+
+    def _add(self, event: str) -> None:
+        frame = self._current_frame()
+        view = self.side_views.get(self.side, "")
+        self.events = ann.add_event(self.events, side=self.side, event=event, frame=frame, fps=self.fps,
+                                    trial=self.trial, view=view)
+        self._edited(f"added {_convert.EVENT_ABBREV[event]} {self.side} at frame {frame}")
+
+    def add_heel_strike(self) -> None:
+        self._add("heel_strike")
+
+    def add_toe_off(self) -> None:
+        self._add("toe_off")
+
+    def delete_nearest(self) -> None:
+        self.events, self.rejected, removed = ann.delete_nearest_event(
+            self.events, self._current_frame(), side=self.side, rejected=self.rejected)
+        if removed is None:
+            self._notify(f"no {self.side} event to delete")
+            return
+        self._edited(f"deleted {_convert.EVENT_ABBREV.get(removed['event'], '?')} {removed['side']} "
+                     f"at frame {removed['frame']:.1f}")
+
+    def _nudge(self, delta: int) -> None:
+        pos = ann.nearest_event(self.events, self._current_frame(), side=self.side)
+        if pos is None:
+            self._notify(f"no {self.side} event to nudge")
+            return
+        self.events, self.rejected, new = ann.nudge_event(self.events, pos, delta, fps=self.fps,
+                                                          rejected=self.rejected, n_frames=self.n_frames)
+        frame = float(self.events.iloc[new]["frame"])
+        self.viewer.dims.set_current_step(0, int(round(frame)))
+        self._edited(f"moved {self.events.iloc[new]['event']} {self.side} to frame {frame:.0f}")
+
+    def nudge_back(self) -> None:
+        self._nudge(-1)
+
+    def nudge_forward(self) -> None:
+        self._nudge(+1)
+
+    def _jump(self, backwards: bool) -> None:
+        frame = ann.next_event_frame(self.events, self._current_frame(), backwards=backwards)
+        if frame is None:
+            self._notify("no more events in that direction")
+            return
+        self.viewer.dims.set_current_step(0, int(round(frame)))
+
+    def next_event(self) -> None:
+        self._jump(False)
+
+    def previous_event(self) -> None:
+        self._jump(True)
+
+    def select_left(self) -> None:
+        self.side_box.setCurrentText("left")
+        self._draw_timeline()
+
+    def select_right(self) -> None:
+        self.side_box.setCurrentText("right")
+        self._draw_timeline()
+
+    # ------------------------------------------------------------------------------------
+    # detection, cycles
+    # ------------------------------------------------------------------------------------
+    def redetect(self) -> ann.MergeResult | None:
+        """Run the detector again; manual edits are kept unless the user says to drop them."""
+        try:
+            detected = self._detect()
+        except GaitintError as err:
+            self._notify(str(err), error=True)
+            return None
+        n_manual = int((self.events["source"] == "manual").sum())
+        keep = True
+        if n_manual:
+            keep = self.confirm(f"Keep your {n_manual} manual event edits? (No discards them.)")
+        res = ann.merge_detected_events(self.events, detected, rejected=self.rejected, keep_manual=keep)
+        self.events = res.events
+        if not keep:
+            self.rejected = ann.empty_events()
+        self._edited(f"re-detected: {res.n_detected} detected events, {res.n_manual_kept} manual kept"
+                     + (f", {res.n_manual_dropped} manual discarded" if res.n_manual_dropped else "")
+                     + (f", {res.n_detected_suppressed} detections left out (edited by hand)"
+                        if res.n_detected_suppressed else ""))
+        return res
+
+    def recompute_cycles(self) -> pd.DataFrame | None:
+        """Gait cycles (HS -> HS) of each view from the edited events (core.cycles)."""
+        from ..core.cycles import compute_cycles
+        from ..core.orient import orient_pose
+
+        parts, msgs = [], []
+        for side, view in self.side_views.items():
+            pose = self.views[view][1]
+            ev = self.events[self.events["side"] == side]
+            try:
+                cyc = compute_cycles(orient_pose(pose), ev, side=side, fps=pose.fps)
+            except GaitintError as err:
+                msgs.append(f"{view}: {err}")
+                continue
+            cyc.insert(0, "view", view)
+            cyc.insert(0, "trial", self.trial)
+            parts.append(cyc)
+            msgs.append(f"{view}: {cyc['cycle'].nunique()} cycles")
+        self.cycles = pd.concat(parts, ignore_index=True) if parts else None
+        self._notify("; ".join(msgs))
+        return self.cycles
+
+    # ------------------------------------------------------------------------------------
+    # files
+    # ------------------------------------------------------------------------------------
+    def _all_events(self) -> pd.DataFrame:
+        return ann.sort_events(pd.concat([self._other_trials, self.events], ignore_index=True))
+
+    def load(self, path: str | Path) -> None:
+        """Load an ``events.csv``: this trial's rows are edited, other trials' rows kept for saving."""
+        path = Path(path)
+        table = ann.load_events(path)
+        mine = (table["trial"] == self.trial) | (table["trial"] == "")
+        self._other_trials = table[~mine]
+        self.events = ann.sort_events(table[mine].assign(trial=self.trial))
+        rej = ann.load_rejected(path)
+        self.rejected = rej[(rej["trial"] == self.trial) | (rej["trial"] == "")] if len(rej) else rej
+        self.path = self._loaded_from = path
+        self.dirty = False
+        if self.layers:
+            self._refresh()
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the events (all trials of the file) atomically; removes the autosave."""
+        path = Path(path) if path is not None else self.path
+        overwrite = path == self._loaded_from or not path.exists() or path == self.path
+        if path.exists() and not overwrite and not self.confirm(f"{path.name} exists. Replace it?"):
+            raise GaitintError(f"{path}: not replaced")
+        ann.save_events(self._all_events(), path, rejected=self.rejected, overwrite=True)
+        if self.path is not None:
+            ann.discard_autosave(self.path)
+        ann.discard_autosave(path)
+        self.path = self._loaded_from = path
+        self.dirty = False
+        self._refresh()
+        self._notify(f"saved {path}")
+        return path
+
+    def _save_clicked(self) -> None:
+        from qtpy.QtWidgets import QFileDialog
+
+        name, _ = QFileDialog.getSaveFileName(self, "Save events", str(self.path or "events.csv"), "CSV (*.csv)")
+        if name:
+            try:
+                self.save(name)
+            except GaitintError as err:
+                self._notify(str(err), error=True)
+
+    def _load_dialog(self) -> None:
+        from qtpy.QtWidgets import QFileDialog
+
+        name, _ = QFileDialog.getOpenFileName(self, "Load events", str(self.path or ""), "CSV (*.csv)")
+        if name:
+            try:
+                self.load(name)
+            except GaitintError as err:
+                self._notify(str(err), error=True)
+
+    # ------------------------------------------------------------------------------------
+    # prompts
+    # ------------------------------------------------------------------------------------
+    def confirm(self, text: str) -> bool:
+        if EventAnnotator.confirm_prompt is not None:
+            return bool(EventAnnotator.confirm_prompt(text))
+        return QMessageBox.question(self, "napari-gaitint events", text) == QMessageBox.StandardButton.Yes
+
+    def confirm_close(self) -> bool:
+        """Ask what to do with unsaved event edits; True lets the window close."""
+        if EventAnnotator.close_prompt is not None:
+            answer = EventAnnotator.close_prompt()
+        else:
+            box = QMessageBox(self)
+            box.setWindowTitle("Unsaved event edits")
+            box.setText(f"There are unsaved event edits. Save them to {self.path}?")
+            box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                                   | QMessageBox.StandardButton.Cancel)
+            res = QMessageBox.StandardButton(box.exec())
+            answer = {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
+                res, "cancel")
+        if answer == "save":
+            self.save()
+            return True
+        if answer == "discard":
+            self.dirty = False
+            if self.path is not None:
+                ann.discard_autosave(self.path)
+            return True
+        return False
+
+    def _notify(self, text: str, *, error: bool = False) -> None:
+        self.last_message = text
+        if error:
+            self.status.setText(text)
+        try:
+            from napari.utils.notifications import show_error, show_info
+
+            (show_error if error else show_info)(text)
+        except Exception:  # pragma: no cover
+            pass

@@ -1,0 +1,162 @@
+"""LayerDataTuples of a trial pair: both videos side by side, predictions on top.
+
+The opposite view is mirrored by a layer affine (``x -> offset + width - 1 - x``), not by
+copying frames or points, so the layer data stay in the video's own pixel coordinates
+(what DLC wrote; what the writer saves). All layers share axis 0 (frame), so the frame
+slider moves both views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import GaitintError
+from ..core.io import Pose, load_pose
+from . import _convert
+from ._reader import keypoint_layer_kwargs, tracks_layer_kwargs
+
+#: Gap between the two views on the canvas (px).
+GAP_PX = 20.0
+
+
+def view_direction(pose: Pose) -> int | None:
+    """Image walking direction (+1 / -1) of a pose from its neck (or first part); None if unclear."""
+    from ..core.orient import detect_walking_direction
+
+    ref = "neck" if "neck" in pose.bodyparts else pose.bodyparts[0]
+    try:
+        return int(detect_walking_direction(pose.bodypart(ref)[:, 0]))
+    except GaitintError:
+        return None
+
+
+def view_layers(
+    pose: Pose,
+    *,
+    trial: str,
+    view: str,
+    side: str | None = None,
+    video: str | Path | None = None,
+    offset_px: float = 0.0,
+    mirror: bool = False,
+    tracks: bool = True,
+    extra_metadata: dict | None = None,
+) -> list[tuple]:
+    """Video (lazy), keypoints and tracks layers of one view, placed by one affine."""
+    width = pose.frame_size[0] if pose.frame_size else np.nanmax(pose.xy[..., 0]) + 1
+    affine = _convert.view_affine(width_px=width - 1, offset_px=offset_px, mirror=mirror)
+    info = {
+        "trial": str(trial),
+        "view": str(view),
+        "side": side,
+        "mirrored": bool(mirror),
+        "offset_px": float(offset_px),
+        **(extra_metadata or {}),
+    }
+    layers = []
+    if video is not None and str(video) not in ("", "nan"):
+        from ._video import video_layer_data
+
+        vdata, vkw, vtype = video_layer_data(video, name=f"{trial} {view} video", affine=affine)
+        vkw["metadata"]["gaitint"].update(info)
+        layers.append((vdata, vkw, vtype))
+    data, kw = keypoint_layer_kwargs(pose, name=f"{trial} {view} keypoints", extra_metadata=info)
+    kw["affine"] = affine
+    layers.append((data, kw, "points"))
+    if tracks:
+        tdata, tkw = tracks_layer_kwargs([pose], name=f"{trial} {view} tracks", extra_metadata=info)
+        tkw["affine"] = affine
+        if len(tdata):
+            layers.append((tdata, tkw, "tracks"))
+    return layers
+
+
+def trial_pair_layers(
+    rows: pd.DataFrame | Sequence[dict],
+    *,
+    gap_px: float = GAP_PX,
+    mirror: str = "auto",
+    tracks: bool = True,
+) -> list[tuple]:
+    """Layers of the views of one trial (manifest rows), side by side.
+
+    Parameters
+    ----------
+    rows
+        Manifest rows (``trial, view, side, predictions, video, fps, width, height``; file
+        paths absolute, as :func:`napari_gaitint.core.pipeline.load_manifest` returns them).
+    mirror
+        ``"auto"``: mirror every view whose subject walks right-to-left in the image, so
+        both views show the walk in the same direction; ``"none"``: no mirroring.
+    """
+    rows = pd.DataFrame(list(rows)) if not isinstance(rows, pd.DataFrame) else rows
+    poses, widths = [], []
+    for _, row in rows.iterrows():
+        fps = float(row["fps"]) if pd.notna(row.get("fps")) else None
+        pose = load_pose(row["predictions"], fps=fps)
+        if pd.notna(row.get("width")) and pd.notna(row.get("height")):
+            pose.frame_size = (int(row["width"]), int(row["height"]))
+        elif isinstance(row.get("video"), str) and row["video"]:
+            from ..core.video import probe_video
+
+            info = probe_video(row["video"])
+            pose.frame_size = (info.width, info.height)
+            pose.fps = pose.fps or info.fps
+        poses.append(pose)
+        widths.append(pose.frame_size[0] if pose.frame_size else float(np.nanmax(pose.xy[..., 0]) + 1))
+    offsets = _convert.layout_offsets(widths, gap_px=gap_px)
+    layers = []
+    for (_, row), pose, offset in zip(rows.iterrows(), poses, offsets, strict=True):
+        direction = view_direction(pose)
+        do_mirror = mirror == "auto" and direction == -1
+        video = row.get("video") if isinstance(row.get("video"), str) else None
+        side = row.get("side") if isinstance(row.get("side"), str) else None
+        layers += view_layers(
+            pose,
+            trial=str(row["trial"]),
+            view=str(row["view"]),
+            side=side,
+            video=video,
+            offset_px=offset,
+            mirror=do_mirror,
+            tracks=tracks,
+            extra_metadata={"direction": direction, "manifest_row": _plain(row)},
+        )
+    # Images first so points/tracks draw on top.
+    order = {"image": 0, "tracks": 1, "points": 2}
+    return sorted(layers, key=lambda lay: order.get(lay[2], 3))
+
+
+def _plain(row: pd.Series) -> dict:
+    return {k: (None if (isinstance(v, float) and np.isnan(v)) else v) for k, v in row.items()}
+
+
+def pair_rows(
+    *,
+    trial: str,
+    predictions: Sequence[str | Path],
+    videos: Sequence[str | Path | None] = (None, None),
+    views: Sequence[str] = ("C1", "C3"),
+    sides: Sequence[str] = ("left", "right"),
+    fps: float | None = None,
+) -> pd.DataFrame:
+    """Manifest rows for two prediction files (and videos) picked by hand."""
+    rows = []
+    for pred, vid, view, side in zip(predictions, videos, views, sides, strict=False):
+        rows.append(
+            {
+                "trial": trial,
+                "view": view,
+                "side": side,
+                "predictions": str(Path(pred).resolve()),
+                "video": str(Path(vid).resolve()) if vid else np.nan,
+                "fps": fps if fps else np.nan,
+                "width": np.nan,
+                "height": np.nan,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,363 @@
+"""Lazy, random-access video frames for napari (PyAV), decoded on demand.
+
+:class:`VideoArray` looks like a read-only ``(n_frames, height, width, 3)`` uint8 array:
+napari slices one frame at a time and only that frame is decoded. How a frame is fetched:
+
+1. the LRU cache of decoded RGB frames (bounded in bytes, not in video length);
+2. if the decoder sits a little before the wanted frame (sequential playback, or a jump
+   forward inside the same group of pictures) it just decodes forward: no seek;
+3. otherwise it seeks to the key frame at or before the wanted frame (from a packet index
+   built once by demuxing, which is cheap: no decoding) and decodes forward.
+
+Only frames that are asked for (and, optionally, a few following ones) are converted to
+RGB; the frames decoded on the way are dropped. The packet index gives exact frame counts
+and key frames for variable-frame-rate files too. ``av`` is imported lazily.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import InputFileError
+from ..core.video import VIDEO_SUFFIXES
+
+__all__ = ["VIDEO_SUFFIXES", "VideoArray", "load_video", "video_layer_data"]
+
+
+class VideoArray:
+    """A video file as a lazy ``(n_frames, height, width, 3)`` uint8 array.
+
+    Parameters
+    ----------
+    path
+        Video file readable by FFmpeg (through PyAV).
+    cache_mb
+        Upper bound of the decoded-frame cache in MiB (at least one frame is kept).
+    threads
+        Decoder threads (``0`` lets FFmpeg choose); frame threading speeds up decoding
+        forward, which is what random access mostly does.
+    decoders
+        Decoders kept open, each parked where it last stopped. A wanted frame is decoded
+        forward by the decoder parked closest before it (when no key frame lies between),
+        else a decoder seeks to the key frame before it. With long key-frame intervals,
+        several parked decoders make random access and backward scrubbing much cheaper
+        than one; each costs a few decoded frames of memory. ``None``: as many as fit in
+        ``decoders_mb`` (2 to 8; 4 for 1920x1080, 8 for 960x540).
+    decoders_mb
+        Memory budget of the parked decoders (MiB) when ``decoders`` is None.
+    skip_nonref
+        While decoding forward to a wanted frame, let the decoder skip frames that no other
+        frame refers to and that come before the wanted one (H.264/HEVC non-reference B
+        frames): they are never shown, so this only saves time. Turned off automatically if
+        a file misbehaves.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing or has no decodable video stream.
+
+    Examples
+    --------
+    >>> video = VideoArray("trial01_C1.mp4")  # doctest: +SKIP
+    >>> video.shape, video.fps
+    ((250, 540, 960, 3), 25.0)
+    >>> frame = video[100]  # (540, 960, 3) uint8, decoded now
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        cache_mb: float = 256.0,
+        threads: int = 0,
+        decoders: int | None = None,
+        decoders_mb: float = 160.0,
+        skip_nonref: bool = True,
+    ):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputFileError(self.path, "video file not found")
+        import av  # lazy: slow import
+
+        self._av = av
+        self._lock = threading.RLock()
+        self._threads = threads
+        try:
+            self._container = av.open(str(self.path))
+            if not self._container.streams.video:
+                raise InputFileError(self.path, "has no video stream")
+            self._stream = self._container.streams.video[0]
+            if threads is not None:
+                self._stream.codec_context.thread_type = "AUTO"
+                self._stream.codec_context.thread_count = threads
+            self._index_packets()
+        except InputFileError:
+            self.close()
+            raise
+        except Exception as err:  # av.error.* and friends
+            self.close()
+            raise InputFileError(
+                self.path,
+                f"cannot read as video ({type(err).__name__}: {err}); check the file plays in a "
+                "video player, or re-encode it (e.g. ffmpeg -i in.avi -c:v libx264 out.mp4)",
+            ) from err
+        if self.n_frames == 0:
+            self.close()
+            raise InputFileError(self.path, "video has no frames")
+        ctx = self._stream.codec_context
+        self.width = int(ctx.width)
+        self.height = int(ctx.height)
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        self.fps = float(rate) if rate else None
+        self._frame_bytes = self.width * self.height * 3
+        self.cache_bytes = max(int(cache_mb * 2**20), self._frame_bytes)
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        if decoders is None:
+            # A parked H.264 decoder holds ~12 frames of YUV 4:2:0 (references, threads).
+            per_decoder_mb = self.width * self.height * 1.5 * 12 / 2**20
+            decoders = int(np.clip(decoders_mb // max(per_decoder_mb, 1e-6), 2, 8))
+        self.decoders = max(1, int(decoders))
+        self._cursors: list[_Cursor] = []
+        self._clock = 0
+        self.stats = {"seeks": 0, "decoded": 0, "hits": 0}
+        self._skip_nonref = skip_nonref
+
+    # -- index --------------------------------------------------------------------------
+    def _index_packets(self) -> None:
+        """Presentation times and key-frame flags of all video packets (no decoding)."""
+        pts, key = [], []
+        for packet in self._container.demux(self._stream):
+            if packet.size == 0 or packet.pts is None:
+                continue
+            pts.append(packet.pts)
+            key.append(packet.is_keyframe)
+        order = np.argsort(pts, kind="stable")
+        self._pts = np.asarray(pts, dtype=np.int64)[order]
+        is_key = np.asarray(key, dtype=bool)[order]
+        self._keyframes = np.flatnonzero(is_key)
+        if self._keyframes.size == 0 or self._keyframes[0] != 0:
+            self._keyframes = np.concatenate([[0], self._keyframes]).astype(np.int64)
+        self._pts_to_index = {int(p): i for i, p in enumerate(self._pts)}
+
+    # -- array protocol -------------------------------------------------------------------
+    @property
+    def n_frames(self) -> int:
+        return int(self._pts.size)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (self.n_frames, self.height, self.width, 3)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.uint8)
+
+    @property
+    def ndim(self) -> int:
+        return 4
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    @property
+    def metadata(self) -> dict:
+        """fps, frame count, key frames, source path: what napari layers keep."""
+        return {
+            "fps": self.fps,
+            "n_frames": self.n_frames,
+            "frame_size": (self.width, self.height),
+            "source": str(self.path),
+            "keyframe_interval_frames": float(np.mean(np.diff(self._keyframes)))
+            if self._keyframes.size > 1
+            else float(self.n_frames),
+        }
+
+    def __getitem__(self, key) -> np.ndarray:
+        if not isinstance(key, tuple):
+            key = (key,)
+        first, rest = key[0], key[1:]
+        if isinstance(first, (int, np.integer)):
+            out = self.get_frame(int(first))
+            return out[rest] if rest else out
+        if first is Ellipsis:
+            first, rest = slice(None), key
+            rest = rest[1:] if len(rest) > 1 else ()
+        if isinstance(first, slice):
+            idx = range(*first.indices(self.n_frames))
+        else:
+            idx = np.arange(self.n_frames)[np.asarray(first)]
+        frames = np.stack([self.get_frame(int(i)) for i in idx]) if len(idx) else np.empty(
+            (0, self.height, self.width, 3), np.uint8
+        )
+        return frames[(slice(None), *rest)] if rest else frames
+
+    def __array__(self, dtype=None, copy=None):
+        # Full materialisation: only for small videos (napari never does this for 4-D data).
+        arr = self[:]
+        return arr.astype(dtype) if dtype is not None else arr
+
+    def __repr__(self) -> str:
+        return f"VideoArray({self.path.name!r}, shape={self.shape}, fps={self.fps})"
+
+    # -- decoding -------------------------------------------------------------------------
+    def get_frame(self, index: int) -> np.ndarray:
+        """RGB frame ``index`` (negative counts from the end) as ``(h, w, 3)`` uint8."""
+        n = self.n_frames
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"frame {index} out of range for a video of {n} frames")
+        with self._lock:
+            cached = self._cache.get(index)
+            if cached is not None:
+                self._cache.move_to_end(index)
+                self.stats["hits"] += 1
+                return cached
+            return self._decode_to(index)
+
+    def _keyframe_pos(self, index: int) -> int:
+        """Position in ``_keyframes`` of the last key frame at or before ``index``."""
+        return int(np.searchsorted(self._keyframes, index, side="right") - 1)
+
+    def _pick_cursor(self, index: int) -> tuple[_Cursor, bool]:
+        """The decoder to use for ``index`` and whether it must seek first.
+
+        A parked decoder at or before ``index`` with no key frame in between decodes
+        forward (cheapest); otherwise a new decoder is opened (up to ``decoders``) or the
+        least recently used one seeks."""
+        key = int(self._keyframes[self._keyframe_pos(index)])
+        ahead = [c for c in self._cursors if c.next_index is not None and key <= c.next_index <= index]
+        if ahead:
+            return max(ahead, key=lambda c: c.next_index), False
+        if len(self._cursors) < self.decoders:
+            cursor = _Cursor(self._open_stream() if self._cursors else (self._container, self._stream))
+            self._cursors.append(cursor)
+            return cursor, True
+        return min(self._cursors, key=lambda c: c.last_used), True
+
+    def _open_stream(self):
+        container = self._av.open(str(self.path))
+        stream = container.streams.video[0]
+        if self._threads is not None:
+            stream.codec_context.thread_type = "AUTO"
+            stream.codec_context.thread_count = self._threads
+        return container, stream
+
+    def _seek(self, cursor: _Cursor, keyframe_pos: int) -> None:
+        k = int(self._keyframes[max(keyframe_pos, 0)])
+        cursor.container.seek(int(self._pts[k]), stream=cursor.stream, backward=True, any_frame=False)
+        cursor.stream.codec_context.flush_buffers()
+        cursor.frames = self._frames(cursor)
+        cursor.next_index = None  # known after the first decoded frame
+        self.stats["seeks"] += 1
+
+    def _frames(self, cursor: _Cursor):
+        """Decoded frames from the cursor's position; frames before the target that no other
+        frame refers to (non-reference B frames) are skipped by the decoder, not decoded."""
+        ctx = cursor.stream.codec_context
+        for packet in cursor.container.demux(cursor.stream):
+            if self._skip_nonref and packet.pts is not None and packet.pts < cursor.target_pts:
+                ctx.skip_frame = "NONREF"
+            else:
+                ctx.skip_frame = "DEFAULT"
+            yield from ctx.decode(packet if packet.size else None)
+        ctx.skip_frame = "DEFAULT"
+
+    def _decode_to(self, index: int) -> np.ndarray:
+        cursor, seek = self._pick_cursor(index)
+        self._clock += 1
+        cursor.last_used = self._clock
+        cursor.target_pts = int(self._pts[index])
+        if seek or cursor.frames is None:
+            self._seek(cursor, self._keyframe_pos(index))
+        for back in range(1, 4):
+            for frame in cursor.frames:
+                self.stats["decoded"] += 1
+                i = self._pts_to_index.get(int(frame.pts)) if frame.pts is not None else None
+                if i is None:
+                    continue
+                cursor.next_index = i + 1
+                if i == index:
+                    rgb = frame.to_ndarray(format="rgb24")
+                    self._put(i, rgb)
+                    return rgb
+                if i > index:  # landed after the frame (open GOP, odd seek): go back further
+                    break
+            else:
+                cursor.frames = None  # exhausted
+            if self._skip_nonref:  # be safe: decode everything from here on
+                self._skip_nonref = False
+                self.stats["skip_disabled"] = True
+                self._seek(cursor, self._keyframe_pos(index))
+            else:
+                self._seek(cursor, self._keyframe_pos(index) - back)
+        raise InputFileError(self.path, f"could not decode frame {index}; the file may be damaged")
+
+    def _put(self, index: int, rgb: np.ndarray) -> None:
+        rgb.setflags(write=False)
+        self._cache[index] = rgb
+        while len(self._cache) * self._frame_bytes > self.cache_bytes and len(self._cache) > 1:
+            self._cache.popitem(last=False)
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes held by the frame cache now (bounded by ``cache_bytes``)."""
+        return len(self._cache) * self._frame_bytes
+
+    def close(self) -> None:
+        """Release the file (the array is unusable afterwards)."""
+        for cursor in getattr(self, "_cursors", []):
+            if cursor.container is not getattr(self, "_container", None):
+                cursor.container.close()
+        self._cursors = []
+        container = getattr(self, "_container", None)
+        if container is not None:
+            container.close()
+            self._container = None
+
+    def __del__(self):  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class _Cursor:
+    """One open decoder and where it stands."""
+
+    __slots__ = ("container", "stream", "frames", "next_index", "target_pts", "last_used")
+
+    def __init__(self, container_stream):
+        self.container, self.stream = container_stream
+        self.frames = None  # generator of decoded frames after the last seek
+        self.next_index = None  # frame index the decoder yields next
+        self.target_pts = -(2**62)
+        self.last_used = 0
+
+
+def load_video(path: str | Path, **kwargs) -> VideoArray:
+    """Open a video lazily (see :class:`VideoArray`); raises :class:`InputFileError` if unreadable."""
+    return VideoArray(path, **kwargs)
+
+
+def video_layer_data(path: str | Path, *, name: str | None = None, **layer_kwargs):
+    """The ``(data, kwargs, "image")`` LayerDataTuple of a video, frames decoded on demand."""
+    video = load_video(path)
+    kwargs = {
+        "name": name or Path(path).stem,
+        "rgb": True,
+        "metadata": {**video.metadata, "gaitint": {"kind": "video"}},
+        "contrast_limits": (0, 255),
+        "multiscale": False,
+        "axis_labels": ("frame", "y", "x"),
+    }
+    kwargs.update(layer_kwargs)
+    return (video, kwargs, "image")

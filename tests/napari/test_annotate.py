@@ -1,0 +1,267 @@
+"""Event annotation in napari as a user drives it: keys on the events layer and the timeline,
+save/reload events.csv, re-detection keeps manual edits, crash recovery, screenshots."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from qtpy.QtCore import QPoint, Qt
+from qtpy.QtGui import QCloseEvent
+from qtpy.QtWidgets import QApplication
+
+from napari_gaitint.core import annotations as ann
+from napari_gaitint.core.errors import AnalysisError
+from napari_gaitint.core.pipeline import load_manifest
+
+pytestmark = pytest.mark.napari
+
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+def press(qtbot, viewer, key):
+    qtbot.keyClick(viewer.window._qt_viewer.canvas.native, key)
+
+
+def copy_trial(folder: Path, sample_manifest, *, video: bool) -> pd.DataFrame:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = load_manifest(sample_manifest)
+    rows = rows[rows["trial"] == rows["trial"].iloc[0]].copy()
+    for i, row in rows.iterrows():
+        pred = folder / f"{row['trial']}_{row['view']}DLC_resnet50_gaitShuffle1_1000.h5"
+        shutil.copy(row["predictions"], pred)
+        rows.loc[i, "predictions"] = str(pred)
+        if video:
+            vid = folder / f"{row['trial']}_{row['view']}.mp4"
+            vid.symlink_to(row["video"])
+            rows.loc[i, "video"] = str(vid)
+        else:
+            rows.loc[i, "video"] = np.nan
+    return rows
+
+
+def open_trial(viewer, rows):
+    from napari_gaitint._napari._layers import trial_pair_layers
+
+    for data, kw, kind in trial_pair_layers(rows):
+        getattr(viewer, f"add_{kind}")(data, **kw)
+
+
+@pytest.fixture
+def answers():
+    """Auto-answers for the widgets' questions (torn down after the viewers close)."""
+    from napari_gaitint._napari._annotate import EventAnnotator
+    from napari_gaitint._napari._qa import QAWidget
+
+    replies = {"confirm": True, "close": "discard"}
+    for cls in (EventAnnotator, QAWidget):
+        cls.confirm_prompt = staticmethod(lambda text: replies["confirm"])
+        cls.close_prompt = staticmethod(lambda: replies["close"])
+    yield replies
+    for cls in (EventAnnotator, QAWidget):
+        cls.confirm_prompt = None
+        cls.close_prompt = None
+
+
+def _gap_frame(events: pd.DataFrame, side: str) -> int:
+    """A frame in the middle of the widest gap between events of ``side``."""
+    f = np.sort(events.loc[events["side"] == side, "frame"].to_numpy())
+    i = int(np.argmax(np.diff(f)))
+    return int(round((f[i] + f[i + 1]) / 2))
+
+
+def _markers_at(layer, frame):
+    sel = np.rint(np.asarray(layer.data)[:, 0]) == frame
+    return layer.features[sel]
+
+
+def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari_viewer, tmp_path,
+                                                            sample_manifest, qtbot):
+    from napari_gaitint._napari._annotate import EventAnnotator
+    from napari_gaitint._napari._qa import QAWidget
+    from napari_gaitint.core.cycles import compute_cycles
+    from napari_gaitint.core.orient import orient_pose
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=True)
+    viewer = make_napari_viewer()
+    open_trial(viewer, rows)
+    qa_widget = QAWidget(viewer)
+    viewer.window.add_dock_widget(qa_widget, name="Label QA", area="right")
+    widget = EventAnnotator(viewer)
+    viewer.window.add_dock_widget(widget, name="Gait events", area="bottom")
+    qa_widget.start()
+    widget.start()
+    viewer.reset_view()
+    detected = widget.events.copy()
+    assert set(detected["side"]) == {"left", "right"} and set(detected["source"]) == {"detected"}
+    assert set(widget.layers) == {"C1", "C3"}
+    c1, c3 = widget.layers["C1"], widget.layers["C3"]
+    assert len(c1.data) == len(c3.data) == len(detected)  # every event shown on both views
+
+    # H at a frame without events: a manual left heel strike, shown on both views
+    viewer.layers.selection.active = c1
+    assert widget.side == "left"
+    f0 = _gap_frame(detected, "left")
+    viewer.dims.set_current_step(0, f0)
+    press(qtbot, viewer, Qt.Key.Key_H)
+    new = widget.events[(widget.events["frame"] == f0) & (widget.events["side"] == "left")]
+    assert new[["event", "source", "view"]].values.tolist() == [["heel_strike", "manual", "C1"]]
+    assert new["time_s"].iloc[0] == f0 / 25.0
+    for layer in (c1, c3):
+        m = _markers_at(layer, f0)
+        assert m[["text", "source"]].values.tolist() == [["HS L", "manual"]]
+    # T: a toe off 3 frames later
+    viewer.dims.set_current_step(0, f0 + 3)
+    press(qtbot, viewer, Qt.Key.Key_T)
+    assert ((widget.events["frame"] == f0 + 3) & (widget.events["event"] == "toe_off")).sum() == 1
+    # '.' twice at f0+1: nudges the nearest left event (the HS at f0) to f0+2; the frame follows
+    viewer.dims.set_current_step(0, f0 + 1)
+    press(qtbot, viewer, Qt.Key.Key_Comma)
+    assert viewer.dims.current_step[0] == f0 - 1
+    press(qtbot, viewer, Qt.Key.Key_Period)
+    press(qtbot, viewer, Qt.Key.Key_Period)
+    press(qtbot, viewer, Qt.Key.Key_Period)
+    assert viewer.dims.current_step[0] == f0 + 2
+    left = widget.events[widget.events["side"] == "left"]
+    assert f0 + 2 in set(left["frame"]) and f0 not in set(left["frame"])
+    # ']' / '[' walk the events of both sides in time
+    frames_all = np.sort(widget.events["frame"].to_numpy())
+    press(qtbot, viewer, Qt.Key.Key_BracketRight)
+    assert viewer.dims.current_step[0] == int(round(frames_all[np.rint(frames_all) > f0 + 2][0]))
+    press(qtbot, viewer, Qt.Key.Key_BracketLeft)
+    assert viewer.dims.current_step[0] == f0 + 2
+    # X deletes the nearest left event: our moved heel strike
+    press(qtbot, viewer, Qt.Key.Key_X)
+    assert not ((widget.events["frame"] == f0 + 2) & (widget.events["side"] == "left")).any()
+    # X on a detected left heel strike: deleted and remembered as rejected
+    hs = detected[(detected["side"] == "left") & (detected["event"] == "heel_strike")].iloc[1]
+    viewer.dims.set_current_step(0, int(round(hs["frame"])))
+    press(qtbot, viewer, Qt.Key.Key_X)
+    assert hs["frame"] not in set(widget.events["frame"]) and list(widget.rejected["frame"]) == [hs["frame"]]
+    assert widget.dirty and ann.read_autosave(widget.path) is not None
+
+    # the timeline: R selects the right side, H adds a right heel strike; a click jumps to a frame
+    fr = _gap_frame(detected, "right")
+    viewer.dims.set_current_step(0, fr)
+    widget.canvas.setFocus()
+    qtbot.keyClick(widget.canvas, Qt.Key.Key_R)
+    assert widget.side == "right"
+    qtbot.keyClick(widget.canvas, Qt.Key.Key_H)
+    assert ((widget.events["frame"] == fr) & (widget.events["side"] == "right")
+            & (widget.events["source"] == "manual")).sum() == 1
+    widget.canvas.draw()
+    x_disp, y_disp = widget.ax.transData.transform((20.0, float(np.mean(widget.ax.get_ylim()))))
+    ratio = widget.canvas.device_pixel_ratio  # matplotlib's own mapping of Qt positions
+    pos = QPoint(int(round(x_disp / ratio)), int(round((widget.figure.bbox.height - y_disp) / ratio)))
+    qtbot.mouseClick(widget.canvas, Qt.MouseButton.LeftButton, pos=pos)
+    assert abs(viewer.dims.current_step[0] - 20) <= 1
+
+    # cycles recompute from the edited events: the same as the core on the edited table, and the
+    # deleted left heel strike (+ the extra toe off) costs the left side its cycle(s)
+    def n_cycles(view, side, events):
+        pose = widget.views[view][1]
+        try:
+            return compute_cycles(orient_pose(pose), events[events["side"] == side], side=side,
+                                  fps=pose.fps)["cycle"].nunique()
+        except AnalysisError:
+            return 0
+
+    cycles = widget.recompute_cycles()
+    for view, side in (("C1", "left"), ("C3", "right")):
+        got = 0 if cycles is None else cycles[cycles["view"] == view]["cycle"].nunique()
+        assert got == n_cycles(view, side, widget.events)
+    assert n_cycles("C1", "left", widget.events) < n_cycles("C1", "left", detected)
+
+    # screenshots for the README: the QA panel and the events timeline, with both views
+    key = qa_widget.review.key(0)
+    qa_widget.go_to(0)
+    viewer.dims.set_current_step(0, key[1])
+    viewer.window._qt_window.resize(1600, 1050)
+    qtbot.wait(100)
+    # zoom onto the suspect frame's view, as a reviewer would
+    qa_layer = viewer.layers[qa_widget.sessions[key[0]].layer.name]
+    pts = np.asarray(qa_layer.data)[np.rint(np.asarray(qa_layer.data)[:, 0]) == key[1]]
+    centre = np.mean([qa_layer.data_to_world(p) for p in pts], axis=0)
+    viewer.scene.camera.center = (float(centre[1]) - 60.0, float(centre[2]))
+    viewer.scene.camera.zoom = 1.2
+    qtbot.wait(200)
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    shot = viewer.screenshot(canvas_only=False, flash=False)
+    import matplotlib.image as mpimg
+
+    mpimg.imsave(DOCS_IMAGES / "qa_and_events.png", shot)
+    qa_widget.grab().save(str(DOCS_IMAGES / "qa_panel.png"))
+    widget.grab().save(str(DOCS_IMAGES / "event_timeline.png"))
+    assert shot.shape[0] > 600 and shot[..., :3].std() > 10  # not a blank window
+    panel = mpimg.imread(DOCS_IMAGES / "qa_panel.png")
+    assert panel[..., :3].std() > 0.05
+
+    # save: events.csv reloads exactly; the file holds the manual and the detected events
+    path = tmp_path / "T01_events.csv"
+    widget.save(path)
+    assert not widget.dirty and ann.read_autosave(path) is None
+    back = ann.load_events(path)
+    pd.testing.assert_frame_equal(back, ann.sort_events(widget.events))
+    assert list(pd.read_csv(path).columns) == list(ann.EVENT_COLUMNS)
+    assert list(ann.load_rejected(path)["frame"]) == [hs["frame"]]
+
+    # re-detection keeps the manual edits (the user answers "keep") and does not bring back the
+    # deleted detection
+    manual = widget.events[widget.events["source"] == "manual"].reset_index(drop=True)
+    res = widget.redetect()
+    assert res.n_manual_kept == len(manual) and res.n_manual_dropped == 0
+    pd.testing.assert_frame_equal(widget.events[widget.events["source"] == "manual"].reset_index(drop=True), manual)
+    assert hs["frame"] not in set(widget.events["frame"])
+    # ... or drops them when the user says so, and says how many
+    answers["confirm"] = False
+    res = widget.redetect()
+    assert res.n_manual_dropped == len(manual) and set(widget.events["source"]) == {"detected"}
+    answers["confirm"] = True
+
+    # reload the saved file: the edited events come back
+    widget.load(path)
+    pd.testing.assert_frame_equal(widget.events, back)
+    assert not widget.dirty
+
+
+def test_event_edits_survive_a_crash_and_close_warns(answers, make_napari_viewer, tmp_path, sample_manifest, qtbot):
+    from napari_gaitint._napari._annotate import EventAnnotator
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+    viewer = make_napari_viewer()
+    open_trial(viewer, rows)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-gaitint", "Annotate gait events")  # Plugins menu
+    assert isinstance(widget, EventAnnotator)
+    widget.start()
+    viewer.layers.selection.active = widget.layers["C3"]
+    press(qtbot, viewer, Qt.Key.Key_R)
+    f = _gap_frame(widget.events, "right")
+    viewer.dims.set_current_step(0, f)
+    press(qtbot, viewer, Qt.Key.Key_T)
+    press(qtbot, viewer, Qt.Key.Key_Period)
+    edited = widget.events.copy()
+    assert ((edited["frame"] == f + 1) & (edited["source"] == "manual")).sum() == 1
+    # the close prompt: "cancel" keeps the window open
+    answers["close"] = "cancel"
+    ev = QCloseEvent()
+    QApplication.sendEvent(viewer.window._qt_window, ev)
+    assert not ev.isAccepted() and widget.dirty
+    # crash: the process dies without saving (no close handler runs)
+    widget._guarded().removeEventFilter(widget._guard)
+    viewer.close()
+    answers["close"] = "discard"
+
+    viewer2 = make_napari_viewer()
+    open_trial(viewer2, rows)
+    widget2 = EventAnnotator(viewer2)
+    widget2.start()  # finds the autosave, the user answers "recover"
+    pd.testing.assert_frame_equal(widget2.events, edited)
+    assert widget2.dirty
+    m = _markers_at(widget2.layers["C1"], f + 1)
+    assert m[["text", "source"]].values.tolist() == [["TO R", "manual"]]
+    out = widget2.save()
+    pd.testing.assert_frame_equal(ann.load_events(out), ann.sort_events(edited))
+    assert ann.read_autosave(out) is None

@@ -1,0 +1,378 @@
+"""Label QA in napari as a user drives it: keys and mouse on the canvas, save, reopen, recover."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_array_equal
+from qtpy.QtCore import QEvent, QPointF, Qt
+from qtpy.QtGui import QCloseEvent, QMouseEvent
+from qtpy.QtWidgets import QApplication
+
+from napari_gaitint.core import clean, qa
+from napari_gaitint.core._files import file_sha256
+from napari_gaitint.core.io import load_pose
+from napari_gaitint.core.pipeline import load_manifest
+
+pytestmark = pytest.mark.napari
+
+
+# ---------------------------------------------------------------------------------------
+# helpers: a user at the canvas
+# ---------------------------------------------------------------------------------------
+def canvas_native(viewer):
+    return viewer.window._qt_viewer.canvas.native
+
+
+def press(qtbot, viewer, key, modifier=Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(canvas_native(viewer), key, modifier)
+
+
+def canvas_xy(viewer, layer, point) -> QPointF:
+    """Canvas pixel of a layer data point ``(frame, y, x)`` (through the layer affine and camera)."""
+    world = layer.data_to_world(np.asarray(point, float))
+    x, y = viewer.window._qt_viewer.canvas.view.scene.transform.map([world[-1], world[-2], 0, 1])[:2]
+    return QPointF(float(x), float(y))
+
+
+def _mouse(kind, pos, buttons):
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    return QMouseEvent(kind, pos, pos, button, buttons, Qt.KeyboardModifier.NoModifier)
+
+
+def drag(viewer, start: QPointF, end: QPointF, steps: int = 6) -> None:
+    native = canvas_native(viewer)
+    left = Qt.MouseButton.LeftButton
+    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonPress, start, left))
+    for t in np.linspace(0, 1, steps + 1)[1:]:
+        p = QPointF(start.x() + t * (end.x() - start.x()), start.y() + t * (end.y() - start.y()))
+        QApplication.sendEvent(native, _mouse(QEvent.Type.MouseMove, p, left))
+    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton))
+
+
+def click(viewer, pos: QPointF) -> None:
+    native = canvas_native(viewer)
+    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton))
+    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.NoButton))
+
+
+def point_index(layer, frame, label) -> int:
+    frames = np.rint(np.asarray(layer.data)[:, 0]).astype(int)
+    hit = np.flatnonzero((frames == frame) & (layer.features["label"].astype(str).to_numpy() == label))
+    assert hit.size == 1, (frame, label, hit)
+    return int(hit[0])
+
+
+def read_like_napari_deeplabcut(path) -> pd.DataFrame:
+    """Rows (frame, bodypart, x, y) as napari-deeplabcut builds its points from ``pd.read_hdf``."""
+    temp = pd.read_hdf(path).droplevel("scorer", axis=1)
+    df = temp.stack("bodyparts", future_stack=True).reset_index()
+    return df.dropna(subset=["x", "y"]).rename(columns={"level_0": "frame"})[["frame", "bodyparts", "x", "y"]]
+
+
+# ---------------------------------------------------------------------------------------
+# fixtures
+# ---------------------------------------------------------------------------------------
+@pytest.fixture
+def answers():
+    """Auto-answer the widget's questions (set up before, torn down after the viewer)."""
+    from napari_gaitint._napari._qa import QAWidget
+
+    QAWidget.close_prompt = staticmethod(lambda: "discard")
+    QAWidget.confirm_prompt = staticmethod(lambda text: True)
+    yield QAWidget
+    QAWidget.close_prompt = None
+    QAWidget.confirm_prompt = None
+
+
+def copy_trial(tmp_path, sample_manifest, *, video: bool = False) -> pd.DataFrame:
+    """The sample trial copied to tmp_path (predictions copied, videos linked): sources we may write next to."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    rows = load_manifest(sample_manifest)
+    rows = rows[rows["trial"] == rows["trial"].iloc[0]].copy()
+    for i, row in rows.iterrows():
+        pred = tmp_path / f"{row['trial']}_{row['view']}DLC_resnet50_gaitShuffle1_1000.h5"
+        shutil.copy(row["predictions"], pred)
+        rows.loc[i, "predictions"] = str(pred)
+        if video and isinstance(row.get("video"), str) and row["video"]:
+            vid = tmp_path / f"{row['trial']}_{row['view']}.mp4"
+            vid.symlink_to(row["video"])
+            rows.loc[i, "video"] = str(vid)
+        else:
+            rows.loc[i, "video"] = np.nan
+    return rows
+
+
+@pytest.fixture
+def trial_rows(tmp_path, sample_manifest) -> pd.DataFrame:
+    """The sample trial's predictions in tmp_path, without videos (faster; the QA needs none)."""
+    return copy_trial(tmp_path, sample_manifest)
+
+
+def open_trial(viewer, rows):
+    from napari_gaitint._napari._layers import trial_pair_layers
+
+    for data, kw, kind in trial_pair_layers(rows):
+        getattr(viewer, f"add_{kind}")(data, **kw)
+
+
+@pytest.fixture
+def qa_session(answers, make_napari_viewer, trial_rows, qtbot):
+    viewer = make_napari_viewer()
+    open_trial(viewer, trial_rows)
+    # opened as a user does, from the Plugins menu (npe2 manifest)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-gaitint", "Label QA")
+    assert isinstance(widget, answers)
+    widget.start()
+    viewer.reset_view()
+    qtbot.wait(50)
+    return viewer, widget
+
+
+# ---------------------------------------------------------------------------------------
+# tests
+# ---------------------------------------------------------------------------------------
+def test_suspect_list_navigation_and_counter(qa_session, qtbot):
+    viewer, widget = qa_session
+    review = widget.review
+    assert review.n > 0 and widget.table.rowCount() == review.n
+    assert widget.counter.text().startswith(f"0 of {review.n} reviewed")
+    # the wrong-limb suspects the cleaning core flags are in the list, first
+    views = {v: s for v, s in widget.sessions.items()}
+    wl = widget.suspects[widget.suspects["kinds"].str.contains("wrong_limb")]
+    for v, s in views.items():
+        flagged = set(map(tuple, clean.flags_table(clean.CleanResult(s.pose, s.editor.clean_flags, None, {}))
+                          .query("names.str.contains('wrong_limb')", engine="python")[["frame", "bodypart"]]
+                          .itertuples(index=False)))
+        listed = {(int(f), b) for f, b in wl[wl["view"] == v][["frame", "bodypart"]].itertuples(index=False)}
+        assert listed == {(int(f), b) for f, b in flagged}
+    press(qtbot, viewer, Qt.Key.Key_N)
+    view, frame = review.key(0)
+    assert viewer.dims.current_step[0] == frame
+    s = widget.sessions[view]
+    assert viewer.layers.selection.active.name == s.layer.name
+    parts = set(review.frames.iloc[0]["bodyparts"].split(","))
+    selected = {str(s.layer.features["label"].iloc[i]) for i in s.layer.selected_data}
+    assert selected == parts & set(s.pose.bodyparts[j] for j in np.flatnonzero(np.isfinite(s.pose.xy[s.editor.row(frame), :, 0])))
+    press(qtbot, viewer, Qt.Key.Key_N)
+    assert viewer.dims.current_step[0] == review.key(1)[1]
+    press(qtbot, viewer, Qt.Key.Key_B)
+    assert viewer.dims.current_step[0] == frame and review.position == 0
+    # R: accept and go to the next unreviewed frame
+    press(qtbot, viewer, Qt.Key.Key_R)
+    assert (view, frame) in review.reviewed and review.position == 1
+    assert widget.counter.text().startswith(f"1 of {review.n} reviewed")
+    assert widget.table.item(0, 0).text() == "✓"
+    # clicking a row of the list jumps there
+    widget.table.cellClicked.emit(2, 0)
+    assert viewer.dims.current_step[0] == review.key(2)[1]
+
+
+def test_fix_by_mouse_and_keys_then_save_and_reopen_exactly(qa_session, qtbot, tmp_path, sample_manifest):
+    viewer, widget = qa_session
+    s = widget.sessions["C1"]
+    src = s.pose.source
+    sha = file_sha256(src)
+    layer = viewer.layers[s.layer.name]  # the viewer's layer (the widget sees napari's plugin proxy)
+    viewer.layers.selection.active = layer
+    frame = 40
+    viewer.dims.set_current_step(0, frame)
+    qtbot.wait(20)
+
+    # 1. drag the ankle 30 px (canvas) away: the point moves, carries the manual flag
+    i = point_index(layer, frame, "ankle")
+    before = np.asarray(layer.data[i]).copy()
+    start = canvas_xy(viewer, layer, before)
+    drag(viewer, start, QPointF(start.x() + 30, start.y() - 20))
+    qtbot.wait(20)
+    i = point_index(layer, frame, "ankle")
+    moved = np.asarray(layer.data[i]).copy()
+    assert np.linalg.norm(moved[1:] - before[1:]) > 5
+    assert moved[0] == frame  # the frame never shifts
+    assert layer.features["status"].iloc[i] == "manual"
+    assert_array_equal(s.editor.pose.bodypart("ankle")[s.editor.row(frame)], [moved[2], moved[1], 1.0])
+
+    # 2. click the toe, Delete -> missing
+    click(viewer, canvas_xy(viewer, layer, layer.data[point_index(layer, frame, "toe")]))
+    assert {str(layer.features["label"].iloc[j]) for j in layer.selected_data} == {"toe"}
+    press(qtbot, viewer, Qt.Key.Key_Delete)
+    assert np.isnan(s.editor.pose.bodypart("toe")[s.editor.row(frame)]).all()
+    assert "toe" not in set(layer.features.loc[np.rint(layer.data[:, 0]) == frame, "label"].astype(str))
+
+    # 2b. one frame later: delete the heel, then place it again by hand (add mode, one click)
+    f2 = frame + 1
+    viewer.dims.set_current_step(0, f2)
+    layer.selected_data = {point_index(layer, f2, "heel")}
+    press(qtbot, viewer, Qt.Key.Key_Delete)
+    heel_at = np.asarray(layer.data[point_index(layer, f2, "ankle")]) + [0, 12.0, -9.0]
+    layer.mode = "add"
+    layer.feature_defaults = {**layer.feature_defaults.iloc[0].to_dict(), "label": "heel"}
+    click(viewer, canvas_xy(viewer, layer, heel_at))
+    qtbot.wait(20)
+    layer.mode = "select"
+    placed = np.asarray(layer.data[point_index(layer, f2, "heel")]).copy()
+    assert placed[0] == f2 and np.abs(placed[1:] - heel_at[1:]).max() < 2.0  # where the user clicked
+    assert_array_equal(s.editor.pose.bodypart("heel")[s.editor.row(f2)], [placed[2], placed[1], 1.0])
+    viewer.dims.set_current_step(0, frame)
+
+    # 3. select the knee, W -> far leg / swapped; Ctrl+Z undoes it
+    knee_before = s.editor.pose.bodypart("knee")[s.editor.row(frame)].copy()
+    layer.selected_data = {point_index(layer, frame, "knee")}
+    press(qtbot, viewer, Qt.Key.Key_W)
+    assert not np.array_equal(s.editor.pose.bodypart("knee")[s.editor.row(frame)], knee_before, equal_nan=True)
+    assert_array_equal(s.editor.far.bodypart("knee")[s.editor.row(frame)], knee_before)
+    press(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert_array_equal(s.editor.pose.bodypart("knee")[s.editor.row(frame)], knee_before)
+    assert not s.editor.manual[s.editor.row(frame), s.pose.bodypart_index("knee")]
+
+    # the autosave follows every edit
+    assert qa.has_autosave(src)
+
+    # 4. save: _refined .h5 and .csv next to the source; the source is untouched
+    paths = widget.save()
+    assert file_sha256(src) == sha
+    h5 = src.with_name(src.stem + "_refined.h5")
+    assert h5 in paths and h5.with_suffix(".csv") in paths
+    assert not widget.dirty and not qa.has_autosave(src)
+
+    # reopen: exactly the corrections, nothing else, same frames
+    expected = load_pose(src).values.copy()
+    r = s.editor.row(frame)
+    expected[r, s.pose.bodypart_index("ankle")] = [moved[2], moved[1], 1.0]
+    expected[r, s.pose.bodypart_index("toe")] = np.nan
+    expected[s.editor.row(f2), s.pose.bodypart_index("heel")] = [placed[2], placed[1], 1.0]
+    for p in (h5, h5.with_suffix(".csv")):
+        back = load_pose(p)
+        assert_array_equal(back.frames, load_pose(src).frames)
+        assert_array_equal(back.values, expected)
+    # as napari-deeplabcut reads it (plain pd.read_hdf, index value = frame)
+    rows = read_like_napari_deeplabcut(h5)
+    ank = rows[(rows["frame"] == frame) & (rows["bodyparts"] == "ankle")]
+    assert_array_equal(ank[["x", "y"]].to_numpy()[0], [moved[2], moved[1]])
+    assert rows[(rows["frame"] == frame) & (rows["bodyparts"] == "toe")].empty
+    assert len(rows) == int(np.isfinite(expected[..., 0]).sum())
+    # and in our own reader's layer: the points the user saw
+    from napari_gaitint._napari._reader import napari_get_reader
+
+    (data, kw, _), *_ = napari_get_reader(str(h5))(str(h5))
+    lab = kw["features"]["label"].astype(str).to_numpy()
+    sel = (np.rint(data[:, 0]) == frame) & (lab == "ankle")
+    assert_array_equal(data[sel][0], moved)
+
+    # 5. export the corrected frame as DLC machine labels: into a plain folder ...
+    videos = {v: r["video"] for _, r in copy_trial(tmp_path / "v", sample_manifest, video=True).iterrows()
+              for v in [r["view"]]}
+    out = widget.export_labels(tmp_path / "labels_out", scorer="QA", video_paths=videos)
+    h5_labels = [p for p in out if p.suffix == ".h5"][0]
+    labels = pd.read_hdf(h5_labels)
+    assert [i[2] for i in labels.index] == [f"img{frame:03d}.png", f"img{f2:03d}.png"]  # the corrected frames
+    assert labels.loc[labels.index[0], ("QA", "ankle", "x")] == moved[2]
+    assert np.isnan(labels.loc[labels.index[0], ("QA", "toe", "x")])
+    assert labels.loc[labels.index[1], ("QA", "heel", "y")] == placed[1]
+    assert all((h5_labels.parent / i[2]).is_file() for i in labels.index)  # frame images, for retraining
+    # ... and each image is that frame of the video (no off-by-one between labels and images)
+    import matplotlib.image as mpimg
+
+    from napari_gaitint._napari._video import VideoArray
+
+    video = VideoArray(videos["C1"])
+    for i, f in zip(labels.index, (frame, f2), strict=True):
+        png = np.rint(mpimg.imread(h5_labels.parent / i[2])[..., :3] * 255).astype(np.uint8)
+        assert_array_equal(png, np.asarray(video[f]))
+    # ... and merged into a DeepLabCut project (core.dlc), with the project's scorer
+    project = tmp_path / "dlc_project"
+    project.mkdir()
+    (project / "config.yaml").write_text(
+        "Task: gait\nscorer: Anna\nmultianimalproject: false\nvideo_sets: {}\n"
+        "bodyparts: [neck, hip, knee, ankle, heel, toe]\n"
+    )
+    out = widget.export_labels(project, video_paths=videos)
+    h5_project = [p for p in out if p.name == "CollectedData_Anna.h5"][0]
+    merged = pd.read_hdf(h5_project)
+    row = [i for i in merged.index if str(i[-1]).endswith(f"{frame:03d}.png") or str(i[-1]).endswith(f"{frame:04d}.png")]
+    assert len(row) == 1
+    assert merged.loc[row[0], ("Anna", "ankle", "x")] == moved[2]
+
+
+def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, qtbot):
+    viewer = make_napari_viewer()
+    open_trial(viewer, trial_rows)
+    widget = answers(viewer)
+    widget.start()
+    viewer.reset_view()
+    s = widget.sessions["C3"]
+    layer = viewer.layers[s.layer.name]  # the viewer's layer (the widget sees napari's plugin proxy)
+    viewer.layers.selection.active = layer
+    viewer.dims.set_current_step(0, 30)
+    qtbot.wait(20)
+    i = point_index(layer, 30, "heel")
+    start = canvas_xy(viewer, layer, layer.data[i])
+    drag(viewer, start, QPointF(start.x() - 25, start.y() + 15))
+    layer.selected_data = {point_index(layer, 30, "hip")}
+    press(qtbot, viewer, Qt.Key.Key_Delete)
+    press(qtbot, viewer, Qt.Key.Key_R)
+    edited = s.editor.pose.values.copy()
+    reviewed = set(widget.review.reviewed)
+    shown = np.asarray(layer.data).copy()
+    assert qa.has_autosave(s.pose.source)
+
+    # the session dies: no save, no close prompt (the guard is gone with the process)
+    if widget._guarded is not None:
+        widget._guarded().removeEventFilter(widget._guard)
+    viewer.close()
+
+    # a new session on the same files offers the autosave and recovers it
+    viewer2 = make_napari_viewer()
+    open_trial(viewer2, trial_rows)
+    widget2 = answers(viewer2)
+    widget2.start()
+    s2 = widget2.sessions["C3"]
+    assert_array_equal(s2.editor.pose.values, edited)
+    assert_array_equal(np.asarray(s2.layer.data), shown)
+    assert widget2.review.reviewed == reviewed
+    assert widget2.dirty
+    widget2.save()
+    assert_array_equal(load_pose(s2.pose.source.with_name(s2.pose.source.stem + "_refined.h5")).values, edited)
+
+
+def test_real_dlc_file_fix_save_and_close_warning(answers, make_napari_viewer, dlc_fixtures_dir, tmp_path, qtbot):
+    """A real DeepLabCut prediction file opened from disk: delete a point, warn on close, save."""
+    name = "reachingvideo1shortDLC_resnet50_TESTNov4shuffle1_10.h5"
+    src = tmp_path / name
+    shutil.copy(dlc_fixtures_dir / "single" / name, src)
+    sha = file_sha256(src)
+    viewer = make_napari_viewer()
+    viewer.open(str(src), plugin="napari-gaitint")
+    widget = answers(viewer)
+    viewer.window.add_dock_widget(widget, name="Label QA", area="right")
+    widget.start()
+    assert widget.review.n > 0  # low-likelihood / jump suspects of the reaching data
+    (s,) = widget.sessions.values()
+    layer = viewer.layers[s.layer.name]
+    viewer.layers.selection.active = layer
+    frame = int(s.pose.frames[5])
+    viewer.dims.set_current_step(0, frame)
+    bp = s.pose.bodyparts[2]
+    layer.selected_data = {point_index(layer, frame, bp)}
+    press(qtbot, viewer, Qt.Key.Key_Backspace)
+    assert widget.dirty and np.isnan(s.editor.pose.bodypart(bp)[s.editor.row(frame)]).all()
+    # closing asks; "cancel" keeps the window open with the edits
+    asked = []
+    type(widget).close_prompt = staticmethod(lambda: asked.append(1) or "cancel")
+    ev = QCloseEvent()
+    QApplication.sendEvent(viewer.window._qt_window, ev)
+    assert asked and not ev.isAccepted() and widget.dirty
+    # "save" writes the refined file and lets the window close
+    type(widget).close_prompt = staticmethod(lambda: "save")
+    assert widget.confirm_close() and not widget.dirty
+    refined = pd.read_hdf(src.with_name(src.stem + "_refined.h5"))
+    original = pd.read_hdf(src)
+    assert file_sha256(src) == sha
+    assert refined.index.equals(original.index) and refined.columns.equals(original.columns)
+    diff = ~((refined == original) | (refined.isna() & original.isna()))
+    rows, cols = np.nonzero(diff.to_numpy())
+    assert set(rows) == {5} and {refined.columns[c][1] for c in cols} == {bp}
+    assert refined.iloc[5].xs(bp, level="bodyparts").isna().all()

@@ -1,0 +1,79 @@
+"""The lazy video array: right frames in any order, bounded memory, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_gaitint._napari._video import VideoArray, load_video
+from napari_gaitint.core.errors import InputFileError
+
+
+def test_random_access_returns_the_right_frames(numbered_video, frame_number):
+    video = VideoArray(numbered_video, cache_mb=1)
+    rng = np.random.default_rng(7)
+    wanted = rng.integers(0, video.n_frames, 60).tolist() + [0, 119, 118, 5, 4, 3]
+    for i in wanted:
+        assert frame_number(video[i]) == i
+    assert video.stats["seeks"] < len(wanted)
+
+
+def test_sequential_playback_decodes_each_frame_once(numbered_video, frame_number):
+    video = VideoArray(numbered_video, cache_mb=4)
+    for i in range(video.n_frames):
+        assert frame_number(video[i]) == i
+    assert video.stats["seeks"] == 1
+    assert video.stats["decoded"] == video.n_frames
+
+
+def test_cache_is_bounded_by_size_not_length(numbered_video, frame_number):
+    video = VideoArray(numbered_video, cache_mb=1)  # 1 MiB: 5 frames of 320x192x3
+    for i in range(video.n_frames):
+        video[i]
+    assert video.cached_bytes <= video.cache_bytes
+    assert 1 <= len(video._cache) <= 6
+
+
+def test_array_protocol(numbered_video, frame_number):
+    video = load_video(numbered_video)
+    assert video.shape == (120, 192, 320, 3) and video.ndim == 4 and len(video) == 120
+    assert video[-1].shape == (192, 320, 3)
+    assert frame_number(video[-1]) == 119
+    assert video[10:13].shape == (3, 192, 320, 3)
+    assert [frame_number(f) for f in video[[4, 2]]] == [4, 2]
+    assert video[3, :10, :20].shape == (10, 20, 3)
+    assert video.metadata["fps"] == 25.0 and video.metadata["n_frames"] == 120
+    with pytest.raises(IndexError):
+        video[120]
+
+
+def test_matches_full_decode(numbered_video, frame_number):
+    import av
+
+    with av.open(str(numbered_video)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    video = VideoArray(numbered_video)
+    for i in (0, 77, 30, 31, 119):
+        np.testing.assert_array_equal(video[i], frames[i])
+
+
+def test_undecodable_file_raises_clear_error(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00\x01" * 500)
+    with pytest.raises(InputFileError, match="bad.mp4"):
+        VideoArray(bad)
+    with pytest.raises(InputFileError, match="not found"):
+        VideoArray(tmp_path / "missing.mp4")
+
+
+def test_parked_decoders_avoid_decoding_from_the_key_frame_again(one_gop_video, frame_number):
+    wanted = [100, 20, 101, 21, 102, 22, 103, 23]  # scrubbing between two places
+    decoded = {}
+    for n in (1, 2):
+        video = VideoArray(one_gop_video, decoders=n, cache_mb=1)
+        for i in wanted:
+            assert frame_number(video[i]) == i
+        decoded[n] = video.stats["decoded"]
+    assert video.metadata["keyframe_interval_frames"] == 120  # one key frame
+    # one decoder goes back to the key frame for every jump back; two stay parked
+    assert decoded[2] < decoded[1] / 2

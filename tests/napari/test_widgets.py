@@ -1,0 +1,220 @@
+"""The plugin as a user drives it: open the sample, clean, detect events, run the statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from napari_gaitint.core.pipeline import load_manifest
+
+pytestmark = pytest.mark.napari
+
+
+def _by_name(viewer, text):
+    return [lay for lay in viewer.layers if text in lay.name]
+
+
+@pytest.fixture
+def sample_viewer(make_napari_viewer, sample_manifest):
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-gaitint", "trial_pair")
+    return viewer
+
+
+@pytest.fixture(scope="session")
+def truth(sample_manifest):
+    folder = sample_manifest.parent / "truth"
+    return {
+        "wrong_limb": pd.read_csv(folder / "wrong_limb.csv"),
+        "events": pd.read_csv(folder / "events.csv"),
+    }
+
+
+def test_sample_opens_both_views_side_by_side(sample_viewer, sample_manifest):
+    viewer = sample_viewer
+    kinds = sorted((lay._type_string, lay.name) for lay in viewer.layers)
+    assert [k for k, _ in kinds] == ["image", "image", "points", "points", "tracks", "tracks"]
+    for name in ("T01 C1 video", "T01 C3 video", "T01 C1 keypoints", "T01 C3 keypoints",
+                 "T01 C1 tracks", "T01 C3 tracks"):
+        assert name in viewer.layers
+    c1, c3 = viewer.layers["T01 C1 video"], viewer.layers["T01 C3 video"]
+    assert c1.data.shape == c3.data.shape and c1.data.shape[1:] == (540, 960, 3)
+    assert viewer.dims.nsteps[0] == c1.data.shape[0]  # one frame slider for both
+    # the view walking right-to-left in the image is mirrored by its affine
+    # (x -> offset + 959 - x), not copied; the other one is only placed
+    from napari_gaitint.core.io import load_pose
+    from napari_gaitint.core.orient import detect_walking_direction
+
+    rows = load_manifest(sample_manifest).set_index("view")
+    directions = {}
+    for view in ("C1", "C3"):
+        pose = load_pose(rows.loc[view, "predictions"])
+        directions[view] = detect_walking_direction(pose.bodypart("neck")[:, 0])
+    assert sorted(directions.values()) == [-1, 1]  # opposite cameras
+    for view, layer in (("C1", c1), ("C3", c3)):
+        a = layer.affine.affine_matrix
+        assert a[2, 2] == directions[view]  # -1: mirrored
+        assert layer.metadata["gaitint"]["mirrored"] is (directions[view] == -1)
+    assert c3.extent.world[0][2] > c1.extent.world[1][2]  # C3 placed right of C1
+    # points share their video's transform; data stay in DLC image pixels
+    mirrored = "C1" if directions["C1"] == -1 else "C3"
+    k3 = viewer.layers[f"T01 {mirrored} keypoints"]
+    assert_allclose(k3.affine.affine_matrix, viewer.layers[f"T01 {mirrored} video"].affine.affine_matrix)
+    pose = load_pose(rows.loc[mirrored, "predictions"])
+    hip = (k3.features["label"] == "hip").to_numpy() & (k3.data[:, 0] == 10)
+    assert_allclose(k3.data[hip][0, 1:], pose.bodypart("hip")[10, [1, 0]])
+    # walking direction on the canvas is the same for both views
+    for view in ("C1", "C3"):
+        lay = viewer.layers[f"T01 {view} keypoints"]
+        neck = lay.data[(lay.features["label"] == "neck").to_numpy()]
+        world_x = lay.affine.affine_matrix[2, 2] * neck[:, 2] + lay.affine.affine_matrix[2, 3]
+        assert world_x[-1] > world_x[0]
+    assert set(k3.features["label"]) == {"neck", "hip", "knee", "ankle", "heel", "toe"}
+
+
+def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, sample_manifest):
+    from napari_gaitint._napari._widgets import LoadTrialPairWidget
+
+    viewer = make_napari_viewer()
+    widget = LoadTrialPairWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.manifest.value = str(sample_manifest)
+    assert list(widget.trial.choices) == ["T01"]
+    widget.load_row.clicked.emit()
+    assert {"T01 C1 keypoints", "T01 C3 keypoints", "T01 C1 video"} <= {lay.name for lay in viewer.layers}
+    # picked files: predictions only, named by the trial name typed
+    rows = load_manifest(sample_manifest)
+    widget.trial_name.value = "mine"
+    widget.pred_a.value = rows.loc[0, "predictions"]
+    widget.pred_b.value = rows.loc[1, "predictions"]
+    widget.load_files.clicked.emit()
+    assert {"mine C1 keypoints", "mine C3 keypoints"} <= {lay.name for lay in viewer.layers}
+
+
+def _run_clean(viewer, layer_name, **params):
+    from napari_gaitint._napari._widgets import clean_widget
+
+    widget = clean_widget()
+    viewer.window.add_dock_widget(widget)
+    widget.layer.value = viewer.layers[layer_name]
+    for k, v in params.items():
+        getattr(widget, k).value = v
+    widget()
+    return viewer.layers[f"{layer_name} cleaned"]
+
+
+def test_clean_flags_the_repaired_wrong_limb_points(sample_viewer, truth):
+    from napari_gaitint._napari._widgets import layer_pose
+    from napari_gaitint.core.clean import FLAG_WRONG_LIMB, CleanConfig, clean_pose
+
+    viewer = sample_viewer
+    raw = viewer.layers["T01 C1 keypoints"]
+    raw_data = raw.data.copy()
+    params = dict(likelihood_threshold=0.6, method="twoview", margin_px=15.0, max_gap_s=0.4,
+                  filter="butterworth", cutoff_hz=6.0)
+    cleaned = _run_clean(viewer, "T01 C1 keypoints", **params)
+    assert "T01 C1 keypoints cleaned tracks" in viewer.layers
+    np.testing.assert_array_equal(raw.data, raw_data)  # original untouched
+    feats = cleaned.features
+    flagged = {(int(f), str(b)) for f, b, fl in zip(feats["frame"], feats["label"], feats["flags"], strict=True)
+               if fl & FLAG_WRONG_LIMB}
+    # the layer shows exactly what the core decided ...
+    core = clean_pose(layer_pose(raw), other=layer_pose(viewer.layers["T01 C3 keypoints"]),
+                      config=CleanConfig(**params))
+    fr, bp = np.nonzero(core.flags & FLAG_WRONG_LIMB)
+    assert flagged == {(int(f), core.pose.bodyparts[j]) for f, j in zip(fr, bp, strict=True)}
+    # ... and that is the injected wrong-limb frames of this view
+    wl = truth["wrong_limb"]
+    injected = {(int(f), b) for f, b in wl.loc[wl["view"] == "C1", ["frame", "bodypart"]].itertuples(index=False)}
+    assert injected, "the sample must contain wrong-limb labels"
+    found = flagged & injected
+    assert len(found) >= 0.8 * len(injected)
+    assert len(flagged - injected) <= max(2, 0.2 * len(flagged))
+    # repaired points sit where the core put them, coloured as wrong-limb repairs
+    wrong = (feats["status"] == "wrong_limb").to_numpy()
+    assert wrong.sum() == len(flagged)
+    assert_allclose(cleaned.face_color[wrong][:, :3], np.tile([1.0, 0.0, 0.0], (wrong.sum(), 1)), atol=1e-6)
+    f0, b0 = sorted(found)[0]
+    row = np.flatnonzero((feats["frame"] == f0).to_numpy() & (feats["label"] == b0).to_numpy())[0]
+    assert_allclose(cleaned.data[row, 1:], core.pose.bodypart(b0)[f0, [1, 0]])
+
+
+def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
+    from napari_gaitint._napari._widgets import detect_events_widget, layer_pose
+    from napari_gaitint.core.events import detect_events
+    from napari_gaitint.core.orient import orient_pose
+
+    viewer = sample_viewer
+    cleaned = _run_clean(viewer, "T01 C1 keypoints")
+    widget = detect_events_widget()
+    viewer.window.add_dock_widget(widget)
+    widget.layer.value = cleaned
+    widget.method.value = "zeni"
+    widget.reference.value = "hip"
+    widget()
+    events_layer = viewer.layers["T01 C1 keypoints cleaned events"]
+    core = detect_events(orient_pose(layer_pose(cleaned)), side="left", method="zeni", reference="hip")
+    feats = events_layer.features
+    assert list(feats["event"]) == list(core["event"])
+    assert_allclose(feats["frame_exact"], core["frame"])
+    assert_allclose(events_layer.data[:, 0], np.rint(core["frame"]))
+    assert set(feats["label"]) == {"HS", "TO"}
+    # markers at the heel (HS) / toe (TO) of the cleaned pose in that frame
+    pose = layer_pose(cleaned)
+    for (f, y, x), ev in zip(events_layer.data, feats["event"], strict=True):
+        part = "heel" if ev == "heel_strike" else "toe"
+        assert_allclose([y, x], pose.bodypart(part)[int(f), [1, 0]])
+    # and near the true events of the synthetic walker (in view)
+    tr = truth["events"]
+    tr = tr[(tr["view"] == "C1") & tr["in_view"]]
+    for ev in core.itertuples(index=False):
+        same = tr.loc[tr["event"] == ev.event, "frame"].to_numpy()
+        assert np.min(np.abs(same - ev.frame)) < 2.5
+    # the signal plot: a line follows the slider, a click jumps the slider
+    from napari_gaitint._napari._widgets import EventsPlot
+
+    plot = EventsPlot.latest()
+    viewer.dims.set_current_step(0, 40)
+    assert plot.line.get_xdata()[0] == 40
+    plot.jump_to(float(core["frame"].iloc[1]))
+    assert viewer.dims.current_step[0] == int(np.rint(core["frame"].iloc[1]))
+    assert len(plot.ax.lines) >= 1 + len(core)
+
+
+def test_stats_dock_runs_in_worker_and_fills_table(make_napari_viewer, tmp_path, qtbot):
+    from napari_gaitint._napari._widgets import StatsWidget
+    from napari_gaitint.core.pipeline import analyze_cohort
+    from napari_gaitint.core.stats import rm_anova
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    manifest = write_synthetic_cohort(tmp_path / "cohort", n_trials=4, seed=11, video=False)
+    viewer = make_napari_viewer()
+    widget = StatsWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.manifest.value = str(manifest)
+    widget.bodyparts.value = ["ankle", "heel"]
+    widget.axes.value = ["x"]
+    progress = []
+    worker = widget.start()
+    worker.yielded.connect(progress.append)
+    with qtbot.waitSignal(worker.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: widget.anova is not None, timeout=10_000)
+    expected = rm_anova(analyze_cohort(manifest, stats=False, report=False).cycles,
+                        bodyparts=["ankle", "heel"], axes=["x"])
+    table = widget.table.to_dataframe()
+    assert len(table) == len(expected) > 0
+    assert list(table["bodypart"]) == list(expected["bodypart"])
+    assert list(table["effect"]) == list(expected["effect"])
+    assert_allclose(table["F"].astype(float), expected["F"], atol=1e-3, rtol=1e-6)
+    p = expected["p_gg"].fillna(expected["p_unc"])
+    assert list(table["sig"].fillna("")) == ["*" if v < 0.05 else "" for v in p]
+    assert widget.progress.value == widget.progress.max == 4
+    assert widget.plot_part.value in ("ankle x", "heel x")
+    files = widget.export_to(tmp_path / "export")
+    assert (tmp_path / "export" / "anova.csv").is_file() and (tmp_path / "export" / "stats_plot.png").is_file()
+    assert all(f.exists() for f in files)
+    html = (tmp_path / "export" / "report.html").read_text()
+    assert "perspective" in html and "data:image/png;base64" in html
