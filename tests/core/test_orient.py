@@ -188,7 +188,7 @@ def test_orient_errors(rng):
     with pytest.raises(ValueError, match="not in gait coordinates"):
         deorient_pose(pose)
     still = pose.replace(values=np.where(np.isnan(pose.values), np.nan, 300.0))
-    with pytest.raises(AnalysisError, match="trial.h5: the body reference moves only"):
+    with pytest.raises(AnalysisError, match="trial.h5: cannot tell the walking direction.*moves only"):
         orient_pose(still)
 
 
@@ -208,3 +208,37 @@ def test_orient_synthetic_views():
         x = g.bodypart("neck")[:, 0]
         ok = np.isfinite(x)
         assert np.polyfit(np.flatnonzero(ok), x[ok], 1)[0] > 0, name
+
+
+def test_orient_treadmill_falls_back_to_the_feet():
+    """On a treadmill the body does not cross the image; the feet still tell the direction."""
+    from napari_gaitint.core.orient import detect_pose_direction
+    from napari_gaitint.core.synthetic import generate_trial
+
+    trial = generate_trial(5, treadmill=True, duration_s=8.0)
+    for view in trial.views.values():
+        assert detect_pose_direction(view.pose) == view.direction
+        gait = orient_pose(view.pose)
+        assert gait.meta["orientation"]["direction"] == view.direction
+
+
+def test_orient_without_neck_uses_the_hip():
+    from napari_gaitint.core.synthetic import generate_trial
+
+    view = generate_trial(6).views["C1"]
+    pose = view.pose.copy()
+    pose.values[:, pose.bodypart_index("neck"), :] = np.nan
+    assert orient_pose(pose).meta["orientation"]["direction"] == view.direction
+
+
+def test_orient_standing_subject_is_a_clear_error():
+    from napari_gaitint.core.errors import AnalysisError
+    from napari_gaitint.core.io import ROLES, Pose
+
+    values = np.zeros((50, len(ROLES), 3))
+    values[..., 0] = np.arange(len(ROLES)) * 10.0 + 300
+    values[..., 1] = 200.0
+    values[..., 2] = 0.99
+    pose = Pose(values, ROLES, frame_size=(960, 540), fps=25.0, source="still.h5")
+    with pytest.raises(AnalysisError, match="still.h5.*walking direction"):
+        orient_pose(pose)

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.interpolate import CubicSpline
 
 from .errors import AnalysisError
-from .events import HEEL_STRIKE, TOE_OFF, frame_to_position
+from .events import HEEL_STRIKE, TOE_OFF, bridge_gaps, frame_to_position, mask_low_likelihood
 from .io import Pose
 
 CYCLE_COLUMNS = ("side", "cycle", "bodypart", "axis", "pct", "value")
@@ -83,43 +83,92 @@ def split_cycles(
     starts, ends = hs[:-1], hs[1:]
     durations = ends - starts
     typical = stride_frames or events.attrs.get("stride_frames") or float(np.median(durations))
+    to = np.asarray(to, dtype=float)
     fps = fps or (pose.fps if pose is not None else None)
-    rows = []
-    for k, (a, b, d) in enumerate(zip(starts, ends, durations, strict=True), start=1):
-        inside = to[(to > a) & (to < b)]
-        reasons = []
-        if abs(d / typical - 1.0) > duration_tolerance:
-            reasons.append(f"duration {d:.1f} frames vs typical {typical:.1f}")
-        if inside.size > 1:
-            reasons.append(f"{inside.size} toe offs")
-        if pose is not None:
-            gap = _longest_gap(pose, a, b, bodyparts)
-            limit = max_gap_s * fps if fps else np.inf
-            if gap is not None and gap[1] > limit:
-                reasons.append(f"{gap[0]}: {gap[1]} missing frames in a row")
-        rows.append((side, k, a, b, inside[0] if inside.size == 1 else np.nan, inside.size, d,
-                     not reasons, "; ".join(reasons)))
-    return pd.DataFrame(rows, columns=columns)
+    # toe offs strictly inside each cycle
+    first = np.searchsorted(to, starts, side="right")
+    last = np.searchsorted(to, ends, side="left")
+    n_to = last - first
+    to_frame = np.where(n_to == 1, to[np.minimum(first, max(to.size - 1, 0))] if to.size else np.nan, np.nan)
+    # two heel strikes on one frame (a duplicated hand-edited event) make a zero-length
+    # cycle and may make the typical stride 0: such a cycle is never valid
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bad_duration = ~(np.abs(durations / typical - 1.0) <= duration_tolerance) | (durations <= 0)
+    gap_bp, gap_len = None, None
+    if pose is not None:
+        gap_bp, gap_len = _longest_gaps(pose, starts, ends, bodyparts)
+        limit = max_gap_s * fps if fps else np.inf
+    reasons = []
+    for k in range(starts.size):
+        r = []
+        if bad_duration[k]:
+            r.append(f"duration {durations[k]:.1f} frames vs typical {typical:.1f}")
+        if n_to[k] > 1:
+            r.append(f"{n_to[k]} toe offs")
+        if gap_len is not None and gap_len[k] > limit:
+            r.append(f"{gap_bp[k]}: {gap_len[k]} missing frames in a row")
+        reasons.append("; ".join(r))
+    reasons = np.asarray(reasons, dtype=object)
+    return pd.DataFrame({
+        "side": side, "cycle": np.arange(1, starts.size + 1), "start_frame": starts,
+        "end_frame": ends, "toe_off_frame": to_frame, "n_toe_offs": n_to,
+        "duration_frames": durations, "valid": reasons == "", "reason": reasons,
+    }, columns=columns)
 
 
-def _longest_gap(pose: Pose, start_frame: float, end_frame: float, bodyparts) -> tuple[str, int] | None:
-    p0, p1 = frame_to_position(pose, [start_frame, end_frame])
-    lo, hi = int(np.floor(p0)), int(np.ceil(p1)) + 1
-    worst = None
+def _longest_gaps(pose: Pose, start_frames: np.ndarray, end_frames: np.ndarray, bodyparts):
+    """Per cycle, the body part with the longest run of missing frames and that run's length.
+
+    The cycle ``k`` covers rows ``floor(p0) .. ceil(p1)`` of its start/end positions. Runs
+    are clipped to the cycle. Vectorised over cycles (no loop over frames).
+    """
+    p0, p1 = frame_to_position(pose, start_frames), frame_to_position(pose, end_frames)
+    lo = np.floor(p0).astype(int)
+    hi = np.ceil(p1).astype(int) + 1
+    best = np.zeros(lo.size, dtype=int)
+    which = np.full(lo.size, "", dtype=object)
     for bp in bodyparts or pose.bodyparts:
-        missing = ~np.isfinite(pose.bodypart(bp)[lo:hi, :2]).all(axis=1)
-        run = _longest_true_run(missing)
-        if run and (worst is None or run > worst[1]):
-            worst = (bp, run)
-    return worst
+        missing = ~np.isfinite(pose.bodypart(bp)[:, :2]).all(axis=1)
+        run = _longest_run_in_windows(missing, lo, hi)
+        better = run > best
+        best[better] = run[better]
+        which[better] = bp
+    return which, best
 
 
-def _longest_true_run(mask: np.ndarray) -> int:
-    best = cur = 0
-    for m in mask:
-        cur = cur + 1 if m else 0
-        best = max(best, cur)
-    return best
+def _longest_run_in_windows(mask: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Longest run of True in ``mask[lo[k]:hi[k]]`` for every window ``k`` (vectorised)."""
+    out = np.zeros(lo.size, dtype=int)
+    runs = _true_runs(mask)
+    if runs.shape[0] == 0 or lo.size == 0:
+        return out
+    starts, stops = runs[:, 0], runs[:, 1]
+    lengths = stops - starts
+    r0 = np.searchsorted(stops, lo, side="right")  # first run ending after lo
+    r1 = np.searchsorted(starts, hi, side="left")  # runs starting before hi: < r1
+    has = r1 > r0
+    if not has.any():
+        return out
+    a, b = r0[has], r1[has] - 1
+    lo_h, hi_h = lo[has], hi[has]
+    first = np.minimum(stops[a], hi_h) - np.maximum(starts[a], lo_h)
+    last = np.minimum(stops[b], hi_h) - np.maximum(starts[b], lo_h)
+    best = np.maximum(first, last)
+    inner = b - a >= 2  # runs a+1 .. b-1 lie fully inside the window
+    if inner.any():
+        padded = np.append(lengths, 0)
+        idx = np.ravel(np.column_stack([a[inner] + 1, b[inner]]))
+        inner_max = np.maximum.reduceat(padded, idx)[::2]
+        best[inner] = np.maximum(best[inner], inner_max)
+    out[has] = best
+    return out
+
+
+def _true_runs(mask: np.ndarray) -> np.ndarray:
+    """``(n_runs, 2)`` half-open ``[start, stop)`` ranges where ``mask`` is True."""
+    m = np.concatenate([[False], np.asarray(mask, bool), [False]])
+    d = np.diff(m.astype(np.int8))
+    return np.column_stack([np.flatnonzero(d == 1), np.flatnonzero(d == -1)])
 
 
 def compute_cycles(
@@ -134,6 +183,8 @@ def compute_cycles(
     fps: float | None = None,
     max_gap_s: float = 0.2,
     duration_tolerance: float = 0.35,
+    min_likelihood: float | None = None,
+    max_reference_gap_s: float = 0.5,
 ) -> pd.DataFrame:
     """Every valid gait cycle of one leg, resampled to ``n_points`` samples (0-100 %).
 
@@ -147,21 +198,37 @@ def compute_cycles(
         The leg (``"left"``/``"right"``).
     reference
         Body part that x is expressed relative to (see the module docstring for what is
-        done with the reference itself).
+        done with the reference itself). When it has no data at all, the other body
+        reference (hip for neck and vice versa) stands in and ``attrs["reference"]`` and
+        ``attrs["notes"]`` say so.
     n_points
         Samples per cycle (101: every whole percent).
     bodyparts
-        Body parts to include (default: all of the pose).
+        Body parts to include (default: all of the pose). Body parts without any data
+        (after the likelihood cut-off) are left out and listed in
+        ``attrs["missing_bodyparts"]``; they do not invalidate the cycles.
     y_reference
         ``"floor"`` (height above the floor, default), ``"raw"`` or ``"reference"``.
     fps, max_gap_s, duration_tolerance
-        Passed to :func:`split_cycles` to reject cycles with long gaps or odd durations.
+        Passed to :func:`split_cycles` to reject cycles with odd durations or a run of
+        missing reference frames longer than ``max_gap_s``. A body part with such a gap in
+        a cycle is NaN in that cycle only (``attrs["gaps"]`` lists them): an arm hiding
+        the hip marker does not throw away the leg's curves.
+    max_reference_gap_s
+        Gaps of the reference up to this long (s) are bridged linearly first (the body
+        moves smoothly; e.g. the arm hiding the hip marker), in x and y.
+    min_likelihood
+        Points with a lower DLC likelihood are missing, as in
+        :func:`~napari_gaitint.core.events.detect_events` (None: 0.6 for raw predictions, 0
+        for a pose cleaned by :func:`~napari_gaitint.core.clean.clean_pose`).
 
     Returns
     -------
     pandas.DataFrame
-        Long table ``side, cycle, bodypart, axis, pct, value`` (value in px); ``attrs``
-        ``"skipped"`` lists the rejected cycles and why.
+        Long table ``side, cycle, bodypart, axis, pct, value`` (value in px, NaN for a
+        body part blanked in a cycle); ``attrs["skipped"]`` lists the rejected cycles and
+        why, ``attrs["gaps"]`` the blanked body parts per cycle, ``attrs["reference"]`` the
+        reference used and ``attrs["missing_bodyparts"]`` those without any data.
 
     Raises
     ------
@@ -175,51 +242,177 @@ def compute_cycles(
     pose.bodypart_index(reference)
     for bp in bodyparts:
         pose.bodypart_index(bp)
+    pose = _masked(pose, min_likelihood)
+    reference, missing, notes = _usable(pose, reference, bodyparts)
+    fps = fps or pose.fps
+    pose = _bridge_reference(pose, reference, max_reference_gap_s * fps if fps else 0)
+    bodyparts = tuple(bp for bp in bodyparts if bp not in missing)
+    if not bodyparts:
+        where = f"{pose.source}: " if pose.source is not None else ""
+        raise AnalysisError(f"{where}no gait cycle: none of the body parts has data")
+    # A cycle is rejected for its events or a long gap of the reference (every x depends on
+    # it); a long gap of another body part only blanks that body part in that cycle.
     table = split_cycles(
-        events, side=side, pose=pose, bodyparts=bodyparts, fps=fps, max_gap_s=max_gap_s,
+        events, side=side, pose=pose, bodyparts=[reference], fps=fps, max_gap_s=max_gap_s,
         duration_tolerance=duration_tolerance,
     )
     valid = _valid_or_raise(table, pose, side)
     n = pose.n_frames
-    x_ref = pose.bodypart(reference)[:, 0]
-    foot = [b for b in ("heel", "toe") if b in pose.bodyparts]
     pct = np.linspace(0.0, 100.0, n_points)
-    blocks = []
-    for _, cyc in valid.iterrows():
-        p0, p1 = frame_to_position(pose, [cyc["start_frame"], cyc["end_frame"]])
-        at = p0 + (p1 - p0) * pct / 100.0
-        lo, hi = max(0, int(np.floor(p0)) - 2), min(n, int(np.ceil(p1)) + 3)
-        rows = np.arange(lo, hi)
-        floor = 0.0
-        if y_reference == "floor" and foot:
-            lowest = pose.bodypart(foot[0])[lo:hi, 1]
-            for b in foot[1:]:
-                lowest = np.fmin(lowest, pose.bodypart(b)[lo:hi, 1])  # NaN only if all are
-            floor = float(np.nanpercentile(lowest, 5)) if np.isfinite(lowest).any() else np.nan
-        for bp in bodyparts:
-            xy = pose.bodypart(bp)[lo:hi, :2]
-            if bp == reference:
-                x = _resample(rows, xy[:, 0], at)
-                x = x - np.linspace(x[0], x[-1], n_points)
-            else:
-                x = _resample(rows, xy[:, 0] - x_ref[lo:hi], at)
-            if y_reference == "floor":
-                y = _resample(rows, xy[:, 1], at) - floor
-            elif y_reference == "reference":
-                y = _resample(rows, xy[:, 1] - pose.bodypart(reference)[lo:hi, 1], at)
-            else:
-                y = _resample(rows, xy[:, 1], at)
-            for axis, values in (("x", x), ("y", y)):
-                blocks.append(pd.DataFrame({
-                    "side": side, "cycle": int(cyc["cycle"]), "bodypart": bp, "axis": axis,
-                    "pct": pct, "value": values,
-                }))
-    out = pd.concat(blocks, ignore_index=True)
+    p0 = frame_to_position(pose, valid["start_frame"].to_numpy(float))
+    p1 = frame_to_position(pose, valid["end_frame"].to_numpy(float))
+    limit = max_gap_s * fps if fps else np.inf
+    gap_lo, gap_hi = np.floor(p0).astype(int), np.ceil(p1).astype(int) + 1
+    blank = {}
+    for bp in bodyparts:
+        missing_bp = ~np.isfinite(pose.bodypart(bp)[:, :2]).all(axis=1)
+        run = _longest_run_in_windows(missing_bp, gap_lo, gap_hi)
+        if (run > limit).any():
+            blank[bp] = (run > limit, run)
+    at = p0[:, None] + (p1 - p0)[:, None] * pct[None, :] / 100.0  # (n_cycles, n_points)
+    x_ref = pose.bodypart(reference)[:, 0]
+    floor = 0.0
+    foot = [b for b in ("heel", "toe") if b in pose.bodyparts and b not in missing]
+    if y_reference == "floor" and foot:
+        lowest = pose.bodypart(foot[0])[:, 1]
+        for b in foot[1:]:
+            lowest = np.fmin(lowest, pose.bodypart(b)[:, 1])  # NaN only if all are
+        lo = np.maximum(0, np.floor(p0).astype(int) - 2)
+        hi = np.minimum(n, np.ceil(p1).astype(int) + 3)
+        width = int((hi - lo).max())
+        idx = lo[:, None] + np.arange(width)[None, :]
+        win = np.where(idx < hi[:, None], lowest[np.minimum(idx, n - 1)], np.nan)
+        floor = _row_percentile(win, 5.0)[:, None]
+    # the signals, one column each: x then y of every body part
+    series = []
+    for bp in bodyparts:
+        xy = pose.bodypart(bp)[:, :2]
+        series.append(xy[:, 0] if bp == reference else xy[:, 0] - x_ref)
+        if y_reference == "reference":
+            series.append(xy[:, 1] - pose.bodypart(reference)[:, 1])
+        else:
+            series.append(xy[:, 1])
+    values = _resample_many(np.column_stack(series), at)  # (n_series, n_cycles, n_points)
+    values = values.reshape(len(bodyparts), 2, *at.shape)
+    if reference in bodyparts:
+        r = bodyparts.index(reference)
+        xr = values[r, 0]
+        values[r, 0] = xr - (xr[:, :1] + (xr[:, -1:] - xr[:, :1]) * pct[None, :] / 100.0)
+    if y_reference == "floor":
+        values[:, 1] -= floor
+    cycle_numbers = valid["cycle"].to_numpy(int)
+    gap_notes = []
+    for bp, (bad, run) in blank.items():
+        values[bodyparts.index(bp)][:, bad] = np.nan
+        gap_notes += [f"cycle {c}: {bp} left out ({r} missing frames in a row)"
+                      for c, r in zip(cycle_numbers[bad], run[bad], strict=True)]
+    n_cyc, n_bp = at.shape[0], len(bodyparts)
+    # String columns by taking from a small array of labels (fast for millions of rows).
+    labels = _labels([side, *bodyparts, "x", "y"])
+    n_rows = n_cyc * n_bp * 2 * n_points
+    bp_codes = np.tile(np.repeat(np.arange(1, n_bp + 1), 2 * n_points), n_cyc)
+    axis_codes = np.tile(np.repeat([n_bp + 1, n_bp + 2], n_points), n_cyc * n_bp)
+    out = pd.DataFrame({
+        "side": labels.take(np.zeros(n_rows, dtype=np.intp)),
+        "cycle": np.repeat(cycle_numbers, n_bp * 2 * n_points),
+        "bodypart": labels.take(bp_codes),
+        "axis": labels.take(axis_codes),
+        "pct": np.tile(pct, n_cyc * n_bp * 2),
+        # (bodypart, axis, cycle, pct) -> (cycle, bodypart, axis, pct)
+        "value": values.transpose(2, 0, 1, 3).ravel(),
+    }, columns=list(CYCLE_COLUMNS), copy=False)
     out.attrs["skipped"] = [
         f"cycle {int(r.cycle)} ({r.start_frame:.1f}-{r.end_frame:.1f}): {r.reason}"
         for r in table.itertuples() if not r.valid
     ]
+    out.attrs["gaps"] = gap_notes
+    out.attrs["reference"] = reference
+    out.attrs["missing_bodyparts"] = list(missing)
+    if notes:
+        out.attrs["notes"] = notes
     return out
+
+
+def _labels(names: list[str]):
+    """A pandas array of strings in pandas' default string dtype (``take`` builds columns)."""
+    return pd.array(np.asarray(names, dtype=object), dtype=pd.Series(["x"]).dtype)
+
+
+def _row_percentile(a: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanpercentile(a, q, axis=1)`` (linear), vectorised; NaN for all-NaN rows."""
+    srt = np.sort(a, axis=1)  # NaN last
+    n = np.isfinite(srt).sum(axis=1)
+    pos = (np.maximum(n, 1) - 1) * q / 100.0
+    i0 = np.floor(pos).astype(int)
+    i1 = np.minimum(i0 + 1, np.maximum(n - 1, 0))
+    rows = np.arange(a.shape[0])
+    v = srt[rows, i0] + (pos - i0) * (srt[rows, i1] - srt[rows, i0])
+    return np.where(n > 0, v, np.nan)
+
+
+def _bridge_reference(pose: Pose, reference: str, max_gap_frames: float) -> Pose:
+    """A copy with the reference's interior x/y gaps up to ``max_gap_frames`` bridged linearly."""
+    gap = int(np.floor(max_gap_frames))
+    xy = pose.bodypart(reference)[:, :2]
+    if gap <= 0 or np.isfinite(xy).all():
+        return pose
+    out = pose.replace()
+    j = out.bodypart_index(reference)
+    for axis in (0, 1):
+        out.values[:, j, axis], _ = bridge_gaps(out.values[:, j, axis], max_gap_frames=gap)
+    return out
+
+
+def _masked(pose: Pose, min_likelihood: float | None) -> Pose:
+    """Points below the likelihood cut-off missing (as the event detector sees them)."""
+    if min_likelihood is None:
+        min_likelihood = 0.0 if "cleaning" in pose.meta else 0.6
+    return mask_low_likelihood(pose, min_likelihood)
+
+
+def _usable(pose: Pose, reference: str, bodyparts) -> tuple[str, list[str], list[str]]:
+    """The reference to use, the body parts without any data, and notes saying what changed."""
+    def n_valid(bp):
+        return int(np.isfinite(pose.bodypart(bp)[:, :2]).all(axis=1).sum()) if bp in pose.bodyparts else 0
+
+    notes = []
+    missing = [bp for bp in bodyparts if n_valid(bp) < 4]
+    if n_valid(reference) < 4:
+        other = {"neck": "hip", "hip": "neck"}.get(reference)
+        if other is None or n_valid(other) < 4:
+            where = f"{pose.source}: " if pose.source is not None else ""
+            raise AnalysisError(
+                f"{where}no gait cycle: the body reference {reference!r} has no data"
+                + (f" and neither has {other!r}" if other else "")
+                + "; choose another reference"
+            )
+        notes.append(f"{reference} has no data: x is relative to {other} instead")
+        reference = other
+    if missing:
+        notes.append(f"left out (no data): {', '.join(missing)}")
+    return reference, missing, notes
+
+
+def _resample_many(series: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Cubic splines through the finite samples of each column, evaluated at rows ``at``.
+
+    ``series`` is ``(n_frames, n_series)``; returns ``(n_series, *at.shape)``. Columns with
+    the same missing frames share one spline fit. Fewer than 4 finite samples give NaN.
+    """
+    rows = np.arange(series.shape[0], dtype=float)
+    flat = at.ravel()
+    out = np.full((series.shape[1], flat.size), np.nan)
+    finite = np.isfinite(series)
+    groups: dict[bytes, list[int]] = {}
+    for j in range(series.shape[1]):
+        groups.setdefault(np.packbits(finite[:, j]).tobytes(), []).append(j)
+    for cols in groups.values():
+        ok = finite[:, cols[0]]
+        if ok.sum() < 4:
+            continue
+        spline = CubicSpline(rows[ok], series[ok][:, cols], axis=0)
+        out[cols] = spline(flat).T
+    return out.reshape(series.shape[1], *at.shape)
 
 
 def _valid_or_raise(table: pd.DataFrame, pose: Pose, side: str) -> pd.DataFrame:
@@ -233,14 +426,6 @@ def _valid_or_raise(table: pd.DataFrame, pose: Pose, side: str) -> pd.DataFrame:
         why = "; ".join(f"cycle {r.cycle}: {r.reason}" for r in table.itertuples())
         raise AnalysisError(f"{where}no full gait cycle on the {side} side ({why})")
     return valid
-
-
-def _resample(rows: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Cubic spline through the finite samples, evaluated at fractional rows ``at``."""
-    ok = np.isfinite(values)
-    if ok.sum() < 4:
-        return np.full(at.shape, np.nan)
-    return CubicSpline(rows[ok], values[ok])(at)
 
 
 def mean_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
@@ -275,6 +460,7 @@ def compute_parameters(
     reference: str = "hip",
     max_gap_s: float = 0.2,
     duration_tolerance: float = 0.35,
+    min_likelihood: float | None = None,
 ) -> pd.DataFrame:
     """Spatiotemporal parameters of one leg, averaged over its valid cycles.
 
@@ -285,16 +471,23 @@ def compute_parameters(
     * ``stance_pct`` / ``swing_pct``: heel strike to toe off as % of the cycle (cycles with
       exactly one toe off), and the rest;
     * ``stride_length_px``: heel x at the next heel strike minus heel x at this one (the
-      heel is on the ground then);
+      heel is on the ground then; the ankle, else the toe, where the heel has no data);
     * ``step_length_px``: half the stride length — the other foot is not visible in this
       view, so steps are assumed symmetric;
     * ``speed_px_per_s``: progression of ``reference`` over the cycle / its duration;
     * with ``px_per_m``: the same lengths and speed in metres (``*_m``, ``speed_m_per_s``).
 
+    Cycles are judged by their events only (duration, toe offs; :func:`split_cycles`
+    without a pose); a length or speed of a cycle is left out (NaN-mean) where the body part
+    has no data within ``max_gap_s / 2`` of a heel strike. Points below the likelihood
+    cut-off are missing (``min_likelihood`` as in :func:`compute_cycles`); the neck stands
+    in for a missing hip reference.
+
     Returns
     -------
     pandas.DataFrame
-        One row: ``side, n_cycles, n_skipped`` and the parameters above.
+        One row: ``side, n_cycles, n_skipped`` and the parameters above; ``attrs`` holds
+        the ``foot`` and ``reference`` used (and ``notes``).
 
     Raises
     ------
@@ -304,19 +497,31 @@ def compute_parameters(
     fps = fps or pose.fps
     if not fps:
         raise AnalysisError("frame rate unknown; give fps")
-    table = split_cycles(
-        events, side=side, pose=pose, fps=fps, max_gap_s=max_gap_s,
-        duration_tolerance=duration_tolerance,
-        bodyparts=[b for b in ("heel", reference) if b in pose.bodyparts],
-    )
+    pose = _masked(pose, min_likelihood)
+    # Timing needs only the events; lengths need the foot and the reference near them.
+    table = split_cycles(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
     valid = _valid_or_raise(table, pose, side)
-    foot = "heel" if "heel" in pose.bodyparts else "ankle"
+    try:
+        reference, _, notes = _usable(pose, reference, [])
+    except AnalysisError:  # neither body reference has data: no speed
+        reference, notes = None, [f"no {reference} data: speed unknown"]
+    foot = next((b for b in ("heel", "ankle", "toe") if b in pose.bodyparts
+                 and np.isfinite(pose.bodypart(b)[:, 0]).sum() >= 2), None)
     pos = np.arange(pose.n_frames)
+    reach = max(1.0, max_gap_s * fps / 2)
 
-    def at(bp: str, frames: np.ndarray) -> np.ndarray:
+    def at(bp: str | None, frames: np.ndarray) -> np.ndarray:
+        """x at fractional frames; NaN farther than ``max_gap_s / 2`` from data on a side."""
+        if bp is None:
+            return np.full(len(frames), np.nan)
         x = pose.bodypart(bp)[:, 0]
-        ok = np.isfinite(x)
-        return np.interp(frame_to_position(pose, frames), pos[ok], x[ok]) if ok.sum() >= 2 else np.full(len(frames), np.nan)
+        ok = np.flatnonzero(np.isfinite(x))
+        if ok.size < 2:
+            return np.full(len(frames), np.nan)
+        p = frame_to_position(pose, frames)
+        k = np.clip(np.searchsorted(ok, p), 1, ok.size - 1)
+        near = (p - ok[k - 1] <= reach) & (ok[k] - p <= reach)
+        return np.where(near, np.interp(p, pos[ok], x[ok]), np.nan)
 
     a, b = valid["start_frame"].to_numpy(float), valid["end_frame"].to_numpy(float)
     duration_s = (b - a) / fps
@@ -330,14 +535,23 @@ def compute_parameters(
         "stride_time_s": float(np.mean(duration_s)),
         "stride_time_sd_s": float(np.std(duration_s, ddof=1)) if len(valid) > 1 else np.nan,
         "cadence_steps_per_min": float(120.0 / np.mean(duration_s)),
-        "stance_pct": float(np.nanmean(stance)) if np.isfinite(stance).any() else np.nan,
-        "stride_length_px": float(np.nanmean(stride_px)),
-        "step_length_px": float(np.nanmean(stride_px) / 2.0),
-        "speed_px_per_s": float(np.nanmean(speed)),
+        "stance_pct": _nanmean(stance),
+        "stride_length_px": _nanmean(stride_px),
+        "step_length_px": _nanmean(stride_px) / 2.0,
+        "speed_px_per_s": _nanmean(speed),
     }
     row["swing_pct"] = 100.0 - row["stance_pct"]
     if px_per_m:
         row["stride_length_m"] = row["stride_length_px"] / px_per_m
         row["step_length_m"] = row["step_length_px"] / px_per_m
         row["speed_m_per_s"] = row["speed_px_per_s"] / px_per_m
-    return pd.DataFrame([row])
+    out = pd.DataFrame([row])
+    out.attrs.update(foot=foot, reference=reference)
+    if notes:
+        out.attrs["notes"] = notes
+    return out
+
+
+def _nanmean(v: np.ndarray) -> float:
+    v = np.asarray(v, dtype=float)
+    return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else np.nan

@@ -15,13 +15,17 @@ signals of the foot's horizontal position relative to the body and picks their e
 ``"ankle_hip"``
     As ``"seed"`` with the hip as reference.
 ``"velocity"`` (default)
-    Zeni's events refined by the foot's own forward velocity: heel strike where the heel's
-    decelerating forward velocity reaches zero (the heel comes to rest on the floor), toe
-    off where the toe's forward velocity leaves zero, both by extrapolating a straight line
-    through the last samples moving faster than ``rest_fraction`` of the foot's peak swing
-    speed. It removes the coordinate method's systematic lead (heel strike) and lag (toe
-    off) — the foot passes the body's speed before it lands or after it lifts — and falls
-    back to Zeni's time where the foot data are missing or inconsistent.
+    Zeni's events refined by the foot's own forward velocity relative to the floor: heel
+    strike where the heel's decelerating velocity reaches the floor's (the heel comes to
+    rest), toe off where the toe's leaves it, by extrapolating a straight line through the
+    last samples moving faster than ``rest_fraction`` of the swing speed (or, failing that,
+    the interpolated crossing of that level). The floor's velocity is the foot's own median
+    velocity in the adjacent stance, so a treadmill or a camera following the subject
+    works; every window is in seconds or strides, not frames, so 25-120 Hz behave alike
+    (:func:`refine_by_velocity`). It removes the coordinate method's systematic lead (heel
+    strike) and lag (toe off) — the foot passes the body's speed before it lands or after
+    it lifts — and falls back to Zeni's time where the foot data are missing, no rest is
+    found, or the result is implausibly far from Zeni's time.
 
 Robustness choices (none of them a pixel threshold, so they carry over to real recordings
 at other scales and frame rates):
@@ -35,9 +39,11 @@ at other scales and frame rates):
   of that) on the outer side; an extremum at the first/last sample, or a noise wobble on a
   slope, is never reported: partial cycles at the edges produce no invented events.
 * Points below the DLC likelihood cut-off are missing (raw predictions); where the hip is
-  missing the neck stands in for it (plus their median offset) and vice versa; samples far
-  from the running median of the relative signal (``despike``: wrong-limb labels, which
-  jump to the other leg for 1-3 frames) are dropped before the extrema are picked.
+  missing the neck stands in for it (plus their median offset, or entirely when one of
+  them has no data at all) and vice versa; where the heel (toe) has no data the ankle
+  stands in for it (``df.attrs["bodyparts"]`` says what was used); short runs that jump
+  away from the relative signal and back (``despike``: wrong-limb labels, which jump to
+  the other leg for a few frames) are dropped before the extrema are picked.
 * The signal must move by at least ``min_excursion_leg`` leg lengths (hip-ankle distance),
   otherwise the subject is not walking and :class:`~.errors.AnalysisError` says so.
 * Gaps of missing data up to ``max_gap_s`` are bridged linearly; longer gaps split the
@@ -56,6 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks
 
 from .errors import AnalysisError
@@ -101,6 +108,7 @@ def detect_events(
     method: str = DEFAULT_METHOD,
     reference: str | None = None,
     max_gap_s: float = 0.2,
+    max_reference_gap_s: float = 0.5,
     min_prominence: float = 0.3,
     min_distance_stride: float = 0.55,
     edge_stride: float = 0.12,
@@ -111,6 +119,7 @@ def detect_events(
     rest_fraction: float = 0.1,
     min_likelihood: float | None = None,
     despike: float | None = 0.3,
+    max_spike_s: float = 0.12,
 ) -> pd.DataFrame:
     """Detect heel strikes and toe offs of the camera-facing leg.
 
@@ -131,6 +140,9 @@ def detect_events(
     max_gap_s
         Gaps of missing data up to this long (s) are bridged by linear interpolation; longer
         ones split the recording.
+    max_reference_gap_s
+        Gaps of the body reference (after the other reference stood in) up to this long (s)
+        are bridged first: the body moves smoothly, unlike the foot.
     min_prominence
         Minimum prominence of an extremum as a fraction of the signal's robust range.
     min_distance_stride
@@ -153,9 +165,10 @@ def detect_events(
         :func:`~napari_gaitint.core.clean.clean_pose` (it already judged every point and
         keeps the raw likelihood column, so the cut would undo its gap filling).
     despike
-        Samples of a relative signal farther than this fraction of its robust range from
-        the running median (+/- ``edge_stride``) are treated as missing: isolated
-        wrong-limb labels (DLC taking the other leg's point for 1-3 frames). None disables.
+        Runs of samples of a relative signal that jump away by more than this fraction of
+        its robust range and back within ``max_spike_s`` (at least 3 samples) are treated
+        as missing: isolated wrong-limb labels (DLC taking the other leg's point for a few
+        frames; :func:`remove_spikes`). None disables.
     rest_fraction
         ``"velocity"`` method: a foot point moving slower than this fraction of its peak
         (95th percentile) forward speed counts as at rest.
@@ -195,22 +208,32 @@ def detect_events(
     if min_likelihood is None:
         min_likelihood = 0.0 if "cleaning" in pose.meta else 0.6
     pose = mask_low_likelihood(pose, min_likelihood)
-    hs_signal = relative_x(pose, spec.hs_bodypart, reference)
-    to_signal = hs_signal if spec.to_bodypart == spec.hs_bodypart else relative_x(
-        pose, spec.to_bodypart, reference
-    )
+    # Stand-ins for a body part without data (after the likelihood cut-off): the other body
+    # reference, and the ankle for the heel or toe (then the remaining foot point).
+    ref_used = reference
+    if _n_valid(pose, reference) < 5 and _n_valid(pose, _SUBSTITUTE_REFERENCE.get(reference)) >= 5:
+        ref_used = _SUBSTITUTE_REFERENCE[reference]
+    hs_bp = _with_data(pose, spec.hs_bodypart, _FOOT_FALLBACK.get(spec.hs_bodypart, ()))
+    to_bp = _with_data(pose, spec.to_bodypart, _FOOT_FALLBACK.get(spec.to_bodypart, ()))
+    ref_gap = max(0, int(round(max_reference_gap_s * fps)))
+    hs_signal = relative_x(pose, hs_bp, ref_used, max_reference_gap_frames=ref_gap)
+    to_signal = hs_signal if to_bp == hs_bp else relative_x(
+        pose, to_bp, ref_used, max_reference_gap_frames=ref_gap)
     leg = leg_length_px(pose)
-    _check_progression(pose, reference, leg, where)
+    _check_progression(pose, ref_used, leg, where, fps=fps, foot=hs_bp)
     max_gap = max(0, int(round(max_gap_s * fps)))
 
     hs_bridged, hs_segments = bridge_gaps(hs_signal, max_gap_frames=max_gap)
     to_bridged, to_segments = bridge_gaps(to_signal, max_gap_frames=max_gap)
-    what = f"{spec.hs_bodypart} x - {reference} x"
+    what = f"{hs_bp} x - {ref_used} x"
     n_valid = int(np.isfinite(hs_signal).sum())
     if n_valid < 5:
+        counts = ", ".join(f"{bp} {_n_valid(pose, bp)}" for bp in dict.fromkeys(
+            (spec.hs_bodypart, hs_bp, reference, ref_used)) if bp in pose.bodyparts)
         raise AnalysisError(
-            f"{where}no gait event found: only {n_valid} frame(s) have both {spec.hs_bodypart} "
-            f"and {reference}; check the body-part names and the likelihood cut-off"
+            f"{where}no gait event found: only {n_valid} frame(s) have both {hs_bp} "
+            f"and {ref_used} (frames with data and likelihood >= {min_likelihood:g}: {counts}); "
+            "check the body-part names and the likelihood cut-off"
         )
     robust_range = _robust_range(hs_bridged)
     if leg is not None and robust_range < min_excursion_leg * leg:
@@ -235,9 +258,9 @@ def detect_events(
     fit_half_width = max(1, int(round(fit_stride * stride_frames)))
     hs_spikes = to_spikes = np.zeros(pose.n_frames, dtype=bool)
     if despike:
-        spike_window = max(3, half_window)
-        hs_clean = remove_spikes(hs_signal, half_width=spike_window, threshold=despike * robust_range)
-        to_clean = remove_spikes(to_signal, half_width=spike_window,
+        spike_run = max(3, int(round(max_spike_s * fps)))
+        hs_clean = remove_spikes(hs_signal, max_run=spike_run, threshold=despike * robust_range)
+        to_clean = remove_spikes(to_signal, max_run=spike_run,
                                  threshold=despike * _robust_range(to_bridged))
         hs_spikes = np.isfinite(hs_signal) & ~np.isfinite(hs_clean)
         to_spikes = np.isfinite(to_signal) & ~np.isfinite(to_clean)
@@ -254,17 +277,23 @@ def detect_events(
     )
     if method == "velocity":
         # The foot's own track, without the samples found to be wrong-limb spikes above.
-        heel_x = pose.bodypart(spec.hs_bodypart)[:, 0].copy()
-        toe_x = pose.bodypart(spec.to_bodypart)[:, 0].copy()
+        heel_x = pose.bodypart(hs_bp)[:, 0].copy()
+        toe_x = pose.bodypart(to_bp)[:, 0].copy()
         heel_x[hs_spikes] = np.nan
         toe_x[to_spikes] = np.nan
         heel_x, _ = bridge_gaps(heel_x, max_gap_frames=max_gap)
         toe_x, _ = bridge_gaps(toe_x, max_gap_frames=max_gap)
         # Velocity over +/-40 ms and a line through ~0.12 s of samples, whatever the fps.
         vel = {"stride_frames": stride_frames, "rest_fraction": rest_fraction,
-               "half_step": max(1, int(round(0.04 * fps))), "n_fit": max(3, int(round(0.12 * fps)))}
-        hs = refine_by_velocity(heel_x, hs, kind="stop", **vel)
-        to = refine_by_velocity(toe_x, to, kind="start", **vel)
+               "half_step": max(1, int(round(0.04 * fps))), "n_fit": max(3, int(round(0.12 * fps))),
+               "max_extrapolate": max(2.0, 0.06 * fps)}
+        # Only the heel stops at heel strike and only the toe leaves the floor at toe off
+        # (the ankle rests until heel-off, well before toe off): a stand-in body part keeps
+        # the coordinate time, except the ankle at heel strike (it stops with the heel).
+        if hs_bp in ("heel", "ankle"):
+            hs = refine_by_velocity(heel_x, hs, kind="stop", **vel)
+        if to_bp == "toe":
+            to = refine_by_velocity(toe_x, to, kind="start", **vel)
     if hs.size == 0 and to.size == 0:
         raise AnalysisError(
             f"{where}no heel strike or toe off found in {pose.n_frames} frames "
@@ -273,8 +302,13 @@ def detect_events(
         )
     events = _events_table(pose, side, fps, hs, to)
     events.attrs.update(
-        method=method, reference=reference, stride_frames=float(stride_frames), fps=fps
+        method=method, reference=ref_used, stride_frames=float(stride_frames), fps=fps,
+        bodyparts={HEEL_STRIKE: hs_bp, TOE_OFF: to_bp},
     )
+    notes = [f"{a} has no data: {b} used instead" for a, b in (
+        (reference, ref_used), (spec.hs_bodypart, hs_bp), (spec.to_bodypart, to_bp)) if a != b]
+    if notes:
+        events.attrs["notes"] = list(dict.fromkeys(notes))
     return events
 
 
@@ -286,11 +320,34 @@ def detect_events(
 _SUBSTITUTE_REFERENCE = {"hip": "neck", "neck": "hip"}
 
 
-def reference_x(pose: Pose, reference: str) -> np.ndarray:
+#: Foot points that stand in for the event body part when it has no data at all.
+_FOOT_FALLBACK = {"heel": ("ankle", "toe"), "toe": ("ankle", "heel"), "ankle": ("heel", "toe")}
+
+
+def _n_valid(pose: Pose, bodypart: str | None) -> int:
+    if bodypart is None or bodypart not in pose.bodyparts:
+        return 0
+    return int(np.isfinite(pose.bodypart(bodypart)[:, 0]).sum())
+
+
+def _with_data(pose: Pose, bodypart: str, fallbacks: tuple[str, ...], min_frames: int = 5) -> str:
+    """``bodypart`` if it has data in at least ``min_frames`` frames, else the first fallback that does."""
+    if _n_valid(pose, bodypart) >= min_frames:
+        return bodypart
+    for alt in fallbacks:
+        if _n_valid(pose, alt) >= min_frames:
+            return alt
+    return bodypart
+
+
+def reference_x(pose: Pose, reference: str, *, max_gap_frames: int = 0) -> np.ndarray:
     """Forward position (px) of the body reference, gaps filled from the other reference.
 
     Where ``reference`` (hip or neck) is missing and the other one is present, the other
-    one plus their median offset is used.
+    one plus their median offset is used. When ``reference`` has (almost) no data at all,
+    the other one is used as it is (the offset is unknown; a constant offset does not move
+    any event). Remaining gaps up to ``max_gap_frames`` are bridged linearly: the body
+    moves forward smoothly (an arm hiding the hip marker for a few tenths of a second).
     """
     x = pose.bodypart(reference)[:, 0].copy()
     other = _SUBSTITUTE_REFERENCE.get(reference)
@@ -300,15 +357,22 @@ def reference_x(pose: Pose, reference: str) -> np.ndarray:
         fill = ~np.isfinite(x) & np.isfinite(ox)
         if both.sum() >= 5 and fill.any():
             x[fill] = ox[fill] + np.median(x[both] - ox[both])
+        elif np.isfinite(x).sum() < 5 and np.isfinite(ox).sum() >= 5:
+            x = ox.copy()
+    if max_gap_frames > 0:
+        x, _ = bridge_gaps(x, max_gap_frames=max_gap_frames)
     return x
 
 
-def relative_x(pose: Pose, bodypart: str, reference: str) -> np.ndarray:
+def relative_x(pose: Pose, bodypart: str, reference: str, *, max_reference_gap_frames: int = 0
+               ) -> np.ndarray:
     """``x`` of ``bodypart`` minus the reference's x (:func:`reference_x`) per frame (px).
 
-    NaN where the body part or both references are missing.
+    NaN where the body part or both references are missing (reference gaps up to
+    ``max_reference_gap_frames`` are bridged).
     """
-    return pose.bodypart(bodypart)[:, 0] - reference_x(pose, reference)
+    return pose.bodypart(bodypart)[:, 0] - reference_x(
+        pose, reference, max_gap_frames=max_reference_gap_frames)
 
 
 def mask_low_likelihood(pose: Pose, min_likelihood: float) -> Pose:
@@ -323,48 +387,109 @@ def mask_low_likelihood(pose: Pose, min_likelihood: float) -> Pose:
 
 
 def remove_spikes(
-    signal: np.ndarray, *, half_width: int, threshold: float, passes: int = 3
+    signal: np.ndarray, *, max_run: int = 3, threshold: float, half_width: int | None = None
 ) -> np.ndarray:
-    """Set samples farther than ``threshold`` from the running median (+/- ``half_width``) to NaN.
+    """Set short runs of samples that leave the track by more than ``threshold`` to NaN.
 
-    A run of up to ``half_width`` outlying samples (a wrong-limb label) cannot move the
-    median of ``2 * half_width + 1`` samples, so it stands out; smooth extrema do not.
+    A wrong-limb label (DLC taking the other leg's point) is a run of a few samples away
+    from the track: every sample of a run of 1 to ``max_run`` samples is farther than
+    ``threshold`` from the straight line joining the samples on either side of it. Smooth
+    motion, however steep or sharp its extrema, is left alone (a running median would clip
+    a sharp peak next to a spike), and a spike is found even when the foot moves fast
+    toward it. Missing samples are skipped over; a run touching the first or last sample
+    is judged against the line through the two samples next to it, with 1.5 x
+    ``threshold``. ``half_width`` is accepted for backward compatibility (``max_run``).
 
     Examples
     --------
     >>> s = np.array([0.0, 1, 2, 3, 90, 5, 6, 7, 8])
-    >>> remove_spikes(s, half_width=2, threshold=10)
+    >>> remove_spikes(s, max_run=2, threshold=10)
     array([ 0.,  1.,  2.,  3., nan,  5.,  6.,  7.,  8.])
     """
+    if half_width is not None:
+        max_run = half_width
     out = np.asarray(signal, dtype=float).copy()
-    if out.size < 2 * half_width + 1 or not np.isfinite(threshold):
+    idx = np.flatnonzero(np.isfinite(out))
+    if idx.size < 3 or not np.isfinite(threshold):
         return out
-    # A few passes: once the worst samples of a run are gone, the median sees the rest.
-    for _ in range(passes):
-        padded = np.pad(out, half_width, mode="constant", constant_values=np.nan)
-        windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_width + 1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
-            med = np.nanmedian(windows, axis=1)
-        bad = np.abs(out - med) > threshold
+    keep = np.arange(idx.size)  # positions (in idx) of the samples still trusted
+    for _ in range(6):  # each pass takes the clearest spike of every neighbourhood
+        y = out[idx[keep]]
+        t = idx[keep].astype(float)  # sample times: lines respect gaps and removed samples
+        n = y.size
+        score = np.zeros(n)
+        best_len = np.zeros(n, dtype=int)
+        for length in range(1, int(max_run) + 1):
+            m = n - length - 1  # runs y[i : i + length] with i = 1 .. m
+            if m < 1:
+                break
+            before, after = y[0:m], y[length + 1 : length + 1 + m]
+            t0, span = t[0:m], t[length + 1 : length + 1 + m] - t[0:m]
+            dev = np.full(m, np.inf)
+            for k in range(length):
+                line = before + (t[1 + k : 1 + k + m] - t0) / span * (after - before)
+                dev = np.minimum(dev, np.abs(y[1 + k : 1 + k + m] - line))
+            better = dev > score[1 : 1 + m]
+            score[1 : 1 + m][better] = dev[better]
+            best_len[1 : 1 + m][better] = length
+        score[score <= threshold] = 0.0
+        bad = np.zeros(n, dtype=bool)
+        # runs touching the first / last sample: against the straight line through the two
+        # samples beyond them (which must themselves continue the track smoothly), with half
+        # the threshold again for the extrapolation
+        for length in range(1, int(max_run) + 1):
+            if n < length + 4:
+                break
+            for run, (p0, p1, p2) in (
+                (slice(n - length, n), (n - length - 3, n - length - 2, n - length - 1)),
+                (slice(0, length), (length + 2, length + 1, length)),
+            ):
+                base = (y[p1] - y[p0]) / (t[p1] - t[p0])
+                if abs(y[p2] - (y[p1] + base * (t[p2] - t[p1]))) > threshold:
+                    continue
+                slope = (y[p2] - y[p1]) / (t[p2] - t[p1])
+                if np.all(np.abs(y[run] - (y[p2] + slope * (t[run] - t[p2]))) > 1.5 * threshold):
+                    bad[run] = True
+        # a bracketing sample that is itself a spike makes its neighbours look off the line
+        # too, but less so: only the largest deviation within reach is a spike, and none
+        # next to a spike found at the ends
+        reach = 2 * int(max_run) + 1
+        peak = (score > 0) & (score >= maximum_filter1d(score, size=2 * reach + 1, mode="constant"))
+        for i in np.flatnonzero(peak):
+            if not (bad[i - 1] or bad[min(i + best_len[i], n - 1)]):
+                bad[i : i + best_len[i]] = True
         if not bad.any():
             break
-        out[bad] = np.nan
+        out[idx[keep[bad]]] = np.nan
+        keep = keep[~bad]
+        if keep.size < 3:
+            break
     return out
 
 
 def leg_length_px(pose: Pose) -> float | None:
-    """Median hip-ankle distance (px), the scale for "is it walking"; None if unavailable."""
-    if "hip" not in pose.bodyparts or "ankle" not in pose.bodyparts:
-        return None
-    d = np.linalg.norm(pose.bodypart("hip")[:, :2] - pose.bodypart("ankle")[:, :2], axis=1)
-    d = d[np.isfinite(d)]
-    return float(np.median(d)) if d.size else None
+    """Median hip-ankle distance (px), the scale for "is it walking"; None if unavailable.
+
+    Without hip data, 0.6 x the neck-ankle distance (hip-ankle is about 0.6 of it in adults).
+    """
+    for top, factor in (("hip", 1.0), ("neck", 0.6)):
+        if top not in pose.bodyparts or "ankle" not in pose.bodyparts:
+            continue
+        d = np.linalg.norm(pose.bodypart(top)[:, :2] - pose.bodypart("ankle")[:, :2], axis=1)
+        d = d[np.isfinite(d)]
+        if d.size >= 5:
+            return factor * float(np.median(d))
+    return None
 
 
-def _check_progression(pose: Pose, reference: str, leg: float | None, where: str) -> None:
-    """Refuse a pose that clearly walks toward -x (image coordinates of a right-to-left walk)."""
-    x = pose.bodypart(reference)[:, 0]
+def _check_progression(pose: Pose, reference: str, leg: float | None, where: str,
+                       fps: float | None = None, foot: str = "heel") -> None:
+    """Refuse a pose that clearly walks toward -x (image coordinates of a right-to-left walk).
+
+    When the body does not travel (a treadmill, or a camera following the subject) the
+    foot's motion relative to the body decides (:func:`detect_walking_direction_from_feet`).
+    """
+    x = reference_x(pose, reference)
     valid = np.flatnonzero(np.isfinite(x))
     if valid.size < 6 or leg is None:
         return
@@ -375,6 +500,66 @@ def _check_progression(pose: Pose, reference: str, leg: float | None, where: str
             f"{where}the {reference} moves toward -x ({travel:.0f} px): the pose is not in gait "
             "coordinates; orient it first (napari_gaitint.core.orient.orient_pose)"
         )
+    if travel < 0.5 * leg:
+        try:
+            direction = detect_walking_direction_from_feet(pose, reference=reference, fps=fps,
+                                                           foot=foot)
+        except AnalysisError:
+            return
+        if direction < 0:
+            raise AnalysisError(
+                f"{where}the {foot} moves slowly toward +x and quickly toward -x relative to the "
+                f"{reference} (stance and swing of a walk toward -x): the pose is not in gait "
+                "coordinates; orient it with the walking direction (orient_pose(..., "
+                "direction=detect_walking_direction_from_feet(pose)))"
+            )
+
+
+def detect_walking_direction_from_feet(
+    pose: Pose, *, reference: str = "hip", foot: str = "heel", fps: float | None = None,
+    min_likelihood: float = 0.6, min_margin: float = 0.04,
+) -> int:
+    """Walking direction (+1 toward +x, -1 toward -x) from the foot's motion relative to the body.
+
+    Works where the body does not travel across the image (a treadmill, a camera following
+    the subject), so :func:`~napari_gaitint.core.orient.detect_walking_direction` cannot
+    tell. In walking the foot is on the floor for more than half of each stride (stance,
+    ~55-70 %), moving backward relative to the body, and swings forward quickly for the
+    rest: the relative position ``foot x - reference x`` decreases in most frames when the
+    walk goes toward +x. Velocities are taken over +/- 40 ms to average out keypoint noise.
+    Image coordinates (or any frame whose y direction does not matter) are fine.
+
+    Raises
+    ------
+    AnalysisError
+        When fewer than 20 frames have data or the share of decreasing frames is within
+        ``min_margin`` of one half (not walking, or running).
+
+    Examples
+    --------
+    >>> from napari_gaitint.core.orient import orient_pose
+    >>> direction = detect_walking_direction_from_feet(pose)  # doctest: +SKIP
+    >>> gait = orient_pose(pose, direction=direction)  # doctest: +SKIP
+    """
+    pose = mask_low_likelihood(pose, min_likelihood)
+    bp = _with_data(pose, foot, _FOOT_FALLBACK.get(foot, ()))
+    rel = relative_x(pose, bp, reference)
+    fps = fps or pose.fps or 25.0
+    k = max(1, int(round(0.04 * fps)))
+    v = rel[2 * k :] - rel[: -2 * k] if rel.size > 2 * k else np.zeros(0)
+    v = v[np.isfinite(v) & (v != 0)]
+    where = f"{pose.source}: " if pose.source is not None else ""
+    if v.size < 20:
+        raise AnalysisError(f"{where}too few frames with {bp} and {reference} to tell the "
+                            "walking direction from the feet")
+    backward = float(np.mean(v < 0))
+    if abs(backward - 0.5) < min_margin:
+        raise AnalysisError(
+            f"{where}cannot tell the walking direction from the feet: the {bp} moves backward "
+            f"relative to the {reference} in {100 * backward:.0f} % of the frames (walking: "
+            "55-70 % toward the walking direction); give the direction explicitly"
+        )
+    return 1 if backward > 0.5 else -1
 
 
 def _robust_range(signal: np.ndarray) -> float:
@@ -500,7 +685,7 @@ def pick_extrema(
     stand out by ``min_prominence`` on the inner side and fall by ``edge_prominence``
     (default ``min_prominence / 3``) over the samples left on the outer side; the first and
     last samples of a segment are never extrema. Positions are refined by a parabola fitted over ``+/- fit_half_width``
-    samples (:func:`_vertex_offset`).
+    samples (:func:`_vertex_offsets`).
     """
     sign = 1.0 if kind == "max" else -1.0
     if kind not in ("max", "min"):
@@ -510,6 +695,7 @@ def pick_extrema(
     out = []
     for a, b in segments:
         seg = sign * signal[a:b]
+        accepted = []
         if seg.size < 2 * half_window + 1:
             continue
         peaks, props = find_peaks(seg, distance=distance, prominence=(None, None), plateau_size=1)
@@ -537,25 +723,41 @@ def pick_extrema(
                 sides = [d for d, open_ in ((left, left_open), (right, right_open)) if not open_]
                 if min(sides) < min_prominence:
                     continue
-            out.append(a + p + _vertex_offset(seg, p, fit_half_width))
-    return np.asarray(sorted(out), dtype=float)
+            accepted.append(p)
+        if accepted:
+            ps = np.asarray(accepted, dtype=int)
+            out.append(a + ps + _vertex_offsets(seg, ps, fit_half_width))
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=float)
 
 
-def _vertex_offset(seg: np.ndarray, p: int, half_width: int) -> float:
-    """Sub-sample offset of the extremum at ``p``: least-squares parabola over ``p +/- w``.
+def _vertex_offsets(seg: np.ndarray, ps: np.ndarray, half_width: int) -> np.ndarray:
+    """Sub-sample offsets of the extrema at ``ps``: least-squares parabolas over ``p +/- w``.
 
     With ``w = 1`` it is the classic three-point parabolic interpolation; a wider window
-    averages out keypoint noise. The offset is kept within one sample of ``p`` (noise can
-    make the neighbour of the true extreme sample the largest).
+    averages out keypoint noise (``w`` shrinks near the ends of ``seg``). An offset is kept
+    within one sample of ``p`` (noise can make the neighbour of the true extreme sample the
+    largest); where the parabola does not open downward the three-point one is used.
+    Vectorised over the extrema (the fit has a closed form for symmetric windows).
     """
-    w = int(min(half_width, p, seg.size - 1 - p))
-    if w <= 1:
-        return _parabola_offset(seg[p - 1], seg[p], seg[p + 1])
-    u = np.arange(-w, w + 1, dtype=float)
-    a2, a1, _ = np.polyfit(u, seg[p - w : p + w + 1], 2)
-    if not a2 < 0:
-        return _parabola_offset(seg[p - 1], seg[p], seg[p + 1])
-    return float(np.clip(-a1 / (2 * a2), -1.0, 1.0))
+    ps = np.asarray(ps, dtype=int)
+    y0, y1, y2 = seg[ps - 1], seg[ps], seg[ps + 1]
+    denom = y0 - 2.0 * y1 + y2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        three = np.clip(0.5 * (y0 - y2) / denom, -0.5, 0.5)
+    three = np.where(np.isfinite(three) & (denom != 0), three, 0.0)
+    out = three.copy()
+    w_all = np.minimum(np.minimum(int(half_width), ps), seg.size - 1 - ps)
+    for w in np.unique(w_all[w_all > 1]):
+        sel = w_all == w
+        u = np.arange(-w, w + 1, dtype=float)
+        win = seg[ps[sel, None] + np.arange(-w, w + 1)[None, :]]
+        a1 = win @ u / (u @ u)
+        e = u**2 - np.mean(u**2)
+        a2 = win @ e / (e @ e)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            off = np.clip(-a1 / (2 * a2), -1.0, 1.0)
+        out[sel] = np.where(a2 < 0, off, three[sel])
+    return out
 
 
 def refine_by_velocity(
@@ -567,67 +769,127 @@ def refine_by_velocity(
     rest_fraction: float = 0.1,
     n_fit: int = 3,
     half_step: int = 1,
-    max_shift_stride: float = 0.2,
+    max_shift_stride: float = 0.3,
+    max_extrapolate: float = 2.0,
+    max_lag_stride: float = 0.15,
+    measured: np.ndarray | None = None,
 ) -> np.ndarray:
     """Move events to where a foot point comes to rest (``"stop"``) or leaves it (``"start"``).
 
     ``x_px`` is the point's forward position (gait coordinates). Its velocity (central
-    differences over ``+/- half_step`` samples, px/frame) is followed from each candidate — forward for ``"stop"``,
-    backward for ``"start"`` — to the first sample slower than ``rest_fraction`` of the 95th
-    percentile of ``|v|``. A straight line through the last ``n_fit`` faster samples is
-    extrapolated to zero velocity. Candidates are kept unchanged when the data are missing,
-    the foot never comes to rest within ``max_shift_stride`` strides, or the line does not
-    reach zero within that span.
+    differences over ``+/- half_step`` samples, px/frame) is taken relative to the *ground*:
+    the median velocity of the point in its own stance next to the candidate (0.1-0.3 stride
+    after a heel strike, 0.1-0.35 stride before a toe off). That is zero on a walkway and the
+    belt speed on a treadmill or with a camera following the subject, so the method does not
+    assume a still camera. The peak forward speed of the adjacent swing (within
+    ``max_shift_stride`` strides; at least the median over all candidates) sets the rest
+    level, ``rest_fraction`` of it. From the peak
+    toward the candidate's stance the first sample at rest is found, and a straight line
+    through up to ``n_fit`` moving samples before it is extrapolated to zero relative speed;
+    where that line is unusable (too few samples, wrong slope, zero farther than
+    ``max_extrapolate`` samples) the interpolated crossing of the rest level is used.
+    ``measured`` (optional bool per sample) marks real, not gap-filled, samples: velocities
+    from a filled sample are then not used to time an event (the line falls back to the
+    crossing; a filled crossing keeps the candidate). ``detect_events`` does not use it:
+    on the synthetic walker it cost more events (kept at the coordinate time) than the
+    few it protected.
+    Candidates are kept unchanged where the data are missing, no rest is reached, or the
+    refined time is not within ``max_lag_stride`` strides after (``"stop"``) / before
+    (``"start"``) the candidate.
+
+    Everything is vectorised over the candidates (one row of samples per candidate).
     """
+    if kind not in ("stop", "start"):
+        raise ValueError("kind must be 'stop' or 'start'")
+    c = np.asarray(candidates, dtype=float)
     x = np.asarray(x_px, dtype=float)
-    v = np.full(x.shape, np.nan)
     k = max(1, int(half_step))
-    if x.size >= 2 * k + 1:
-        v[k:-k] = (x[2 * k :] - x[: -2 * k]) / (2 * k)
-    finite = np.abs(v[np.isfinite(v)])
-    if finite.size < 5:
-        return np.asarray(candidates, dtype=float)
-    rest = rest_fraction * float(np.percentile(finite, 95))
-    span = max(2, int(round(max_shift_stride * stride_frames)))
-    step = 1 if kind == "stop" else -1
-    out = []
-    for c in np.asarray(candidates, dtype=float):
-        out.append(_refine_one(x, v, c, step=step, rest=rest, span=span, n_fit=n_fit))
-    return np.asarray(sorted(out), dtype=float)
-
-
-def _refine_one(x, v, c, *, step, rest, span, n_fit) -> float:
-    """One candidate of :func:`refine_by_velocity` (returns ``c`` when it cannot refine)."""
-    i = int(round(c))
-    # first resting sample from the candidate on (in the search direction)
-    for _ in range(span + 1):
-        if not 0 <= i < x.size or not np.isfinite(v[i]):
-            return c
-        if v[i] <= rest:
-            break
-        i += step
+    if c.size == 0 or x.size < 2 * k + 3:
+        return np.sort(c)
+    v = np.full(x.shape, np.nan)
+    v[k:-k] = (x[2 * k :] - x[: -2 * k]) / (2 * k)
+    real = np.isfinite(v)
+    if measured is not None:
+        m = np.asarray(measured, dtype=bool)
+        real[k:-k] &= m[2 * k :] & m[: -2 * k]
+    span = max(3, int(round(max_shift_stride * stride_frames)))
+    offsets = np.arange(-span, span + 1)
+    centre = np.rint(c).astype(int)
+    idx = centre[:, None] + offsets[None, :]
+    inside = (idx >= 0) & (idx < x.size)
+    V = np.where(inside, v[np.clip(idx, 0, x.size - 1)], np.nan)
+    R = inside & real[np.clip(idx, 0, x.size - 1)]
+    # stance window (ground speed) and swing window (peak speed), in strides from candidate
+    lo_g, hi_g = (0.1, 0.3) if kind == "stop" else (-0.35, -0.1)
+    g = (offsets >= lo_g * stride_frames) & (offsets <= hi_g * stride_frames)
+    if not g.any():
+        g = offsets > 0 if kind == "stop" else offsets < 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows
+        ground = np.nanmedian(V[:, g], axis=1)
+    S = V - ground[:, None]
+    # Orient every row so time runs from the swing peak toward the rest: for "start" the
+    # rows are reversed (the toe leaves rest going forward in time = reaches it backward).
+    if kind == "start":
+        S, R, offs = S[:, ::-1], R[:, ::-1], offsets[::-1]
     else:
-        return c
-    moving = [j for j in range(i - step, i - step * (n_fit + 1), -step)
-              if 0 <= j < x.size and np.isfinite(v[j]) and v[j] > rest]
-    # only the contiguous run of moving samples right before the resting one
-    run = []
-    for k, j in enumerate(moving):
-        if j != i - step * (k + 1):
-            break
-        run.append(j)
-    if len(run) < 2:
-        return c
-    t = np.asarray(run, dtype=float)
-    slope, intercept = np.polyfit(t, v[run], 1)
-    if slope == 0 or np.sign(slope) != -step:
-        return c
-    zero = -intercept / slope
-    last = float(run[0])  # the moving sample next to the resting one
-    # the zero must lie between the last moving sample and just past the resting one
-    if not (0 <= step * (zero - last) <= 2):
-        return c
-    return float(zero)
+        offs = offsets
+    n_cols = offs.size
+    swing = (np.abs(offs) <= span) & ((offs <= 0) if kind == "stop" else (offs >= 0))
+    S_sw = np.where(swing[None, :], S, -np.inf)
+    S_sw = np.where(np.isfinite(S_sw), S_sw, -np.inf)
+    peak_col = np.argmax(S_sw, axis=1)
+    peak = S_sw[np.arange(c.size), peak_col]
+    # The rest level from the typical swing speed of the recording (a single swing cut by
+    # the end of the data or by a gap would set it too low), the local one when too few.
+    good = np.isfinite(peak) & (peak > 0)
+    typical = float(np.median(peak[good])) if good.sum() >= 3 else None
+    rest = rest_fraction * (np.maximum(peak, typical) if typical else peak)
+    cols = np.arange(n_cols)
+    after_peak = cols[None, :] > peak_col[:, None]
+    at_rest = after_peak & (S <= rest[:, None])
+    has_rest = at_rest.any(axis=1)
+    j = np.argmax(at_rest, axis=1)  # first resting column after the peak
+    rows = np.arange(c.size)
+    # the samples between the peak and j must all be finite (no gap hides the landing)
+    between = (cols[None, :] > peak_col[:, None]) & (cols[None, :] < j[:, None])
+    gap = (between & ~np.isfinite(S)).any(axis=1)
+    s_j = S[rows, j]
+    s_prev = S[rows, np.maximum(j - 1, 0)]
+    ok = (has_rest & ~gap & np.isfinite(peak) & (peak > 0) & np.isfinite(s_j)
+          & np.isfinite(s_prev) & (j - 1 > peak_col))
+    # interpolated crossing of the rest level, in columns
+    frac = np.clip((s_prev - rest) / np.where(s_prev - s_j > 0, s_prev - s_j, np.inf), 0, 1)
+    cross = (j - 1) + frac
+    # line through the moving samples j-n_fit..j-1 (after the peak) -> zero relative speed
+    fit = (cols[None, :] >= np.maximum(j - max(2, int(n_fit)), peak_col + 1)[:, None]) & (
+        cols[None, :] < j[:, None]) & np.isfinite(S)
+    w = fit.astype(float)
+    n = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tm = (w * cols).sum(axis=1) / n
+        Sw = np.where(fit, S, 0.0)
+        sm = Sw.sum(axis=1) / n
+        cov = (w * (cols - tm[:, None]) * (Sw - sm[:, None])).sum(axis=1)
+        var = (w * (cols - tm[:, None]) ** 2).sum(axis=1)
+        slope = cov / var
+        zero = tm - sm / slope
+    line_ok = (n >= 2) & (slope < 0) & (zero >= j - 1) & (zero <= j - 1 + max_extrapolate)
+    # The velocities that time the event must come from measured samples, not a bridge
+    # (a straight line across lift-off or landing): the line needs its fitted samples,
+    # the rest crossing the two samples either side of it.
+    line_ok &= ~(fit & ~R).any(axis=1)
+    ok &= R[rows, j] & R[rows, np.maximum(j - 1, 0)]
+    col = np.where(line_ok, zero, cross)
+    # column -> offset (rows of "start" were reversed) -> frame position
+    pos = centre + (offs[0] + col if kind == "stop" else offs[0] - col)
+    # The coordinate event is where the foot passes the body's speed: the heel stops a
+    # little after it, the toe starts a little before it. Anything else (a spike taken for
+    # the swing peak, a rest found in the wrong stance) keeps the coordinate time.
+    shift = (pos - c) * (1 if kind == "stop" else -1)
+    plausible = (shift >= -0.05 * stride_frames - 1) & (shift <= max_lag_stride * stride_frames)
+    out = np.where(ok & np.isfinite(pos) & plausible, pos, c)
+    return np.sort(out)
 
 
 def _events_table(pose: Pose, side: str, fps: float, hs: np.ndarray, to: np.ndarray) -> pd.DataFrame:

@@ -124,6 +124,44 @@ def _check_direction(direction: int) -> None:
         raise ValueError(f"direction must be +1 (left-to-right) or -1 (right-to-left), got {direction!r}")
 
 
+def detect_pose_direction(pose: Pose, *, reference: str = "neck") -> int:
+    """Walking direction of a pose in image coordinates, as robustly as the data allow.
+
+    Tries the travel of ``reference`` across the image, then of the other trunk point
+    (neck ↔ hip) when the reference is missing; when the body does not travel (treadmill,
+    a camera that follows the subject) it falls back to the feet's motion relative to the
+    body (:func:`~napari_gaitint.core.events.detect_walking_direction_from_feet`).
+
+    Raises
+    ------
+    AnalysisError
+        When none of these can tell; the message gives each reason.
+    """
+    pose.bodypart_index(reference)  # an unknown reference is the user's mistake: say so
+    reasons = []
+    trunk = [reference] + [r for r in ("neck", "hip") if r != reference]
+    for ref in trunk:
+        if ref not in pose.bodyparts:
+            continue
+        x = pose.bodypart(ref)[:, 0]
+        try:
+            return detect_walking_direction(x, source=None)
+        except AnalysisError as err:
+            reasons.append(f"{ref}: {err}")
+    from .events import detect_walking_direction_from_feet
+
+    for ref in [r for r in ("hip", "neck") if r in pose.bodyparts]:
+        try:
+            return detect_walking_direction_from_feet(pose, reference=ref)
+        except (AnalysisError, InputFileError) as err:
+            reasons.append(f"feet relative to {ref}: {err}")
+    where = f"{pose.source}: " if pose.source is not None else ""
+    raise AnalysisError(
+        f"{where}cannot tell the walking direction ({'; '.join(reasons) or 'no neck or hip'}); "
+        "give it explicitly"
+    )
+
+
 def orient_pose(
     pose: Pose,
     *,
@@ -163,7 +201,7 @@ def orient_pose(
             raise InputFileError(pose.source, problem)
         raise ConfigError(problem)
     if direction is None:
-        direction = detect_walking_direction(pose.bodypart(reference)[:, 0], source=pose.source)
+        direction = detect_pose_direction(pose, reference=reference)
     out = pose.replace(frame_size=(int(width), int(height)))
     out.values[..., :2] = image_to_gait(pose.xy, width_px=width, height_px=height, direction=direction)
     out.meta["orientation"] = {
