@@ -89,3 +89,16 @@ def sample_manifest_dir_env(tmp_path_factory):
 def one_gop_video(tmp_path_factory) -> Path:
     """120 numbered frames in a single group of pictures (one key frame): the hard case."""
     return make_numbered_video(tmp_path_factory.mktemp("video") / "one_gop.mp4", gop=250)
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path) -> Path:
+    """Where screenshot tests save their PNGs: a temporary folder, or the README's
+    ``docs/images`` when ``GAITINT_WRITE_SCREENSHOTS=1`` (to refresh the documentation)."""
+    import os
+
+    if os.environ.get("GAITINT_WRITE_SCREENSHOTS") == "1":
+        folder = Path(__file__).resolve().parents[2] / "docs" / "images"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path

@@ -19,7 +19,6 @@ from napari_gaitint.core.pipeline import load_manifest
 
 pytestmark = pytest.mark.napari
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 def press(qtbot, viewer, key):
@@ -79,7 +78,7 @@ def _markers_at(layer, frame):
 
 
 def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari_viewer, tmp_path,
-                                                            sample_manifest, qtbot):
+                                                            sample_manifest, qtbot, screenshot_dir):
     from napari_gaitint._napari._annotate import EventAnnotator
     from napari_gaitint._napari._qa import QAWidget
     from napari_gaitint.core.cycles import compute_cycles
@@ -188,15 +187,14 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     viewer.scene.camera.center = (float(centre[1]) - 60.0, float(centre[2]))
     viewer.scene.camera.zoom = 1.2
     qtbot.wait(200)
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
     shot = viewer.screenshot(canvas_only=False, flash=False)
     import matplotlib.image as mpimg
 
-    mpimg.imsave(DOCS_IMAGES / "qa_and_events.png", shot)
-    qa_widget.grab().save(str(DOCS_IMAGES / "qa_panel.png"))
-    widget.grab().save(str(DOCS_IMAGES / "event_timeline.png"))
+    mpimg.imsave(screenshot_dir / "qa_and_events.png", shot)
+    qa_widget.grab().save(str(screenshot_dir / "qa_panel.png"))
+    widget.grab().save(str(screenshot_dir / "event_timeline.png"))
     assert shot.shape[0] > 600 and shot[..., :3].std() > 10  # not a blank window
-    panel = mpimg.imread(DOCS_IMAGES / "qa_panel.png")
+    panel = mpimg.imread(screenshot_dir / "qa_panel.png")
     assert panel[..., :3].std() > 0.05
 
     # save: events.csv reloads exactly; the file holds the manual and the detected events

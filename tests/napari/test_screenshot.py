@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 pytestmark = pytest.mark.napari
 
-DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 
 
 def _canvas_xy(viewer, shot, world_y, world_x):
@@ -22,7 +19,7 @@ def _canvas_xy(viewer, shot, world_y, world_x):
     return int(round((world_y - cy) * z + h / 2)), int(round((world_x - cx) * z + w / 2))
 
 
-def test_full_window_screenshot(make_napari_viewer, sample_manifest, qtbot):
+def test_full_window_screenshot(make_napari_viewer, sample_manifest, qtbot, screenshot_dir):
     from napari_gaitint._napari._widgets import (
         LoadTrialPairWidget,
         clean_widget,
@@ -55,10 +52,9 @@ def test_full_window_screenshot(make_napari_viewer, sample_manifest, qtbot):
 
     full = viewer.screenshot(canvas_only=False, flash=False)
     canvas = viewer.screenshot(canvas_only=True, flash=False)
-    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
     from imageio.v3 import imwrite
 
-    imwrite(DOCS_IMAGES / "napari_trial_pair.png", full)
+    imwrite(screenshot_dir / "napari_trial_pair.png", full)
     assert full.shape[0] > canvas.shape[0] and full.shape[1] > canvas.shape[1]  # docks + canvas
 
     # both videos are visible: real image content in each view's slot
