@@ -114,11 +114,20 @@ def _cmd_analyze(args) -> int:
     if args.scheduler:
         changes["scheduler"] = args.scheduler
     config = dataclasses.replace(config, **changes)
-    result = analyze_cohort(
-        args.manifest, args.out, config=config, overwrite=args.overwrite, strict=args.strict,
-        progress=True, report=not args.no_report,
-    )
+    import warnings
+
+    with warnings.catch_warnings():
+        # trials the statistics leave out are listed in problems.csv and the summary
+        warnings.filterwarnings("ignore", message="rm_anova: ", category=UserWarning)
+        result = analyze_cohort(
+            args.manifest, args.out, config=config, overwrite=args.overwrite, strict=args.strict,
+            progress=True, report=not args.no_report,
+        )
     print(result.summary())
+    if result.cycles.empty:
+        print(f"gaitint analyze: error: no trial could be analysed; the reasons are listed "
+              f"above{' and in problems.csv' if args.out else ''}", file=sys.stderr)
+        return EXIT_USER_ERROR
     return 0
 
 
@@ -249,6 +258,8 @@ def _add_events(sub) -> None:
                    help="body reference (default: the method's own; hip, neck for seed)")
     p.add_argument("--width", type=int, default=None, help="video width in px (for mirroring)")
     p.add_argument("--height", type=int, default=None, help="video height in px")
+    p.add_argument("--direction", choices=["left-to-right", "right-to-left"], default=None,
+                   help="walking direction in the image (default: detected)")
     p.add_argument("--bodyparts", default=None,
                    help="map our roles to the file's names, e.g. neck=Neck,hip=Hip,heel=Heel")
     p.add_argument("--trial", default=None, help="trial name (default: from the file name, e.g. T01)")
@@ -293,7 +304,8 @@ def _cmd_events(args) -> int:
     # places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
     height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
-    oriented = orient_pose(pose, frame_size=(width, height))
+    direction = {"left-to-right": 1, "right-to-left": -1, None: None}[args.direction]
+    oriented = orient_pose(pose, frame_size=(width, height), direction=direction)
     events = detect_events(
         oriented, side=side, fps=args.fps, method=args.method or DEFAULT_METHOD,
         reference=args.reference,
@@ -339,6 +351,7 @@ def _add_stats(sub) -> None:
 def _cmd_stats(args) -> int:
     import warnings
 
+    from .core.errors import AnalysisError
     from .core.stats import load_cycles_table
     from .report.outputs import write_stats_outputs
 
@@ -346,12 +359,17 @@ def _cmd_stats(args) -> int:
     views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # dropped trials are printed in the summary
-        result = write_stats_outputs(
-            args.out, cycles, correction=args.correction, views=views, engine=args.engine,
-            report=not args.no_report, figures=not args.no_figures, spm=args.spm,
-            overwrite=args.overwrite,
-            config={"command": "gaitint stats", "cycles": str(args.cycles)},
-        )
+        try:
+            result = write_stats_outputs(
+                args.out, cycles, correction=args.correction, views=views, engine=args.engine,
+                report=not args.no_report, figures=not args.no_figures, spm=args.spm,
+                overwrite=args.overwrite,
+                config={"command": "gaitint stats", "cycles": str(args.cycles)},
+            )
+        except AnalysisError as err:  # one trial, constant data...: say which table
+            if str(args.cycles) in str(err):
+                raise
+            raise AnalysisError(f"{args.cycles}: {err}") from err
     print(result.summary())
     return 0
 

@@ -274,6 +274,10 @@ def nudge_event(
     out = pd.concat([_typed(rest), _typed(moved)], ignore_index=True)
     out["_new"] = False
     out.loc[out.index[-1], "_new"] = True
+    m = out.iloc[-1]  # moved onto an identical event (as add_event would not duplicate): merge
+    twin = ((out["trial"] == m["trial"]) & (out["side"] == m["side"]) & (out["event"] == m["event"])
+            & np.isclose(out["frame"].to_numpy(float), new) & ~out["_new"])
+    out = out[~twin.to_numpy()]
     out = out.sort_values(["trial", "side", "frame", "event"], kind="stable").reset_index(drop=True)
     pos = int(np.flatnonzero(out["_new"].to_numpy())[0])
     return _typed(out.drop(columns="_new")), rejected, pos

@@ -138,27 +138,27 @@ def detect_pose_direction(pose: Pose, *, reference: str = "neck") -> int:
         When none of these can tell; the message gives each reason.
     """
     pose.bodypart_index(reference)  # an unknown reference is the user's mistake: say so
-    reasons = []
-    trunk = [reference] + [r for r in ("neck", "hip") if r != reference]
-    for ref in trunk:
+    still = []
+    for ref in [reference] + [r for r in ("neck", "hip") if r != reference]:
         if ref not in pose.bodyparts:
             continue
-        x = pose.bodypart(ref)[:, 0]
         try:
-            return detect_walking_direction(x, source=None)
-        except AnalysisError as err:
-            reasons.append(f"{ref}: {err}")
+            return detect_walking_direction(pose.bodypart(ref)[:, 0])
+        except AnalysisError:
+            still.append(ref)
     from .events import detect_walking_direction_from_feet
 
     for ref in [r for r in ("hip", "neck") if r in pose.bodyparts]:
         try:
             return detect_walking_direction_from_feet(pose, reference=ref)
-        except (AnalysisError, InputFileError) as err:
-            reasons.append(f"feet relative to {ref}: {err}")
+        except (AnalysisError, InputFileError):
+            pass
     where = f"{pose.source}: " if pose.source is not None else ""
+    trunk = " and the ".join(still) if still else "trunk"
     raise AnalysisError(
-        f"{where}cannot tell the walking direction ({'; '.join(reasons) or 'no neck or hip'}); "
-        "give it explicitly"
+        f"{where}cannot tell the walking direction: the {trunk} do{'es' if len(still) == 1 else ''} "
+        "not move across the image and the feet show no walking motion; check that this is a "
+        "walking trial, or give the direction explicitly"
     )
 
 

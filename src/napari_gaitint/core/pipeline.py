@@ -324,7 +324,16 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
         pose = poses[i]
         other = poses[1 - i] if len(poses) == 2 else None
         side = _side_for(row)
-        cleaned = clean_pose(pose, other=other, config=clean_cfg)
+        try:
+            cleaned = clean_pose(pose, other=other, config=clean_cfg)
+        except AnalysisError as err:
+            if other is None:
+                raise
+            # the views cannot be aligned (other view empty, not walking...): this view is
+            # still usable on its own, with the single-view wrong-limb check
+            warnings.warn(f"{err} Cleaned {row['view']} without the other view.", GaitintWarning,
+                          stacklevel=2)
+            cleaned = clean_pose(pose, other=None, config=clean_cfg)
         oriented = orient_pose(cleaned.pose)
         events = _edited_events(row, side, pose.fps)
         if events is None:
@@ -491,6 +500,7 @@ def analyze_cohort(
         overwrite = overwrite or (out_dir / _CACHE_DIR).is_dir()
         _check_outputs(out_dir, overwrite)
     jobs = [(str(t), rows, config) for t, rows in table.groupby("trial", sort=True)]
+    all_views = sorted(table["view"].astype(str).unique())
     cache = _TrialCache(out_dir / _CACHE_DIR if out_dir is not None else None, config)
     outputs: dict[str, tuple[list[dict], list[dict]]] = {}
     todo = []
@@ -510,6 +520,11 @@ def analyze_cohort(
             on_progress(len(outputs), len(jobs))
     per_view = [v for job in jobs for v in outputs[job[0]][0]]
     problems = [p for job in jobs for p in outputs[job[0]][1]]
+    for trial, rows, _ in jobs:
+        lacking = [v for v in all_views if v not in set(rows["view"].astype(str))]
+        if lacking:
+            problems.append({"trial": trial, "view": ",".join(lacking),
+                             "problem": f"the manifest has no {' or '.join(lacking)} view for this trial"})
     result = _collect(per_view, problems, config)
     result.resumed_trials = len(jobs) - len(todo)
     if out_dir is not None:
@@ -585,13 +600,10 @@ def _collect(per_view: list[dict], problems: list[dict], config: AnalysisConfig)
     cycles_all = cat("cycles", ("trial", "view", "side", "cycle", "bodypart", "axis", "pct", "value"))
     parameters = cat("parameters", ("trial", "view"))
     if len(cycles_all):
-        means = []
-        for (trial, view), g in cycles_all.groupby(["trial", "view"], sort=True):
-            m = mean_cycles(g.drop(columns=["trial", "view"]))
-            m.insert(0, "view", view)
-            m.insert(0, "trial", trial)
-            means.append(m)
-        cycles = pd.concat(means, ignore_index=True)
+        # one groupby over the cohort (trial and view are group keys), ordered by trial and
+        # view as a loop over the (trial, view) groups would give: much faster than that loop
+        cycles = mean_cycles(cycles_all)
+        cycles = cycles.sort_values(["trial", "view"], kind="stable", ignore_index=True)
     else:
         cycles = pd.DataFrame(columns=["trial", "view", "side", "bodypart", "axis", "pct", "value"])
     problems_df = pd.DataFrame(problems, columns=["trial", "view", "problem"])
@@ -626,14 +638,15 @@ def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | 
     except AnalysisError as err:
         note([{"trial": "(cohort)", "view": "", "problem": f"statistics: {err}"}])
         return None
-    dropped = anova.attrs.get("dropped") or []
-    if dropped:
-        note([
-            {"trial": d.get("trial", ""), "view": "",
-             "problem": f"statistics: left out of {d.get('bodypart', '')}/{d.get('axis', '')}: "
-                        f"{d.get('reason', 'incomplete')}"}
-            for d in dropped
-        ])
+    dropped = pd.DataFrame(anova.attrs.get("dropped") or [], columns=["trial", "bodypart", "axis", "reason"])
+    if len(dropped):
+        rows = []
+        for (trial, reason), g in dropped.groupby(["trial", "reason"], sort=False):
+            parts = sorted({f"{b}/{a}" for b, a in zip(g["bodypart"], g["axis"], strict=True)})
+            what = "all body parts" if len(parts) >= anova.groupby(["bodypart", "axis"]).ngroups else ", ".join(parts)
+            rows.append({"trial": trial, "view": "",
+                         "problem": f"statistics: left out of {what}: {reason}"})
+        note(rows)
     return anova
 
 

@@ -99,8 +99,9 @@ def jump_residual_px(xy: np.ndarray) -> np.ndarray:
     prev[1:] = xy[:-1]
     nxt[:-1] = xy[1:]
     both = np.isfinite(prev).all(1) & np.isfinite(nxt).all(1)
-    ref = np.where(both[:, None], (prev + nxt) / 2.0, np.where(np.isfinite(prev).all(1)[:, None], prev, nxt))
-    out = np.linalg.norm(xy - ref, axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf in a hand-edited file: NaN/inf out
+        ref = np.where(both[:, None], (prev + nxt) / 2.0, np.where(np.isfinite(prev).all(1)[:, None], prev, nxt))
+        out = np.linalg.norm(xy - ref, axis=1)
     return out if n else np.empty(0)
 
 

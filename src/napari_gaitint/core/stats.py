@@ -405,7 +405,9 @@ def rm_anova(
     n_trials_total = df["trial"].nunique()
     if n_trials_total < 2:
         raise AnalysisError(
-            f"the cycles table has {n_trials_total} trial; a repeated-measures ANOVA needs at "
+            f"the cycles table has {n_trials_total} trial"
+            + "".join(f" ({t})" for t in pd.unique(df["trial"])[:1])
+            + "; a repeated-measures ANOVA needs at "
             "least 2 trials (subjects) with data in every view"
         )
     if df["pct"].nunique() < 2:
@@ -454,7 +456,10 @@ def rm_anova(
     if n_ok == 0:
         detail = "; ".join(problems)
         if all("zero variance" in p for p in problems):
-            raise AnalysisError(f"all values are constant (zero variance), nothing to test: {detail}")
+            raise AnalysisError(
+                f"all values are constant (zero variance) in every body part and axis "
+                f"({len(problems)} tested): nothing to test"
+            )
         raise AnalysisError(
             "no body part/axis can be tested; each needs at least 2 trials with complete "
             f"curves in every view ({detail})"
