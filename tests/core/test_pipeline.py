@@ -190,3 +190,27 @@ def test_trial_missing_one_view_is_dropped_and_reported(cohort):
     stats_rows = res.problems[res.problems["problem"].str.startswith("statistics")]
     assert set(stats_rows["trial"]) == {lone.trial}
     assert stats_rows["problem"].str.contains("no data in view").all()
+
+
+def test_events_saved_by_the_annotator_are_found_next_to_the_predictions(tmp_path):
+    from napari_gaitint.core.annotations import save_events
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    manifest = write_synthetic_cohort(tmp_path / "c", n_trials=2, seed=3, video=False)
+    detected = pipeline.analyze_cohort(manifest, None, stats=False)
+    ev = detected.events[(detected.events.trial == "T01") & (detected.events.view == "C1")].copy()
+    ev = ev.drop(index=ev[ev.event == "heel_strike"].index[0])
+    ev["source"] = "manual"
+    save_events(ev, manifest.parent / "T01_events.csv")
+    table = load_manifest(manifest)
+    assert table["events_auto"].sum() == 2  # both views of T01
+    edited = pipeline.analyze_cohort(table, None, stats=False)
+    got = edited.events
+    assert (got[(got.trial == "T01") & (got.view == "C1")]["source"] == "manual").all()
+    # the view the file does not cover is detected as before
+    c3 = got[(got.trial == "T01") & (got.view == "C3")]
+    pd.testing.assert_frame_equal(
+        c3.drop(columns="source").reset_index(drop=True),
+        detected.events[(detected.events.trial == "T01") & (detected.events.view == "C3")].reset_index(drop=True),
+        check_dtype=False,
+    )

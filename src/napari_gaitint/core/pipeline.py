@@ -10,7 +10,9 @@ view     camera name, e.g. ``C1`` (sees the left side) and ``C3`` (right)
 side     ``left`` or ``right``: the body side facing that camera
 predictions  DLC ``.h5``/``.csv`` file, relative to the manifest's folder
 video    optional video file (relative), for napari
-events   optional events.csv with hand-edited events (else they are detected)
+events   optional events.csv with hand-edited events (else they are detected; a
+         ``<trial>_events.csv`` saved by the napari annotator next to the predictions is
+         used when this column is empty)
 fps      frame rate in Hz
 width    video width in pixels (needed to mirror / re-base x)
 height   video height in pixels
@@ -214,11 +216,29 @@ def load_manifest(path: str | Path) -> pd.DataFrame:
     for col in ("video", "events"):
         if col in df.columns:
             df[col] = [str((base / p).resolve()) if isinstance(p, str) and p else np.nan for p in df[col]]
+    # Events edited in napari are saved as <trial>_events.csv next to the predictions; a run
+    # uses them (for the views and sides they cover) unless the manifest names a file.
+    found = [_saved_events(row) for _, row in df.iterrows()]
+    df["events_auto"] = [f is not None and not isinstance(row.get("events"), str)
+                         for f, (_, row) in zip(found, df.iterrows(), strict=True)]
+    df["events"] = pd.Series(
+        [row.get("events") if isinstance(row.get("events"), str) else (f or np.nan)
+         for f, (_, row) in zip(found, df.iterrows(), strict=True)],
+        index=df.index, dtype=object,
+    )
     dup = df.duplicated(["trial", "view"])
     if dup.any():
         raise InputFileError(path, f"trial/view listed twice: {df.loc[dup, ['trial', 'view']].values.tolist()}")
     df.attrs["path"] = str(path)
     return df
+
+
+def _saved_events(row: pd.Series) -> str | None:
+    pred = row.get("predictions")
+    if not isinstance(pred, str):
+        return None
+    path = Path(pred).parent / f"{row['trial']}_events.csv"
+    return str(path) if path.is_file() else None
 
 
 def _side_for(row: pd.Series) -> str:
@@ -285,6 +305,8 @@ def _edited_events(row: pd.Series, side: str, fps: float) -> pd.DataFrame | None
         if col in ev.columns and ev[col].astype(str).str.len().gt(0).any():
             ev = ev[ev[col].astype(str) == str(row[col])]
     ev = ev[ev["side"] == side]
+    if ev.empty and row.get("events_auto") is True:
+        return None  # a saved file that does not cover this view: detect as usual
     if ev.empty:
         raise AnalysisError(
             f"{path}: no {side} events for trial {row['trial']} view {row['view']}; "
