@@ -113,3 +113,19 @@ def test_video_reader_layer(numbered_video):
     assert isinstance(data, VideoArray)
     assert data.shape == (120, 192, 320, 3) and data.dtype == np.uint8
     assert kw["metadata"]["fps"] == 25.0
+
+
+def test_long_recordings_get_no_tracks_layer_by_default(monkeypatch):
+    """A Tracks layer of a very long recording makes every frame change slow: left out."""
+    import napari_gaitint._napari._reader as reader
+    from napari_gaitint.core.io import ROLES, Pose, pose_to_dlc_table
+
+    values = np.random.default_rng(0).uniform(0, 500, (40, len(ROLES), 3))
+    table = pose_to_dlc_table(Pose(values, ROLES))
+    kinds = [t[2] for t in reader.dlc_table_to_layers(table)]
+    assert kinds == ["points", "tracks"]
+    tdata = reader.dlc_table_to_layers(table)[1][0]
+    assert sorted(np.unique(tdata[:, 0]).astype(int)) == list(range(len(ROLES)))
+    monkeypatch.setattr(reader, "MAX_TRACK_POINTS", 40 * len(ROLES) - 1)
+    assert [t[2] for t in reader.dlc_table_to_layers(table)] == ["points"]
+    assert [t[2] for t in reader.dlc_table_to_layers(table, tracks=True)] == ["points", "tracks"]

@@ -112,15 +112,15 @@ def tracks_layer_kwargs(poses: list[Pose], *, name: str, extra_metadata: dict | 
     for p in poses:
         data, f = _convert.pose_to_tracks(p)
         colors = _convert.tracks_colormap(p.bodyparts)
-        ids = np.unique(data[:, 0]).astype(int) if len(data) else []
-        remap = {}
-        for j in ids:
-            remap[j] = next_id
-            cmap[next_id] = colors[j]
-            next_id += 1
-        if len(data):
+        ids = np.unique(data[:, 0]).astype(int) if len(data) else np.empty(0, int)
+        if len(ids):
+            lookup = np.zeros(ids.max() + 1, dtype=float)
+            lookup[ids] = next_id + np.arange(len(ids))
+            for k, j in enumerate(ids):
+                cmap[next_id + k] = colors[j]
+            next_id += len(ids)
             data = data.copy()
-            data[:, 0] = [remap[int(j)] for j in data[:, 0]]
+            data[:, 0] = lookup[data[:, 0].astype(int)]
         blocks.append(data)
         feats.append(f)
     data = np.vstack(blocks) if blocks else np.empty((0, 4))
@@ -158,14 +158,27 @@ def _track_colormap(cmap: dict[int, np.ndarray]):
     return Colormap(colors, controls=controls, name="gaitint_bodyparts", interpolation="zero")
 
 
+#: Above this many keypoints a Tracks layer is not made by default: napari redraws every
+#: track vertex on each frame change (seconds per step for 100 000-frame recordings), while
+#: the Points layer alone stays fluid.
+MAX_TRACK_POINTS = 250_000
+
+
 def dlc_table_to_layers(
-    df: pd.DataFrame, *, source: Path | None = None, name: str | None = None, tracks: bool = True
+    df: pd.DataFrame, *, source: Path | None = None, name: str | None = None,
+    tracks: bool | None = None,
 ) -> list[tuple]:
-    """LayerDataTuples (points, and tracks) of a DLC table."""
+    """LayerDataTuples (points, and tracks) of a DLC table.
+
+    ``tracks=None`` adds the Tracks layer when the recording has at most
+    :data:`MAX_TRACK_POINTS` keypoints; True or False force it on or off.
+    """
     poses = poses_from_table(df, source=source)
     base = name or (source.stem if source is not None else "keypoints")
     data, kwargs = keypoint_layer_kwargs(poses[0], name=base, poses=poses)
     layers = [(data, kwargs, "points")]
+    if tracks is None:
+        tracks = sum(p.n_frames * len(p.bodyparts) for p in poses) <= MAX_TRACK_POINTS
     if tracks:
         tdata, tkw = tracks_layer_kwargs(poses, name=f"{base} tracks")
         if len(tdata):
