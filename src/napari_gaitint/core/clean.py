@@ -46,6 +46,7 @@ coordinates if the pose was oriented first); the likelihood column is kept uncha
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -299,7 +300,7 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
     # 1. likelihood
     if pose.has_likelihood and config.likelihood_threshold > 0:
         lk = pose.likelihood
-        low = np.isfinite(xy).all(-1) & np.isfinite(lk) & (lk < config.likelihood_threshold)
+        low = _finite2(xy) & np.isfinite(lk) & (lk < config.likelihood_threshold)
         xy[low] = np.nan
         flags[low] |= FLAG_LOW_LIKELIHOOD
 
@@ -339,7 +340,7 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
                 window_s=config.savgol_window_s,
                 polyorder=config.savgol_polyorder,
             )
-        moved = np.linalg.norm(xy - before, axis=-1)
+        moved = _dist(xy, before)
         flags[np.nan_to_num(moved) > config.filtered_flag_px] |= FLAG_FILTERED
 
     counts = {name: int(np.count_nonzero(flags & bit)) for bit, name, _ in _FLAG_NAMES}
@@ -358,6 +359,19 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     m = np.concatenate([[False], np.asarray(mask, bool), [False]])
     d = np.diff(m.astype(np.int8))
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
+
+
+def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance over the last axis (size 2) of ``a - b``; as
+    ``np.linalg.norm(a - b, axis=-1)`` (same arithmetic), without its reduction overhead."""
+    dx = a[..., 0] - b[..., 0]
+    dy = a[..., 1] - b[..., 1]
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def _finite2(p: np.ndarray) -> np.ndarray:
+    """``np.isfinite(p).all(-1)`` for a last axis of size 2 (x, y)."""
+    return np.isfinite(p[..., 0]) & np.isfinite(p[..., 1])
 
 
 def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline") -> np.ndarray:
@@ -412,6 +426,15 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
     return arr[:, 0] if one_d else arr
 
 
+@functools.lru_cache(maxsize=32)
+def _butter_sos(order: int, cutoff_hz: float, fps: float) -> np.ndarray:
+    """Low-pass Butterworth second-order sections (cached: designing one takes ~1 ms, more
+    than filtering a short trial)."""
+    from scipy.signal import butter
+
+    return butter(order, cutoff_hz, btype="low", fs=fps, output="sos")
+
+
 def lowpass(
     values: np.ndarray,
     *,
@@ -443,7 +466,7 @@ def lowpass(
     Stretches too short to filter (fewer than 4 samples, or shorter than ``polyorder + 2``
     for Savitzky–Golay) are left as they are.
     """
-    from scipy.signal import butter, savgol_filter, sosfiltfilt
+    from scipy.signal import savgol_filter, sosfiltfilt
 
     if method == "none":
         return np.array(values, dtype=float, copy=True)
@@ -463,7 +486,7 @@ def lowpass(
                 f"cut-off {cutoff_hz} Hz must be below the Nyquist frequency {nyq:g} Hz "
                 f"(half of {fps:g} fps)"
             )
-        sos = butter(order, cutoff_hz, btype="low", fs=fps, output="sos")
+        sos = _butter_sos(int(order), float(cutoff_hz), float(fps)).copy()
         full_pad = 3 * (2 * len(sos) + 1)
     else:
         window = max(int(round(window_s * fps)) | 1, polyorder + 2 | 1)
@@ -711,15 +734,11 @@ def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
     x = (ts - a[:, None]).astype(float)  # as polyfit(ts - a, ...)
     xt = (t - a).astype(float)
     ys = np.where(use[..., None], p[ts], 0.0)  # (m, 2k, 2)
-    w = np.where(use, 1.0, 0.0)
+    # Lagrange basis r: the product over the other used points s of (xt - x_s) / (x_r - x_s)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for r in range(2 * k):
-            for s in range(2 * k):
-                if r != s:
-                    # Lagrange basis r: prod over the other used points s of
-                    # (xt - x_s) / (x_r - x_s)
-                    f = (xt - x[:, s]) / (x[:, r] - x[:, s])
-                    w[:, r] *= np.where(use[:, s] & use[:, r], f, 1.0)
+        f = (xt[:, None, None] - x[:, None, :]) / (x[:, :, None] - x[:, None, :])  # [m, r, s]
+    keep = use[:, :, None] & use[:, None, :] & ~np.eye(2 * k, dtype=bool)[None]
+    w = np.where(use, np.prod(np.where(keep, f, 1.0), axis=2), 0.0)
     qq = np.einsum("mr,mrc->mc", w, ys)
     has = use.any(1)
     q[has] = qq[has]
@@ -769,8 +788,11 @@ def _stencil_residual(p: np.ndarray) -> np.ndarray:
     r = np.full(n, np.nan)
     if n < 5:
         return r
-    pred = (-p[:-4] + 4 * p[1:-3] + 4 * p[3:-1] - p[4:]) / 6.0
-    r[2:-2] = np.linalg.norm(p[2:-2] - pred, axis=1)
+    x, y = np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1])
+    px = (-x[:-4] + 4 * x[1:-3] + 4 * x[3:-1] - x[4:]) / 6.0
+    py = (-y[:-4] + 4 * y[1:-3] + 4 * y[3:-1] - y[4:]) / 6.0
+    dx, dy = x[2:-2] - px, y[2:-2] - py
+    r[2:-2] = np.sqrt(dx * dx + dy * dy)
     return r
 
 
@@ -828,45 +850,45 @@ def _twoview(xy, flags, bodyparts, chain, far, config, max_run) -> int:
     return n_theirs
 
 
-def _one_sided_raw(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Forward / backward linear extrapolation of ``P`` (n, ..., 2) from its two neighbours."""
-    fwd = np.full(P.shape, np.nan)
-    bwd = np.full(P.shape, np.nan)
-    if P.shape[0] >= 3:
-        fwd[2:] = 2 * P[1:-1] - P[:-2]
-        bwd[:-2] = 2 * P[1:-1] - P[2:]
-    return fwd, bwd
-
-
-def _one_sided(p: np.ndarray, trusted: np.ndarray) -> list[np.ndarray]:
-    """Extrapolations of ``p`` (n, 2) to each frame from the trusted frames just before it
-    (linear from 2, quadratic from 3) and just after it (same); NaN where not available."""
-    n = p.shape[0]
-    pt = np.where(trusted[:, None], p, np.nan)
-    out = [np.full((n, 2), np.nan) for _ in range(4)]
-    if n >= 3:
-        out[0][2:] = 2 * pt[1:-1] - pt[:-2]
-        out[1][:-2] = 2 * pt[1:-1] - pt[2:]
-    if n >= 4:
-        out[2][3:] = 3 * pt[2:-1] - 3 * pt[1:-2] + pt[:-3]
-        out[3][:-3] = 3 * pt[1:-2] - 3 * pt[2:-1] + pt[3:]
-    return out
-
-
 def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
-    """:func:`_one_sided` evaluated at frames ``t`` only: four ``(t.size, 2)`` arrays."""
+    """Extrapolations of ``p`` (n, 2) to frames ``t`` from the trusted frames just before
+    them (linear from 2, quadratic from 3) and just after them (same): four ``(t.size, 2)``
+    arrays, NaN where not available."""
     n = p.shape[0]
 
     def at(s):
-        inside = (s >= 0) & (s < n)
         sc = np.clip(s, 0, n - 1)
-        v = p[sc].copy()
-        v[~(inside & trusted[sc])] = np.nan
+        v = p[sc]  # a copy (fancy index)
+        v[~(trusted[sc] & (sc == s))] = np.nan
         return v
 
     m1, m2, m3 = at(t - 1), at(t - 2), at(t - 3)
     p1, p2, p3 = at(t + 1), at(t + 2), at(t + 3)
     return [2 * m1 - m2, 2 * p1 - p2, 3 * m1 - 3 * m2 + m3, 3 * p1 - 3 * p2 + p3]
+
+
+def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
+               at_edge: bool) -> np.ndarray:
+    """Whether the labels ``p[t]`` continue the trusted track: within ``m`` of the bridge
+    over their run or of an extrapolation from the trusted frames next to them.
+
+    At a track's start or end (``at_edge`` frames next to a trusted one, with trusted
+    frames on one side only) only one side predicts: ``2 m`` is accepted there, what would
+    not be judged a swap (see :func:`_chain_swaps`), so the track can continue.
+    """
+    if not t.size:
+        return np.zeros(0, bool)
+    pt = p[t]
+    errs = np.stack([_dist(pt, x) for x in _one_sided_at(p, trusted, t)])
+    e = np.min(np.where(np.isnan(errs), np.inf, errs), axis=0)
+    ok = e <= m  # continues an extrapolation: accepted whatever the bridge says
+    rest = np.flatnonzero(~ok)
+    if rest.size:
+        q, both = _bridge_at(p, trusted, t[rest])
+        eq = _dist(pt[rest], q)
+        e_rest = np.minimum(e[rest], np.where(np.isnan(eq), np.inf, eq))
+        ok[rest] = e_rest <= (np.where(both, m, 2 * m) if at_edge else m)
+    return ok
 
 
 def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.ndarray:
@@ -899,9 +921,9 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.nda
        the bridge is unreliable, are judged only at their two frames next to trusted ones.
     """
     n, J = P.shape[:2]
-    valid = np.isfinite(P).all(-1)
-    has_f = np.isfinite(F).all(-1) & valid
-    d_pf = np.linalg.norm(P - F, axis=-1)
+    valid = _finite2(P)
+    has_f = _finite2(F) & valid
+    d_pf = _dist(P, F)
     near_far = has_f & (d_pf < 3 * m)
     frame_cand = near_far.sum(1) * 2 >= np.maximum(has_f.sum(1), 1)
     cand = near_far | (frame_cand[:, None] & has_f)
@@ -929,26 +951,30 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.nda
     jump_f = valid & between & has_f & ~near_far & between_f
     cand |= jump_nof | jump_f
     trusted &= ~(jump_nof | jump_f)
+    changed = np.ones(J, bool)  # a column's outcome only changes when its trust did
     for _ in range(n):
         step = np.zeros_like(trusted)
         edge = np.zeros_like(trusted)
         edge[1:] |= trusted[:-1]
         edge[:-1] |= trusted[1:]
         for k in range(J):
-            t = np.flatnonzero(cand[:, k] & ~trusted[:, k])
-            if not t.size:
+            if not changed[k]:
                 continue
-            q, both = _bridge_at(P[:, k], trusted[:, k], t)
-            preds = [q, *_one_sided_at(P[:, k], trusted[:, k], t)]
-            pt = P[t, k]
-            errs = np.stack([np.linalg.norm(pt - x, axis=-1) for x in preds])
-            e = np.min(np.where(np.isnan(errs), np.inf, errs), axis=0)
-            # at a track's start or end only one side predicts: accept what would not be
-            # judged a swap there (see below), so the track can continue
-            ek = edge[t, k]
-            ok = e <= np.where(both | ~ek, m, 2 * m)
-            step[t[ok & ek] if (ok & ek).any() else t[ok], k] = True
-        if not step.any():
+            todo = np.flatnonzero(cand[:, k] & ~trusted[:, k])
+            if not todo.size:
+                continue
+            # Trust grows from the edges of the trusted track; only where no candidate
+            # next to a trusted frame continues it are the others accepted (so the frames
+            # next to trusted ones are judged first, and the rest only when needed).
+            ek = edge[todo, k]
+            t = todo[ek]
+            ok = _continues(P[:, k], trusted[:, k], t, m, at_edge=True)
+            if not ok.any():
+                t = todo[~ek]
+                ok = _continues(P[:, k], trusted[:, k], t, m, at_edge=False)
+            step[t[ok], k] = True
+        changed = step.any(0)
+        if not changed.any():
             break
         trusted |= step
     swapped = np.zeros((n, J), bool)
@@ -963,8 +989,8 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.nda
         reliable = (_cover(n, a[short], b[short]) | _cover(n, a[~short], a[~short] + 2)
                     | _cover(n, b[~short] - 2, b[~short]))
         q, both = _predict_runs(P[:, k], trusted[:, k], todo, return_sides=True)
-        eq = np.nan_to_num(np.linalg.norm(P[:, k] - q, axis=-1), nan=-np.inf)
-        sep = np.nan_to_num(np.linalg.norm(q - F[:, k], axis=-1), nan=-np.inf)
+        eq = np.nan_to_num(_dist(P[:, k], q), nan=-np.inf)
+        sep = np.nan_to_num(_dist(q, F[:, k]), nan=-np.inf)
         todo &= reliable
         on_far = has_f[:, k] & (d_pf[:, k] < eq)
         # extrapolating from one side only (track starts or ends) is less sure, the more
@@ -988,9 +1014,11 @@ def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
     in 1000 frames); a wrong-limb run starts and ends with one.
     """
     n, J = P.shape[:2]
-    fwd0 = _one_sided_raw(P)[0]
-    jump = np.nan_to_num(np.linalg.norm(P - fwd0, axis=-1), nan=0.0) > thr
-    valid = np.isfinite(P).all(-1)
+    fwd0 = np.full(P.shape, np.nan)
+    if n >= 3:
+        fwd0[2:] = 2 * P[1:-1] - P[:-2]
+    jump = np.nan_to_num(_dist(P, fwd0), nan=0.0) > thr
+    valid = _finite2(P)
     between = np.zeros((n, J), bool)
     for k in range(J):
         idx = np.flatnonzero(jump[:, k])
@@ -1020,12 +1048,12 @@ def _exchanged(P, F, base, base_f, targets, m, max_run):
         qf, _ = _bridge_at(F[:, k], base_f[:, k], t)
         pk, fk = P[t, k], F[t, k]
         with np.errstate(invalid="ignore"):
-            e_pq = np.linalg.norm(pk - q, axis=-1)
-            e_pf = np.linalg.norm(pk - qf, axis=-1)
-            e_fq = np.linalg.norm(fk - q, axis=-1)
-            e_ff = np.linalg.norm(fk - qf, axis=-1)
+            e_pq = _dist(pk, q)
+            e_pf = _dist(pk, qf)
+            e_fq = _dist(fk, q)
+            e_ff = _dist(fk, qf)
             out[t, k] = ((e_pf < e_pq) & (e_fq < e_ff) & (e_pq > 2 * m)
-                         & (np.linalg.norm(q - qf, axis=-1) > 2 * m))
+                         & (_dist(q, qf) > 2 * m))
     return out
 
 
