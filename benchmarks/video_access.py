@@ -7,8 +7,9 @@ from a key frame far back: the hard case.
 Readers compared on the same random frame list:
 
 * ``gaitint``: :class:`napari_gaitint._napari._video.VideoArray` (the napari layer data);
-* ``imageio``: imageio v3's PyAV plugin, one open file, ``read(index=i)`` per frame
-  (imageio is installed with napari);
+* ``imageio``: imageio v3's PyAV plugin, one open file, ``read(index=i)`` per frame, RGB
+  uint8, its defaults (seek to the key frame, decode forward, FFmpeg's slice threads; it
+  has no cache). imageio is installed with napari;
 * ``naive``: PyAV decoding from the start of the file for every frame (the simplest correct
   reader; only on a short prefix of the list, it is slow);
 * ``napari-video`` (OpenCV through pyvideoreader): not a dependency; measured when it can be
@@ -245,8 +246,10 @@ def main(argv=None) -> None:
             print(f"{label:>10} {'napari-video':>8} {nvid[1] * 1e3:9.1f} {nvid[0]:13.3f}  "
                   f"mean |pixel diff| vs ours {diff:.1f} (OpenCV colour conversion)")
             print(f"{label:>10} ratio: napari-video/gaitint = {nvid[1] / g_rand:.2f}x")
+        st = g_video.stats
         print(f"{label:>10} ratio: imageio/gaitint = {i_rand / g_rand:.2f}x, naive/gaitint = {nv_rand / g_rand:.2f}x, "
-              f"seeks {g_video.stats['seeks']} for {len(frames)} fetches")
+              f"{len(frames)} fetches: {st['seeks']} seeks, {st['decoded'] / len(frames):.0f} frames decoded "
+              f"per fetch, {st['hits']} cache hits ({g_video.decoders} parked decoders)")
         speed, v = sequential(path, n, 25.0)
         mb = v.cached_bytes / 2**20
         video_mb = v.n_frames * v._frame_bytes / 2**20

@@ -32,6 +32,49 @@ def test_cache_is_bounded_by_size_not_length(numbered_video, frame_number):
         video[i]
     assert video.cached_bytes <= video.cache_bytes
     assert 1 <= len(video._cache) <= 6
+    # random access also keeps frames decoded on the way (YUV, half size): still bounded
+    video = VideoArray(numbered_video, cache_mb=1, keep_passed=120)
+    for i in np.random.default_rng(3).integers(0, video.n_frames, 40):
+        assert frame_number(video[int(i)]) == i
+        assert video.cached_bytes <= video.cache_bytes
+    assert 1 <= len(video._cache) <= 11  # 320x192 YUV 4:2:0 is 92 kB
+
+
+def test_frames_decoded_on_the_way_are_cached_pixel_identical(one_gop_video):
+    import av
+
+    with av.open(str(one_gop_video)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    # skip_nonref=False: B frames no frame refers to would be skipped, not decoded (nor kept)
+    video = VideoArray(one_gop_video, keep_passed=30, skip_nonref=False)
+    np.testing.assert_array_equal(video[100], frames[100])
+    decoded = video.stats["decoded"]
+    for i in range(99, 69, -1):  # stepping back: no decoding, same pixels
+        np.testing.assert_array_equal(video[i], frames[i])
+    assert video.stats["decoded"] == decoded and video.stats["hits"] == 30
+    # default with a small cache: kept when stepping back, not for the first jump
+    auto = VideoArray(one_gop_video, cache_mb=2, skip_nonref=False)  # < 1/4 of the video
+    auto[100]
+    assert len(auto._cache) == 1
+    auto[99]
+    decoded = auto.stats["decoded"]
+    for i in range(98, 91, -1):
+        np.testing.assert_array_equal(auto[i], frames[i])
+    assert auto.stats["decoded"] == decoded and auto.cached_bytes <= auto.cache_bytes
+    none_kept = VideoArray(one_gop_video, keep_passed=0)
+    none_kept[100]
+    assert len(none_kept._cache) == 1
+
+
+@pytest.mark.parametrize("threads", [1, 2, 0])
+def test_threading_modes_give_the_same_frames(numbered_video, threads):
+    import av
+
+    with av.open(str(numbered_video)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    video = VideoArray(numbered_video, threads=threads, decoders=2, cache_mb=1)
+    for i in (77, 3, 30, 31, 119, 50, 49, 0, 118):
+        np.testing.assert_array_equal(video[i], frames[i])
 
 
 def test_array_protocol(numbered_video, frame_number):

@@ -3,14 +3,16 @@
 :class:`VideoArray` looks like a read-only ``(n_frames, height, width, 3)`` uint8 array:
 napari slices one frame at a time and only that frame is decoded. How a frame is fetched:
 
-1. the LRU cache of decoded RGB frames (bounded in bytes, not in video length);
-2. if the decoder sits a little before the wanted frame (sequential playback, or a jump
+1. the LRU cache of decoded frames (bounded in bytes, not in video length): frames asked
+   for are kept as RGB; frames decoded on the way to them are kept as they come out of the
+   decoder (YUV, half the bytes, not converted unless asked for later);
+2. if a decoder sits a little before the wanted frame (sequential playback, or a jump
    forward inside the same group of pictures) it just decodes forward: no seek;
 3. otherwise it seeks to the key frame at or before the wanted frame (from a packet index
    built once by demuxing, which is cheap: no decoding) and decodes forward.
 
-Only frames that are asked for (and, optionally, a few following ones) are converted to
-RGB; the frames decoded on the way are dropped. The packet index gives exact frame counts
+Only frames that are asked for are converted to RGB. Several decoders stay open, each parked
+where it last stopped; when one must move, the least useful one goes. The packet index gives exact frame counts
 and key frames for variable-frame-rate files too. ``av`` is imported lazily.
 """
 
@@ -38,17 +40,26 @@ class VideoArray:
     cache_mb
         Upper bound of the decoded-frame cache in MiB (at least one frame is kept).
     threads
-        Decoder threads (``0`` lets FFmpeg choose); frame threading speeds up decoding
-        forward, which is what random access mostly does.
+        Decoder threading. ``None``: slice threads (FFmpeg's count; no latency, little
+        memory; helps when the file has several slices per frame). ``1``: none. ``n > 1``:
+        ``n`` frame threads (``0``: FFmpeg's choice), which cost ~2 frames of memory per
+        thread and decoder; measured slower than slice threads on a busy 2-core machine.
     decoders
         Decoders kept open, each parked where it last stopped. A wanted frame is decoded
         forward by the decoder parked closest before it (when no key frame lies between),
         else a decoder seeks to the key frame before it. With long key-frame intervals,
         several parked decoders make random access and backward scrubbing much cheaper
         than one; each costs a few decoded frames of memory. ``None``: as many as fit in
-        ``decoders_mb`` (2 to 8; 4 for 1920x1080, 8 for 960x540).
+        ``decoders_mb`` (2 to 12; 7 for 1920x1080, 12 for 960x540).
     decoders_mb
         Memory budget of the parked decoders (MiB) when ``decoders`` is None.
+    keep_passed
+        Frames decoded on the way to a wanted frame are cached (as YUV copies, half the
+        bytes of RGB) if they lie at most this many frames before it, so stepping back is
+        instant. ``None``: all of them when the cache holds a quarter of the video or more,
+        else the 25 before it when stepping back (the wanted frame lies up to 25 frames
+        before the previous one; copying 1080p frames costs ~1/4 of decoding them, not worth
+        it for far jumps). ``0``: none.
     skip_nonref
         While decoding forward to a wanted frame, let the decoder skip frames that no other
         frame refers to and that come before the wanted one (H.264/HEVC non-reference B
@@ -73,10 +84,11 @@ class VideoArray:
         path: str | Path,
         *,
         cache_mb: float = 256.0,
-        threads: int = 0,
+        threads: int | None = None,
         decoders: int | None = None,
         decoders_mb: float = 160.0,
         skip_nonref: bool = True,
+        keep_passed: int | None = None,
     ):
         self.path = Path(path)
         if not self.path.is_file():
@@ -91,9 +103,7 @@ class VideoArray:
             if not self._container.streams.video:
                 raise InputFileError(self.path, "has no video stream")
             self._stream = self._container.streams.video[0]
-            if threads is not None:
-                self._stream.codec_context.thread_type = "AUTO"
-                self._stream.codec_context.thread_count = threads
+            self._configure(self._stream)
             self._index_packets()
         except InputFileError:
             self.close()
@@ -115,16 +125,28 @@ class VideoArray:
         self.fps = float(rate) if rate else None
         self._frame_bytes = self.width * self.height * 3
         self.cache_bytes = max(int(cache_mb * 2**20), self._frame_bytes)
-        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        # index -> RGB ndarray (asked for) or av.VideoFrame (decoded on the way), LRU order
+        self._cache: OrderedDict[int, object] = OrderedDict()
+        self._cache_used = 0
         if decoders is None:
-            # A parked H.264 decoder holds ~12 frames of YUV 4:2:0 (references, threads).
-            per_decoder_mb = self.width * self.height * 1.5 * 12 / 2**20
-            decoders = int(np.clip(decoders_mb // max(per_decoder_mb, 1e-6), 2, 8))
+            # A parked H.264 decoder holds ~5 YUV 4:2:0 frames (references, buffer pool) plus
+            # ~2 per frame thread (measured at 1920x1080: 22 MiB with 1 thread, 29 with 2).
+            n_threads = 1 if self._threads is None else self._threads if self._threads > 0 else 3
+            per_decoder_mb = self.width * self.height * 1.5 * (5 + 2 * n_threads) / 2**20
+            decoders = int(np.clip(decoders_mb // max(per_decoder_mb, 1e-6), 2, 12))
         self.decoders = max(1, int(decoders))
         self._cursors: list[_Cursor] = []
         self._clock = 0
         self.stats = {"seeks": 0, "decoded": 0, "hits": 0}
         self._skip_nonref = skip_nonref
+        self._keep_auto = keep_passed is None
+        if keep_passed is None:  # all if the cache holds a good part of the video, else 1 s
+            yuv_frames = self.cache_bytes / (self.width * self.height * 1.5)
+            keep_passed = self.n_frames if yuv_frames >= 0.25 * self.n_frames else 25
+            self._keep_auto = keep_passed < self.n_frames
+        self._keep_passed = int(keep_passed)
+        self._last_request = None
+        self._spare: list[_Planes] = []  # evicted YUV copies, reused (no fresh allocations)
 
     # -- index --------------------------------------------------------------------------
     def _index_packets(self) -> None:
@@ -220,7 +242,11 @@ class VideoArray:
             if cached is not None:
                 self._cache.move_to_end(index)
                 self.stats["hits"] += 1
-                return cached
+                if isinstance(cached, np.ndarray):
+                    return cached
+                rgb = cached.to_rgb(self._av)  # decoded on the way, not yet RGB
+                self._put(index, rgb)
+                return rgb
             return self._decode_to(index)
 
     def _keyframe_pos(self, index: int) -> int:
@@ -241,14 +267,44 @@ class VideoArray:
             cursor = _Cursor(self._open_stream() if self._cursors else (self._container, self._stream))
             self._cursors.append(cursor)
             return cursor, True
-        return min(self._cursors, key=lambda c: c.last_used), True
+        return min(self._cursors, key=lambda c: (self._parking_value(c), c.last_used)), True
+
+    def _parking_value(self, cursor: _Cursor) -> int:
+        """Frames x extra decoding it would cost to fetch every frame once without this
+        parked decoder: the frames it serves (up to the next parked decoder or key frame)
+        times how much further back the next start point lies. The least valuable one
+        moves (rather than the least recently used)."""
+        pos = cursor.next_index
+        if pos is None:
+            return -1
+        k = self._keyframe_pos(pos)
+        key = int(self._keyframes[k])
+        end = int(self._keyframes[k + 1]) if k + 1 < self._keyframes.size else self.n_frames
+        prev, nxt = key, end
+        for other in self._cursors:
+            p = other.next_index
+            if other is cursor or p is None or not key <= p < end:
+                continue
+            if p <= pos and (p > prev or p == pos):
+                prev = p
+            elif p > pos:
+                nxt = min(nxt, p)
+        return (nxt - pos) * (pos - prev)
+
+    def _configure(self, stream) -> None:
+        ctx = stream.codec_context
+        if self._threads is None:  # slice threads, FFmpeg's count: no latency, little memory
+            ctx.thread_type, ctx.thread_count = "SLICE", 0
+        elif self._threads == 1:
+            ctx.thread_count = 1
+        else:
+            ctx.thread_type = "FRAME" if self._threads > 0 else "AUTO"
+            ctx.thread_count = self._threads
 
     def _open_stream(self):
         container = self._av.open(str(self.path))
         stream = container.streams.video[0]
-        if self._threads is not None:
-            stream.codec_context.thread_type = "AUTO"
-            stream.codec_context.thread_count = self._threads
+        self._configure(stream)
         return container, stream
 
     def _seek(self, cursor: _Cursor, keyframe_pos: int) -> None:
@@ -276,6 +332,10 @@ class VideoArray:
         self._clock += 1
         cursor.last_used = self._clock
         cursor.target_pts = int(self._pts[index])
+        keep = self._keep_passed
+        if self._keep_auto:  # copying costs; worth it when stepping back, not for far jumps
+            last, self._last_request = self._last_request, index
+            keep = keep if last is not None and 0 < last - index <= keep else 0
         if seek or cursor.frames is None:
             self._seek(cursor, self._keyframe_pos(index))
         for back in range(1, 4):
@@ -291,6 +351,8 @@ class VideoArray:
                     return rgb
                 if i > index:  # landed after the frame (open GOP, odd seek): go back further
                     break
+                if index - i <= keep and i not in self._cache:
+                    self._keep_yuv(i, frame)
             else:
                 cursor.frames = None  # exhausted
             if self._skip_nonref:  # be safe: decode everything from here on
@@ -301,16 +363,41 @@ class VideoArray:
                 self._seek(cursor, self._keyframe_pos(index) - back)
         raise InputFileError(self.path, f"could not decode frame {index}; the file may be damaged")
 
-    def _put(self, index: int, rgb: np.ndarray) -> None:
-        rgb.setflags(write=False)
-        self._cache[index] = rgb
-        while len(self._cache) * self._frame_bytes > self.cache_bytes and len(self._cache) > 1:
-            self._cache.popitem(last=False)
+    @staticmethod
+    def _nbytes(entry) -> int:
+        return entry.nbytes
+
+    def _keep_yuv(self, index: int, frame) -> None:
+        """Cache a copy of a frame decoded on the way (8-bit planar YUV only, else skipped).
+
+        A copy, not the decoder's frame: holding decoded frames makes FFmpeg's buffer pools
+        grow beyond the cache bound. Evicted copies are reused, so no fresh pages."""
+        if frame.format.name not in _PLANAR_8BIT:
+            return
+        spare = self._spare.pop() if self._spare else None
+        self._put(index, _Planes.copy_of(frame, spare))
+
+    def _put(self, index: int, entry) -> None:
+        """Keep an RGB array (read-only) or a decoded frame; evict least recently used."""
+        if isinstance(entry, np.ndarray):
+            entry.setflags(write=False)
+        old = self._cache.pop(index, None)
+        if old is not None:
+            self._cache_used -= self._nbytes(old)
+        self._cache[index] = entry
+        self._cache_used += self._nbytes(entry)
+        while self._cache_used > self.cache_bytes and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cache_used -= self._nbytes(dropped)
+            if isinstance(dropped, _Planes) and len(self._spare) < 2:
+                self._spare.append(dropped)
+        if isinstance(old, _Planes) and len(self._spare) < 2:
+            self._spare.append(old)
 
     @property
     def cached_bytes(self) -> int:
         """Bytes held by the frame cache now (bounded by ``cache_bytes``)."""
-        return len(self._cache) * self._frame_bytes
+        return self._cache_used
 
     def close(self) -> None:
         """Release the file (the array is unusable afterwards)."""
@@ -328,6 +415,36 @@ class VideoArray:
             self.close()
         except Exception:
             pass
+
+
+_PLANAR_8BIT = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray"})
+
+
+class _Planes:
+    """A decoded frame's planes copied to numpy (same pixels as the decoder's frame)."""
+
+    __slots__ = ("planes", "format", "width", "height", "colorspace", "color_range", "nbytes")
+
+    @classmethod
+    def copy_of(cls, frame, spare: _Planes | None = None) -> _Planes:
+        self = cls()
+        shapes = [(p.height, p.width) for p in frame.planes]
+        reuse = spare is not None and [a.shape for a in spare.planes] == shapes
+        self.planes = spare.planes if reuse else [np.empty(shape, np.uint8) for shape in shapes]
+        for dst, p in zip(self.planes, frame.planes, strict=True):
+            src = np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+            np.copyto(dst, src)
+        self.format, self.width, self.height = frame.format.name, frame.width, frame.height
+        self.colorspace, self.color_range = frame.colorspace, frame.color_range
+        self.nbytes = sum(a.nbytes for a in self.planes)
+        return self
+
+    def to_rgb(self, av) -> np.ndarray:
+        frame = av.VideoFrame(self.width, self.height, self.format)
+        for src, p in zip(self.planes, frame.planes, strict=True):
+            np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width] = src
+        frame.colorspace, frame.color_range = self.colorspace, self.color_range
+        return frame.to_ndarray(format="rgb24")
 
 
 class _Cursor:
