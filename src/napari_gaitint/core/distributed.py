@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 
 from .errors import GaitintError
+
+
+def _run_pickled(blob: bytes) -> bytes:
+    """Worker side: unpickle ``(fn, job)``, run it, return the result pickled.
+
+    Jobs and results (manifest rows, poses, tables) travel as plain bytes pickled by the
+    standard library, so dask never applies its own serialisers to them: with pandas 3
+    tables those failed on the workers ("loads() got an unexpected keyword argument
+    'buffers'")."""
+    fn, job = pickle.loads(blob)
+    return pickle.dumps(fn(job), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def map_on_dask(
@@ -34,14 +46,15 @@ def map_on_dask(
     except OSError as err:
         raise GaitintError(f"cannot reach the dask scheduler at {address} ({err})") from err
     with client:
-        futures = client.map(fn, jobs, pure=False)
+        blobs = [pickle.dumps((fn, job), protocol=pickle.HIGHEST_PROTOCOL) for job in jobs]
+        futures = client.map(_run_pickled, blobs, pure=False)
         bar = None
         if progress:
             from tqdm import tqdm
 
             bar = tqdm(total=len(futures), unit="trials", leave=False)
         for fut in futures:
-            out = fut.result()
+            out = pickle.loads(fut.result())
             if bar is not None:
                 bar.update()
             yield out
