@@ -47,6 +47,7 @@ from ..core import qa as core_qa
 from ..core.errors import GaitintError
 from ..core.io import LEG_CHAIN, Pose
 from . import _convert
+from ._widgets import _info
 
 if TYPE_CHECKING:
     import napari
@@ -64,10 +65,6 @@ FAR_COLOR = "#c8ff00"
 TABLE_COLUMNS = ("✓", "view", "frame", "score", "why", "parts")
 KIND_LABELS = {"wrong_limb": "wrong limb", "other_view": "other view", "jump": "jump",
                "low_likelihood": "low likelihood"}
-
-
-def _info(layer) -> dict:
-    return (layer.metadata or {}).get("gaitint", {})
 
 
 def _layer_pose(layer) -> Pose:
