@@ -473,11 +473,10 @@ class StatsWidget(Container):
         def work():
             return (yield from _analysis_steps(source, bodyparts, axes))
 
-        self.worker = work()
-        self.worker.yielded.connect(self._on_progress)
-        self.worker.returned.connect(self._on_done)
-        self.worker.errored.connect(self._on_error)
-        self.worker.finished.connect(lambda: setattr(self.run, "enabled", True))
+        self.worker = work(_connect={
+            "yielded": self._on_progress, "returned": self._on_done, "errored": self._on_error,
+            "finished": lambda: setattr(self.run, "enabled", True),
+        }, _start_thread=False)  # errors go to the status line, not re-raised in Qt's loop
         self.worker.start()
         return self.worker
 
@@ -584,18 +583,20 @@ class StatsWidget(Container):
         return files + list(out.files.values())
 
 
-def _analysis_steps(source, bodyparts, axes):
-    """Generator: yields ``(done, total)`` while the core runs; returns ``(result, anova)``."""
-    from ..core.pipeline import analyze_cohort
-    from ..core.stats import rm_anova
+def progress_steps(fn):
+    """Generator for a ``thread_worker``: runs ``fn(report)`` and yields what it reports.
 
+    ``fn`` is called in a helper thread with a ``report(value)`` callback; every reported
+    value is yielded (so the worker's ``yielded`` signal updates the GUI in the main thread)
+    and ``fn``'s return value is returned (the worker's ``returned`` signal). Exceptions in
+    ``fn`` are re-raised in the worker.
+    """
     q: queue.Queue = queue.Queue()
     box: dict = {}
 
     def target():
         try:
-            box["result"] = analyze_cohort(source, None, stats=False, report=False,
-                                           on_progress=lambda i, n: q.put((i, n)))
+            box["result"] = fn(q.put)
         except BaseException as err:  # re-raised in the worker thread below
             box["error"] = err
 
@@ -608,7 +609,16 @@ def _analysis_steps(source, bodyparts, axes):
             pass
     if "error" in box:
         raise box["error"]
-    result = box["result"]
+    return box["result"]
+
+
+def _analysis_steps(source, bodyparts, axes):
+    """Generator: yields ``(done, total)`` while the core runs; returns ``(result, anova)``."""
+    from ..core.pipeline import analyze_cohort
+    from ..core.stats import rm_anova
+
+    result = yield from progress_steps(lambda report: analyze_cohort(
+        source, None, stats=False, report=False, on_progress=lambda i, n: report((i, n))))
     anova = rm_anova(result.cycles, bodyparts=bodyparts, axes=axes)
     anova = anova.copy()
     anova["significant"] = anova["p_gg"].fillna(anova["p_unc"]) < 0.05
