@@ -34,7 +34,7 @@ if ! "$venv/bin/python" -c "import deeplabcut, torch; print('deeplabcut', deepla
 fi
 export GAITINT_DLC_REPORT="${GAITINT_DLC_REPORT:-${TMPDIR:-/tmp}/gaitint-dlc-test-report.json}"
 rm -f "$GAITINT_DLC_REPORT"
-"$venv/bin/python" -m pytest -m dlc tests/dlc -p no:xvfb "$@"
+"$venv/bin/python" -m pytest -m dlc tests/dlc "$@"
 rc=$?
 [ -f "$GAITINT_DLC_REPORT" ] && { echo "dlc_test.sh: measured:"; cat "$GAITINT_DLC_REPORT"; echo; }
 if [ "$rc" = 5 ]; then echo "dlc_test.sh: pytest collected no dlc tests" >&2; exit 1; fi

@@ -422,6 +422,12 @@ def _add_dlc(sub) -> None:
     e.add_argument("--mirror", action="store_true",
                    help="the network sees this view mirrored: export onto the mirrored copy "
                    "(labels stay in the original video's coordinates; they are mapped)")
+    e.add_argument("--bodyparts", metavar="MAP",
+                   help="names of the labels' body parts in the DLC project, when they differ: "
+                   "ours=theirs pairs, e.g. heel=LHeel,toe=LToe")
+    e.add_argument("--individual",
+                   help="multi-animal projects: the individual the labels belong to "
+                   "(default: the project's first individual)")
 
 
 def _parse_frames(text: str | None) -> list[int] | None:
@@ -438,6 +444,23 @@ def _parse_frames(text: str | None) -> list[int] | None:
     return frames
 
 
+def _parse_name_map(text: str | None) -> dict[str, str] | None:
+    """``"heel=LHeel, toe=LToe"`` -> ``{"heel": "LHeel", "toe": "LToe"}``."""
+    if not text or not text.strip():
+        return None
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        ours, sep, theirs = item.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise GaitintError(f"--bodyparts: {item.strip()!r} must look like ours=theirs, e.g. heel=LHeel")
+        if ours.strip() in out:
+            raise GaitintError(f"--bodyparts: {ours.strip()!r} is given twice")
+        out[ours.strip()] = theirs.strip()
+    return out
+
+
 def _cmd_dlc(args) -> int:
     from .core import dlc
 
@@ -451,11 +474,12 @@ def _cmd_dlc(args) -> int:
             frames = _parse_frames(args.frames)
         except ValueError:
             raise GaitintError(f"--frames: expected numbers like 10,20,35-40, got {args.frames!r}") from None
+        names = {"bodyparts": _parse_name_map(args.bodyparts), "individual": args.individual}
         if args.mirror:
-            res = dlc.export_labels_mirrored(args.config, args.video, args.labels, frames=frames)
+            res = dlc.export_labels_mirrored(args.config, args.video, args.labels, frames=frames, **names)
         else:
             res = dlc.export_labels_to_project(args.config, args.video.stem, args.labels,
-                                               frames=frames, video=args.video)
+                                               frames=frames, video=args.video, **names)
         print(f"{res.n_new} new and {res.n_updated} changed frame(s); {res.n_total} labelled frames in "
               f"{res.h5}" + (" (video added to the project)" if res.video_registered else ""))
         print(f"retrain: deeplabcut.create_training_dataset('{args.config}') then "

@@ -311,3 +311,57 @@ def test_gaitint_analyze_finds_events(e2e, report):
             assert np.median(dist) <= 3.0, (trial, view, dist)
     cycles = pd.read_csv(e2e["results"] / "cycles.csv", dtype={"trial": str, "view": str})
     assert set(cycles.trial) == set(TEST_SEEDS)
+
+
+def test_run_deeplabcut_dock_loads_the_network_predictions(e2e, report, make_napari_viewer, qtbot,
+                                                           tmp_path):
+    """The napari dock runs the same analysis on the trial pair shown in the viewer."""
+    from napari_gaitint._napari._dlc import RunDLCWidget
+    from napari_gaitint._napari._widgets import LoadTrialPairWidget
+    from napari_gaitint.core.pipeline import load_manifest
+
+    viewer = make_napari_viewer()
+    loader = LoadTrialPairWidget(viewer)
+    loader.manifest.value = str(e2e["single"] / "trials.csv")  # the CLI's single-pair output
+    loader._on_manifest()
+    loader._on_load_row()
+    shown = {lay.name: lay for lay in viewer.layers}
+    assert {"T01 C1 video", "T01 C3 video", "T01 C1 keypoints", "T01 C3 keypoints"} <= set(shown)
+
+    dock = RunDLCWidget(viewer)
+    assert Path(dock.video_c1.value).name == "T01_C1.mp4"  # taken from the viewer
+    assert Path(dock.video_c3.value).name == "T01_C3.mp4"
+    dock.config.value = str(e2e["config"])
+    dock.snapshot.value = "-1"
+    dock.out_dir.value = str(tmp_path / "dock")
+    t = time.perf_counter()
+    worker = dock.start()
+    assert worker is not None, dock.status.value
+    with qtbot.waitSignal(worker.finished, timeout=900_000):
+        pass
+    qtbot.waitUntil(lambda: dock.result is not None or "error" in dock.status.value, timeout=30_000)
+    report["timings"]["napari_dock_analyze_s"] = round(time.perf_counter() - t, 1)
+    assert dock.result is not None, dock.status.value
+    assert dock.steps[0] == "importing DeepLabCut" and dock.steps[-1].startswith("wrote")
+    assert dock.result.mirrored == "C3"
+    rows = load_manifest(dock.result.manifest)
+    assert sorted(rows["view"]) == ["C1", "C3"] and rows["mirrored"].astype(str).tolist() == ["False", "True"]
+
+    new = [lay for lay in viewer.layers if lay.name not in shown]
+    assert sorted(lay._type_string for lay in new) == ["points", "points", "tracks", "tracks"]
+    for view in ("C1", "C3"):
+        (pts,) = [lay for lay in new if lay._type_string == "points" and f" {view} " in lay.name]
+        cli = shown[f"T01 {view} keypoints"]
+        # placed on the video already shown, not a second copy of it
+        np.testing.assert_allclose(pts.affine.affine_matrix, shown[f"T01 {view} video"].affine.affine_matrix)
+        # same network and snapshot as `gaitint dlc analyze`: the same keypoints
+        assert_array_equal(pts.features["label"], cli.features["label"])
+        np.testing.assert_allclose(pts.data, cli.data, atol=1e-3)
+        # and they are in the ORIGINAL video's coordinates (the mirrored view mapped back)
+        sv = e2e["test_truth"][("T01", view)]
+        truth = sv.true_pose.select(ROLES).xy
+        frames = pts.data[:, 0].astype(int)
+        bp = np.array([ROLES.index(b) for b in pts.features["label"]])
+        err = np.linalg.norm(pts.data[:, [2, 1]] - truth[frames, bp], axis=1)
+        ok = _inside(truth[frames, bp], FRAME_SIZE)
+        assert np.median(err[ok]) < 6.0, (view, np.median(err[ok]))

@@ -280,3 +280,136 @@ def test_cli_export_labels(project, tmp_path, capsys):
     assert [i[2] for i in table.index] == ["img01.png", "img03.png", "img04.png"]
     assert main(["dlc", "export-labels", str(project / "config.yaml"),
                  str(project / "videos" / "T01_C1.mp4"), str(labels), "--frames", "x"]) == 2
+
+
+def test_export_labels_maps_bodypart_names_to_the_project(project):
+    pose = _labels([2, 5], seed=5)
+    theirs = {b: b.upper() for b in BPS}  # the project names them NECK, HIP, ...
+    cfg = project / "config.yaml"
+    cfg.write_text(cfg.read_text().replace("bodyparts:\n" + "".join(f"- {b}\n" for b in BPS),
+                                           "bodyparts:\n" + "".join(f"- {theirs[b]}\n" for b in BPS)))
+    with pytest.raises(InputFileError, match="map them"):
+        dlc.export_labels_to_project(cfg, "T01_C1", pose)
+    res = dlc.export_labels_to_project(cfg, "T01_C1", pose, bodyparts=theirs)
+    table = pd.read_hdf(res.h5, "keypoints")
+    assert table.columns.tolist() == [("alice", theirs[b], c) for b in BPS for c in ("x", "y")]
+    assert_allclose(table.to_numpy().reshape(2, 6, 2), pose.xy[[2, 5]])
+    with pytest.raises(GaitintError, match="tail"):
+        dlc.export_labels_to_project(cfg, "T01_C1", pose, bodyparts={"tail": "TAIL"})
+    with pytest.raises(GaitintError, match="two body parts"):
+        dlc.export_labels_to_project(cfg, "T01_C1", pose, bodyparts={**theirs, "hip": "NECK"})
+
+
+@pytest.fixture
+def ma_project(project):
+    """The same project as a multi-animal one: two subjects and a unique body part."""
+    cfg = project / "config.yaml"
+    text = cfg.read_text().replace("multianimalproject: false", "multianimalproject: true")
+    text += ("individuals:\n- subject1\n- subject2\nuniquebodyparts:\n- marker\n"
+             "multianimalbodyparts:\n" + "".join(f"- {b}\n" for b in BPS))
+    cfg.write_text(text)
+    return project
+
+
+def test_export_labels_into_a_multi_animal_project(ma_project, data_dir):
+    cfg = ma_project / "config.yaml"
+    first = _labels([1, 4], seed=6)
+    res = dlc.export_labels_to_project(cfg, "T01_C1", first)  # default: the first individual
+    table = pd.read_hdf(res.h5, "keypoints")
+    # DeepLabCut's multi-animal label layout (as in a real maDLC CollectedData file)
+    real = read_dlc_table(data_dir / "labels_multi_dlc3.h5")
+    assert table.columns.names == real.columns.names == ["scorer", "individuals", "bodyparts", "coords"]
+    expected_cols = ([("alice", i, b, c) for i in ("subject1", "subject2") for b in BPS for c in ("x", "y")]
+                     + [("alice", "single", "marker", c) for c in ("x", "y")])
+    assert table.columns.tolist() == expected_cols
+    xy = table.to_numpy().reshape(2, -1, 2)
+    assert_allclose(xy[:, :6], first.xy[[1, 4]])
+    assert np.isnan(xy[:, 6:]).all()
+    # the second subject's corrections merge in without touching the first one's labels
+    second = _labels([4, 9], seed=7)
+    res = dlc.export_labels_to_project(cfg, "T01_C1", second, individual="subject2")
+    assert (res.n_new, res.n_updated, res.n_total) == (1, 1, 3)
+    table = read_dlc_table(res.csv)
+    xy = table.to_numpy().reshape(3, -1, 2)
+    assert_allclose(xy[:2, :6], first.xy[[1, 4]])
+    assert_allclose(xy[1:, 6:12], second.xy[[4, 9]])
+    # a unique body part goes under DeepLabCut's "single" individual
+    marker = Pose(np.full((N, 1, 3), 7.0), ("marker",), has_likelihood=False)
+    res = dlc.export_labels_to_project(cfg, "T01_C1", marker, frames=[1])
+    table = pd.read_hdf(res.h5, "keypoints")
+    assert_allclose(table.loc[("labeled-data", "T01_C1", "img01.png"), ("alice", "single", "marker")], 7.0)
+    with pytest.raises(GaitintError, match="subject3"):
+        dlc.export_labels_to_project(cfg, "T01_C1", first, individual="subject3")
+
+
+def test_export_refuses_to_mix_single_and_multi_animal_labels(ma_project):
+    cfg = ma_project / "config.yaml"
+    folder = ma_project / "labeled-data" / "T01_C1"
+    folder.mkdir(parents=True)
+    old = _labels([1], seed=8)
+    from napari_gaitint.core.io import pose_to_dlc_table, write_dlc_table
+
+    write_dlc_table(pose_to_dlc_table(old), folder / "CollectedData_alice.h5")
+    before = (folder / "CollectedData_alice.h5").read_bytes()
+    with pytest.raises(InputFileError, match="single-animal labels"):
+        dlc.export_labels_to_project(cfg, "T01_C1", _labels([2], seed=9))
+    assert (folder / "CollectedData_alice.h5").read_bytes() == before
+
+
+def test_cli_export_labels_with_mapping_and_individual(ma_project, tmp_path, capsys):
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.io import save_pose
+
+    pose = _labels([2, 3])
+    pose.bodyparts = tuple(b.upper() for b in BPS)  # the labels use other names than the project
+    labels = save_pose(pose, tmp_path / "corrected.h5")
+    argv = ["dlc", "export-labels", str(ma_project / "config.yaml"),
+            str(ma_project / "videos" / "T01_C1.mp4"), str(labels), "--individual", "subject2",
+            "--bodyparts", ",".join(f"{b.upper()}={b}" for b in BPS)]
+    assert main(argv) == 0
+    table = pd.read_hdf(ma_project / "labeled-data" / "T01_C1" / "CollectedData_alice.h5", "keypoints")
+    assert_allclose(table.xs("subject2", axis=1, level="individuals").to_numpy().reshape(2, 6, 2),
+                    pose.xy[[2, 3]])
+    assert np.isnan(table.xs("subject1", axis=1, level="individuals").to_numpy()).all()
+    assert main(argv[:-1] + ["NECK"]) == 2
+    assert "ours=theirs" in capsys.readouterr().err
+
+
+def test_export_registers_a_new_video_and_keeps_the_rest_of_the_config(project, bar_video):
+    import yaml
+
+    cfg = project / "config.yaml"
+    cfg.write_text("# my project\n" + cfg.read_text() + "numframes2pick: 20  # keep me\n")
+    before_text = cfg.read_text()
+    before = yaml.safe_load(before_text)
+    other = project / "videos" / "T02 C1 (take: 2).mp4"  # a name YAML must quote
+    other.write_bytes(bar_video.read_bytes())
+    res = dlc.export_labels_to_project(cfg, other.stem, _labels([1, 2]), video=other)
+    assert res.video_registered
+    after_text = cfg.read_text()
+    after = yaml.safe_load(after_text)
+    assert after["video_sets"][str(other.resolve())] == {"crop": f"0, {W}, 0, {H}"}
+    assert {k: v for k, v in after.items() if k != "video_sets"} == {
+        k: v for k, v in before.items() if k != "video_sets"}
+    assert set(after["video_sets"]) == set(before["video_sets"]) | {str(other.resolve())}
+    assert "# my project" in after_text and "# keep me" in after_text
+    assert (project / "config.yaml.bak").read_text() == before_text
+    # listed now: a second export leaves the config alone
+    res = dlc.export_labels_to_project(cfg, other.stem, _labels([3]), video=other)
+    assert not res.video_registered and cfg.read_text() == after_text
+
+
+@pytest.mark.parametrize("line", ["video_sets: {}\n", "video_sets:\n", ""])
+def test_register_video_into_an_empty_or_missing_video_sets(project, line):
+    import yaml
+
+    cfg = project / "config.yaml"
+    text = cfg.read_text()
+    head, tail = text.split("video_sets:\n", 1)
+    tail = tail.split("bodyparts:", 1)[1]
+    cfg.write_text(head + line + "bodyparts:" + tail)
+    video = project / "videos" / "T01_C1.mp4"
+    res = dlc.export_labels_to_project(cfg, "T01_C1", _labels([4]), video=video)
+    assert res.video_registered
+    assert list(yaml.safe_load(cfg.read_text())["video_sets"]) == [str(video.resolve())]
+    assert yaml.safe_load(cfg.read_text())["bodyparts"] == BPS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -295,6 +296,23 @@ def test_fix_by_mouse_and_keys_then_save_and_reopen_exactly(qa_session, qtbot, t
     row = [i for i in merged.index if str(i[-1]).endswith(f"{frame:03d}.png") or str(i[-1]).endswith(f"{frame:04d}.png")]
     assert len(row) == 1
     assert merged.loc[row[0], ("Anna", "ankle", "x")] == moved[2]
+    import yaml
+
+    listed = yaml.safe_load((project / "config.yaml").read_text())["video_sets"]
+    assert [Path(k).name for k in listed] == [Path(videos[s.view]).name]  # DLC retrains on it
+    # ... and a view DeepLabCut analysed through a mirrored copy is labelled on that copy
+    s.source_layer.metadata["gaitint"].setdefault("manifest_row", {})["mirrored"] = "True"
+    project2 = tmp_path / "dlc_project2"
+    project2.mkdir()
+    (project2 / "config.yaml").write_text((project / "config.yaml").read_text().split("video_sets:")[0]
+                                          + "video_sets: {}\nbodyparts: [neck, hip, knee, ankle, heel, toe]\n")
+    out = widget.export_labels(project2, video_paths=videos)
+    h5_mirrored = [p for p in out if p.name == "CollectedData_Anna.h5"][0]
+    assert h5_mirrored.parent.name == Path(videos[s.view]).stem + "_mirrored"
+    width = VideoArray(videos[s.view]).shape[2]
+    mirrored = pd.read_hdf(h5_mirrored)
+    assert mirrored.iloc[0][("Anna", "ankle", "x")] == pytest.approx(width - 1 - moved[2])
+    assert mirrored.iloc[0][("Anna", "ankle", "y")] == moved[1]
 
 
 def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, qtbot):

@@ -599,12 +599,16 @@ class QAWidget(QWidget):
 
         ``target`` is a DeepLabCut project (its folder or ``config.yaml``): the labels are merged
         into ``labeled-data/<video>/`` by ``core.dlc.export_labels_to_project`` (the project's
-        scorer and body parts, frame PNGs extracted). Any other folder gets
+        scorer and body parts, frame PNGs extracted, the video added to ``video_sets``). A view
+        that DeepLabCut analysed through a mirrored copy (manifest column ``mirrored``) is
+        exported onto that copy (``core.dlc.export_labels_mirrored``), as the network sees
+        it. Any other folder gets
         ``labeled-data/<video>/CollectedData_<scorer>.h5/.csv`` written by ``core.qa``.
         """
+        from ..core import dlc as core_dlc
+
         target = Path(target)
         config = target if target.name == "config.yaml" else target / "config.yaml"
-        dlc_export = _dlc_exporter() if config.is_file() else None
         out: list[Path] = []
         for s in self.sessions.values():
             if not s.editor.manual.any():
@@ -614,15 +618,19 @@ class QAWidget(QWidget):
             video = (video_paths or {}).get(s.view) or row.get("video")
             video = video if isinstance(video, str | Path) and Path(video).is_file() else None
             video_name = Path(video).stem if video else (Path(s.pose.source).stem if s.pose.source else s.view)
+            frames = list(s.editor.corrected_frames())
             try:
-                if dlc_export is not None:
-                    res = dlc_export(config, video_name, s.editor.pose, frames=list(s.editor.corrected_frames()),
-                                     video=video, register_video=False)
+                if config.is_file() and video is not None and _truthy(row.get("mirrored")):
+                    # the network analysed this view through a mirrored copy: label that copy
+                    res = core_dlc.export_labels_mirrored(config, video, s.editor.pose, frames=frames)
+                    out += [res.h5, res.csv, *res.images]
+                elif config.is_file():
+                    res = core_dlc.export_labels_to_project(config, video_name, s.editor.pose, frames=frames,
+                                                            video=video, register_video=video is not None)
                     out += [res.h5, res.csv, *res.images]
                 else:
                     out += core_qa.export_corrected_labels(
-                        s.editor, target, video_name=video_name, scorer=scorer,
-                        n_frames_video=s.pose.n_frames, video_path=video, overwrite=True,
+                        s.editor, target, video_name=video_name, scorer=scorer, video_path=video,
                     )
             except GaitintError as err:
                 self._notify(str(err), error=True)
@@ -700,12 +708,8 @@ class QAWidget(QWidget):
             pass
 
 
-def _dlc_exporter():
-    """``core.dlc.export_labels_to_project`` when the DLC helper module provides it."""
-    try:
-        from ..core import dlc
-    except Exception:
-        return None
-    return getattr(dlc, "export_labels_to_project", None)
-
-
+def _truthy(value) -> bool:
+    """A manifest cell as a bool (``True``, ``"True"``, ``"1"``, ``"yes"``...)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "y")
+    return bool(value) if value is not None and value == value else False

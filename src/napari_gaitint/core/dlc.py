@@ -641,20 +641,87 @@ class LabelExport:
     video_registered: bool
 
 
-def _labels_table(labels, bodyparts: Sequence[str], frames: Sequence[int] | None) -> pd.DataFrame:
-    """Labels (Pose or DLC table with frame-number rows) -> frame-indexed x/y table."""
+def _as_pose(labels) -> Pose:
     if isinstance(labels, (str, Path)):
         labels = load_pose(labels)
     if isinstance(labels, pd.DataFrame):
         labels = pose_from_dlc_table(labels)
     if not isinstance(labels, Pose):
         raise TypeError("labels must be a Pose, a DLC-layout DataFrame or a .h5/.csv path")
-    pose = labels
-    missing = [b for b in pose.bodyparts if b not in bodyparts]
+    return labels
+
+
+@dataclasses.dataclass(frozen=True)
+class _ProjectLayout:
+    """Label columns of a DLC project (without the scorer level), in the project's order.
+
+    Single-animal: ``(bodypart, coord)``; multi-animal: ``(individual, bodypart, coord)``
+    with unique body parts under the ``"single"`` individual, as DeepLabCut writes them.
+    """
+
+    multi: bool
+    bodyparts: tuple[str, ...]
+    individuals: tuple[str, ...] = ()
+    unique: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> _ProjectLayout:
+        if cfg.get("multianimalproject"):
+            return cls(True, tuple(cfg.get("multianimalbodyparts") or ()),
+                       tuple(cfg.get("individuals") or ()), tuple(cfg.get("uniquebodyparts") or ()))
+        return cls(False, tuple(cfg["bodyparts"]))
+
+    @property
+    def levels(self) -> list[str]:
+        return ["scorer", "individuals", "bodyparts", "coords"] if self.multi else ["scorer", "bodyparts", "coords"]
+
+    def columns(self) -> list[tuple]:
+        if not self.multi:
+            return [(b, c) for b in self.bodyparts for c in ("x", "y")]
+        cols = [(i, b, c) for i in self.individuals for b in self.bodyparts for c in ("x", "y")]
+        return cols + [("single", b, c) for b in self.unique for c in ("x", "y")]
+
+    def key(self, bodypart: str, individual: str | None) -> tuple | None:
+        """Column prefix of a body part of ``individual`` (None: not in the project)."""
+        if not self.multi:
+            return (bodypart,) if bodypart in self.bodyparts else None
+        if bodypart in self.unique:
+            return ("single", bodypart)
+        if bodypart in self.bodyparts:
+            return (individual, bodypart)
+        return None
+
+    def names(self) -> list[str]:
+        return list(self.bodyparts) + list(self.unique)
+
+
+def _labels_table(labels, layout: _ProjectLayout, frames: Sequence[int] | None, *,
+                  bodypart_map: Mapping[str, str] | None = None,
+                  individual: str | None = None) -> pd.DataFrame:
+    """Labels (Pose or DLC table with frame-number rows) -> frame-indexed table of the
+    project's columns (without the scorer level) for the pose's body parts."""
+    pose = _as_pose(labels)
+    names = [str((bodypart_map or {}).get(b, b)) for b in pose.bodyparts]
+    unknown_map = sorted(set(bodypart_map or {}) - set(pose.bodyparts))
+    if unknown_map:
+        raise GaitintError(f"body-part mapping names {unknown_map}, which the labels do not have "
+                           f"(they have {list(pose.bodyparts)})")
+    if len(set(names)) != len(names):
+        raise GaitintError(f"the body-part mapping sends two body parts to one name: {names}")
+    if layout.multi:
+        if individual is None:
+            individual = pose.individual if pose.individual in layout.individuals else None
+            individual = individual or (layout.individuals[0] if layout.individuals else None)
+        if individual not in layout.individuals:
+            raise GaitintError(f"individual {individual!r} is not in the DLC project's individuals "
+                               f"{list(layout.individuals)}")
+    keys = [layout.key(n, individual) for n in names]
+    missing = [n for n, k in zip(names, keys, strict=True) if k is None]
     if missing:
         raise InputFileError(
-            pose.source, f"body part(s) {missing} are not in the DLC project's bodyparts {list(bodyparts)}; "
-            "rename them first (rename_bodyparts)"
+            pose.source, f"body part(s) {missing} are not in the DLC project's body parts "
+            f"{layout.names()}; map them to the project's names (bodyparts=..., "
+            "--bodyparts ours=theirs)"
         )
     frame_numbers = pose.frames
     xy = pose.xy
@@ -667,14 +734,11 @@ def _labels_table(labels, bodyparts: Sequence[str], frames: Sequence[int] | None
             raise InputFileError(pose.source, f"frames {sorted(unknown)[:10]} are not in the labels")
         keep = np.array([int(f) in wanted for f in frame_numbers])
     data = {}
-    for bp in bodyparts:
+    for j, key in enumerate(keys):
         for k, c in enumerate(("x", "y")):
-            if bp in pose.bodyparts:
-                data[(bp, c)] = xy[keep, pose.bodypart_index(bp), k]
-            else:
-                data[(bp, c)] = np.full(int(keep.sum()), np.nan)
+            data[(*key, c)] = xy[keep, j, k]
     table = pd.DataFrame(data, index=pd.Index(frame_numbers[keep].astype(int), name="frame"))
-    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["bodyparts", "coords"])
+    table.columns = pd.MultiIndex.from_tuples(list(data), names=layout.levels[1:])
     return table
 
 
@@ -728,6 +792,8 @@ def export_labels_to_project(
     video: str | Path | None = None,
     images: Mapping[int, np.ndarray] | None = None,
     register_video: bool = True,
+    bodyparts: Mapping[str, str] | None = None,
+    individual: str | None = None,
 ) -> LabelExport:
     """Write corrected frames into a DLC project's labelled data, merged with what is there.
 
@@ -741,7 +807,7 @@ def export_labels_to_project(
     Parameters
     ----------
     config
-        The DLC project's ``config.yaml`` (single-animal project).
+        The DLC project's ``config.yaml`` (single- or multi-animal project).
     video_name
         Name of the labelled-data folder: the video's stem (``T01_C1``; for labels of a
         mirrored copy, the copy's stem ``T01_C3_mirrored``).
@@ -756,8 +822,18 @@ def export_labels_to_project(
     images
         Frame images by frame number (RGB uint8 arrays), instead of reading ``video``.
     register_video
-        Add the video to the project's ``video_sets`` when it is missing (needs
-        DeepLabCut for writing the config; otherwise a :class:`GaitintError` says so).
+        Add the video to the project's ``video_sets`` when it is missing (DeepLabCut's
+        ``create_training_dataset`` reads only listed videos' labels). The entry is
+        inserted into ``config.yaml`` as text, the rest of the file unchanged; the previous
+        file is kept as ``config.yaml.bak``.
+    bodyparts
+        ``{our name: project's name}`` for body parts named differently in the project
+        (``{"heel": "LHeel"}``); others keep their names. Every body part of ``labels`` must
+        end up with a name the project has.
+    individual
+        Multi-animal projects: the individual the labels belong to (default: the pose's
+        individual if the project has it, else the project's first individual). Unique body
+        parts go under DeepLabCut's ``"single"`` individual.
 
     Returns
     -------
@@ -767,17 +843,46 @@ def export_labels_to_project(
     """
     config = _check_config(config)
     cfg = read_project_config(config)
-    if cfg.get("multianimalproject"):
-        raise GaitintError(f"{config}: multi-animal DLC projects are not supported for label export")
-    bodyparts = list(cfg["bodyparts"])
-    scorer = str(cfg["scorer"])
     project = config.parent
-    folder = project / "labeled-data" / video_name
-    table = _labels_table(labels, bodyparts, frames)
+    video_path = Path(video) if video is not None else _find_project_video(project, cfg, video_name)
+    res = write_labels(project, video_name, labels, scorer=str(cfg["scorer"]),
+                       layout=_ProjectLayout.from_config(cfg), frames=frames, video=video_path,
+                       images=images, bodyparts=bodyparts, individual=individual)
+    if video_path is not None and register_video:
+        res.video_registered = _register_video(config, cfg, video_path, video_name)
+    return res
+
+
+def write_labels(
+    project_dir: str | Path,
+    video_name: str,
+    labels,
+    *,
+    scorer: str,
+    layout: _ProjectLayout | Sequence[str] | None = None,
+    frames: Sequence[int] | None = None,
+    video: str | Path | None = None,
+    images: Mapping[int, np.ndarray] | None = None,
+    bodyparts: Mapping[str, str] | None = None,
+    individual: str | None = None,
+) -> LabelExport:
+    """Merge labels into ``<project_dir>/labeled-data/<video_name>/CollectedData_<scorer>``.
+
+    What :func:`export_labels_to_project` does once it has read the project's config; also
+    usable on a plain folder (``layout`` = the body parts to write, default the labels' own).
+    Frame images come first (a labels file never points at a missing image), existing
+    labels are merged (never lost), the previous ``.h5`` is kept as ``.h5.bak``.
+    """
+    if layout is None:
+        layout = tuple(_as_pose(labels).bodyparts) if not isinstance(labels, Pose) else labels.bodyparts
+    if not isinstance(layout, _ProjectLayout):
+        layout = _ProjectLayout(False, tuple(str(b) for b in layout))
+    folder = Path(project_dir) / "labeled-data" / video_name
+    table = _labels_table(labels, layout, frames, bodypart_map=bodyparts, individual=individual)
     if table.empty:
         raise GaitintError("no labelled frames to export")
 
-    video_path = Path(video) if video is not None else _find_project_video(project, cfg, video_name)
+    video_path = Path(video) if video is not None else None
     n_video_frames = None
     if video_path is not None and video_path.is_file():
         from .video import probe_video
@@ -809,12 +914,11 @@ def export_labels_to_project(
 
     new = table.copy()
     new.index = pd.MultiIndex.from_tuples([("labeled-data", video_name, n) for n in names])
-    new.columns = pd.MultiIndex.from_tuples([(scorer, b, c) for b, c in table.columns],
-                                            names=["scorer", "bodyparts", "coords"])
+    new.columns = pd.MultiIndex.from_tuples([(scorer, *c) for c in table.columns], names=layout.levels)
     h5 = folder / f"CollectedData_{scorer}.h5"
     csv = folder / f"CollectedData_{scorer}.csv"
-    old = _read_existing_labels(h5, csv, scorer, video_name)
-    merged, n_new, n_updated = _merge_labels(old, new, scorer, bodyparts)
+    old = _read_existing_labels(h5, csv, scorer, video_name, layout)
+    merged, n_new, n_updated = _merge_labels(old, new, scorer, layout)
 
     backup = None
     if h5.exists():
@@ -823,13 +927,9 @@ def export_labels_to_project(
             shutil.copyfile(h5, tmp)
     write_dlc_table(merged, h5, overwrite=True, key="keypoints")
     write_dlc_table(merged, csv, overwrite=True)
-
-    registered = False
-    if video_path is not None and register_video:
-        registered = _register_video(config, cfg, video_path, video_name)
     return LabelExport(folder=folder, h5=h5, csv=csv, images=written, n_new=n_new,
                        n_updated=n_updated, n_total=len(merged), backup=backup,
-                       video_registered=registered)
+                       video_registered=False)
 
 
 def _find_project_video(project: Path, cfg: dict, video_name: str) -> Path | None:
@@ -844,31 +944,33 @@ def _find_project_video(project: Path, cfg: dict, video_name: str) -> Path | Non
     return None
 
 
-def _read_existing_labels(h5: Path, csv: Path, scorer: str, video_name: str) -> pd.DataFrame | None:
+def _read_existing_labels(h5: Path, csv: Path, scorer: str, video_name: str,
+                          layout: _ProjectLayout) -> pd.DataFrame | None:
     source = h5 if h5.exists() else csv if csv.exists() else None
     if source is None:
         return None
     df = read_dlc_table(source)
-    if "individuals" in (df.columns.names or []):
-        raise InputFileError(source, "multi-animal labels are not supported for export")
+    has_individuals = "individuals" in (df.columns.names or [])
+    if has_individuals != layout.multi:
+        kind = "multi-animal" if has_individuals else "single-animal"
+        raise InputFileError(source, f"holds {kind} labels but the project is "
+                             f"{'multi' if layout.multi else 'single'}-animal; not merged")
     # DLC 2.x labels have one index level "labeled-data/video/img.png": make it three.
     if not isinstance(df.index, pd.MultiIndex):
         parts = [Path(str(i)).parts for i in df.index]
         df.index = pd.MultiIndex.from_tuples(
             [("labeled-data", video_name, p[-1]) for p in parts]
         )
-    df.columns = pd.MultiIndex.from_tuples([(scorer, b, c) for _, b, c in df.columns],
-                                           names=["scorer", "bodyparts", "coords"])
+    df.columns = pd.MultiIndex.from_tuples([(scorer, *c[1:]) for c in df.columns], names=layout.levels)
     return df
 
 
 def _merge_labels(old: pd.DataFrame | None, new: pd.DataFrame, scorer: str,
-                  bodyparts: Sequence[str]) -> tuple[pd.DataFrame, int, int]:
-    extra = []
-    if old is not None:
-        extra = [b for b in dict.fromkeys(old.columns.get_level_values("bodyparts")) if b not in bodyparts]
-    cols = pd.MultiIndex.from_tuples([(scorer, b, c) for b in list(bodyparts) + extra for c in ("x", "y")],
-                                     names=["scorer", "bodyparts", "coords"])
+                  layout: _ProjectLayout) -> tuple[pd.DataFrame, int, int]:
+    keys = layout.columns()
+    if old is not None:  # columns of the old file the project no longer lists are kept
+        keys += [c[1:] for c in dict.fromkeys(old.columns) if c[1:] not in set(keys)]
+    cols = pd.MultiIndex.from_tuples([(scorer, *k) for k in keys], names=layout.levels)
     new = new.reindex(columns=cols)
     if old is None:
         merged = new
@@ -889,22 +991,52 @@ def _merge_labels(old: pd.DataFrame | None, new: pd.DataFrame, scorer: str,
 
 
 def _register_video(config: Path, cfg: dict, video: Path, video_name: str) -> bool:
+    """Add ``video`` to the project's ``video_sets`` (DeepLabCut's ``create_training_dataset``
+    reads only the labelled folders of videos listed there). Returns False if listed already.
+
+    The entry is inserted as text under ``video_sets:`` so the rest of ``config.yaml``
+    (comments, order) stays as the user or DeepLabCut wrote it; the result is parsed back and
+    must equal the old config plus the new entry, else nothing is written. The previous file
+    is kept as ``config.yaml.bak``. DeepLabCut is not needed.
+    """
+    import yaml
+
     sets = cfg.get("video_sets") or {}
     if any(Path(str(k)).stem == video_name for k in sets):
         return False
-    try:
-        from deeplabcut.utils import auxiliaryfunctions
-    except ImportError as err:
-        raise DLCNotInstalledError(
-            f"needed to add {video.name} to the project's video_sets; {err}"
-        ) from err
     from .video import probe_video
 
     info = probe_video(video)
-    full = auxiliaryfunctions.read_config(str(config))
-    full.setdefault("video_sets", {})
-    full["video_sets"][str(video.resolve())] = {"crop": f"0, {info.width}, 0, {info.height}"}
-    auxiliaryfunctions.write_config(str(config), full)
+    key = str(video.resolve())
+    entry = yaml.safe_dump({key: {"crop": f"0, {info.width}, 0, {info.height}"}},
+                           default_flow_style=False, sort_keys=False, width=10_000).splitlines()
+    text = config.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if re.match(r"video_sets\s*:", line)), None)
+    if at is None:
+        new_lines = [*lines, *([] if not lines or lines[-1].endswith("\n") else ["\n"]), "video_sets:\n"]
+        at, indent = len(new_lines) - 1, "  "
+    else:
+        new_lines = list(lines)
+        new_lines[at] = "video_sets:\n"  # also turns "video_sets: {}" / "video_sets:" (null) into a mapping
+        nxt = lines[at + 1] if at + 1 < len(lines) else ""
+        m = re.match(r"(\s+)\S", nxt) if sets else None
+        indent = m.group(1) if m else "  "
+    new_lines[at + 1:at + 1] = [indent + line + "\n" for line in entry]
+    new_text = "".join(new_lines)
+    expected = dict(cfg, video_sets={**sets, key: {"crop": f"0, {info.width}, 0, {info.height}"}})
+    try:
+        ok = yaml.safe_load(new_text) == expected
+    except yaml.YAMLError:
+        ok = False
+    if not ok:
+        raise GaitintError(
+            f"{config}: could not add {video} to video_sets without changing anything else; add it "
+            f"with deeplabcut.add_new_videos('{config}', ['{video}']) (the labels are written)"
+        )
+    with atomic_path(config.with_name(config.name + ".bak"), overwrite=True) as tmp:
+        shutil.copyfile(config, tmp)
+    write_text_atomic(config, new_text, overwrite=True)
     return True
 
 
@@ -915,13 +1047,15 @@ def export_labels_mirrored(
     *,
     frames: Sequence[int] | None = None,
     register_video: bool = True,
+    **kwargs,
 ) -> LabelExport:
     """Export corrected frames of a view the network sees MIRRORED (e.g. C3) into the project.
 
     ``labels`` are in the original ``video``'s coordinates (as the QA tools show them). The
     mirrored copy ``<project>/videos/<stem>_mirrored<suffix>`` is written if missing, the
     labels are mapped onto it (``x -> width - 1 - x``) and exported to
-    ``labeled-data/<stem>_mirrored`` (see :func:`export_labels_to_project`).
+    ``labeled-data/<stem>_mirrored`` (see :func:`export_labels_to_project`, which also
+    takes ``kwargs``: ``bodyparts``, ``individual``, ``images``).
     """
     config = _check_config(config)
     video = Path(video)
@@ -931,12 +1065,11 @@ def export_labels_mirrored(
     copy = mirrored_video_path(video, config.parent / "videos")
     if not copy.exists():
         mirror_video(video, copy)
-    if isinstance(labels, (str, Path)):
-        labels = load_pose(labels)
-    if isinstance(labels, pd.DataFrame):
-        labels = pose_from_dlc_table(labels)
+    labels = _as_pose(labels)
+    if kwargs.get("images") is not None:  # frames of the original video -> of the mirrored copy
+        kwargs["images"] = {f: np.ascontiguousarray(np.asarray(img)[:, ::-1]) for f, img in kwargs["images"].items()}
     return export_labels_to_project(config, copy.stem, mirror_pose_x(labels, width), frames=frames,
-                                    video=copy, register_video=register_video)
+                                    video=copy, register_video=register_video, **kwargs)
 
 
 __all__ = [
@@ -944,5 +1077,5 @@ __all__ = [
     "PairAnalysis", "analyze_folder", "analyze_trial_pair", "dlc_available",
     "export_labels_mirrored", "export_labels_to_project", "find_trial_pairs", "import_deeplabcut",
     "load_trial_predictions", "mirror_pose_x", "mirror_video", "mirrored_video_path",
-    "read_project_config", "trial_name_from_videos", "update_manifest",
+    "read_project_config", "trial_name_from_videos", "update_manifest", "write_labels",
 ]

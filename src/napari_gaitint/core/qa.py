@@ -16,8 +16,8 @@ reasons it looks wrong and a score (higher = look first):
 "far leg / swapped", undo) to a copy of the predictions, never to the source, logs them for
 autosave/recovery and marks them with :data:`clean.FLAG_MANUAL`. :func:`save_refined` writes the
 result next to the source as ``<stem>_refined.h5``/``.csv`` (DLC layout, same row index), and
-:func:`corrected_frames_to_labels` builds a DLC ``CollectedData``-style table of the corrected
-frames for retraining.
+:func:`export_corrected_labels` merges the corrected frames into DLC ``CollectedData`` labels
+(with their frame images) for retraining.
 """
 
 from __future__ import annotations
@@ -701,103 +701,31 @@ def _refined_table(editor: PoseEditor) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 # DLC labels for retraining
 # ---------------------------------------------------------------------------------------
-def dlc_image_name(frame: int, n_frames: int, *, ext: str = ".png") -> str:
-    """DeepLabCut's frame image name: ``img`` + frame number zero-padded to ``ceil(log10(n))`` digits.
-
-    Examples
-    --------
-    >>> dlc_image_name(7, 150)
-    'img007.png'
-    """
-    width = max(1, int(np.ceil(np.log10(max(n_frames, 2)))))
-    return f"img{int(frame):0{width}d}{ext}"
-
-
-def corrected_frames_to_labels(
-    pose: Pose,
-    frames: Sequence[int],
-    *,
-    video_name: str,
-    scorer: str,
-    n_frames_video: int | None = None,
-    image_ext: str = ".png",
-    dlc3_index: bool = True,
-) -> pd.DataFrame:
-    """A DLC ``CollectedData``-style table (x, y; no likelihood) of ``frames`` of ``pose``.
-
-    Rows are ``("labeled-data", video_name, "img0012.png")`` (DLC 3 three-level index) or
-    ``"labeled-data/<video>/img0012.png"`` (``dlc3_index=False``, DLC 2); columns
-    ``scorer/bodyparts/coords`` (multi-animal layout when the pose has an individual).
-    Missing points stay NaN (unlabelled).
-    """
-    frames = [int(f) for f in frames]
-    n_total = n_frames_video or int(pose.frames.max()) + 1
-    names = [dlc_image_name(f, n_total, ext=image_ext) for f in frames]
-    rows = [_row(pose, f) for f in frames]
-    sub = pose.replace(values=pose.values[rows].copy(), index=None, has_likelihood=False, scorer=scorer)
-    from .io import pose_to_dlc_table
-
-    table = pose_to_dlc_table(sub)
-    if dlc3_index:
-        index = pd.MultiIndex.from_tuples([("labeled-data", video_name, n) for n in names])
-    else:
-        index = pd.Index([f"labeled-data/{video_name}/{n}" for n in names])
-    table.index = index
-    return table
-
-
 def export_corrected_labels(
     editor: PoseEditor,
     project_dir: str | Path,
     *,
     video_name: str,
     scorer: str,
-    n_frames_video: int | None = None,
     frames: Sequence[int] | None = None,
     video_path: str | Path | None = None,
-    overwrite: bool = False,
 ) -> list[Path]:
-    """Write the corrected frames as DLC machine labels: ``labeled-data/<video>/CollectedData_<scorer>.h5/.csv``.
+    """Write the corrected frames as DLC labels: ``labeled-data/<video>/CollectedData_<scorer>.h5/.csv``.
 
-    If the DLC helper module provides ``export_labels_to_project`` it is used instead.
-    With ``video_path`` the frame images are written too (``img<frame>.png``) so the folder
-    can be merged into a DLC project (``deeplabcut.merge_datasets``) for retraining.
+    Merged with labels already in that folder (none are lost; the previous ``.h5`` is kept as
+    ``.h5.bak``), through :func:`napari_gaitint.core.dlc.write_labels` - the same writer as the
+    export into a DeepLabCut project. With ``video_path`` the frame images are written too
+    (``img<frame>.png``) so the folder can be merged into a DLC project for retraining;
+    without it, only labels whose images exist already can be written.
     """
+    from .dlc import write_labels
+
     frames = list(editor.corrected_frames() if frames is None else frames)
     if not frames:
         raise AnalysisError("no corrected frames to export; correct some points first")
-    table = corrected_frames_to_labels(
-        editor.pose, frames, video_name=video_name, scorer=scorer, n_frames_video=n_frames_video
-    )
-    folder = Path(project_dir) / "labeled-data" / video_name
-    out = []
-    for ext in (".h5", ".csv"):
-        target = folder / f"CollectedData_{scorer}{ext}"
-        write_dlc_table(table, target, overwrite=overwrite, key="keypoints")
-        out.append(target)
-    if video_path is not None:
-        out.extend(_write_frame_images(video_path, frames, folder, table.index, overwrite=overwrite))
-    return out
-
-
-def _write_frame_images(video_path, frames, folder: Path, index, *, overwrite: bool) -> list[Path]:
-    import av  # lazy
-    import matplotlib.image as mpimg
-
-    from ._files import write_atomic
-
-    wanted = {int(f): (idx[-1] if isinstance(idx, tuple) else str(idx).split("/")[-1]) for f, idx in zip(frames, index, strict=True)}
-    out = []
-    with av.open(str(video_path)) as container:
-        for i, frame in enumerate(container.decode(video=0)):
-            if i in wanted:
-                rgb = frame.to_ndarray(format="rgb24")
-                target = folder / wanted[i]
-                write_atomic(target, lambda tmp, rgb=rgb: mpimg.imsave(tmp, rgb, format="png"), overwrite=overwrite)
-                out.append(target)
-            if i >= max(wanted):
-                break
-    return out
+    res = write_labels(project_dir, video_name, editor.pose, scorer=scorer, frames=frames,
+                       video=video_path)
+    return [res.h5, res.csv, *res.images]
 
 
 __all__ = [
@@ -807,8 +735,6 @@ __all__ = [
     "SUSPECT_COLUMNS",
     "SUSPECT_KINDS",
     "autosave_edits",
-    "corrected_frames_to_labels",
-    "dlc_image_name",
     "export_corrected_labels",
     "far_leg_estimate",
     "find_suspects",
