@@ -47,7 +47,7 @@ from ..core import qa as core_qa
 from ..core.errors import GaitintError
 from ..core.io import LEG_CHAIN, Pose
 from . import _convert
-from ._widgets import _info
+from ._widgets import _info, layer_pose
 
 if TYPE_CHECKING:
     import napari
@@ -68,21 +68,8 @@ KIND_LABELS = {"wrong_limb": "wrong limb", "other_view": "other view", "jump": "
 
 
 def _layer_pose(layer) -> Pose:
-    """The pose a raw keypoints layer was made from (metadata ``pose``), else rebuilt from points."""
-    info = _info(layer)
-    pose = info.get("pose")
-    if isinstance(pose, Pose):
-        pose = pose.copy()
-    else:
-        pose = _convert.points_to_pose(np.asarray(layer.data), layer.features, n_frames=info.get("n_frames"),
-                                       bodyparts=info.get("bodyparts"))
-        if info.get("source"):
-            pose.source = Path(info["source"])
-    if pose.frame_size is None and info.get("frame_size"):
-        pose.frame_size = tuple(info["frame_size"])
-    if pose.fps is None and info.get("fps"):
-        pose.fps = float(info["fps"])
-    return pose
+    """The pose a raw keypoints layer was made from (its edits are the QA session's)."""
+    return layer_pose(layer, edits=False)
 
 
 def raw_keypoint_layers(viewer) -> list:

@@ -46,14 +46,26 @@ def _info(layer) -> dict:
     return (layer.metadata or {}).get("gaitint", {})
 
 
-def layer_pose(layer) -> Pose:
-    """The pose shown by a keypoints layer, including the user's edits of the points."""
+def layer_pose(layer, *, edits: bool = True) -> Pose:
+    """The pose shown by a keypoints layer.
+
+    ``edits=True``: rebuilt from the layer's points, so the user's moves and deletions count
+    (the stored pose is the template for frames, names and metadata). ``edits=False``: the
+    pose the layer was made from (a copy of metadata ``pose``), if it has one.
+    """
+    from pathlib import Path
+
     info = _info(layer)
     template = info.get("pose")
-    pose = _convert.points_to_pose(
-        np.asarray(layer.data), layer.features, template=template,
-        n_frames=info.get("n_frames"), bodyparts=info.get("bodyparts"),
-    )
+    if not edits and isinstance(template, Pose):
+        pose = template.copy()
+    else:
+        pose = _convert.points_to_pose(
+            np.asarray(layer.data), layer.features, template=template,
+            n_frames=info.get("n_frames"), bodyparts=info.get("bodyparts"),
+        )
+        if pose.source is None and info.get("source"):
+            pose.source = Path(info["source"])
     if pose.frame_size is None and info.get("frame_size"):
         pose.frame_size = tuple(info["frame_size"])
     if pose.fps is None and info.get("fps"):
