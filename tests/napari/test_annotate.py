@@ -263,3 +263,38 @@ def test_event_edits_survive_a_crash_and_close_warns(answers, make_napari_viewer
     out = widget2.save()
     pd.testing.assert_frame_equal(ann.load_events(out), ann.sort_events(edited))
     assert ann.read_autosave(out) is None
+
+
+def test_annotator_takes_over_the_detect_events_layer(answers, make_napari_viewer, tmp_path, sample_manifest):
+    """Events detected by the Detect-events dock are what the annotator edits; drawn once."""
+    from napari_gaitint._napari._annotate import EventAnnotator
+    from napari_gaitint._napari._widgets import detect_events_widget
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+    viewer = make_napari_viewer()
+    open_trial(viewer, rows)
+    detect = detect_events_widget()
+    detect.layer.value = viewer.layers["T01 C1 keypoints"]
+    detect.method.value = "zeni"
+    detect.show_plot.value = False
+    detect()
+    detected = viewer.layers["T01 C1 keypoints events"]
+    assert detected.visible and len(detected.data)
+    widget = EventAnnotator(viewer)
+    widget.start()
+    # the C1 events come from that layer (zeni), not a new detection (the default velocity)
+    c1 = widget.events[widget.events["view"] == "C1"].sort_values("frame")
+    zeni = detected.metadata["gaitint"]["events"].sort_values("frame")
+    np.testing.assert_allclose(c1["frame"].to_numpy(float), zeni["frame"].to_numpy(float))
+    assert not detected.visible  # one display per event: the editable layer
+    edit = widget.layers["C1"]
+    assert edit.visible and (edit.features["side"] == "left").sum() == len(detected.data)
+    # the view without a Detect-events layer is detected as usual
+    from napari_gaitint.core.events import detect_events
+    from napari_gaitint.core.orient import orient_pose
+
+    c3 = widget.events[widget.events["view"] == "C3"].sort_values("frame")
+    pose = widget.views["C3"][1]
+    expected = detect_events(orient_pose(pose), side="right", fps=pose.fps).sort_values("frame")
+    assert len(c3) and len(c3) == len(expected)
+    np.testing.assert_allclose(c3["frame"].to_numpy(float), expected["frame"].to_numpy(float))

@@ -168,8 +168,11 @@ class EventAnnotator(QWidget):
             self.load(path)
         else:
             found = self._events_from_layers()
-            if found is None:
-                found = self._detect()
+            covered = set() if found is None else set(found["view"].astype(str))
+            missing = [v for v in self.side_views.values() if v not in covered]
+            if missing:  # views without a Detect-events layer: detect with the default method
+                parts = [f for f in (found, self._detect(missing)) if f is not None and len(f)]
+                found = ann.sort_events(pd.concat(parts, ignore_index=True)) if parts else ann.empty_events()
             self.events = found
             self.rejected = ann.empty_events()
             recovered = ann.recover_events(self.path)
@@ -209,12 +212,14 @@ class EventAnnotator(QWidget):
         return ann.sort_events(pd.concat(parts, ignore_index=True).drop_duplicates(
             subset=["trial", "side", "event", "frame"]))
 
-    def _detect(self) -> pd.DataFrame:
+    def _detect(self, views=None) -> pd.DataFrame:
         from ..core.events import detect_events
         from ..core.orient import orient_pose
 
         parts = []
         for side, view in self.side_views.items():
+            if views is not None and view not in views:
+                continue
             pose = self.views[view][1]
             if pose.frame_size is None:
                 raise GaitintError(f"{view}: video frame size unknown; load the trial with its manifest or video")
@@ -226,6 +231,12 @@ class EventAnnotator(QWidget):
     # layers and timeline
     # ------------------------------------------------------------------------------------
     def _make_layers(self) -> None:
+        # the Detect-events layers of this trial are taken over (their events are in the
+        # table): hide them so each event is drawn once, by the editable layers
+        for other in self.viewer.layers:
+            info = _info(other)
+            if info.get("kind") == "events" and str(info.get("trial", "")) == self.trial:
+                other.visible = False
         for view, (lay, _pose) in self.views.items():
             name = f"{self.trial} {view} events (edit)".strip()
             if name in self.viewer.layers:
