@@ -117,6 +117,7 @@ class RunDLCWidget(Container):
         self.run = PushButton(text="Run DeepLabCut")
         self.progress = ProgressBar(label="progress", min=0, max=1, value=0)
         self.status = Label(value="")
+        self.status.native.setWordWrap(True)  # long paths and DeepLabCut messages
         self.extend([self.config, self.video_c1, self.video_c3, self.use_loaded, self.mirror,
                      self.shuffle, self.snapshot, self.device, self.out_dir, self.overwrite,
                      self.run, self.progress, self.status])
