@@ -341,7 +341,7 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
                 polyorder=config.savgol_polyorder,
             )
         moved = _dist(xy, before)
-        flags[np.nan_to_num(moved) > config.filtered_flag_px] |= FLAG_FILTERED
+        flags[moved > config.filtered_flag_px] |= FLAG_FILTERED  # NaN compares False
 
     counts = {name: int(np.count_nonzero(flags & bit)) for bit, name, _ in _FLAG_NAMES}
     summary["counts"] = counts
@@ -367,6 +367,15 @@ def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     dx = a[..., 0] - b[..., 0]
     dy = a[..., 1] - b[..., 1]
     return np.sqrt(dx * dx + dy * dy)
+
+
+def _finite_rows(arr: np.ndarray) -> np.ndarray:
+    """``np.isfinite(arr).all(axis=1)`` of an ``(n, k)`` array with few columns, faster
+    (a reduction over a short last axis is slow in numpy)."""
+    ok = np.isfinite(arr[:, 0])
+    for c in range(1, arr.shape[1]):
+        ok &= np.isfinite(arr[:, c])
+    return ok
 
 
 def _finite2(p: np.ndarray) -> np.ndarray:
@@ -402,18 +411,15 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
     one_d = arr.ndim == 1
     if one_d:
         arr = arr[:, None]
-    bad = np.isnan(arr).any(axis=1)
+    bad = ~_finite_rows(arr)
     arr[bad] = np.nan
     valid = np.flatnonzero(~bad)
     if valid.size < 2 or max_gap_frames <= 0:
         return arr[:, 0] if one_d else arr
-    fill_rows = []
-    for a, b in _runs(bad):
-        if a == 0 or b == arr.shape[0] or b - a > max_gap_frames:
-            continue
-        fill_rows.extend(range(a, b))
-    if fill_rows:
-        rows = np.asarray(fill_rows)
+    a, b = _run_bounds(bad)
+    inner = (a > 0) & (b < arr.shape[0]) & (b - a <= max_gap_frames)  # no extrapolation
+    rows = np.flatnonzero(_cover(arr.shape[0], a[inner], b[inner]))
+    if rows.size:
         t = valid.astype(float)
         y = arr[valid]
         if method == "linear" or valid.size < 4:
@@ -422,8 +428,26 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
         elif method == "pchip":
             arr[rows] = PchipInterpolator(t, y, axis=0)(rows)
         else:
-            arr[rows] = CubicSpline(t, y, axis=0, bc_type="not-a-knot")(rows)
+            near = _near_gaps(valid, rows, _SPLINE_SUPPORT)
+            arr[rows] = CubicSpline(t[near], y[near], axis=0, bc_type="not-a-knot")(rows)
     return arr[:, 0] if one_d else arr
+
+
+#: Valid samples each side of a gap that the gap-filling spline is fitted to. An
+#: interpolating cubic spline's dependence on a sample decays by ``2 - sqrt(3) ~ 0.27`` per
+#: knot, so samples further than 40 knots change the filled values by less than 1e-22 of
+#: their size: fitting the spline near the gaps only gives the values of the spline through
+#: all samples (to rounding), in time that grows with the gaps, not the recording.
+_SPLINE_SUPPORT = 40
+
+
+def _near_gaps(valid: np.ndarray, rows: np.ndarray, support: int) -> np.ndarray:
+    """Mask of the ``valid`` (sorted frame numbers) within ``support`` valid samples of a
+    frame in ``rows`` (the frames to fill)."""
+    pos = np.searchsorted(valid, rows)  # first valid sample after each row
+    lo = np.maximum(pos - support, 0)
+    hi = np.minimum(pos + support, valid.size)
+    return _cover(valid.size, lo, hi)
 
 
 @functools.lru_cache(maxsize=32)
@@ -466,7 +490,7 @@ def lowpass(
     Stretches too short to filter (fewer than 4 samples, or shorter than ``polyorder + 2``
     for Savitzky–Golay) are left as they are.
     """
-    from scipy.signal import savgol_filter, sosfiltfilt
+    from scipy.signal import sosfiltfilt
 
     if method == "none":
         return np.array(values, dtype=float, copy=True)
@@ -478,7 +502,7 @@ def lowpass(
     one_d = arr.ndim == 1
     if one_d:
         arr = arr[:, None]
-    good = np.isfinite(arr).all(axis=1)
+    good = _finite_rows(arr)
     if method == "butterworth":
         nyq = fps / 2.0
         if cutoff_hz >= nyq:
@@ -490,19 +514,64 @@ def lowpass(
         full_pad = 3 * (2 * len(sos) + 1)
     else:
         window = max(int(round(window_s * fps)) | 1, polyorder + 2 | 1)
+    if method == "savgol":
+        _savgol_stretches(arr, good, window, polyorder)
+        return arr[:, 0] if one_d else arr
     for a, b in _runs(good):
         n = b - a
-        seg = arr[a:b]
-        if method == "butterworth":
-            if n < 4:
-                continue
-            arr[a:b] = sosfiltfilt(sos, seg, axis=0, padlen=min(full_pad, n - 1))
-        else:
-            w = min(window, n if n % 2 else n - 1)
-            if w <= polyorder:
-                continue
-            arr[a:b] = savgol_filter(seg, w, polyorder, axis=0, mode="interp")
+        if n < 4:
+            continue
+        arr[a:b] = sosfiltfilt(sos, arr[a:b], axis=0, padlen=min(full_pad, n - 1))
     return arr[:, 0] if one_d else arr
+
+
+@functools.lru_cache(maxsize=32)
+def _savgol_edge_maps(window: int, polyorder: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linear maps from a stretch's first / last ``window`` samples to its first / last
+    ``window // 2`` filtered values: what :func:`scipy.signal.savgol_filter`'s
+    ``mode="interp"`` computes there (a degree-``polyorder`` polynomial fitted to the
+    window, evaluated at the edge positions)."""
+    h = window // 2
+    fit = np.linalg.pinv(np.vander(np.arange(window, dtype=float), polyorder + 1))
+    left = np.vander(np.arange(h, dtype=float), polyorder + 1) @ fit
+    right = np.vander(np.arange(window - h, window, dtype=float), polyorder + 1) @ fit
+    return left, right
+
+
+def _savgol_stretches(arr: np.ndarray, good: np.ndarray, window: int, polyorder: int) -> None:
+    """Savitzky-Golay (``mode="interp"``) of each run of ``good`` rows of ``arr`` (n, k), in place.
+
+    Equal (to rounding) to :func:`scipy.signal.savgol_filter` on every stretch, computed in one
+    pass: one convolution of the whole array gives the stretches' interiors (a window there
+    holds only the stretch's samples), and the edge polynomial fits of all stretches are two
+    matrix products. Stretches shorter than ``window`` use a shorter odd window (left alone
+    below ``polyorder + 1`` samples).
+    """
+    from scipy.ndimage import convolve1d
+    from scipy.signal import savgol_coeffs, savgol_filter
+
+    a, b = _run_bounds(good)
+    if not a.size:
+        return
+    long = b - a >= window
+    for s, e in zip(a[~long], b[~long], strict=True):
+        n = e - s
+        w = min(window, n if n % 2 else n - 1)
+        if w > polyorder:
+            arr[s:e] = savgol_filter(arr[s:e], w, polyorder, axis=0, mode="interp")
+    if not long.any():
+        return
+    a, b = a[long], b[long]
+    h = window // 2
+    src = np.where(good[:, None], arr, 0.0)
+    smooth = convolve1d(src, savgol_coeffs(window, polyorder), axis=0, mode="constant")
+    np.copyto(arr, smooth, where=_cover(arr.shape[0], a + h, b - h)[:, None])
+    left, right = _savgol_edge_maps(window, polyorder)
+    offs = np.arange(window)
+    first = src[a[:, None] + offs]  # (n_stretches, window, k)
+    last = src[(b - window)[:, None] + offs]
+    arr[(a[:, None] + np.arange(h)).ravel()] = np.einsum("ew,swk->sek", left, first).reshape(-1, arr.shape[1])
+    arr[(b[:, None] - h + np.arange(h)).ravel()] = np.einsum("ew,swk->sek", right, last).reshape(-1, arr.shape[1])
 
 
 # ---------------------------------------------------------------------------------------
@@ -702,12 +771,16 @@ def _long_runs(mask: np.ndarray, longer_than: int) -> np.ndarray:
 
 def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
                max_reach: int = 12) -> tuple[np.ndarray, np.ndarray]:
-    """The bridge of :func:`_predict_runs` evaluated at frames ``t`` only (vectorised).
+    """Predictions of ``p`` (n, 2) at frames ``t`` bridging their runs of non-trusted frames.
+
+    Each run of non-trusted frames is bridged by the polynomial through the nearest (up to
+    ``k = 2``) trusted frames before and after it within ``max_reach`` frames: cubic with
+    2 + 2 frames, lower order with fewer; one side only: linear extrapolation from 2
+    frames, constant from 1. The polynomial passes through all its points, so it is
+    evaluated as a Lagrange polynomial, for all ``t`` at once.
 
     Returns ``(q, both)``: ``(t.size, 2)`` predictions (NaN at trusted frames or where no
-    trusted frame is in reach) and whether trusted frames on both sides were used. With at
-    most ``k = 2`` frames per side the least-squares polynomial of :func:`_predict_runs`
-    passes through all its points, so it is evaluated as a Lagrange polynomial.
+    trusted frame is in reach) and whether trusted frames on both sides were used.
     """
     if k > 2:
         raise ValueError("k > 2 is not supported")
@@ -745,37 +818,13 @@ def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
     return q, both & has
 
 
-def _predict_runs(p: np.ndarray, trusted: np.ndarray, targets: np.ndarray, k: int = 2,
-                  max_reach: int = 12, *, return_sides: bool = False):
-    """Predict ``p`` (n, 2) at ``targets`` (bool) from up to ``k`` trusted frames each side.
-
-    Each run of non-trusted frames is bridged by a polynomial through the nearest trusted
-    frames before and after it (cubic with 2 + 2 frames, lower order with fewer; one side
-    only: linear extrapolation from up to 2 frames, constant with 1). With
-    ``return_sides`` also returns whether each prediction had trusted frames on both sides.
-    Predictions are filled over every non-trusted run that holds a target.
-    """
-    n = p.shape[0]
-    q = np.full((n, 2), np.nan)
-    both = np.zeros(n, bool)
-    a, b = _run_bounds(~np.asarray(trusted, bool))
-    if a.size:
-        cs = np.concatenate([[0], np.cumsum(np.asarray(targets, bool))])
-        hit = cs[b] > cs[a]
-        frames = np.flatnonzero(_cover(n, a[hit], b[hit]))
-        qq, bb = _bridge_at(p, trusted, frames, k, max_reach)
-        q[frames] = qq
-        both[frames] = bb
-    return (q, both) if return_sides else q
-
-
-def _distance_to(mask: np.ndarray) -> np.ndarray:
-    """Frames from each frame to the nearest True frame of ``mask`` (inf if none)."""
+def _distance_to(mask: np.ndarray, t: np.ndarray | None = None) -> np.ndarray:
+    """Frames from each frame (or from frames ``t``) to the nearest True frame of ``mask``
+    (inf if none)."""
     idx = np.flatnonzero(mask)
-    n = mask.size
+    t = np.arange(mask.size) if t is None else np.asarray(t, dtype=np.int64)
     if idx.size == 0:
-        return np.full(n, np.inf)
-    t = np.arange(n)
+        return np.full(t.size, np.inf)
     pos = np.clip(np.searchsorted(idx, t), 1, idx.size) - 1
     d1 = np.abs(t - idx[pos])
     d2 = np.abs(idx[np.minimum(pos + 1, idx.size - 1)] - t)
@@ -952,11 +1001,9 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.nda
     cand |= jump_nof | jump_f
     trusted &= ~(jump_nof | jump_f)
     changed = np.ones(J, bool)  # a column's outcome only changes when its trust did
+    grew = np.zeros(J, bool)
     for _ in range(n):
         step = np.zeros_like(trusted)
-        edge = np.zeros_like(trusted)
-        edge[1:] |= trusted[:-1]
-        edge[:-1] |= trusted[1:]
         for k in range(J):
             if not changed[k]:
                 continue
@@ -966,14 +1013,16 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.nda
             # Trust grows from the edges of the trusted track; only where no candidate
             # next to a trusted frame continues it are the others accepted (so the frames
             # next to trusted ones are judged first, and the rest only when needed).
-            ek = edge[todo, k]
+            tk = trusted[:, k]
+            ek = (tk[np.maximum(todo - 1, 0)] & (todo > 0)) | (tk[np.minimum(todo + 1, n - 1)] & (todo < n - 1))
             t = todo[ek]
             ok = _continues(P[:, k], trusted[:, k], t, m, at_edge=True)
             if not ok.any():
                 t = todo[~ek]
                 ok = _continues(P[:, k], trusted[:, k], t, m, at_edge=False)
             step[t[ok], k] = True
-        changed = step.any(0)
+            grew[k] = ok.any()
+        changed, grew = grew, np.zeros(J, bool)
         if not changed.any():
             break
         trusted |= step
@@ -988,19 +1037,19 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.nda
         short = b - a <= max_run
         reliable = (_cover(n, a[short], b[short]) | _cover(n, a[~short], a[~short] + 2)
                     | _cover(n, b[~short] - 2, b[~short]))
-        q, both = _predict_runs(P[:, k], trusted[:, k], todo, return_sides=True)
-        eq = np.nan_to_num(_dist(P[:, k], q), nan=-np.inf)
-        sep = np.nan_to_num(_dist(q, F[:, k]), nan=-np.inf)
-        todo &= reliable
-        on_far = has_f[:, k] & (d_pf[:, k] < eq)
+        t = np.flatnonzero(todo & reliable)  # judged frames (the rest stay False)
+        q, both = _bridge_at(P[:, k], trusted[:, k], t)  # the bridge over each frame's run
+        eq = np.nan_to_num(_dist(P[t, k], q), nan=-np.inf)
+        sep = np.nan_to_num(_dist(q, F[t, k]), nan=-np.inf)
+        on_far = has_f[t, k] & (d_pf[t, k] < eq)
         # extrapolating from one side only (track starts or ends) is less sure, the more
         # so the further from the last trusted frame
-        dist = _distance_to(trusted[:, k])
+        dist = _distance_to(trusted[:, k], t)
         need = np.where(both, m, m * (1 + dist))
-        todo &= both | (dist <= 2)  # no judging far beyond the end of a track
-        swapped[:, k] = todo & on_far & (eq > need) & (sep > need)
-        weak[:, k] = todo & ~has_f[:, k] & (eq > need + m)
-        strong[:, k] = weak[:, k] & (eq > need + 2 * m)
+        judged = both | (dist <= 2)  # no judging far beyond the end of a track
+        swapped[t, k] = judged & on_far & (eq > need) & (sep > need)
+        weak[t, k] = judged & ~has_f[t, k] & (eq > need + m)
+        strong[t, k] = weak[t, k] & (eq > need + 2 * m)
     lone = strong | (weak & (weak.sum(1, keepdims=True) >= 2))
     exchanged = _exchanged(P, F, trusted, has_f & ~between_f, jump_f & ~trusted, m, max_run)
     return swapped | lone | exchanged
