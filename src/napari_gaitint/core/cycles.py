@@ -307,16 +307,16 @@ def compute_cycles(
         gap_notes += [f"cycle {c}: {bp} left out ({r} missing frames in a row)"
                       for c, r in zip(cycle_numbers[bad], run[bad], strict=True)]
     n_cyc, n_bp = at.shape[0], len(bodyparts)
-    # String columns by taking from a small array of labels (fast for millions of rows).
-    labels = _labels([side, *bodyparts, "x", "y"])
+    # Label columns are categorical (codes into a few names: no millions of strings), the
+    # categories in the pose's body-part order.
     n_rows = n_cyc * n_bp * 2 * n_points
-    bp_codes = np.tile(np.repeat(np.arange(1, n_bp + 1), 2 * n_points), n_cyc)
-    axis_codes = np.tile(np.repeat([n_bp + 1, n_bp + 2], n_points), n_cyc * n_bp)
+    bp_codes = np.tile(np.repeat(np.arange(n_bp), 2 * n_points), n_cyc)
+    axis_codes = np.tile(np.repeat([0, 1], n_points), n_cyc * n_bp)
     out = pd.DataFrame({
-        "side": labels.take(np.zeros(n_rows, dtype=np.intp)),
+        "side": _categorical(np.zeros(n_rows, dtype=np.int8), [side]),
         "cycle": np.repeat(cycle_numbers, n_bp * 2 * n_points),
-        "bodypart": labels.take(bp_codes),
-        "axis": labels.take(axis_codes),
+        "bodypart": _categorical(bp_codes, bodyparts),
+        "axis": _categorical(axis_codes, ["x", "y"]),
         "pct": np.tile(pct, n_cyc * n_bp * 2),
         # (bodypart, axis, cycle, pct) -> (cycle, bodypart, axis, pct)
         "value": values.transpose(2, 0, 1, 3).ravel(),
@@ -333,9 +333,9 @@ def compute_cycles(
     return out
 
 
-def _labels(names: list[str]):
-    """A pandas array of strings in pandas' default string dtype (``take`` builds columns)."""
-    return pd.array(np.asarray(names, dtype=object), dtype=pd.Series(["x"]).dtype)
+def _categorical(codes: np.ndarray, names) -> pd.Categorical:
+    """``names[codes]`` as a categorical whose categories keep the order of ``names``."""
+    return pd.Categorical.from_codes(codes, categories=[str(n) for n in names])
 
 
 def _row_percentile(a: np.ndarray, q: float) -> np.ndarray:
