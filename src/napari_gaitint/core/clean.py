@@ -869,13 +869,15 @@ def _twoview(xy, flags, bodyparts, chain, far, config, max_run) -> int:
             # our near leg). Find them the same way, with our labels as its far leg, and
             # drop them before judging ours: first a rough pass on ours, then the other
             # view's against our rough-cleaned labels, then ours against the cleaned other.
-            rough = _chain_swaps(P, F, m, max_run)
-            theirs = _chain_swaps(F, np.where(rough[..., None], np.nan, P), m, max_run)
+            cache: dict = {}  # per-track features shared by the passes
+            rough = _chain_swaps(P, F, m, max_run, cache)
+            theirs = _chain_swaps(F, np.where(rough[..., None], np.nan, P), m, max_run, cache)
             F = np.where(theirs[..., None], np.nan, F)
             n_theirs = int(theirs.sum())
         else:
             F = np.full_like(P, np.nan)
-        swapped = _chain_swaps(P, F, m, max_run)
+            cache = {}
+        swapped = _chain_swaps(P, F, m, max_run, cache)
         for k, j in enumerate(cj):
             xy[swapped[:, k], j] = np.nan
             flags[swapped[:, k], j] |= FLAG_WRONG_LIMB
@@ -940,10 +942,12 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     return ok
 
 
-def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.ndarray:
+def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: dict | None = None) -> np.ndarray:
     """Wrong-limb labels ``(n, J)`` of the leg chain ``P`` (n, J, 2), NaN = missing.
 
     ``F`` (n, J, 2) is the far leg where known (NaN elsewhere); ``m`` the margin in px.
+    ``cache``: a dict shared by calls on the same arrays (the jumps and the smoothness of a
+    track are computed once per array).
 
     1. Candidates. With the far leg known: labels within ``3 m`` of it (and the whole
        chain in a frame where most of it is). Without it: labels in a run between two
@@ -981,22 +985,27 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.nda
     # a short step): smooth stretches inside them seed the trust. (A frame next to or in a
     # short swap run has a residual of at least a third of the swap distance, and so does
     # one of its neighbours at half of it: require all three to be small.)
+    cache = {} if cache is None else cache
+
+    def memo(key, fn):  # entries keep their array alive, so its id stays its own
+        if key not in cache:
+            cache[key] = fn()
+        return cache[key][1]
+
+    smooth = memo(("smooth", id(P)), lambda: (P, _smooth_frames(P, valid, m)))
     for k in range(J):
-        r = _stencil_residual(np.where(valid[:, k, None], P[:, k], np.nan))
-        r = np.nan_to_num(r, nan=np.inf)
-        r[1:-1] = np.maximum(np.maximum(r[:-2], r[1:-1]), r[2:])
         long = _long_runs(~trusted[:, k], max_run)
-        trusted[:, k] |= long & valid[:, k] & (r < m)
+        trusted[:, k] |= long & valid[:, k] & smooth[:, k]
     # Candidates from the track itself (needed where the far leg is unknown, or where
     # both views are wrong at once): frames between two jumps at most max_run + 1 apart.
     # A jump is a label more than 2 m off the linear extrapolation of the two previous
     # frames (on clean tracks of walking at 25 Hz that is rarer than 1 in 1000).
-    between = _between_jumps(P, 2 * m, max_run)
+    between = memo(("between", id(P)), lambda: (P, _between_jumps(P, 2 * m, max_run)))
     jump_nof = valid & between & ~has_f
     # Where the far leg is known and the label is clearly off it, a jump run is only
     # suspect if the far track jumps there too (both views wrong at once: the labels
     # exchanged); other jump runs keep their trust (fast swings also jump).
-    between_f = _between_jumps(F, 2 * m, max_run)
+    between_f = memo(("between", id(F)), lambda: (F, _between_jumps(F, 2 * m, max_run)))
     jump_f = valid & between & has_f & ~near_far & between_f
     cand |= jump_nof | jump_f
     trusted &= ~(jump_nof | jump_f)
@@ -1053,6 +1062,18 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int) -> np.nda
     lone = strong | (weak & (weak.sum(1, keepdims=True) >= 2))
     exchanged = _exchanged(P, F, trusted, has_f & ~between_f, jump_f & ~trusted, m, max_run)
     return swapped | lone | exchanged
+
+
+def _smooth_frames(P: np.ndarray, valid: np.ndarray, m: float) -> np.ndarray:
+    """(n, J) frames where the track and both its neighbours deviate less than ``m`` from
+    the cubic through their +-1, +-2 neighbours."""
+    out = np.zeros(valid.shape, bool)
+    for k in range(P.shape[1]):
+        r = _stencil_residual(np.where(valid[:, k, None], P[:, k], np.nan))
+        r = np.nan_to_num(r, nan=np.inf)
+        r[1:-1] = np.maximum(np.maximum(r[:-2], r[1:-1]), r[2:])
+        out[:, k] = r < m
+    return out
 
 
 def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
