@@ -28,6 +28,7 @@ import dataclasses
 import json
 import os
 import time
+import tomllib
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -35,7 +36,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import tomllib
 
 from ._files import write_atomic, write_text_atomic
 from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
@@ -537,6 +537,10 @@ def analyze_cohort(
         if strict and not views and probs:
             raise AnalysisError(f"trial {probs[0]['trial']}: {probs[0]['problem']}")
         cache.put(job, out)  # an interrupted run resumes from here
+        if out_dir is None:  # cleaned poses are only kept to be written: free them now
+            for v in views:
+                v.pop("cleaned", None)
+                v.pop("clean", None)
         outputs[job[0]] = out
         if on_progress is not None:
             on_progress(len(outputs), len(jobs))
