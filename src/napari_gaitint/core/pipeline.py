@@ -421,8 +421,10 @@ class CohortResult:
 
 def _trial_job(args) -> tuple[list[dict], list[dict]]:
     """Per-trial work, in a form that pickles (for processes and dask)."""
+    from ._threads import single_thread_blas
+
     trial, rows, config = args
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, single_thread_blas():
         warnings.simplefilter("always", GaitintWarning)
         try:
             results = analyze_trial(rows, config)
