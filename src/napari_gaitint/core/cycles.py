@@ -73,9 +73,12 @@ def split_cycles(
         toe_off_frame`` (NaN unless exactly one toe off lies inside), ``n_toe_offs,
         duration_frames, valid, reason`` (why a cycle is invalid, "" when valid).
     """
-    ev = events[events["side"] == side]
-    hs = np.sort(ev.loc[ev["event"] == HEEL_STRIKE, "frame"].to_numpy(float))
-    to = np.sort(ev.loc[ev["event"] == TOE_OFF, "frame"].to_numpy(float))
+    # numpy, not pandas selections: this runs for every leg of every trial
+    mine = np.asarray(events["side"].to_numpy() == side, dtype=bool)
+    kind = events["event"].to_numpy()
+    frames = events["frame"].to_numpy(float)
+    hs = np.sort(frames[mine & (kind == HEEL_STRIKE)])
+    to = np.sort(frames[mine & (kind == TOE_OFF)])
     columns = ["side", "cycle", "start_frame", "end_frame", "toe_off_frame", "n_toe_offs",
                "duration_frames", "valid", "reason"]
     if hs.size < 2:
