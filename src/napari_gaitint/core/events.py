@@ -894,15 +894,15 @@ def refine_by_velocity(
 
 def _events_table(pose: Pose, side: str, fps: float, hs: np.ndarray, to: np.ndarray) -> pd.DataFrame:
     positions = np.concatenate([hs, to])
-    names = [HEEL_STRIKE] * hs.size + [TOE_OFF] * to.size
+    names = np.array([HEEL_STRIKE] * hs.size + [TOE_OFF] * to.size, dtype=object)
     frames_idx = pose.frames.astype(float)
     frame = np.interp(positions, np.arange(pose.n_frames), frames_idx) if positions.size else positions
-    df = pd.DataFrame(
-        {"side": side, "event": names, "frame": frame.astype(float), "time_s": frame / fps},
+    frame = np.asarray(frame, dtype=float)
+    order = np.lexsort((names.astype(str), frame))  # by frame, then event name (stable)
+    return pd.DataFrame(
+        {"side": side, "event": names[order], "frame": frame[order], "time_s": frame[order] / fps},
         columns=list(EVENT_COLUMNS),
     )
-    df = df.sort_values(["frame", "event"], kind="mergesort").reset_index(drop=True)
-    return df
 
 
 def frame_to_position(pose: Pose, frame: np.ndarray | float) -> np.ndarray:
