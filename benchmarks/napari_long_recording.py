@@ -5,13 +5,17 @@ low-likelihood and missing points) with ``napari_gaitint.core.io``, then, in one
 and on the same file, times
 
 * ours: the plugin's reader (``napari_get_reader`` -> LayerDataTuples from ``_convert``),
-  the layers added to a viewer (Points + Tracks) and drawn once;
+  the layers added to a viewer (Points + Tracks) and drawn once; above
+  ``_reader.MAX_TRACK_POINTS`` keypoints the Tracks layer holds only the frames around the
+  current one (``_reader.TrackWindow``) and is moved on each frame change (counted);
 * movement (if installed): ``movement.napari``'s loader widget (``DataLoader``:
   ``load_dataset(..., "DeepLabCut")`` + ``ds_to_napari_layers`` + its Points and Tracks
   layers), drawn once;
 
 and the time per frame change (``viewer.dims.current_step`` set in a loop, events
-processed, canvas drawn) with each plugin's layers alone in the viewer. Each load is
+processed, canvas drawn) with each plugin's layers alone in the viewer; ``--floor`` also
+times it with two points only (what the viewer costs per step on this machine, whatever
+the layers). Timings are noisy on shared machines: compare ratios from one run. Each load is
 repeated; the best wall time and its CPU time (``time.process_time``) are printed with the
 ratio movement/ours (> 1: ours is faster).
 
@@ -142,6 +146,8 @@ def _main(argv, tmp_dirs: list) -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--steps", type=int, default=60, help="frame changes timed per plugin")
     ap.add_argument("--no-movement", action="store_true", help="skip the movement baseline")
+    ap.add_argument("--floor", action="store_true",
+                    help="also time frame changes with two points only (the viewer's own cost)")
     args = ap.parse_args(argv)
     n_frames = 5_000 if args.quick else args.frames
     repeat = 1 if args.quick else args.repeat
@@ -187,13 +193,21 @@ def _main(argv, tmp_dirs: list) -> None:
         runs["movement (movement.napari DataLoader)"] = (wall, cpu, n_pts, step_ms)
         viewer.close()
 
+    if args.floor:
+        viewer = make_viewer()
+        viewer.add_points(np.array([[0.0, 10.0, 10.0], [n_frames - 1.0, 500.0, 900.0]]), size=16)
+        _process(viewer)
+        runs["floor (two points, same frame range)"] = (np.nan, np.nan, 2, _time_steps(viewer, n_frames, n_steps))
+        viewer.close()
+
     print(f"best of {repeat} loads (file -> Points + Tracks layers drawn); "
           f"frame change: median wall / mean cpu over {n_steps} steps")
     print(f"{'loader':<40} {'load s':>8} {'cpu s':>8} {'points':>10} {'step ms':>8} {'cpu ms':>8}")
     for name, (w, c, n, (sw, sc)) in runs.items():
         print(f"{name:<40} {w:8.2f} {c:8.2f} {n:10d} {sw:8.1f} {sc:8.1f}")
-    if len(runs) == 2:
-        (ow, oc, _, (osw, osc)), (mw, mc, _, (msw, msc)) = runs.values()
+    ours_key, movement_key = "ours (napari-gaitint reader)", "movement (movement.napari DataLoader)"
+    if movement_key in runs:
+        (ow, oc, _, (osw, osc)), (mw, mc, _, (msw, msc)) = runs[ours_key], runs[movement_key]
         print(f"ratio movement/ours: load wall {mw / ow:.2f}x, load cpu {mc / oc:.2f}x, "
               f"frame change wall {msw / osw:.2f}x, cpu {msc / osc:.2f}x (> 1: ours faster)")
     if n_frames >= 100_000:

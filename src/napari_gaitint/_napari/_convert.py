@@ -145,7 +145,7 @@ def pose_to_points(
     x = pose.values[:, :, 0].reshape(-1)
     y = pose.values[:, :, 1].reshape(-1)
     lik = pose.values[:, :, 2].reshape(-1)
-    labels = np.tile(np.asarray(pose.bodyparts, dtype=object), n)
+    codes = np.tile(np.arange(k), n)  # body-part index of each entry
     fl = np.zeros(n * k, dtype=np.int64) if flags is None else np.asarray(flags, np.int64).reshape(-1)
     if fl.size != n * k:
         raise ValueError(f"flags have {fl.size} entries for {n} frames x {k} body parts")
@@ -154,7 +154,7 @@ def pose_to_points(
     lik_k = lik[keep]
     features = pd.DataFrame(
         {
-            "label": pd.Categorical(labels[keep], categories=list(pose.bodyparts)),
+            "label": pd.Categorical.from_codes(codes[keep], categories=list(pose.bodyparts)),
             "id": np.full(int(keep.sum()), pose.individual or "", dtype=object),
             "likelihood": lik_k,
             # Hand labels (no likelihood) are all valid.
@@ -169,13 +169,16 @@ def pose_to_points(
 
 def points_face_colors(features: pd.DataFrame) -> np.ndarray:
     """``(n_points, 4)`` RGBA: body-part colour, replaced by the status colour of changed points."""
-    labels = features["label"].astype(str).to_numpy()
-    if isinstance(features["label"].dtype, pd.CategoricalDtype):
-        order = [str(c) for c in features["label"].cat.categories]
+    label = features["label"]
+    if isinstance(label.dtype, pd.CategoricalDtype):
+        order = [str(c) for c in label.cat.categories]
+        codes = label.cat.codes.to_numpy()
     else:
-        order = list(dict.fromkeys(labels))
+        codes, uniques = pd.factorize(label.astype(str), sort=False)
+        order = [str(u) for u in uniques]
     cmap = bodypart_colors(order)
-    colors = np.array([cmap[lab] for lab in labels], dtype=float).reshape(-1, 4)
+    palette = np.array([cmap[lab] for lab in order], dtype=float).reshape(-1, 4)
+    colors = palette[np.asarray(codes, dtype=np.intp)] if len(order) else np.empty((len(features), 4))
     if "status" in features:
         status = features["status"].to_numpy()
         for name, rgba in STATUS_COLORS.items():

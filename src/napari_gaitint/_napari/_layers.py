@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.errors import GaitintError
 from ..core.io import Pose, load_pose
 from . import _convert
-from ._reader import keypoint_layer_kwargs, tracks_layer_kwargs
+from ._reader import keypoint_layer_kwargs, tracks_for_display
 
 #: Gap between the two views on the canvas (px).
 GAP_PX = 20.0
@@ -68,7 +68,7 @@ def view_layers(
     kw["affine"] = affine
     layers.append((data, kw, "points"))
     if tracks:
-        tdata, tkw = tracks_layer_kwargs([pose], name=f"{trial} {view} tracks", extra_metadata=info)
+        tdata, tkw = tracks_for_display([pose], name=f"{trial} {view} tracks", extra_metadata=info)
         tkw["affine"] = affine
         if len(tdata):
             layers.append((tdata, tkw, "tracks"))

@@ -343,7 +343,7 @@ class QAWidget(QWidget):
     def _points_kwargs(self, s: ViewSession) -> tuple[np.ndarray, dict]:
         data, feats = _convert.pose_to_points(s.editor.pose, flags=s.editor.flags(),
                                               pcutoff=self.config.likelihood_threshold)
-        return data, {
+        return np.asfortranarray(data), {  # column-major: cheap extents on long recordings
             "features": feats,
             "face_color": _convert.points_face_colors(feats),
             "border_color": _convert.points_border_colors(feats),

@@ -217,10 +217,14 @@ def _line(label: str, value: str):
 def _add_layer_tuples(viewer, tuples) -> list:
     from napari.layers import Layer
 
+    from ._reader import connect_track_windows, track_window_of
+
     added = []
     for data, kwargs, kind in tuples:
         added.append(Layer.create(data, kwargs, kind))
         viewer.add_layer(added[-1])
+    if any(track_window_of(lay) is not None for lay in added):
+        connect_track_windows(viewer)  # long recordings: tracks around the current frame
     return added
 
 
@@ -270,12 +274,17 @@ def clean_widget(
         max_gap_s=max_gap_s, filter=filter, cutoff_hz=cutoff_hz,
     )
     result = clean_pose(pose, other=other, config=config)
-    return cleaned_layer_tuples(layer, result)
+    tuples = cleaned_layer_tuples(layer, result)
+    if viewer is not None:
+        from ._reader import connect_track_windows
+
+        connect_track_windows(viewer)  # a long recording's tracks follow the slider
+    return tuples
 
 
 def cleaned_layer_tuples(layer, result) -> list[tuple]:
     """Points + tracks LayerDataTuples of a :class:`~napari_gaitint.core.clean.CleanResult`."""
-    from ._reader import keypoint_layer_kwargs, tracks_layer_kwargs
+    from ._reader import keypoint_layer_kwargs, tracks_for_display
 
     info = {k: v for k, v in _info(layer).items() if k not in ("pose", "kind", "source")}
     info.update(cleaned=True, source_layer=layer.name, clean_summary=result.summary)
@@ -283,7 +292,7 @@ def cleaned_layer_tuples(layer, result) -> list[tuple]:
     data, kw = keypoint_layer_kwargs(result.pose, name=name, flags=result.flags, extra_metadata=info)
     kw["metadata"]["gaitint"]["source"] = None  # a derived layer has no source file to protect
     kw.update(_placement(layer))
-    tdata, tkw = tracks_layer_kwargs([result.pose], name=f"{name} tracks", extra_metadata=info)
+    tdata, tkw = tracks_for_display([result.pose], name=f"{name} tracks", extra_metadata=info)
     tkw.update(_placement(layer))
     return [(data, kw, "points"), (tdata, tkw, "tracks")]
 
