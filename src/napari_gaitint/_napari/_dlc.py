@@ -27,7 +27,7 @@ from magicgui.widgets import (
 
 from ..core import dlc as core_dlc
 from ..core.errors import GaitintError
-from ._widgets import _add_layer_tuples, _info, _notify_error, progress_steps
+from ._widgets import _add_layer_tuples, _info, _notify_error, progress_steps, start_worker
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -182,11 +182,8 @@ class RunDLCWidget(Container):
                 lambda report: core_dlc.analyze_trial_pair(**kwargs, progress=report)))
 
         self.steps = []
-        self.worker = work(_connect={
-            "yielded": self._on_step, "returned": self._on_done, "errored": self._on_error,
-            "finished": lambda: setattr(self.run, "enabled", True),
-        }, _start_thread=False)  # errors go to the status line, not re-raised in Qt's loop
-        self.worker.start()
+        self.worker = start_worker(work, yielded=self._on_step, returned=self._on_done,
+                                   errored=self._on_error, button=self.run)
         return self.worker
 
     def _on_step(self, message: str):

@@ -494,11 +494,8 @@ class StatsWidget(Container):
         def work():
             return (yield from _analysis_steps(source, bodyparts, axes))
 
-        self.worker = work(_connect={
-            "yielded": self._on_progress, "returned": self._on_done, "errored": self._on_error,
-            "finished": lambda: setattr(self.run, "enabled", True),
-        }, _start_thread=False)  # errors go to the status line, not re-raised in Qt's loop
-        self.worker.start()
+        self.worker = start_worker(work, yielded=self._on_progress, returned=self._on_done,
+                                   errored=self._on_error, button=self.run)
         return self.worker
 
     def _on_progress(self, step):
@@ -602,6 +599,20 @@ class StatsWidget(Container):
         out = write_stats_outputs(folder, self.result.cycles, parameters=self.result.parameters,
                                   overwrite=overwrite)
         return files + list(out.files.values())
+
+
+def start_worker(work, *, yielded, returned, errored, button):
+    """Start the ``thread_worker`` function ``work`` with its signals connected first.
+
+    ``errored`` takes the worker's errors (shown in the dock's status line instead of
+    re-raised in Qt's event loop); ``button`` is enabled again when the worker finishes.
+    """
+    worker = work(_connect={
+        "yielded": yielded, "returned": returned, "errored": errored,
+        "finished": lambda: setattr(button, "enabled", True),
+    }, _start_thread=False)
+    worker.start()
+    return worker
 
 
 def progress_steps(fn):
