@@ -335,11 +335,8 @@ def test_run_deeplabcut_dock_loads_the_network_predictions(e2e, report, make_nap
     dock.snapshot.value = "-1"
     dock.out_dir.value = str(tmp_path / "dock")
     t = time.perf_counter()
-    worker = dock.start()
-    assert worker is not None, dock.status.value
-    with qtbot.waitSignal(worker.finished, timeout=900_000):
-        pass
-    qtbot.waitUntil(lambda: dock.result is not None or "error" in dock.status.value, timeout=30_000)
+    assert dock.start() is not None, dock.status.value
+    qtbot.waitUntil(lambda: dock.run.enabled, timeout=900_000)  # enabled again when finished
     report["timings"]["napari_dock_analyze_s"] = round(time.perf_counter() - t, 1)
     assert dock.result is not None, dock.status.value
     assert dock.steps[0] == "importing DeepLabCut" and dock.steps[-1].startswith("wrote")

@@ -23,6 +23,12 @@ from napari_gaitint.core.pipeline import load_manifest
 pytestmark = pytest.mark.napari
 
 
+def _wait_done(qtbot, widget, timeout_ms=60_000):
+    """Until the dock's worker has finished (the Run button is enabled again). Not
+    ``waitSignal(worker.finished)``: a fast worker may finish before that connects."""
+    qtbot.waitUntil(lambda: widget.run.enabled, timeout=timeout_ms)
+
+
 @pytest.fixture
 def project(tmp_path) -> Path:
     config = tmp_path / "proj" / "config.yaml"
@@ -110,10 +116,9 @@ def test_run_loads_predictions_onto_the_videos_shown(make_napari_viewer, qtbot, 
     widget.out_dir.value = str(tmp_path / "dlc-out")
     widget.snapshot.value = "-1"
     widget.device.value = "auto"
-    worker = widget.start()
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        pass
-    qtbot.waitUntil(lambda: widget.result is not None, timeout=10_000)
+    assert widget.start() is not None
+    _wait_done(qtbot, widget)
+    assert widget.result is not None, widget.status.value
     # the core got the dock's settings
     (call,) = stand_in
     assert call["config"] == project and call["mirror"] == "C3" and call["snapshot"] == "-1"
@@ -150,10 +155,9 @@ def test_run_without_videos_in_the_viewer_adds_them(make_napari_viewer, qtbot, s
     widget.video_c3.value = rows.loc["C3", "video"]
     widget.mirror.value = "none"
     widget.out_dir.value = str(tmp_path / "out")
-    worker = widget.start()
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        pass
-    qtbot.waitUntil(lambda: widget.result is not None, timeout=10_000)
+    assert widget.start() is not None
+    _wait_done(qtbot, widget)
+    assert widget.result is not None, widget.status.value
     assert stand_in[0]["mirror"] is None
     kinds = sorted(lay._type_string for lay in viewer.layers)
     assert kinds == ["image", "image", "points", "points", "tracks", "tracks"]
@@ -176,9 +180,7 @@ def test_errors_of_the_analysis_reach_the_status_line(make_napari_viewer, qtbot,
     widget.config.value = str(project)
     widget.video_c1.value = rows.loc["C1", "video"]
     widget.video_c3.value = rows.loc["C3", "video"]
-    worker = widget.start()
-    with qtbot.waitSignal(worker.finished, timeout=60_000):
-        pass
-    qtbot.waitUntil(lambda: "error" in widget.status.value, timeout=10_000)
+    assert widget.start() is not None
+    _wait_done(qtbot, widget)
     assert "no trained shuffle 1" in widget.status.value
     assert widget.run.enabled and len(viewer.layers) == 0

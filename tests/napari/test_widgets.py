@@ -196,12 +196,11 @@ def test_stats_dock_runs_in_worker_and_fills_table(make_napari_viewer, tmp_path,
     widget.manifest.value = str(manifest)
     widget.bodyparts.value = ["ankle", "heel"]
     widget.axes.value = ["x"]
-    progress = []
-    worker = widget.start()
-    worker.yielded.connect(progress.append)
-    with qtbot.waitSignal(worker.finished, timeout=120_000):
-        pass
-    qtbot.waitUntil(lambda: widget.anova is not None, timeout=10_000)
+    assert widget.start() is not None
+    # the Run button is enabled again when the worker has finished (not waitSignal on
+    # worker.finished: a fast worker could finish before that connects)
+    qtbot.waitUntil(lambda: widget.run.enabled, timeout=120_000)
+    assert widget.anova is not None, widget.status.value
     expected = rm_anova(analyze_cohort(manifest, stats=False, report=False).cycles,
                         bodyparts=["ankle", "heel"], axes=["x"])
     table = widget.table.to_dataframe()
