@@ -16,9 +16,12 @@ Readers compared on the same random frame list:
   imported, or in another interpreter given by ``--napari-video-python`` (e.g. a venv made
   with ``python -m venv --system-site-packages /tmp/nv && /tmp/nv/bin/pip install napari-video``).
 
-Printed: ms per random frame, ratios, time to first frame after open, sequential playback
-speed as a multiple of real time, and the decoded-frame cache size (bounded by ``cache_mb``,
-not by the video length). Run ``python benchmarks/video_access.py --quick`` for a short run.
+Printed: ms per random frame fetched back to back, ratios, the fewest frames any
+seek-and-decode reader must decode for that list (the ceiling of the ratio over imageio),
+the same kind of jumps with a pause after each (a user looking at each frame: our reader
+then positions spare decoders while idle), time to first frame after open, sequential
+playback speed as a multiple of real time, and the decoded-frame cache size (bounded by
+``cache_mb``, not by the video length). Run ``python benchmarks/video_access.py --quick`` for a short run.
 """
 
 from __future__ import annotations
@@ -62,10 +65,12 @@ def time_gaitint(path, frames, *, cache_mb=256.0):
     v = VideoArray(path, cache_mb=cache_mb)
     v[0]
     first = time.perf_counter() - t0
+    v.close()
     v = VideoArray(path, cache_mb=cache_mb)
     t0 = time.perf_counter()
     out = [v[int(i)] for i in frames]
     rand = (time.perf_counter() - t0) / len(frames)
+    v.close()  # stops its idle positioning: nothing runs while the next reader is timed
     return first, rand, out, v
 
 
@@ -130,6 +135,36 @@ def time_napari_video(path, frames, python: str | None):
     return res["first"], res["rand"], np.load(out_npy)
 
 
+def time_jumps(path, frames, *, pause_s: float) -> dict[str, float]:
+    """Mean ms per frame for jumps with a pause after each (a user looking at the frame
+    before the next click on the slider): imageio, ours, and ours without idle positioning.
+    Only the fetches are timed, not the pauses."""
+    import imageio.v3 as iio
+
+    from napari_gaitint._napari._video import VideoArray
+
+    readers = {
+        "imageio": lambda: iio.imopen(str(path), "r", plugin="pyav"),
+        "gaitint": lambda: VideoArray(path),
+        "gaitint, no idle positioning": lambda: VideoArray(path, idle_s=None),
+    }
+    out = {}
+    for name, make in readers.items():
+        reader = make()
+        get = (lambda i, r=reader: r.read(index=i)) if name == "imageio" else reader.__getitem__
+        get(0)
+        time.sleep(pause_s)
+        spent = 0.0
+        for i in frames:
+            t0 = time.perf_counter()
+            get(int(i))
+            spent += time.perf_counter() - t0
+            time.sleep(pause_s)
+        reader.close()
+        out[name] = spent / len(frames)
+    return out
+
+
 def time_naive(path, frames):
     import av
 
@@ -176,6 +211,7 @@ def sequential(path, n, fps):
     for i in range(n):
         v[i]
     dt = time.perf_counter() - t0
+    v.close()
     return n / dt / fps, v
 
 
@@ -244,6 +280,7 @@ def main(argv=None) -> None:
     n_frames = 150 if args.quick else 750
     n_fetch = 15 if args.quick else 60
     n_naive = 4 if args.quick else 10
+    n_jumps, pause_s = (5, 0.2) if args.quick else (30, 0.4)
     rng = np.random.default_rng(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="gaitint_video_bench_"))
     print(f"{'video':>10} {'reader':>8} {'ms/frame':>9} {'first frame s':>13}  notes")
@@ -294,6 +331,12 @@ def main(argv=None) -> None:
               f"ours {st['decoded'] / len(frames):.0f} (non-reference frames skipped not counted), fewest possible "
               f"for a seek-and-decode reader {floor:.0f} (unlimited decoders, list known in advance): "
               f"{from_key / floor:.2f}x over imageio at equal speed per frame is the ceiling")
+        jumps = frames[: n_jumps]
+        js = time_jumps(path, jumps, pause_s=pause_s)
+        print(f"{label:>10} jumps with a {pause_s:.1f} s pause after each ({len(jumps)}; fetch time only): "
+              f"imageio {js['imageio'] * 1e3:.1f} ms, ours {js['gaitint'] * 1e3:.1f} ms "
+              f"({js['imageio'] / js['gaitint']:.2f}x), ours without idle positioning "
+              f"{js['gaitint, no idle positioning'] * 1e3:.1f} ms ({js['imageio'] / js['gaitint, no idle positioning']:.2f}x)")
         speed, v = sequential(path, n, 25.0)
         mb = v.cached_bytes / 2**20
         video_mb = v.n_frames * v._frame_bytes / 2**20

@@ -124,3 +124,64 @@ def test_parked_decoders_avoid_decoding_from_the_key_frame_again(one_gop_video, 
     assert video.metadata["keyframe_interval_frames"] == 120  # one key frame
     # one decoder goes back to the key frame for every jump back; two stay parked
     assert decoded[2] < decoded[1] / 2
+
+
+def _wait_background(video, timeout_s: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while video._bg_running:  # it ends when no move pays off
+        assert time.monotonic() < deadline, "background positioning did not finish"
+        time.sleep(0.005)
+
+
+def test_idle_positioning_decodes_less_with_the_same_frames(one_gop_video, frame_number):
+    # a user jumping around and looking at each frame: the pauses position spare decoders
+    wanted = [60, 100, 20, 90, 40, 110, 10, 70, 30, 115, 50, 5]
+    video = VideoArray(one_gop_video, cache_mb=1, decoders=4, idle_s=0.0)
+    plain = VideoArray(one_gop_video, cache_mb=1, decoders=4, idle_s=None)
+    for i in wanted:
+        assert frame_number(video[i]) == i and frame_number(plain[i]) == i
+        _wait_background(video)
+    assert plain.stats["background_moves"] == 0
+    assert video.stats["background_moves"] >= 3
+    assert video.stats["decoded"] < 0.75 * plain.stats["decoded"]
+    assert len(video._cursors) <= 4  # the decoder budget holds
+    video.close()
+
+
+def test_requests_interrupt_the_background_and_stay_exact(one_gop_video):
+    import av
+
+    with av.open(str(one_gop_video)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    video = VideoArray(one_gop_video, cache_mb=1, idle_s=0.0)  # starts moving between requests
+    for i in np.random.default_rng(5).integers(0, video.n_frames, 40):
+        np.testing.assert_array_equal(video[int(i)], frames[int(i)])
+    video.close()  # waits for a background move to stop; no crash
+    assert video._not_moving.is_set()
+
+
+def test_closing_or_dropping_a_video_ends_its_background(one_gop_video):
+    import gc
+    import threading
+    import time
+    import weakref
+
+    video = VideoArray(one_gop_video, idle_s=0.0)
+    video[119]  # the background starts from the key frame towards the middle
+    video.close()
+    assert video._not_moving.is_set()
+    before = set(threading.enumerate())
+    video = VideoArray(one_gop_video, idle_s=1.0)  # waiting, holding no reference
+    video[50]
+    started = set(threading.enumerate()) - before
+    assert [t.name for t in started] == ["gaitint-video-positioning"]
+    ref = weakref.ref(video)
+    time.sleep(0.3)  # the thread is waiting for the viewer to be idle
+    del video
+    gc.collect()
+    assert ref() is None
+    for thread in started:
+        thread.join(timeout=10)
+        assert not thread.is_alive()

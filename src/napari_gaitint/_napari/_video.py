@@ -12,13 +12,19 @@ napari slices one frame at a time and only that frame is decoded. How a frame is
    built once by demuxing, which is cheap: no decoding) and decodes forward.
 
 Only frames that are asked for are converted to RGB. Several decoders stay open, each parked
-where it last stopped; when one must move, the least useful one goes. The packet index gives exact frame counts
-and key frames for variable-frame-rate files too. ``av`` is imported lazily.
+where it last stopped; when one must move, the least useful one goes. While the viewer
+is idle (no frame asked for during ``idle_s``), a background thread moves spare decoders into
+the longest stretches near the frame last shown that no parked decoder covers, so the next
+jump decodes less; it stops at once when a frame is asked for (it would only compete for the
+cores). The packet index gives exact frame counts and key frames for variable-frame-rate
+files too. ``av`` is imported lazily.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -65,6 +71,12 @@ class VideoArray:
         frame refers to and that come before the wanted one (H.264/HEVC non-reference B
         frames): they are never shown, so this only saves time. Turned off automatically if
         a file misbehaves.
+    idle_s
+        Seconds without a request after which a background thread positions spare parked
+        decoders (needs ``decoders >= 2``); ``None``: never. Frames are the same either way;
+        only where decoding starts changes. ``stats`` counts its work under ``background_*``.
+        The default is longer than the time between frames in playback, so only pauses
+        (looking at a frame, before the next jump) are used.
 
     Raises
     ------
@@ -89,6 +101,7 @@ class VideoArray:
         decoders_mb: float = 160.0,
         skip_nonref: bool = True,
         keep_passed: int | None = None,
+        idle_s: float | None = 0.15,
     ):
         self.path = Path(path)
         if not self.path.is_file():
@@ -137,7 +150,16 @@ class VideoArray:
         self.decoders = max(1, int(decoders))
         self._cursors: list[_Cursor] = []
         self._clock = 0
-        self.stats = {"seeks": 0, "decoded": 0, "hits": 0}
+        self.stats = {"seeks": 0, "decoded": 0, "hits": 0, "background_seeks": 0,
+                      "background_decoded": 0, "background_moves": 0}
+        self._idle_s = idle_s if idle_s is not None and self.decoders >= 2 else None
+        self._asking = 0  # requests in progress (the background stops when > 0)
+        self._last_done = 0.0  # time.perf_counter() when the last request finished
+        self._bg_running = False
+        self._bg_thread: int | None = None  # ident of the running background thread
+        self._not_moving = threading.Event()  # cleared while a background move decodes
+        self._not_moving.set()
+        self._closed = False
         self._skip_nonref = skip_nonref
         self._keep_auto = keep_passed is None
         self._keep_passed = 25 if keep_passed is None else int(keep_passed)
@@ -234,6 +256,16 @@ class VideoArray:
         if not 0 <= index < n:
             raise IndexError(f"frame {index} out of range for a video of {n} frames")
         with self._lock:
+            self._asking += 1  # the background stops at its next frame
+        try:
+            return self._get(index)
+        finally:
+            with self._lock:
+                self._asking -= 1
+                self._last_done = time.perf_counter()
+
+    def _get(self, index: int) -> np.ndarray:
+        with self._lock:
             cached = self._cache.get(index)
             if cached is not None:
                 self._cache.move_to_end(index)
@@ -254,16 +286,21 @@ class VideoArray:
 
         A parked decoder at or before ``index`` with no key frame in between decodes
         forward (cheapest); otherwise a new decoder is opened (up to ``decoders``) or the
-        least recently used one seeks."""
+        least useful one seeks. Decoders the background is moving are left alone."""
         key = int(self._keyframes[self._keyframe_pos(index)])
-        ahead = [c for c in self._cursors if c.next_index is not None and key <= c.next_index <= index]
+        free = [c for c in self._cursors if not c.busy]
+        ahead = [c for c in free if c.next_index is not None and key <= c.next_index <= index]
         if ahead:
             return max(ahead, key=lambda c: c.next_index), False
-        if len(self._cursors) < self.decoders:
-            cursor = _Cursor(self._open_stream() if self._cursors else (self._container, self._stream))
-            self._cursors.append(cursor)
-            return cursor, True
-        return min(self._cursors, key=lambda c: (self._parking_value(c), c.last_used)), True
+        if len(self._cursors) < self.decoders or not free:
+            return self._new_cursor(), True
+        return min(free, key=lambda c: (self._parking_value(c), c.last_used)), True
+
+    def _new_cursor(self) -> _Cursor:
+        opened = any(c.container is self._container for c in self._cursors)
+        cursor = _Cursor(self._open_stream() if opened else (self._container, self._stream))
+        self._cursors.append(cursor)
+        return cursor
 
     def _parking_value(self, cursor: _Cursor) -> int:
         """Frames x extra decoding it would cost to fetch every frame once without this
@@ -279,7 +316,7 @@ class VideoArray:
         prev, nxt = key, end
         for other in self._cursors:
             p = other.next_index
-            if other is cursor or p is None or not key <= p < end:
+            if other is cursor or other.busy or p is None or not key <= p < end:
                 continue
             if p <= pos and (p > prev or p == pos):
                 prev = p
@@ -303,13 +340,13 @@ class VideoArray:
         self._configure(stream)
         return container, stream
 
-    def _seek(self, cursor: _Cursor, keyframe_pos: int) -> None:
+    def _seek(self, cursor: _Cursor, keyframe_pos: int, stat: str = "seeks") -> None:
         k = int(self._keyframes[max(keyframe_pos, 0)])
         cursor.container.seek(int(self._pts[k]), stream=cursor.stream, backward=True, any_frame=False)
         cursor.stream.codec_context.flush_buffers()
         cursor.frames = self._frames(cursor)
         cursor.next_index = None  # known after the first decoded frame
-        self.stats["seeks"] += 1
+        self.stats[stat] += 1
 
     def _frames(self, cursor: _Cursor):
         """Decoded frames from the cursor's position; frames before the target that no other
@@ -327,24 +364,38 @@ class VideoArray:
         cursor, seek = self._pick_cursor(index)
         self._clock += 1
         cursor.last_used = self._clock
-        cursor.target_pts = int(self._pts[index])
         keep = self._keep_passed
+        last, self._last_request = self._last_request, index
         if self._keep_auto:  # copying costs; worth it when stepping back, not for far jumps
-            last, self._last_request = self._last_request, index
             keep = keep if last is not None and 0 < last - index <= keep else 0
+        frame = self._advance(cursor, index, seek=seek, keep=keep)
+        rgb = frame.to_ndarray(format="rgb24")
+        self._put(index, rgb)
+        self._start_background()
+        return rgb
+
+    def _advance(self, cursor: _Cursor, index: int, *, seek: bool, keep: int = 0, background: bool = False):
+        """Decode forward with ``cursor`` to frame ``index`` and return that decoded frame.
+
+        Frames passed on the way are kept in the cache if at most ``keep`` before ``index``.
+        The background calls this without the lock on a cursor marked busy (``keep=0``)."""
+        prefix = "background_" if background else ""
+        # The background decodes every frame (no skipping), so wherever it is interrupted
+        # the decoder stands as after serving a frame: usable for any later frame.
+        cursor.target_pts = -(2**62) if background else int(self._pts[index])
         if seek or cursor.frames is None:
-            self._seek(cursor, self._keyframe_pos(index))
+            self._seek(cursor, self._keyframe_pos(index), prefix + "seeks")
         for back in range(1, 4):
             for frame in cursor.frames:
-                self.stats["decoded"] += 1
+                if background and (self._closed or self._asking):
+                    raise _Interrupted
+                self.stats[prefix + "decoded"] += 1
                 i = self._pts_to_index.get(int(frame.pts)) if frame.pts is not None else None
                 if i is None:
                     continue
                 cursor.next_index = i + 1
-                if i == index:
-                    rgb = frame.to_ndarray(format="rgb24")
-                    self._put(i, rgb)
-                    return rgb
+                if i == index or (background and i > index):  # (a move need not be exact)
+                    return frame
                 if i > index:  # landed after the frame (open GOP, odd seek): go back further
                     break
                 if index - i <= keep and i not in self._cache:
@@ -354,10 +405,92 @@ class VideoArray:
             if self._skip_nonref:  # be safe: decode everything from here on
                 self._skip_nonref = False
                 self.stats["skip_disabled"] = True
-                self._seek(cursor, self._keyframe_pos(index))
+                self._seek(cursor, self._keyframe_pos(index), prefix + "seeks")
             else:
-                self._seek(cursor, self._keyframe_pos(index) - back)
+                self._seek(cursor, self._keyframe_pos(index) - back, prefix + "seeks")
         raise InputFileError(self.path, f"could not decode frame {index}; the file may be damaged")
+
+    # -- background positioning -------------------------------------------------------------
+    def _start_background(self) -> None:
+        """Start the background thread unless it runs already (called with the lock held)."""
+        if self._idle_s is None or self._bg_running or self._closed:
+            return
+        self._bg_running = True
+        thread = threading.Thread(
+            target=_background_loop, args=(weakref.ref(self),), name="gaitint-video-positioning", daemon=True
+        )
+        thread.start()
+
+    def _plan_move(self) -> tuple[_Cursor | None, int] | None:
+        """The next background move: (decoder to move, or None for a new one; frame it should
+        stand at next), or None when no move pays off.
+
+        The cost of a random jump is the number of frames decoded before the wanted one: from
+        the closest start point (a parked decoder or the key frame) at or before it. Over a
+        stretch of ``L`` frames between start points that is ~``L**2 / 2`` summed over its
+        frames; a decoder placed in its middle saves ``L**2 / 4``. Only the groups of pictures
+        around the frame last asked for are considered (where the viewer is)."""
+        if self._last_request is None:
+            return None
+        free = [c for c in self._cursors if not c.busy]
+        k0 = self._keyframe_pos(self._last_request)
+        best = None
+        for k in range(max(k0 - 2, 0), min(k0 + 3, self._keyframes.size)):
+            key = int(self._keyframes[k])
+            end = int(self._keyframes[k + 1]) if k + 1 < self._keyframes.size else self.n_frames
+            starts = {key} | {c.next_index for c in free if c.next_index is not None and key <= c.next_index < end}
+            bounds = [*sorted(starts), end]
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+                if best is None or hi - lo > best[1] - best[0]:
+                    best = (lo, hi)
+        lo, hi = best
+        length = hi - lo
+        if length < _MIN_STRETCH:
+            return None
+        target = lo + length // 2
+        if len(self._cursors) < self.decoders:
+            return None, target
+        recent = max(self._cursors, key=lambda c: c.last_used)  # playback continues from it
+        movable = [c for c in free if c is not recent and c.next_index not in (lo, hi)]
+        if not movable:
+            return None
+        victim = min(movable, key=lambda c: self._parking_value(c))
+        if 5 * self._parking_value(victim) >= length * length:  # gain below 1/5 of the stretch cost
+            return None
+        return victim, target
+
+    def _background_step(self) -> bool:
+        """Make one move; False when there is nothing worth doing (the thread then ends)."""
+        with self._lock:
+            plan = None if self._closed else self._plan_move()
+            if plan is None:
+                self._bg_running = False
+                return False
+            cursor, target = plan
+            if cursor is None:
+                cursor = self._new_cursor()
+            cursor.busy = True
+            self._not_moving.clear()
+            key = int(self._keyframes[self._keyframe_pos(target)])
+            seek = cursor.next_index is None or not key <= cursor.next_index <= target
+        done = False
+        try:
+            # stand at ``target``: decode up to the frame before it (skipping what may be skipped)
+            self._advance(cursor, target - 1, seek=seek, background=True)
+            self.stats["background_moves"] += 1
+            done = True
+        except _Interrupted:  # it stays where it got to (every frame decoded up to there)
+            pass
+        except Exception:  # a damaged region: the cursor seeks when next used
+            cursor.frames, cursor.next_index = None, None
+        finally:
+            with self._lock:
+                cursor.busy = False
+                cursor.last_used = 0  # not the decoder playback continues from
+                if not done:
+                    self._bg_running = False
+                self._not_moving.set()
+        return done
 
     @staticmethod
     def _nbytes(entry) -> int:
@@ -397,6 +530,14 @@ class VideoArray:
 
     def close(self) -> None:
         """Release the file (the array is unusable afterwards)."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            self._closed = True
+        moving = getattr(self, "_not_moving", None)
+        if moving is not None and threading.get_ident() != getattr(self, "_bg_thread", None):
+            moving.wait(timeout=10)  # a background move stops after its current frame
         for cursor in getattr(self, "_cursors", []):
             if cursor.container is not getattr(self, "_container", None):
                 cursor.container.close()
@@ -412,6 +553,8 @@ class VideoArray:
         except Exception:
             pass
 
+
+_MIN_STRETCH = 8  # frames: shorter stretches between start points are not worth a move
 
 _PLANAR_8BIT = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray"})
 
@@ -443,10 +586,40 @@ class _Planes:
         return frame.to_ndarray(format="rgb24")
 
 
+class _Interrupted(Exception):
+    """A frame was asked for (or the video closed) while the background was decoding."""
+
+
+def _background_loop(ref) -> None:
+    """Background moves of one video's decoders, once the viewer is idle, until none pays
+    off or a frame is asked for. Holds no reference to the video while it waits, so it
+    never keeps an unused video alive."""
+    while True:
+        video = ref()
+        if video is None:
+            return
+        video._bg_thread = threading.get_ident()
+        wait = video._idle_s if video._asking else video._last_done + video._idle_s - time.perf_counter()
+        if wait > 0 and not video._closed:
+            del video
+            time.sleep(max(wait, 0.005))
+            continue
+        try:
+            more = video._background_step()
+        except Exception:  # never let the thread die with the flags set
+            with video._lock:
+                video._bg_running = False
+            more = False
+        if not more:
+            video._bg_thread = None
+            return
+        del video
+
+
 class _Cursor:
     """One open decoder and where it stands."""
 
-    __slots__ = ("container", "stream", "frames", "next_index", "target_pts", "last_used")
+    __slots__ = ("container", "stream", "frames", "next_index", "target_pts", "last_used", "busy")
 
     def __init__(self, container_stream):
         self.container, self.stream = container_stream
@@ -454,6 +627,7 @@ class _Cursor:
         self.next_index = None  # frame index the decoder yields next
         self.target_pts = -(2**62)
         self.last_used = 0
+        self.busy = False  # being moved by the background thread
 
 
 def load_video(path: str | Path, **kwargs) -> VideoArray:
