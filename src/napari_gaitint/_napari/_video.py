@@ -22,6 +22,7 @@ files too. ``av`` is imported lazily.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import weakref
@@ -160,6 +161,7 @@ class VideoArray:
         self._not_moving = threading.Event()  # cleared while a background move decodes
         self._not_moving.set()
         self._closed = False
+        _LIVE.add(self)
         self._skip_nonref = skip_nonref
         self._keep_auto = keep_passed is None
         self._keep_passed = 25 if keep_passed is None else int(keep_passed)
@@ -584,6 +586,19 @@ class _Planes:
             np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width] = src
         frame.colorspace, frame.color_range = self.colorspace, self.color_range
         return frame.to_ndarray(format="rgb24")
+
+
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # open videos, for stopping their background at exit
+
+
+@atexit.register
+def _stop_backgrounds() -> None:
+    """At interpreter exit, stop background moves before FFmpeg objects are torn down."""
+    for video in list(_LIVE):
+        with video._lock:
+            video._closed = True
+    for video in list(_LIVE):
+        video._not_moving.wait(timeout=2)
 
 
 class _Interrupted(Exception):
