@@ -413,6 +413,14 @@ class VideoArray:
         raise InputFileError(self.path, f"could not decode frame {index}; the file may be damaged")
 
     # -- background positioning -------------------------------------------------------------
+    def _stop_background(self, timeout_s: float) -> None:
+        """Mark the video closed and wait for a background move to stop (after its current
+        frame); not from the background thread itself (``__del__`` can run there)."""
+        with self._lock:
+            self._closed = True
+        if threading.get_ident() != self._bg_thread:
+            self._not_moving.wait(timeout=timeout_s)
+
     def _start_background(self) -> None:
         """Start the background thread unless it runs already (called with the lock held)."""
         if self._idle_s is None or self._bg_running or self._closed:
@@ -477,7 +485,7 @@ class VideoArray:
             seek = cursor.next_index is None or not key <= cursor.next_index <= target
         done = False
         try:
-            # stand at ``target``: decode up to the frame before it (skipping what may be skipped)
+            # stand at ``target``: decode every frame up to the one before it
             self._advance(cursor, target - 1, seek=seek, background=True)
             self.stats["background_moves"] += 1
             done = True
@@ -532,14 +540,8 @@ class VideoArray:
 
     def close(self) -> None:
         """Release the file (the array is unusable afterwards)."""
-        lock = getattr(self, "_lock", None)
-        if lock is None:
-            return
-        with lock:
-            self._closed = True
-        moving = getattr(self, "_not_moving", None)
-        if moving is not None and threading.get_ident() != getattr(self, "_bg_thread", None):
-            moving.wait(timeout=10)  # a background move stops after its current frame
+        if hasattr(self, "_not_moving"):  # (not when __init__ failed before it was set)
+            self._stop_background(timeout_s=10)
         for cursor in getattr(self, "_cursors", []):
             if cursor.container is not getattr(self, "_container", None):
                 cursor.container.close()
@@ -595,10 +597,7 @@ _LIVE: weakref.WeakSet = weakref.WeakSet()  # open videos, for stopping their ba
 def _stop_backgrounds() -> None:
     """At interpreter exit, stop background moves before FFmpeg objects are torn down."""
     for video in list(_LIVE):
-        with video._lock:
-            video._closed = True
-    for video in list(_LIVE):
-        video._not_moving.wait(timeout=2)
+        video._stop_background(timeout_s=2)
 
 
 class _Interrupted(Exception):
