@@ -357,3 +357,74 @@ def test_treadmill_alignment_from_foot_swing_direction():
     assert inj >= 5 and rep / inj >= 0.85 and false <= 1
     oriented = far_leg_from_other_view(c1.pose, c1.pose)[1]  # same facing: positive scale
     assert oriented["ax"] > 0
+
+
+# --- the margin follows the subject's size in the image ----------------------------------
+def _scaled(pose: Pose, k: float) -> Pose:
+    """The same pose filmed k times larger (coordinates x k; likelihood unchanged)."""
+    out = pose.copy()
+    out.values[..., :2] *= k
+    if pose.frame_size:
+        out.frame_size = (int(pose.frame_size[0] * k), int(pose.frame_size[1] * k))
+    return out
+
+
+def test_margin_from_leg_length_fixed_and_fallbacks(trials):
+    from napari_gaitint.core.clean import margin_px_for
+    from napari_gaitint.core.io import leg_length_px
+
+    pose = trials[0].views["C1"].pose
+    leg = leg_length_px(pose)
+    assert 150 < leg < 190  # a 960x540 synthetic view
+    m = margin_px_for(pose)
+    assert m == pytest.approx(0.09 * leg, abs=0.01) and 13 < m < 17
+    assert margin_px_for(_scaled(pose, 2.0)) == pytest.approx(2 * m, abs=0.02)
+    assert margin_px_for(pose, CleanConfig(margin_px=22.0)) == 22.0
+    # the config's body-part names (a DLC project with its own names) are used
+    names = {"neck": "Neck", "hip": "RHip", "knee": "RKnee", "ankle": "RAnkle", "heel": "RHeel", "toe": "RToe"}
+    renamed = pose.replace(bodyparts=tuple(names[b] for b in pose.bodyparts))
+    cfg = CleanConfig(leg_chain=tuple(names[b] for b in ("knee", "ankle", "heel", "toe")),
+                      reference=("Neck", "RHip"))
+    assert margin_px_for(renamed, cfg) == m
+    # no ankle: 15 px at a 540-px-high image, scaled with the height; 15 px if unknown
+    no_ankle = pose.select(["neck", "hip", "knee"])
+    assert margin_px_for(no_ankle) == pytest.approx(15.0 * pose.frame_size[1] / 540)
+    assert margin_px_for(no_ankle.replace(frame_size=None)) == 15.0
+    with pytest.raises(ValueError, match="margin_px"):
+        CleanConfig(margin_px=0.0)
+    # measured on the confident points (after the likelihood step): about the same
+    used = clean_pose(pose, other=trials[0].views["C3"].pose).summary["margin_px"]
+    assert used == pytest.approx(m, rel=0.03)
+
+
+def test_decisions_do_not_depend_on_the_image_scale(trials):
+    """A subject filmed twice as large (or at twice the resolution) gets the same wrong-limb
+    and outlier decisions: every threshold is relative to the subject's size or its noise."""
+    trial = trials[2]
+    c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
+    ref = clean_pose(c1, other=c3).flags & DETECTED
+    assert ref.any()
+    for k in (0.5, 2.0):
+        got = clean_pose(_scaled(c1, k), other=_scaled(c3, k)).flags & DETECTED
+        assert (got == ref).all(), k
+
+
+@pytest.mark.parametrize("size", [(640, 360), (1920, 1080)])
+def test_default_margin_holds_at_other_image_sizes(size):
+    """Ground truth at 640 x 360 and 1920 x 1080 (DLC's pixel noise and the leg separation
+    scale with the image): the default margin repairs the swaps without touching clean
+    points, and at 640 x 360 at least as many as a fixed 15 px (right for 960 x 540), which
+    is too wide there for legs 10-15 px apart."""
+    k = size[1] / 540
+    tr = [synthetic.generate_trial(seed, frame_size=size, noise_scale=k, min_swap_separation_px=15 * k)
+          for seed in range(6)]
+    inj, rep, false, *_ = _score(tr, method="twoview")
+    assert inj >= 30 and rep / inj >= 0.9 and false <= 1
+    if size[1] < 540:
+        fixed = 0
+        for trial in tr:
+            for name, view in trial.views.items():
+                other = next(v for k_, v in trial.views.items() if k_ != name)
+                res = clean_pose(view.pose, other=other.pose, config=CleanConfig(margin_px=15.0))
+                fixed += int((((res.flags & DETECTED) > 0) & _injected(view)).sum())
+        assert rep >= fixed

@@ -96,6 +96,34 @@ def test_suspects_rank_wrong_limb_first(swapped):
     assert fr.iloc[0]["frame"] == s.iloc[0]["frame"]
 
 
+def test_suspects_do_not_depend_on_the_image_scale(swapped):
+    """The same subject filmed twice as large gives the same suspects: the jump and
+    other-view margins follow the leg length measured in the view (fixed pixel margins would
+    list twice the jitter at 1920 x 1080 and miss jumps at 480 x 270)."""
+    trial, v, o = swapped
+    view, other = trial.views[v], trial.views[o]
+
+    def scaled(pose, k):
+        out = pose.copy()
+        out.values[..., :2] *= k
+        return out
+
+    def suspects(k):
+        a, b = scaled(view.pose, k), scaled(other.pose, k)
+        res = clean.clean_pose(a, other=b)
+        s = qa.find_suspects(a, view=v, flags=res.flags, other_mapped=qa.map_other_view(a, b)[0],
+                             other_flags=clean.clean_pose(b, other=a).flags)
+        return s[["frame", "bodypart", "kinds"]].sort_values(["frame", "bodypart"]).reset_index(drop=True)
+
+    ref = suspects(1.0)
+    assert ref["kinds"].str.contains("jump").any()
+    for k in (0.5, 2.0):
+        pd.testing.assert_frame_equal(suspects(k), ref)
+    jump, other_px = qa.QAConfig().margins_px(view.pose)
+    assert 20 < jump < 30 and 16 < other_px < 24  # ~25 / ~20 px at 960 x 540
+    assert qa.QAConfig(jump_margin_px=40.0).margins_px(view.pose)[0] == 40.0
+
+
 def test_other_view_blames_the_right_camera(swapped):
     """A wrong-limb label sits on the other camera's (mapped) near leg: flagged in its own view,
     not in the other view, whose label it coincides with."""

@@ -288,7 +288,8 @@ class QAWidget(QWidget):
             if v in mapped:
                 names = [b for b in LEG_CHAIN if b in mapped[v].bodyparts]
                 far = mapped[v].select(names)
-            editor = core_qa.PoseEditor(pose, far=far, flags=flags[v], view=v, margin_px=cfg.margin_px)
+            editor = core_qa.PoseEditor(pose, far=far, flags=flags[v], view=v,
+                                         margin_px=core_clean.margin_px_for(pose, cfg))
             self.sessions[v] = ViewSession(v, lay, pose, editor)
         self._offer_recovery()
         for v in views:

@@ -241,7 +241,7 @@ def _clean_choices(name: str) -> list[str]:
     method={"choices": lambda _w: _clean_choices("METHODS")},
     filter={"choices": lambda _w: _clean_choices("FILTERS")},
     likelihood_threshold={"min": 0.0, "max": 1.0, "step": 0.05},
-    margin_px={"min": 0.0, "max": 500.0},
+    margin_px={"min": 0.0, "max": 500.0, "label": "margin px (0: from leg length)"},
     max_gap_s={"min": 0.0, "max": 10.0, "step": 0.05},
     cutoff_hz={"min": 0.1, "max": 100.0, "step": 0.5},
     call_button="Clean",
@@ -251,7 +251,7 @@ def clean_widget(
     viewer: napari.viewer.Viewer,
     likelihood_threshold: float = 0.6,
     method: str = "twoview",
-    margin_px: float = 15.0,
+    margin_px: float = 0.0,
     max_gap_s: float = 0.4,
     filter: str = "butterworth",
     cutoff_hz: float = 6.0,
@@ -270,7 +270,7 @@ def clean_widget(
     other_layer = partner_layer(viewer, layer) if viewer is not None else None
     other = layer_pose(other_layer) if other_layer is not None else None
     config = CleanConfig(
-        likelihood_threshold=likelihood_threshold, method=method, margin_px=margin_px,
+        likelihood_threshold=likelihood_threshold, method=method, margin_px=margin_px or None,
         max_gap_s=max_gap_s, filter=filter, cutoff_hz=cutoff_hz,
     )
     result = clean_pose(pose, other=other, config=config)

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
-from .io import LEG_CHAIN, Pose
+from .io import LEG_CHAIN, Pose, leg_length_px
 
 # ---------------------------------------------------------------------------------------
 # Flags
@@ -122,9 +122,14 @@ class CleanConfig:
         rule) or ``"none"``.
     margin_px
         Distance in pixels that counts as "clearly different" (jump size for the baseline,
-        minimum deviation and minimum near/far leg separation for ``"twoview"``). The
-        default suits a 960 × 540 video with the subject filling about half the height;
-        scale it with the image size of the subject.
+        minimum deviation and minimum near/far leg separation for ``"twoview"``). ``None``
+        (default): ``margin_leg`` times the subject's leg length in this view's image
+        (:func:`margin_px_for`), so the same settings hold for any camera distance and
+        resolution.
+    margin_leg
+        The margin as a fraction of the leg length (median hip–ankle distance, px) when
+        ``margin_px`` is None. 0.09 gives ~15 px for a leg of ~170 px (a 960 × 540 walkway
+        view with the subject about half the image height).
     outlier_sigma
         ``"twoview"`` flags isolated spikes whose deviation from the cubic prediction of
         their neighbours exceeds this many robust standard deviations (and ``2 *
@@ -155,7 +160,8 @@ class CleanConfig:
 
     likelihood_threshold: float = 0.6
     method: str = "twoview"
-    margin_px: float = 15.0
+    margin_px: float | None = None
+    margin_leg: float = 0.09
     outlier_sigma: float = 8.0
     max_run_s: float = 0.4
     max_gap_s: float = 0.4
@@ -179,8 +185,10 @@ class CleanConfig:
             raise ValueError(f"filter must be one of {FILTERS}, got {self.filter!r}")
         if not 0.0 <= self.likelihood_threshold <= 1.0:
             raise ValueError(f"likelihood_threshold must be in [0, 1], got {self.likelihood_threshold}")
-        if self.margin_px <= 0:
-            raise ValueError(f"margin_px must be > 0, got {self.margin_px}")
+        if self.margin_px is not None and not self.margin_px > 0:
+            raise ValueError(f"margin_px must be > 0 (or None: from the leg length), got {self.margin_px}")
+        if not self.margin_leg > 0:
+            raise ValueError(f"margin_leg must be > 0, got {self.margin_leg}")
         if self.cutoff_hz <= 0:
             raise ValueError(f"cutoff_hz must be > 0, got {self.cutoff_hz}")
         if self.filter_order < 1:
@@ -257,6 +265,46 @@ def flags_table(result: CleanResult) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 # Main entry
 # ---------------------------------------------------------------------------------------
+#: Margin (px) when the leg length cannot be measured, for a 540-px-high image (scaled
+#: with the image height when it is known).
+FALLBACK_MARGIN_PX = 15.0
+
+
+def margin_px_for(pose: Pose, config: CleanConfig | None = None) -> float:
+    """The margin (px) that counts as "clearly different" in this view.
+
+    ``config.margin_px`` when given; otherwise ``config.margin_leg`` times the subject's leg
+    length in the image (:func:`~napari_gaitint.core.io.leg_length_px`, with the body-part
+    names of ``config.reference`` and ``config.leg_chain``). A subject filmed from twice the
+    distance, or at half the resolution, gets half the margin: DLC's pixel errors and the
+    distance between the legs shrink the same way. Without a hip (or neck) and ankle track,
+    15 px scaled by the image height / 540 (15 px if the frame size is unknown).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_gaitint.core.io import Pose
+    >>> v = np.zeros((10, 2, 3)); v[:, 0, :2] = (100, 100); v[:, 1, :2] = (100, 440)
+    >>> margin_px_for(Pose(v, ("hip", "ankle")))  # a leg of 340 px: a 1920 x 1080 view
+    30.6
+    >>> margin_px_for(Pose(v, ("hip", "ankle")), CleanConfig(margin_px=15.0))
+    15.0
+    """
+    config = config or CleanConfig()
+    if config.margin_px is not None:
+        return float(config.margin_px)
+    chain, ref = config.leg_chain, config.reference
+    names = dict(zip(LEG_CHAIN, chain, strict=True)) if len(chain) == len(LEG_CHAIN) else {}
+    ref = dict(zip(("neck", "hip"), ref, strict=True)) if len(ref) == 2 else {}
+    leg = leg_length_px(pose, hip=ref.get("hip", "hip"), ankle=names.get("ankle", "ankle"),
+                        neck=ref.get("neck", "neck"))
+    if leg is not None and leg > 0:
+        return round(config.margin_leg * leg, 2)
+    if pose.frame_size:
+        return FALLBACK_MARGIN_PX * float(pose.frame_size[1]) / 540.0
+    return FALLBACK_MARGIN_PX
+
+
 def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | None = None) -> CleanResult:
     """Clean one view's keypoints, using the opposite view's file for wrong-limb labels.
 
@@ -310,11 +358,13 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
         far, align = far_leg_from_other_view(out, other, config=config)
         summary["alignment"] = align
     chain = [b for b in config.leg_chain if b in pose.bodyparts]
+    margin = margin_px_for(out, config)  # after the likelihood step: confident points only
+    summary["margin_px"] = margin
     if config.method == "baseline":
-        _baseline(xy, flags, pose.bodyparts, chain, far, config.margin_px)
+        _baseline(xy, flags, pose.bodyparts, chain, far, margin)
     elif config.method == "twoview":
         max_run = max(1, int(round(config.max_run_s * fps))) if fps else 10
-        n_theirs = _twoview(xy, flags, pose.bodyparts, chain, far, config, max_run)
+        n_theirs = _twoview(xy, flags, pose.bodyparts, chain, far, config, max_run, margin)
         if other is not None:
             summary["other_view_wrong_limb_ignored"] = n_theirs
 
@@ -852,12 +902,13 @@ def _robust_sigma(r: np.ndarray) -> float:
     return float(1.4826 * np.median(r) / 1.1774)  # median of a 2-D Rayleigh = 1.1774 sigma
 
 
-def _twoview(xy, flags, bodyparts, chain, far, config, max_run) -> int:
-    """Flag and remove (NaN) wrong-limb labels of the chain and outliers, in place.
+def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin) -> int:
+    """Flag and remove (NaN) wrong-limb labels of the chain and outliers, in place
+    (``margin`` in px).
 
     Returns the number of the other view's leg labels judged wrong-limb and ignored.
     """
-    m = config.margin_px
+    m = margin
     n = xy.shape[0]
     cj = [bodyparts.index(b) for b in chain]
     n_theirs = 0

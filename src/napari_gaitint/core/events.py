@@ -66,7 +66,7 @@ from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks
 
 from .errors import AnalysisError
-from .io import Pose
+from .io import Pose, leg_length_px
 
 #: Event names in the events table.
 HEEL_STRIKE = "heel_strike"
@@ -465,21 +465,6 @@ def remove_spikes(
         if keep.size < 3:
             break
     return out
-
-
-def leg_length_px(pose: Pose) -> float | None:
-    """Median hip-ankle distance (px), the scale for "is it walking"; None if unavailable.
-
-    Without hip data, 0.6 x the neck-ankle distance (hip-ankle is about 0.6 of it in adults).
-    """
-    for top, factor in (("hip", 1.0), ("neck", 0.6)):
-        if top not in pose.bodyparts or "ankle" not in pose.bodyparts:
-            continue
-        d = np.linalg.norm(pose.bodypart(top)[:, :2] - pose.bodypart("ankle")[:, :2], axis=1)
-        d = d[np.isfinite(d)]
-        if d.size >= 5:
-            return factor * float(np.median(d))
-    return None
 
 
 def _check_progression(pose: Pose, reference: str, leg: float | None, where: str,

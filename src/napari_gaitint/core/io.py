@@ -717,6 +717,36 @@ def rename_bodyparts(pose: Pose, mapping: Mapping[str, str], roles: Sequence[str
     return out
 
 
+def leg_length_px(pose: Pose, *, hip: str = "hip", ankle: str = "ankle", neck: str = "neck") -> float | None:
+    """The subject's leg length in the image (pixels): the median hip–ankle distance.
+
+    A scale for thresholds that must follow the subject's size in the image (camera
+    distance, resolution) rather than a fixed number of pixels. The median over frames is
+    not moved by a few wrong-limb labels. Without hip data, 0.6 x the median neck–ankle
+    distance (hip–ankle is about 0.6 of it in adults). Missing points (NaN) are ignored.
+
+    Returns
+    -------
+    float or None
+        None when fewer than 5 frames have both points.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.zeros((10, 2, 3)); v[:, 0, :2] = (100, 200); v[:, 1, :2] = (110, 370)
+    >>> round(leg_length_px(Pose(v, ("hip", "ankle"))), 1)
+    170.3
+    """
+    for top, factor in ((hip, 1.0), (neck, 0.6)):
+        if top not in pose.bodyparts or ankle not in pose.bodyparts:
+            continue
+        d = np.linalg.norm(pose.bodypart(top)[:, :2] - pose.bodypart(ankle)[:, :2], axis=1)
+        d = d[np.isfinite(d)]
+        if d.size >= 5:
+            return factor * float(np.median(d))
+    return None
+
+
 def align_view_lengths(
     pose_a: Pose,
     pose_b: Pose,

@@ -33,7 +33,7 @@ from . import clean as _clean
 from ._files import file_sha256, write_text_atomic
 from .annotations import discard_autosave, read_autosave, write_autosave
 from .errors import AnalysisError, InputFileError
-from .io import LEG_CHAIN, Pose, write_dlc_table
+from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_table
 
 #: Suspect kinds, most important first.
 SUSPECT_KINDS: tuple[str, ...] = ("wrong_limb", "other_view", "jump", "low_likelihood")
@@ -56,26 +56,46 @@ class QAConfig:
         DLC likelihood below which a point is suspect.
     jump_margin_px
         Distance from the mean of the two neighbouring frames above which a point jumps.
+        ``None`` (default): ``jump_margin_leg`` x the subject's leg length in the view's image
+        (:func:`~napari_gaitint.core.io.leg_length_px`; 25 px for a leg of ~170 px).
     other_view_margin_px
         A leg label closer than this to the mapped far leg is "on the far leg" (not counted
         within ``2 x`` this of the hip in x, where the legs cross); a trunk label farther than
         ``3 x`` this from the mapped opposite-camera point disagrees. On 24 synthetic trials
         (175 injected wrong-limb labels) this hint alone has precision 0.99 and recall 0.41:
         it complements the cleaning core's ``wrong_limb`` flags, it does not replace them.
+        ``None`` (default): ``other_view_margin_leg`` x the leg length (20 px for ~170 px).
+    jump_margin_leg, other_view_margin_leg
+        The two margins as fractions of the leg length, when they are None.
     weights
         Score weight per kind; the score of an entry is the sum over its kinds of
         ``weight x strength`` with strength in 0..1.
     """
 
     likelihood_threshold: float = 0.6
-    jump_margin_px: float = 25.0
-    other_view_margin_px: float = 20.0
+    jump_margin_px: float | None = None
+    other_view_margin_px: float | None = None
+    jump_margin_leg: float = 0.15
+    other_view_margin_leg: float = 0.12
     weights: tuple[tuple[str, float], ...] = (
         ("wrong_limb", 4.0), ("other_view", 2.0), ("jump", 1.5), ("low_likelihood", 1.0),
     )
 
     def weight(self, kind: str) -> float:
         return dict(self.weights).get(kind, 1.0)
+
+    def margins_px(self, pose: Pose) -> tuple[float, float]:
+        """``(jump, other_view)`` margins in pixels for this view (see the attributes)."""
+        leg = leg_length_px(pose)
+        if leg is None or not leg > 0:  # no hip/neck + ankle: as for a 540-px-high image
+            leg = _REFERENCE_LEG_PX * (pose.frame_size[1] / 540.0 if pose.frame_size else 1.0)
+        jump = self.jump_margin_px if self.jump_margin_px is not None else self.jump_margin_leg * leg
+        other = (self.other_view_margin_px if self.other_view_margin_px is not None
+                 else self.other_view_margin_leg * leg)
+        return float(jump), float(other)
+
+
+_REFERENCE_LEG_PX = 170.0  # leg length of a subject about half the height of a 960 x 540 view
 
 
 # ---------------------------------------------------------------------------------------
@@ -194,7 +214,7 @@ def find_suspects(
     missing = ~np.isfinite(xy).all(-1)
     strength["low_likelihood"][missing] = 1.0
 
-    m = config.jump_margin_px
+    m, mo = config.margins_px(pose)
     for j in range(k):
         r = jump_residual_px(xy[:, j])
         jump[:, j] = r
@@ -202,7 +222,6 @@ def find_suspects(
         strength["jump"][over, j] = np.clip((r[over] - m) / m, 0.2, 1.0)
 
     if other_mapped is not None:
-        mo = config.other_view_margin_px
         hip = pose.bodypart("hip")[:, :2] if "hip" in pose.bodyparts else None
         for j, bp in enumerate(pose.bodyparts):
             if bp not in other_mapped.bodyparts:
@@ -372,7 +391,7 @@ def swap_with_far_leg(
     *,
     frame: int,
     bodyparts: Sequence[str],
-    margin_px: float = 15.0,
+    margin_px: float | None = None,
 ) -> tuple[Pose, Pose]:
     """Declare the near labels ``bodyparts`` at ``frame`` to be on the far leg.
 
@@ -380,13 +399,17 @@ def swap_with_far_leg(
     value when that is a different place (farther than ``margin_px``: the two chains had
     exchanged legs, e.g. a model that labels both legs); when the far estimate is where
     the label already was, the near position is unknown and becomes missing (NaN) for
-    gap filling or a manual fix. Inputs are not modified.
+    gap filling or a manual fix. ``margin_px=None``: the cleaning margin of ``near``
+    (:func:`~napari_gaitint.core.clean.margin_px_for`, from the leg length). Inputs are not
+    modified.
 
     Returns
     -------
     near, far
         New poses.
     """
+    if margin_px is None:
+        margin_px = _clean.margin_px_for(near)
     near, far = near.copy(), far.copy()
     i = _row(near, frame)
     i_far = _row(far, frame)
@@ -427,7 +450,7 @@ class PoseEditor:
     view
         View name (for tables and autosave).
     margin_px
-        See :func:`swap_with_far_leg`.
+        See :func:`swap_with_far_leg`; ``None``: from the leg length of ``pose``.
 
     Examples
     --------
@@ -445,7 +468,7 @@ class PoseEditor:
         far: Pose | None = None,
         flags: np.ndarray | None = None,
         view: str = "",
-        margin_px: float = 15.0,
+        margin_px: float | None = None,
     ):
         self.original = pose.copy()
         self.pose = pose.copy()
@@ -455,7 +478,7 @@ class PoseEditor:
         )
         self.manual = np.zeros((pose.n_frames, len(pose.bodyparts)), bool)
         self.view = view
-        self.margin_px = float(margin_px)
+        self.margin_px = float(margin_px) if margin_px is not None else _clean.margin_px_for(pose)
         self.ops: list[dict] = []  # the edit log (replayable)
         self._undo: list[tuple[np.ndarray, np.ndarray, Pose | None, dict]] = []
         self._saved_at = 0  # len(ops) at the last save
