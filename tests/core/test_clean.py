@@ -428,3 +428,80 @@ def test_default_margin_holds_at_other_image_sizes(size):
                 res = clean_pose(view.pose, other=other.pose, config=CleanConfig(margin_px=15.0))
                 fixed += int((((res.flags & DETECTED) > 0) & _injected(view)).sum())
         assert rep >= fixed
+
+
+# --- cameras off by whole frames -----------------------------------------------------------
+def _late(pose: Pose, k: int) -> Pose:
+    """The camera started ``k`` frames late: its frame f shows the moment f + k (the end
+    is padded with missing points, as a camera that stopped with the other would be)."""
+    out = pose.copy()
+    out.values[:] = np.nan
+    if k >= 0:
+        out.values[: pose.n_frames - k] = pose.values[k:]
+    else:
+        out.values[-k:] = pose.values[: pose.n_frames + k]
+    return out
+
+
+def test_view_lag_found_within_range_and_never_wrong(trials):
+    from napari_gaitint.core.clean import estimate_view_lag
+
+    for trial in trials:
+        c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
+        assert estimate_view_lag(c1, c3)[0] == 0 and estimate_view_lag(c3, c1)[0] == 0
+        for k in (2, -3, 4, 8):
+            # C3 started k frames late: C1's frame f is C3's frame f - k
+            assert estimate_view_lag(c1, _late(c3, k))[0] == -k
+            assert estimate_view_lag(_late(c3, k), c1)[0] == k
+        assert estimate_view_lag(c1, _late(c3, 1))[0] in (0, -1)  # 1 frame: found or left
+        assert estimate_view_lag(c1, _late(c3, 3), config=CleanConfig(max_lag_s=0))[0] == 0
+        # one step (~13 frames) late: the trunk fits frame by frame, but the other camera's
+        # leg moves with this one's; and 0.5 s is the edge of the search: neither is used
+        for k in (13, 12):
+            lag, info = estimate_view_lag(c1, _late(c3, k))
+            assert lag == 0 and info["beyond_range"], k
+
+
+def test_view_lag_stays_zero_for_synchronised_views_of_all_kinds():
+    from napari_gaitint.core.clean import estimate_view_lag
+
+    kinds = [dict(fps=100.0), dict(frame_size=(640, 360)), dict(noise_scale=3.0),
+             dict(treadmill=True, duration_s=12), dict(dropout_rate=0.05)]
+    for seed, kw in enumerate(kinds):
+        trial = synthetic.generate_trial(40 + seed, **kw)
+        c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
+        for a, b in ((c1, c3), (c3, c1)):
+            lag, info = estimate_view_lag(a, b)
+            assert lag == 0 and not info.get("beyond_range"), kw
+
+
+def test_clean_with_lagged_other_view_repairs_and_warns(trials):
+    from napari_gaitint.core.errors import GaitintWarning
+
+    synced = _score(trials, method="twoview")
+    inj = rep = false = 0
+    for trial in trials:
+        view, other = trial.views["C1"], trial.views["C3"]
+        with pytest.warns(GaitintWarning, match="3 frames earlier.*synchronis"):
+            res = clean_pose(view.pose, other=_late(other.pose, 3))
+        assert res.summary["alignment"]["lag_frames"] == -3
+        flagged = (res.flags & DETECTED) > 0
+        truth = _injected(view)
+        inj, rep, false = inj + truth.sum(), rep + (flagged & truth).sum(), false + (flagged & ~truth).sum()
+        # a step out of sync: the other view is not used (its legs are from other moments)
+        with pytest.warns(GaitintWarning, match="moves with this camera.s own leg.*not used as the far leg"):
+            far_off = clean_pose(view.pose, other=_late(other.pose, 13))
+        alone = clean_pose(view.pose, config=CleanConfig())
+        assert (far_off.flags == alone.flags).all()
+    assert inj >= 10 and rep / inj >= 0.9 and false <= 1
+    assert rep / inj >= synced[1] / synced[0] - 0.1  # about as good as synchronised views
+
+
+def test_qa_mapping_follows_the_lag(trials):
+    from napari_gaitint.core import qa
+
+    c1, c3 = trials[0].views["C1"].pose, trials[0].views["C3"].pose
+    m0, _ = qa.map_other_view(c1, c3)
+    m3, align = qa.map_other_view(c1, _late(c3, 3))
+    assert align["lag_frames"] == -3
+    assert_allclose(m3.bodypart("neck")[10:-10, :2], m0.bodypart("neck")[10:-10, :2], atol=1.0, equal_nan=True)

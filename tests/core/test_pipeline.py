@@ -109,6 +109,25 @@ def test_analyze_cohort_reports_failing_trial(cohort, tmp_path):
         pipeline.analyze_cohort(table, None, report=False, strict=True)
 
 
+def test_unsynchronised_views_are_reported_and_still_analysed(cohort, tmp_path):
+    """A camera that started 3 frames late: the lag is found from the trunk tracks, the far
+    leg is taken from the matching frames, and problems.csv says the views are out of sync."""
+    from napari_gaitint.core.io import load_pose, save_pose
+
+    table = load_manifest(cohort)
+    row = table.index[(table["trial"] == table["trial"].iloc[0]) & (table["view"] == "C3")][0]
+    pose = load_pose(table.loc[row, "predictions"])
+    late = pose.copy()
+    late.values[:] = np.nan
+    late.values[:-3] = pose.values[3:]
+    table.loc[row, "predictions"] = str(save_pose(late, tmp_path / "late_C3.h5"))
+    res = pipeline.analyze_cohort(table, None, report=False)
+    notes = res.problems[res.problems["problem"].str.contains("synchronis")]
+    assert len(notes) == 2 and (notes["trial"] == table.loc[row, "trial"]).all()  # one per view
+    assert "3 frames" in notes["problem"].iloc[0] and "late_C3.h5" in " ".join(notes["problem"])
+    assert res.cycles["trial"].nunique() == 4
+
+
 def test_parallel_matches_serial(cohort):
     serial = pipeline.analyze_cohort(cohort, None, stats=False)
     par = pipeline.analyze_cohort(

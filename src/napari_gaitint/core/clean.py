@@ -47,11 +47,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError
+from .errors import AnalysisError, GaitintWarning
 from .io import LEG_CHAIN, Pose, leg_length_px
 
 # ---------------------------------------------------------------------------------------
@@ -156,6 +157,12 @@ class CleanConfig:
         Body parts of the leg that swap together.
     reference
         Body parts seen by both cameras, used to align the other view.
+    max_lag_s
+        The two cameras should be synchronised. If the shared ``reference`` tracks match
+        clearly better with the other view shifted by a whole number of frames (up to this
+        many seconds), the far leg is taken from the shifted frames and a warning says so
+        (:func:`estimate_view_lag`). 0: frames are matched by number only. Lags beyond
+        half a stride (~0.5 s) cannot be told from smaller ones (the gait repeats).
     """
 
     likelihood_threshold: float = 0.6
@@ -175,6 +182,7 @@ class CleanConfig:
     filtered_flag_px: float = 1.0
     leg_chain: tuple[str, ...] = LEG_CHAIN
     reference: tuple[str, ...] = ("neck", "hip")
+    max_lag_s: float = 0.5
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -187,6 +195,8 @@ class CleanConfig:
             raise ValueError(f"likelihood_threshold must be in [0, 1], got {self.likelihood_threshold}")
         if self.margin_px is not None and not self.margin_px > 0:
             raise ValueError(f"margin_px must be > 0 (or None: from the leg length), got {self.margin_px}")
+        if not self.max_lag_s >= 0:
+            raise ValueError(f"max_lag_s must be >= 0, got {self.max_lag_s}")
         if not self.margin_leg > 0:
             raise ValueError(f"margin_leg must be > 0, got {self.margin_leg}")
         if self.cutoff_hz <= 0:
@@ -265,6 +275,15 @@ def flags_table(result: CleanResult) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 # Main entry
 # ---------------------------------------------------------------------------------------
+def _leg_length(pose: Pose, config: CleanConfig) -> float | None:
+    """:func:`~napari_gaitint.core.io.leg_length_px` with the config's body-part names."""
+    chain, ref = config.leg_chain, config.reference
+    names = dict(zip(LEG_CHAIN, chain, strict=True)) if len(chain) == len(LEG_CHAIN) else {}
+    ref = dict(zip(("neck", "hip"), ref, strict=True)) if len(ref) == 2 else {}
+    return leg_length_px(pose, hip=ref.get("hip", "hip"), ankle=names.get("ankle", "ankle"),
+                         neck=ref.get("neck", "neck"))
+
+
 #: Margin (px) when the leg length cannot be measured, for a 540-px-high image (scaled
 #: with the image height when it is known).
 FALLBACK_MARGIN_PX = 15.0
@@ -293,11 +312,7 @@ def margin_px_for(pose: Pose, config: CleanConfig | None = None) -> float:
     config = config or CleanConfig()
     if config.margin_px is not None:
         return float(config.margin_px)
-    chain, ref = config.leg_chain, config.reference
-    names = dict(zip(LEG_CHAIN, chain, strict=True)) if len(chain) == len(LEG_CHAIN) else {}
-    ref = dict(zip(("neck", "hip"), ref, strict=True)) if len(ref) == 2 else {}
-    leg = leg_length_px(pose, hip=ref.get("hip", "hip"), ankle=names.get("ankle", "ankle"),
-                        neck=ref.get("neck", "neck"))
+    leg = _leg_length(pose, config)
     if leg is not None and leg > 0:
         return round(config.margin_leg * leg, 2)
     if pose.frame_size:
@@ -357,6 +372,30 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
     if other is not None and config.method != "none":
         far, align = far_leg_from_other_view(out, other, config=config)
         summary["alignment"] = align
+        lag = align["lag_frames"]
+        if lag or align["lag_beyond_range"]:
+            me = pose.source.name if pose.source else "this view"
+            them = other.source.name if other.source else "the other view"
+            if lag:
+                what = (f"{them} matches best {abs(lag)} frame{'s' if abs(lag) != 1 else ''} "
+                        f"{'later' if lag > 0 else 'earlier'} (neck/hip tracks; residual "
+                        f"{align['lag_score_ratio']:.0%} of the unshifted one); the far leg was "
+                        "taken from the shifted frames")
+            else:  # its leg positions would be from other moments: not used
+                far = None
+                if align.get("lag_why") == "legs":
+                    what = (f"the leg of {them}, mapped into this image, moves with this "
+                            "camera's own leg instead of the other leg (the views look about a "
+                            "step apart)")
+                else:
+                    what = (f"{them} matches better shifted by more than {config.max_lag_s:g} s "
+                            "(neck/hip tracks) than frame by frame")
+                what += ", so it was not used as the far leg (single-view checks)"
+            warnings.warn(
+                f"{me}: {what}. The cameras do not look synchronised to the frame: check the "
+                "synchronisation (max_lag_s=0 turns this check off)",
+                GaitintWarning, stacklevel=2,
+            )
     chain = [b for b in config.leg_chain if b in pose.bodyparts]
     margin = margin_px_for(out, config)  # after the likelihood step: confident points only
     summary["margin_px"] = margin
@@ -647,6 +686,176 @@ def _robust_line(u: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
     return float(a), float(b), rms
 
 
+def _lag_fits(A: np.ndarray, B: np.ndarray, k_max: int) -> tuple[dict, dict]:
+    """Least-squares lines ``A ~ a B[lag] + b`` per axis for every lag, at once.
+
+    ``A`` is ``(n, J, 2)``, ``B`` ``(n + 2 k_max, J, 2)`` (frames ``-k_max .. n - 1 +
+    k_max`` relative to ``A``), NaN where missing. Returns ``({lag: rms_x + rms_y},
+    {lag: ((a_x, b_x), (a_y, b_y))})`` for lags with at least 10 pairs per axis."""
+    n = A.shape[0]
+    lags = np.arange(-k_max, k_max + 1)
+    U = np.stack([B[k_max + k: k_max + k + n] for k in lags])  # (L, n, J, 2)
+    V = np.broadcast_to(A, U.shape)
+    m = np.isfinite(U) & np.isfinite(V)
+    u, v = np.where(m, U, 0.0), np.where(m, V, 0.0)
+    cnt = m.sum(axis=(1, 2)).astype(float)  # (L, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        su, sv = u.sum(axis=(1, 2)), v.sum(axis=(1, 2))
+        suu, svv, suv = (u * u).sum(axis=(1, 2)), (v * v).sum(axis=(1, 2)), (u * v).sum(axis=(1, 2))
+        var_u, var_v = suu - su * su / cnt, svv - sv * sv / cnt
+        cov = suv - su * sv / cnt
+        a = np.where(var_u > 1e-9, cov / var_u, 0.0)
+        b = (sv - a * su) / cnt
+        rss = np.maximum(var_v - a * cov, 0.0)
+        rms = np.sqrt(rss / cnt)
+    scores, fits = {}, {}
+    for i, k in enumerate(lags):
+        if (cnt[i] >= 10).all() and np.isfinite(rms[i]).all():
+            scores[int(k)] = float(rms[i].sum())
+            fits[int(k)] = ((float(a[i, 0]), float(b[i, 0])), (float(a[i, 1]), float(b[i, 1])))
+    return scores, fits
+
+
+#: A lag is accepted when its residual is below this share of the residual without one.
+LAG_ACCEPT_RATIO = 0.85
+#: Frames used to estimate the lag (a window in the middle of the shared frames).
+LAG_WINDOW_FRAMES = 1000
+#: The two legs are apart (median distance of the ankles) by at least this share of the leg
+#: length in synchronised views (measured: 0.5-0.65 on the synthetic walker); one step out
+#: of sync the mapped leg moves with this camera's own leg (0.02-0.1).
+LEGS_APART_LEG = 0.25
+#: Without leg tracks in both views, lags are searched up to this (s): the trunk's motion
+#: repeats every step (~0.5 s), so only lags well below half a step are unambiguous.
+LAG_TRUNK_ONLY_S = 0.2
+
+
+def estimate_view_lag(
+    pose: Pose, other: Pose, *, config: CleanConfig | None = None, max_lag_frames: int | None = None
+) -> tuple[int, dict]:
+    """The whole-frame lag between two synchronised views, from their shared tracks.
+
+    Both cameras see the ``config.reference`` body parts (neck, hip). For each lag ``k``
+    in ``-max_lag .. max_lag`` frames, frame ``f`` of ``pose`` is paired with frame ``f +
+    k`` of ``other`` and a line per axis is fitted on those tracks (as for the alignment);
+    the residuals are small only where the vertical bobbing of the trunk and its speed
+    changes line up. That motion repeats with every *step*, so a lag one step away fits the
+    trunk about as well. The legs tell them apart: at the right lag the other camera's leg,
+    mapped into this image, is the *other* leg (half a stride out of phase: mostly apart
+    from this camera's leg); one step off it moves with this camera's leg. Among the lags
+    whose trunk residual is a local minimum below :data:`LAG_ACCEPT_RATIO` x the residual
+    at lag 0 (clear evidence: a half-frame offset, or a recording without walking, stays
+    0), those whose mapped ankle keeps less than half the largest leg separation are
+    dropped and the best trunk fit wins. Without an ankle in both views the search stays
+    within :data:`LAG_TRUNK_ONLY_S`.
+
+    Parameters
+    ----------
+    pose, other
+        The two views (image or gait coordinates), frames numbered alike.
+    config
+        Uses ``reference``, ``leg_chain``, ``likelihood_threshold`` and ``max_lag_s``.
+    max_lag_frames
+        Search range; default ``max_lag_s x fps`` (12 frames when the frame rate is unknown).
+
+    Returns
+    -------
+    lag_frames, info
+        ``other``'s frame ``f + lag_frames`` shows the moment of ``pose``'s frame ``f``
+        (positive: ``other`` started earlier, so its frame numbers run ahead). ``info`` has
+        ``scores`` (``{lag: x + y trunk residual px}``), ``leg_separation_px`` (``{lag:
+        median distance}`` for the candidates), ``ratio`` (best / lag 0) and
+        ``beyond_range`` with ``why``: ``"edge"``, the best match lies at the edge of the
+        search, so the views are off by more than it; ``"legs"``, the trunk fits frame by
+        frame but the other camera's leg moves with this camera's leg (about a step apart).
+        Lag 0 is returned then. Lags beyond half a stride (~0.5 s) look like smaller ones
+        (the gait repeats every stride): they cannot be found.
+
+    Examples
+    --------
+    >>> from napari_gaitint.core.synthetic import generate_trial
+    >>> c1, c3 = (generate_trial(0).views[v].pose for v in ("C1", "C3"))
+    >>> late = c3.replace(index=c3.frames + 3)  # C3's numbering runs 3 frames ahead
+    >>> estimate_view_lag(c1, c3)[0], estimate_view_lag(c1, late)[0]
+    (0, 3)
+    """
+    config = config or CleanConfig()
+    fps = pose.fps or other.fps
+    if max_lag_frames is None:
+        max_lag_frames = int(round(config.max_lag_s * fps)) if fps else (12 if config.max_lag_s > 0 else 0)
+    k_max = int(max_lag_frames)
+    refs = [r for r in config.reference if r in pose.bodyparts and r in other.bodyparts]
+    legs = [b for b in ("ankle", "heel", "toe", "knee") if b in config.leg_chain
+            and b in pose.bodyparts and b in other.bodyparts][:1]
+    if not legs:  # (a renamed leg chain: its second member is the ankle)
+        legs = [b for b in config.leg_chain[1:2] if b in pose.bodyparts and b in other.bodyparts]
+    if not legs:
+        k_max = min(k_max, int(round(LAG_TRUNK_ONLY_S * fps)) if fps else 5)
+    if k_max <= 0 or not refs or pose.n_frames < 10 or other.n_frames < 10:
+        return 0, {}
+    thr = config.likelihood_threshold
+    names = refs + legs
+
+    def grid(p: Pose, lo: int, n: int) -> np.ndarray:
+        """(n, len(names), 2) positions of frames lo .. lo + n - 1 (NaN where missing)."""
+        out = np.full((n, len(names), 2), np.nan)
+        rows = p.frames.astype(np.int64) - lo
+        idx = np.flatnonzero((rows >= 0) & (rows < n))
+        v = p.values[idx][:, [p.bodypart_index(r) for r in names]]
+        xy = v[..., :2]
+        if p.has_likelihood and thr > 0:
+            xy[v[..., 2] < thr] = np.nan
+        out[rows[idx]] = xy
+        return out
+
+    # a window of the frames both views have (by number), widened by the search range
+    lo = int(max(pose.frames.min(), other.frames.min()))
+    hi = int(min(pose.frames.max(), other.frames.max()))
+    if hi - lo < 10:
+        return 0, {}
+    if hi - lo + 1 > LAG_WINDOW_FRAMES:
+        mid = (lo + hi) // 2
+        lo, hi = mid - LAG_WINDOW_FRAMES // 2, mid + LAG_WINDOW_FRAMES // 2
+    n = hi - lo + 1 + 2 * k_max
+    A = grid(pose, lo - k_max, n)[k_max: n - k_max]  # pose's frames lo..hi
+    B = grid(other, lo - k_max, n)
+    nr = len(refs)
+    scores, fits = _lag_fits(A[:, :nr], B[:, :nr], k_max)
+    if 0 not in scores or len(scores) < 3:
+        return 0, {"scores": scores}
+    ks = sorted(scores)
+    cands = [k for i, k in enumerate(ks) if k != 0 and scores[k] < LAG_ACCEPT_RATIO * scores[0]
+             and (i == 0 or scores[ks[i - 1]] >= scores[k]) and (i == len(ks) - 1 or scores[ks[i + 1]] >= scores[k])]
+    info = {"scores": scores, "ratio": 1.0, "beyond_range": False, "leg_separation_px": {}}
+    if legs:  # the mapped leg must be the other leg (apart), not this one a step later
+        sep = {}
+        for k in [0, *cands]:
+            (ax, bx), (ay, by) = fits[k]
+            Bk = B[k_max + k: k_max + k + A.shape[0], nr]
+            d = np.hypot(A[:, nr, 0] - (ax * Bk[:, 0] + bx), A[:, nr, 1] - (ay * Bk[:, 1] + by))
+            d = d[np.isfinite(d)]
+            sep[k] = float(np.median(d)) if d.size >= 10 else np.nan
+        info["leg_separation_px"] = sep
+        leg = _leg_length(pose, config)
+        floor = LEGS_APART_LEG * leg if leg else 0.0
+        seps = np.array(list(sep.values()), float)
+        widest = float(np.nanmax(seps)) if np.isfinite(seps).any() else np.nan
+        if np.isfinite(widest):
+            cands = [k for k in cands if np.isfinite(sep[k]) and sep[k] >= max(0.5 * widest, floor)]
+        if not cands and np.isfinite(sep[0]) and sep[0] < floor:
+            # the trunk fits frame by frame but the other camera's leg moves with this
+            # camera's leg: the views are about a step (an odd number of steps) apart
+            info["beyond_range"], info["why"] = True, "legs"
+            return 0, info
+    if not cands:
+        return 0, info
+    best = min(cands, key=scores.get)
+    info["ratio"] = float(scores[best] / scores[0]) if scores[0] > 0 else 1.0
+    if abs(best) == k_max:  # still falling at the edge: the lag is larger than the search
+        info["beyond_range"], info["why"] = True, "edge"
+        return 0, info
+    return best, info
+
+
 def far_leg_from_other_view(
     pose: Pose, other: Pose, *, config: CleanConfig | None = None
 ) -> tuple[dict[str, np.ndarray], dict]:
@@ -662,7 +871,11 @@ def far_leg_from_other_view(
     far
         ``{bodypart: (n_frames, 2) array}`` in ``pose``'s coordinates (NaN where unknown).
     alignment
-        ``{"ax", "bx", "ay", "by", "rms_x_px", "rms_y_px", "n_points"}``.
+        ``{"ax", "bx", "ay", "by", "rms_x_px", "rms_y_px", "n_points", "x_map",
+        "lag_frames", "lag_score_ratio", "lag_beyond_range", "lag_why"}``: frame ``f`` of
+        ``pose`` was matched with frame ``f + lag_frames`` of ``other``
+        (:func:`estimate_view_lag`; ``lag_beyond_range``: the views look out of sync by more
+        than can be corrected, see there).
 
     Raises
     ------
@@ -672,9 +885,10 @@ def far_leg_from_other_view(
     """
     config = config or CleanConfig()
     thr = config.likelihood_threshold
-    # match frames by number
+    # match frames by number (plus the cameras' lag, when one is clearly found)
+    lag, lag_info = estimate_view_lag(pose, other, config=config)
     fa, fb = pose.frames, other.frames
-    pos = pd.Index(fb).get_indexer(fa)
+    pos = pd.Index(fb).get_indexer(fa + lag)
     has = pos >= 0
 
     def _other_xy(name: str) -> np.ndarray:
@@ -740,6 +954,8 @@ def far_leg_from_other_view(
     align = {
         "ax": ax, "bx": bx, "ay": ay, "by": by,
         "rms_x_px": rx, "rms_y_px": ry, "n_points": int(len(u)), "x_map": how,
+        "lag_frames": lag, "lag_score_ratio": lag_info.get("ratio", 1.0),
+        "lag_beyond_range": bool(lag_info.get("beyond_range", False)), "lag_why": lag_info.get("why", ""),
     }
     return far, align
 

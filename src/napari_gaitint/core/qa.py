@@ -136,10 +136,10 @@ def map_other_view(pose: Pose, other: Pose, *, config: _clean.CleanConfig | None
     mapped
         A pose with ``pose``'s frames and ``other``'s body parts (likelihood copied).
     alignment
-        ``{"ax", "bx", "ay", "by", "rms_x_px", "rms_y_px", "n_points"}``.
+        As :func:`clean.far_leg_from_other_view` (frames matched with its ``lag_frames``).
     """
     _, align = _clean.far_leg_from_other_view(pose, other, config=config)
-    pos = pd.Index(other.frames).get_indexer(pose.frames)
+    pos = pd.Index(other.frames).get_indexer(pose.frames + align.get("lag_frames", 0))
     has = pos >= 0
     values = np.full((pose.n_frames, len(other.bodyparts), 3), np.nan)
     src = other.values[pos[has]]
