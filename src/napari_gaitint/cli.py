@@ -173,9 +173,9 @@ def _cmd_clean(args) -> int:
     import numpy as np
 
     from .core._files import write_text_atomic
-    from .core.clean import CleanConfig, clean_pose, flags_table
+    from .core.clean import clean_pose, config_for_names, flags_table
     from .core.errors import InputFileError, OutputExistsError
-    from .core.io import LEG_CHAIN, load_pose, parse_bodypart_mapping, save_pose
+    from .core.io import load_pose, parse_bodypart_mapping, save_pose
 
     try:
         mapping = parse_bodypart_mapping(args.bodyparts) or {}
@@ -208,10 +208,10 @@ def _cmd_clean(args) -> int:
                        ("max_gap_s", "max_gap_s"), ("margin_px", "margin_px")):
         if getattr(args, opt) is not None:
             kw[field] = getattr(args, opt)
-    kw["leg_chain"] = tuple(mapping.get(r, r) for r in LEG_CHAIN)
-    kw["reference"] = tuple(mapping.get(r, r) for r in ("neck", "hip"))
+    # roles: the mapping, else by name (Neck, LHeel...; the leg seen from the file's C1/C3)
+    side = {"C1": "left", "C3": "right"}.get(_trial_view_from_name(pred.name)[1] or "")
     try:
-        config = CleanConfig(**kw)
+        config, other = config_for_names(pose, other, side=side, mapping=mapping, **kw)
     except ValueError as err:
         raise InputFileError(None, str(err)) from None
     missing = [b for b in config.leg_chain if b not in pose.bodyparts]
@@ -292,7 +292,6 @@ def _cmd_events(args) -> int:
         mapping = parse_bodypart_mapping(args.bodyparts)
     except ValueError as err:
         raise InputFileError(None, f"--bodyparts: {err}") from None
-    pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping)
     trial, view = _trial_view_from_name(args.predictions.name)
     trial, view = args.trial or trial or args.predictions.stem, args.view or view or ""
     side = args.side or {"C1": "left", "C3": "right"}.get(view)
@@ -301,6 +300,8 @@ def _cmd_events(args) -> int:
             args.predictions,
             "cannot tell which leg this camera sees (the name does not say C1 or C3); give --side",
         )
+    # roles by the mapping, else by name (Neck, LHeel, ...)
+    pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side)
     # Events use x relative to the body and y differences only, so the frame size just
     # places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1

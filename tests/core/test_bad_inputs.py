@@ -62,7 +62,8 @@ def _copy(folder: Path, src: str, name: str | None = None) -> Path:
 def _renamed_parts(folder: Path) -> Path:
     lines = _lines()
     cells = lines[1].rstrip("\n").split(",")
-    lines[1] = ",".join(c.capitalize() if c in ROLES else c for c in cells) + "\n"
+    short = {"neck": "Nck", "hip": "Hp", "knee": "Kne", "ankle": "Ankl", "heel": "Hel", "toe": "To"}
+    lines[1] = ",".join(short.get(c, c) for c in cells) + "\n"
     return _write(folder, "T01_C1 renamed.csv", "".join(lines))
 
 
@@ -190,11 +191,12 @@ CASES = [
          r"non_numeric\.csv: non-numeric value 'abc' in column neck/likelihood at row 2"),
     Case("duplicate", ".csv with a body part column twice", _duplicate_column, _load,
          InputFileError, r"duplicated\.csv: column neck/x appears more than once"),
-    Case("names", "body parts named differently (Neck, Hip, ...)", _renamed_parts,
+    Case("names", "body parts named in a way not recognised (Nck, Hp, ...; Neck, LHip, "
+         "lateral_malleolus... are)", _renamed_parts,
          lambda p, d: io.load_pose(p, bodyparts={}), InputFileError,
          r"T01_C1 renamed\.csv: missing body part\(s\) neck, hip, knee, ankle, heel, toe; the "
-         r"file has \['Neck', .*--bodyparts neck=Neck,hip=Hip,knee=Knee,ankle=Ankle,heel=Heel,"
-         r"toe=Toe"),
+         r"file has \['Nck', .*--bodyparts neck=Nck,hip=Hp,knee=Kne,ankle=Ankl,heel=Hel,"
+         r"toe=To"),
     Case("mapping-missing", "body-part mapping names a part the file lacks",
          lambda d: _copy(d, "pred_single.h5"),
          lambda p, d: io.load_pose(p, bodyparts={"toe": "BigToe"}), InputFileError,
@@ -345,7 +347,7 @@ CLI_CASES = [
     ("bodyparts-option", lambda d: ["events", _copy(d, "pred_single.h5", "T01_C1.h5"),
                                     "--bodyparts", "elbow=Elbow"], r"unknown role 'elbow'"),
     ("names", lambda d: ["events", _renamed_parts(d), "--side", "left"],
-     r"(missing body part\(s\)|no body part 'neck').*--bodyparts neck=Neck"),
+     r"(missing body part\(s\)|no body part 'neck').*--bodyparts neck=Nck"),
     ("fps-0", lambda d: ["events", _copy(d, "pred_single.h5", "T01_C1.h5"), "--fps", "0"],
      r"frame rate \(fps\) must be a positive number"),
     ("clean-fps-0", lambda d: ["clean", _copy(d, "pred_single.h5", "T01_C1.h5"), "--fps", "0"],

@@ -346,6 +346,27 @@ def test_cli_clean_needs_fps_for_filter_and_maps_names(tmp_path, trials, capsys)
     assert len(hit) >= 0.8 * len(inj)
 
 
+def test_cli_clean_matches_side_named_parts_without_a_mapping(tmp_path, trials):
+    """C1 says LHeel, C3 says RHeel: the roles are matched per camera (its side from the
+    file name) and the other view's leg is found under its own names."""
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.io import save_pose
+
+    def named(pose, side):
+        return pose.replace(bodyparts=tuple("Neck" if b == "neck" else side + b.capitalize()
+                                            for b in pose.bodyparts))
+
+    view = trials[1].views["C1"]
+    src = save_pose(named(view.pose, "L"), tmp_path / "T02_C1DLC.csv")
+    oth = save_pose(named(trials[1].views["C3"].pose, "R"), tmp_path / "T02_C3DLC.csv")
+    assert main(["clean", str(src), "--other-view", str(oth), "--fps", "25"]) == 0
+    table = pd.read_csv(tmp_path / "T02_C1DLC_cleaned_flags.csv")
+    wrong = table[table["names"].str.contains("wrong_limb")]
+    inj = set(zip(view.wrong_limb["frame"], "L" + view.wrong_limb["bodypart"].str.capitalize(), strict=True))
+    hit = set(zip(wrong["frame"], wrong["bodypart"], strict=True)) & inj
+    assert inj and len(hit) >= 0.8 * len(inj)
+
+
 def test_treadmill_alignment_from_foot_swing_direction():
     """The body does not cross the image: the x map comes from the vertical scale and the
     swing direction of the feet; swaps are still found."""

@@ -123,6 +123,17 @@ def test_cycles_with_long_gaps_are_skipped_and_named():
     assert 3 in set(compute_cycles(short, ev, side="left")["cycle"])
 
 
+def test_cycles_shorter_than_a_frame_are_never_valid():
+    """Heel strikes a hair apart (hand-edited or fuzzed event tables) make cycles with no
+    frame in them: rejected, so parameters never divide by a vanishing duration."""
+    pose = walker()
+    ev = pd.DataFrame({"side": "left", "event": "heel_strike", "frame": [10.0, 10.0 + 1e-12, 10.0 + 2e-12]})
+    table = split_cycles(ev, side="left")
+    assert not table["valid"].any() and table["reason"].str.startswith("duration").all()
+    with pytest.raises(AnalysisError, match="no full gait cycle"):
+        compute_parameters(pose, ev, side="left", fps=25.0)
+
+
 def test_no_full_cycle_is_a_clear_error():
     pose, ev = walker(), true_events()
     one_hs = ev[(ev["event"] == "toe_off") | (ev["frame"] < 10)]

@@ -322,13 +322,16 @@ def test_rename_bodyparts_selects_and_orders_roles(rng):
 
 
 def test_rename_bodyparts_missing_gives_mapping_hint(rng):
-    pose = _custom_names_pose(rng)
+    assert io.rename_bodyparts(_custom_names_pose(rng), {}).bodyparts == ROLES  # Neck, Hip...: matched
+    names = ("Nose", "Nck", "Hp", "Kne", "Ankl", "Hel", "To", "Tail")  # abbreviations: not guessed
+    pose = Pose(rng.normal(size=(5, len(names), 3)), names, source="/data/t01.h5")
     with pytest.raises(InputFileError) as err:
         io.rename_bodyparts(pose, {})
     msg = str(err.value)
     assert msg.startswith(str(pose.source))
     assert "missing body part(s) neck, hip, knee, ankle, heel, toe" in msg
-    assert "--bodyparts neck=Neck,hip=Hip,knee=Knee,ankle=Ankle,heel=Heel,toe=Toe" in msg
+    assert "--bodyparts neck=Nck,hip=Hp,knee=Kne,ankle=Ankl,heel=Hel,toe=To" in msg
+    pose = _custom_names_pose(rng)
     with pytest.raises(InputFileError, match=r"toe \(as 'BigToe'\).*toe=Toe"):
         io.rename_bodyparts(pose, {"neck": "Neck", "hip": "Hip", "knee": "Knee",
                                    "ankle": "Ankle", "heel": "Heel", "toe": "BigToe"})
@@ -465,3 +468,40 @@ def test_first_frame_without_values_survives_csv(data_dir, tmp_path):
     plain.columns = plain.columns.set_names(df.columns.names)
     _assert_identical(plain, df)
     _assert_identical(io.read_dlc_table(ours), df)
+
+
+# --- our roles under the names DLC projects give them ---------------------------------------
+@pytest.mark.parametrize(("names", "side", "expected"), [
+    (["Neck", "Hip", "Knee", "Ankle", "Heel", "Toe"], None,
+     {"neck": "Neck", "hip": "Hip", "knee": "Knee", "ankle": "Ankle", "heel": "Heel", "toe": "Toe"}),
+    (["neck", "LHip", "RHip", "LKnee", "RKnee", "LAnkle", "RAnkle", "LHeel", "RHeel", "LBigToe", "RBigToe"],
+     "right", {"neck": "neck", "hip": "RHip", "knee": "RKnee", "ankle": "RAnkle", "heel": "RHeel", "toe": "RBigToe"}),
+    (["C7", "greater_trochanter", "lateral_epicondyle", "Lateral Malleolus", "calcaneus", "MTP5"], "left",
+     {"neck": "C7", "hip": "greater_trochanter", "knee": "lateral_epicondyle", "ankle": "Lateral Malleolus",
+      "heel": "calcaneus", "toe": "MTP5"}),
+    (["hip_left", "knee_left", "ankle_left", "heel_left", "toe_left"], "left",
+     {"hip": "hip_left", "knee": "knee_left", "ankle": "ankle_left", "heel": "heel_left", "toe": "toe_left"}),
+    # only the other side's names: used (they are just names); both sides and no side: left out
+    (["RHeel"], "left", {"heel": "RHeel"}),
+    (["LHeel", "RHeel", "snout"], None, {}),
+    # the exact role name wins over a synonym; a name serves one role
+    (["ankle", "malleolus", "toe", "foot"], None, {"ankle": "ankle", "toe": "toe"}),
+])
+def test_match_roles_common_dlc_names(names, side, expected):
+    assert io.match_roles(names, side=side) == expected
+
+
+def test_match_roles_mapping_first_and_rename_uses_side(tmp_path):
+    assert io.match_roles(["Neck", "Nose"], {"neck": "Nose"}) == {"neck": "Nose"}
+    names = ("Neck", "LHip", "RHip", "LKnee", "LAnkle", "LHeel", "LToe", "RToe")
+    pose = io.Pose(np.random.default_rng(0).random((4, len(names), 3)), names)
+    out = io.rename_bodyparts(pose, {}, side="left")
+    assert out.bodyparts == io.ROLES
+    assert_array_equal(out.bodypart("toe"), pose.bodypart("LToe"))
+    assert out.meta["bodypart_names"]["hip"] == "LHip"
+    with pytest.raises(InputFileError, match="missing body part.*hip"):
+        io.rename_bodyparts(pose, {})  # no side: LHip or RHip?
+    path = io.save_pose(pose, tmp_path / "T01_C1.h5")
+    assert io.load_pose(path, bodyparts={}, side="left").bodyparts == io.ROLES
+    kept = io.with_role_names(pose, side="right")
+    assert kept.bodyparts[:3] == ("neck", "LHip", "hip") and "toe" in kept.bodyparts

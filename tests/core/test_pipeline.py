@@ -128,6 +128,29 @@ def test_unsynchronised_views_are_reported_and_still_analysed(cohort, tmp_path):
     assert res.cycles["trial"].nunique() == 4
 
 
+def test_dlc_names_are_matched_without_a_mapping(cohort, tmp_path):
+    """A DLC project that calls the parts Neck, LHip ... LBigToe in C1 and RHip ... in C3
+    (both sides listed in each file) gives the same analysis as our role names, with no
+    mapping: each camera's own side is taken."""
+    from napari_gaitint.core.io import load_pose, save_pose
+
+    table = load_manifest(cohort)
+    ours = pipeline.analyze_cohort(table, None, stats=False)
+    names = {"neck": "Neck", "hip": "Hip", "knee": "Knee", "ankle": "Ankle", "heel": "Heel", "toe": "BigToe"}
+    for i, row in table.iterrows():
+        pose = load_pose(row["predictions"])
+        me, them = ("L", "R") if row["view"] == "C1" else ("R", "L")
+        values = np.concatenate([pose.values, pose.values[:, 1:]], axis=1)  # far side: junk copies
+        values[:, len(pose.bodyparts):, :2] += 200.0
+        both = pose.replace(values=values, bodyparts=(
+            "Neck", *(me + names[b] for b in pose.bodyparts[1:]), *(them + names[b] for b in pose.bodyparts[1:])))
+        table.loc[i, "predictions"] = str(save_pose(both, tmp_path / f"{row['trial']}_{row['view']}.h5"))
+    theirs = pipeline.analyze_cohort(table, None, stats=False)
+    assert theirs.problems.empty
+    pd.testing.assert_frame_equal(theirs.events, ours.events)
+    pd.testing.assert_frame_equal(theirs.cycles, ours.cycles)
+
+
 def test_parallel_matches_serial(cohort):
     serial = pipeline.analyze_cohort(cohort, None, stats=False)
     par = pipeline.analyze_cohort(

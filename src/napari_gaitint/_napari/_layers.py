@@ -25,9 +25,11 @@ GAP_PX = 20.0
 
 def view_direction(pose: Pose) -> int | None:
     """Image walking direction (+1 / -1) of a pose from its neck (or first part); None if unclear."""
+    from ..core.io import match_roles
     from ..core.orient import detect_walking_direction
 
-    ref = "neck" if "neck" in pose.bodyparts else pose.bodyparts[0]
+    names = match_roles(pose.bodyparts)  # the file's names for neck / hip (Neck, C7...)
+    ref = names.get("neck") or names.get("hip") or pose.bodyparts[0]
     try:
         return int(detect_walking_direction(pose.bodypart(ref)[:, 0]))
     except GaitintError:

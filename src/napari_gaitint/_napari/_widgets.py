@@ -262,16 +262,18 @@ def clean_widget(
     repair. Changed points carry their flags in the ``flags``/``status`` features and are
     coloured by status (red: wrong limb repaired, white: gap filled, orange: outlier).
     """
-    from ..core.clean import CleanConfig, clean_pose
+    from ..core.clean import clean_pose, config_for_names
 
     if layer is None:
         raise GaitintError("choose a keypoints layer to clean")
     pose = layer_pose(layer)
     other_layer = partner_layer(viewer, layer) if viewer is not None else None
     other = layer_pose(other_layer) if other_layer is not None else None
-    config = CleanConfig(
-        likelihood_threshold=likelihood_threshold, method=method, margin_px=margin_px or None,
-        max_gap_s=max_gap_s, filter=filter, cutoff_hz=cutoff_hz,
+    # the file's own names for our roles (Neck, LHeel...); the other view renamed to match
+    config, other = config_for_names(
+        pose, other, side=_view_side(layer), likelihood_threshold=likelihood_threshold,
+        method=method, margin_px=margin_px or None, max_gap_s=max_gap_s, filter=filter,
+        cutoff_hz=cutoff_hz,
     )
     result = clean_pose(pose, other=other, config=config)
     tuples = cleaned_layer_tuples(layer, result)
@@ -327,14 +329,15 @@ def detect_events_widget(
     the plot moves the frame slider there.
     """
     from ..core.events import METHODS, detect_events, relative_x
+    from ..core.io import with_role_names
     from ..core.orient import orient_pose
 
     if layer is None:
         raise GaitintError("choose a keypoints layer")
-    pose = layer_pose(layer)
+    side = _view_side(layer) if side == "auto" else side
+    pose = with_role_names(layer_pose(layer), side=side)  # Neck, LHeel... -> neck, heel
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
-    side = _view_side(layer) if side == "auto" else side
     ref = None if reference == "auto" else reference
     oriented = orient_pose(pose)
     events = detect_events(oriented, side=side, fps=pose.fps, method=method, reference=ref)

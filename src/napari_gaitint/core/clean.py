@@ -284,6 +284,53 @@ def _leg_length(pose: Pose, config: CleanConfig) -> float | None:
                          neck=ref.get("neck", "neck"))
 
 
+def config_for_names(
+    pose: Pose,
+    other: Pose | None = None,
+    *,
+    side: str | None = None,
+    mapping: dict | None = None,
+    **config_kw,
+) -> tuple[CleanConfig, Pose | None]:
+    """A :class:`CleanConfig` for a file that names our roles its own way, and the other
+    view renamed to match.
+
+    The roles are matched in ``pose`` (this camera sees the ``side`` leg) and in ``other``
+    (the opposite leg) by :func:`~napari_gaitint.core.io.match_roles`: ``mapping`` first,
+    then the role names, then common names (``Neck``, ``LHeel``, ``RHeel``...). The config's
+    ``leg_chain`` and ``reference`` are this file's names; ``other`` keeps only the role
+    body parts both files have, renamed to this file's names (the two cameras' files may
+    name the same role differently: ``LHeel`` and ``RHeel``). ``config_kw`` are passed on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from napari_gaitint.core.io import Pose
+    >>> c1 = Pose(np.zeros((5, 3, 3)), ("Neck", "LHip", "LAnkle"))
+    >>> c3 = Pose(np.zeros((5, 3, 3)), ("Neck", "RHip", "RAnkle"))
+    >>> cfg, other = config_for_names(c1, c3, side="left")
+    >>> cfg.reference, cfg.leg_chain, other.bodyparts
+    (('Neck', 'LHip'), ('knee', 'LAnkle', 'heel', 'toe'), ('Neck', 'LHip', 'LAnkle'))
+    """
+    from .io import ROLES, match_roles
+
+    mapping = dict(mapping or {})
+    names = match_roles(pose.bodyparts, mapping, side=side)
+    # every role keeps its place (a role the file lacks keeps its own name and is skipped)
+    chain = tuple(names.get(r, mapping.get(r, r)) for r in LEG_CHAIN)
+    reference = tuple(names.get(r, mapping.get(r, r)) for r in ("neck", "hip"))
+    config = CleanConfig(**{"leg_chain": chain, "reference": reference, **config_kw})
+    if other is not None:
+        opposite = {"left": "right", "right": "left"}.get(side) if side else None
+        theirs = match_roles(other.bodyparts, mapping, side=opposite)
+        common = [r for r in ROLES if r in names and r in theirs]
+        if common:
+            renamed = other.select([theirs[r] for r in common])
+            renamed.bodyparts = tuple(names[r] for r in common)
+            other = renamed
+    return config, other
+
+
 #: Margin (px) when the leg length cannot be measured, for a 540-px-high image (scaled
 #: with the image height when it is known).
 FALLBACK_MARGIN_PX = 15.0

@@ -94,9 +94,10 @@ def split_cycles(
     n_to = last - first
     to_frame = np.where(n_to == 1, to[np.minimum(first, max(to.size - 1, 0))] if to.size else np.nan, np.nan)
     # two heel strikes on one frame (a duplicated hand-edited event) make a zero-length
-    # cycle and may make the typical stride 0: such a cycle is never valid
+    # cycle and may make the typical stride 0: such a cycle is never valid, nor one shorter
+    # than a frame (nothing can be measured in it)
     with np.errstate(divide="ignore", invalid="ignore"):
-        bad_duration = ~(np.abs(durations / typical - 1.0) <= duration_tolerance) | (durations <= 0)
+        bad_duration = ~(np.abs(durations / typical - 1.0) <= duration_tolerance) | ~(durations >= 1.0)
     gap_bp, gap_len = None, None
     if pose is not None:
         gap_bp, gap_len = _longest_gaps(pose, starts, ends, bodyparts)

@@ -586,6 +586,7 @@ def load_pose(
     fps: float | None = None,
     key: str | None = None,
     allow_empty: bool = False,
+    side: str | None = None,
 ) -> Pose:
     """Load one individual's keypoints from a DLC ``.h5``/``.csv`` file.
 
@@ -597,8 +598,9 @@ def load_pose(
         For multi-animal files, which individual (default: the first with data).
     bodyparts
         Optional mapping from our roles to the file's names (e.g. ``{"neck": "Neck"}``);
-        when given, the returned pose has the roles as names, in :data:`ROLES` order,
-        and a missing one raises :class:`InputFileError` naming it.
+        when given (``{}`` too), the returned pose has the roles as names, in :data:`ROLES`
+        order; roles not in the mapping are matched by name (:func:`match_roles`), and one
+        that is not found raises :class:`InputFileError` naming it.
     fps
         Frame rate in frames per second, stored on the pose (checked with
         :func:`validate_fps` when given).
@@ -606,6 +608,9 @@ def load_pose(
         HDF5 key (see :func:`read_dlc_table`).
     allow_empty
         Accept a file with a header but no frames (by default an :class:`InputFileError`).
+    side
+        ``"left"``/``"right"``: the leg this camera sees, to pick side-named body parts
+        (``LHeel``) when the roles are matched by name.
 
     Examples
     --------
@@ -621,7 +626,7 @@ def load_pose(
         raise InputFileError(path, "has a header but no frames; export the predictions again")
     pose = pose_from_dlc_table(df, individual=individual, source=path, fps=fps)
     if bodyparts is not None:
-        pose = rename_bodyparts(pose, bodyparts)
+        pose = rename_bodyparts(pose, bodyparts, side=side)
     return pose
 
 
@@ -681,15 +686,136 @@ def _suggest(name: str, candidates: Sequence[str]) -> str:
     return lower[close[0]] if close else ""
 
 
-def rename_bodyparts(pose: Pose, mapping: Mapping[str, str], roles: Sequence[str] = ROLES) -> Pose:
-    """Select ``roles`` from ``pose`` using ``mapping`` (role → file name) and name them by role.
+#: Names DLC projects commonly give our roles (compared lower-case without separators, so
+#: ``Lateral_Malleolus`` is ``lateralmalleolus``), best first. A side may come before or
+#: after: ``LHeel``, ``heel_r``, ``Right Ankle``.
+ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "neck": ("neck", "c7", "cervical"),
+    "hip": ("hip", "hipjoint", "greatertrochanter", "trochanter", "gt"),
+    "knee": ("knee", "kneejoint", "lateralepicondyle", "lateralknee", "epicondyle"),
+    "ankle": ("ankle", "anklejoint", "lateralmalleolus", "malleolus", "lateralankle"),
+    "heel": ("heel", "calcaneus", "calc"),
+    "toe": ("toe", "toes", "toetip", "bigtoe", "hallux", "mtp", "mtp5", "5thmtp", "fifthmtp",
+            "5thmetatarsal", "metatarsal", "mtp1", "foottip", "foot"),
+}
+_SIDE_TOKENS = {"left": ("left", "l"), "right": ("right", "r")}
 
-    Roles missing from ``mapping`` are looked up under their own name. A role whose name is
-    not in the file raises :class:`InputFileError` listing what the file has and a ready
-    ``--bodyparts`` suggestion (close names, e.g. ``Neck`` for ``neck``, are proposed).
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _role_candidates(name: str, role: str) -> tuple[int, str | None] | None:
+    """``(rank, side)`` if ``name`` can stand for ``role`` (rank: lower is a closer name;
+    side: ``"left"``/``"right"`` when the name carries one), else None."""
+    n = _norm(name)
+    for rank, syn in enumerate(ROLE_SYNONYMS.get(role, (role,))):
+        if n == syn:
+            return rank, None
+        for side, tokens in _SIDE_TOKENS.items():
+            for t in tokens:
+                if n == t + syn or n == syn + t:
+                    return rank, side
+    return None
+
+
+def match_roles(
+    bodyparts: Sequence[str],
+    mapping: Mapping[str, str] | None = None,
+    *,
+    side: str | None = None,
+    roles: Sequence[str] = ROLES,
+) -> dict[str, str]:
+    """Which of a file's body-part names play our roles: ``{role: name}`` for those found.
+
+    In order: the explicit ``mapping`` (role → name); a body part named as the role; then
+    the common names of :data:`ROLE_SYNONYMS`, any case and separators, with or without a
+    side (``Neck``, ``LHeel``, ``right_ankle``, ``Lateral Malleolus``, ``MTP5``). Names of
+    the camera's ``side`` (the leg it sees) come before names without a side; names of the
+    other side are used only when nothing else fits (they are just names). A role is left
+    out when two names fit it equally well (say ``LHeel`` and ``RHeel`` without ``side``)
+    or when its name is taken by an earlier role.
+
+    Examples
+    --------
+    >>> match_roles(["Neck", "LHip", "RHip", "LKnee", "LAnkle", "LHeel", "L_MTP5"], side="left")
+    {'neck': 'Neck', 'hip': 'LHip', 'knee': 'LKnee', 'ankle': 'LAnkle', 'heel': 'LHeel', 'toe': 'L_MTP5'}
+    >>> match_roles(["neck", "LHip", "RHip"])  # hip: which side?
+    {'neck': 'neck'}
+    """
+    mapping = dict(mapping or {})
+    out: dict[str, str] = {}
+    taken = set()
+    for role in roles:
+        if role in mapping:
+            out[role] = mapping[role]
+        elif role in bodyparts:
+            out[role] = role
+        else:
+            continue
+        taken.add(out[role])
+    for role in roles:
+        if role in out:
+            continue
+        scored = []
+        for name in bodyparts:
+            if name in taken or name in mapping.values():
+                continue
+            hit = _role_candidates(name, role)
+            if hit is None:
+                continue
+            rank, name_side = hit
+            # the camera's own side first, then names without a side, then the other side
+            side_rank = 0 if side is not None and name_side == side else 1 if name_side is None else 2
+            if side is None and name_side is not None:
+                side_rank = 1
+            scored.append(((side_rank, rank), name))
+        if not scored:
+            continue
+        scored.sort()
+        best = scored[0][0]
+        tied = [n for key, n in scored if key == best]
+        if len(tied) == 1:
+            out[role] = tied[0]
+            taken.add(tied[0])
+    return {role: out[role] for role in roles if role in out}
+
+
+def with_role_names(pose: Pose, mapping: Mapping[str, str] | None = None, *, side: str | None = None) -> Pose:
+    """A copy of ``pose`` whose body parts that play our roles (:func:`match_roles`) carry
+    the role names; other body parts keep theirs (dropped if one is already called like a
+    role it does not play). ``meta["bodypart_names"]`` records the renaming.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Pose(np.zeros((2, 3, 3)), ("Neck", "LHeel", "tail"))
+    >>> with_role_names(p, side="left").bodyparts
+    ('neck', 'heel', 'tail')
+    """
+    found = match_roles(pose.bodyparts, mapping, side=side)
+    role_of = {name: role for role, name in found.items()}
+    keep = [b for b in pose.bodyparts if b in role_of or b not in ROLES]
+    out = pose.select(keep)
+    out.bodyparts = tuple(role_of.get(b, b) for b in keep)
+    out.meta["bodypart_names"] = dict(found)
+    return out
+
+
+def rename_bodyparts(
+    pose: Pose, mapping: Mapping[str, str], roles: Sequence[str] = ROLES, *, side: str | None = None
+) -> Pose:
+    """Select ``roles`` from ``pose`` and name them by role.
+
+    Names come from :func:`match_roles`: ``mapping`` (role → file name) first, then the
+    role's own name, then common names (``Neck``, ``LHeel``, ``lateral_malleolus``...; with
+    ``side``, the names of the leg this camera sees). A role that cannot be matched raises
+    :class:`InputFileError` listing what the file has and a ready ``--bodyparts``
+    suggestion. ``meta["bodypart_names"]`` records the names used.
     """
     mapping = mapping or {}
-    names = {role: mapping.get(role, role) for role in roles}
+    found = match_roles(pose.bodyparts, mapping, side=side, roles=roles)
+    names = {role: found.get(role, mapping.get(role, role)) for role in roles}
     seen: dict[str, str] = {}
     for role, name in names.items():
         if name in seen:

@@ -274,7 +274,8 @@ class ViewResult:
 
 def _load_view(row: pd.Series, config: AnalysisConfig) -> Pose:
     fps = validate_fps(row["fps"], source=row["predictions"]) if pd.notna(row.get("fps")) else None
-    pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps)
+    side = _side_for(row) if pd.notna(row.get("view")) else None
+    pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps, side=side)
     if pd.notna(row.get("width")) and pd.notna(row.get("height")):
         pose.frame_size = (int(row["width"]), int(row["height"]))
     elif isinstance(row.get("video"), str):
