@@ -92,7 +92,9 @@ def _add_analyze(sub) -> None:
         "write cleaned/, events.csv, cycles.csv, parameters.csv, anova.csv, problems.csv, "
         "config.toml and report.html.",
     )
-    p.add_argument("manifest", type=Path, help="trials.csv, or a folder holding one")
+    p.add_argument("manifest", type=Path,
+                   help="trials.csv, or a folder holding one, or a folder of DeepLabCut outputs "
+                   "(T01_C1DLC_<scorer>.h5 ...: trials found by file name, see 'gaitint manifest')")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--config", type=Path, help="TOML settings file (a run writes its own config.toml)")
     p.add_argument("--jobs", type=int, help="processes for per-trial work (0: all cores)")
@@ -116,18 +118,60 @@ def _cmd_analyze(args) -> int:
     config = dataclasses.replace(config, **changes)
     import warnings
 
+    from .core.pipeline import load_manifest
+
+    table = load_manifest(args.manifest)
+    if table.attrs.get("found_by_name"):
+        _print_found(table, args.manifest)
     with warnings.catch_warnings():
         # trials the statistics leave out are listed in problems.csv and the summary
         warnings.filterwarnings("ignore", message="rm_anova: ", category=UserWarning)
         result = analyze_cohort(
-            args.manifest, args.out, config=config, overwrite=args.overwrite, strict=args.strict,
+            table, args.out, config=config, overwrite=args.overwrite, strict=args.strict,
             progress=True, report=not args.no_report,
         )
+    if table.attrs.get("found_by_name"):
+        from .core.pipeline import write_manifest
+
+        found = write_manifest(table, args.out / "trials_found.csv", overwrite=True)
+        print(f"trials found by name: {found} (edit it and run gaitint analyze {found} to change them)")
     print(result.summary())
     if result.cycles.empty:
         print(f"gaitint analyze: error: no trial could be analysed; the reasons are listed "
               f"above{' and in problems.csv' if args.out else ''}", file=sys.stderr)
         return EXIT_USER_ERROR
+    return 0
+
+
+def _print_found(table, folder, lead: str = "no trials.csv in {folder}: ") -> None:
+    n = table["trial"].nunique()
+    print(lead.format(folder=folder) + f"{n} trial(s) found by file name "
+          f"({', '.join(f'{t} {v}' for t, v in zip(table['trial'], table['view'], strict=True))})")
+    for note in table.attrs.get("notes", []):
+        print(f"  note: {note}")
+
+
+def _add_manifest(sub) -> None:
+    p = sub.add_parser(
+        "manifest",
+        help="write trials.csv for a folder of DeepLabCut outputs (trials found by file name)",
+        description="Find the DeepLabCut prediction files of a folder (T01_C1DLC_<scorer>.h5, "
+        "rat5-C3-run2DLC_...h5: a view token C1/C3 in the video name) and their videos, and "
+        "write the manifest trials.csv (trial, view, side, predictions, video, ...) to check "
+        "or edit before 'gaitint analyze'. Unfiltered .h5 files are preferred.",
+    )
+    p.add_argument("folder", type=Path, help="folder of DLC predictions (and videos)")
+    p.add_argument("--out", type=Path, default=None, help="manifest to write (default FOLDER/trials.csv)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing manifest")
+
+
+def _cmd_manifest(args) -> int:
+    from .core.pipeline import find_trials, write_manifest
+
+    table = find_trials(args.folder)
+    _print_found(table, args.folder, lead="{folder}: ")
+    out = write_manifest(table, args.out or args.folder / "trials.csv", overwrite=args.overwrite)
+    print(f"wrote {out} (next: gaitint analyze {out} --out RESULTS)")
     return 0
 
 
@@ -524,11 +568,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_ADDERS = [_add_synth, _add_demo, _add_analyze, _add_events, _add_clean, _add_stats, _add_dlc]
+_ADDERS = [_add_synth, _add_demo, _add_analyze, _add_manifest, _add_events, _add_clean, _add_stats, _add_dlc]
 _COMMANDS = {
     "synth": _cmd_synth,
     "demo": _cmd_demo,
     "analyze": _cmd_analyze,
+    "manifest": _cmd_manifest,
     "events": _cmd_events,
     "clean": _cmd_clean,
     "stats": _cmd_stats,

@@ -30,7 +30,7 @@ from napari_gaitint.core.errors import (
     InputFileError,
     OutputExistsError,
 )
-from napari_gaitint.core.io import ROLES, Pose
+from napari_gaitint.core.io import Pose
 from napari_gaitint.core.orient import detect_walking_direction, orient_pose
 
 DATA = Path(__file__).resolve().parents[1] / "data"

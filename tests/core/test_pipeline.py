@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -51,7 +52,9 @@ def test_manifest_missing_columns(tmp_path):
 
 def test_manifest_missing_file(tmp_path):
     with pytest.raises(InputFileError, match="manifest not found"):
-        load_manifest(tmp_path)
+        load_manifest(tmp_path / "trials.csv")
+    with pytest.raises(InputFileError, match="no trials.csv and no DeepLabCut predictions named like"):
+        load_manifest(tmp_path)  # an empty folder
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +152,60 @@ def test_dlc_names_are_matched_without_a_mapping(cohort, tmp_path):
     assert theirs.problems.empty
     pd.testing.assert_frame_equal(theirs.events, ours.events)
     pd.testing.assert_frame_equal(theirs.cycles, ours.cycles)
+
+
+def _blank_video(path, n_frames, size=(960, 540), fps=25):
+    import av
+
+    with av.open(str(path), "w") as c:
+        st = c.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+        st.width, st.height, st.pix_fmt = size[0], size[1], "yuv420p"
+        frame = av.VideoFrame.from_ndarray(np.zeros((size[1], size[0], 3), np.uint8), format="rgb24")
+        for _ in range(n_frames):
+            for packet in st.encode(frame):
+                c.mux(packet)
+        for packet in st.encode():
+            c.mux(packet)
+    return path
+
+
+def test_folder_of_dlc_outputs_is_analysed_without_a_manifest(cohort, tmp_path):
+    """A folder as DeepLabCut leaves it: videos, <video>DLC_<scorer>.h5, filtered and .csv
+    copies, a front camera and a labels file. The trials are found by name (unfiltered
+    .h5 first), frame rate and size come from the videos, and the results equal those of
+    the hand-written manifest."""
+    import shutil
+
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.io import load_pose
+
+    table = load_manifest(cohort).iloc[:2]  # trial T01, both views
+    folder = tmp_path / "dlc outputs"
+    folder.mkdir()
+    for _, row in table.iterrows():
+        src = Path(row["predictions"])
+        stem = f"{row['trial']}_{row['view']}"
+        shutil.copy(src, folder / src.name)
+        shutil.copy(src, folder / (src.stem + "_filtered.h5"))  # decoys
+        shutil.copy(src, folder / (src.stem + ".csv"))
+        _blank_video(folder / f"{stem}.mp4", load_pose(src).n_frames)
+    shutil.copy(src, folder / "T01_C2DLC_resnet50_frontshuffle1_1000.h5")
+    shutil.copy(src, folder / "CollectedData_me.h5")
+    found = pipeline.find_trials(folder)
+    assert found[["trial", "view"]].values.tolist() == [["T01", "C1"], ["T01", "C3"]]
+    assert [Path(p).name for p in found["predictions"]] == [Path(p).name for p in table["predictions"]]
+    assert [Path(p).name for p in found["video"]] == ["T01_C1.mp4", "T01_C3.mp4"]
+    assert any("C2" in n for n in found.attrs["notes"])
+    ours = pipeline.analyze_cohort(table, None, stats=False)
+    by_name = pipeline.analyze_cohort(folder, None, stats=False)
+    pd.testing.assert_frame_equal(by_name.events, ours.events)
+    # the command line: gaitint manifest writes an editable trials.csv (relative paths)
+    assert main(["analyze", str(folder), "--out", str(tmp_path / "res"), "--no-report"]) == 0
+    assert (tmp_path / "res" / "trials_found.csv").is_file()
+    assert main(["manifest", str(folder)]) == 0
+    written = pd.read_csv(folder / "trials.csv")
+    assert written["video"].tolist() == ["T01_C1.mp4", "T01_C3.mp4"]
+    assert main(["manifest", str(folder)]) == 2  # never replaced without --overwrite
 
 
 def test_parallel_matches_serial(cohort):

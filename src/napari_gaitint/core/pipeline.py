@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 import tomllib
 import warnings
@@ -183,8 +184,111 @@ def config_to_toml(config: AnalysisConfig) -> str:
 # ---------------------------------------------------------------------------------------
 # manifest
 # ---------------------------------------------------------------------------------------
+_VIEW_TOKEN = re.compile(r"(?<![A-Za-z0-9])(C\d+)(?![0-9])", re.IGNORECASE)
+#: Files in a predictions folder that are not DLC predictions of a video (ours, DLC labels).
+_NOT_PREDICTIONS = re.compile(r"(_cleaned|_flags|_events|_full|_meta|_mirrored)$|^(CollectedData|trials)",
+                              re.IGNORECASE)
+
+
+def find_trials(folder: str | Path, *, views: tuple[str, ...] = ("C1", "C3")) -> pd.DataFrame:
+    """A manifest made from the file names in a folder of DeepLabCut outputs.
+
+    DeepLabCut names its predictions after the video: ``T01_C1.mp4`` gives
+    ``T01_C1DLC_<scorer>.h5`` (and ``..._filtered.h5``, ``.csv`` copies). Each prediction
+    file whose video name holds a view token (``C1``, ``C3`` as a separate word:
+    ``T01_C1``, ``rat5-C3-run2``) becomes a row; the trial is the video name without the
+    view (``T01``, ``rat5-run2``). Per trial and view the unfiltered ``.h5`` is preferred
+    (this package cleans and filters itself), then ``.csv``, then the filtered ones; among
+    several scorers the newest file. The video of the same name, when it is in the folder,
+    fills the ``video`` column (frame rate and size are read from it). ``attrs["notes"]``
+    says which files were passed over and why.
+
+    Raises
+    ------
+    InputFileError
+        If the folder does not exist or holds no prediction file named that way.
+
+    Examples
+    --------
+    >>> find_trials("my_dlc_outputs")  # doctest: +SKIP
+      trial view  side                               predictions                video  ...
+    0   T01   C1   NaN  /data/my_dlc_outputs/T01_C1DLC_resnet50_gaitJan1shuffle1_100000.h5  .../T01_C1.mp4
+    """
+    from .video import VIDEO_SUFFIXES
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(folder, "not a folder")
+    wanted = {v.upper() for v in views}
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    videos = {p.stem: p for p in files if p.suffix.lower() in VIDEO_SUFFIXES}
+    found: dict[tuple[str, str], list] = {}
+    notes = []
+    for path in files:
+        if path.suffix.lower() not in (".h5", ".csv") or _NOT_PREDICTIONS.search(path.stem):
+            continue
+        stem = path.stem
+        cut = stem.find("DLC_")
+        video_stem, tag = (stem[:cut], stem[cut:]) if cut > 0 else (stem, "")
+        matches = list(_VIEW_TOKEN.finditer(video_stem))
+        if not matches:
+            continue
+        m = matches[-1]
+        view = m.group(1).upper()
+        if view not in wanted:
+            notes.append(f"{path.name}: view {view} is not one of {', '.join(sorted(wanted))}")
+            continue
+        # the video name without the view (as for DeepLabCut runs: T01_C1 -> T01, rat5-C3-run2 -> rat5-run2)
+        head = video_stem[: m.start()]
+        head = head[:-1] if head[-1:] in "_-. " and head else head
+        trial = (head + video_stem[m.end():]).strip("_-. ") or video_stem
+        filtered = "filtered" in tag.lower()
+        rank = (filtered, path.suffix.lower() != ".h5", -path.stat().st_mtime)
+        found.setdefault((trial, view), []).append((rank, path, videos.get(video_stem)))
+    if not found:
+        raise InputFileError(
+            folder, "no trials.csv and no DeepLabCut predictions named like T01_C1DLC_<scorer>.h5 "
+            "(a view token C1/C3 in the video name); write a trials.csv (columns trial, view, "
+            "predictions, video)"
+        )
+    rows = []
+    for (trial, view), options in sorted(found.items()):
+        options.sort(key=lambda o: o[0])
+        _, path, video = options[0]
+        for _, other, _ in options[1:]:
+            notes.append(f"{trial} {view}: used {path.name}, not {other.name}")
+        rows.append({"trial": trial, "view": view, "side": np.nan, "predictions": str(path.resolve()),
+                     "video": str(video.resolve()) if video is not None else np.nan,
+                     "fps": np.nan, "width": np.nan, "height": np.nan})
+    table = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
+    table.attrs["notes"] = notes
+    return table
+
+
+def write_manifest(table: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a manifest (e.g. from :func:`find_trials`) as ``trials.csv``, file paths relative
+    to its folder where possible; an existing file is kept unless ``overwrite``."""
+    path = Path(path)
+    cols = [c for c in MANIFEST_COLUMNS if c in table.columns]
+    out = table[cols].copy()
+    for col in ("predictions", "video"):
+        out[col] = [_relative(p, path.parent) if isinstance(p, str) and p else p for p in out[col]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomic(path, lambda tmp: out.to_csv(tmp, index=False), overwrite=overwrite)
+
+
+def _relative(file: str, base: Path) -> str:
+    try:
+        return Path(os.path.relpath(Path(file).resolve(), base.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return str(file)
+
+
 def load_manifest(path: str | Path) -> pd.DataFrame:
     """Read ``trials.csv`` (or the ``trials.csv`` inside a folder) with absolute file paths.
+
+    A folder without ``trials.csv`` is read by file name (:func:`find_trials`);
+    ``attrs["found_by_name"]`` is then True.
 
     Raises
     ------
@@ -192,14 +296,21 @@ def load_manifest(path: str | Path) -> pd.DataFrame:
         If the file is missing, lacks columns, or names prediction files that do not exist.
     """
     path = Path(path)
+    found_by_name = False
     if path.is_dir():
-        path = path / "trials.csv"
-    if not path.is_file():
-        raise InputFileError(path, "manifest not found (expected a trials.csv or a folder holding one)")
-    try:
-        df = pd.read_csv(path, dtype={"trial": str, "view": str, "side": str})
-    except Exception as err:
-        raise InputFileError(path, f"cannot read the manifest ({err})") from err
+        if (path / "trials.csv").is_file():
+            path = path / "trials.csv"
+        else:
+            df = find_trials(path)
+            found_by_name, notes = True, df.attrs.get("notes", [])
+            path = path / "trials.csv"  # (not written: paths are absolute already)
+    if not found_by_name:
+        if not path.is_file():
+            raise InputFileError(path, "manifest not found (expected a trials.csv or a folder holding one)")
+        try:
+            df = pd.read_csv(path, dtype={"trial": str, "view": str, "side": str})
+        except Exception as err:
+            raise InputFileError(path, f"cannot read the manifest ({err})") from err
     missing = [c for c in ("trial", "view", "predictions") if c not in df.columns]
     if missing:
         raise InputFileError(
@@ -230,6 +341,9 @@ def load_manifest(path: str | Path) -> pd.DataFrame:
     if dup.any():
         raise InputFileError(path, f"trial/view listed twice: {df.loc[dup, ['trial', 'view']].values.tolist()}")
     df.attrs["path"] = str(path)
+    df.attrs["found_by_name"] = found_by_name
+    if found_by_name:
+        df.attrs["notes"] = notes
     return df
 
 
