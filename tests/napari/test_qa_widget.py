@@ -394,3 +394,36 @@ def test_real_dlc_file_fix_save_and_close_warning(answers, make_napari_viewer, d
     rows, cols = np.nonzero(diff.to_numpy())
     assert set(rows) == {5} and {refined.columns[c][1] for c in cols} == {bp}
     assert refined.iloc[5].xs(bp, level="bodyparts").isna().all()
+
+
+def test_side_named_body_parts_get_the_same_suspects(answers, make_napari_viewer, trial_rows, tmp_path, qtbot):
+    """A DLC project naming the parts Neck, LHip ... (C1) and RHip ... (C3): the checks run on
+    the roles, the list and the far leg speak the file's names."""
+    from napari_gaitint.core.io import load_pose, save_pose
+
+    def start(rows):
+        viewer = make_napari_viewer()
+        open_trial(viewer, rows)
+        _, widget = viewer.window.add_plugin_dock_widget("napari-gaitint", "Label QA")
+        widget.start()
+        return widget
+
+    ours = start(trial_rows)
+    named = trial_rows.copy()
+    rename = {}
+    for i, row in named.iterrows():
+        pose = load_pose(row["predictions"])
+        side = "L" if row["view"] == "C1" else "R"
+        rename[row["view"]] = {b: ("Neck" if b == "neck" else side + b.capitalize()) for b in pose.bodyparts}
+        out = tmp_path / "named" / Path(row["predictions"]).name
+        out.parent.mkdir(exist_ok=True)
+        save_pose(pose.replace(bodyparts=tuple(rename[row["view"]][b] for b in pose.bodyparts)), out)
+        named.loc[i, "predictions"] = str(out)
+    theirs = start(named)
+    expect = {(v, int(f), rename[v][b], k) for v, f, b, k in ours.suspects[["view", "frame", "bodypart", "kinds"]]
+              .itertuples(index=False)}
+    got = {(v, int(f), b, k) for v, f, b, k in theirs.suspects[["view", "frame", "bodypart", "kinds"]]
+           .itertuples(index=False)}
+    assert got == expect and any("wrong_limb" in k for *_, k in got)
+    far = theirs.sessions["C1"].editor.far
+    assert far is not None and set(far.bodyparts) == {"LKnee", "LAnkle", "LHeel", "LToe"}

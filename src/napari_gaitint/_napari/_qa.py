@@ -45,7 +45,7 @@ from qtpy.QtWidgets import (
 from ..core import clean as core_clean
 from ..core import qa as core_qa
 from ..core.errors import GaitintError
-from ..core.io import LEG_CHAIN, Pose
+from ..core.io import LEG_CHAIN, Pose, with_role_names
 from . import _convert
 from ._widgets import _info, layer_pose
 
@@ -249,10 +249,17 @@ class QAWidget(QWidget):
         trial = _info(layers[0]).get("trial", "")
         layers = [lay for lay in layers if _info(lay).get("trial", "") == trial][:2]
         self.trial = trial
-        poses = {}
+        poses, checked, file_name = {}, {}, {}
         for lay in layers:
             view = str(_info(lay).get("view") or lay.name)
             poses[view] = (lay, _layer_pose(lay))
+            # the checks run on role names (Neck, LHeel... -> neck, heel); the table and the
+            # edits use the file's own names
+            side = _info(lay).get("side") or {"C1": "left", "C3": "right"}.get(view.upper())
+            roles = with_role_names(poses[view][1], side=side)
+            same_columns = len(roles.bodyparts) == len(poses[view][1].bodyparts)
+            checked[view] = roles if same_columns else poses[view][1]
+            file_name[view] = dict(roles.meta["bodypart_names"]) if same_columns else {}
         views = list(poses)
         suspects = []
         flags, mapped = {}, {}
@@ -260,8 +267,8 @@ class QAWidget(QWidget):
                                      likelihood_threshold=self.config.likelihood_threshold)
         for v in views:
             others = [o for o in views if o != v]
-            pose = poses[v][1]
-            other = poses[others[0]][1] if others else None
+            pose = checked[v]
+            other = checked[others[0]] if others else None
             try:
                 flags[v] = core_clean.clean_pose(pose, other=other, config=cfg).flags
             except GaitintError as err:
@@ -278,18 +285,21 @@ class QAWidget(QWidget):
             m = mapped.get(v)
             if m is not None and other_flags is not None and other_flags.shape[0] != m.n_frames:
                 other_flags = None
-            suspects.append(core_qa.find_suspects(poses[v][1], view=v, flags=flags[v], other_mapped=m,
-                                                  other_flags=other_flags, config=self.config))
+            found = core_qa.find_suspects(checked[v], view=v, flags=flags[v], other_mapped=m,
+                                          other_flags=other_flags, config=self.config)
+            found["bodypart"] = [file_name[v].get(b, b) for b in found["bodypart"]]
+            suspects.append(found)
         self.suspects = core_qa.rank_suspects(*suspects)
         self.review = core_qa.ReviewState(core_qa.suspect_frames(self.suspects))
         for v in views:
             lay, pose = poses[v]
             far = None
             if v in mapped:
-                names = [b for b in LEG_CHAIN if b in mapped[v].bodyparts]
+                names = [b for b in LEG_CHAIN if b in mapped[v].bodyparts and file_name[v].get(b, b) in pose.bodyparts]
                 far = mapped[v].select(names)
+                far.bodyparts = tuple(file_name[v].get(b, b) for b in names)
             editor = core_qa.PoseEditor(pose, far=far, flags=flags[v], view=v,
-                                         margin_px=core_clean.margin_px_for(pose, cfg))
+                                         margin_px=core_clean.margin_px_for(checked[v], cfg))
             self.sessions[v] = ViewSession(v, lay, pose, editor)
         self._offer_recovery()
         for v in views:
