@@ -206,8 +206,11 @@ def _add_clean(sub) -> None:
                    help="pixel distance that counts as clearly different (default: 0.09 x the "
                    "subject's leg length in the image, ~15 px for a 960x540 walkway view)")
     p.add_argument("--bodyparts", default=None, metavar="MAP",
-                   help="role=name mapping when your body parts are named differently, e.g. "
-                   "neck=Neck,hip=Hip,knee=Knee,ankle=Ankle,heel=Heel,toe=Toe")
+                   help="role=name mapping for body-part names not recognised (Neck, LHip, heel_r, "
+                   "lateral_malleolus, MTP5... are), e.g. neck=Nose,toe=Tip")
+    p.add_argument("--individual", default=None, metavar="NAME",
+                   help="multi-animal files: the individual to use (default: the fragments of one "
+                   "track merged, else the one with the most frames)")
     p.add_argument("--out", type=Path, default=None, metavar="PATH",
                    help="output .h5 or .csv (default: <input>_cleaned.h5 next to the input)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input)")
@@ -237,7 +240,7 @@ def _cmd_clean(args) -> int:
         if path.exists() and not args.overwrite:
             raise OutputExistsError(path)
 
-    pose = load_pose(pred, fps=args.fps)
+    pose = load_pose(pred, fps=args.fps, individual=args.individual)
     other = load_pose(args.other_view, fps=args.fps) if args.other_view else None
     if args.width is not None:
         if args.width <= 0:
@@ -306,7 +309,11 @@ def _add_events(sub) -> None:
     p.add_argument("--direction", choices=["left-to-right", "right-to-left"], default=None,
                    help="walking direction in the image (default: detected)")
     p.add_argument("--bodyparts", default=None,
-                   help="map our roles to the file's names, e.g. neck=Neck,hip=Hip,heel=Heel")
+                   help="map our roles to body-part names not recognised (Neck, LHip, heel_r... "
+                   "are), e.g. neck=Nose,toe=Tip")
+    p.add_argument("--individual", default=None, metavar="NAME",
+                   help="multi-animal files: the individual to use (default: the fragments of one "
+                   "track merged, else the one with the most frames)")
     p.add_argument("--trial", default=None, help="trial name (default: from the file name, e.g. T01)")
     p.add_argument("--view", default=None, help="view name (default: from the file name, e.g. C1)")
     p.add_argument("--out", type=Path, default=None,
@@ -345,7 +352,8 @@ def _cmd_events(args) -> int:
             "cannot tell which leg this camera sees (the name does not say C1 or C3); give --side",
         )
     # roles by the mapping, else by name (Neck, LHeel, ...)
-    pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side)
+    pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
+                     individual=args.individual)
     # Events use x relative to the body and y differences only, so the frame size just
     # places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1

@@ -132,6 +132,10 @@ def test_cycles_shorter_than_a_frame_are_never_valid():
     assert not table["valid"].any() and table["reason"].str.startswith("duration").all()
     with pytest.raises(AnalysisError, match="no full gait cycle"):
         compute_parameters(pose, ev, side="left", fps=25.0)
+    # a median stride of a denormal number of frames (found by the fuzz tests)
+    ev = pd.DataFrame({"side": "left", "event": "heel_strike", "frame": [0.0, 0.0, 2.2e-311, 1.0]})
+    with np.errstate(all="raise"):
+        assert not split_cycles(ev, side="left")["valid"].any()
 
 
 def test_no_full_cycle_is_a_clear_error():

@@ -505,3 +505,40 @@ def test_match_roles_mapping_first_and_rename_uses_side(tmp_path):
     assert io.load_pose(path, bodyparts={}, side="left").bodyparts == io.ROLES
     kept = io.with_role_names(pose, side="right")
     assert kept.bodyparts[:3] == ("neck", "LHip", "hip") and "toe" in kept.bodyparts
+
+
+# --- multi-animal files of one subject ---------------------------------------------------------
+def _two_tracks(rng, first_frames, second_frames, n=100):
+    """A multi-animal table: one subject's track split between two individuals."""
+    names = ("neck", "hip", "ankle")
+    truth = rng.normal(300, 50, (n, len(names), 3))
+    truth[..., 2] = rng.uniform(0.7, 1.0, (n, len(names)))
+    parts = []
+    for ind, frames in (("individual1", first_frames), ("individual2", second_frames)):
+        v = np.full_like(truth, np.nan)
+        v[frames] = truth[frames]
+        parts.append(Pose(v, names, individual=ind, scorer="DLC_x"))
+    return io.poses_to_dlc_table(parts), truth
+
+
+def test_fragments_of_one_track_are_merged(rng, tmp_path):
+    """A tracker that split the walker's track at an identity switch: both pieces are kept."""
+    df, truth = _two_tracks(rng, np.arange(0, 55), np.arange(50, 100))  # 5 frames overlap
+    path = tmp_path / "T01_C1DLC_x_el.h5"
+    io.write_dlc_table(df, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GaitintWarning)
+        pose = io.load_pose(path)
+    assert pose.meta["merged_individuals"] == ["individual1", "individual2"]
+    assert_array_equal(pose.values, truth)
+    assert np.isnan(io.load_pose(path, individual="individual2").values[:50, :, :2]).all()  # as asked
+
+
+def test_overlapping_individuals_pick_the_longest_and_say_so(rng, tmp_path):
+    df, truth = _two_tracks(rng, np.arange(0, 40), np.arange(10, 100))  # two animals at once
+    path = tmp_path / "two.h5"
+    io.write_dlc_table(df, path)
+    with pytest.warns(GaitintWarning, match=r"2 individuals have data at the same time.*using individual2"):
+        pose = io.load_pose(path)
+    assert pose.individual == "individual2" and "merged_individuals" not in pose.meta
+    assert_array_equal(pose.values[10:], truth[10:])

@@ -208,6 +208,30 @@ def test_folder_of_dlc_outputs_is_analysed_without_a_manifest(cohort, tmp_path):
     assert main(["manifest", str(folder)]) == 2  # never replaced without --overwrite
 
 
+def test_manifest_individual_column_chooses_the_subject(cohort, tmp_path):
+    """A multi-animal file with the walker and someone else: the manifest's individual
+    column picks the walker; without it the one with the most frames is used, with a note."""
+    from napari_gaitint.core.io import load_pose, poses_to_dlc_table, write_dlc_table
+
+    table = load_manifest(cohort).iloc[:2].copy()
+    for i, row in table.iterrows():
+        walker = load_pose(row["predictions"])
+        walker.individual = "walker"
+        other = walker.copy()
+        other.individual = "assistant"
+        other.values[:, :, 0] += 37.0  # someone else, in every frame
+        path = tmp_path / Path(row["predictions"]).name
+        write_dlc_table(poses_to_dlc_table([other, walker]), path)
+        table.loc[i, "predictions"] = str(path)
+    ours = pipeline.analyze_cohort(load_manifest(cohort).iloc[:2], None, stats=False)
+    table["individual"] = "walker"
+    chosen = pipeline.analyze_cohort(table, None, stats=False)
+    pd.testing.assert_frame_equal(chosen.events, ours.events)
+    table["individual"] = np.nan
+    guessed = pipeline.analyze_cohort(table, None, stats=False)
+    assert guessed.problems["problem"].str.contains("individuals have data at the same time").any()
+
+
 def test_parallel_matches_serial(cohort):
     serial = pipeline.analyze_cohort(cohort, None, stats=False)
     par = pipeline.analyze_cohort(

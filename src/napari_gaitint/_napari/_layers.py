@@ -99,7 +99,9 @@ def trial_pair_layers(
     poses, widths = [], []
     for _, row in rows.iterrows():
         fps = float(row["fps"]) if pd.notna(row.get("fps")) else None
-        pose = load_pose(row["predictions"], fps=fps)
+        individual = row.get("individual")
+        individual = individual if isinstance(individual, str) and individual.strip() else None
+        pose = load_pose(row["predictions"], fps=fps, individual=individual)
         if pd.notna(row.get("width")) and pd.notna(row.get("height")):
             pose.frame_size = (int(row["width"]), int(row["height"]))
         elif isinstance(row.get("video"), str) and row["video"]:

@@ -96,7 +96,7 @@ def split_cycles(
     # two heel strikes on one frame (a duplicated hand-edited event) make a zero-length
     # cycle and may make the typical stride 0: such a cycle is never valid, nor one shorter
     # than a frame (nothing can be measured in it)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # (a typical of ~0)
         bad_duration = ~(np.abs(durations / typical - 1.0) <= duration_tolerance) | ~(durations >= 1.0)
     gap_bp, gap_len = None, None
     if pose is not None:

@@ -486,20 +486,20 @@ def pose_from_dlc_table(
 ) -> Pose:
     """Convert a DLC DataFrame (one individual) into a :class:`Pose`.
 
-    For a multi-animal table ``individual`` chooses the animal; by default the first one
-    that has any data (the ``single`` pseudo-individual of unique body parts last).
+    For a multi-animal table ``individual`` chooses the animal. By default (one subject on
+    a walkway): when the individuals with data are fragments of one track (at most
+    :data:`FRAGMENT_OVERLAP` of their frames overlap, as when a tracker splits the subject's
+    track at identity switches), they are merged frame by frame, each frame from the one
+    with the highest summed likelihood (``meta["merged_individuals"]``); otherwise the one
+    with the most frames with data, with a :class:`GaitintWarning` naming the others. The
+    ``single`` pseudo-individual (unique body parts) is used only when nothing else has data.
     """
     source = Path(source) if source is not None else None
+    merged = None
     if is_multianimal(df):
         individuals = list_individuals(df)
         if individual is None:
-            ordered = [i for i in individuals if i != "single"] + (
-                ["single"] if "single" in individuals else []
-            )
-            with_data = [
-                i for i in ordered if df.xs(i, axis=1, level="individuals").notna().any().any()
-            ]
-            individual = (with_data or ordered)[0]
+            individual, merged = _default_individual(df, individuals, source)
         elif individual not in individuals:
             raise InputFileError(
                 source, f"no individual {individual!r} in this multi-animal file; it has "
@@ -514,6 +514,8 @@ def pose_from_dlc_table(
             )
         individual = None
         sub = df
+    if merged is not None:
+        sub = _merge_individuals(df, merged)
     if sub.shape[1] == 0:
         raise InputFileError(source, "the table has no body-part columns")
     scorer = str(sub.columns.get_level_values("scorer")[0])
@@ -526,7 +528,7 @@ def pose_from_dlc_table(
             key = (scorer, bp, c)
             if key in sub.columns:
                 values[:, j, k] = sub[key].to_numpy(dtype=float)
-    return Pose(
+    pose = Pose(
         values,
         tuple(bodyparts),
         scorer=scorer,
@@ -536,6 +538,67 @@ def pose_from_dlc_table(
         source=source,
         has_likelihood=has_likelihood,
     )
+    if merged is not None:
+        pose.meta["merged_individuals"] = list(merged)
+    return pose
+
+
+#: Individuals whose frames with data overlap at most this share of the frames any of them
+#: covers are taken as fragments of one subject's track and merged.
+FRAGMENT_OVERLAP = 0.1
+
+
+def _frames_with_data(df: pd.DataFrame, individual: str) -> np.ndarray:
+    sub = df.xs(individual, axis=1, level="individuals")
+    xs = sub.xs("x", axis=1, level="coords") if "x" in sub.columns.get_level_values("coords") else sub
+    return xs.notna().any(axis=1).to_numpy()
+
+
+def _default_individual(df: pd.DataFrame, individuals: list[str], source) -> tuple[str, list[str] | None]:
+    """(individual, individuals to merge or None) for a multi-animal table (see
+    :func:`pose_from_dlc_table`)."""
+    animals = [i for i in individuals if i != "single"]
+    has = {i: _frames_with_data(df, i) for i in animals}
+    with_data = [i for i in animals if has[i].any()]
+    if not with_data:
+        return ("single" if "single" in individuals else individuals[0]), None
+    if len(with_data) == 1:
+        return with_data[0], None
+    count = np.sum([has[i] for i in with_data], axis=0)
+    union, overlap = int((count > 0).sum()), int((count > 1).sum())
+    if overlap <= FRAGMENT_OVERLAP * union:
+        return with_data[0], with_data
+    best = max(with_data, key=lambda i: int(has[i].sum()))
+    where = f"{Path(source).name}: " if source is not None else ""
+    warnings.warn(
+        f"{where}{len(with_data)} individuals have data at the same time "
+        f"({', '.join(f'{i} {int(has[i].sum())} frames' for i in with_data)}); using {best}, the one "
+        "with the most. Choose another with individual=... (--individual, or an individual "
+        "column in trials.csv)",
+        GaitintWarning,
+        stacklevel=3,
+    )
+    return best, None
+
+
+def _merge_individuals(df: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """One individual's columns, each frame from the individual (of ``names``) with the
+    highest summed likelihood there (the most points if there is no likelihood)."""
+    subs = [df.xs(i, axis=1, level="individuals", drop_level=True) for i in names]
+    columns = subs[0].columns
+    for other in subs[1:]:
+        columns = columns.union(other.columns, sort=False)
+    subs = [sub.reindex(columns=columns) for sub in subs]
+    score = []
+    for sub in subs:
+        coords = sub.columns.get_level_values("coords")
+        lik = sub.loc[:, coords == "likelihood"] if "likelihood" in set(coords) else sub.loc[:, coords == "x"].notna()
+        ok = sub.loc[:, coords == "x"].notna().to_numpy()
+        score.append(np.where(ok, np.nan_to_num(np.asarray(lik, dtype=float)), 0.0).sum(axis=1))
+    pick = np.argmax(np.stack(score), axis=0)
+    values = np.stack([sub.to_numpy(dtype=float) for sub in subs])  # (n_individuals, n, cols)
+    out = values[pick, np.arange(len(pick))]
+    return pd.DataFrame(out, index=df.index, columns=columns)
 
 
 def validate_fps(fps, *, source: str | Path | None = None) -> float:

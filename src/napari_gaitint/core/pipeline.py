@@ -42,7 +42,7 @@ from ._files import write_atomic, write_text_atomic
 from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
 from .io import Pose, align_view_lengths, load_pose, save_pose, validate_fps
 
-MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height")
+MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height", "individual")
 _SIDES = ("left", "right")
 
 
@@ -259,7 +259,7 @@ def find_trials(folder: str | Path, *, views: tuple[str, ...] = ("C1", "C3")) ->
             notes.append(f"{trial} {view}: used {path.name}, not {other.name}")
         rows.append({"trial": trial, "view": view, "side": np.nan, "predictions": str(path.resolve()),
                      "video": str(video.resolve()) if video is not None else np.nan,
-                     "fps": np.nan, "width": np.nan, "height": np.nan})
+                     "fps": np.nan, "width": np.nan, "height": np.nan, "individual": np.nan})
     table = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
     table.attrs["notes"] = notes
     return table
@@ -308,7 +308,7 @@ def load_manifest(path: str | Path) -> pd.DataFrame:
         if not path.is_file():
             raise InputFileError(path, "manifest not found (expected a trials.csv or a folder holding one)")
         try:
-            df = pd.read_csv(path, dtype={"trial": str, "view": str, "side": str})
+            df = pd.read_csv(path, dtype={"trial": str, "view": str, "side": str, "individual": str})
         except Exception as err:
             raise InputFileError(path, f"cannot read the manifest ({err})") from err
     missing = [c for c in ("trial", "view", "predictions") if c not in df.columns]
@@ -389,7 +389,10 @@ class ViewResult:
 def _load_view(row: pd.Series, config: AnalysisConfig) -> Pose:
     fps = validate_fps(row["fps"], source=row["predictions"]) if pd.notna(row.get("fps")) else None
     side = _side_for(row) if pd.notna(row.get("view")) else None
-    pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps, side=side)
+    individual = row.get("individual")
+    individual = str(individual) if isinstance(individual, str) and individual.strip() else None
+    pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps, side=side,
+                     individual=individual)
     if pd.notna(row.get("width")) and pd.notna(row.get("height")):
         pose.frame_size = (int(row["width"]), int(row["height"]))
     elif isinstance(row.get("video"), str):
