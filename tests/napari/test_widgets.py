@@ -74,7 +74,7 @@ def test_sample_opens_both_views_side_by_side(sample_viewer, sample_manifest):
     assert set(k3.features["label"]) == {"neck", "hip", "knee", "ankle", "heel", "toe"}
 
 
-def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, sample_manifest):
+def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, sample_manifest, tmp_path):
     from napari_gaitint._napari._widgets import LoadTrialPairWidget
 
     viewer = make_napari_viewer()
@@ -91,6 +91,21 @@ def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, samp
     widget.pred_b.value = rows.loc[1, "predictions"]
     widget.load_files.clicked.emit()
     assert {"mine C1 keypoints", "mine C3 keypoints"} <= {lay.name for lay in viewer.layers}
+    # a folder as DeepLabCut leaves it (no trials.csv): trials found by file name
+    import shutil
+
+    folder = tmp_path / "dlc"
+    folder.mkdir()
+    for _, row in rows.iterrows():
+        shutil.copy(row["predictions"], folder)
+        if isinstance(row["video"], str):
+            (folder / f"{row['trial']}_{row['view']}.mp4").symlink_to(row["video"])
+    widget.folder.value = str(folder)
+    widget._on_folder()
+    assert "found by file name" in widget.status.value and list(widget.trial.choices) == ["T01"]
+    before = len(viewer.layers)
+    widget.load_row.clicked.emit()
+    assert len(viewer.layers) > before
 
 
 def _run_clean(viewer, layer_name, **params):

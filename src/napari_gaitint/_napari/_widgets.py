@@ -126,6 +126,7 @@ class LoadTrialPairWidget(Container):
         super().__init__(labels=True)
         self._viewer = viewer
         self.manifest = FileEdit(label="trials.csv", filter="*.csv", mode="r", value="")
+        self.folder = FileEdit(label="or DLC folder", mode="d", value="")
         self.trial = ComboBox(label="trial", choices=[])
         self.load_row = PushButton(text="Load trial from manifest")
         self.trial_name = _line("trial name", "T01")
@@ -138,10 +139,11 @@ class LoadTrialPairWidget(Container):
         self.mirror = CheckBox(label="mirror right-to-left view", value=True)
         self.status = Label(value="")
         self.extend([
-            self.manifest, self.trial, self.load_row, self.trial_name, self.pred_a, self.video_a,
+            self.manifest, self.folder, self.trial, self.load_row, self.trial_name, self.pred_a, self.video_a,
             self.pred_b, self.video_b, self.load_files, self.load_sample, self.mirror, self.status,
         ])
         self.manifest.changed.connect(self._on_manifest)
+        self.folder.changed.connect(self._on_folder)
         self.load_row.changed.connect(self._on_load_row)
         self.load_files.changed.connect(self._on_load_files)
         self.load_sample.changed.connect(self._on_load_sample)
@@ -149,10 +151,16 @@ class LoadTrialPairWidget(Container):
 
     # actions (also called from tests)
     def _on_manifest(self, *_):
+        self._read_trials(Path(str(self.manifest.value)), folder=False)
+
+    def _on_folder(self, *_):
+        """A folder of DLC outputs: its trials.csv, else trials found by file name."""
+        self._read_trials(Path(str(self.folder.value)), folder=True)
+
+    def _read_trials(self, path: Path, *, folder: bool) -> None:
         from ..core.pipeline import load_manifest
 
-        path = Path(str(self.manifest.value))
-        if not path.is_file():
+        if not (path.is_dir() if folder else path.is_file()) or str(path) in ("", "."):
             return
         try:
             self._rows = load_manifest(path)
@@ -162,6 +170,8 @@ class LoadTrialPairWidget(Container):
         trials = list(dict.fromkeys(self._rows["trial"].astype(str)))
         self.trial.choices = trials
         self.trial.value = trials[0]
+        if self._rows.attrs.get("found_by_name"):
+            self.status.value = f"{len(trials)} trial(s) found by file name in {path.name}"
 
     def _on_load_row(self, *_):
         if self._rows is None:
