@@ -323,12 +323,10 @@ def _add_events(sub) -> None:
 
 def _trial_view_from_name(name: str) -> tuple[str | None, str | None]:
     """``T01_C1DLC_resnet50...h5`` -> ("T01", "C1"); (None, None) when the name does not say."""
-    import re
+    from .core.pipeline import trial_view_from_name
 
-    m = re.match(r"(?P<trial>.+?)[_\-. ](?P<view>C\d+)(?=DLC|[_\-. ]|$)", Path(name).stem, re.IGNORECASE)
-    if not m:
-        return None, None
-    return m.group("trial"), m.group("view").upper()
+    trial, view, _ = trial_view_from_name(name)
+    return trial, view
 
 
 def _cmd_events(args) -> int:

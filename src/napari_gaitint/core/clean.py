@@ -831,10 +831,10 @@ def estimate_view_lag(
         max_lag_frames = int(round(config.max_lag_s * fps)) if fps else (12 if config.max_lag_s > 0 else 0)
     k_max = int(max_lag_frames)
     refs = [r for r in config.reference if r in pose.bodyparts and r in other.bodyparts]
-    legs = [b for b in ("ankle", "heel", "toe", "knee") if b in config.leg_chain
-            and b in pose.bodyparts and b in other.bodyparts][:1]
-    if not legs:  # (a renamed leg chain: its second member is the ankle)
-        legs = [b for b in config.leg_chain[1:2] if b in pose.bodyparts and b in other.bodyparts]
+    # one leg point seen by both: the ankle (second of a full leg chain), else the first there is
+    shared = [b for b in config.leg_chain if b in pose.bodyparts and b in other.bodyparts]
+    ankle = config.leg_chain[1] if len(config.leg_chain) == len(LEG_CHAIN) else None
+    legs = [ankle] if ankle in shared else shared[:1]
     if not legs:
         k_max = min(k_max, int(round(LAG_TRUNK_ONLY_S * fps)) if fps else 5)
     if k_max <= 0 or not refs or pose.n_frames < 10 or other.n_frames < 10:

@@ -190,6 +190,33 @@ _NOT_PREDICTIONS = re.compile(r"(_cleaned|_flags|_events|_full|_meta|_mirrored)$
                               re.IGNORECASE)
 
 
+def trial_view_from_name(name: str | Path) -> tuple[str | None, str | None, str]:
+    """``(trial, view, video stem)`` from a DeepLabCut output or video file name.
+
+    DeepLabCut names predictions after the video (``<video>DLC_<scorer>...``); the view is
+    the last token ``C<digits>`` of the video name standing as a word, the trial the video
+    name without it. ``(None, None, video stem)`` when the name has no view.
+
+    Examples
+    --------
+    >>> trial_view_from_name("T01_C1DLC_resnet50_gaitJan1shuffle1_1000.h5")
+    ('T01', 'C1', 'T01_C1')
+    >>> trial_view_from_name("rat5-c3-run2.mp4")[:2], trial_view_from_name("T02_C3DLC.csv")[:2]
+    (('rat5-run2', 'C3'), ('T02', 'C3'))
+    """
+    stem = Path(name).stem
+    cut = re.search(r"DLC(?=_|$)", stem)
+    video_stem = stem[: cut.start()] if cut and cut.start() > 0 else stem
+    matches = list(_VIEW_TOKEN.finditer(video_stem))
+    if not matches:
+        return None, None, video_stem
+    m = matches[-1]
+    head = video_stem[: m.start()]
+    head = head[:-1] if head[-1:] in "_-. " and head else head
+    trial = (head + video_stem[m.end():]).strip("_-. ") or video_stem
+    return trial, m.group(1).upper(), video_stem
+
+
 def find_trials(folder: str | Path, *, views: tuple[str, ...] = ("C1", "C3")) -> pd.DataFrame:
     """A manifest made from the file names in a folder of DeepLabCut outputs.
 
@@ -227,22 +254,13 @@ def find_trials(folder: str | Path, *, views: tuple[str, ...] = ("C1", "C3")) ->
     for path in files:
         if path.suffix.lower() not in (".h5", ".csv") or _NOT_PREDICTIONS.search(path.stem):
             continue
-        stem = path.stem
-        cut = stem.find("DLC_")
-        video_stem, tag = (stem[:cut], stem[cut:]) if cut > 0 else (stem, "")
-        matches = list(_VIEW_TOKEN.finditer(video_stem))
-        if not matches:
+        trial, view, video_stem = trial_view_from_name(path.name)
+        if view is None:
             continue
-        m = matches[-1]
-        view = m.group(1).upper()
         if view not in wanted:
             notes.append(f"{path.name}: view {view} is not one of {', '.join(sorted(wanted))}")
             continue
-        # the video name without the view (as for DeepLabCut runs: T01_C1 -> T01, rat5-C3-run2 -> rat5-run2)
-        head = video_stem[: m.start()]
-        head = head[:-1] if head[-1:] in "_-. " and head else head
-        trial = (head + video_stem[m.end():]).strip("_-. ") or video_stem
-        filtered = "filtered" in tag.lower()
+        filtered = "filtered" in path.stem[len(video_stem):].lower()
         rank = (filtered, path.suffix.lower() != ".h5", -path.stat().st_mtime)
         found.setdefault((trial, view), []).append((rank, path, videos.get(video_stem)))
     if not found:
