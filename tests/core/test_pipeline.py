@@ -73,6 +73,10 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     assert before == {p: file_sha256(p) for p in cohort.parent.rglob("*") if p.is_file()}
     for name in ("events.csv", "cycles.csv", "cycles_all.csv", "parameters.csv", "anova.csv", "config.toml"):
         assert (tmp_path / "out" / name).is_file(), name
+    # config.toml spells out the cleaning defaults (a later version may change them) and repeats the run
+    recorded = load_config(tmp_path / "out" / "config.toml")
+    assert {"margin_leg", "max_lag_s", "likelihood_threshold", "leg_chain"} <= set(recorded.clean)
+    assert recorded.clean_config() == AnalysisConfig().clean_config()
     cycles = pd.read_csv(tmp_path / "out" / "cycles.csv")
     assert {"trial", "view", "side", "bodypart", "axis", "pct", "value"} <= set(cycles.columns)
     assert cycles["trial"].nunique() == 4

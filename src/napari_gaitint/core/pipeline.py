@@ -116,6 +116,13 @@ class AnalysisConfig:
         cfg.clean_config()  # validate the cleaning keywords early
         return cfg
 
+    def resolved(self) -> AnalysisConfig:
+        """The same settings with every cleaning default written out: what a run records in
+        its ``config.toml``, so that it repeats exactly with a later version whose defaults
+        differ (``None`` values, such as ``margin_px`` from the leg length, stay implicit)."""
+        clean = {k: v for k, v in dataclasses.asdict(self.clean_config()).items() if v is not None}
+        return dataclasses.replace(self, clean=clean)
+
     def clean_config(self):
         """The :class:`~napari_gaitint.core.clean.CleanConfig` these settings describe."""
         from .clean import CleanConfig
@@ -850,7 +857,8 @@ def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, 
         ("parameters", result.parameters),
     ):
         files[name] = _write_csv(df, out_dir / f"{name}.csv", overwrite)
-    files["config"] = write_text_atomic(out_dir / "config.toml", config_to_toml(config), overwrite=overwrite)
+    files["config"] = write_text_atomic(out_dir / "config.toml", config_to_toml(config.resolved()),
+                                        overwrite=overwrite)
     if stats:
         result.anova = _run_stats(result, config, out_dir=out_dir, report=report, overwrite=overwrite)
     files["problems"] = _write_csv(result.problems, out_dir / "problems.csv", overwrite)
