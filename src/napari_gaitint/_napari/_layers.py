@@ -95,13 +95,13 @@ def trial_pair_layers(
         ``"auto"``: mirror every view whose subject walks right-to-left in the image, so
         both views show the walk in the same direction; ``"none"``: no mirroring.
     """
+    from ..core.pipeline import row_individual
+
     rows = pd.DataFrame(list(rows)) if not isinstance(rows, pd.DataFrame) else rows
     poses, widths = [], []
     for _, row in rows.iterrows():
         fps = float(row["fps"]) if pd.notna(row.get("fps")) else None
-        individual = row.get("individual")
-        individual = individual if isinstance(individual, str) and individual.strip() else None
-        pose = load_pose(row["predictions"], fps=fps, individual=individual)
+        pose = load_pose(row["predictions"], fps=fps, individual=row_individual(row))
         if pd.notna(row.get("width")) and pd.notna(row.get("height")):
             pose.frame_size = (int(row["width"]), int(row["height"]))
         elif isinstance(row.get("video"), str) and row["video"]:

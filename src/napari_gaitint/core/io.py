@@ -829,9 +829,7 @@ def match_roles(
                 continue
             rank, name_side = hit
             # the camera's own side first, then names without a side, then the other side
-            side_rank = 0 if side is not None and name_side == side else 1 if name_side is None else 2
-            if side is None and name_side is not None:
-                side_rank = 1
+            side_rank = 1 if side is None or name_side is None else 0 if name_side == side else 2
             scored.append(((side_rank, rank), name))
         if not scored:
             continue

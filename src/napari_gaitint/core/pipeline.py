@@ -380,6 +380,12 @@ def _saved_events(row: pd.Series) -> str | None:
     return str(path) if path.is_file() else None
 
 
+def row_individual(row: pd.Series) -> str | None:
+    """The manifest row's ``individual`` (multi-animal files), None when not given."""
+    individual = row.get("individual")
+    return individual if isinstance(individual, str) and individual.strip() else None
+
+
 def _side_for(row: pd.Series) -> str:
     side = row.get("side")
     if isinstance(side, str) and side.lower() in _SIDES:
@@ -413,11 +419,8 @@ class ViewResult:
 
 def _load_view(row: pd.Series, config: AnalysisConfig) -> Pose:
     fps = validate_fps(row["fps"], source=row["predictions"]) if pd.notna(row.get("fps")) else None
-    side = _side_for(row) if pd.notna(row.get("view")) else None
-    individual = row.get("individual")
-    individual = str(individual) if isinstance(individual, str) and individual.strip() else None
-    pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps, side=side,
-                     individual=individual)
+    pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps, side=_side_for(row),
+                     individual=row_individual(row))
     if pd.notna(row.get("width")) and pd.notna(row.get("height")):
         pose.frame_size = (int(row["width"]), int(row["height"]))
     elif isinstance(row.get("video"), str):
