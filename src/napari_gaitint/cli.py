@@ -222,7 +222,7 @@ def _cmd_clean(args) -> int:
     from .core._files import write_text_atomic
     from .core.clean import clean_pose, config_for_names, flags_table
     from .core.errors import InputFileError, OutputExistsError
-    from .core.io import load_pose, parse_bodypart_mapping, save_pose
+    from .core.io import load_pose, parse_bodypart_mapping, save_pose, side_of_view
 
     try:
         mapping = parse_bodypart_mapping(args.bodyparts) or {}
@@ -256,7 +256,7 @@ def _cmd_clean(args) -> int:
         if getattr(args, opt) is not None:
             kw[field] = getattr(args, opt)
     # roles: the mapping, else by name (Neck, LHeel...; the leg seen from the file's C1/C3)
-    side = {"C1": "left", "C3": "right"}.get(_trial_view_from_name(pred.name)[1] or "")
+    side = side_of_view(_trial_view_from_name(pred.name)[1])
     try:
         config, other = config_for_names(pose, other, side=side, mapping=mapping, **kw)
     except ValueError as err:
@@ -334,7 +334,7 @@ def _cmd_events(args) -> int:
 
     from .core.errors import InputFileError
     from .core.events import DEFAULT_METHOD, detect_events
-    from .core.io import load_pose, parse_bodypart_mapping
+    from .core.io import load_pose, parse_bodypart_mapping, side_of_view
     from .core.orient import orient_pose
 
     try:
@@ -343,7 +343,7 @@ def _cmd_events(args) -> int:
         raise InputFileError(None, f"--bodyparts: {err}") from None
     trial, view = _trial_view_from_name(args.predictions.name)
     trial, view = args.trial or trial or args.predictions.stem, args.view or view or ""
-    side = args.side or {"C1": "left", "C3": "right"}.get(view)
+    side = side_of_view(view, args.side)
     if side is None:
         raise InputFileError(
             args.predictions,

@@ -542,3 +542,13 @@ def test_overlapping_individuals_pick_the_longest_and_say_so(rng, tmp_path):
         pose = io.load_pose(path)
     assert pose.individual == "individual2" and "merged_individuals" not in pose.meta
     assert_array_equal(pose.values[10:], truth[10:])
+
+
+def test_side_of_view_one_rule_for_every_caller():
+    """An explicit side wins; C1/C3 by the walkway's convention, any case; else unknown."""
+    from napari_gaitint.core.io import side_of_view
+
+    assert side_of_view("C1") == "left" and side_of_view(" c3 ") == "right"
+    assert side_of_view("C1", "RIGHT") == "right"
+    assert side_of_view("cam2") is None and side_of_view("cam2", float("nan")) is None
+    assert side_of_view("cam2", "left") == "left" and side_of_view(None) is None

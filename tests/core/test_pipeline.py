@@ -245,6 +245,30 @@ def test_parallel_matches_serial(cohort):
     pd.testing.assert_frame_equal(serial.events, par.events)
 
 
+def test_cohort_cycle_tables_are_compact_and_equal_the_per_trial_ones(cohort):
+    """Trial, view and the other labels are categorical (a code per row; ~10 million rows at
+    2 000 pairs), rows ordered by trial then view even when the manifest lists C3 first, and
+    the values are those of the per-trial analysis and of one mean over the whole table."""
+    from napari_gaitint.core.cycles import mean_cycles
+
+    table = load_manifest(cohort).iloc[:4]
+    res = pipeline.analyze_cohort(table.iloc[::-1], None, stats=False)
+    for df in (res.cycles_all, res.cycles):
+        for col in ("trial", "view", "side", "bodypart", "axis"):
+            assert isinstance(df[col].dtype, pd.CategoricalDtype), col
+        keys = list(zip(df["trial"].astype(str), df["view"].astype(str), strict=True))
+        assert keys == sorted(keys)
+    views = pipeline.analyze_trial(table[table["trial"] == table["trial"].iloc[0]], AnalysisConfig())
+    for v in views:
+        mine = res.cycles_all[(res.cycles_all["trial"] == v.trial) & (res.cycles_all["view"] == v.view)]
+        np.testing.assert_array_equal(mine["value"].to_numpy(), v.cycles["value"].to_numpy())
+        assert list(mine["bodypart"].astype(str)) == list(v.cycles["bodypart"].astype(str))
+    once = mean_cycles(res.cycles_all).sort_values(["trial", "view"], kind="stable", ignore_index=True)
+    pd.testing.assert_frame_equal(res.cycles, once, check_categorical=False)
+    text = res.cycles_all.astype({c: str for c in ("trial", "view", "side", "bodypart", "axis")})
+    assert set(text["side"]) == {"left", "right"}
+
+
 def test_dask_scheduler_matches_local(tmp_path):
     """8 trials on 2 workers (with 4 trials a serialisation failure of pandas 3 tables on the
     workers did not show)."""

@@ -298,3 +298,33 @@ def test_annotator_takes_over_the_detect_events_layer(answers, make_napari_viewe
     expected = detect_events(orient_pose(pose), side="right", fps=pose.fps).sort_values("frame")
     assert len(c3) and len(c3) == len(expected)
     np.testing.assert_allclose(c3["frame"].to_numpy(float), expected["frame"].to_numpy(float))
+
+
+def test_views_not_named_c1_c3_get_both_sides_and_the_events_dock_asks(
+        answers, make_napari_viewer, tmp_path, sample_manifest):
+    """A manifest without a side column whose cameras are called camL/camR: the annotator
+    gives the two views the two legs (not both "left"), and the events dock asks which leg
+    a camera sees instead of guessing."""
+    from napari_gaitint._napari._annotate import EventAnnotator
+    from napari_gaitint._napari._widgets import detect_events_widget
+    from napari_gaitint.core.errors import GaitintError
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+    rows = rows.drop(columns=["side"]).replace({"view": {"C1": "camL", "C3": "camR"}})
+    viewer = make_napari_viewer()
+    open_trial(viewer, rows)
+    widget = EventAnnotator(viewer)
+    viewer.window.add_dock_widget(widget, name="Gait events", area="bottom")
+    widget.start()
+    assert widget.side_views == {"left": "camL", "right": "camR"}
+    assert set(widget.events["side"]) == {"left", "right"}
+    dock = detect_events_widget()
+    viewer.window.add_dock_widget(dock)
+    layer = next(lay for lay in viewer.layers if lay.name.endswith("camR keypoints"))
+    dock.layer.value = layer
+    with pytest.raises(GaitintError, match="cannot tell which leg"):
+        dock()
+    dock.side.value = "right"
+    dock()
+    events = viewer.layers[f"{layer.name} events"]
+    assert len(events.data) > 0 and set(events.features["event"]) == {"heel_strike", "toe_off"}

@@ -43,7 +43,7 @@ from qtpy.QtWidgets import (
 
 from ..core import annotations as ann
 from ..core.errors import GaitintError
-from ..core.io import Pose
+from ..core.io import Pose, side_of_view
 from . import _convert
 from ._qa import (
     _CloseGuard,
@@ -69,7 +69,6 @@ EVENT_KEYS: dict[str, tuple[str, str]] = {
     "l": ("select_left", "select left side"),
     "r": ("select_right", "select right side"),
 }
-_SIDE_DEFAULT = {"C1": "left", "C3": "right"}
 
 
 class EventAnnotator(QWidget):
@@ -154,10 +153,13 @@ class EventAnnotator(QWidget):
         self.trial = str(_info(layers[0]).get("trial", ""))
         layers = [lay for lay in layers if str(_info(lay).get("trial", "")) == self.trial][:2]
         self.views = {}
+        self.side_views = {}
         for lay in layers:
             view = str(_info(lay).get("view") or lay.name)
             pose = _layer_pose(lay)
-            side = _info(lay).get("side") or _SIDE_DEFAULT.get(view.upper(), "left")
+            side = side_of_view(view, _info(lay).get("side"))
+            if side is None:  # not C1/C3 and no side given: the side not taken yet
+                side = next((s for s in ("left", "right") if s not in self.side_views), "left")
             self.views[view] = (lay, pose)
             self.side_views[side] = view
         first = next(iter(self.views.values()))[1]

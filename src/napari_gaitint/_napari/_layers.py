@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import GaitintError
-from ..core.io import Pose, load_pose
+from ..core.io import Pose, load_pose, side_of_view
 from . import _convert
 from ._reader import keypoint_layer_kwargs, tracks_for_display
 
@@ -118,7 +118,7 @@ def trial_pair_layers(
         direction = view_direction(pose)
         do_mirror = mirror == "auto" and direction == -1
         video = row.get("video") if isinstance(row.get("video"), str) else None
-        side = row.get("side") if isinstance(row.get("side"), str) else None
+        side = side_of_view(str(row["view"]), row.get("side"))  # None: unknown
         layers += view_layers(
             pose,
             trial=str(row["trial"]),

@@ -45,7 +45,7 @@ from qtpy.QtWidgets import (
 from ..core import clean as core_clean
 from ..core import qa as core_qa
 from ..core.errors import GaitintError
-from ..core.io import LEG_CHAIN, Pose, with_role_names
+from ..core.io import LEG_CHAIN, Pose, side_of_view, with_role_names
 from . import _convert
 from ._widgets import _info, layer_pose
 
@@ -255,7 +255,7 @@ class QAWidget(QWidget):
             poses[view] = (lay, _layer_pose(lay))
             # the checks run on role names (Neck, LHeel... -> neck, heel); the table and the
             # edits use the file's own names
-            side = _info(lay).get("side") or {"C1": "left", "C3": "right"}.get(view.upper())
+            side = side_of_view(view, _info(lay).get("side"))
             roles = with_role_names(poses[view][1], side=side)
             same_columns = len(roles.bodyparts) == len(poses[view][1].bodyparts)
             checked[view] = roles if same_columns else poses[view][1]

@@ -30,7 +30,7 @@ from magicgui.widgets import (
 )
 
 from ..core.errors import GaitintError
-from ..core.io import Pose
+from ..core.io import Pose, side_of_view
 from . import _convert
 
 if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
@@ -99,12 +99,9 @@ def _placement(layer) -> dict:
     return {"affine": np.asarray(layer.affine.affine_matrix)}
 
 
-def _view_side(layer) -> str:
-    side = _info(layer).get("side")
-    if side in ("left", "right"):
-        return side
-    view = str(_info(layer).get("view", "")).upper()
-    return {"C1": "left", "C3": "right"}.get(view, "left")
+def _view_side(layer) -> str | None:
+    """The leg the layer's camera sees (its side, else C1/C3); None when unknown."""
+    return side_of_view(str(_info(layer).get("view", "")), _info(layer).get("side"))
 
 
 def _notify_error(err: Exception) -> None:
@@ -345,6 +342,9 @@ def detect_events_widget(
     if layer is None:
         raise GaitintError("choose a keypoints layer")
     side = _view_side(layer) if side == "auto" else side
+    if side is None:
+        raise GaitintError(f"{layer.name}: cannot tell which leg this camera sees (the view is "
+                           "not C1 or C3 and no side was given); choose left or right in 'side'")
     pose = with_role_names(layer_pose(layer), side=side)  # Neck, LHeel... -> neck, heel
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
@@ -560,8 +560,8 @@ class StatsWidget(Container):
         fig = self._figure
         fig.clear()
         ax1, ax2 = fig.add_subplot(211), fig.add_subplot(212)
-        for view, g in sub.groupby("view"):
-            m = g.groupby("pct")["value"].agg(["mean", "std"])
+        for view, g in sub.groupby("view", observed=True):
+            m = g.groupby("pct", observed=True)["value"].agg(["mean", "std"])
             ax1.plot(m.index, m["mean"], label=str(view))
             ax1.fill_between(m.index, m["mean"] - m["std"], m["mean"] + m["std"], alpha=0.2)
         ax1.set_title(f"mean cycle: {bodypart} {axis}", fontsize=9)

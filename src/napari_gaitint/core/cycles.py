@@ -448,7 +448,7 @@ def mean_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
         ddof 1, NaN for a single cycle).
     """
     keys = [c for c in cycles.columns if c not in ("cycle", "value")]
-    g = cycles.groupby(keys, sort=False)["value"]
+    g = cycles.groupby(keys, sort=False, observed=True)["value"]
     out = g.agg(value="mean", sd="std", n_cycles="count").reset_index()
     out["n_cycles"] = out["n_cycles"].astype(int)
     return out

@@ -35,12 +35,10 @@ import pandas as pd
 
 from ._files import atomic_path, write_atomic, write_text_atomic
 from .errors import GaitintError, InputFileError
-from .io import Pose, load_pose, pose_from_dlc_table, read_dlc_table, write_dlc_table
+from .io import VIEW_SIDES, Pose, load_pose, pose_from_dlc_table, read_dlc_table, write_dlc_table
 
 #: How to get DeepLabCut, quoted in every "not installed" message.
 INSTALL_HINT = "pip install 'napari-gaitint[dlc]'"
-#: The two camera views of a trial pair and the body side each one sees.
-VIEW_SIDES: dict[str, str] = {"C1": "left", "C3": "right"}
 #: Suffix added to the stem of a mirrored video copy.
 MIRROR_SUFFIX = "_mirrored"
 #: Columns of ``trials.csv`` written here (the pipeline's columns plus ``mirrored``).

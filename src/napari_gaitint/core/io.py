@@ -44,6 +44,20 @@ from .errors import AnalysisError, ConfigError, GaitintWarning, InputFileError
 ROLES: tuple[str, ...] = ("neck", "hip", "knee", "ankle", "heel", "toe")
 #: The joints of the leg chain (the ones DLC may take from the far leg).
 LEG_CHAIN: tuple[str, ...] = ("knee", "ankle", "heel", "toe")
+#: The walkway's two cameras and the leg each one sees.
+VIEW_SIDES: dict[str, str] = {"C1": "left", "C3": "right"}
+
+
+def side_of_view(view: object, side: object = None) -> str | None:
+    """The leg a camera sees: ``side`` when it says left or right, else ``C1`` -> left and
+    ``C3`` -> right (any case), else None (unknown: the caller asks or leaves it open).
+
+    >>> side_of_view("c3"), side_of_view("C1", "Right"), side_of_view("cam2")
+    ('right', 'right', None)
+    """
+    if isinstance(side, str) and side.strip().lower() in ("left", "right"):
+        return side.strip().lower()
+    return VIEW_SIDES.get(str(view).strip().upper()) if isinstance(view, str) else None
 
 _SINGLE_LEVELS = ["scorer", "bodyparts", "coords"]
 _MULTI_LEVELS = ["scorer", "individuals", "bodyparts", "coords"]

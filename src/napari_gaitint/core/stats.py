@@ -98,22 +98,25 @@ def validate_cycles_table(cycles: pd.DataFrame) -> pd.DataFrame:
             + f"; it needs {', '.join(REQUIRED_COLUMNS)} (found: {', '.join(map(str, cycles.columns))})"
         )
     if "side" in cycles.columns and len(cycles):
-        n_sides = cycles.groupby(["trial", "view"], sort=False)["side"].nunique()
+        n_sides = cycles.groupby(["trial", "view"], sort=False, observed=True)["side"].nunique()
         if (n_sides > 1).any():
             warnings.warn(
                 "some trial/view pairs have cycles of several sides; they are averaged together "
                 "(filter the table to the camera-facing side first if that is not intended)",
                 UserWarning, stacklevel=2,
             )
-    df = cycles.loc[:, list(REQUIRED_COLUMNS)].copy()
+    numeric = {}
     for col in ("value", "pct"):
         try:
-            df[col] = pd.to_numeric(df[col])
+            numeric[col] = pd.to_numeric(cycles[col])
         except (TypeError, ValueError) as err:
             raise AnalysisError(f"column {col!r} of the cycles table must be numeric ({err})") from err
-    df = df[np.isfinite(df["value"].to_numpy(dtype=float))]
+    finite = np.isfinite(numeric["value"].to_numpy(dtype=float))
     # time levels written by different tools may differ in the last bits (0.1 * 3 vs 0.3)
-    df["pct"] = df["pct"].astype(float).round(6)
+    numeric["pct"] = numeric["pct"].astype(float).round(6)
+    # one copy of the rows kept, column by column (a cohort's table has millions of rows)
+    df = pd.DataFrame({c: (numeric[c] if c in numeric else cycles[c])[finite] for c in REQUIRED_COLUMNS},
+                      copy=False)
     if df.empty:
         raise AnalysisError("the cycles table has no finite values")
     for col in ("trial", "view", "bodypart", "axis"):
@@ -175,8 +178,8 @@ def _cube(sub: pd.DataFrame, views: Sequence[str]) -> tuple[np.ndarray, list, np
     pct = np.sort(sub["pct"].unique())
     pi = np.searchsorted(pct, sub["pct"].to_numpy())
     view_index = {v: i for i, v in enumerate(views)}
-    vi = sub["view"].map(view_index).to_numpy()
-    ok_rows = ~pd.isna(vi)
+    vi = np.asarray(sub["view"].map(view_index), dtype=float)  # (categorical or not)
+    ok_rows = ~np.isnan(vi)
     arr = np.full((len(trials), len(views), len(pct)), np.nan)
     arr[ti[ok_rows], vi[ok_rows].astype(int), pi[ok_rows]] = sub["value"].to_numpy(dtype=float)[ok_rows]
     dropped = []
@@ -574,7 +577,7 @@ def compute_difference_curves(
     if pairs.empty:
         raise AnalysisError(f"no trial has data in both views {view_a!r} and {view_b!r}")
     pairs["d"] = pairs["a"] - pairs["b"]
-    g = pairs.groupby(["bodypart", "axis", "pct"], sort=False)["d"]
+    g = pairs.groupby(["bodypart", "axis", "pct"], sort=False, observed=True)["d"]
     out = g.agg(mean_diff="mean", sd="std", n="count").reset_index()
     n = out["n"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -616,8 +619,8 @@ def compute_bland_altman_points(
     df = validate_cycles_table(cycles)
     view_a, view_b = _two_views(df, views)
     pairs = _paired(df, view_a, view_b)
-    n_pct = df.groupby(["bodypart", "axis"], sort=False)["pct"].nunique().rename("n_pct_all")
-    g = pairs.groupby(["bodypart", "axis", "trial"], sort=False)
+    n_pct = df.groupby(["bodypart", "axis"], sort=False, observed=True)["pct"].nunique().rename("n_pct_all")
+    g = pairs.groupby(["bodypart", "axis", "trial"], sort=False, observed=True)
     per = g.agg(mean_a=("a", "mean"), mean_b=("b", "mean"), n_pct=("pct", "nunique")).reset_index()
     per = per.join(n_pct, on=["bodypart", "axis"])
     per = per[per["n_pct"] == per["n_pct_all"]]

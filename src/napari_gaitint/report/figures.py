@@ -78,7 +78,7 @@ def plot_mean_cycles(
                 v = sub[sub["view"] == view]
                 if v.empty:
                     continue
-                g = v.groupby("pct")["value"]
+                g = v.groupby("pct", observed=True)["value"]
                 mean, sd, n = g.mean(), g.std(ddof=1), g.count()
                 color = _COLORS[k % len(_COLORS)]
                 ax.plot(mean.index, mean.to_numpy(), color=color, lw=1.5,

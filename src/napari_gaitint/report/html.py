@@ -188,7 +188,7 @@ def build_report(
             f"{df['pct'].nunique()} ({_fmt(float(df['pct'].min()))}\u2013{_fmt(float(df['pct'].max()))})",
         ],
     })
-    per_view = df.groupby("view")["trial"].nunique()
+    per_view = df.groupby("view", observed=True)["trial"].nunique()
     summary.loc[len(summary)] = ["trials per view", ", ".join(f"{v}: {per_view[v]}" for v in views)]
     parts += ["<h2>Data</h2>", _table(summary, left=("item", "value"))]
 
