@@ -135,7 +135,10 @@ def _walker(direction, rng, n=60, frame_size=(W, H)):
 def test_orient_pose_progression_and_up(direction, rng):
     pose = _walker(direction, rng)
     g = orient_pose(pose)
-    assert g.meta["orientation"] == {"direction": direction, "width_px": 960.0, "height_px": 540.0}
+    info = g.meta["orientation"]
+    assert {k: info[k] for k in ("direction", "width_px", "height_px")} == {
+        "direction": direction, "width_px": 960.0, "height_px": 540.0}
+    assert abs(info["tilt_deg"]) < 0.5 and info["rotation_deg"] == 0.0  # a level floor
     neck_x = g.bodypart("neck")[:, 0]
     ok = np.isfinite(neck_x)
     assert np.polyfit(np.flatnonzero(ok), neck_x[ok], 1)[0] > 10  # forward, px/frame
@@ -242,3 +245,87 @@ def test_orient_standing_subject_is_a_clear_error():
     pose = Pose(values, ROLES, frame_size=(960, 540), fps=25.0, source="still.h5")
     with pytest.raises(AnalysisError, match="still.h5.*walking direction"):
         orient_pose(pose)
+
+
+# ---------------------------------------------------------------------------------------
+# levelling the floor (cameras rolled about their axis)
+# ---------------------------------------------------------------------------------------
+def _cleaned_views(trial):
+    from napari_gaitint.core.clean import clean_pose
+
+    c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
+    return {"C1": clean_pose(c1, other=c3).pose, "C3": clean_pose(c3, other=c1).pose}
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"frame_size": (640, 360)}, {"fps": 100.0}, {"noise_scale": 3.0}])
+def test_floor_tilt_recovers_the_camera_roll(kwargs):
+    """The fitted tilt is the camera's roll (sign by the view's walking direction, C1 walks
+    right-to-left and is mirrored), within 0.5 degrees also with 3x DLC noise; a level camera
+    is not rotated."""
+    from napari_gaitint.core.orient import MIN_TILT_DEG
+    from napari_gaitint.core.synthetic import generate_trial
+
+    for seed, roll in ((0, {"C1": 2.5, "C3": -1.5}), (1, {"C1": 0.0, "C3": 0.0})):
+        views = _cleaned_views(generate_trial(seed, roll_deg=roll, **kwargs))
+        for view, pose in views.items():
+            info = orient_pose(pose).meta["orientation"]
+            want = -roll[view] if view == "C1" else roll[view]
+            assert abs(info["tilt_deg"] - want) < 0.5, (view, info["tilt_deg"], want)
+            if roll[view] == 0:
+                assert abs(info["tilt_deg"]) < MIN_TILT_DEG and info["rotation_deg"] == 0.0
+            else:
+                assert info["rotation_deg"] == -info["tilt_deg"]
+
+
+def test_levelled_cycles_match_the_level_camera():
+    """Ground truth: the same walk filmed with C3 rolled by 2 degrees. Levelled, its mean
+    cycles are those of the level camera within 1 px RMS per body part and axis; not
+    levelled they are off by several pixels (heights ramp over the stride, limb x shifts)."""
+    from napari_gaitint.core.cycles import compute_cycles, mean_cycles
+    from napari_gaitint.core.events import detect_events
+    from napari_gaitint.core.synthetic import generate_trial
+
+    def curves(trial, level):
+        pose = orient_pose(_cleaned_views(trial)["C3"], level=level)
+        events = detect_events(pose, side="right", fps=trial.fps)
+        cycles = mean_cycles(compute_cycles(pose, events, side="right"))
+        return cycles.set_index(["bodypart", "axis", "pct"])["value"]
+
+    for seed in (0, 3):
+        level_cam = curves(generate_trial(seed), level=False)
+        rolled = generate_trial(seed, roll_deg={"C3": 2.0})
+        err = {}
+        for level in (True, False):
+            d = (curves(rolled, level) - level_cam).dropna()
+            err[level] = np.sqrt((d**2).groupby(level=[0, 1], observed=True).mean())
+        assert err[True].max() < 1.0, err[True]
+        assert err[False].max() > 4.0 and err[False].median() > 2.5, err[False]
+
+
+def test_levelled_pose_maps_back_onto_the_image():
+    from napari_gaitint.core.synthetic import generate_trial
+
+    pose = _cleaned_views(generate_trial(2, roll_deg=3.0))["C1"]
+    oriented = orient_pose(pose)
+    assert oriented.meta["orientation"]["rotation_deg"] != 0
+    assert_allclose(deorient_pose(oriented).xy, pose.xy, atol=1e-9)
+    assert_array_equal(np.isnan(deorient_pose(oriented).xy), np.isnan(pose.xy))
+
+
+def test_treadmill_and_too_tilted_floors_are_left_alone():
+    """On a treadmill every stance covers the same short stretch: no tilt is fitted. A fit
+    beyond MAX_TILT_DEG is not trusted: a warning naming the file, and no rotation."""
+    from napari_gaitint.core.errors import GaitintWarning
+    from napari_gaitint.core.synthetic import generate_trial
+
+    views = _cleaned_views(generate_trial(0, treadmill=True, roll_deg=2.0))
+    for pose in views.values():
+        info = orient_pose(pose).meta["orientation"]
+        assert info["tilt_deg"] is None and info["rotation_deg"] == 0.0
+    pose = _cleaned_views(generate_trial(0, roll_deg=20.0))["C3"]
+    pose.source = "T01_C3DLC.h5"
+    with pytest.warns(GaitintWarning, match=r"T01_C3DLC.h5.*tilted by 2\d\.\d degrees"):
+        oriented = orient_pose(pose)
+    assert oriented.meta["orientation"]["rotation_deg"] == 0.0
+    finite = np.isfinite(pose.xy)
+    assert_array_equal(orient_pose(pose, level=False).xy[finite], oriented.xy[finite])

@@ -370,3 +370,31 @@ def test_events_saved_by_the_annotator_are_found_next_to_the_predictions(tmp_pat
         detected.events[(detected.events.trial == "T01") & (detected.events.view == "C3")].reset_index(drop=True),
         check_dtype=False,
     )
+
+
+def test_rolled_cameras_are_levelled_before_the_views_are_compared(tmp_path):
+    """Both cameras rolled the same way on screen (C1 by 2.5 degrees, C3 by 2): in gait
+    coordinates their floors tilt opposite ways, which shows as a difference between the
+    views. Parameters report each view's floor tilt; with levelling (the default) the views
+    agree as well as with level cameras (same walks), without it they do not."""
+    from napari_gaitint.core.stats import compute_agreement
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    level = write_synthetic_cohort(tmp_path / "level", n_trials=4, seed=8, video=False)
+    rolled = write_synthetic_cohort(tmp_path / "rolled", n_trials=4, seed=8, video=False,
+                                    roll_deg={"C1": 2.5, "C3": 2.0})
+    res = {
+        "level": pipeline.analyze_cohort(level, None, stats=False),
+        "levelled": pipeline.analyze_cohort(rolled, None, stats=False),
+        "not levelled": pipeline.analyze_cohort(
+            rolled, None, stats=False, config=AnalysisConfig(level_floor=False)),
+    }
+    tilt = res["levelled"].parameters.groupby("view")["floor_tilt_deg"]
+    assert np.allclose(tilt.mean(), [-2.5, 2.0], atol=0.3) and tilt.std().max() < 0.3
+    assert res["level"].parameters["floor_tilt_deg"].abs().max() < 0.5
+    assert res["not levelled"].parameters["floor_tilt_deg"].isna().all()
+    parts = [("heel", "y"), ("knee", "x"), ("ankle", "x"), ("hip", "x")]
+    rmse = {k: compute_agreement(r.cycles).set_index(["bodypart", "axis"])["rmse"].loc[parts]
+            for k, r in res.items()}
+    assert (rmse["levelled"] - rmse["level"]).max() < 1.5, rmse
+    assert (rmse["not levelled"] - rmse["level"]).min() > 3.0, rmse

@@ -17,9 +17,11 @@ size (about 1e-13 px). NaN stays NaN.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from .errors import AnalysisError, ConfigError, InputFileError
+from .errors import AnalysisError, ConfigError, GaitintWarning, InputFileError
 from .io import Pose
 
 #: Walking direction codes: +1 left-to-right in the image, -1 right-to-left.
@@ -162,12 +164,134 @@ def detect_pose_direction(pose: Pose, *, reference: str = "neck") -> int:
     )
 
 
+#: A fitted floor tilt smaller than this (degrees) is taken as a level camera: the pose is
+#: not rotated (the fit's noise on a level camera is ~0.1°).
+MIN_TILT_DEG = 0.5
+#: A fitted tilt larger than this (degrees) is not trusted (more likely wrong foot labels or
+#: a sloped walkway than a rolled camera): a warning, and no rotation.
+MAX_TILT_DEG = 15.0
+#: Share of frames, the slowest of the foot's forward speed, taken as standing on the floor.
+STANCE_SHARE = 0.35
+#: The footprints must cover this many leg lengths along the floor for a tilt to be fitted.
+#: Walking over ground they cover the walkway; on a treadmill all stances cover the same
+#: short stretch, where the marker's path over a stance would pass for a slope.
+MIN_FLOOR_SPAN_LEG = 1.5
+
+
+def floor_tilt_deg(pose: Pose) -> float | None:
+    """Tilt of the floor line in gait coordinates (degrees; positive: the floor rises in the
+    walking direction), from the frames where the foot stands on it.
+
+    A camera rolled about its axis by a few degrees tilts everything it sees, and each
+    camera is rolled differently: heights over the cycle get a ramp of ``stride x tan(roll)``
+    (10 px over a 300 px stride at 2 degrees) and limb x relative to the hip an offset of
+    ``leg x sin(roll)``, which would show up as a difference between the views. The foot's
+    contacts lie on the floor, a straight line in the image for a straight walkway (also
+    under perspective).
+
+    The frames taken: the :data:`STANCE_SHARE` slowest of the foot's forward speed (the foot
+    stands still on the floor walking over ground; it moves backward with the belt on a
+    treadmill). The lowest of heel and toe (else the ankle) at those frames is fitted with a
+    line (least squares, then again without points more than 3 robust SD off).
+
+    Parameters
+    ----------
+    pose
+        Pose in gait coordinates (x with progression, y up); roles ``heel``/``toe`` (or
+        ``ankle``), and ``hip`` or ``neck`` with ``ankle`` for the leg length.
+
+    Returns
+    -------
+    float or None
+        None when there are fewer than 20 such frames or they span less than
+        :data:`MIN_FLOOR_SPAN_LEG` leg lengths along the floor (too short a base for a
+        slope; a treadmill).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(200) / 25.0
+    >>> x = 100 * t + 30 * np.sin(2 * np.pi * t)      # foot: stops and goes
+    >>> v = np.zeros((200, 3, 3)); v[..., 2] = 1
+    >>> v[:, 0, :2] = np.c_[x, 0.05 * x + 5]            # heel on a floor rising 5 %
+    >>> v[:, 1, :2] = np.c_[x, 0.05 * x + 200]          # hip
+    >>> v[:, 2, :2] = np.c_[x, 0.05 * x + 20]           # ankle
+    >>> round(floor_tilt_deg(Pose(v, ("heel", "hip", "ankle"))), 2)  # atan(0.05)
+    2.86
+    """
+    from .io import leg_length_px
+
+    parts = [p for p in ("heel", "toe") if p in pose.bodyparts] or (
+        ["ankle"] if "ankle" in pose.bodyparts else [])
+    if not parts:
+        return None
+    xy = np.stack([pose.bodypart(p)[:, :2] for p in parts], axis=1)  # (frames, parts, 2)
+    y = np.where(np.isfinite(xy[..., 1]), xy[..., 1], np.inf)
+    low = np.argmin(y, axis=1)
+    rows = np.arange(xy.shape[0])
+    fx, fy = xy[rows, low, 0], xy[rows, low, 1]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
+        foot_x = np.nanmean(xy[..., 0], axis=1)
+    speed = np.full_like(foot_x, np.nan)
+    speed[1:-1] = (foot_x[2:] - foot_x[:-2]) / 2.0
+    ok = np.isfinite(fx) & np.isfinite(fy) & np.isfinite(speed)
+    if ok.sum() < 20:
+        return None
+    slow = ok & (speed <= np.quantile(speed[ok], STANCE_SHARE))
+    if slow.sum() < 20:
+        return None
+    px, py = fx[slow], fy[slow]
+    leg = leg_length_px(pose)
+    span = np.subtract(*np.quantile(px, [0.95, 0.05]))
+    if leg is None or not span >= MIN_FLOOR_SPAN_LEG * leg:
+        return None
+    # one slope, an offset per marker (heel and toe markers sit at different heights, and
+    # the heel is the lowest early in stance, the toe late: one line would turn that into
+    # a slope where all stances cover the same x, as on a treadmill)
+    design = np.column_stack([px] + [(low[slow] == j).astype(float) for j in range(len(parts))])
+    design = design[:, design.any(axis=0)]
+    keep = np.ones(px.size, dtype=bool)
+    for _ in range(4):
+        coef = np.linalg.lstsq(design[keep], py[keep], rcond=None)[0]
+        slope = coef[0]
+        resid = py - design @ coef
+        mad = np.median(np.abs(resid[keep] - np.median(resid[keep])))
+        new = np.abs(resid) <= 3 * 1.4826 * mad + 1e-9
+        if new.sum() < 20 or np.array_equal(new, keep):
+            break
+        keep = new
+    return float(np.degrees(np.arctan(slope)))
+
+
+def rotate_xy(xy_px: np.ndarray, angle_deg: float, pivot_px: tuple[float, float]) -> np.ndarray:
+    """Rotate points ``(..., 2)`` counter-clockwise (x right, y up) by ``angle_deg`` about
+    ``pivot_px``. NaN stays NaN.
+
+    >>> rotate_xy(np.array([[2.0, 1.0]]), 90.0, (1.0, 1.0)).round(12)
+    array([[1., 2.]])
+    """
+    a = np.radians(angle_deg)
+    c, s = np.cos(a), np.sin(a)
+    xy_px = np.asarray(xy_px, dtype=float)
+    dx, dy = xy_px[..., 0] - pivot_px[0], xy_px[..., 1] - pivot_px[1]
+    out = np.empty(xy_px.shape)
+    np.multiply(dx, c, out=out[..., 0])
+    out[..., 0] -= s * dy
+    out[..., 0] += pivot_px[0]
+    np.multiply(dx, s, out=out[..., 1])
+    out[..., 1] += c * dy
+    out[..., 1] += pivot_px[1]
+    return out
+
+
 def orient_pose(
     pose: Pose,
     *,
     frame_size: tuple[int, int] | None = None,
     direction: int | None = None,
     reference: str = "neck",
+    level: bool = True,
 ) -> Pose:
     """Return ``pose`` in gait coordinates (x with progression, y up), recording what was done.
 
@@ -181,9 +305,16 @@ def orient_pose(
         Walking direction in the image; detected from ``reference`` when None.
     reference
         Body part used to detect the direction.
+    level
+        Level the floor: when the floor line fitted to the foot's contacts
+        (:func:`floor_tilt_deg`) is tilted by :data:`MIN_TILT_DEG` or more (a camera rolled
+        about its axis), rotate the pose about the frame centre so that it is horizontal.
+        A level camera is left as it is.
 
-    The returned pose's ``meta["orientation"]`` holds ``direction``, ``width_px`` and
-    ``height_px`` so :func:`deorient_pose` can map it back exactly.
+    The returned pose's ``meta["orientation"]`` holds ``direction``, ``width_px``,
+    ``height_px``, ``tilt_deg`` (the fitted floor tilt, None when it could not be fitted or
+    ``level`` is False) and ``rotation_deg`` (the rotation applied, 0 for none), so
+    :func:`deorient_pose` can map it back (exactly without rotation, to ~1e-12 px with one).
     """
     if pose.meta.get("orientation"):
         raise ValueError("pose is already in gait coordinates")
@@ -204,11 +335,26 @@ def orient_pose(
         direction = detect_pose_direction(pose, reference=reference)
     out = pose.replace(frame_size=(int(width), int(height)))
     out.values[..., :2] = image_to_gait(pose.xy, width_px=width, height_px=height, direction=direction)
-    out.meta["orientation"] = {
+    info = {
         "direction": int(direction),
         "width_px": float(width),
         "height_px": float(height),
+        "tilt_deg": None,
+        "rotation_deg": 0.0,
     }
+    if level:
+        tilt = floor_tilt_deg(out)
+        info["tilt_deg"] = tilt
+        if tilt is not None and abs(tilt) > MAX_TILT_DEG:
+            where = f"{pose.source}: " if pose.source is not None else ""
+            warnings.warn(
+                f"{where}the floor under the feet looks tilted by {tilt:.1f} degrees (more than "
+                f"{MAX_TILT_DEG:g}); not levelled. Check the camera and the foot labels, or turn "
+                "levelling off", GaitintWarning, stacklevel=2)
+        elif tilt is not None and abs(tilt) >= MIN_TILT_DEG:
+            info["rotation_deg"] = -tilt
+            out.values[..., :2] = rotate_xy(out.xy, -tilt, (width / 2.0, height / 2.0))
+    out.meta["orientation"] = info
     return out
 
 
@@ -218,8 +364,11 @@ def deorient_pose(pose: Pose) -> Pose:
     if not info:
         raise ValueError("pose is not in gait coordinates (no orientation recorded)")
     out = pose.replace()
+    xy = pose.xy
+    if info.get("rotation_deg"):
+        xy = rotate_xy(xy, -info["rotation_deg"], (info["width_px"] / 2.0, info["height_px"] / 2.0))
     out.values[..., :2] = gait_to_image(
-        pose.xy, width_px=info["width_px"], height_px=info["height_px"], direction=info["direction"]
+        xy, width_px=info["width_px"], height_px=info["height_px"], direction=info["direction"]
     )
     del out.meta["orientation"]
     return out

@@ -62,6 +62,11 @@ class AnalysisConfig:
         reference it uses.
     cycles_reference
         Body part that x of the limbs is expressed relative to in the cycles.
+    level_floor
+        Level each view's floor before events and cycles: a camera rolled about its axis
+        tilts the floor, heights and limb positions differently in the two views
+        (:func:`napari_gaitint.core.orient.orient_pose`). The fitted tilt is reported as
+        ``floor_tilt_deg`` in the parameters.
     n_points
         Samples per normalised cycle (101 → 0, 1, ..., 100 %).
     correction
@@ -85,6 +90,7 @@ class AnalysisConfig:
     events_method: str | None = None
     events_reference: str | None = None
     cycles_reference: str | None = None
+    level_floor: bool = True
     n_points: int = 101
     correction: str | None = None
     stats_engine: str = "numpy"
@@ -497,12 +503,14 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             warnings.warn(f"{err} Cleaned {row['view']} without the other view.", GaitintWarning,
                           stacklevel=2)
             cleaned = clean_pose(pose, other=None, config=clean_cfg)
-        oriented = orient_pose(cleaned.pose)
+        oriented = orient_pose(cleaned.pose, level=config.level_floor)
         events = _edited_events(row, side, pose.fps)
         if events is None:
             events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
         cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
         params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=config.px_per_m)
+        tilt = oriented.meta["orientation"]["tilt_deg"]
+        params["floor_tilt_deg"] = np.nan if tilt is None else tilt
         results.append(
             ViewResult(
                 trial=str(row["trial"]), view=str(row["view"]), side=side, raw=pose,

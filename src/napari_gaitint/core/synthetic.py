@@ -425,7 +425,9 @@ class Camera:
 
     ``x_img = cx + direction * f * (X - x_center) / depth * zoom + dx``, ``y_img = cy - f * (Y -
     height) / depth * zoom + dy``, with ``depth = distance - lateral`` for points on the
-    camera's side of the midline (``lateral > 0``).
+    camera's side of the midline (``lateral > 0``); then, for a camera rolled about its
+    optical axis by ``roll_deg``, the image turned by that angle about ``(cx, cy)``
+    (counter-clockwise as seen on screen).
     """
 
     direction: int
@@ -438,6 +440,7 @@ class Camera:
     zoom: float = 1.0
     dx_px: float = 0.0
     dy_px: float = 0.0
+    roll_deg: float = 0.0
 
     def project(self, xy_m: np.ndarray, lateral_m: float = 0.0) -> np.ndarray:
         """Image coordinates ``(..., 2)`` of world points ``(..., 2)`` at ``lateral_m`` toward the camera."""
@@ -446,6 +449,10 @@ class Camera:
         k = self.f_px / depth * self.zoom
         x = self.cx + self.direction * k * (xy_m[..., 0] - self.x_center_m) + self.dx_px
         y = self.cy - k * (xy_m[..., 1] - self.height_m) + self.dy_px
+        if self.roll_deg:
+            a = np.radians(self.roll_deg)
+            dx, dy = x - self.cx, y - self.cy
+            x, y = self.cx + np.cos(a) * dx + np.sin(a) * dy, self.cy - np.sin(a) * dx + np.cos(a) * dy
         return np.stack([x, y], axis=-1)
 
     def px_per_m(self, lateral_m: float = 0.0) -> float:
@@ -771,6 +778,7 @@ def generate_trial(
     dropout_rate: float = 0.004,
     occlusion: bool = True,
     noise_scale: float = 1.0,
+    roll_deg: float | Mapping[str, float] = 0.0,
 ) -> SyntheticTrial:
     """Generate one synthetic trial pair (views C1 and C3) with exact ground truth.
 
@@ -813,6 +821,10 @@ def generate_trial(
         Let the near forearm occlude the hip marker (low likelihood) when it passes over it.
     noise_scale
         Multiplies the prediction noise (:data:`NOISE_PX`).
+    roll_deg
+        Cameras rolled about their optical axis (degrees; one number for both, or per view
+        ``{"C1": 2.0, "C3": -1.5}``): the floor is tilted in the image. No random number is
+        drawn for it: the same seed gives the same walk.
 
     Returns
     -------
@@ -869,8 +881,9 @@ def generate_trial(
             dx, dy = 3.0 * np.clip(rng.standard_normal(2), -3, 3)
         else:
             zoom, dx, dy = 1.0, 0.0, 0.0
+        roll = float(roll_deg.get(view, 0.0) if isinstance(roll_deg, Mapping) else roll_deg)
         cam = Camera(direction=direction, f_px=f_px, cx=frame_size[0] / 2, cy=frame_size[1] / 2,
-                     distance_m=distance, zoom=zoom, dx_px=float(dx), dy_px=float(dy))
+                     distance_m=distance, zoom=zoom, dx_px=float(dx), dy_px=float(dy), roll_deg=roll)
         bias = (0.0, 0.0)
         if view == bias_view:
             bias = (direction * bias_gait[0], -bias_gait[1])  # gait forward/up -> image
