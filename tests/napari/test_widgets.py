@@ -176,6 +176,7 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
     assert_allclose(feats["frame_exact"], core["frame"])
     assert_allclose(events_layer.data[:, 0], np.rint(core["frame"]))
     assert set(feats["label"]) == {"HS", "TO"}
+    assert abs(events_layer.metadata["gaitint"]["floor_tilt_deg"]) < 0.5  # level sample cameras
     # markers at the heel (HS) / toe (TO) of the cleaned pose in that frame
     pose = layer_pose(cleaned)
     for (f, y, x), ev in zip(events_layer.data, feats["event"], strict=True):

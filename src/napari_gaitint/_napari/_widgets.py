@@ -363,7 +363,8 @@ def detect_events_widget(
         "axis_labels": ("frame", "y", "x"),
         "text": {"string": "{label}", "color": "black", "size": 12, "anchor": "upper_left",
                  "translation": [0, -14, 0]},
-        "metadata": {"gaitint": {"kind": "events", "events": events, "method": method, **info}},
+        "metadata": {"gaitint": {"kind": "events", "events": events, "method": method, **info,
+                                 "floor_tilt_deg": oriented.meta["orientation"]["tilt_deg"]}},
         **_placement(layer),
     }
     if show_plot and viewer is not None:
@@ -374,7 +375,10 @@ def detect_events_widget(
         }
         if m.to_bodypart != m.hs_bodypart:
             signals[f"{m.to_bodypart} x - {reference_name} x (TO)"] = relative_x(oriented, m.to_bodypart, reference_name)
-        plot = EventsPlot(viewer, pose.frames, signals, events, title=f"{layer.name}: {method}")
+        title = f"{layer.name}: {method}"
+        if oriented.meta["orientation"]["rotation_deg"]:  # a rolled camera: say so
+            title += f" (floor levelled, it was tilted {oriented.meta['orientation']['tilt_deg']:+.1f}°)"
+        plot = EventsPlot(viewer, pose.frames, signals, events, title=title)
         viewer.window.add_dock_widget(plot.native_widget, name=f"events plot: {layer.name}", area="bottom")
     return (data, kwargs, "points")
 
