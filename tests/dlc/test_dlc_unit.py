@@ -21,13 +21,17 @@ from napari_gaitint.core.video import probe_video
 W, H, N = 64, 48, 12
 
 
-def _write_video(path, frames, fps=Fraction(25)):
+def _write_video(path, frames, fps=Fraction(25), rotation_deg=0):
+    """H.264 video of ``frames``; ``rotation_deg`` (counter-clockwise) is stored as the
+    display rotation, as phones store portrait recordings."""
     import av
 
     with av.open(str(path), "w") as out:
         st = out.add_stream("libx264", rate=fps)
         st.width, st.height, st.pix_fmt = W, H, "yuv420p"
         st.options = {"crf": "10"}
+        if rotation_deg:
+            st.set_display_rotation(rotation_deg)
         for arr in frames:
             for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
                 out.mux(pkt)
@@ -73,6 +77,32 @@ def test_mirror_video_flips_frames_and_keeps_stream_settings(bar_video, tmp_path
     for i in range(N):
         cols = np.flatnonzero(mir[i, H // 2, :, 0] > 200)
         assert_array_equal(cols, [W - 1 - (6 + i), W - 1 - (5 + i)])
+
+
+@pytest.mark.parametrize("stored", [-90, 90, 180])
+def test_phone_rotated_video_is_read_and_mirrored_upright(tmp_path, stored):
+    """A video with a display rotation (portrait phone recordings store landscape frames
+    and how to turn them): its size is the upright one, frames for label export come out
+    upright, and the mirrored copy for DLC is the upright picture flipped, stored without a
+    rotation, as OpenCV (hence DeepLabCut) shows the source (checked against OpenCV 5.1:
+    -90 turns the stored frame clockwise)."""
+    from napari_gaitint.core.video import upright
+
+    src = tmp_path / "T01_C3.mp4"
+    _write_video(src, _bar_frames(), rotation_deg=stored)
+    info = probe_video(src)
+    assert info.rotation_deg == stored % 360
+    assert (info.width, info.height) == ((H, W) if stored % 180 else (W, H))
+    want = np.stack([upright(f, stored % 360) for f in _bar_frames()]).astype(float)
+    if stored == -90:  # clockwise: the stored top-left corner ends top-right
+        assert_array_equal(want[0, 0, -1], _bar_frames()[0][0, 0])
+    got = dlc._read_video_frames(src, {0, 7})
+    assert np.abs(got[7] - want[7]).mean() < 2.0 and got[7].shape == want[7].shape
+    out = dlc.mirror_video(src, tmp_path / "T01_C3_mirrored.mp4")
+    m = probe_video(out)
+    assert (m.width, m.height, m.rotation_deg) == (info.width, info.height, 0)
+    mir = _decode(out).astype(float)
+    assert np.abs(mir - want[:, :, ::-1]).mean() < 2.0
 
 
 def test_mirror_video_refuses_to_clobber(bar_video, tmp_path):

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import InputFileError
-from ..core.video import VIDEO_SUFFIXES
+from ..core.video import VIDEO_SUFFIXES, display_rotation_deg, upright
 
 __all__ = ["VIDEO_SUFFIXES", "VideoArray", "load_video", "video_layer_data"]
 
@@ -119,6 +119,7 @@ class VideoArray:
             self._stream = self._container.streams.video[0]
             self._configure(self._stream)
             self._index_packets()
+            self.rotation_deg = self._probe_rotation()
         except InputFileError:
             self.close()
             raise
@@ -133,8 +134,10 @@ class VideoArray:
             self.close()
             raise InputFileError(self.path, "video has no frames")
         ctx = self._stream.codec_context
-        self.width = int(ctx.width)
-        self.height = int(ctx.height)
+        # frames are served upright, as players and DeepLabCut (OpenCV) show them
+        self.width, self.height = int(ctx.width), int(ctx.height)
+        if self.rotation_deg in (90, 270):
+            self.width, self.height = self.height, self.width
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else None
         self._frame_bytes = self.width * self.height * 3
@@ -185,6 +188,16 @@ class VideoArray:
             self._keyframes = np.concatenate([[0], self._keyframes]).astype(np.int64)
         self._pts_to_index = {int(p): i for i, p in enumerate(self._pts)}
 
+    def _probe_rotation(self) -> int:
+        """Display rotation from the first frame (phones store it in the file); the decoder
+        is flushed afterwards, every request seeks first."""
+        if self.n_frames == 0:
+            return 0
+        self._container.seek(int(self._pts[0]), stream=self._stream, backward=True, any_frame=False)
+        frame = next(self._container.decode(self._stream), None)
+        self._stream.codec_context.flush_buffers()
+        return display_rotation_deg(frame) if frame is not None else 0
+
     # -- array protocol -------------------------------------------------------------------
     @property
     def n_frames(self) -> int:
@@ -216,6 +229,7 @@ class VideoArray:
             "fps": self.fps,
             "n_frames": self.n_frames,
             "frame_size": (self.width, self.height),
+            "rotation_deg": self.rotation_deg,
             "source": str(self.path),
             "keyframe_interval_frames": float(np.mean(np.diff(self._keyframes)))
             if self._keyframes.size > 1
@@ -274,7 +288,7 @@ class VideoArray:
                 self.stats["hits"] += 1
                 if isinstance(cached, np.ndarray):
                     return cached
-                rgb = cached.to_rgb(self._av)  # decoded on the way, not yet RGB
+                rgb = upright(cached.to_rgb(self._av), self.rotation_deg)  # decoded on the way
                 self._put(index, rgb)
                 return rgb
             return self._decode_to(index)
@@ -371,7 +385,7 @@ class VideoArray:
         if self._keep_auto:  # copying costs; worth it when stepping back, not for far jumps
             keep = keep if last is not None and 0 < last - index <= keep else 0
         frame = self._advance(cursor, index, seek=seek, keep=keep)
-        rgb = frame.to_ndarray(format="rgb24")
+        rgb = upright(frame.to_ndarray(format="rgb24"), self.rotation_deg)
         self._put(index, rgb)
         self._start_background()
         return rgb

@@ -36,6 +36,7 @@ import pandas as pd
 from ._files import atomic_path, write_atomic, write_text_atomic
 from .errors import GaitintError, InputFileError
 from .io import VIEW_SIDES, Pose, load_pose, pose_from_dlc_table, read_dlc_table, write_dlc_table
+from .video import display_rotation_deg, upright
 
 #: How to get DeepLabCut, quoted in every "not installed" message.
 INSTALL_HINT = "pip install 'napari-gaitint[dlc]'"
@@ -153,7 +154,7 @@ def mirror_video(
                 except Exception:  # decoder-only codec name: fall back to H.264
                     codec = "libx264"
                     ost = out.add_stream(codec, rate=rate)
-                ost.width, ost.height = ctx.width, ctx.height
+                ost.width, ost.height = info.width, info.height  # upright size
                 ost.pix_fmt = ctx.pix_fmt or "yuv420p"
                 if codec in ("h264", "libx264", "hevc", "libx265"):
                     if crf is not None:
@@ -161,13 +162,18 @@ def mirror_video(
                 elif ist.bit_rate:
                     ost.bit_rate = ist.bit_rate
                 ost.codec_context.time_base = 1 / rate
+                # turned upright first (a phone's display rotation, as DLC/OpenCV show the
+                # source), then flipped; the copy is stored upright, without a rotation
+                turn = {90: [("transpose", "cclock")], 180: [("hflip", None), ("vflip", None)],
+                        270: [("transpose", "clock")]}.get(info.rotation_deg, [])
                 graph = av.filter.Graph()
-                buf = graph.add_buffer(template=ist)
-                flip = graph.add("hflip")
-                sink = graph.add("buffersink")
-                buf.link_to(flip)
-                flip.link_to(sink)
+                nodes = [graph.add_buffer(template=ist)]
+                nodes += [graph.add(name, args) for name, args in [*turn, ("hflip", None)]]
+                nodes.append(graph.add("buffersink"))
+                for a, b in zip(nodes[:-1], nodes[1:], strict=True):
+                    a.link_to(b)
                 graph.configure()
+                buf, sink = nodes[0], nodes[-1]
                 i = 0
                 for frame in inp.decode(ist):
                     buf.push(frame)
@@ -762,8 +768,8 @@ def _read_video_frames(video: Path, frames: set[int]) -> dict[int, np.ndarray]:
     last = max(frames) if frames else -1
     with av.open(str(video)) as container:
         for i, frame in enumerate(container.decode(video=0)):
-            if i in frames:
-                got[i] = frame.to_ndarray(format="rgb24")
+            if i in frames:  # upright, as DLC extracts frames (OpenCV applies the rotation)
+                got[i] = upright(frame.to_ndarray(format="rgb24"), display_rotation_deg(frame))
             if i >= last:
                 break
     missing = frames - set(got)

@@ -5,9 +5,36 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InputFileError
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v")
+
+
+def display_rotation_deg(frame) -> int:
+    """Counter-clockwise rotation (0, 90, 180 or 270 degrees) that shows a decoded PyAV frame
+    upright, from the video's display matrix.
+
+    Phones and tablets record the sensor's landscape frames and store how to turn them in
+    the file. Players, FFmpeg and OpenCV, hence DeepLabCut, apply it, so DLC's coordinates
+    are in the upright frame; the raw decoded frame is not. Angles that are not a multiple of
+    90 degrees are rounded to one.
+    """
+    rotation = getattr(frame, "rotation", 0) or 0
+    return int(round(float(rotation) / 90.0)) % 4 * 90
+
+
+def upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
+    """A decoded frame ``(h, w, ...)`` turned by :func:`display_rotation_deg` (a contiguous
+    copy; the same array when there is nothing to turn).
+
+    >>> upright(np.arange(4).reshape(2, 2), 90)  # counter-clockwise
+    array([[1, 3],
+           [0, 2]])
+    """
+    k = (int(rotation_deg) // 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k)) if k else rgb
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,11 +44,14 @@ class VideoInfo:
     Attributes
     ----------
     width, height
-        Frame size in pixels.
+        Frame size in pixels, as shown (and as DeepLabCut sees it): for a video with a
+        display rotation of 90 or 270 degrees (phones), the stored size swapped.
     fps
         Average frame rate in frames per second.
     n_frames
         Number of frames (from the container; counted by decoding when it does not say).
+    rotation_deg
+        Display rotation (counter-clockwise, see :func:`display_rotation_deg`).
     """
 
     path: Path
@@ -29,6 +59,7 @@ class VideoInfo:
     height: int
     fps: float
     n_frames: int
+    rotation_deg: int = 0
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -55,12 +86,17 @@ def probe_video(path: str | Path) -> VideoInfo:
             fps = float(rate) if rate else float("nan")
             n_frames = int(stream.frames or 0)
             width, height = int(stream.codec_context.width), int(stream.codec_context.height)
+            frames = container.decode(stream)
+            first = next(frames, None)
+            rotation = display_rotation_deg(first) if first is not None else 0
+            if rotation in (90, 270):
+                width, height = height, width
             if n_frames <= 0:
-                n_frames = sum(1 for _ in container.decode(stream))
+                n_frames = (first is not None) + sum(1 for _ in frames)
     except InputFileError:
         raise
     except Exception as err:  # av.error.* for undecodable files
         raise InputFileError(path, f"cannot decode as video ({type(err).__name__}: {err})") from err
     if width <= 0 or height <= 0:
         raise InputFileError(path, "video stream has no frame size")
-    return VideoInfo(path, width, height, fps, n_frames)
+    return VideoInfo(path, width, height, fps, n_frames, rotation)
