@@ -308,6 +308,8 @@ def _add_events(sub) -> None:
     p.add_argument("--height", type=int, default=None, help="video height in px")
     p.add_argument("--direction", choices=["left-to-right", "right-to-left"], default=None,
                    help="walking direction in the image (default: detected)")
+    p.add_argument("--no-level", dest="level", action="store_false",
+                   help="do not level a tilted floor (camera rolled about its axis) first")
     p.add_argument("--bodyparts", default=None,
                    help="map our roles to body-part names not recognised (Neck, LHip, heel_r... "
                    "are), e.g. neck=Nose,toe=Tip")
@@ -357,7 +359,7 @@ def _cmd_events(args) -> int:
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
     height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
     direction = {"left-to-right": 1, "right-to-left": -1, None: None}[args.direction]
-    oriented = orient_pose(pose, frame_size=(width, height), direction=direction)
+    oriented = orient_pose(pose, frame_size=(width, height), direction=direction, level=args.level)
     events = detect_events(
         oriented, side=side, fps=args.fps, method=args.method or DEFAULT_METHOD,
         reference=args.reference,
@@ -374,6 +376,9 @@ def _cmd_events(args) -> int:
         f"{counts.get('toe_off', 0)} toe off(s) on the {side} side "
         f"({events.attrs.get('method')}, reference {events.attrs.get('reference')}); wrote {out}"
     )
+    if oriented.meta["orientation"]["rotation_deg"]:
+        print(f"the floor was tilted {oriented.meta['orientation']['tilt_deg']:+.1f} degrees "
+              "(camera roll) and was levelled first (--no-level: not)")
     return 0
 
 

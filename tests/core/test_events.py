@@ -527,3 +527,18 @@ def test_stray_label_on_the_last_frame_invents_no_toe_off():
         to = frames_of(ev, "toe_off")
         assert to.max() < last_stance - 5, method
     assert_allclose(detect_events(cut, side="left")["frame"], expected["frame"], atol=1e-6)
+
+
+def test_cli_events_levels_a_rolled_camera_unless_asked_not_to(tmp_path, capsys):
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.io import save_pose
+    from napari_gaitint.core.synthetic import generate_trial, prediction_filename
+
+    trial = generate_trial(5, trial="T07", roll_deg=3.0)
+    pred = save_pose(trial.views["C3"].pose, tmp_path / prediction_filename("T07", "C3"))
+    assert main(["events", str(pred), "--out", str(tmp_path / "a.csv")]) == 0
+    assert "floor was tilted +3." in capsys.readouterr().out
+    assert main(["events", str(pred), "--out", str(tmp_path / "b.csv"), "--no-level"]) == 0
+    assert "tilted" not in capsys.readouterr().out
+    m = match_events(pd.read_csv(tmp_path / "a.csv"), trial.views["C3"].events, tolerance_frames=3)
+    assert np.abs(m["error_frames"].dropna()).max() < 1.0
