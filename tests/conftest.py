@@ -29,6 +29,31 @@ def dlc_fixtures_dir() -> Path:
     return SHARED_DLC_DIR
 
 
+def write_video(path, frames, *, fps=25, pix_fmt="yuv420p", options=None, rotation_deg=0):
+    """An H.264 video of RGB ``frames``; ``rotation_deg`` (counter-clockwise) is stored as the
+    display rotation, as phones store portrait recordings."""
+    import av
+
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("libx264", rate=fps, options=dict(options or {}))
+        st.width, st.height, st.pix_fmt = width, height, pix_fmt
+        if rotation_deg:
+            st.set_display_rotation(rotation_deg)
+        for arr in frames:
+            for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    return path
+
+
+@pytest.fixture(scope="session")
+def video_writer():
+    """:func:`write_video`: small H.264 test videos from RGB frames."""
+    return write_video
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded random generator (same numbers in every run)."""

@@ -21,24 +21,6 @@ from napari_gaitint.core.video import probe_video
 W, H, N = 64, 48, 12
 
 
-def _write_video(path, frames, fps=Fraction(25), rotation_deg=0):
-    """H.264 video of ``frames``; ``rotation_deg`` (counter-clockwise) is stored as the
-    display rotation, as phones store portrait recordings."""
-    import av
-
-    with av.open(str(path), "w") as out:
-        st = out.add_stream("libx264", rate=fps)
-        st.width, st.height, st.pix_fmt = W, H, "yuv420p"
-        st.options = {"crf": "10"}
-        if rotation_deg:
-            st.set_display_rotation(rotation_deg)
-        for arr in frames:
-            for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
-                out.mux(pkt)
-        for pkt in st.encode():
-            out.mux(pkt)
-
-
 def _decode(path):
     import av
 
@@ -58,10 +40,8 @@ def _bar_frames():
 
 
 @pytest.fixture
-def bar_video(tmp_path):
-    path = tmp_path / "T01_C3.mp4"
-    _write_video(path, _bar_frames())
-    return path
+def bar_video(tmp_path, video_writer):
+    return video_writer(tmp_path / "T01_C3.mp4", _bar_frames(), fps=Fraction(25), options={"crf": "10"})
 
 
 def test_mirror_video_flips_frames_and_keeps_stream_settings(bar_video, tmp_path):
@@ -80,7 +60,7 @@ def test_mirror_video_flips_frames_and_keeps_stream_settings(bar_video, tmp_path
 
 
 @pytest.mark.parametrize("stored", [-90, 90, 180])
-def test_phone_rotated_video_is_read_and_mirrored_upright(tmp_path, stored):
+def test_phone_rotated_video_is_read_and_mirrored_upright(tmp_path, video_writer, stored):
     """A video with a display rotation (portrait phone recordings store landscape frames
     and how to turn them): its size is the upright one, frames for label export come out
     upright, and the mirrored copy for DLC is the upright picture flipped, stored without a
@@ -89,7 +69,7 @@ def test_phone_rotated_video_is_read_and_mirrored_upright(tmp_path, stored):
     from napari_gaitint.core.video import upright
 
     src = tmp_path / "T01_C3.mp4"
-    _write_video(src, _bar_frames(), rotation_deg=stored)
+    video_writer(src, _bar_frames(), options={"crf": "10"}, rotation_deg=stored)
     info = probe_video(src)
     assert info.rotation_deg == stored % 360
     assert (info.width, info.height) == ((H, W) if stored % 180 else (W, H))

@@ -16,7 +16,7 @@ def dlc_fixtures(dlc_fixtures_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def frame_number():
-    """Reads the frame number a :func:`make_numbered_video` frame carries."""
+    """Reads the frame number a :func:`numbered_frames` frame carries."""
     return decode_frame_number
 
 
@@ -32,29 +32,27 @@ def decode_frame_number(img: np.ndarray, *, bits: int = 10, block: int = 16) -> 
     return sum(1 << b for b in range(bits) if img[c, b * block + c].mean() > 128)
 
 
-def make_numbered_video(path: Path, *, n_frames: int = 120, width: int = 320, height: int = 192,
-                        fps: int = 25, gop: int = 25) -> Path:
-    """An H.264 video whose frames carry their own number (see :func:`decode_frame_number`)."""
-    import av
+def numbered_frames(*, n_frames: int = 120, width: int = 320, height: int = 192) -> list[np.ndarray]:
+    """RGB frames that carry their own number (see :func:`decode_frame_number`)."""
+    frames = []
+    for i in range(n_frames):
+        img = np.full((height, width, 3), 80, np.uint8)
+        x = (i * 3) % (width - 20)
+        img[height // 2 - 10:height // 2 + 10, x:x + 20] = (200, 60, 60)
+        encode_frame_number(img, i)
+        frames.append(img)
+    return frames
 
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps, options={"preset": "veryfast", "g": str(gop), "bf": "3"})
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i in range(n_frames):
-            img = np.full((height, width, 3), 80, np.uint8)
-            x = (i * 3) % (width - 20)
-            img[height // 2 - 10:height // 2 + 10, x:x + 20] = (200, 60, 60)
-            encode_frame_number(img, i)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+
+def _numbered_video_options(gop: int) -> dict:
+    return {"preset": "veryfast", "g": str(gop), "bf": "3"}
 
 
 @pytest.fixture(scope="session")
-def numbered_video(tmp_path_factory) -> Path:
-    return make_numbered_video(tmp_path_factory.mktemp("video") / "numbered.mp4")
+def numbered_video(tmp_path_factory, video_writer) -> Path:
+    """120 frames that carry their number (:func:`numbered_frames`), a key frame every 25."""
+    return video_writer(tmp_path_factory.mktemp("video") / "numbered.mp4", numbered_frames(),
+                        options=_numbered_video_options(25))
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +84,10 @@ def sample_manifest_dir_env(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def one_gop_video(tmp_path_factory) -> Path:
+def one_gop_video(tmp_path_factory, video_writer) -> Path:
     """120 numbered frames in a single group of pictures (one key frame): the hard case."""
-    return make_numbered_video(tmp_path_factory.mktemp("video") / "one_gop.mp4", gop=250)
+    return video_writer(tmp_path_factory.mktemp("video") / "one_gop.mp4", numbered_frames(),
+                        options=_numbered_video_options(250))
 
 
 @pytest.fixture

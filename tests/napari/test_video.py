@@ -188,25 +188,15 @@ def test_closing_or_dropping_a_video_ends_its_background(one_gop_video):
 
 
 @pytest.mark.parametrize("stored", [-90, 180])
-def test_phone_rotated_video_is_served_upright(tmp_path, stored):
+def test_phone_rotated_video_is_served_upright(tmp_path, video_writer, stored):
     """Frames of a video with a display rotation come out upright (as DLC, through OpenCV,
     saw them when it predicted), with the upright shape, in random order and from the cache."""
-    import av
-
     from napari_gaitint.core.video import upright
 
     rng = np.random.default_rng(0)
     raw = [rng.integers(0, 255, (6, 8, 3)).repeat(8, 0).repeat(8, 1).astype(np.uint8) for _ in range(20)]
-    path = tmp_path / "portrait.mp4"
-    with av.open(str(path), "w") as out:
-        st = out.add_stream("libx264", rate=25, options={"crf": "0", "g": "8"})
-        st.width, st.height, st.pix_fmt = 64, 48, "yuv444p"
-        st.set_display_rotation(stored)
-        for arr in raw:
-            for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
-                out.mux(pkt)
-        for pkt in st.encode():
-            out.mux(pkt)
+    path = video_writer(tmp_path / "portrait.mp4", raw, pix_fmt="yuv444p",
+                        options={"crf": "0", "g": "8"}, rotation_deg=stored)
     video = VideoArray(path, cache_mb=1)
     turned = stored % 360
     assert video.rotation_deg == turned and video.metadata["rotation_deg"] == turned
