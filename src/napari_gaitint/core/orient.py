@@ -190,9 +190,10 @@ def floor_tilt_deg(pose: Pose) -> float | None:
     under perspective).
 
     The frames taken: the :data:`STANCE_SHARE` slowest of the foot's forward speed (the foot
-    stands still on the floor walking over ground; it moves backward with the belt on a
-    treadmill). The lowest of heel and toe (else the ankle) at those frames is fitted with a
-    line (least squares, then again without points more than 3 robust SD off).
+    stands still on the floor). The lowest of heel and toe (else the ankle) at those frames
+    is fitted with a line: one slope, an offset per marker, least squares, then again
+    without points more than 3 robust SD off. On a treadmill the footprints cover too short
+    a stretch (:data:`MIN_FLOOR_SPAN_LEG`): no tilt.
 
     Parameters
     ----------
