@@ -91,9 +91,17 @@ def _triangle(img: np.ndarray, a, b, c, color) -> None:
     img[y0:y1, x0:x1][inside] = color
 
 
-def _background(width: int, height: int, floor_y: float) -> np.ndarray:
+def _background(width: int, height: int, floor_y: float, slope: float = 0.0) -> np.ndarray:
+    """Plain background with the floor below the line through ``floor_y`` at the image
+    centre with ``slope`` (dy/dx; a rolled camera)."""
     img = np.empty((height, width, 3), np.uint8)
     img[:] = BACKGROUND
+    if slope:
+        line = floor_y + slope * (np.arange(width) - width / 2.0)
+        below = np.arange(height)[:, None] - line[None, :]
+        img[below >= 0] = FLOOR
+        img[np.abs(below) < 1] = FLOOR_LINE
+        return img
     fy = int(round(floor_y))
     if 0 <= fy < height:
         img[fy:] = FLOOR
@@ -107,7 +115,8 @@ def render_frame(view, frame: int, *, background: np.ndarray | None = None) -> n
     """One RGB frame ``(height, width, 3)`` uint8 of a :class:`~.synthetic.SyntheticView`."""
     fig = view.figure
     width, height = view.pose.frame_size
-    img = background.copy() if background is not None else _background(width, height, fig["floor_y_px"])
+    img = background.copy() if background is not None else _background(
+        width, height, fig["floor_y_px"], fig.get("floor_slope", 0.0))
     rad = fig["radius_px"]
     i = int(frame)
 
@@ -142,7 +151,7 @@ def render_frame(view, frame: int, *, background: np.ndarray | None = None) -> n
 def iter_frames(view) -> Iterator[np.ndarray]:
     """All RGB frames of a view, in order."""
     width, height = view.pose.frame_size
-    bg = _background(width, height, view.figure["floor_y_px"])
+    bg = _background(width, height, view.figure["floor_y_px"], view.figure.get("floor_slope", 0.0))
     for i in range(view.pose.n_frames):
         yield render_frame(view, i, background=bg)
 

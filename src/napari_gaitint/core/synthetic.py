@@ -501,7 +501,8 @@ class SyntheticView:
         The :class:`Camera` (including this trial's drift).
     figure
         Image-coordinate geometry for rendering: name -> ``(n_frames, 2)`` arrays plus
-        ``"radius_px"`` (dict of limb radii) and ``"floor_y_px"``.
+        ``"radius_px"`` (dict of limb radii), ``"floor_y_px"`` (the floor line's image y at the
+        image centre) and ``"floor_slope"`` (its dy/dx; 0 unless the camera is rolled).
     """
 
     view: str
@@ -645,7 +646,10 @@ def _make_view(rng, view, walker, world, times, fps, frame_size, camera, *, bias
     inside_far = _inside(true_far, frame_size)
 
     # -- figure geometry (rendering, occlusion) --
-    figure = {"floor_y_px": float(camera.project(np.array([0.0, 0.0]), 0.0)[1])}
+    ground = camera.project(np.array([[camera.x_center_m - 1.0, 0.0], [camera.x_center_m + 1.0, 0.0]]), 0.0)
+    slope = float((ground[1, 1] - ground[0, 1]) / (ground[1, 0] - ground[0, 0]))  # 0 unless rolled
+    figure = {"floor_y_px": float(ground[0, 1] + slope * (camera.cx - ground[0, 0])),  # at the centre
+              "floor_slope": slope}
     for s_, lat_s in ((side, 1.0), (far, -1.0)):
         tag = "near" if s_ == side else "far"
         for b in ("knee", "ankle", "heel", "toe"):
