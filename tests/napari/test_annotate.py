@@ -328,3 +328,36 @@ def test_views_not_named_c1_c3_get_both_sides_and_the_events_dock_asks(
     dock()
     events = viewer.layers[f"{layer.name} events"]
     assert len(events.data) > 0 and set(events.features["event"]) == {"heel_strike", "toe_off"}
+
+
+def test_annotator_reads_side_named_body_parts(answers, make_napari_viewer, tmp_path, sample_manifest):
+    """Files that name the parts as many DLC projects do (Neck, LHip... in C1, RHip... in
+    C3): the annotator detects the same events as on our role names, markers included."""
+    from napari_gaitint._napari._annotate import EventAnnotator
+    from napari_gaitint.core.io import load_pose, save_pose
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+    plain = make_napari_viewer()
+    open_trial(plain, rows)
+    reference = EventAnnotator(plain)
+    plain.window.add_dock_widget(reference, name="Gait events", area="bottom")
+    reference.start()
+    names = {"C1": ["Neck", "LHip", "LKnee", "LAnkle", "LHeel", "LBigToe"],
+             "C3": ["Neck", "RHip", "RKnee", "RAnkle", "RHeel", "RBigToe"]}
+    renamed = rows.copy()
+    for i, row in rows.iterrows():
+        pose = load_pose(row["predictions"])
+        assert pose.bodyparts == ("neck", "hip", "knee", "ankle", "heel", "toe")
+        pose.bodyparts = tuple(names[row["view"]])
+        renamed.loc[i, "predictions"] = str(save_pose(pose, tmp_path / f"named_{row['view']}DLC.h5"))
+    viewer = make_napari_viewer()
+    open_trial(viewer, renamed)
+    widget = EventAnnotator(viewer)
+    viewer.window.add_dock_widget(widget, name="Gait events", area="bottom")
+    widget.start()
+    cols = ["view", "side", "event", "frame"]
+    pd.testing.assert_frame_equal(widget.events[cols].reset_index(drop=True),
+                                  reference.events[cols].reset_index(drop=True))
+    assert len(widget.events) > 10
+    for view in ("C1", "C3"):
+        np.testing.assert_allclose(widget.layers[view].data, reference.layers[view].data)

@@ -43,7 +43,7 @@ from qtpy.QtWidgets import (
 
 from ..core import annotations as ann
 from ..core.errors import GaitintError
-from ..core.io import Pose, side_of_view
+from ..core.io import Pose, side_of_view, with_role_names
 from . import _convert
 from ._qa import (
     _CloseGuard,
@@ -156,10 +156,11 @@ class EventAnnotator(QWidget):
         self.side_views = {}
         for lay in layers:
             view = str(_info(lay).get("view") or lay.name)
-            pose = _layer_pose(lay)
             side = side_of_view(view, _info(lay).get("side"))
             if side is None:  # not C1/C3 and no side given: the side not taken yet
                 side = next((s for s in ("left", "right") if s not in self.side_views), "left")
+            # events and cycles work on roles: the file's Neck, LHeel... -> neck, heel
+            pose = with_role_names(_layer_pose(lay), side=side)
             self.views[view] = (lay, pose)
             self.side_views[side] = view
         first = next(iter(self.views.values()))[1]
