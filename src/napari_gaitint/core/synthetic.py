@@ -74,6 +74,7 @@ from scipy.signal import lfilter
 from ._files import write_text_atomic
 from .errors import InputFileError, OutputExistsError
 from .io import LEG_CHAIN, ROLES, Pose, load_pose, pose_to_dlc_table, write_dlc_table
+from .orient import rotate_xy
 
 #: DLC-like scorer written into the synthetic prediction files.
 SCORER = "DLC_resnet50_gaitintSyntheticshuffle1_100000"
@@ -449,11 +450,10 @@ class Camera:
         k = self.f_px / depth * self.zoom
         x = self.cx + self.direction * k * (xy_m[..., 0] - self.x_center_m) + self.dx_px
         y = self.cy - k * (xy_m[..., 1] - self.height_m) + self.dy_px
-        if self.roll_deg:
-            a = np.radians(self.roll_deg)
-            dx, dy = x - self.cx, y - self.cy
-            x, y = self.cx + np.cos(a) * dx + np.sin(a) * dy, self.cy - np.sin(a) * dx + np.cos(a) * dy
-        return np.stack([x, y], axis=-1)
+        xy = np.stack([x, y], axis=-1)
+        if self.roll_deg:  # counter-clockwise on screen: y points down, so -angle in rotate_xy
+            xy = rotate_xy(xy, -self.roll_deg, (self.cx, self.cy))
+        return xy
 
     def px_per_m(self, lateral_m: float = 0.0) -> float:
         """Image scale at a lateral position (pixels per metre)."""
