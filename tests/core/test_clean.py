@@ -58,6 +58,40 @@ def test_fill_gaps_recovers_polynomial_and_respects_max_gap(method):
     assert_allclose(out[~np.isnan(y_in)], y[~np.isnan(y_in)])
 
 
+def test_spline_is_scipys_cubic_spline_to_the_last_bit():
+    from scipy.interpolate import CubicSpline
+
+    from napari_gaitint.core._spline import cubic_spline_at
+
+    rng = np.random.default_rng(3)
+    for n in (4, 5, 9, 250):
+        x = np.sort(rng.choice(np.arange(2000), n, replace=False)).astype(float)  # uneven
+        y = 100 * rng.normal(size=(n, 3))
+        at = np.concatenate([rng.uniform(x[0] - 5, x[-1] + 5, 300), x, [np.nan]])
+        want = CubicSpline(x, y, axis=0)(at)  # incl. knots, extrapolation, NaN
+        assert np.array_equal(cubic_spline_at(x, y, at), want, equal_nan=True)
+    with pytest.raises(ValueError, match="n >= 4"):
+        cubic_spline_at(np.arange(3.0), np.zeros((3, 1)), np.zeros(1))
+
+
+def test_fill_gaps_spline_equals_the_spline_through_all_samples():
+    # fitted near the gaps only, with its own evaluation: the values of scipy's spline
+    # through every valid sample
+    from scipy.interpolate import CubicSpline
+
+    rng = np.random.default_rng(4)
+    y = np.cumsum(rng.normal(size=(3000, 2)), axis=0)
+    gaps = rng.choice(np.arange(5, 2990), 60, replace=False)
+    y[gaps] = np.nan
+    y[gaps + 1] = np.nan
+    out = fill_gaps(y, max_gap_frames=3, method="spline")
+    ok = np.isfinite(y[:, 0])
+    filled = ~ok & np.isfinite(out[:, 0])  # (gaps that ran together past 3 stay NaN)
+    assert filled.sum() > 100
+    full = CubicSpline(np.flatnonzero(ok), y[ok], axis=0)(np.flatnonzero(filled))
+    assert_allclose(out[filled], full, rtol=0, atol=1e-9)
+
+
 def test_fill_gaps_two_columns_missing_together():
     v = np.column_stack([np.arange(10.0), 2 * np.arange(10.0)])
     v[4, 0] = np.nan  # one coordinate missing -> the whole row counts as missing

@@ -52,6 +52,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._spline import cubic_spline_at
 from .errors import AnalysisError, GaitintWarning
 from .io import LEG_CHAIN, Pose, leg_length_px
 
@@ -539,7 +540,7 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
     ...           method="linear")
     array([ 0.,  1.,  2., nan, nan, nan,  6.])
     """
-    from scipy.interpolate import CubicSpline, PchipInterpolator
+    from scipy.interpolate import PchipInterpolator
 
     if method not in GAP_METHODS:
         raise ValueError(f"method must be one of {GAP_METHODS}, got {method!r}")
@@ -565,7 +566,7 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
             arr[rows] = PchipInterpolator(t, y, axis=0)(rows)
         else:
             near = _near_gaps(valid, rows, _SPLINE_SUPPORT)
-            arr[rows] = CubicSpline(t[near], y[near], axis=0, bc_type="not-a-knot")(rows)
+            arr[rows] = cubic_spline_at(t[near], y[near], rows)  # CubicSpline's values
     return arr[:, 0] if one_d else arr
 
 
@@ -1220,15 +1221,10 @@ def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> list[np.
     them (linear from 2, quadratic from 3) and just after them (same): four ``(t.size, 2)``
     arrays, NaN where not available."""
     n = p.shape[0]
-
-    def at(s):
-        sc = np.clip(s, 0, n - 1)
-        v = p[sc]  # a copy (fancy index)
-        v[~(trusted[sc] & (sc == s))] = np.nan
-        return v
-
-    m1, m2, m3 = at(t - 1), at(t - 2), at(t - 3)
-    p1, p2, p3 = at(t + 1), at(t + 2), at(t + 3)
+    s = t[:, None] + np.array([-1, -2, -3, 1, 2, 3])[None, :]
+    sc = np.clip(s, 0, n - 1)
+    v = np.where((trusted[sc] & (sc == s))[..., None], p[sc], np.nan)  # (t.size, 6, 2)
+    m1, m2, m3, p1, p2, p3 = (v[:, i] for i in range(6))
     return [2 * m1 - m2, 2 * p1 - p2, 3 * m1 - 3 * m2 + m3, 3 * p1 - 3 * p2 + p3]
 
 
@@ -1244,8 +1240,9 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     if not t.size:
         return np.zeros(0, bool)
     pt = p[t]
-    errs = np.stack([_dist(pt, x) for x in _one_sided_at(p, trusted, t)])
-    e = np.min(np.where(np.isnan(errs), np.inf, errs), axis=0)
+    e = np.full(t.size, np.inf)  # the closest extrapolation (inf: none)
+    for x in _one_sided_at(p, trusted, t):
+        e = np.fmin(e, _dist(pt, x))
     ok = e <= m  # continues an extrapolation: accepted whatever the bridge says
     rest = np.flatnonzero(~ok)
     if rest.size:
@@ -1254,6 +1251,21 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
         e_rest = np.minimum(e[rest], np.where(np.isnan(eq), np.inf, eq))
         ok[rest] = e_rest <= (np.where(both, m, 2 * m) if at_edge else m)
     return ok
+
+
+def _continues_context(trusted: np.ndarray, t: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Open intervals ``(lo, hi)`` of frames around frames ``t`` whose trust decides
+    :func:`_continues` there: it uses the ``k`` nearest trusted frames before and after
+    (:func:`_bridge_at`) and frames ``t +- 3`` (:func:`_one_sided_at`). Until a frame in
+    there turns trusted, the outcome at ``t`` cannot change."""
+    n = trusted.shape[0]
+    tr_idx = np.flatnonzero(trusted)
+    if not tr_idx.size:
+        return np.full(t.size, -1, np.int64), np.full(t.size, n, np.int64)
+    i = np.searchsorted(tr_idx, t)
+    lo = np.where(i >= k, tr_idx[np.maximum(i - k, 0)], -1)
+    hi = np.where(i + k - 1 < tr_idx.size, tr_idx[np.minimum(i + k - 1, tr_idx.size - 1)], n)
+    return np.minimum(lo, t - 4), np.maximum(hi, t + 4)
 
 
 def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: dict | None = None) -> np.ndarray:
@@ -1325,6 +1337,23 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
     trusted &= ~(jump_nof | jump_f)
     changed = np.ones(J, bool)  # a column's outcome only changes when its trust did
     grew = np.zeros(J, bool)
+    # Frames judged not to continue the track, per (next to a trusted frame or not, joint),
+    # with the open interval of frames whose trust decided it: they are not judged again
+    # until a frame in there turns trusted (the outcome could not change before).
+    rejected = np.zeros((2, J, n), bool)
+    ctx_lo = np.zeros((2, J, n), np.int64)
+    ctx_hi = np.zeros((2, J, n), np.int64)
+
+    def judge(k, t, mode):
+        fresh = ~rejected[mode, k, t]
+        ok = np.zeros(t.size, bool)
+        ok[fresh] = _continues(P[:, k], trusted[:, k], t[fresh], m, at_edge=mode == 0)
+        no = t[fresh & ~ok]
+        if no.size:
+            rejected[mode, k, no] = True
+            ctx_lo[mode, k, no], ctx_hi[mode, k, no] = _continues_context(trusted[:, k], no)
+        return ok
+
     for _ in range(n):
         step = np.zeros_like(trusted)
         for k in range(J):
@@ -1339,16 +1368,23 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
             tk = trusted[:, k]
             ek = (tk[np.maximum(todo - 1, 0)] & (todo > 0)) | (tk[np.minimum(todo + 1, n - 1)] & (todo < n - 1))
             t = todo[ek]
-            ok = _continues(P[:, k], trusted[:, k], t, m, at_edge=True)
+            ok = judge(k, t, 0)
             if not ok.any():
                 t = todo[~ek]
-                ok = _continues(P[:, k], trusted[:, k], t, m, at_edge=False)
+                ok = judge(k, t, 1)
             step[t[ok], k] = True
             grew[k] = ok.any()
         changed, grew = grew, np.zeros(J, bool)
         if not changed.any():
             break
         trusted |= step
+        for k in np.flatnonzero(changed):
+            new = np.flatnonzero(step[:, k])
+            for mode in (0, 1):
+                f = np.flatnonzero(rejected[mode, k])
+                inside = (np.searchsorted(new, ctx_hi[mode, k, f])
+                          - np.searchsorted(new, ctx_lo[mode, k, f], side="right"))
+                rejected[mode, k, f[inside > 0]] = False
     swapped = np.zeros((n, J), bool)
     weak = np.zeros((n, J), bool)
     strong = np.zeros((n, J), bool)

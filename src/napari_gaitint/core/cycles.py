@@ -102,17 +102,17 @@ def split_cycles(
     if pose is not None:
         gap_bp, gap_len = _longest_gaps(pose, starts, ends, bodyparts)
         limit = max_gap_s * fps if fps else np.inf
-    reasons = []
-    for k in range(starts.size):
+    long_gap = gap_len > limit if gap_len is not None else np.zeros(starts.size, bool)
+    reasons = np.full(starts.size, "", dtype=object)
+    for k in np.flatnonzero(bad_duration | (n_to > 1) | long_gap):  # the invalid ones
         r = []
         if bad_duration[k]:
             r.append(f"duration {durations[k]:.1f} frames vs typical {typical:.1f}")
         if n_to[k] > 1:
             r.append(f"{n_to[k]} toe offs")
-        if gap_len is not None and gap_len[k] > limit:
+        if long_gap[k]:
             r.append(f"{gap_bp[k]}: {gap_len[k]} missing frames in a row")
-        reasons.append("; ".join(r))
-    reasons = np.asarray(reasons, dtype=object)
+        reasons[k] = "; ".join(r)
     return pd.DataFrame({
         "side": side, "cycle": np.arange(1, starts.size + 1), "start_frame": starts,
         "end_frame": ends, "toe_off_frame": to_frame, "n_toe_offs": n_to,
@@ -132,7 +132,7 @@ def _longest_gaps(pose: Pose, start_frames: np.ndarray, end_frames: np.ndarray, 
     best = np.zeros(lo.size, dtype=int)
     which = np.full(lo.size, "", dtype=object)
     for bp in bodyparts or pose.bodyparts:
-        missing = ~np.isfinite(pose.bodypart(bp)[:, :2]).all(axis=1)
+        missing = ~pose.has_xy(bp)
         run = _longest_run_in_windows(missing, lo, hi)
         better = run > best
         best[better] = run[better]
@@ -269,7 +269,7 @@ def compute_cycles(
     gap_lo, gap_hi = np.floor(p0).astype(int), np.ceil(p1).astype(int) + 1
     blank = {}
     for bp in bodyparts:
-        missing_bp = ~np.isfinite(pose.bodypart(bp)[:, :2]).all(axis=1)
+        missing_bp = ~pose.has_xy(bp)
         run = _longest_run_in_windows(missing_bp, gap_lo, gap_hi)
         if (run > limit).any():
             blank[bp] = (run > limit, run)
@@ -327,7 +327,7 @@ def compute_cycles(
     }, columns=list(CYCLE_COLUMNS), copy=False)
     out.attrs["skipped"] = [
         f"cycle {int(r.cycle)} ({r.start_frame:.1f}-{r.end_frame:.1f}): {r.reason}"
-        for r in table.itertuples() if not r.valid
+        for r in table[~table["valid"]].itertuples()
     ]
     out.attrs["gaps"] = gap_notes
     out.attrs["reference"] = reference
@@ -377,7 +377,7 @@ def _masked(pose: Pose, min_likelihood: float | None) -> Pose:
 def _usable(pose: Pose, reference: str, bodyparts) -> tuple[str, list[str], list[str]]:
     """The reference to use, the body parts without any data, and notes saying what changed."""
     def n_valid(bp):
-        return int(np.isfinite(pose.bodypart(bp)[:, :2]).all(axis=1).sum()) if bp in pose.bodyparts else 0
+        return int(np.count_nonzero(pose.has_xy(bp))) if bp in pose.bodyparts else 0
 
     notes = []
     missing = [bp for bp in bodyparts if n_valid(bp) < 4]

@@ -680,38 +680,32 @@ def pick_extrema(
     out = []
     for a, b in segments:
         seg = sign * signal[a:b]
-        accepted = []
         if seg.size < 2 * half_window + 1:
             continue
         peaks, props = find_peaks(seg, distance=distance, prominence=(None, None), plateau_size=1)
-        for p, lb, rb in zip(peaks, props["left_bases"], props["right_bases"], strict=True):
-            cut_left, cut_right = p < half_window, p > seg.size - 1 - half_window
-            if cut_left and cut_right:
-                continue
-            window = seg[max(0, p - half_window) : p + half_window + 1]
-            if seg[p] < window.max():
-                continue
-            left = seg[p] - seg[lb : p + 1].min()
-            right = seg[p] - seg[p : rb + 1].min()
-            if cut_left or cut_right:
-                # Near the start/end of the data: the full side must stand out, the cut
-                # side must at least fall clearly (not a noise bump on a slope).
-                full, cut = (right, left) if cut_left else (left, right)
-                if full < min_prominence or cut < edge_prominence:
-                    continue
-            else:
-                # A side whose descent is cut short by the segment end cannot be judged.
-                left_open = lb == 0 and left < min_prominence
-                right_open = rb == seg.size - 1 and right < min_prominence
-                if left_open and right_open:
-                    continue
-                sides = [d for d, open_ in ((left, left_open), (right, right_open)) if not open_]
-                if min(sides) < min_prominence:
-                    continue
-            accepted.append(p)
-        if accepted:
-            ps = np.asarray(accepted, dtype=int)
-            out.append(a + ps + _vertex_offsets(seg, ps, fit_half_width))
+        if not peaks.size:
+            continue
+        lb, rb = props["left_bases"], props["right_bases"]
+        cut_left, cut_right = peaks < half_window, peaks > seg.size - 1 - half_window
+        # the extreme value within +/- half_window (the window clipped to the segment)
+        idx = np.clip(peaks[:, None] + np.arange(-half_window, half_window + 1)[None, :], 0, seg.size - 1)
+        top = ~(seg[peaks] < seg[idx].max(axis=1))
+        # How far each side falls: a base is the lowest sample between it and the peak.
+        left, right = seg[peaks] - seg[lb], seg[peaks] - seg[rb]
+        # Near the start/end of the data: the full side must stand out, the cut side must
+        # at least fall clearly (not a noise bump on a slope).
+        full, cut = np.where(cut_left, right, left), np.where(cut_left, left, right)
+        edge_ok = ~(full < min_prominence) & ~(cut < edge_prominence)
+        # Inside: a side whose descent is cut short by the segment end cannot be judged;
+        # every other side must stand out.
+        left_open = (lb == 0) & (left < min_prominence)
+        right_open = (rb == seg.size - 1) & (right < min_prominence)
+        inner_ok = (~(left_open & right_open) & (left_open | ~(left < min_prominence))
+                    & (right_open | ~(right < min_prominence)))
+        ok = top & ~(cut_left & cut_right) & np.where(cut_left | cut_right, edge_ok, inner_ok)
+        accepted = peaks[ok]
+        if accepted.size:
+            out.append(a + accepted + _vertex_offsets(seg, accepted, fit_half_width))
     return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=float)
 
 

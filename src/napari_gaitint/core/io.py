@@ -179,6 +179,11 @@ class Pose:
         """``(n_frames, 3)`` view of one body part's x, y, likelihood."""
         return self.values[:, self.bodypart_index(name), :]
 
+    def has_xy(self, name: str) -> np.ndarray:
+        """``(n_frames,)`` bool: the frames where body part ``name`` has both x and y."""
+        v = self.bodypart(name)
+        return np.isfinite(v[:, 0]) & np.isfinite(v[:, 1])
+
     def replace(self, **changes) -> Pose:
         """A copy with some fields replaced (``values`` is copied unless given)."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
