@@ -942,7 +942,7 @@ def far_leg_from_other_view(
     def _other_xy(name: str) -> np.ndarray:
         v = np.full((pose.n_frames, 2), np.nan)
         src = other.bodypart(name)
-        good = np.isfinite(src[:, :2]).all(1)
+        good = other.has_xy(name)
         if other.has_likelihood and thr > 0:
             good &= ~(src[:, 2] < thr)
         sel = np.where(good, src[:, 0], np.nan), np.where(good, src[:, 1], np.nan)
@@ -958,7 +958,7 @@ def far_leg_from_other_view(
         if pose.has_likelihood and thr > 0:
             mine[pose.bodypart(name)[:, 2] < thr] = np.nan
         theirs = _other_xy(name)
-        ok = np.isfinite(mine).all(1) & np.isfinite(theirs).all(1)
+        ok = _finite2(mine) & _finite2(theirs)
         us.append(theirs[ok])
         vs.append(mine[ok])
     if not us or sum(len(u) for u in us) < 10:
