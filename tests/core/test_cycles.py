@@ -339,3 +339,106 @@ def test_parameters_survive_gaps_away_from_the_events_and_a_missing_hip():
     p = compute_parameters(hole, ev, side="left", fps=FPS).iloc[0]
     assert p["n_cycles"] == ref["n_cycles"]
     assert_allclose(p["stride_length_px"], ref["stride_length_px"], rtol=1e-3)
+
+
+# --- steps: the other leg from the other camera ----------------------------------------
+def _limping_trial(seed: int, share: float):
+    import dataclasses
+
+    from napari_gaitint.core.synthetic import draw_walker_params, generate_trial
+
+    params = dataclasses.replace(draw_walker_params(np.random.default_rng(seed)), right_step_share=share)
+    return generate_trial(seed, params=params)
+
+
+def _px_per_m(trial, view) -> float:
+    """This camera's scale at the near heel (gait px per world m), from the true track."""
+    from napari_gaitint.core.orient import orient_pose
+
+    x = orient_pose(view.true_pose).bodypart("heel")[:, 0]
+    wx = trial.world(np.arange(x.size) / trial.fps)[f"{view.side}_heel"][:, 0]
+    ok = np.isfinite(x)
+    return float(np.polyfit(wx[ok], x[ok], 1)[0])
+
+
+def test_steps_of_true_poses_are_the_world_steps():
+    """Each heel relative to the hip in its own view, the other camera's scaled by the leg
+    lengths: the step lengths of the world, step by step (perspective leaves < 0.6 cm)."""
+    from napari_gaitint.core.cycles import compute_steps
+    from napari_gaitint.core.orient import orient_pose
+
+    trial = _limping_trial(5, 0.44)
+    for a, b in (("C1", "C3"), ("C3", "C1")):
+        va, vb = trial.views[a], trial.views[b]
+        steps = compute_steps(orient_pose(va.true_pose), va.events, orient_pose(vb.true_pose), vb.events,
+                              side=va.side, other_side=vb.side)
+        assert steps["valid"].all() and len(steps) >= 3
+        w = trial.world(steps["frame"].to_numpy() / trial.fps)
+        true_m = w[f"{va.side}_heel"][:, 0] - w[f"{vb.side}_heel"][:, 0]
+        assert_allclose(steps["step_length_px"] / _px_per_m(trial, va), true_m, atol=0.006)
+        # the step time: from the other leg's heel strike before
+        hs_b = vb.events.loc[vb.events["event"] == "heel_strike", "frame"].to_numpy()
+        before = np.array([hs_b[hs_b < f].max() for f in steps["frame"]])
+        assert_allclose(steps["step_time_s"], (steps["frame"] - before) / trial.fps)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_limp_is_measured_where_half_the_stride_would_hide_it(seed):
+    """Right heel strike at 42 % of the left stride: the left step is long and slow, the
+    right one short and quick. From cleaned predictions and detected events, the step
+    length / stride length is within 0.02 of the truth on each side (half the stride, the
+    one-view rule, is off by 0.05-0.09) and the two step times add up to the stride."""
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.core.cycles import compute_steps
+    from napari_gaitint.core.events import detect_events
+    from napari_gaitint.core.orient import orient_pose
+
+    trial = _limping_trial(seed, 0.42)
+    c1, c3 = trial.views["C1"], trial.views["C3"]
+    pose = {v.view: orient_pose(clean_pose(v.pose, other=o.pose).pose) for v, o in ((c1, c3), (c3, c1))}
+    events = {v: detect_events(pose[v], side=trial.views[v].side) for v in pose}
+    truth = trial.parameters().set_index("side")
+    got = {}
+    for a, b in ((c1, c3), (c3, c1)):
+        steps = compute_steps(pose[a.view], events[a.view], pose[b.view], events[b.view],
+                              side=a.side, other_side=b.side)
+        p = compute_parameters(pose[a.view], events[a.view], side=a.side, steps=steps).iloc[0]
+        assert p["steps_from_both_views"] and p["n_steps"] == steps["valid"].sum() >= 2
+        hs = trial.events.loc[(trial.events.side == a.side) & (trial.events.event == "heel_strike"), "time_s"]
+        w = trial.world(hs.to_numpy())
+        true_share = np.mean(w[f"{a.side}_heel"][:, 0] - w[f"{b.side}_heel"][:, 0]) / truth.loc[a.side, "stride_length_m"]
+        assert abs(true_share - 0.5) > 0.04  # a limp that half the stride misses
+        assert abs(p["step_length_px"] / p["stride_length_px"] - true_share) < 0.02, a.side
+        got[a.side] = p
+    assert got["left"]["step_time_s"] > got["right"]["step_time_s"] + 0.1
+    stride = np.mean([got[s]["stride_time_s"] for s in got])
+    assert_allclose(got["left"]["step_time_s"] + got["right"]["step_time_s"], stride, atol=0.04)
+
+
+def test_a_missed_heel_strike_of_the_other_leg_invalidates_that_step_only():
+    from napari_gaitint.core.cycles import compute_steps
+    from napari_gaitint.core.orient import orient_pose
+
+    trial = _limping_trial(3, 0.5)
+    c1, c3 = trial.views["C1"], trial.views["C3"]
+    ev3 = c3.events
+    hs3 = ev3.index[ev3["event"] == "heel_strike"]
+    missed = ev3.drop(index=hs3[1])  # the detector missed one right heel strike
+    full = compute_steps(orient_pose(c1.true_pose), c1.events, orient_pose(c3.true_pose), ev3,
+                         side="left", other_side="right")
+    steps = compute_steps(orient_pose(c1.true_pose), c1.events, orient_pose(c3.true_pose), missed,
+                          side="left", other_side="right")
+    bad = steps[~steps["valid"]]
+    assert len(bad) == 1 and "no right heel strike since the previous left one" in bad["reason"].iloc[0]
+    assert bad["frame"].iloc[0] > ev3.loc[hs3[1], "frame"]
+    good = steps[steps["valid"]]
+    assert_allclose(good["step_length_px"], full.loc[good.index, "step_length_px"])
+    p = compute_parameters(orient_pose(c1.true_pose), c1.events, side="left", steps=steps).iloc[0]
+    assert p["n_steps"] == len(good)
+
+
+def test_one_view_keeps_half_the_stride():
+    pose, ev = walker(), true_events()
+    p = compute_parameters(pose, ev, side="left", fps=FPS).iloc[0]
+    assert not p["steps_from_both_views"] and p["n_steps"] == 0 and np.isnan(p["step_time_s"])
+    assert_allclose(p["step_length_px"], p["stride_length_px"] / 2)

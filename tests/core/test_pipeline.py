@@ -97,6 +97,11 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
             continue
         nearest = np.abs(d["frame"].to_numpy()[:, None] - t["frame"].to_numpy()[None, :]).min(axis=1)
         assert np.median(nearest) <= 1.0, (trial, view, event)
+    # steps measured with both views: the other leg's heel strike from the other camera
+    params = pd.read_csv(tmp_path / "out" / "parameters.csv")
+    assert params["steps_from_both_views"].all() and (params["n_steps"] >= 1).all()
+    np.testing.assert_allclose(params["step_time_s"], params["stride_time_s"] / 2, atol=0.04)
+    np.testing.assert_allclose(params["step_length_px"], params["stride_length_px"] / 2, rtol=0.1)
     # a second run refuses to overwrite, and --overwrite works
     with pytest.raises(OutputExistsError):
         pipeline.analyze_cohort(cohort, tmp_path / "out", report=False)
@@ -133,6 +138,10 @@ def test_unsynchronised_views_are_reported_and_still_analysed(cohort, tmp_path):
     assert len(notes) == 2 and (notes["trial"] == table.loc[row, "trial"]).all()  # one per view
     assert "3 frames" in notes["problem"].iloc[0] and "late_C3.h5" in " ".join(notes["problem"])
     assert res.cycles["trial"].nunique() == 4
+    # the steps pair the heel strikes of the same moments (3 frames = 0.12 s off otherwise)
+    late_trial = res.parameters[res.parameters["trial"] == table.loc[row, "trial"]]
+    assert late_trial["steps_from_both_views"].all()
+    np.testing.assert_allclose(late_trial["step_time_s"], late_trial["stride_time_s"] / 2, atol=0.04)
 
 
 def test_dlc_names_are_matched_without_a_mapping(cohort, tmp_path):

@@ -30,7 +30,7 @@ from scipy.interpolate import CubicSpline
 
 from .errors import AnalysisError
 from .events import HEEL_STRIKE, TOE_OFF, bridge_gaps, frame_to_position, mask_low_likelihood
-from .io import Pose
+from .io import Pose, leg_length_px
 
 CYCLE_COLUMNS = ("side", "cycle", "bodypart", "axis", "pct", "value")
 MEAN_COLUMNS = ("side", "bodypart", "axis", "pct", "value", "sd", "n_cycles")
@@ -465,6 +465,7 @@ def compute_parameters(
     max_gap_s: float = 0.2,
     duration_tolerance: float = 0.35,
     min_likelihood: float | None = None,
+    steps: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Spatiotemporal parameters of one leg, averaged over its valid cycles.
 
@@ -476,8 +477,11 @@ def compute_parameters(
       exactly one toe off), and the rest;
     * ``stride_length_px``: heel x at the next heel strike minus heel x at this one (the
       heel is on the ground then; the ankle, else the toe, where the heel has no data);
-    * ``step_length_px``: half the stride length — the other foot is not visible in this
-      view, so steps are assumed symmetric;
+    * with ``steps`` (:func:`compute_steps`: the other leg seen by the other camera):
+      ``step_length_px`` and ``step_time_s`` (``_sd``) are the means over the valid steps
+      ending at this leg's heel strikes, ``n_steps`` their number and
+      ``steps_from_both_views`` is True; without it (one view) ``step_length_px`` is half
+      the stride length (steps assumed symmetric) and ``step_time_s`` NaN;
     * ``speed_px_per_s``: progression of ``reference`` over the cycle / its duration;
     * with ``px_per_m``: the same lengths and speed in metres (``*_m``, ``speed_m_per_s``).
 
@@ -511,21 +515,10 @@ def compute_parameters(
         reference, notes = None, [f"no {reference} data: speed unknown"]
     foot = next((b for b in ("heel", "ankle", "toe") if b in pose.bodyparts
                  and np.isfinite(pose.bodypart(b)[:, 0]).sum() >= 2), None)
-    pos = np.arange(pose.n_frames)
     reach = max(1.0, max_gap_s * fps / 2)
 
     def at(bp: str | None, frames: np.ndarray) -> np.ndarray:
-        """x at fractional frames; NaN farther than ``max_gap_s / 2`` from data on a side."""
-        if bp is None:
-            return np.full(len(frames), np.nan)
-        x = pose.bodypart(bp)[:, 0]
-        ok = np.flatnonzero(np.isfinite(x))
-        if ok.size < 2:
-            return np.full(len(frames), np.nan)
-        p = frame_to_position(pose, frames)
-        k = np.clip(np.searchsorted(ok, p), 1, ok.size - 1)
-        near = (p - ok[k - 1] <= reach) & (ok[k] - p <= reach)
-        return np.where(near, np.interp(p, pos[ok], x[ok]), np.nan)
+        return _x_at(pose, bp, frames, reach)
 
     a, b = valid["start_frame"].to_numpy(float), valid["end_frame"].to_numpy(float)
     duration_s = (b - a) / fps
@@ -545,6 +538,15 @@ def compute_parameters(
         "speed_px_per_s": _nanmean(speed),
     }
     row["swing_pct"] = 100.0 - row["stance_pct"]
+    row["steps_from_both_views"] = steps is not None
+    row["n_steps"] = 0
+    row["step_time_s"] = row["step_time_sd_s"] = np.nan
+    if steps is not None:
+        good = steps[steps["valid"]] if len(steps) else steps
+        row["n_steps"] = int(len(good))
+        row["step_time_s"] = float(good["step_time_s"].mean()) if len(good) else np.nan
+        row["step_time_sd_s"] = float(good["step_time_s"].std(ddof=1)) if len(good) > 1 else np.nan
+        row["step_length_px"] = _nanmean(good["step_length_px"].to_numpy(float)) if len(good) else np.nan
     if px_per_m:
         row["stride_length_m"] = row["stride_length_px"] / px_per_m
         row["step_length_m"] = row["step_length_px"] / px_per_m
@@ -553,6 +555,140 @@ def compute_parameters(
     out.attrs.update(foot=foot, reference=reference)
     if notes:
         out.attrs["notes"] = notes
+    return out
+
+
+def _x_at(pose: Pose, bp: str | None, frames: np.ndarray, reach: float) -> np.ndarray:
+    """x of ``bp`` at (fractional) frame numbers, linear between samples; NaN where the
+    nearest sample on either side is farther than ``reach`` frames (or ``bp`` is None)."""
+    if bp is None:
+        return np.full(len(frames), np.nan)
+    x = pose.bodypart(bp)[:, 0]
+    ok = np.flatnonzero(np.isfinite(x))
+    if ok.size < 2:
+        return np.full(len(frames), np.nan)
+    p = frame_to_position(pose, frames)
+    k = np.clip(np.searchsorted(ok, p), 1, ok.size - 1)
+    near = (p - ok[k - 1] <= reach) & (ok[k] - p <= reach)
+    return np.where(near, np.interp(p, ok.astype(float), x[ok]), np.nan)
+
+
+STEP_COLUMNS = ("side", "step", "frame", "other_frame", "step_time_s", "step_length_px", "valid", "reason")
+
+
+def compute_steps(
+    pose: Pose,
+    events: pd.DataFrame,
+    other: Pose,
+    other_events: pd.DataFrame,
+    *,
+    side: str,
+    other_side: str,
+    fps: float | None = None,
+    lag_frames: float = 0.0,
+    reference: str = "hip",
+    max_gap_s: float = 0.2,
+    min_likelihood: float | None = None,
+) -> pd.DataFrame:
+    """The steps ending at the heel strikes of ``side``, the other leg seen by the other camera.
+
+    A step of the left leg runs from the right heel strike to the next left heel strike
+    (step time); its length is how far the left heel is ahead of the right heel at the left
+    heel strike. One camera sees one leg, so the two heels are measured in their own views,
+    each relative to the body reference both cameras see (the hip, by default):
+
+    ``step_length = (heel - hip) in this view - s x (heel - hip) in the other view``
+
+    at the same moment, with ``s`` = this view's leg length / the other view's
+    (:func:`~napari_gaitint.core.io.leg_length_px`: the two cameras' pixel scales differ).
+    Both poses are in gait coordinates (x grows with progression, as from
+    :func:`~napari_gaitint.core.orient.orient_pose`). On real subjects the two hip markers
+    are not exactly level along the walkway (the pelvis turns by a few degrees): that adds
+    up to ~1–2 cm, the same to every step of a side.
+
+    Parameters
+    ----------
+    pose, events
+        This camera's pose (gait coordinates) and its events (``side`` is its leg).
+    other, other_events
+        The other camera's, whose leg is ``other_side``.
+    fps
+        Frames per second (default ``pose.fps``).
+    lag_frames
+        ``other``'s frame ``f + lag_frames`` shows the moment of ``pose``'s frame ``f``
+        (see :func:`~napari_gaitint.core.clean.estimate_view_lag`; 0 for synchronised
+        cameras).
+    reference
+        The body part both views see (the neck stands in where the hip has no data).
+    max_gap_s
+        A heel or reference farther than ``max_gap_s / 2`` from a sample leaves the
+        step's length NaN (its time stays).
+    min_likelihood
+        As in :func:`compute_cycles`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per heel strike of ``side`` after the first heel strike of ``other_side``:
+        ``side, step, frame`` (this heel strike, this view's frames), ``other_frame`` (the
+        other leg's heel strike before it, the other view's frames), ``step_time_s``,
+        ``step_length_px`` (this view's pixels), ``valid`` and ``reason``. A step is
+        invalid when the other leg has no heel strike since this leg's previous one (a
+        missed event) or it lasts as long as a typical stride; ``attrs`` holds the
+        ``scale`` and the body parts used.
+
+    Examples
+    --------
+    >>> from napari_gaitint.core.synthetic import generate_trial
+    >>> from napari_gaitint.core.orient import orient_pose
+    >>> trial = generate_trial(3)
+    >>> c1, c3 = (trial.views[v] for v in ("C1", "C3"))
+    >>> steps = compute_steps(orient_pose(c1.true_pose), c1.events, orient_pose(c3.true_pose),
+    ...                       c3.events, side="left", other_side="right")
+    >>> bool(steps["valid"].all()), round(float(steps["step_time_s"].mean()), 2)
+    (True, 0.5)
+    """
+    fps = fps or pose.fps or other.fps
+    if not fps:
+        raise AnalysisError("frame rate unknown; give fps")
+    pose, other = _masked(pose, min_likelihood), _masked(other, min_likelihood)
+
+    def heel_strikes(ev, leg):
+        sel = (ev["side"].to_numpy() == leg) & (ev["event"].to_numpy() == HEEL_STRIKE)
+        return np.sort(ev["frame"].to_numpy(float)[sel])
+
+    mine = heel_strikes(events, side)
+    theirs = heel_strikes(other_events, other_side) - lag_frames  # in this view's frames
+    foot = next((b for b in ("heel", "ankle", "toe") if b in pose.bodyparts and b in other.bodyparts
+                 and np.isfinite(pose.bodypart(b)[:, 0]).sum() >= 2
+                 and np.isfinite(other.bodypart(b)[:, 0]).sum() >= 2), None)
+    refs = [r for r in (reference, "neck" if reference == "hip" else "hip")
+            if r in pose.bodyparts and r in other.bodyparts]
+    ref = next((r for r in refs if pose.has_xy(r).sum() >= 2 and other.has_xy(r).sum() >= 2), None)
+    legs = [leg_length_px(p) for p in (pose, other)]
+    scale = legs[0] / legs[1] if legs[0] and legs[1] else np.nan
+    k = np.searchsorted(theirs, mine, side="left") - 1  # the other leg's last heel strike before
+    has = k >= 0
+    f, g = mine[has], theirs[k[has]]
+    prev = np.concatenate([[np.nan], mine[:-1]])[has]  # this leg's heel strike before
+    typical = events.attrs.get("stride_frames") or (float(np.median(np.diff(mine))) if mine.size > 1 else np.inf)
+    missed = np.isfinite(prev) & ~(g > prev)
+    too_long = ~(f - g < typical)
+    reasons = np.full(f.size, "", dtype=object)
+    reasons[too_long] = "as long as a stride (a heel strike of the other leg missed)"
+    reasons[missed] = f"no {other_side} heel strike since the previous {side} one"
+    reach = max(1.0, max_gap_s * fps / 2)
+    if foot is None or ref is None:
+        length = np.full(f.size, np.nan)
+    else:
+        near = _x_at(pose, foot, f, reach) - _x_at(pose, ref, f, reach)
+        far = _x_at(other, foot, f + lag_frames, reach) - _x_at(other, ref, f + lag_frames, reach)
+        length = near - scale * far
+    out = pd.DataFrame({
+        "side": side, "step": np.arange(1, f.size + 1), "frame": f, "other_frame": g + lag_frames,
+        "step_time_s": (f - g) / fps, "step_length_px": length, "valid": reasons == "", "reason": reasons,
+    }, columns=list(STEP_COLUMNS))
+    out.attrs.update(scale=float(scale), foot=foot, reference=ref, lag_frames=lag_frames)
     return out
 
 

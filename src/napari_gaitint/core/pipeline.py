@@ -488,7 +488,7 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     poses = [_load_view(row, config) for _, row in rows.iterrows()]
     if len(poses) == 2:
         poses = list(align_view_lengths(poses[0], poses[1], trim=True))
-    results = []
+    views = []
     for i, row in rows.iterrows():
         pose = poses[i]
         other = poses[1 - i] if len(poses) == 2 else None
@@ -508,7 +508,12 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
         if events is None:
             events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
         cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
-        params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=config.px_per_m)
+        views.append((row, pose, side, cleaned, oriented, events, cycles))
+    results = []
+    for i, (row, pose, side, cleaned, oriented, events, cycles) in enumerate(views):
+        steps = _steps(views[i], views[1 - i]) if len(views) == 2 else None
+        params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=config.px_per_m,
+                                    steps=steps)
         tilt = oriented.meta["orientation"]["tilt_deg"]
         params["floor_tilt_deg"] = np.nan if tilt is None else tilt
         results.append(
@@ -519,6 +524,20 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             )
         )
     return results
+
+
+def _steps(view: tuple, other: tuple) -> pd.DataFrame | None:
+    """The steps of ``view``'s leg with the other leg from ``other``'s camera (both legs
+    seen and the cameras matched frame by frame), else None (steps from strides)."""
+    from .cycles import compute_steps
+
+    _, pose, side, cleaned, oriented, events, _ = view
+    _, _, other_side, _, other_oriented, other_events, _ = other
+    align = cleaned.summary.get("alignment")
+    if side == other_side or not align or align.get("lag_beyond_range"):
+        return None
+    return compute_steps(oriented, events, other_oriented, other_events, side=side, other_side=other_side,
+                         fps=pose.fps, lag_frames=align.get("lag_frames", 0))
 
 
 # ---------------------------------------------------------------------------------------

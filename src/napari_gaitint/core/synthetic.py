@@ -114,6 +114,7 @@ class WalkerParams:
     heel_off_sd: float = 0.015
     foot_flat: float = 0.09
     step_asymmetry_sd_s: float = 0.008
+    right_step_share: float = 0.5  # right heel strike at this share of the left stride (0.5: symmetric)
     placement_sd_m: float = 0.012
     thigh_m: float = 0.45
     shank_m: float = 0.44
@@ -225,7 +226,7 @@ class Walker:
         durations = T * (1 + p.stride_time_cv * np.clip(rng.standard_normal(n), -3, 3))
         hs_left = t_start_s - 2.0 * T - rng.uniform(0, T) + np.concatenate([[0.0], np.cumsum(durations)])
         jitter = p.step_asymmetry_sd_s * np.clip(rng.standard_normal(n), -3, 3)
-        hs_right = hs_left[:-1] + 0.5 * np.diff(hs_left) + jitter
+        hs_right = hs_left[:-1] + p.right_step_share * np.diff(hs_left) + jitter
         self._hs = {"left": hs_left, "right": hs_right}
         self._stride = {}
         for side in _SIDES:
