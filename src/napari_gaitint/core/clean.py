@@ -467,16 +467,20 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
     # 4. filter
     if config.filter != "none":
         before = xy.copy()
+        # body parts with the same missing frames share the stretches: filtered together
+        same: dict[bytes, list[int]] = {}
         for j in range(xy.shape[1]):
-            xy[:, j, :] = lowpass(
-                xy[:, j, :],
+            same.setdefault(np.packbits(_finite_rows(xy[:, j, :])).tobytes(), []).append(j)
+        for cols in same.values():
+            xy[:, cols, :] = lowpass(
+                xy[:, cols, :].reshape(xy.shape[0], 2 * len(cols)),
                 fps=fps,
                 method=config.filter,
                 cutoff_hz=config.cutoff_hz,
                 order=config.filter_order,
                 window_s=config.savgol_window_s,
                 polyorder=config.savgol_polyorder,
-            )
+            ).reshape(xy.shape[0], len(cols), 2)
         moved = _dist(xy, before)
         flags[moved > config.filtered_flag_px] |= FLAG_FILTERED  # NaN compares False
 
@@ -1084,7 +1088,7 @@ def _long_runs(mask: np.ndarray, longer_than: int) -> np.ndarray:
 
 
 def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
-               max_reach: int = 12) -> tuple[np.ndarray, np.ndarray]:
+               max_reach: int = 12, segment: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Predictions of ``p`` (n, 2) at frames ``t`` bridging their runs of non-trusted frames.
 
     Each run of non-trusted frames is bridged by the polynomial through the nearest (up to
@@ -1095,6 +1099,10 @@ def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
 
     Returns ``(q, both)``: ``(t.size, 2)`` predictions (NaN at trusted frames or where no
     trusted frame is in reach) and whether trusted frames on both sides were used.
+
+    ``segment``: ``p`` holds several tracks, track ``s`` in rows ``[s * segment, s *
+    segment + n_s)`` (each followed by untrusted padding): each is bridged on its own, as
+    if it were passed alone.
     """
     if k > 2:
         raise ValueError("k > 2 is not supported")
@@ -1107,13 +1115,19 @@ def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
     if n_tr == 0 or t.size == 0:
         return q, both
     i = np.searchsorted(tr_idx, t)  # trusted frames before t: tr_idx[:i]
-    a = np.where(i > 0, tr_idx[np.maximum(i - 1, 0)] + 1, 0)  # start of t's untrusted run
-    b = np.where(i < n_tr, tr_idx[np.minimum(i, n_tr - 1)], n)  # its (exclusive) end
+    if segment is None:  # one track: frames [0, n), its trusted frames tr_idx[0:n_tr]
+        lo, hi, i_lo, i_hi = 0, n, 0, n_tr
+    else:  # t's own track: frames [lo, hi) (the padding after it is never trusted)
+        lo = t - t % segment
+        hi = lo + segment
+        i_lo, i_hi = np.searchsorted(tr_idx, lo), np.searchsorted(tr_idx, hi)
+    a = np.where(i > i_lo, tr_idx[np.maximum(i - 1, 0)] + 1, lo)  # start of t's untrusted run
+    b = np.where(i < i_hi, tr_idx[np.minimum(i, n_tr - 1)], hi)  # its (exclusive) end
     offs = np.arange(-k, k)
     j = i[:, None] + offs[None, :]  # (m, 2k): k trusted frames before, k after
     ts = tr_idx[np.clip(j, 0, n_tr - 1)]
     before = offs < 0
-    use = ((j >= 0) & (j < n_tr)
+    use = ((j >= np.reshape(i_lo, (-1, 1))) & (j < np.reshape(i_hi, (-1, 1)))
            & np.where(before[None, :], ts >= (a - max_reach)[:, None], ts < (b + max_reach)[:, None]))
     use &= ~trusted[t][:, None]
     nb, na = use[:, before].sum(1), use[:, ~before].sum(1)
@@ -1229,13 +1243,15 @@ def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> list[np.
 
 
 def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
-               at_edge: bool) -> np.ndarray:
+               at_edge: bool, segment: int | None = None) -> np.ndarray:
     """Whether the labels ``p[t]`` continue the trusted track: within ``m`` of the bridge
     over their run or of an extrapolation from the trusted frames next to them.
 
     At a track's start or end (``at_edge`` frames next to a trusted one, with trusted
     frames on one side only) only one side predicts: ``2 m`` is accepted there, what would
     not be judged a swap (see :func:`_chain_swaps`), so the track can continue.
+    ``segment``: several tracks in one array, as in :func:`_bridge_at` (their padding,
+    at least 3 frames, is never trusted).
     """
     if not t.size:
         return np.zeros(0, bool)
@@ -1246,7 +1262,7 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     ok = e <= m  # continues an extrapolation: accepted whatever the bridge says
     rest = np.flatnonzero(~ok)
     if rest.size:
-        q, both = _bridge_at(p, trusted, t[rest])
+        q, both = _bridge_at(p, trusted, t[rest], segment=segment)
         eq = _dist(pt[rest], q)
         e_rest = np.minimum(e[rest], np.where(np.isnan(eq), np.inf, eq))
         ok[rest] = e_rest <= (np.where(both, m, 2 * m) if at_edge else m)
@@ -1335,56 +1351,7 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
     jump_f = valid & between & has_f & ~near_far & between_f
     cand |= jump_nof | jump_f
     trusted &= ~(jump_nof | jump_f)
-    changed = np.ones(J, bool)  # a column's outcome only changes when its trust did
-    grew = np.zeros(J, bool)
-    # Frames judged not to continue the track, per (next to a trusted frame or not, joint),
-    # with the open interval of frames whose trust decided it: they are not judged again
-    # until a frame in there turns trusted (the outcome could not change before).
-    rejected = np.zeros((2, J, n), bool)
-    ctx_lo = np.zeros((2, J, n), np.int64)
-    ctx_hi = np.zeros((2, J, n), np.int64)
-
-    def judge(k, t, mode):
-        fresh = ~rejected[mode, k, t]
-        ok = np.zeros(t.size, bool)
-        ok[fresh] = _continues(P[:, k], trusted[:, k], t[fresh], m, at_edge=mode == 0)
-        no = t[fresh & ~ok]
-        if no.size:
-            rejected[mode, k, no] = True
-            ctx_lo[mode, k, no], ctx_hi[mode, k, no] = _continues_context(trusted[:, k], no)
-        return ok
-
-    for _ in range(n):
-        step = np.zeros_like(trusted)
-        for k in range(J):
-            if not changed[k]:
-                continue
-            todo = np.flatnonzero(cand[:, k] & ~trusted[:, k])
-            if not todo.size:
-                continue
-            # Trust grows from the edges of the trusted track; only where no candidate
-            # next to a trusted frame continues it are the others accepted (so the frames
-            # next to trusted ones are judged first, and the rest only when needed).
-            tk = trusted[:, k]
-            ek = (tk[np.maximum(todo - 1, 0)] & (todo > 0)) | (tk[np.minimum(todo + 1, n - 1)] & (todo < n - 1))
-            t = todo[ek]
-            ok = judge(k, t, 0)
-            if not ok.any():
-                t = todo[~ek]
-                ok = judge(k, t, 1)
-            step[t[ok], k] = True
-            grew[k] = ok.any()
-        changed, grew = grew, np.zeros(J, bool)
-        if not changed.any():
-            break
-        trusted |= step
-        for k in np.flatnonzero(changed):
-            new = np.flatnonzero(step[:, k])
-            for mode in (0, 1):
-                f = np.flatnonzero(rejected[mode, k])
-                inside = (np.searchsorted(new, ctx_hi[mode, k, f])
-                          - np.searchsorted(new, ctx_lo[mode, k, f], side="right"))
-                rejected[mode, k, f[inside > 0]] = False
+    trusted = _grow_trust(P, trusted, cand, m)
     swapped = np.zeros((n, J), bool)
     weak = np.zeros((n, J), bool)
     strong = np.zeros((n, J), bool)
@@ -1412,6 +1379,72 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
     lone = strong | (weak & (weak.sum(1, keepdims=True) >= 2))
     exchanged = _exchanged(P, F, trusted, has_f & ~between_f, jump_f & ~trusted, m, max_run)
     return swapped | lone | exchanged
+
+
+def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float) -> np.ndarray:
+    """Step 2 of :func:`_chain_swaps`: trust grows into the candidate runs of each joint's
+    track ``P[:, k]`` from their edges, one frame per pass, while a candidate continues the
+    trusted track (:func:`_continues`). Returns the grown ``(n, J)`` trust.
+
+    All joints are judged in one call per pass: their tracks are laid end to end, each
+    followed by untrusted padding, and bridged each on its own (``segment``).
+    """
+    n, J = trusted.shape
+    seg = n + 8  # padding: _one_sided_at looks 3 frames away, _continues_context 4
+    N = J * seg
+    Pf = np.full((J, seg, 2), np.nan)
+    Pf[:, :n] = P.transpose(1, 0, 2)
+    Pf = Pf.reshape(N, 2)
+    tf = np.zeros((J, seg), bool)
+    tf[:, :n] = trusted.T
+    tf = tf.reshape(N)
+    cf = np.zeros((J, seg), bool)
+    cf[:, :n] = cand.T
+    cf = cf.reshape(N)
+    changed = np.ones(J, bool)  # a track's outcome only changes when its trust did
+    # Frames judged not to continue the track, per (next to a trusted frame or not), with
+    # the open interval of frames whose trust decided it: they are not judged again until
+    # a frame in there turns trusted (the outcome could not change before).
+    rejected = np.zeros((2, N), bool)
+    ctx_lo = np.zeros((2, N), np.int64)
+    ctx_hi = np.zeros((2, N), np.int64)
+
+    def judge(t, mode):
+        fresh = ~rejected[mode, t]
+        ok = np.zeros(t.size, bool)
+        ok[fresh] = _continues(Pf, tf, t[fresh], m, at_edge=mode == 0, segment=seg)
+        no = t[fresh & ~ok]
+        if no.size:
+            rejected[mode, no] = True
+            ctx_lo[mode, no], ctx_hi[mode, no] = _continues_context(tf, no)
+        return ok
+
+    for _ in range(n):
+        todo = np.flatnonzero(cf & ~tf & np.repeat(changed, seg))
+        if not todo.size:
+            break
+        # Trust grows from the edges of the trusted track; only where no candidate next to
+        # a trusted frame of a track continues it are the track's others accepted (so the
+        # frames next to trusted ones are judged first, and the rest only when needed).
+        # (The padding around each track is never trusted.)
+        ek = tf[np.maximum(todo - 1, 0)] | tf[np.minimum(todo + 1, N - 1)]
+        t = todo[ek]
+        ok = judge(t, 0)
+        grown = np.bincount(t[ok] // seg, minlength=J) > 0
+        rest = todo[~ek & ~grown[todo // seg]]
+        ok_rest = judge(rest, 1)
+        new = np.concatenate([t[ok], rest[ok_rest]])
+        if not new.size:
+            break
+        changed = np.bincount(new // seg, minlength=J) > 0
+        new.sort()
+        tf[new] = True
+        for mode in (0, 1):
+            f = np.flatnonzero(rejected[mode])
+            inside = (np.searchsorted(new, ctx_hi[mode, f])
+                      - np.searchsorted(new, ctx_lo[mode, f], side="right"))
+            rejected[mode, f[inside > 0]] = False
+    return tf.reshape(J, seg)[:, :n].T.copy()
 
 
 def _smooth_frames(P: np.ndarray, valid: np.ndarray, m: float) -> np.ndarray:

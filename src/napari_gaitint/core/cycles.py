@@ -325,9 +325,11 @@ def compute_cycles(
         # (bodypart, axis, cycle, pct) -> (cycle, bodypart, axis, pct)
         "value": values.transpose(2, 0, 1, 3).ravel(),
     }, columns=list(CYCLE_COLUMNS), copy=False)
+    bad = ~table["valid"].to_numpy(bool)
     out.attrs["skipped"] = [
-        f"cycle {int(r.cycle)} ({r.start_frame:.1f}-{r.end_frame:.1f}): {r.reason}"
-        for r in table[~table["valid"]].itertuples()
+        f"cycle {int(c)} ({s:.1f}-{e:.1f}): {r}"
+        for c, s, e, r in zip(*(table[k].to_numpy()[bad] for k in ("cycle", "start_frame", "end_frame", "reason")),
+                              strict=True)
     ]
     out.attrs["gaps"] = gap_notes
     out.attrs["reference"] = reference
