@@ -526,7 +526,7 @@ def compute_parameters(
     duration_s = (b - a) / fps
     stride_px = at(foot, b) - at(foot, a)
     speed = (at(reference, b) - at(reference, a)) / duration_s
-    stance = ((valid["toe_off_frame"] - valid["start_frame"]) / (b - a) * 100).to_numpy(float)
+    stance = (valid["toe_off_frame"].to_numpy(float) - a) / (b - a) * 100
     row = {
         "side": side,
         "n_cycles": int(len(valid)),
@@ -544,16 +544,17 @@ def compute_parameters(
     row["n_steps"] = 0
     row["step_time_s"] = row["step_time_sd_s"] = np.nan
     if steps is not None:
-        good = steps[steps["valid"]] if len(steps) else steps
-        row["n_steps"] = int(len(good))
-        row["step_time_s"] = float(good["step_time_s"].mean()) if len(good) else np.nan
-        row["step_time_sd_s"] = float(good["step_time_s"].std(ddof=1)) if len(good) > 1 else np.nan
-        row["step_length_px"] = _nanmean(good["step_length_px"].to_numpy(float)) if len(good) else np.nan
+        good = steps["valid"].to_numpy(bool)
+        times = steps["step_time_s"].to_numpy(float)[good]
+        row["n_steps"] = int(good.sum())
+        row["step_time_s"] = _nanmean(times) if times.size else np.nan
+        row["step_time_sd_s"] = float(np.nanstd(times, ddof=1)) if np.isfinite(times).sum() > 1 else np.nan
+        row["step_length_px"] = _nanmean(steps["step_length_px"].to_numpy(float)[good]) if times.size else np.nan
     if px_per_m:
         row["stride_length_m"] = row["stride_length_px"] / px_per_m
         row["step_length_m"] = row["step_length_px"] / px_per_m
         row["speed_m_per_s"] = row["speed_px_per_s"] / px_per_m
-    out = pd.DataFrame([row])
+    out = pd.DataFrame({k: [v] for k, v in row.items()})
     out.attrs.update(foot=foot, reference=reference)
     if notes:
         out.attrs["notes"] = notes

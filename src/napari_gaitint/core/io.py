@@ -542,11 +542,15 @@ def pose_from_dlc_table(
     coords = set(sub.columns.get_level_values("coords"))
     has_likelihood = "likelihood" in coords
     values = np.full((len(sub), len(bodyparts), 3), np.nan)
-    for j, bp in enumerate(bodyparts):
-        for k, c in enumerate(("x", "y", "likelihood")):
-            key = (scorer, bp, c)
+    keys = [(scorer, bp, c) for bp in bodyparts for c in ("x", "y", "likelihood")]
+    if sub.columns.is_unique:  # one gather instead of a lookup per column
+        pos = sub.columns.get_indexer(keys)
+        have = pos >= 0
+        values.reshape(len(sub), len(keys))[:, have] = sub.iloc[:, pos[have]].to_numpy(dtype=float)
+    else:
+        for i, key in enumerate(keys):
             if key in sub.columns:
-                values[:, j, k] = sub[key].to_numpy(dtype=float)
+                values[:, i // 3, i % 3] = sub[key].to_numpy(dtype=float)
     pose = Pose(
         values,
         tuple(bodyparts),
