@@ -455,34 +455,36 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
         if other is not None:
             summary["other_view_wrong_limb_ignored"] = n_theirs
 
-    # 3. gaps
+    # 3. gaps and 4. filter, on each body part's track as a contiguous (n, 2) array
+    n = xy.shape[0]
+    tracks = np.ascontiguousarray(xy.transpose(1, 0, 2))  # (J, n, 2)
     max_gap = config.gap_frames(fps)
     if max_gap > 0:
-        for j in range(xy.shape[1]):
-            filled = fill_gaps(xy[:, j, :], max_gap_frames=max_gap, method=config.gap_method)
-            new = np.isnan(xy[:, j, 0]) & np.isfinite(filled[:, 0])
-            xy[:, j, :] = filled
+        for j, track in enumerate(tracks):
+            filled = fill_gaps(track, max_gap_frames=max_gap, method=config.gap_method)
+            new = np.isnan(track[:, 0]) & np.isfinite(filled[:, 0])
+            tracks[j] = filled
             flags[new, j] |= FLAG_INTERPOLATED
 
-    # 4. filter
     if config.filter != "none":
-        before = xy.copy()
+        before = tracks.copy()
         # body parts with the same missing frames share the stretches: filtered together
         same: dict[bytes, list[int]] = {}
-        for j in range(xy.shape[1]):
-            same.setdefault(np.packbits(_finite_rows(xy[:, j, :])).tobytes(), []).append(j)
+        for j, track in enumerate(tracks):
+            same.setdefault(np.packbits(_finite_rows(track)).tobytes(), []).append(j)
         for cols in same.values():
-            xy[:, cols, :] = lowpass(
-                xy[:, cols, :].reshape(xy.shape[0], 2 * len(cols)),
+            tracks[cols] = lowpass(
+                tracks[cols].transpose(1, 0, 2).reshape(n, 2 * len(cols)),
                 fps=fps,
                 method=config.filter,
                 cutoff_hz=config.cutoff_hz,
                 order=config.filter_order,
                 window_s=config.savgol_window_s,
                 polyorder=config.savgol_polyorder,
-            ).reshape(xy.shape[0], len(cols), 2)
-        moved = _dist(xy, before)
+            ).reshape(n, len(cols), 2).transpose(1, 0, 2)
+        moved = _dist(tracks, before).T  # (n, J)
         flags[moved > config.filtered_flag_px] |= FLAG_FILTERED  # NaN compares False
+    xy[...] = tracks.transpose(1, 0, 2)
 
     counts = {name: int(np.count_nonzero(flags & bit)) for bit, name, _ in _FLAG_NAMES}
     summary["counts"] = counts
@@ -561,16 +563,17 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
     inner = (a > 0) & (b < arr.shape[0]) & (b - a <= max_gap_frames)  # no extrapolation
     rows = np.flatnonzero(_cover(arr.shape[0], a[inner], b[inner]))
     if rows.size:
-        t = valid.astype(float)
-        y = arr[valid]
         if method == "linear" or valid.size < 4:
+            # np.interp through the samples next to the gaps only: each gap is bridged by
+            # its two neighbouring samples, as through all of them
+            ends = np.union1d(a[inner] - 1, b[inner])
             for k in range(arr.shape[1]):
-                arr[rows, k] = np.interp(rows, t, y[:, k])
+                arr[rows, k] = np.interp(rows, ends.astype(float), arr[ends, k])
         elif method == "pchip":
-            arr[rows] = PchipInterpolator(t, y, axis=0)(rows)
+            arr[rows] = PchipInterpolator(valid.astype(float), arr[valid], axis=0)(rows)
         else:
             near = _near_gaps(valid, rows, _SPLINE_SUPPORT)
-            arr[rows] = cubic_spline_at(t[near], y[near], rows)  # CubicSpline's values
+            arr[rows] = cubic_spline_at(valid[near].astype(float), arr[valid[near]], rows)  # CubicSpline's values
     return arr[:, 0] if one_d else arr
 
 
