@@ -1407,7 +1407,8 @@ def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float) 
     changed = np.ones(J, bool)  # a track's outcome only changes when its trust did
     # Frames judged not to continue the track, per (next to a trusted frame or not), with
     # the open interval of frames whose trust decided it: they are not judged again until
-    # a frame in there turns trusted (the outcome could not change before).
+    # a frame in there turns trusted (the outcome could not change before). Near a track's
+    # ends the interval may reach into the next track: that only means judging again.
     rejected = np.zeros((2, N), bool)
     ctx_lo = np.zeros((2, N), np.int64)
     ctx_hi = np.zeros((2, N), np.int64)
