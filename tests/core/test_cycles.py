@@ -437,6 +437,29 @@ def test_a_missed_heel_strike_of_the_other_leg_invalidates_that_step_only():
     assert p["n_steps"] == len(good)
 
 
+def test_a_spurious_heel_strike_of_the_other_leg_invalidates_that_step_only():
+    from napari_gaitint.core.cycles import compute_steps
+    from napari_gaitint.core.orient import orient_pose
+
+    trial = _limping_trial(3, 0.5)
+    c1, c3 = trial.views["C1"], trial.views["C3"]
+    near, far = orient_pose(c1.true_pose), orient_pose(c3.true_pose)
+    full = compute_steps(near, c1.events, far, c3.events, side="left", other_side="right")
+    # a second right heel strike detected 3 frames before the third left one
+    third = full["frame"].iloc[2]
+    extra = pd.DataFrame({"side": ["right"], "event": ["heel_strike"], "frame": [third - 3.0],
+                          "time_s": [(third - 3.0) / c3.true_pose.fps]})
+    ev3 = pd.concat([c3.events, extra], ignore_index=True).sort_values("frame", ignore_index=True)
+    steps = compute_steps(near, c1.events, far, ev3, side="left", other_side="right")
+    bad = steps[~steps["valid"]]
+    assert list(bad["frame"]) == [third]
+    assert bad["reason"].iloc[0] == "2 right heel strikes since the previous left one"
+    assert_allclose(bad["step_time_s"], 3.0 / c3.true_pose.fps)  # what it would have reported
+    good = steps[steps["valid"]]
+    assert len(good) == len(full) - 1
+    assert_allclose(good["step_length_px"], full.loc[good.index, "step_length_px"])
+
+
 def test_one_view_keeps_half_the_stride():
     pose, ev = walker(), true_events()
     p = compute_parameters(pose, ev, side="left", fps=FPS).iloc[0]

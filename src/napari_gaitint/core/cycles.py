@@ -637,7 +637,8 @@ def compute_steps(
         other leg's heel strike before it, the other view's frames), ``step_time_s``,
         ``step_length_px`` (this view's pixels), ``valid`` and ``reason``. A step is
         invalid when the other leg has no heel strike since this leg's previous one (a
-        missed event) or it lasts as long as a typical stride; ``attrs`` holds the
+        missed event) or several (a spurious one), or when it lasts as long as a typical
+        stride; ``attrs`` holds the
         ``scale`` and the body parts used.
 
     Examples
@@ -676,10 +677,15 @@ def compute_steps(
     prev = np.concatenate([[np.nan], mine[:-1]])[has]  # this leg's heel strike before
     typical = events.attrs.get("stride_frames") or (float(np.median(np.diff(mine))) if mine.size > 1 else np.inf)
     missed = np.isfinite(prev) & ~(g > prev)
+    # heel strikes of the other leg since this leg's previous one (1 in walking; more is a
+    # spurious detection, and the last of them would make a short step)
+    n_theirs = np.where(np.isfinite(prev), np.searchsorted(theirs, f) - np.searchsorted(theirs, prev, side="right"), 1)
     too_long = ~(f - g < typical)
     reasons = np.full(f.size, "", dtype=object)
     reasons[too_long] = "as long as a stride (a heel strike of the other leg missed)"
     reasons[missed] = f"no {other_side} heel strike since the previous {side} one"
+    for i in np.flatnonzero(n_theirs > 1):
+        reasons[i] = f"{n_theirs[i]} {other_side} heel strikes since the previous {side} one"
     reach = max(1.0, max_gap_s * fps / 2)
     if foot is None or ref is None:
         length = np.full(f.size, np.nan)
