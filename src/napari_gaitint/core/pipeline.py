@@ -646,7 +646,9 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
     else:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs))) as pool:
+        from ._threads import limit_worker_process
+
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), initializer=limit_worker_process) as pool:
             for out in pool.map(_trial_job, jobs, chunksize=max(1, len(jobs) // (8 * n_jobs))):
                 yield out
                 bar.update()
