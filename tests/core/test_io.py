@@ -97,6 +97,46 @@ def test_read_matches_plain_pandas(kind, rel, ncol, nidx, lik, request, data_dir
     assert ("likelihood" in set(df.columns.get_level_values("coords"))) is lik
 
 
+@pytest.mark.parametrize(
+    ("kind", "rel"),
+    [("real", "single/reachingvideo1shortDLC_resnet50_TESTNov4shuffle1_10.h5"),
+     ("real", "single/reachingvideo1shortDLC_resnet50_TESTNov4shuffle1_10filtered.h5"),
+     ("own", "pred_single.h5"), ("own", "pred_single_dlc3.h5")],
+)
+def test_dlc_prediction_tables_are_read_straight_from_pytables(kind, rel, request, data_dir):
+    """The common layout skips pandas' HDFStore; the DataFrame is pandas' own, to the bit."""
+    path = _resolve(kind, rel, request, data_dir)
+    direct = io._read_frame_table(path, None)
+    assert direct is not None and direct[1] == "df_with_missing"
+    _assert_identical(direct[0], pd.read_hdf(path))
+
+
+@pytest.mark.parametrize(
+    "how",
+    [dict(format="fixed"), dict(format="table", index="strings"), dict(format="table", dtype="float32"),
+     dict(format="table", dtype="two_blocks"), dict(format="table", key="keypoints")],
+    ids=["fixed", "string_index", "float32", "two_blocks", "other_key"],
+)
+def test_other_hdf5_layouts_are_read_through_pandas(how, data_dir, tmp_path):
+    df = pd.read_hdf(data_dir / "pred_single.h5")
+    how = dict(how)
+    if how.pop("index", None) == "strings":
+        df.index = [f"img{i:03d}.png" for i in range(len(df))]
+    dtype = how.pop("dtype", None)
+    if dtype == "two_blocks":  # an integer column next to the floats: a second value block
+        df[df.columns[0]] = np.arange(len(df))
+    elif dtype is not None:
+        df = df.astype(dtype)
+    key = how.pop("key", "df_with_missing")
+    path = tmp_path / "other_layout.h5"
+    df.to_hdf(path, key=key, mode="w", **how)
+    assert io._read_frame_table(path, None) is None
+    got = io.read_dlc_table(path)
+    want = pd.read_hdf(path)
+    want.columns = want.columns.set_names(got.columns.names)
+    _assert_identical(got, want)
+
+
 @pytest.mark.parametrize(("kind", "rel", "ncol", "nidx", "lik"), ALL_FILES)
 def test_poses_to_table_is_lossless(kind, rel, ncol, nidx, lik, request, data_dir):
     path = _resolve(kind, rel, request, data_dir)

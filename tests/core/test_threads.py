@@ -36,3 +36,19 @@ def test_worker_processes_keep_one_blas_thread():
     with ProcessPoolExecutor(max_workers=1, initializer=limit_worker_process) as pool:
         before, inside = pool.submit(_in_worker).result()
     assert before and set(before) == {1} and set(inside) == {1}
+
+
+def test_an_inner_limit_leaves_the_outer_one_in_place_and_errors_restore_the_threads():
+    from napari_gaitint.core._threads import single_thread_blas
+
+    before = _blas_threads()
+    with single_thread_blas():
+        with single_thread_blas():
+            assert set(_blas_threads()) == {1}
+        assert set(_blas_threads()) == {1}  # the inner block did not restore the threads
+    assert _blas_threads() == before
+    with pytest.raises(RuntimeError), single_thread_blas():
+        raise RuntimeError("inside")
+    assert _blas_threads() == before
+    with single_thread_blas():  # and the limit still works after an error
+        assert set(_blas_threads()) == {1}

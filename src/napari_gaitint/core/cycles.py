@@ -314,8 +314,9 @@ def compute_cycles(
     # Label columns are categorical (codes into a few names: no millions of strings), the
     # categories in the pose's body-part order.
     n_rows = n_cyc * n_bp * 2 * n_points
-    bp_codes = np.tile(np.repeat(np.arange(n_bp), 2 * n_points), n_cyc)
-    axis_codes = np.tile(np.repeat([0, 1], n_points), n_cyc * n_bp)
+    code = np.int8 if n_bp < 128 else np.int16  # the categoricals' own code type: no cast
+    bp_codes = np.tile(np.repeat(np.arange(n_bp, dtype=code), 2 * n_points), n_cyc)
+    axis_codes = np.tile(np.repeat(np.array([0, 1], dtype=np.int8), n_points), n_cyc * n_bp)
     out = pd.DataFrame({
         "side": _categorical(np.zeros(n_rows, dtype=np.int8), [side]),
         "cycle": np.repeat(cycle_numbers, n_bp * 2 * n_points),

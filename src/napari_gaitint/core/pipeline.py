@@ -640,9 +640,14 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
     n_jobs = config.n_jobs if config.n_jobs > 0 else (os.cpu_count() or 1)
     bar = _progress(len(jobs), progress, "trials")
     if n_jobs == 1 or len(jobs) < 4:
-        for job in jobs:
-            yield _trial_job(job)
-            bar.update()
+        from ._threads import single_thread_blas
+
+        # one BLAS limit for the whole loop (each trial's own then does nothing); the
+        # caller's work between trials (saving the partial results) runs inside it too
+        with single_thread_blas():
+            for job in jobs:
+                yield _trial_job(job)
+                bar.update()
     else:
         from concurrent.futures import ProcessPoolExecutor
 
