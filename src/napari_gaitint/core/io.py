@@ -267,6 +267,10 @@ def _h5_problem(path: Path, err: Exception) -> str:
     )
 
 
+#: HDF5 keys tried in this order when none is given: predictions, then labels/tracks.
+_H5_KEYS = ("df_with_missing", "keypoints", "tracks")
+
+
 def _read_frame_table(path: Path, key: str | None) -> tuple[pd.DataFrame, str] | None:
     """The common case read straight from PyTables: a float table as DeepLabCut writes it
     (pandas ``format="table"``, integer frame index, one block of float64 columns under a
@@ -279,7 +283,7 @@ def _read_frame_table(path: Path, key: str | None) -> tuple[pd.DataFrame, str] |
     import tables
 
     with tables.open_file(path, mode="r") as h5:
-        key = key or "df_with_missing"
+        key = key or _H5_KEYS[0]
         try:
             group = h5.get_node("/" + key.strip("/"))
         except (tables.NoSuchNodeError, ValueError):
@@ -329,7 +333,7 @@ def _read_h5_store(path: Path, key: str | None) -> tuple[object, str]:
     with pd.HDFStore(path, mode="r") as store:
         keys = [k.lstrip("/") for k in store.keys()]
         if key is None:
-            for candidate in ("df_with_missing", "keypoints", "tracks"):
+            for candidate in _H5_KEYS:
                 if candidate in keys:
                     key = candidate
                     break
