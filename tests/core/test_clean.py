@@ -121,6 +121,40 @@ def test_lowpass_splits_at_nan_and_keeps_short_pieces():
     assert_allclose(out[13:], y[13:], atol=0.05)  # a line stays a line (odd padding)
 
 
+@pytest.mark.parametrize("layout", ["one", "few", "many_short", "many_mixed", "inf_and_1d"])
+def test_butterworth_equals_scipy_sosfiltfilt_on_every_stretch_to_the_bit(layout):
+    """Stretches are filtered many per call (stacked by length, or on slices when few):
+    the result must be scipy's ``sosfiltfilt`` on each stretch on its own, exactly."""
+    from scipy.signal import butter, sosfiltfilt
+
+    rng = np.random.default_rng(["one", "few", "many_short", "many_mixed", "inf_and_1d"].index(layout))
+    n = {"one": 300, "few": 300, "many_short": 400, "many_mixed": 3000, "inf_and_1d": 500}[layout]
+    k = 1 if layout == "inf_and_1d" else 4
+    y = np.cumsum(rng.normal(0, 4, (n, k)), axis=0) + rng.uniform(-500, 500, k)
+    if layout == "few":
+        y[[40, 41, 200]] = np.nan
+    elif layout == "many_short":  # stretches of 3..12 samples: padding shortened to n - 1
+        cut = np.cumsum(rng.integers(4, 14, n))
+        y[cut[cut < n]] = np.nan
+    elif layout in ("many_mixed", "inf_and_1d"):
+        for start in rng.integers(0, n, 60):
+            y[start:start + rng.integers(1, 6)] = np.nan
+        if layout == "inf_and_1d":
+            y[rng.integers(0, n, 5)] = np.inf
+    for order, cutoff, fps in [(2, 6.0, 25.0), (4, 10.0, 100.0), (1, 2.0, 30.0)]:
+        sos = butter(order, cutoff, btype="low", fs=fps, output="sos")
+        full_pad = 3 * (2 * len(sos) + 1)
+        want = y.copy()
+        good = np.isfinite(y).all(axis=1)
+        edges = np.flatnonzero(np.diff(np.r_[0, good.astype(int), 0]))
+        for a, b in zip(edges[::2], edges[1::2], strict=True):
+            if b - a >= 4:
+                want[a:b] = sosfiltfilt(sos, y[a:b], axis=0, padlen=min(full_pad, b - a - 1))
+        got = lowpass(y[:, 0] if k == 1 else y, fps=fps, method="butterworth", cutoff_hz=cutoff,
+                      order=order)
+        np.testing.assert_array_equal(got, want[:, 0] if k == 1 else want)
+
+
 def test_savgol_keeps_cubic_and_short_segments():
     t = np.arange(30, dtype=float)
     y = 0.01 * t**3 - t
