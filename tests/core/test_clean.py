@@ -121,11 +121,16 @@ def test_lowpass_splits_at_nan_and_keeps_short_pieces():
     assert_allclose(out[13:], y[13:], atol=0.05)  # a line stays a line (odd padding)
 
 
+@pytest.mark.parametrize("stack_samples", [None, 32])
 @pytest.mark.parametrize("layout", ["one", "few", "many_short", "many_mixed", "inf_and_1d"])
-def test_butterworth_equals_scipy_sosfiltfilt_on_every_stretch_to_the_bit(layout):
-    """Stretches are filtered many per call (stacked by length, or on slices when few):
-    the result must be scipy's ``sosfiltfilt`` on each stretch on its own, exactly."""
+def test_butterworth_equals_scipy_sosfiltfilt_on_every_stretch_to_the_bit(layout, stack_samples,
+                                                                         monkeypatch):
+    """Stretches are filtered many per call (stacked by length, in chunks, or on slices when
+    few): the result must be scipy's ``sosfiltfilt`` on each stretch on its own, exactly."""
     from scipy.signal import butter, sosfiltfilt
+
+    if stack_samples is not None:  # small chunks: a length class is split over several calls
+        monkeypatch.setattr("napari_gaitint.core.clean._STACK_SAMPLES", stack_samples)
 
     rng = np.random.default_rng(["one", "few", "many_short", "many_mixed", "inf_and_1d"].index(layout))
     n = {"one": 300, "few": 300, "many_short": 400, "many_mixed": 3000, "inf_and_1d": 500}[layout]

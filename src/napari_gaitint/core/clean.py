@@ -715,24 +715,38 @@ def _sosfiltfilt_stretches(arr: np.ndarray, good: np.ndarray, sos: np.ndarray, z
         arr[a[s]:b[s]] = y[::-1][p:p + int(n[s])]
     zi = zi[:, None, :, None]  # (sections, 1 stretch, 2, 1 column)
     for level in np.unique(bucket[stacked]):
-        s = np.flatnonzero(bucket == level)
-        a_s, n_s, pad_s, len_s = a[s, None], n[s, None], pad[s, None], length[s, None]
-        # odd extension (scipy's odd_ext): 2 x[0] - x[pad..1], x, 2 x[-1] - x[-2..-pad-1];
-        # past its length a row repeats its last value (never read back)
-        idx = np.minimum(np.arange(int(len_s.max()))[None, :], len_s - 1) - pad_s
-        left, right = idx < 0, idx >= n_s
-        src = arr[a_s + np.where(left, -idx, np.where(right, 2 * (n_s - 1) - idx, idx))]
-        ext = np.where(left[..., None], 2 * arr[a_s] - src,
-                       np.where(right[..., None], 2 * arr[a_s + n_s - 1] - src, src))
-        y, _ = sosfilt(sos, ext, axis=1, zi=zi * ext[:, :1])
-        rev = np.maximum(len_s - 1 - np.arange(ext.shape[1])[None, :], 0)  # each row reversed
-        y = np.take_along_axis(y, rev[..., None], axis=1)
-        y, _ = sosfilt(sos, y, axis=1, zi=zi * y[:, :1])
-        # back in order, without the padding: frame a + i is y[len - 1 - pad - i]
-        i = np.arange(int(n_s.max()))[None, :]
-        inside = i < n_s
-        rows = np.broadcast_to(np.arange(s.size)[:, None], inside.shape)[inside]
-        arr[(a_s + i)[inside]] = y[rows, (len_s - 1 - pad_s - i)[inside]]
+        same = np.flatnonzero(bucket == level)
+        # rows per call: the temporaries stay near _STACK_SAMPLES samples x columns each
+        per_call = max(1, _STACK_SAMPLES // (2 ** int(level)))
+        for s in np.array_split(same, -(-same.size // per_call)):
+            _sosfiltfilt_stacked(arr, a[s, None], n[s, None], pad[s, None], length[s, None], sos, zi)
+
+
+#: Samples per stacked filter call (bounds its temporaries, ~10 arrays of this x columns).
+_STACK_SAMPLES = 1 << 16
+
+
+def _sosfiltfilt_stacked(arr, a_s, n_s, pad_s, len_s, sos, zi) -> None:
+    """The stretches ``[a_s, a_s + n_s)`` (column vectors) of ``arr`` filtered in one call,
+    one row each (see :func:`_sosfiltfilt_stretches`); ``zi`` shaped (sections, 1, 2, 1)."""
+    from scipy.signal import sosfilt
+
+    # odd extension (scipy's odd_ext): 2 x[0] - x[pad..1], x, 2 x[-1] - x[-2..-pad-1];
+    # past its length a row repeats its last value (never read back)
+    idx = np.minimum(np.arange(int(len_s.max()))[None, :], len_s - 1) - pad_s
+    left, right = idx < 0, idx >= n_s
+    src = arr[a_s + np.where(left, -idx, np.where(right, 2 * (n_s - 1) - idx, idx))]
+    ext = np.where(left[..., None], 2 * arr[a_s] - src,
+                   np.where(right[..., None], 2 * arr[a_s + n_s - 1] - src, src))
+    y, _ = sosfilt(sos, ext, axis=1, zi=zi * ext[:, :1])
+    rev = np.maximum(len_s - 1 - np.arange(ext.shape[1])[None, :], 0)  # each row reversed
+    y = np.take_along_axis(y, rev[..., None], axis=1)
+    y, _ = sosfilt(sos, y, axis=1, zi=zi * y[:, :1])
+    # back in order, without the padding: frame a + i is y[len - 1 - pad - i]
+    i = np.arange(int(n_s.max()))[None, :]
+    inside = i < n_s
+    rows = np.broadcast_to(np.arange(a_s.shape[0])[:, None], inside.shape)[inside]
+    arr[(a_s + i)[inside]] = y[rows, (len_s - 1 - pad_s - i)[inside]]
 
 
 @functools.lru_cache(maxsize=32)
