@@ -690,7 +690,8 @@ def _sosfiltfilt_stretches(arr: np.ndarray, good: np.ndarray, sos: np.ndarray, z
     have similar lengths (within 2x) they are filtered in one call, stacked as rows, each
     left-aligned: the filter is causal, so what follows a stretch in its row does not reach
     it, and the backward pass runs on each row reversed within its own length (on 100 000
-    frames with 1 500 gaps, 4x faster than one call per stretch).
+    frames x 12 columns with ~1 200 stretches, 3.5x faster than scipy's ``sosfiltfilt`` per
+    stretch: ``benchmarks/core_throughput.py``).
     """
     from scipy.signal import sosfilt
 
