@@ -595,22 +595,14 @@ def _near_gaps(valid: np.ndarray, rows: np.ndarray, support: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=32)
-def _butter_sos(order: int, cutoff_hz: float, fps: float) -> np.ndarray:
-    """Low-pass Butterworth second-order sections (cached: designing one takes ~1 ms, more
-    than filtering a short trial)."""
-    from scipy.signal import butter
-
-    return butter(order, cutoff_hz, btype="low", fs=fps, output="sos")
-
-
-@functools.lru_cache(maxsize=32)
 def _butter_sos_zi(order: int, cutoff_hz: float, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(sos, zi)``: :func:`_butter_sos` and its step-response initial conditions
-    (:func:`scipy.signal.sosfilt_zi`, ~0.05 ms), cached. ``zi`` is read-only; ``sos`` is
-    not (:func:`scipy.signal.sosfilt` needs it writeable): copy it before use."""
-    from scipy.signal import sosfilt_zi
+    """``(sos, zi)``: low-pass Butterworth second-order sections and their step-response
+    initial conditions (:func:`scipy.signal.sosfilt_zi`), cached: designing them takes
+    ~1 ms, more than filtering a short trial. ``zi`` is read-only; ``sos`` is not
+    (:func:`scipy.signal.sosfilt` needs it writeable): copy it before use."""
+    from scipy.signal import butter, sosfilt_zi
 
-    sos = _butter_sos(order, cutoff_hz, fps)
+    sos = butter(order, cutoff_hz, btype="low", fs=fps, output="sos")
     zi = sosfilt_zi(sos)
     zi.flags.writeable = False
     return sos, zi
