@@ -20,6 +20,12 @@ def frame_number():
     return decode_frame_number
 
 
+@pytest.fixture(scope="session")
+def make_numbered_frames():
+    """:func:`numbered_frames`: RGB frames that carry their own number."""
+    return numbered_frames
+
+
 def encode_frame_number(img: np.ndarray, i: int, *, bits: int = 10, block: int = 16) -> None:
     """Write ``i`` as black/white blocks in the top row (survives H.264 compression)."""
     for b in range(bits):

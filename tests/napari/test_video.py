@@ -206,3 +206,96 @@ def test_phone_rotated_video_is_served_upright(tmp_path, video_writer, stored):
         assert frame.shape == video.shape[1:] and frame.flags.c_contiguous
         assert np.abs(frame.astype(int) - upright(raw[i], turned)).mean() < 3
     video.close()
+
+
+# (suffix, FFmpeg muxer or None for the suffix's own, encoder, pixel format, encoder options):
+# what labs record or convert to. The H.264 AVI stores decode-order times (frames are
+# counted there); MPEG-TS seeks by decode times; MPEG program-stream seeks land just before a
+# key frame; libdav1d (AV1) reads its skipping setting only when opened.
+_CONTAINERS = [
+    (".avi", None, "libx264", "yuv420p", {"g": "30", "bf": "3"}),
+    (".avi", None, "mjpeg", "yuvj420p", {}),
+    (".avi", None, "mpeg4", "yuv420p", {"g": "30", "bf": "2"}),
+    (".mkv", None, "libx264", "yuv420p", {"g": "30", "bf": "3"}),
+    (".mov", None, "libx264", "yuv420p", {"g": "30", "bf": "3"}),
+    (".ts", None, "libx264", "yuv420p", {"g": "30", "bf": "3"}),
+    (".mpg", None, "mpeg2video", "yuv420p", {"g": "15", "bf": "2"}),
+    (".mp4", None, "libx265", "yuv420p", {"x265-params": "keyint=30:bframes=3:log-level=error"}),
+    (".mp4", None, "libsvtav1", "yuv420p", {"g": "30"}),
+    (".webm", None, "libvpx-vp9", "yuv420p", {"g": "30"}),
+]
+
+
+def _write_numbered(path, frames, fmt, codec, pix_fmt, options):
+    import av
+
+    try:
+        with av.open(str(path), "w", format=fmt) as out:
+            st = out.add_stream(codec, rate=25, options=options)
+            st.width, st.height, st.pix_fmt = 320, 192, pix_fmt
+            for arr in frames:
+                for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                    out.mux(pkt)
+            for pkt in st.encode():
+                out.mux(pkt)
+    except (av.error.FFmpegError, ValueError) as err:  # encoder not in this FFmpeg build
+        pytest.skip(f"cannot write {codec} here: {err}")
+    return path
+
+
+@pytest.mark.parametrize("suffix, fmt, codec, pix_fmt, options", _CONTAINERS,
+                         ids=[f"{c[2]}{c[0]}" for c in _CONTAINERS])
+def test_containers_and_codecs_give_the_right_frames(tmp_path, frame_number, make_numbered_frames, suffix, fmt,
+                                                     codec, pix_fmt, options):
+    """Every frame, asked for in random order, then forwards, then backwards, is the frame
+    with that number, whatever the container stores as times and however its seeks land."""
+    import av
+
+    path = _write_numbered(tmp_path / f"numbered{suffix}", make_numbered_frames(n_frames=90), fmt, codec,
+                           pix_fmt, options)
+    with av.open(str(path)) as c:  # decoded start to end: the frames in display order
+        played = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert [frame_number(f) for f in played] == list(range(90))
+    order = [int(i) for i in (*np.random.default_rng(1).permutation(90), *range(90), *range(89, -1, -1))]
+    for decoders in (None, 1):
+        video = VideoArray(path, decoders=decoders, cache_mb=1, idle_s=None)
+        assert video.n_frames == 90 and video.fps == 25.0
+        for i in order:
+            np.testing.assert_array_equal(video[i], played[i], err_msg=f"frame {i}")
+        video.close()
+
+
+def test_raw_stream_without_timestamps_gets_a_clear_error(tmp_path, make_numbered_frames):
+    import av
+
+    path = tmp_path / "camera.h264"
+    with av.open(str(path), "w", format="h264") as out:
+        st = out.add_stream("libx264", rate=25)
+        st.width, st.height, st.pix_fmt = 320, 192, "yuv420p"
+        for arr in make_numbered_frames(n_frames=10):
+            for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    with pytest.raises(InputFileError, match=r"camera\.h264.*no timestamps.*-c copy out\.mp4"):
+        VideoArray(path)
+
+
+def test_idle_positioning_stops_where_seeks_land_late(tmp_path, make_numbered_frames, frame_number):
+    """In an MPEG program stream a seek lands so that decoding starts a group of pictures
+    late; moves that cannot reach their frame are not tried again (the background would
+    otherwise keep seeking while the viewer is idle), and frames stay exact."""
+    import time
+
+    path = _write_numbered(tmp_path / "numbered.mpg", make_numbered_frames(n_frames=90), None,
+                           "mpeg2video", "yuv420p", {"g": "15", "bf": "2"})
+    video = VideoArray(path, idle_s=0.02)
+    for i in (40, 22, 70):
+        assert frame_number(video[i]) == i
+        deadline = time.monotonic() + 10
+        while video._bg_running and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not video._bg_running, "the background kept moving decoders"
+    assert video.stats["background_moves"] <= 3 * video.decoders
+    assert [frame_number(video[i]) for i in (21, 36, 89, 0)] == [21, 36, 89, 0]
+    video.close()

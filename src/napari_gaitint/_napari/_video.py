@@ -9,7 +9,11 @@ napari slices one frame at a time and only that frame is decoded. How a frame is
 2. if a decoder sits a little before the wanted frame (sequential playback, or a jump
    forward inside the same group of pictures) it just decodes forward: no seek;
 3. otherwise it seeks to the key frame at or before the wanted frame (from a packet index
-   built once by demuxing, which is cheap: no decoding) and decodes forward.
+   built once by demuxing, which is cheap: no decoding) and decodes forward. Where a seek
+   lands after that key frame (MPEG-TS) it seeks by decode time, then further back; frames
+   decoded before the first key frame are never served. Where a file stores decode-order
+   times (H.264 with B frames in AVI), frames are counted from the key frame instead of
+   found by their time.
 
 Only frames that are asked for are converted to RGB. Several decoders stay open, each parked
 where it last stopped; when one must move, the least useful one goes. While the viewer
@@ -165,23 +169,49 @@ class VideoArray:
         self._not_moving.set()
         self._closed = False
         _LIVE.add(self)
-        self._skip_nonref = skip_nonref
+        # only decoders that read the setting per frame (wrappers such as libdav1d read it
+        # once, when opened); never when frames are counted
+        self._skip_nonref = skip_nonref and not self._count_frames and ctx.name in _SKIPS_NONREF
         self._keep_auto = keep_passed is None
         self._keep_passed = 25 if keep_passed is None else int(keep_passed)
         self._last_request = None
         self._spare: list[_Planes] = []  # evicted YUV copies, reused (no fresh allocations)
+        self._missed: set[int] = set()  # frames background moves could not stand at
 
     # -- index --------------------------------------------------------------------------
     def _index_packets(self) -> None:
-        """Presentation times and key-frame flags of all video packets (no decoding)."""
-        pts, key = [], []
+        """Presentation and decode times and key-frame flags of all video packets (no
+        decoding).
+
+        Frames are then found by their presentation time. Some files store decode-order
+        times instead (H.264 with B frames in AVI: FFmpeg reorders the frames but not their
+        times); there the frames are counted from the key frame a seek lands on.
+        """
+        pts, dts, key = [], [], []
+        untimed = 0
         for packet in self._container.demux(self._stream):
-            if packet.size == 0 or packet.pts is None:
+            if packet.size == 0:
+                continue
+            if packet.pts is None:
+                untimed += 1
                 continue
             pts.append(packet.pts)
+            dts.append(packet.pts if packet.dts is None else packet.dts)
             key.append(packet.is_keyframe)
-        order = np.argsort(pts, kind="stable")
-        self._pts = np.asarray(pts, dtype=np.int64)[order]
+        if untimed and not pts:
+            raise InputFileError(
+                self.path,
+                "the video stream has no timestamps (a raw stream without a container?), so "
+                "its frames cannot be found; put it in a container first, e.g. "
+                "ffmpeg -framerate 25 -i in.h264 -c copy out.mp4",
+            )
+        in_demux_order = np.asarray(pts, dtype=np.int64)
+        reorders = bool(getattr(self._stream.codec_context, "has_b_frames", 0))
+        #: frames counted from the key frame (decode-order times), not found by their time
+        self._count_frames = reorders and in_demux_order.size > 1 and bool(np.all(np.diff(in_demux_order) > 0))
+        order = np.argsort(in_demux_order, kind="stable")
+        self._pts = in_demux_order[order]
+        self._dts = np.asarray(dts, dtype=np.int64)[order]
         is_key = np.asarray(key, dtype=bool)[order]
         self._keyframes = np.flatnonzero(is_key)
         if self._keyframes.size == 0 or self._keyframes[0] != 0:
@@ -356,24 +386,67 @@ class VideoArray:
         self._configure(stream)
         return container, stream
 
-    def _seek(self, cursor: _Cursor, keyframe_pos: int, stat: str = "seeks") -> None:
-        k = int(self._keyframes[max(keyframe_pos, 0)])
-        cursor.container.seek(int(self._pts[k]), stream=cursor.stream, backward=True, any_frame=False)
+    def _seek_targets(self, keyframe_pos: int) -> list[int | None]:
+        """Where to seek, best first, to decode from the key frame at ``keyframe_pos`` or
+        one before it: its presentation time; its decode time (MPEG-TS seeks by those);
+        the two key frames before it; the start of the file (``None``)."""
+        key = int(self._keyframes[max(keyframe_pos, 0)])
+        targets: list[int | None] = [int(self._pts[key])]
+        if self._dts[key] < self._pts[key]:
+            targets.append(int(self._dts[key]))
+        for back in (1, 2):
+            if keyframe_pos - back >= 0:
+                targets.append(int(self._pts[self._keyframes[keyframe_pos - back]]))
+        return [*targets, None]
+
+    def _seek(self, cursor: _Cursor, key: int, target: int | None, stat: str) -> None:
+        """Seek ``cursor`` to ``target`` (a time from :meth:`_seek_targets`, ``None``: the
+        start of the file) to decode from the key frame ``key`` or one before it."""
+        if target is None:
+            cursor.container.seek(0, backward=True, any_frame=False)
+        else:
+            cursor.container.seek(target, stream=cursor.stream, backward=True, any_frame=False)
         cursor.stream.codec_context.flush_buffers()
-        cursor.frames = self._frames(cursor)
+        cursor.frames = self._frames(cursor, key)
         cursor.next_index = None  # known after the first decoded frame
         self.stats[stat] += 1
 
-    def _frames(self, cursor: _Cursor):
-        """Decoded frames from the cursor's position; frames before the target that no other
-        frame refers to (non-reference B frames) are skipped by the decoder, not decoded."""
+    def _frames(self, cursor: _Cursor, key: int):
+        """``(index, frame)`` decoded from the cursor's position after a seek meant for the
+        key frame ``key``; the index is None for a frame not in the index, or not reliably
+        decoded: before the first key frame decoded (a seek may land a little before a key
+        frame, as in MPEG program streams) or shown before it (open GOP).
+
+        Raises :class:`_BadLanding` (before decoding anything) if the seek landed after the
+        key frame ``key`` (or, when counting frames, not on a key frame). Frames before the
+        target that no other frame refers to (non-reference B frames) are skipped by the
+        decoder, not decoded."""
         ctx = cursor.stream.codec_context
+        count = None  # index of the next frame out, when counting
+        clean_from = None  # frames before this index are not reliable
         for packet in cursor.container.demux(cursor.stream):
+            if clean_from is None and packet.size:
+                at = self._pts_to_index.get(int(packet.pts)) if packet.pts is not None else None
+                if not packet.is_keyframe and at is not None and not self._count_frames:
+                    nxt = int(np.searchsorted(self._keyframes, at))  # reliable from the next key frame
+                    at = int(self._keyframes[nxt]) if nxt < self._keyframes.size else None
+                elif not packet.is_keyframe:
+                    at = None
+                if at is None or at > key:
+                    raise _BadLanding
+                clean_from = count = at
             if self._skip_nonref and packet.pts is not None and packet.pts < cursor.target_pts:
                 ctx.skip_frame = "NONREF"
             else:
                 ctx.skip_frame = "DEFAULT"
-            yield from ctx.decode(packet if packet.size else None)
+            for frame in ctx.decode(packet if packet.size else None):
+                if self._count_frames:
+                    i, count = count, count + 1
+                else:
+                    i = self._pts_to_index.get(int(frame.pts)) if frame.pts is not None else None
+                    if i is not None and i < clean_from:
+                        i = None
+                yield i, frame
         ctx.skip_frame = "DEFAULT"
 
     def _decode_to(self, index: int) -> np.ndarray:
@@ -399,32 +472,39 @@ class VideoArray:
         # The background decodes every frame (no skipping), so wherever it is interrupted
         # the decoder stands as after serving a frame: usable for any later frame.
         cursor.target_pts = -(2**62) if background else int(self._pts[index])
+        k = self._keyframe_pos(index)
+        key = int(self._keyframes[k])
+        targets = self._seek_targets(k)
         if seek or cursor.frames is None:
-            self._seek(cursor, self._keyframe_pos(index), prefix + "seeks")
-        for back in range(1, 4):
-            for frame in cursor.frames:
-                if background and (self._closed or self._asking):
-                    raise _Interrupted
-                self.stats[prefix + "decoded"] += 1
-                i = self._pts_to_index.get(int(frame.pts)) if frame.pts is not None else None
-                if i is None:
-                    continue
-                cursor.next_index = i + 1
-                if i == index or (background and i > index):  # (a move need not be exact)
-                    return frame
-                if i > index:  # landed after the frame (open GOP, odd seek): go back further
-                    break
-                if index - i <= keep and i not in self._cache:
-                    self._keep_yuv(i, frame)
+            self._seek(cursor, key, targets.pop(0), prefix + "seeks")
+        while True:
+            try:
+                for i, frame in cursor.frames:
+                    if background and (self._closed or self._asking):
+                        raise _Interrupted
+                    self.stats[prefix + "decoded"] += 1
+                    if i is None:
+                        continue
+                    cursor.next_index = i + 1
+                    if i == index or (background and i > index):  # (a move need not be exact)
+                        return frame
+                    if i > index:  # landed after the frame (open GOP, odd seek): go back further
+                        break
+                    if index - i <= keep and i not in self._cache:
+                        self._keep_yuv(i, frame)
+                else:
+                    cursor.frames = None  # exhausted
+            except _BadLanding:  # the seek landed after the key frame: try the next target
+                landed = False
             else:
-                cursor.frames = None  # exhausted
-            if self._skip_nonref:  # be safe: decode everything from here on
+                landed = True
+            if landed and self._skip_nonref:  # be safe: decode everything from here on
                 self._skip_nonref = False
                 self.stats["skip_disabled"] = True
-                self._seek(cursor, self._keyframe_pos(index), prefix + "seeks")
-            else:
-                self._seek(cursor, self._keyframe_pos(index) - back, prefix + "seeks")
-        raise InputFileError(self.path, f"could not decode frame {index}; the file may be damaged")
+                targets = self._seek_targets(k)
+            if not targets:
+                raise InputFileError(self.path, f"could not decode frame {index}; the file may be damaged")
+            self._seek(cursor, key, targets.pop(0), prefix + "seeks")
 
     # -- background positioning -------------------------------------------------------------
     def _stop_background(self, timeout_s: float) -> None:
@@ -453,7 +533,8 @@ class VideoArray:
         the closest start point (a parked decoder or the key frame) at or before it. Over a
         stretch of ``L`` frames between start points that is ~``L**2 / 2`` summed over its
         frames; a decoder placed in its middle saves ``L**2 / 4``. Only the groups of pictures
-        around the frame last asked for are considered (where the viewer is)."""
+        around the frame last asked for are considered (where the viewer is), and not a
+        middle a move has failed to reach before."""
         if self._last_request is None:
             return None
         free = [c for c in self._cursors if not c.busy]
@@ -465,8 +546,12 @@ class VideoArray:
             starts = {key} | {c.next_index for c in free if c.next_index is not None and key <= c.next_index < end}
             bounds = [*sorted(starts), end]
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+                if lo + (hi - lo) // 2 in self._missed:
+                    continue
                 if best is None or hi - lo > best[1] - best[0]:
                     best = (lo, hi)
+        if best is None:
+            return None
         lo, hi = best
         length = hi - lo
         if length < _MIN_STRETCH:
@@ -503,6 +588,8 @@ class VideoArray:
             self._advance(cursor, target - 1, seek=seek, background=True)
             self.stats["background_moves"] += 1
             done = True
+            if cursor.next_index != target:  # decoding could only start after it (a seek
+                self._missed.add(target)  # that lands late, as in MPEG program streams)
         except _Interrupted:  # it stays where it got to (every frame decoded up to there)
             pass
         except Exception:  # a damaged region: the cursor seeks when next used
@@ -574,6 +661,9 @@ class VideoArray:
 
 _MIN_STRETCH = 8  # frames: shorter stretches between start points are not worth a move
 
+#: FFmpeg decoders that skip non-reference frames when asked, frame by frame
+_SKIPS_NONREF = frozenset({"h264", "hevc", "mpeg4", "mpeg2video", "mpeg1video"})
+
 _PLANAR_8BIT = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "gray"})
 
 
@@ -616,6 +706,10 @@ def _stop_backgrounds() -> None:
 
 class _Interrupted(Exception):
     """A frame was asked for (or the video closed) while the background was decoding."""
+
+
+class _BadLanding(Exception):
+    """A seek landed after the wanted key frame, or not on a key frame of the index."""
 
 
 def _background_loop(ref) -> None:

@@ -36,7 +36,7 @@ import pandas as pd
 from ._files import atomic_path, write_atomic, write_text_atomic
 from .errors import GaitintError, InputFileError
 from .io import VIEW_SIDES, Pose, load_pose, pose_from_dlc_table, read_dlc_table, write_dlc_table
-from .video import display_rotation_deg, upright
+from .video import VIDEO_SUFFIXES, display_rotation_deg, upright
 
 #: How to get DeepLabCut, quoted in every "not installed" message.
 INSTALL_HINT = "pip install 'napari-gaitint[dlc]'"
@@ -45,8 +45,6 @@ MIRROR_SUFFIX = "_mirrored"
 #: Columns of ``trials.csv`` written here (the pipeline's columns plus ``mirrored``).
 MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height",
                     "mirrored")
-
-_VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v")
 
 
 class DLCNotInstalledError(GaitintError, ImportError):
@@ -257,7 +255,7 @@ def find_trial_pairs(folder: str | Path, *, views: Sequence[str] = ("C1", "C3"))
     pattern = re.compile(rf"(?<![A-Za-z0-9]){v1}(?![0-9])", re.IGNORECASE)
     pairs = []
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in _VIDEO_SUFFIXES or path.stem.endswith(MIRROR_SUFFIX):
+        if path.suffix.lower() not in VIDEO_SUFFIXES or path.stem.endswith(MIRROR_SUFFIX):
             continue
         matches = list(pattern.finditer(path.stem))
         if not matches:
@@ -941,7 +939,7 @@ def _find_project_video(project: Path, cfg: dict, video_name: str) -> Path | Non
         p = Path(str(key))
         if p.stem == video_name and p.is_file():
             return p
-    for suffix in _VIDEO_SUFFIXES:
+    for suffix in VIDEO_SUFFIXES:
         p = project / "videos" / f"{video_name}{suffix}"
         if p.is_file():
             return p
