@@ -299,3 +299,34 @@ def test_idle_positioning_stops_where_seeks_land_late(tmp_path, make_numbered_fr
     assert video.stats["background_moves"] <= 3 * video.decoders
     assert [frame_number(video[i]) for i in (21, 36, 89, 0)] == [21, 36, 89, 0]
     video.close()
+
+
+def test_video_cut_without_reencoding_shows_the_frames_after_the_cut(tmp_path, make_numbered_frames):
+    """``ffmpeg -ss 1.6 -i in.mp4 -c copy out.mp4`` keeps the packets from the key frame before
+    the cut and hides them with an edit list: decoders (and DeepLabCut, through OpenCV) show
+    the frames from the cut on; so do the frame count and every frame fetched."""
+    import av
+
+    from napari_gaitint.core.video import probe_video
+
+    src = _write_numbered(tmp_path / "full.mp4", make_numbered_frames(n_frames=90), None, "libx264",
+                          "yuv420p", {"g": "30", "bf": "3"})
+    cut = tmp_path / "cut.mp4"
+    with av.open(str(src)) as inp, av.open(str(cut), "w") as out:
+        ist = inp.streams.video[0]
+        ost = out.add_stream_from_template(ist)
+        packets = [p for p in inp.demux(ist) if p.size]
+        step = int(round(1 / (25 * ist.time_base)))
+        first = min(p.pts for p in packets)
+        key = next(i for i, p in enumerate(packets) if p.is_keyframe and p.pts == first + 30 * step)
+        for p in packets[key:]:  # from the key frame at 30 on (decode order), frame 40 at time 0
+            p.pts, p.dts, p.stream = p.pts - (first + 40 * step), p.dts - (first + 40 * step), ost
+            out.mux(p)
+    with av.open(str(cut)) as c:
+        played = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(played) == 50
+    video = VideoArray(cut, cache_mb=0.3, idle_s=None)
+    assert video.n_frames == probe_video(cut).n_frames == 50
+    for i in [*np.random.default_rng(2).permutation(50), 0, 49, 0]:
+        np.testing.assert_array_equal(video[int(i)], played[int(i)], err_msg=f"frame {i}")
+    video.close()

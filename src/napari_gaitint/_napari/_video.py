@@ -180,8 +180,8 @@ class VideoArray:
 
     # -- index --------------------------------------------------------------------------
     def _index_packets(self) -> None:
-        """Presentation and decode times and key-frame flags of all video packets (no
-        decoding).
+        """Presentation and decode times and key-frame flags of the video packets that are
+        shown (no decoding; packets an edit list hides are left out, as decoders drop them).
 
         Frames are then found by their presentation time. Some files store decode-order
         times instead (H.264 with B frames in AVI: FFmpeg reorders the frames but not their
@@ -190,8 +190,8 @@ class VideoArray:
         pts, dts, key = [], [], []
         untimed = 0
         for packet in self._container.demux(self._stream):
-            if packet.size == 0:
-                continue
+            if packet.size == 0 or getattr(packet, "is_discard", False):
+                continue  # (discarded: hidden by an edit list, never shown)
             if packet.pts is None:
                 untimed += 1
                 continue
@@ -427,7 +427,12 @@ class VideoArray:
         for packet in cursor.container.demux(cursor.stream):
             if clean_from is None and packet.size:
                 at = self._pts_to_index.get(int(packet.pts)) if packet.pts is not None else None
-                if not packet.is_keyframe and at is not None and not self._count_frames:
+                if at is None and packet.is_keyframe and packet.pts is not None:
+                    # a key frame an edit list hides (a video cut without re-encoding starts
+                    # decoding at the key frame before the cut; decoders drop what is hidden):
+                    # fine to decode from
+                    at = int(np.searchsorted(self._pts, packet.pts))
+                elif not packet.is_keyframe and at is not None and not self._count_frames:
                     nxt = int(np.searchsorted(self._keyframes, at))  # reliable from the next key frame
                     at = int(self._keyframes[nxt]) if nxt < self._keyframes.size else None
                 elif not packet.is_keyframe:

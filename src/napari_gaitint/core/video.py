@@ -49,7 +49,9 @@ class VideoInfo:
     fps
         Average frame rate in frames per second.
     n_frames
-        Number of frames (from the container; counted by decoding when it does not say).
+        Number of frames a decoder shows (counted from the packets, without decoding; a video
+        cut without re-encoding keeps frames before the cut that an edit list hides, which
+        the container's own count includes).
     rotation_deg
         Display rotation (counter-clockwise, see :func:`display_rotation_deg`).
     """
@@ -60,6 +62,16 @@ class VideoInfo:
     fps: float
     n_frames: int
     rotation_deg: int = 0
+
+
+def count_frames(path: str | Path) -> int:
+    """Frames a decoder shows: the video packets with data, less those an edit list hides
+    (demuxed, not decoded). ``av`` errors are left to the caller."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return sum(1 for p in container.demux(stream) if p.size and not getattr(p, "is_discard", False))
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -84,15 +96,12 @@ def probe_video(path: str | Path) -> VideoInfo:
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.base_rate or stream.guessed_rate
             fps = float(rate) if rate else float("nan")
-            n_frames = int(stream.frames or 0)
             width, height = int(stream.codec_context.width), int(stream.codec_context.height)
-            frames = container.decode(stream)
-            first = next(frames, None)
+            first = next(container.decode(stream), None)
             rotation = display_rotation_deg(first) if first is not None else 0
             if rotation in (90, 270):
                 width, height = height, width
-            if n_frames <= 0:
-                n_frames = (first is not None) + sum(1 for _ in frames)
+        n_frames = count_frames(path)
     except InputFileError:
         raise
     except Exception as err:  # av.error.* for undecodable files
