@@ -522,8 +522,8 @@ def analyze_trial_pair(
             df = _mirror_table_x(df, info.width)
         if len(df) != info.n_frames:
             warnings.warn(
-                f"DeepLabCut returned {len(df)} frames for {analysed[view]}; the video's header "
-                f"says {info.n_frames}", stacklevel=2,
+                f"DeepLabCut returned {len(df)} frames for {analysed[view]}; the video shows "
+                f"{info.n_frames}", stacklevel=2,
             )
         write_dlc_table(df, dest, overwrite=overwrite)
         predictions[view] = dest
