@@ -20,8 +20,9 @@ Printed: ms per random frame fetched back to back, ratios, the fewest frames any
 seek-and-decode reader must decode for that list (the ceiling of the ratio over imageio),
 the same kind of jumps with a pause after each (a user looking at each frame: our reader
 then positions spare decoders while idle), time to first frame after open, sequential
-playback speed as a multiple of real time, and the decoded-frame cache size (bounded by
-``cache_mb``, not by the video length). Run ``python benchmarks/video_access.py --quick`` for a short run.
+playback speed as a multiple of real time, the decoded-frame cache size (bounded by
+``cache_mb``, not by the video length), and the time to the first frame of a long video
+(the 960x540 one's packets repeated: 75 000 frames, 50 min at 25 Hz). Run ``python benchmarks/video_access.py --quick`` for a short run.
 """
 
 from __future__ import annotations
@@ -254,6 +255,59 @@ def decode_counts(frames, keyframes) -> tuple[float, float]:
     return from_key / len(wanted), float(cost[rows, cols].sum()) / len(wanted)
 
 
+def long_video(path: Path, dst: Path, repeats: int) -> Path:
+    """``path``'s packets ``repeats`` times over (remuxed, not re-encoded): a long recording
+    in little time and disk space."""
+    import av
+
+    with av.open(str(path)) as inp, av.open(str(dst), "w") as out:
+        ist = inp.streams.video[0]
+        ost = out.add_stream_from_template(ist)
+        packets = [p for p in inp.demux(ist) if p.size]
+        span = (max(p.pts for p in packets) - min(p.pts for p in packets)
+                + int(round(1 / (float(ist.average_rate) * ist.time_base))))
+        for r in range(repeats):
+            for p in packets:
+                q = av.Packet(bytes(p))
+                q.pts, q.dts, q.is_keyframe = p.pts + r * span, p.dts + r * span, p.is_keyframe
+                q.time_base, q.stream = p.time_base, ost
+                out.mux(q)
+    return dst
+
+
+def time_long_open(path: Path) -> dict[str, float]:
+    """Seconds to the first frame after opening, and to a frame in the middle right after
+    (ours waits for its packet index there), for ours and imageio; and how long reading our
+    packet index takes (what opening cost before it moved to the background)."""
+    import av
+    import imageio.v3 as iio
+
+    from napari_gaitint._napari._video import VideoArray, _packet_index
+
+    out = {}
+    t0 = time.perf_counter()
+    v = VideoArray(path)
+    v[0]
+    out["gaitint first"] = time.perf_counter() - t0
+    v[v.n_frames // 2]
+    out["gaitint middle"] = time.perf_counter() - t0
+    n = v.n_frames
+    v.close()
+    t0 = time.perf_counter()
+    f = iio.imopen(str(path), "r", plugin="pyav")
+    f.read(index=0)
+    out["imageio first"] = time.perf_counter() - t0
+    f.read(index=n // 2)
+    out["imageio middle"] = time.perf_counter() - t0
+    f.close()
+    t0 = time.perf_counter()
+    with av.open(str(path)) as c:
+        _packet_index(c, c.streams.video[0], path)
+    out["packet index"] = time.perf_counter() - t0
+    out["frames"] = n
+    return out
+
+
 def _keep(best: dict, name: str, first: float, rand: float) -> None:
     f0, r0 = best.get(name, (np.inf, np.inf))
     best[name] = (min(f0, first), min(r0, rand))
@@ -344,6 +398,14 @@ def main(argv=None) -> None:
               f"(bound {v.cache_bytes / 2**20:.0f} MiB) for a {video_mb:.0f} MiB decoded video")
         print(f"{label:>10} memory of our reader after the random fetches (fresh process): "
               f"{reader_memory_mib(path, frames):.0f} MiB (cache 64 MiB + {g_video.decoders} parked decoders)")
+        if w < 1000:
+            repeats = 10 if args.quick else 100
+            lv = long_video(path, tmp / f"long{w}x{h}.mp4", repeats)
+            lo = min((time_long_open(lv) for _ in range(rounds)), key=lambda r: r["gaitint first"])
+            print(f"{label:>10} long video ({lo['frames']:,} frames, {lo['frames'] / 25 / 60:.0f} min at 25 Hz): "
+                  f"first frame after opening ours {lo['gaitint first']:.3f} s, imageio {lo['imageio first']:.3f} s; "
+                  f"a frame in the middle right after: ours {lo['gaitint middle']:.3f} s (waits for the packet "
+                  f"index, read in the background: {lo['packet index']:.3f} s), imageio {lo['imageio middle']:.3f} s")
 
 
 if __name__ == "__main__":

@@ -57,17 +57,17 @@ def test_frames_decoded_on_the_way_are_cached_pixel_identical(one_gop_video):
     for cache_mb in (2, 256):
         auto = VideoArray(one_gop_video, cache_mb=cache_mb, skip_nonref=False)
         auto[100]
-        assert len(auto._cache) == 1
+        assert set(auto._cache) == {0, 100}  # (frame 0: decoded when the file was opened)
         auto[99]
         decoded = auto.stats["decoded"]
         for i in range(98, 91, -1):
             np.testing.assert_array_equal(auto[i], frames[i])
         assert auto.stats["decoded"] == decoded and auto.cached_bytes <= auto.cache_bytes
-        auto[10]  # a far jump back: frames 0-9 decoded on the way from the key frame, not kept
-        assert not any(i < 10 for i in auto._cache)
+        auto[10]  # a far jump back: frames 1-9 decoded on the way from the key frame, not kept
+        assert not any(0 < i < 10 for i in auto._cache)
     none_kept = VideoArray(one_gop_video, keep_passed=0)
     none_kept[100]
-    assert len(none_kept._cache) == 1
+    assert set(none_kept._cache) == {0, 100}
 
 
 @pytest.mark.parametrize("threads", [1, 2, 0])
@@ -329,4 +329,44 @@ def test_video_cut_without_reencoding_shows_the_frames_after_the_cut(tmp_path, m
     assert video.n_frames == probe_video(cut).n_frames == 50
     for i in [*np.random.default_rng(2).permutation(50), 0, 49, 0]:
         np.testing.assert_array_equal(video[int(i)], played[int(i)], err_msg=f"frame {i}")
+    video.close()
+
+
+def test_mp4_shows_its_first_frame_before_reading_the_rest(numbered_video, frame_number):
+    """MP4/MOV list their frames in the header: the frame count and frame 0 come at once, the
+    packet index is read in the background, and a jump waits for it, then is exact."""
+    video = VideoArray(numbered_video, idle_s=None)
+    assert video.n_frames == 120 and video.metadata["keyframe_interval_frames"] > 1
+    assert frame_number(video[0]) == 0 and video.stats["decoded"] == 0  # decoded when opened
+    assert [frame_number(video[i]) for i in (77, 3, 119, 0)] == [77, 3, 119, 0]
+    assert video._index_ready.is_set() and video._found == 120
+    video.close()
+    assert not video._index_thread.is_alive()
+    quick = VideoArray(numbered_video)
+    quick.close()  # while the index may still be read: it stops
+    assert not quick._index_thread.is_alive()
+
+
+def test_truncated_mp4_shows_what_it_has_and_says_what_is_missing(tmp_path, make_numbered_frames, frame_number):
+    """An MP4 with its header first (``faststart``) cut short (a copy that did not finish):
+    the frames before the cut are shown; later ones get an error naming the file."""
+    import av
+
+    path = tmp_path / "cut_short.mp4"
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as out:
+        st = out.add_stream("libx264", rate=25, options={"g": "30", "bf": "3"})
+        st.width, st.height, st.pix_fmt = 320, 192, "yuv420p"
+        for arr in make_numbered_frames(n_frames=90):
+            for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * 0.6)])
+    video = VideoArray(path, idle_s=None)
+    assert video.n_frames == 90  # as the header says
+    assert [frame_number(video[i]) for i in (0, 15, 3)] == [0, 15, 3]
+    for late in (60, 89):
+        with pytest.raises(InputFileError, match=r"cut_short\.mp4.*lists 90 frames but its data ends"):
+            video[late]
     video.close()

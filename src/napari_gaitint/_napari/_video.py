@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import InputFileError
-from ..core.video import VIDEO_SUFFIXES, display_rotation_deg, upright
+from ..core.video import VIDEO_SUFFIXES, display_rotation_deg, frames_in_container_index, upright
 
 __all__ = ["VIDEO_SUFFIXES", "VideoArray", "load_video", "video_layer_data"]
 
@@ -122,8 +122,18 @@ class VideoArray:
                 raise InputFileError(self.path, "has no video stream")
             self._stream = self._container.streams.video[0]
             self._configure(self._stream)
-            self._index_packets()
-            self.rotation_deg = self._probe_rotation()
+            self._index_ready = threading.Event()
+            self._index_stop = threading.Event()
+            self._index_error: Exception | None = None
+            self._index_thread: threading.Thread | None = None
+            self._n_frames = self._shown_from_container_index()
+            if self._n_frames is None:  # index the packets now
+                self._publish_index(_packet_index(self._container, self._stream, self.path))
+                self._index_ready.set()
+                first = self._decode_first(seek=True)
+            else:  # the first frame now, the packets in the background
+                first = self._decode_first(seek=False)
+            self.rotation_deg = display_rotation_deg(first) if first is not None else 0
         except InputFileError:
             self.close()
             raise
@@ -171,67 +181,80 @@ class VideoArray:
         _LIVE.add(self)
         # only decoders that read the setting per frame (wrappers such as libdav1d read it
         # once, when opened); never when frames are counted
-        self._skip_nonref = skip_nonref and not self._count_frames and ctx.name in _SKIPS_NONREF
+        self._skip_nonref = skip_nonref and ctx.name in _SKIPS_NONREF and not (
+            self._index_ready.is_set() and self._count_frames)
         self._keep_auto = keep_passed is None
         self._keep_passed = 25 if keep_passed is None else int(keep_passed)
         self._last_request = None
         self._spare: list[_Planes] = []  # evicted YUV copies, reused (no fresh allocations)
         self._missed: set[int] = set()  # frames background moves could not stand at
+        # The first frame, decoded anyway for the rotation, is frame 0 (checked against the
+        # packet index when that is ready; when frames are counted it cannot be checked).
+        self._first_pts = first.pts if first is not None else None
+        if first is not None and not (self._index_ready.is_set() and not self._first_is_frame0()):
+            self._put(0, upright(first.to_ndarray(format="rgb24"), self.rotation_deg))
+        if not self._index_ready.is_set():
+            self._index_thread = threading.Thread(
+                target=_index_in_background, name="gaitint-video-index", daemon=True,
+                args=(weakref.ref(self), self.path, self._index_ready, self._index_stop),
+            )
+            self._index_thread.start()
 
     # -- index --------------------------------------------------------------------------
-    def _index_packets(self) -> None:
-        """Presentation and decode times and key-frame flags of the video packets that are
-        shown (no decoding; packets an edit list hides are left out, as decoders drop them).
+    def _shown_from_container_index(self) -> int | None:
+        """Frames shown, from the container's own per-frame index (MP4/MOV), or None."""
+        known = frames_in_container_index(self._container, self._stream)
+        if known is None:
+            return None
+        self._keyframe_hint = known[0] / max(known[1], 1)
+        return known[0]
 
-        Frames are then found by their presentation time. Some files store decode-order
-        times instead (H.264 with B frames in AVI: FFmpeg reorders the frames but not their
-        times); there the frames are counted from the key frame a seek lands on.
-        """
-        pts, dts, key = [], [], []
-        untimed = 0
-        for packet in self._container.demux(self._stream):
-            if packet.size == 0 or getattr(packet, "is_discard", False):
-                continue  # (discarded: hidden by an edit list, never shown)
-            if packet.pts is None:
-                untimed += 1
-                continue
-            pts.append(packet.pts)
-            dts.append(packet.pts if packet.dts is None else packet.dts)
-            key.append(packet.is_keyframe)
-        if untimed and not pts:
+    def _publish_index(self, index: dict) -> None:
+        """Take the packet index (from :func:`_packet_index`); frames can be found from now on."""
+        self._pts, self._dts = index["pts"], index["dts"]
+        self._keyframes, self._pts_to_index = index["keyframes"], index["pts_to_index"]
+        self._count_frames = index["count_frames"]
+        self._found = int(self._pts.size)
+        if self._n_frames is None:
+            self._n_frames = self._found
+        elif self._found < self._n_frames:  # a damaged file: packets missing from some point
+            # on. A frame is shown at most ``reorder`` places before its place in decoding
+            # order, so the first ``found - reorder`` frames shown are all there and numbered
+            # right; later ones may not be.
+            self._found = max(self._found - index["reorder"], 0)
+
+    def _first_is_frame0(self) -> bool:
+        return not self._count_frames and self._first_pts is not None and self._first_pts == self._pts[0]
+
+    def _wait_index(self, index: int) -> None:
+        """Wait for the packet index (built in the background for MP4/MOV); raise its error,
+        or one for a frame the container lists but that has no data."""
+        self._index_ready.wait()
+        if self._index_error is not None:
+            raise self._index_error
+        if index >= self._found:
             raise InputFileError(
-                self.path,
-                "the video stream has no timestamps (a raw stream without a container?), so "
-                "its frames cannot be found; put it in a container first, e.g. "
-                "ffmpeg -framerate 25 -i in.h264 -c copy out.mp4",
+                self.path, f"frame {index}: the file lists {self.n_frames} frames but its data ends "
+                f"after {self._pts.size} (damaged, or still being written?); frames from "
+                f"{self._found} on cannot be shown",
             )
-        in_demux_order = np.asarray(pts, dtype=np.int64)
-        reorders = bool(getattr(self._stream.codec_context, "has_b_frames", 0))
-        #: frames counted from the key frame (decode-order times), not found by their time
-        self._count_frames = reorders and in_demux_order.size > 1 and bool(np.all(np.diff(in_demux_order) > 0))
-        order = np.argsort(in_demux_order, kind="stable")
-        self._pts = in_demux_order[order]
-        self._dts = np.asarray(dts, dtype=np.int64)[order]
-        is_key = np.asarray(key, dtype=bool)[order]
-        self._keyframes = np.flatnonzero(is_key)
-        if self._keyframes.size == 0 or self._keyframes[0] != 0:
-            self._keyframes = np.concatenate([[0], self._keyframes]).astype(np.int64)
-        self._pts_to_index = {int(p): i for i, p in enumerate(self._pts)}
 
-    def _probe_rotation(self) -> int:
-        """Display rotation from the first frame (phones store it in the file); the decoder
-        is flushed afterwards, every request seeks first."""
-        if self.n_frames == 0:
-            return 0
-        self._container.seek(int(self._pts[0]), stream=self._stream, backward=True, any_frame=False)
+    def _decode_first(self, *, seek: bool):
+        """The first frame shown (phones store a display rotation in the file); the decoder
+        is flushed afterwards, every request seeks first. ``seek``: from the first packet of
+        the index (the container was read to its end to index it)."""
+        if seek:
+            if self._pts.size == 0:
+                return None
+            self._container.seek(int(self._pts[0]), stream=self._stream, backward=True, any_frame=False)
         frame = next(self._container.decode(self._stream), None)
         self._stream.codec_context.flush_buffers()
-        return display_rotation_deg(frame) if frame is not None else 0
+        return frame
 
     # -- array protocol -------------------------------------------------------------------
     @property
     def n_frames(self) -> int:
-        return int(self._pts.size)
+        return int(self._n_frames)
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -261,10 +284,15 @@ class VideoArray:
             "frame_size": (self.width, self.height),
             "rotation_deg": self.rotation_deg,
             "source": str(self.path),
-            "keyframe_interval_frames": float(np.mean(np.diff(self._keyframes)))
-            if self._keyframes.size > 1
-            else float(self.n_frames),
+            "keyframe_interval_frames": self._keyframe_interval(),
         }
+
+    def _keyframe_interval(self) -> float:
+        if not self._index_ready.is_set() or self._index_error is not None:
+            return float(self._keyframe_hint)  # (from the container's index)
+        if self._keyframes.size > 1:
+            return float(np.mean(np.diff(self._keyframes)))
+        return float(self.n_frames)
 
     def __getitem__(self, key) -> np.ndarray:
         if not isinstance(key, tuple):
@@ -301,10 +329,18 @@ class VideoArray:
             index += n
         if not 0 <= index < n:
             raise IndexError(f"frame {index} out of range for a video of {n} frames")
+        if index not in self._cache:  # (frame 0 is there from opening)
+            self._wait_index(index)
         with self._lock:
             self._asking += 1  # the background stops at its next frame
         try:
             return self._get(index)
+        except (InputFileError, IndexError):
+            raise
+        except self._av.error.FFmpegError as err:  # a damaged file
+            raise InputFileError(
+                self.path, f"cannot decode frame {index} ({type(err).__name__}: {err}); the file may be damaged"
+            ) from err
         finally:
             with self._lock:
                 self._asking -= 1
@@ -520,6 +556,15 @@ class VideoArray:
         if threading.get_ident() != self._bg_thread:
             self._not_moving.wait(timeout=timeout_s)
 
+    def _stop_index(self, timeout_s: float) -> None:
+        """Stop building the packet index in the background (after its current packet)."""
+        thread = getattr(self, "_index_thread", None)
+        if thread is None:
+            return
+        self._index_stop.set()
+        if thread is not threading.current_thread():
+            thread.join(timeout=timeout_s)
+
     def _start_background(self) -> None:
         """Start the background thread unless it runs already (called with the lock held)."""
         if self._idle_s is None or self._bg_running or self._closed:
@@ -646,6 +691,7 @@ class VideoArray:
 
     def close(self) -> None:
         """Release the file (the array is unusable afterwards)."""
+        self._stop_index(timeout_s=10)
         if hasattr(self, "_not_moving"):  # (not when __init__ failed before it was set)
             self._stop_background(timeout_s=10)
         for cursor in getattr(self, "_cursors", []):
@@ -706,7 +752,92 @@ _LIVE: weakref.WeakSet = weakref.WeakSet()  # open videos, for stopping their ba
 def _stop_backgrounds() -> None:
     """At interpreter exit, stop background moves before FFmpeg objects are torn down."""
     for video in list(_LIVE):
+        video._stop_index(timeout_s=2)
         video._stop_background(timeout_s=2)
+
+
+def _packet_index(container, stream, path: Path, stop: threading.Event | None = None) -> dict:
+    """Presentation and decode times and key-frame flags of the video packets that are
+    shown (demuxed, no decoding; packets an edit list hides are left out, as decoders drop
+    them), in display order.
+
+    Frames are then found by their presentation time. Some files store decode-order times
+    instead (H.264 with B frames in AVI: FFmpeg reorders the frames but not their times);
+    ``count_frames`` is then True and frames are counted from the key frame a seek lands on.
+    """
+    pts, dts, key = [], [], []
+    untimed = 0
+    for n, packet in enumerate(container.demux(stream)):
+        if stop is not None and n % 4096 == 0 and stop.is_set():
+            raise _Interrupted
+        if packet.size == 0 or getattr(packet, "is_discard", False):
+            continue  # (discarded: hidden by an edit list, never shown)
+        if packet.pts is None:
+            untimed += 1
+            continue
+        pts.append(packet.pts)
+        dts.append(packet.pts if packet.dts is None else packet.dts)
+        key.append(packet.is_keyframe)
+    if untimed and not pts:
+        raise InputFileError(
+            path,
+            "the video stream has no timestamps (a raw stream without a container?), so "
+            "its frames cannot be found; put it in a container first, e.g. "
+            "ffmpeg -framerate 25 -i in.h264 -c copy out.mp4",
+        )
+    in_demux_order = np.asarray(pts, dtype=np.int64)
+    # frames of reordering delay: at most 16 (H.264/HEVC picture buffers); PyAV tells only
+    # whether there is any
+    reorder = 16 if getattr(stream.codec_context, "has_b_frames", 0) else 0
+    count_frames = reorder > 0 and in_demux_order.size > 1 and bool(np.all(np.diff(in_demux_order) > 0))
+    order = np.argsort(in_demux_order, kind="stable")
+    sorted_pts = in_demux_order[order]
+    keyframes = np.flatnonzero(np.asarray(key, dtype=bool)[order])
+    if keyframes.size == 0 or keyframes[0] != 0:
+        keyframes = np.concatenate([[0], keyframes]).astype(np.int64)
+    return {
+        "pts": sorted_pts,
+        "dts": np.asarray(dts, dtype=np.int64)[order],
+        "keyframes": keyframes,
+        "pts_to_index": {int(p): i for i, p in enumerate(sorted_pts)},
+        "count_frames": count_frames,
+        "reorder": reorder,
+    }
+
+
+def _index_in_background(ref, path: Path, ready: threading.Event, stop: threading.Event) -> None:
+    """Build a video's packet index with a container of its own, then hand it over (the
+    first frame is shown meanwhile; other requests wait for ``ready``). Holds no reference to
+    the video while it reads."""
+    import av
+
+    index = error = None
+    try:
+        with av.open(str(path)) as container:
+            index = _packet_index(container, container.streams.video[0], path, stop)
+    except _Interrupted:
+        pass
+    except InputFileError as err:
+        error = err
+    except Exception as err:  # av.error.*: the file changed or is damaged
+        error = InputFileError(path, f"cannot index the video ({type(err).__name__}: {err})")
+    video = ref()
+    try:
+        if video is not None:
+            with video._lock:
+                if error is not None or index is None:
+                    video._index_error = error or InputFileError(path, "the video was closed")
+                else:
+                    video._publish_index(index)
+                    if video._count_frames:
+                        video._skip_nonref = False
+                    if not video._first_is_frame0():
+                        dropped = video._cache.pop(0, None)
+                        if dropped is not None:
+                            video._cache_used -= video._nbytes(dropped)
+    finally:
+        del video
+        ready.set()
 
 
 class _Interrupted(Exception):

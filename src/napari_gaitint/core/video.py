@@ -64,13 +64,34 @@ class VideoInfo:
     rotation_deg: int = 0
 
 
+def frames_in_container_index(container, stream) -> tuple[int, int] | None:
+    """``(frames shown, key frames among them)`` from a PyAV container's own per-frame index,
+    which MP4/MOV files carry and FFmpeg reads when it opens them (no frame is read), or
+    None when there is none. Frames an edit list hides are not counted."""
+    if "mov" not in container.format.name.split(","):
+        return None
+    entries = getattr(stream, "index_entries", None)  # (PyAV >= 14)
+    if entries is None or len(entries) == 0 or len(entries) != stream.frames:
+        return None
+    shown = keys = 0
+    for entry in entries:
+        if entry.size and not entry.is_discard:
+            shown += 1
+            keys += entry.is_keyframe
+    return shown, keys
+
+
 def count_frames(path: str | Path) -> int:
     """Frames a decoder shows: the video packets with data, less those an edit list hides
-    (demuxed, not decoded). ``av`` errors are left to the caller."""
+    (from the container's index, else demuxed; never decoded). ``av`` errors are left to
+    the caller."""
     import av
 
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
+        known = frames_in_container_index(container, stream)
+        if known is not None:
+            return known[0]
         return sum(1 for p in container.demux(stream) if p.size and not getattr(p, "is_discard", False))
 
 
