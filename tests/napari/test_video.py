@@ -226,11 +226,11 @@ _CONTAINERS = [
 ]
 
 
-def _write_numbered(path, frames, fmt, codec, pix_fmt, options):
+def _write_numbered(path, frames, fmt, codec, pix_fmt, options, container_options=None):
     import av
 
     try:
-        with av.open(str(path), "w", format=fmt) as out:
+        with av.open(str(path), "w", format=fmt, options=container_options) as out:
             st = out.add_stream(codec, rate=25, options=options)
             st.width, st.height, st.pix_fmt = 320, 192, pix_fmt
             for arr in frames:
@@ -266,17 +266,8 @@ def test_containers_and_codecs_give_the_right_frames(tmp_path, frame_number, mak
 
 
 def test_raw_stream_without_timestamps_gets_a_clear_error(tmp_path, make_numbered_frames):
-    import av
-
-    path = tmp_path / "camera.h264"
-    with av.open(str(path), "w", format="h264") as out:
-        st = out.add_stream("libx264", rate=25)
-        st.width, st.height, st.pix_fmt = 320, 192, "yuv420p"
-        for arr in make_numbered_frames(n_frames=10):
-            for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
-                out.mux(pkt)
-        for pkt in st.encode():
-            out.mux(pkt)
+    path = _write_numbered(tmp_path / "camera.h264", make_numbered_frames(n_frames=10), "h264", "libx264",
+                           "yuv420p", {})
     with pytest.raises(InputFileError, match=r"camera\.h264.*no timestamps.*-c copy out\.mp4"):
         VideoArray(path)
 
@@ -350,17 +341,8 @@ def test_mp4_shows_its_first_frame_before_reading_the_rest(numbered_video, frame
 def test_truncated_mp4_shows_what_it_has_and_says_what_is_missing(tmp_path, make_numbered_frames, frame_number):
     """An MP4 with its header first (``faststart``) cut short (a copy that did not finish):
     the frames before the cut are shown; later ones get an error naming the file."""
-    import av
-
-    path = tmp_path / "cut_short.mp4"
-    with av.open(str(path), "w", options={"movflags": "faststart"}) as out:
-        st = out.add_stream("libx264", rate=25, options={"g": "30", "bf": "3"})
-        st.width, st.height, st.pix_fmt = 320, 192, "yuv420p"
-        for arr in make_numbered_frames(n_frames=90):
-            for pkt in st.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
-                out.mux(pkt)
-        for pkt in st.encode():
-            out.mux(pkt)
+    path = _write_numbered(tmp_path / "cut_short.mp4", make_numbered_frames(n_frames=90), None, "libx264",
+                           "yuv420p", {"g": "30", "bf": "3"}, container_options={"movflags": "faststart"})
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * 0.6)])
     video = VideoArray(path, idle_s=None)
