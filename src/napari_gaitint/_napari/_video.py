@@ -21,7 +21,9 @@ is idle (no frame asked for during ``idle_s``), a background thread moves spare 
 the longest stretches near the frame last shown that no parked decoder covers, so the next
 jump decodes less; it stops at once when a frame is asked for (it would only compete for the
 cores). The packet index gives exact frame counts and key frames for variable-frame-rate
-files too. ``av`` is imported lazily.
+files too. MP4/MOV files list their frames in the header: they open without reading the
+file (frame count from the header, frame 0 decoded at once) and the packet index is read in
+the background; a request for another frame waits for it. ``av`` is imported lazily.
 """
 
 from __future__ import annotations
