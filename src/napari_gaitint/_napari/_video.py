@@ -4,8 +4,8 @@
 napari slices one frame at a time and only that frame is decoded. How a frame is fetched:
 
 1. the LRU cache of decoded frames (bounded in bytes, not in video length): frames asked
-   for are kept as RGB; frames decoded on the way to them are kept as they come out of the
-   decoder (YUV, half the bytes, not converted unless asked for later);
+   for are kept as RGB; frames decoded on the way to them (when stepping back) are kept as
+   copies of the decoder's YUV planes (half the bytes, not converted unless asked for);
 2. if a decoder sits a little before the wanted frame (sequential playback, or a jump
    forward inside the same group of pictures) it just decodes forward: no seek;
 3. otherwise it seeks to the key frame at or before the wanted frame (from a packet index
