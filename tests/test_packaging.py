@@ -31,6 +31,17 @@ def test_manifest_commands_import():
     manifest.validate_imports()
 
 
+def test_video_reader_patterns_are_the_video_suffixes():
+    from npe2 import PluginManifest
+
+    from napari_gaitint.core.video import VIDEO_SUFFIXES
+
+    manifest = PluginManifest.from_file(ROOT / "napari.yaml")
+    video = [r for r in manifest.contributions.readers if r.command.endswith("get_video_reader")]
+    assert len(video) == 1
+    assert sorted(video[0].filename_patterns) == sorted(f"*{s}" for s in VIDEO_SUFFIXES)
+
+
 @pytest.mark.slow
 def test_wheel_contains_the_root_manifest(tmp_path):
     if not (ROOT / "pyproject.toml").is_file():

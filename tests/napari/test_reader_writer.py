@@ -116,6 +116,22 @@ def test_video_reader_layer(numbered_video):
     assert kw["metadata"]["fps"] == 25.0
 
 
+def test_video_reader_takes_camcorder_files(tmp_path, video_writer, make_numbered_frames, frame_number):
+    """An AVCHD camcorder file (.MTS: H.264 in MPEG-TS, upper-case suffix as cameras write it)."""
+    from napari_gaitint._napari._video import VideoArray
+
+    path = video_writer(tmp_path / "C0001.MTS", make_numbered_frames(n_frames=40), options={"g": "12", "bf": "2"})
+    import av
+
+    with av.open(str(path)) as c:
+        assert c.format.name == "mpegts"
+    reader = napari_get_video_reader(str(path))
+    assert reader is not None
+    data, kw, kind = reader(str(path))[0]
+    assert isinstance(data, VideoArray) and data.shape == (40, 192, 320, 3)
+    assert [frame_number(data[i]) for i in (30, 5, 39, 13)] == [30, 5, 39, 13]
+
+
 def _roles_table(n_frames: int, seed: int = 0):
     from napari_gaitint.core.io import ROLES, Pose, pose_to_dlc_table
 

@@ -27,6 +27,7 @@ from magicgui.widgets import (
 
 from ..core import dlc as core_dlc
 from ..core.errors import GaitintError
+from ..core.video import VIDEO_FILE_FILTER
 from ._widgets import _add_layer_tuples, _info, _notify_error, progress_steps, start_worker
 
 if TYPE_CHECKING:
@@ -100,8 +101,8 @@ class RunDLCWidget(Container):
         super().__init__(labels=True)
         self._viewer = viewer
         self.config = FileEdit(label="DLC config.yaml", filter="*.yaml *.yml", mode="r", value="")
-        self.video_c1 = FileEdit(label="C1 video", filter="*.mp4 *.avi *.mov *.mkv", value="")
-        self.video_c3 = FileEdit(label="C3 video", filter="*.mp4 *.avi *.mov *.mkv", value="")
+        self.video_c1 = FileEdit(label="C1 video", filter=VIDEO_FILE_FILTER, value="")
+        self.video_c3 = FileEdit(label="C3 video", filter=VIDEO_FILE_FILTER, value="")
         self.use_loaded = PushButton(text="Use the videos in the viewer")
         self.mirror = ComboBox(label="mirror", choices=["C3", "C1", "none"], value="C3",
                                tooltip="the view analysed through a mirrored copy (the one walking "

@@ -1,4 +1,4 @@
-"""napari readers: DeepLabCut predictions/labels (.h5/.csv) and videos (.mp4/.avi/.mov).
+"""napari readers: DeepLabCut predictions/labels (.h5/.csv) and videos (``VIDEO_SUFFIXES``).
 
 ``napari_get_reader`` / ``napari_get_video_reader`` return ``None`` (never raise) for paths
 they cannot read, so napari can try the next plugin. The layer data come from

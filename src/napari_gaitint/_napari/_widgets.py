@@ -31,6 +31,7 @@ from magicgui.widgets import (
 
 from ..core.errors import GaitintError
 from ..core.io import Pose, side_of_view
+from ..core.video import VIDEO_FILE_FILTER
 from . import _convert
 
 if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
@@ -128,9 +129,9 @@ class LoadTrialPairWidget(Container):
         self.load_row = PushButton(text="Load trial from manifest")
         self.trial_name = _line("trial name", "T01")
         self.pred_a = FileEdit(label="C1 predictions", filter="*.h5 *.csv", value="")
-        self.video_a = FileEdit(label="C1 video", filter="*.mp4 *.avi *.mov", value="")
+        self.video_a = FileEdit(label="C1 video", filter=VIDEO_FILE_FILTER, value="")
         self.pred_b = FileEdit(label="C3 predictions", filter="*.h5 *.csv", value="")
-        self.video_b = FileEdit(label="C3 video", filter="*.mp4 *.avi *.mov", value="")
+        self.video_b = FileEdit(label="C3 video", filter=VIDEO_FILE_FILTER, value="")
         self.load_files = PushButton(text="Load picked files")
         self.load_sample = PushButton(text="Load synthetic sample")
         self.mirror = CheckBox(label="mirror right-to-left view", value=True)

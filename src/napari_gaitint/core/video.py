@@ -9,7 +9,11 @@ import numpy as np
 
 from .errors import InputFileError
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v")
+#: What the video reader opens (and what pairing videos with predictions looks for):
+#: DeepLabCut's own list (less raw formats) and camcorder (AVCHD) and web files.
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".mts", ".m2ts", ".webm", ".flv")
+#: The same as a file-dialog filter.
+VIDEO_FILE_FILTER = " ".join(f"*{suffix}" for suffix in VIDEO_SUFFIXES)
 
 
 def display_rotation_deg(frame) -> int:
