@@ -182,9 +182,8 @@ class VideoArray:
         self._closed = False
         _LIVE.add(self)
         # only decoders that read the setting per frame (wrappers such as libdav1d read it
-        # once, when opened); never when frames are counted
-        self._skip_nonref = skip_nonref and ctx.name in _SKIPS_NONREF and not (
-            self._index_ready.is_set() and self._count_frames)
+        # once, when opened); never when frames are counted (see _frames)
+        self._skip_nonref = skip_nonref and ctx.name in _SKIPS_NONREF
         self._keep_auto = keep_passed is None
         self._keep_passed = 25 if keep_passed is None else int(keep_passed)
         self._last_request = None
@@ -193,7 +192,8 @@ class VideoArray:
         # The first frame, decoded anyway for the rotation, is frame 0 (checked against the
         # packet index when that is ready; when frames are counted it cannot be checked).
         self._first_pts = first.pts if first is not None else None
-        if first is not None and not (self._index_ready.is_set() and not self._first_is_frame0()):
+        unchecked = not self._index_ready.is_set()  # (checked when the index comes)
+        if first is not None and (unchecked or self._first_is_frame0()):
             self._put(0, upright(first.to_ndarray(format="rgb24"), self.rotation_deg))
         if not self._index_ready.is_set():
             self._index_thread = threading.Thread(
@@ -478,7 +478,8 @@ class VideoArray:
                 if at is None or at > key:
                     raise _BadLanding
                 clean_from = count = at
-            if self._skip_nonref and packet.pts is not None and packet.pts < cursor.target_pts:
+            if (self._skip_nonref and not self._count_frames and packet.pts is not None
+                    and packet.pts < cursor.target_pts):
                 ctx.skip_frame = "NONREF"
             else:
                 ctx.skip_frame = "DEFAULT"
@@ -831,8 +832,6 @@ def _index_in_background(ref, path: Path, ready: threading.Event, stop: threadin
                     video._index_error = error or InputFileError(path, "the video was closed")
                 else:
                     video._publish_index(index)
-                    if video._count_frames:
-                        video._skip_nonref = False
                     if not video._first_is_frame0():
                         dropped = video._cache.pop(0, None)
                         if dropped is not None:
