@@ -85,20 +85,6 @@ def frames_in_container_index(container, stream) -> tuple[int, int] | None:
     return shown, keys
 
 
-def count_frames(path: str | Path) -> int:
-    """Frames a decoder shows: the video packets with data, less those an edit list hides
-    (from the container's index, else demuxed; never decoded). ``av`` errors are left to
-    the caller."""
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        known = frames_in_container_index(container, stream)
-        if known is not None:
-            return known[0]
-        return sum(1 for p in container.demux(stream) if p.size and not getattr(p, "is_discard", False))
-
-
 def probe_video(path: str | Path) -> VideoInfo:
     """Read a video's size, frame rate and frame count.
 
@@ -122,11 +108,22 @@ def probe_video(path: str | Path) -> VideoInfo:
             rate = stream.average_rate or stream.base_rate or stream.guessed_rate
             fps = float(rate) if rate else float("nan")
             width, height = int(stream.codec_context.width), int(stream.codec_context.height)
-            first = next(container.decode(stream), None)
+            # Frames shown: from an MP4/MOV's own index, else the packets with data less those
+            # an edit list hides, counted in one pass that also decodes the first frame
+            known = frames_in_container_index(container, stream)
+            n_frames = 0 if known is None else known[0]
+            first = None
+            for packet in container.demux(stream):
+                if first is None:
+                    first = next(iter(stream.decode(packet)), None)
+                if known is not None:
+                    if first is not None:
+                        break
+                elif packet.size and not getattr(packet, "is_discard", False):
+                    n_frames += 1
             rotation = display_rotation_deg(first) if first is not None else 0
             if rotation in (90, 270):
                 width, height = height, width
-        n_frames = count_frames(path)
     except InputFileError:
         raise
     except Exception as err:  # av.error.* for undecodable files
