@@ -39,6 +39,41 @@ for script in benchmarks/*.py; do
     failed+=("$name")
   fi
 done
+# the scripts' own-data options, on a small synthetic study written like a user's
+# (videos, DLC predictions, trials.csv); the folder must come out unchanged
+own="$(mktemp -d)"
+trap 'rm -rf "$own"' EXIT
+if "$PY" -c "import sys; from napari_gaitint.cli import main; sys.exit(main(sys.argv[1:]))" \
+    synth "$own/study" --trials 2 >/dev/null 2>&1; then
+  listing() { (cd "$own/study" && find . -type f -exec stat -c '%n %s %Y' {} + | sort); }
+  before="$(listing)"
+  own_runs=(
+    "video_access.py|$PY benchmarks/video_access.py --quick --fetches 5 --video $own/study/T01_C1.mp4"
+    "cohort_throughput.py|$PY benchmarks/cohort_throughput.py --manifest $own/study/trials.csv"
+  )
+  if command -v xvfb-run >/dev/null 2>&1; then
+    h5="$(ls "$own"/study/T01_C1DLC*.h5)"
+    own_runs+=("napari_long_recording.py|xvfb-run -a $PY benchmarks/napari_long_recording.py --quick --predictions $h5")
+  fi
+  for run in "${own_runs[@]}"; do
+    name="${run%%|*} (own data)"
+    echo "=== $name"
+    # shellcheck disable=SC2086  # word splitting wanted (paths made here have no spaces)
+    if ${run#*|}; then
+      echo "--- $name ok"
+    else
+      echo "--- $name FAILED (exit $?)" >&2
+      failed+=("$name")
+    fi
+  done
+  if [ "$(listing)" != "$before" ]; then
+    echo "--- the own-data runs changed the study folder" >&2
+    failed+=("own data left unchanged")
+  fi
+else
+  echo "--- could not write the synthetic study for the own-data runs" >&2
+  failed+=("own-data study")
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "run_quick.sh: ${#failed[@]} benchmark(s) failed: ${failed[*]}" >&2
   exit 1

@@ -22,12 +22,19 @@ the same kind of jumps with a pause after each (a user looking at each frame: ou
 then positions spare decoders while idle), time to first frame after open, sequential
 playback speed as a multiple of real time, the decoded-frame cache size (bounded by
 ``cache_mb``, not by the video length), and the time to the first frame of a long video
-(the 960x540 one's packets repeated: 75 000 frames, 50 min at 25 Hz). Run ``python benchmarks/video_access.py --quick`` for a short run.
+(the 960x540 one's packets repeated: 75 000 frames, 50 min at 25 Hz).
+
+    python benchmarks/video_access.py --quick                        # a short run (CI)
+    python benchmarks/video_access.py --video C1_trial01.mp4 C3.avi  # your own recordings
+
+With ``--video`` the same rows are printed for those files (opened read only; nothing is
+written next to them), without the naive reader and the long video.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -118,14 +125,14 @@ def time_napari_video_inprocess(path, frames):
     return first, (time.perf_counter() - t0) / len(frames), out[0]
 
 
-def time_napari_video(path, frames, python: str | None):
+def time_napari_video(path, frames, python: str | None, tmp: Path):
     """(first, ms per frame, first fetched frame) of napari-video, or None if unavailable."""
     import json
     import subprocess
     import sys
 
     exe = python or sys.executable
-    out_npy = Path(path).with_suffix(".nv.npy")
+    out_npy = tmp / "napari_video_frame.npy"  # never next to the video (it may be the user's)
     proc = subprocess.run(
         [exe, "-c", _NAPARI_VIDEO_CODE, str(path), json.dumps([int(i) for i in frames]), str(out_npy)],
         capture_output=True, text=True,
@@ -202,6 +209,17 @@ def reader_memory_mib(path, frames) -> float:
     proc = subprocess.run([sys.executable, "-c", _MEMORY_CODE, str(path), json.dumps([int(i) for i in frames])],
                           capture_output=True, text=True, check=True)
     return float(proc.stdout.strip().splitlines()[-1])
+
+
+def video_size(path) -> tuple[int, float]:
+    """(frames, frames per second) as our reader sees the video."""
+    from napari_gaitint._napari._video import VideoArray
+
+    v = VideoArray(path)
+    try:
+        return v.n_frames, float(v.metadata.get("fps") or 25.0)
+    finally:
+        v.close()
 
 
 def sequential(path, n, fps):
@@ -313,10 +331,88 @@ def _keep(best: dict, name: str, first: float, rand: float) -> None:
     best[name] = (min(f0, first), min(r0, rand))
 
 
+def bench_video(path: Path, label: str, frames, *, rounds: int, napari_video_python, n_naive: int,
+                n_jumps: int, pause_s: float, long_repeats: int, tmp: Path) -> None:
+    """Print every row for one video: ``frames`` is the random frame list; ``n_naive``
+    frames of it are also fetched by decoding from the file start (0: not done);
+    ``long_repeats`` > 0 also times opening this video's packets repeated that often."""
+    n, fps = video_size(path)
+    best: dict[str, tuple[float, float]] = {}
+
+    nvid = None
+    for _ in range(rounds):  # interleaved rounds: the fastest of each reader is kept
+        g_first, g_rand, g_out, g_video = time_gaitint(path, frames)
+        _keep(best, "gaitint", g_first, g_rand)
+        i_first, i_rand, i_out = time_imageio(path, frames)
+        _keep(best, "imageio", i_first, i_rand)
+        try:
+            nv = time_napari_video_inprocess(path, frames)
+        except ImportError:
+            nv = time_napari_video(path, frames, napari_video_python, tmp)
+        if nv is not None:
+            _keep(best, "napari-video", nv[0], nv[1])
+            nvid = nv
+    g_first, g_rand = best["gaitint"]
+    i_first, i_rand = best["imageio"]
+    if nvid is not None:
+        nvid = (*best["napari-video"], nvid[2])
+    same = all(np.array_equal(a, b) for a, b in zip(g_out, i_out, strict=True))
+    if n_naive:
+        nv_rand, nv_out = time_naive(path, frames[:n_naive])
+        same_naive = all(np.array_equal(a, b) for a, b in zip(g_out[:n_naive], nv_out, strict=True))
+    gop = g_video.metadata["keyframe_interval_frames"]
+    print(f"{label:>10} {'gaitint':>8} {g_rand * 1e3:9.1f} {g_first:13.3f}  {n} frames, mean key-frame interval {gop:.0f}")
+    print(f"{label:>10} {'imageio':>8} {i_rand * 1e3:9.1f} {i_first:13.3f}  same pixels as ours: {same}")
+    if n_naive:
+        print(f"{label:>10} {'naive':>8} {nv_rand * 1e3:9.1f} {'':>13}  first {n_naive} frames of the list; same pixels: {same_naive}")
+    if nvid is None:
+        print(f"{label:>10} {'napari-video':>8} not available (pass --napari-video-python)")
+    else:
+        diff = np.abs(nvid[2].astype(float) - g_out[0].astype(float)).mean()
+        print(f"{label:>10} {'napari-video':>8} {nvid[1] * 1e3:9.1f} {nvid[0]:13.3f}  "
+              f"mean |pixel diff| vs ours {diff:.1f} (OpenCV colour conversion)")
+        print(f"{label:>10} ratio: napari-video/gaitint = {nvid[1] / g_rand:.2f}x")
+    st = g_video.stats
+    naive = f"naive/gaitint = {nv_rand / g_rand:.2f}x, " if n_naive else ""
+    print(f"{label:>10} ratio: imageio/gaitint = {i_rand / g_rand:.2f}x, {naive}"
+          f"{len(frames)} fetches: {st['seeks']} seeks, {st['decoded'] / len(frames):.0f} frames decoded "
+          f"per fetch, {st['hits']} cache hits ({g_video.decoders} parked decoders)")
+    from_key, floor = decode_counts(frames, g_video._keyframes)
+    print(f"{label:>10} frames decoded per fetch on this list: {from_key:.0f} from the key frame (imageio), "
+          f"ours {st['decoded'] / len(frames):.0f} (non-reference frames skipped not counted), fewest possible "
+          f"for a seek-and-decode reader {floor:.0f} (unlimited decoders, list known in advance, "
+          f"frames cached only when returned): "
+          f"{from_key / floor:.2f}x over imageio at equal speed per frame is the ceiling")
+    jumps = frames[: n_jumps]
+    js = time_jumps(path, jumps, pause_s=pause_s)
+    print(f"{label:>10} jumps with a {pause_s:.1f} s pause after each ({len(jumps)}; fetch time only): "
+          f"imageio {js['imageio'] * 1e3:.1f} ms, ours {js['gaitint'] * 1e3:.1f} ms "
+          f"({js['imageio'] / js['gaitint']:.2f}x), ours without idle positioning "
+          f"{js['gaitint, no idle positioning'] * 1e3:.1f} ms ({js['imageio'] / js['gaitint, no idle positioning']:.2f}x)")
+    speed, v = sequential(path, min(n, 750), fps)
+    mb = v.cached_bytes / 2**20
+    video_mb = v.n_frames * v._frame_bytes / 2**20
+    print(f"{label:>10} sequential playback {speed:.1f}x real time ({fps:g} Hz, first {min(n, 750)} frames); cache {mb:.0f} MiB "
+          f"(bound {v.cache_bytes / 2**20:.0f} MiB) for a {video_mb:.0f} MiB decoded video")
+    print(f"{label:>10} memory of our reader after the random fetches (fresh process): "
+          f"{reader_memory_mib(path, frames):.0f} MiB (cache 64 MiB + {g_video.decoders} parked decoders)")
+    if long_repeats:
+        lv = long_video(path, tmp / f"long_{Path(path).stem}.mp4", long_repeats)
+        lo = min((time_long_open(lv) for _ in range(rounds)), key=lambda r: r["gaitint first"])
+        print(f"{label:>10} long video ({lo['frames']:,} frames, {lo['frames'] / 25 / 60:.0f} min at 25 Hz): "
+              f"first frame after opening ours {lo['gaitint first']:.3f} s, imageio {lo['imageio first']:.3f} s; "
+              f"a frame in the middle right after: ours {lo['gaitint middle']:.3f} s (waits for the packet "
+              f"index, read in the background: {lo['packet index']:.3f} s), imageio {lo['imageio middle']:.3f} s")
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short videos and few fetches (CI)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--video", type=Path, nargs="+", metavar="PATH",
+                    help="time these videos (e.g. your recordings) instead of the synthetic ones")
+    ap.add_argument("--fetches", type=int, default=None,
+                    help="random frames per video (default 15 with --quick, else 60)")
     ap.add_argument("--napari-video-python", default=None,
                     help="python interpreter that has napari-video installed (default: this one)")
     ap.add_argument("--napari-video-site", default=None,
@@ -332,80 +428,34 @@ def main(argv=None) -> None:
     rounds = args.rounds or (2 if args.quick else 3)
     sizes = [(960, 540), (1920, 1080)]
     n_frames = 150 if args.quick else 750
-    n_fetch = 15 if args.quick else 60
+    n_fetch = args.fetches or (15 if args.quick else 60)
     n_naive = 4 if args.quick else 10
     n_jumps, pause_s = (5, 0.2) if args.quick else (30, 0.4)
     rng = np.random.default_rng(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="gaitint_video_bench_"))
+    common = dict(rounds=rounds, napari_video_python=args.napari_video_python, n_jumps=n_jumps,
+                  pause_s=pause_s, tmp=tmp)
     print(f"{'video':>10} {'reader':>8} {'ms/frame':>9} {'first frame s':>13}  notes")
-    for w, h in sizes:
-        n = n_frames if w < 1000 else n_frames * 2 // 3
-        path = make_video(tmp / f"v{w}x{h}.mp4", width=w, height=h, n_frames=n)
-        frames = rng.integers(0, n, n_fetch)
-        best: dict[str, tuple[float, float]] = {}
+    from napari_gaitint.core.errors import GaitintError
 
-        nvid = None
-        for _ in range(rounds):  # interleaved rounds: the fastest of each reader is kept
-            g_first, g_rand, g_out, g_video = time_gaitint(path, frames)
-            _keep(best, "gaitint", g_first, g_rand)
-            i_first, i_rand, i_out = time_imageio(path, frames)
-            _keep(best, "imageio", i_first, i_rand)
-            try:
-                nv = time_napari_video_inprocess(path, frames)
-            except ImportError:
-                nv = time_napari_video(path, frames, args.napari_video_python)
-            if nv is not None:
-                _keep(best, "napari-video", nv[0], nv[1])
-                nvid = nv
-        g_first, g_rand = best["gaitint"]
-        i_first, i_rand = best["imageio"]
-        if nvid is not None:
-            nvid = (*best["napari-video"], nvid[2])
-        same = all(np.array_equal(a, b) for a, b in zip(g_out, i_out, strict=True))
-        nv_rand, nv_out = time_naive(path, frames[:n_naive])
-        same_naive = all(np.array_equal(a, b) for a, b in zip(g_out[:n_naive], nv_out, strict=True))
-        label = f"{w}x{h}"
-        gop = g_video.metadata["keyframe_interval_frames"]
-        print(f"{label:>10} {'gaitint':>8} {g_rand * 1e3:9.1f} {g_first:13.3f}  {n} frames, mean key-frame interval {gop:.0f}")
-        print(f"{label:>10} {'imageio':>8} {i_rand * 1e3:9.1f} {i_first:13.3f}  same pixels as ours: {same}")
-        print(f"{label:>10} {'naive':>8} {nv_rand * 1e3:9.1f} {'':>13}  first {n_naive} frames of the list; same pixels: {same_naive}")
-        if nvid is None:
-            print(f"{label:>10} {'napari-video':>8} not available (pass --napari-video-python)")
-        else:
-            diff = np.abs(nvid[2].astype(float) - g_out[0].astype(float)).mean()
-            print(f"{label:>10} {'napari-video':>8} {nvid[1] * 1e3:9.1f} {nvid[0]:13.3f}  "
-                  f"mean |pixel diff| vs ours {diff:.1f} (OpenCV colour conversion)")
-            print(f"{label:>10} ratio: napari-video/gaitint = {nvid[1] / g_rand:.2f}x")
-        st = g_video.stats
-        print(f"{label:>10} ratio: imageio/gaitint = {i_rand / g_rand:.2f}x, naive/gaitint = {nv_rand / g_rand:.2f}x, "
-              f"{len(frames)} fetches: {st['seeks']} seeks, {st['decoded'] / len(frames):.0f} frames decoded "
-              f"per fetch, {st['hits']} cache hits ({g_video.decoders} parked decoders)")
-        from_key, floor = decode_counts(frames, g_video._keyframes)
-        print(f"{label:>10} frames decoded per fetch on this list: {from_key:.0f} from the key frame (imageio), "
-              f"ours {st['decoded'] / len(frames):.0f} (non-reference frames skipped not counted), fewest possible "
-              f"for a seek-and-decode reader {floor:.0f} (unlimited decoders, list known in advance): "
-              f"{from_key / floor:.2f}x over imageio at equal speed per frame is the ceiling")
-        jumps = frames[: n_jumps]
-        js = time_jumps(path, jumps, pause_s=pause_s)
-        print(f"{label:>10} jumps with a {pause_s:.1f} s pause after each ({len(jumps)}; fetch time only): "
-              f"imageio {js['imageio'] * 1e3:.1f} ms, ours {js['gaitint'] * 1e3:.1f} ms "
-              f"({js['imageio'] / js['gaitint']:.2f}x), ours without idle positioning "
-              f"{js['gaitint, no idle positioning'] * 1e3:.1f} ms ({js['imageio'] / js['gaitint, no idle positioning']:.2f}x)")
-        speed, v = sequential(path, n, 25.0)
-        mb = v.cached_bytes / 2**20
-        video_mb = v.n_frames * v._frame_bytes / 2**20
-        print(f"{label:>10} sequential playback {speed:.1f}x real time (25 Hz); cache {mb:.0f} MiB "
-              f"(bound {v.cache_bytes / 2**20:.0f} MiB) for a {video_mb:.0f} MiB decoded video")
-        print(f"{label:>10} memory of our reader after the random fetches (fresh process): "
-              f"{reader_memory_mib(path, frames):.0f} MiB (cache 64 MiB + {g_video.decoders} parked decoders)")
-        if w < 1000:
-            repeats = 10 if args.quick else 100
-            lv = long_video(path, tmp / f"long{w}x{h}.mp4", repeats)
-            lo = min((time_long_open(lv) for _ in range(rounds)), key=lambda r: r["gaitint first"])
-            print(f"{label:>10} long video ({lo['frames']:,} frames, {lo['frames'] / 25 / 60:.0f} min at 25 Hz): "
-                  f"first frame after opening ours {lo['gaitint first']:.3f} s, imageio {lo['imageio first']:.3f} s; "
-                  f"a frame in the middle right after: ours {lo['gaitint middle']:.3f} s (waits for the packet "
-                  f"index, read in the background: {lo['packet index']:.3f} s), imageio {lo['imageio middle']:.3f} s")
+    try:
+        if args.video:  # the user's own videos: read only
+            for path in args.video:
+                n, fps = video_size(path)
+                print(f"{path}: {n} frames at {fps:g} Hz")
+                bench_video(path, path.name[:10], rng.integers(0, n, n_fetch), n_naive=0,
+                            long_repeats=0, **common)
+            return
+        for w, h in sizes:
+            n = n_frames if w < 1000 else n_frames * 2 // 3
+            path = make_video(tmp / f"v{w}x{h}.mp4", width=w, height=h, n_frames=n)
+            frames = rng.integers(0, n, n_fetch)
+            bench_video(path, f"{w}x{h}", frames, n_naive=n_naive,
+                        long_repeats=(10 if args.quick else 100) if w < 1000 else 0, **common)
+    except GaitintError as err:  # a video our reader cannot open: say which, no traceback
+        raise SystemExit(f"video_access.py: {err}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
