@@ -54,6 +54,7 @@ if "$PY" -c "import sys; from napari_gaitint.cli import main; sys.exit(main(sys.
   if command -v xvfb-run >/dev/null 2>&1; then
     h5="$(ls "$own"/study/T01_C1DLC*.h5)"
     own_runs+=("napari_long_recording.py|xvfb-run -a $PY benchmarks/napari_long_recording.py --quick --predictions $h5")
+    own_runs+=("napari_video_playback.py|xvfb-run -a $PY benchmarks/napari_video_playback.py --quick --video $own/study/T01_C1.mp4 $own/study/T01_C3.mp4")
   fi
   for run in "${own_runs[@]}"; do
     name="${run%%|*} (own data)"
