@@ -187,6 +187,12 @@ CASES = [
          lambda d: _write(d, "cut.csv", (DATA / "pred_single.csv").read_text()[:-40]), _load,
          InputFileError, r"cut\.csv: line 11 has \d+ values but the header has 19 columns; "
          r"the file looks truncated"),
+    Case("short-row", ".csv with a row of too few values in the middle",
+         lambda d: _write(d, "short.csv", "".join(_lines()[:6] + ["5,1.0,2.0\n"] + _lines()[6:])),
+         _load, InputFileError, r"short\.csv: line 7 has 3 values but the header has 19 columns"),
+    Case("short-row-quoted", ".csv with quoted cells and a row of too few values",
+         lambda d: _write(d, "shortq.csv", "".join(_lines()[:6] + ['"5",1.0\n'] + _lines()[6:])),
+         _load, InputFileError, r"shortq\.csv: line 7 has 2 values but the header has 19 columns"),
     Case("non-numeric", ".csv with a non-numeric cell", _replace_cell, _load, InputFileError,
          r"non_numeric\.csv: non-numeric value 'abc' in column neck/likelihood at row 2"),
     Case("duplicate", ".csv with a body part column twice", _duplicate_column, _load,
@@ -301,6 +307,15 @@ ACCEPTED = [
      lambda d: _write(d, "bom.csv", "\ufeff" + (DATA / "pred_single.csv").read_text())),
     ("crlf", ".csv with Windows line ends",
      lambda d: _write(d, "crlf.csv", (DATA / "pred_single.csv").read_bytes().replace(b"\n", b"\r\n"))),
+    ("cr", ".csv with old Mac line ends (\\r only), no line end after the last row",
+     lambda d: _write(d, "cr.csv", (DATA / "pred_single.csv").read_bytes().rstrip()
+                      .replace(b"\n", b"\r"))),
+    ("blank-lines", ".csv with blank lines between and after the rows",
+     lambda d: _write(d, "blank.csv", "".join(_lines()[:6] + ["\n"] + _lines()[6:] + ["\n\n"]))),
+    ("quoted", ".csv with quoted cells (re-saved by a tool that quotes; read by csv's parser)",
+     lambda d: _write(d, "quoted.csv", "".join(
+         _lines()[:4] + ['"' + _lines()[4].split(",", 1)[0] + '",' + _lines()[4].split(",", 1)[1]]
+         + _lines()[5:]))),
     ("latin1", ".csv in Latin-1 with accented body-part names",
      lambda d: _write(d, "latin.csv", (DATA / "pred_single.csv").read_text()
                       .replace("neck", "nück").encode("latin-1"))),

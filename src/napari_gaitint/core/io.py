@@ -379,16 +379,48 @@ def _read_h5(path: Path, key: str | None) -> pd.DataFrame:
     return df
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM, as spreadsheet programs save it), else Latin-1."""
+def _decode(raw: bytes) -> tuple[str, str]:
+    """Text and encoding: UTF-8 (with or without BOM, as spreadsheet programs save it), else
+    Latin-1."""
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return raw.decode("latin-1"), "latin-1"
 
 
 def _first_cell(line: str) -> str:
     return line.split(",", 1)[0].strip().strip('"').strip().lower()
+
+
+def _fields_per_line(raw: bytes) -> np.ndarray | None:
+    """Number of comma-separated fields on each line of ``raw`` (lines ended by ``\\n``; a
+    last line without one counts; empty lines give 0), or ``None`` when the text has quotes
+    or NUL bytes, which only a real csv parser reads right.
+
+    Counted on the bytes: in UTF-8 and Latin-1 alike a comma, a quote and a line end are one
+    byte that no other character contains. Vectorised, unlike ``csv.reader`` over each line
+    (100 000 lines: ~15 ms instead of ~0.5 s).
+
+    >>> _fields_per_line(b"a,b\\n\\n1,2,3")
+    array([2, 0, 3])
+    """
+    if b'"' in raw or b"\x00" in raw:
+        return None
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    ends = np.flatnonzero(buf == ord("\n"))
+    if len(buf) and buf[-1] != ord("\n"):
+        ends = np.append(ends, len(buf))
+    starts = np.r_[0, ends[:-1] + 1]
+    commas = np.flatnonzero(buf == ord(","))
+    counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
+    return np.where(ends > starts, counts + 1, 0)
+
+
+def _wrong_length(path: Path, line: int, n_values: int, n_fields: int):
+    raise InputFileError(
+        path, f"line {line} has {n_values} values but the header has {n_fields} columns; the "
+        "file looks truncated or edited — export it again from DeepLabCut"
+    )
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -397,12 +429,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
     except OSError as err:
         raise InputFileError(path, f"cannot open ({err.strerror or err})") from err
     # One notion of "line" for the checks below and for pandas: \r\n, \r or \n.
-    lines = re.split(r"\r\n|\r|\n", _decode(raw))
-    if lines and lines[-1] == "":
-        lines.pop()
-    text = "\n".join(lines) + "\n"
-    if not text.strip():
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    text, encoding = _decode(raw)
+    if not text or text.isspace():
         raise InputFileError(path, "file holds only blank lines; export it again from DeepLabCut")
+    lines = text.split("\n", 6)  # the header rows and the line after them
+    if len(lines) < 7 and lines[-1] == "":
+        lines.pop()  # the end of the last line, not an empty line
+    lines = lines[:6]
     first = lines[0]
     if _first_cell(first) != "scorer":
         for sep, name in ((";", "semicolons"), ("\t", "tabs")):
@@ -440,17 +475,24 @@ def _read_csv(path: Path) -> pd.DataFrame:
     n_fields = len(cells)
     if n_fields <= n_index:
         raise InputFileError(path, "the csv header has no data columns; " + _EXPECTED_HEADER)
-    row_number = 0
-    try:
-        for row_number, row in enumerate(csv.reader(lines), start=1):
-            if row and len(row) != n_fields:
-                raise InputFileError(
-                    path, f"line {row_number} has {len(row)} values but the header has "
-                    f"{n_fields} columns; the file looks truncated or edited — export it again "
-                    "from DeepLabCut"
-                )
-    except csv.Error as err:
-        raise InputFileError(path, f"cannot parse csv line {row_number + 1} ({err})") from err
+    fields = _fields_per_line(raw)
+    if fields is not None:
+        bad = np.flatnonzero((fields != 0) & (fields != n_fields))
+        if len(bad):
+            _wrong_length(path, int(bad[0]) + 1, int(fields[bad[0]]), n_fields)
+        n_rows = int(np.count_nonzero(fields[n_header:]))
+    else:  # quoted cells: csv's own parser (line numbers as in the file, one row per line)
+        all_lines = text.split("\n")
+        if all_lines[-1] == "":
+            all_lines.pop()
+        row_number = 0
+        try:
+            for row_number, row in enumerate(csv.reader(all_lines), start=1):
+                if row and len(row) != n_fields:
+                    _wrong_length(path, row_number, len(row), n_fields)
+        except csv.Error as err:
+            raise InputFileError(path, f"cannot parse csv line {row_number + 1} ({err})") from err
+        n_rows = sum(1 for line in all_lines[n_header:] if line.strip())
     # The header rows are parsed here rather than by pandas: pandas' multi-row header
     # parsing takes a first data row without values (all keypoints missing in frame 0) for
     # an "index names" row and silently drops that frame.
@@ -458,14 +500,14 @@ def _read_csv(path: Path) -> pd.DataFrame:
     columns = pd.MultiIndex.from_arrays(
         [row[n_index:] for row in header_rows], names=[row[0] for row in header_rows]
     )
-    n_rows = sum(1 for line in lines[n_header:] if line.strip())
     if n_rows == 0:
         index = pd.RangeIndex(0) if n_index == 1 else pd.MultiIndex.from_tuples(
             [], names=[None] * n_index)
         return pd.DataFrame(np.empty((0, len(columns))), index=index, columns=columns)
     try:
         df = pd.read_csv(
-            io.StringIO(text), header=None, skiprows=n_header, index_col=list(range(n_index))
+            io.BytesIO(raw), encoding=encoding, header=None, skiprows=n_header,
+            index_col=list(range(n_index)),
         )
     except Exception as err:
         raise InputFileError(path, f"cannot parse csv ({type(err).__name__}: {err})") from err
