@@ -34,6 +34,8 @@ def _add_synth(sub) -> None:
     p.add_argument("--no-video", action="store_true", help="do not render videos")
     p.add_argument("--bias-px", type=float, default=0.0, help="systematic per-view bias in pixels")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument("--jobs", type=int, default=0,
+                   help="processes writing trials at once (default 0: all cores; the same data)")
 
 
 def _cmd_synth(args) -> int:
@@ -52,6 +54,7 @@ def _cmd_synth(args) -> int:
         bias_px=args.bias_px,
         overwrite=args.overwrite,
         progress=True,
+        n_jobs=args.jobs,
     )
     print(f"wrote {args.trials} trial pair(s); manifest: {manifest}; "
           f"ground truth: {manifest.parent / 'truth'}")
@@ -74,7 +77,8 @@ def _add_demo(sub) -> None:
 def _cmd_demo(args) -> int:
     from .core.pipeline import run_demo
 
-    result = run_demo(args.out_dir, overwrite=args.overwrite, progress=True)
+    # the sample is written with all cores (the same data as with one); then the analysis
+    result = run_demo(args.out_dir, overwrite=args.overwrite, progress=True, n_jobs=0)
     print(result.summary())
     if args.gui:
         from ._napari._launch import open_viewer_on_sample

@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from napari_gaitint.core.errors import OutputExistsError
-from napari_gaitint.core.io import LEG_CHAIN, ROLES, load_pose
+from napari_gaitint.core.io import LEG_CHAIN, ROLES, load_pose, read_dlc_table
 from napari_gaitint.core.orient import detect_walking_direction
 from napari_gaitint.core.synthetic import (
     MAX_NOISE_PX,
@@ -409,6 +409,17 @@ def test_write_cohort_roundtrip(tmp_path):
     write_synthetic_cohort(out, n_trials=2, seed=4, video=False, overwrite=True)
     assert not np.allclose(load_pose(out / table.predictions[0]).values[:5, :, :2],
                            expected[0].views["C1"].pose.values[:5, :, :2])
+
+
+def test_write_cohort_in_processes_gives_the_same_data(tmp_path):
+    one = write_synthetic_cohort(tmp_path / "one", n_trials=3, seed=5, video=False)
+    two = write_synthetic_cohort(tmp_path / "two", n_trials=3, seed=5, video=False, n_jobs=2)
+    assert one.read_bytes() == two.read_bytes()  # the manifest
+    for name in ("events.csv", "wrong_limb.csv", "dropouts.csv", "parameters.csv"):
+        assert (one.parent / "truth" / name).read_bytes() == (two.parent / "truth" / name).read_bytes()
+    for f in sorted(one.parent.rglob("*.h5")):
+        pd.testing.assert_frame_equal(read_dlc_table(f), read_dlc_table(two.parent / f.relative_to(one.parent)))
+    assert len(list(one.parent.rglob("*.h5"))) == 3 * 2 * 3  # predictions, true, true far
 
 
 def test_video_matches_the_keypoints(tmp_path):

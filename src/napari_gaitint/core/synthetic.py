@@ -61,8 +61,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -978,6 +980,22 @@ def write_trial_files(trial: SyntheticTrial, out_dir: str | Path, *, video: bool
     return rows
 
 
+def _write_trial_job(job) -> dict:
+    """Generate and write one trial of a cohort; its manifest rows and truth tables (a
+    module-level function taking one argument, so that process pools can run it)."""
+    child, name, out_dir, fps, bias_px, video, overwrite, kwargs = job
+    trial = generate_trial(np.random.default_rng(child), trial=name, fps=fps, bias_px=bias_px,
+                           **kwargs)
+    views = trial.views.items()
+    return {
+        "rows": write_trial_files(trial, out_dir, video=video, overwrite=overwrite),
+        "events": [sv.events.assign(trial=name, view=v) for v, sv in views],
+        "wrong": [sv.wrong_limb.assign(trial=name, view=v) for v, sv in views],
+        "drops": [sv.dropouts.assign(trial=name, view=v) for v, sv in views],
+        "params": trial.parameters().assign(trial=name),
+    }
+
+
 def write_synthetic_cohort(
     out_dir: str | Path,
     *,
@@ -988,6 +1006,7 @@ def write_synthetic_cohort(
     bias_px: float = 0.0,
     overwrite: bool = False,
     progress: bool = False,
+    n_jobs: int = 1,
     **kwargs,
 ) -> Path:
     """Write a synthetic cohort: predictions, videos, ``trials.csv`` and ``truth/``.
@@ -1018,6 +1037,10 @@ def write_synthetic_cohort(
         :class:`~.errors.OutputExistsError` before anything is written.
     progress
         Show a tqdm progress bar.
+    n_jobs
+        Processes writing trials at once (1: in this process; 0 or less: all cores). The
+        predictions and the truth are the same whatever the number (each trial has its own
+        random stream); the H.264 encoder may round a few pixels differently between runs.
     **kwargs
         More :func:`generate_trial` options.
 
@@ -1039,17 +1062,24 @@ def write_synthetic_cohort(
     from tqdm.auto import tqdm
 
     children = np.random.SeedSequence(seed).spawn(n_trials)
+    jobs = [(child, name, out_dir, fps, bias_px, video, overwrite, kwargs)
+            for child, name in zip(children, names, strict=True)]
+    n_jobs = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
     rows, events, wrong, drops, params = [], [], [], [], []
-    for child, name in tqdm(list(zip(children, names, strict=True)), desc="synthetic trials", unit="trial",
-                            disable=not progress):
-        trial = generate_trial(np.random.default_rng(child), trial=name, fps=fps, bias_px=bias_px,
-                               **kwargs)
-        rows += write_trial_files(trial, out_dir, video=video, overwrite=overwrite)
-        for v, sv in trial.views.items():
-            events.append(sv.events.assign(trial=name, view=v))
-            wrong.append(sv.wrong_limb.assign(trial=name, view=v))
-            drops.append(sv.dropouts.assign(trial=name, view=v))
-        params.append(trial.parameters().assign(trial=name))
+    with contextlib.ExitStack() as stack:
+        if n_jobs > 1 and n_trials > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=min(n_jobs, n_trials)))
+            done = pool.map(_write_trial_job, jobs)
+        else:
+            done = map(_write_trial_job, jobs)
+        for out in tqdm(done, total=n_trials, desc="synthetic trials", unit="trial", disable=not progress):
+            rows += out["rows"]
+            events += out["events"]
+            wrong += out["wrong"]
+            drops += out["drops"]
+            params.append(out["params"])
 
     def cat(frames, cols):
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
