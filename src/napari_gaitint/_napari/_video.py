@@ -28,7 +28,9 @@ the background; a request for another frame waits for it. ``av`` is imported laz
 
 from __future__ import annotations
 
+import array
 import atexit
+import bisect
 import threading
 import time
 import weakref
@@ -768,7 +770,7 @@ def _packet_index(container, stream, path: Path, stop: threading.Event | None = 
     instead (H.264 with B frames in AVI: FFmpeg reorders the frames but not their times);
     ``count_frames`` is then True and frames are counted from the key frame a seek lands on.
     """
-    pts, dts, key = [], [], []
+    pts, dts, key = array.array("q"), array.array("q"), array.array("b")  # 8 + 8 + 1 bytes a frame
     untimed = 0
     for n, packet in enumerate(container.demux(stream)):
         if stop is not None and n % 4096 == 0 and stop.is_set():
@@ -788,24 +790,50 @@ def _packet_index(container, stream, path: Path, stop: threading.Event | None = 
             "its frames cannot be found; put it in a container first, e.g. "
             "ffmpeg -framerate 25 -i in.h264 -c copy out.mp4",
         )
-    in_demux_order = np.asarray(pts, dtype=np.int64)
+    in_demux_order = np.frombuffer(pts, dtype=np.int64)
     # frames of reordering delay: at most 16 (H.264/HEVC picture buffers); PyAV tells only
     # whether there is any
     reorder = 16 if getattr(stream.codec_context, "has_b_frames", 0) else 0
     count_frames = reorder > 0 and in_demux_order.size > 1 and bool(np.all(np.diff(in_demux_order) > 0))
     order = np.argsort(in_demux_order, kind="stable")
     sorted_pts = in_demux_order[order]
-    keyframes = np.flatnonzero(np.asarray(key, dtype=bool)[order])
+    keyframes = np.flatnonzero(np.frombuffer(key, dtype=np.int8)[order])
     if keyframes.size == 0 or keyframes[0] != 0:
         keyframes = np.concatenate([[0], keyframes]).astype(np.int64)
     return {
         "pts": sorted_pts,
-        "dts": np.asarray(dts, dtype=np.int64)[order],
+        "dts": np.frombuffer(dts, dtype=np.int64)[order],
         "keyframes": keyframes,
-        "pts_to_index": {int(p): i for i, p in enumerate(sorted_pts)},
+        "pts_to_index": _PtsLookup(sorted_pts),
         "count_frames": count_frames,
         "reorder": reorder,
     }
+
+
+class _PtsLookup:
+    """Frame number (place in display order) of a presentation time: ``get(pts)``, like a
+    dict ``{pts: frame}`` (the last frame of a repeated time) but 8 bytes per frame instead of
+    ~95, for long videos. Constant frame rates are looked up in one step, others by
+    bisection.
+
+    >>> _PtsLookup(np.array([0, 512, 1024, 1536])).get(1024), _PtsLookup(np.array([0, 7])).get(3)
+    (2, None)
+    """
+
+    def __init__(self, sorted_pts: np.ndarray):
+        self._pts = array.array("q", np.ascontiguousarray(sorted_pts, dtype=np.int64).tobytes())
+        n = len(self._pts)
+        self._first = self._pts[0] if n else 0
+        self._step = (self._pts[-1] - self._first) // (n - 1) if n > 1 else 0
+
+    def get(self, pts: int) -> int | None:
+        a, n = self._pts, len(self._pts)
+        if self._step > 0:
+            k = (pts - self._first) // self._step
+            if 0 <= k < n and a[k] == pts and (k + 1 == n or a[k + 1] != pts):
+                return k
+        k = bisect.bisect_right(a, pts) - 1
+        return k if k >= 0 and a[k] == pts else None
 
 
 def _index_in_background(ref, path: Path, ready: threading.Event, stop: threading.Event) -> None:
