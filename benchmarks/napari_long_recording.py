@@ -163,6 +163,7 @@ def _main(argv, tmp_dirs: list) -> None:
     t0 = time.perf_counter()
     import napari
 
+    napari.Viewer  # noqa: B018  (napari imports lazily: this is where the import happens)
     print(f"import napari: {time.perf_counter() - t0:.2f} s")
     tmp = Path(tempfile.mkdtemp(prefix="gaitint-napari-bench-"))
     tmp_dirs.append(tmp)
