@@ -34,8 +34,9 @@ def _add_synth(sub) -> None:
     p.add_argument("--no-video", action="store_true", help="do not render videos")
     p.add_argument("--bias-px", type=float, default=0.0, help="systematic per-view bias in pixels")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
-    p.add_argument("--jobs", type=int, default=0,
-                   help="processes writing trials at once (default 0: all cores; the same data)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="processes writing trials at once (0: all cores, the default when "
+                   "rendering videos; else 1); the same data whatever the number")
 
 
 def _cmd_synth(args) -> int:
@@ -54,7 +55,7 @@ def _cmd_synth(args) -> int:
         bias_px=args.bias_px,
         overwrite=args.overwrite,
         progress=True,
-        n_jobs=args.jobs,
+        n_jobs=args.jobs if args.jobs is not None else (1 if args.no_video else 0),
     )
     print(f"wrote {args.trials} trial pair(s); manifest: {manifest}; "
           f"ground truth: {manifest.parent / 'truth'}")
