@@ -193,6 +193,14 @@ CASES = [
     Case("short-row-quoted", ".csv with quoted cells and a row of too few values",
          lambda d: _write(d, "shortq.csv", "".join(_lines()[:6] + ['"5",1.0\n'] + _lines()[6:])),
          _load, InputFileError, r"shortq\.csv: line 7 has 2 values but the header has 19 columns"),
+    Case("huge-cell-header", ".csv whose first row has a cell longer than csv's field limit",
+         lambda d: _write(d, "huge1.csv", "".join(
+             [_lines()[0].replace("DLC", "D" * 140_000, 1)] + _lines()[1:])),
+         _load, InputFileError, r"huge1\.csv: cannot parse csv line 1 \(field larger than field limit"),
+    Case("huge-cell-data", ".csv with a data cell longer than csv's field limit",
+         lambda d: _write(d, "huge4.csv", "".join(
+             _lines()[:3] + [_lines()[3].replace(",", "," + " " * 140_000, 1)] + _lines()[4:])),
+         _load, InputFileError, r"huge4\.csv: cannot parse csv line 4 \(field larger than field limit"),
     Case("non-numeric", ".csv with a non-numeric cell", _replace_cell, _load, InputFileError,
          r"non_numeric\.csv: non-numeric value 'abc' in column neck/likelihood at row 2"),
     Case("duplicate", ".csv with a body part column twice", _duplicate_column, _load,
@@ -470,3 +478,24 @@ def test_errors_doc_is_current(tmp_path):
         "docs/errors.md is out of date; regenerate with GAITINT_WRITE_ERRORS_DOC=1 "
         ".venv/bin/python -m pytest tests/core/test_bad_inputs.py -k doc"
     )
+
+
+def test_errors_survive_a_worker_process():
+    """Errors raised in a process pool (cohorts, the synthetic sample, dask) come back as
+    themselves, with the same message."""
+    import pickle
+
+    from napari_gaitint.core.dlc import DLCNotInstalledError
+    from napari_gaitint.core.errors import (
+        AnalysisError,
+        ConfigError,
+        GaitintError,
+        OutputExistsError,
+    )
+
+    for err in (InputFileError("/data/T01_C1.csv", "line 7 has 3 values"), InputFileError(None, "x"),
+                OutputExistsError("/out/events.csv"), AnalysisError("no cycles"), ConfigError("fps"),
+                GaitintError("g"), DLCNotInstalledError("No module named 'deeplabcut'")):
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and str(back) == str(err)
+        assert getattr(back, "path", None) == getattr(err, "path", None)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from napari_gaitint.core.errors import OutputExistsError
+from napari_gaitint.core.errors import InputFileError, OutputExistsError
 from napari_gaitint.core.io import LEG_CHAIN, ROLES, load_pose, read_dlc_table
 from napari_gaitint.core.orient import detect_walking_direction
 from napari_gaitint.core.synthetic import (
@@ -420,6 +420,15 @@ def test_write_cohort_in_processes_gives_the_same_data(tmp_path):
     for f in sorted(one.parent.rglob("*.h5")):
         pd.testing.assert_frame_equal(read_dlc_table(f), read_dlc_table(two.parent / f.relative_to(one.parent)))
     assert len(list(one.parent.rglob("*.h5"))) == 3 * 2 * 3  # predictions, true, true far
+
+
+def test_write_cohort_in_processes_reports_a_worker_error(tmp_path):
+    out = tmp_path / "cohort"
+    out.mkdir()
+    (out / "truth").write_text("a file where the truth folder goes")
+    with pytest.raises(InputFileError, match=r"truth: .*not a folder"):
+        write_synthetic_cohort(out, n_trials=2, seed=5, video=False, n_jobs=2)
+    assert (out / "truth").read_text() == "a file where the truth folder goes"
 
 
 def test_video_matches_the_keypoints(tmp_path):

@@ -10,9 +10,19 @@ processes); nothing else in the user's process is changed.
 from __future__ import annotations
 
 import contextlib
+import os
 
 _WHOLE_PROCESS = False  # set in our worker processes: one BLAS thread for their lifetime
 _depth = 0  # single_thread_blas blocks entered and not left (an inner one does nothing)
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity (a container's or ``taskset``'s CPU set),
+    not all of the machine's as ``os.cpu_count()`` gives; at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this platform (macOS, Windows)
+        return os.cpu_count() or 1
 
 
 def limit_worker_process() -> None:

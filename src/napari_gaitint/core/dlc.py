@@ -51,12 +51,16 @@ class DLCNotInstalledError(GaitintError, ImportError):
     """DeepLabCut (the ``[dlc]`` extra) is not installed in this Python environment."""
 
     def __init__(self, detail: str = ""):
+        self.detail = detail
         why = f" ({detail})" if detail else ""
         super().__init__(
             f"DeepLabCut is not installed in this Python environment{why}. Install the optional "
             f"extra with: {INSTALL_HINT}  (large: it brings PyTorch; DeepLabCut needs pandas<3, "
             "so a separate virtual environment is best)."
         )
+
+    def __reduce__(self):  # pickled as its argument (raised in a worker process)
+        return type(self), (self.detail,)
 
 
 def dlc_available() -> bool:

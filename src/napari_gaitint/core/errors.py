@@ -31,6 +31,9 @@ class InputFileError(GaitintError, ValueError):
         where = f"{self.path}: " if self.path is not None else ""
         super().__init__(f"{where}{problem}")
 
+    def __reduce__(self):  # pickled as its arguments (raised in a worker process)
+        return type(self), (self.path, self.problem)
+
 
 class OutputExistsError(GaitintError, FileExistsError):
     """An output file exists already and overwriting was not asked for."""
@@ -41,6 +44,9 @@ class OutputExistsError(GaitintError, FileExistsError):
             f"{self.path}: exists already; choose another output name or pass overwrite=True "
             "(--overwrite on the command line)"
         )
+
+    def __reduce__(self):
+        return type(self), (self.path,)
 
 
 class AnalysisError(GaitintError, ValueError):

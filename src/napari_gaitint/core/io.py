@@ -394,8 +394,9 @@ def _first_cell(line: str) -> str:
 
 def _fields_per_line(raw: bytes) -> np.ndarray | None:
     """Number of comma-separated fields on each line of ``raw`` (lines ended by ``\\n``; a
-    last line without one counts; empty lines give 0), or ``None`` when the text has quotes
-    or NUL bytes, which only a real csv parser reads right.
+    last line without one counts; empty lines give 0), or ``None`` when the text has quotes,
+    NUL bytes or a line longer than ``csv.field_size_limit()``, which only a real csv parser
+    reads right (or refuses).
 
     Counted on the bytes: in UTF-8 and Latin-1 alike a comma, a quote and a line end are one
     byte that no other character contains. Vectorised, unlike ``csv.reader`` over each line
@@ -411,6 +412,8 @@ def _fields_per_line(raw: bytes) -> np.ndarray | None:
     if len(buf) and buf[-1] != ord("\n"):
         ends = np.append(ends, len(buf))
     starts = np.r_[0, ends[:-1] + 1]
+    if len(ends) and int((ends - starts).max()) > csv.field_size_limit():
+        return None
     commas = np.flatnonzero(buf == ord(","))
     counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
     return np.where(ends > starts, counts + 1, 0)
@@ -468,7 +471,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
     n_header = len(header)
     # The index columns (1 for frame numbers or DLC 2.x image paths, 3 for DLC 3.x label
     # paths) are the empty cells after 'scorer' in the first header row.
-    cells = next(csv.reader([first]))
+    try:
+        cells = next(csv.reader([first]))
+    except csv.Error as err:
+        raise InputFileError(path, f"cannot parse csv line 1 ({err})") from err
     n_index = 1
     while n_index < len(cells) and cells[n_index].strip() == "":
         n_index += 1

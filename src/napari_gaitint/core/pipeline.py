@@ -637,7 +637,9 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
 
         yield from map_on_dask(_trial_job, jobs, address=config.scheduler, progress=progress)
         return
-    n_jobs = config.n_jobs if config.n_jobs > 0 else (os.cpu_count() or 1)
+    from ._threads import available_cpus
+
+    n_jobs = config.n_jobs if config.n_jobs > 0 else available_cpus()
     bar = _progress(len(jobs), progress, "trials")
     if n_jobs == 1 or len(jobs) < 4:
         from ._threads import single_thread_blas

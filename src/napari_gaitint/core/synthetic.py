@@ -64,7 +64,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -74,6 +73,7 @@ from scipy.interpolate import CubicSpline
 from scipy.signal import lfilter
 
 from ._files import write_text_atomic
+from ._threads import available_cpus
 from .errors import InputFileError, OutputExistsError
 from .io import LEG_CHAIN, ROLES, Pose, load_pose, pose_to_dlc_table, write_dlc_table
 from .orient import rotate_xy
@@ -1064,7 +1064,7 @@ def write_synthetic_cohort(
     children = np.random.SeedSequence(seed).spawn(n_trials)
     jobs = [(child, name, out_dir, fps, bias_px, video, overwrite, kwargs)
             for child, name in zip(children, names, strict=True)]
-    n_jobs = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+    n_jobs = n_jobs if n_jobs > 0 else available_cpus()
     rows, events, wrong, drops, params = [], [], [], [], []
     with contextlib.ExitStack() as stack:
         if n_jobs > 1 and n_trials > 1:
