@@ -45,7 +45,9 @@ own="$(mktemp -d)"
 trap 'rm -rf "$own"' EXIT
 if "$PY" -c "import sys; from napari_gaitint.cli import main; sys.exit(main(sys.argv[1:]))" \
     synth "$own/study" --trials 2 >/dev/null 2>&1; then
-  listing() { (cd "$own/study" && find . -type f -exec stat -c '%n %s %Y' {} + | sort); }
+  # every file and folder with its size and modification time (a folder's changes when a
+  # file is made or removed in it)
+  listing() { (cd "$own/study" && find . -exec stat -c '%n %s %Y' {} + | sort); }
   before="$(listing)"
   own_runs=(
     "video_access.py|$PY benchmarks/video_access.py --quick --fetches 5 --video $own/study/T01_C1.mp4"
