@@ -23,10 +23,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import resource
-import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import run_script  # noqa: E402
 
 
 def _peak_rss_mb() -> tuple[float, float]:
@@ -111,16 +114,7 @@ def _main(argv, tmp_dirs: list) -> None:
 
 
 def main(argv=None) -> None:
-    from napari_gaitint.core.errors import GaitintError
-
-    tmp_dirs: list = []
-    try:
-        _main(argv, tmp_dirs)
-    except GaitintError as err:  # a bad manifest or file of the user's: say which, no traceback
-        raise SystemExit(f"cohort_throughput.py: {err}") from None
-    finally:
-        for d in tmp_dirs:  # the data written here (not a --dir given by the user)
-            shutil.rmtree(d, ignore_errors=True)
+    run_script("cohort_throughput.py", _main, argv)
 
 
 if __name__ == "__main__":

@@ -34,12 +34,15 @@ multi-animal; read only) instead of the generated one.
 from __future__ import annotations
 
 import argparse
-import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import draw_now, run_script  # noqa: E402
 
 BODYPARTS = ("neck", "hip", "knee", "ankle", "heel", "toe",
              "shoulder", "elbow", "wrist", "nose", "ear", "tail")
@@ -62,17 +65,6 @@ def make_predictions(path: Path, n_frames: int, *, seed: int = 0) -> Path:
     pose = Pose(values, BODYPARTS, scorer="DLC_resnet50_benchLongshuffle1_100000", fps=25.0,
                 frame_size=(960, 540))
     return save_pose(pose, path, overwrite=True)
-
-
-def _process(viewer) -> None:
-    from qtpy.QtWidgets import QApplication
-
-    QApplication.processEvents()
-    canvas = getattr(viewer.window._qt_viewer, "canvas", None)
-    native = getattr(canvas, "native", None)
-    if native is not None and hasattr(native, "repaint"):
-        native.repaint()  # draw now, not at the next event loop turn
-    QApplication.processEvents()
 
 
 def load_ours(viewer, path: Path) -> int:
@@ -107,15 +99,15 @@ def _time_load(make_viewer, load, warm_up, repeat: int) -> tuple[float, float, i
     a warm-up load of a small file (imports and first-use costs are not counted)."""
     viewer = make_viewer()
     warm_up(viewer)
-    _process(viewer)
+    draw_now(viewer)
     best = (np.inf, np.inf)
     n_points = 0
     for _ in range(repeat):
         viewer.layers.clear()
-        _process(viewer)
+        draw_now(viewer)
         t, c = time.perf_counter(), time.process_time()
         n_points = load(viewer)
-        _process(viewer)
+        draw_now(viewer)
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         if wall < best[0]:
             best = (wall, cpu)
@@ -137,7 +129,7 @@ def _time_steps(viewer, n_frames: int, n_steps: int) -> tuple[float, float]:
         step = list(viewer.dims.current_step)
         step[0] = int(f)
         viewer.dims.current_step = tuple(step[:nd])
-        _process(viewer)
+        draw_now(viewer)
         walls.append(time.perf_counter() - t)
     cpu = (time.process_time() - c0) / len(targets)
     return float(np.median(walls)) * 1e3, cpu * 1e3
@@ -214,7 +206,7 @@ def _main(argv, tmp_dirs: list) -> None:
     if args.floor:
         viewer = make_viewer()
         viewer.add_points(np.array([[0.0, 10.0, 10.0], [n_frames - 1.0, 500.0, 900.0]]), size=16)
-        _process(viewer)
+        draw_now(viewer)
         runs["floor (two points, same frame range)"] = (np.nan, np.nan, 2, _time_steps(viewer, n_frames, n_steps))
         viewer.close()
 
@@ -235,16 +227,7 @@ def _main(argv, tmp_dirs: list) -> None:
 
 
 def main(argv=None) -> None:
-    from napari_gaitint.core.errors import GaitintError
-
-    tmp_dirs: list = []
-    try:
-        _main(argv, tmp_dirs)
-    except GaitintError as err:  # a bad file of the user's: say which, no traceback
-        raise SystemExit(f"napari_long_recording.py: {err}") from None
-    finally:
-        for d in tmp_dirs:  # the data written here (not a --dir given by the user)
-            shutil.rmtree(d, ignore_errors=True)
+    run_script("napari_long_recording.py", _main, argv)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,15 +39,8 @@ import numpy as np
 
 from napari_gaitint.core.errors import InputFileError
 
-
-def _process(viewer) -> None:
-    from qtpy.QtWidgets import QApplication
-
-    QApplication.processEvents()
-    native = getattr(getattr(viewer.window._qt_viewer, "canvas", None), "native", None)
-    if native is not None and hasattr(native, "repaint"):
-        native.repaint()  # draw now, not at the next event loop turn
-    QApplication.processEvents()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import draw_now, run_script  # noqa: E402
 
 
 def ours(path: Path):
@@ -98,7 +92,7 @@ def time_steps(viewer, targets) -> list[float]:
         step = list(viewer.dims.current_step)
         step[0] = int(f)
         viewer.dims.current_step = tuple(step)
-        _process(viewer)
+        draw_now(viewer)
         walls.append(time.perf_counter() - t)
     return walls
 
@@ -117,7 +111,7 @@ def run(make_data, paths, n_play: int, jumps) -> dict[str, float]:
         n = min(d.shape[0] for d in datas)
         start = min(n // 3, max(0, n - n_play - 1))
         time_steps(viewer, [start])
-        _process(viewer)
+        draw_now(viewer)
         play = time_steps(viewer, range(start + 1, min(n, start + 1 + n_play)))
         jump = time_steps(viewer, [j % n for j in jumps])
         shot = viewer.screenshot(canvas_only=True)
@@ -146,9 +140,6 @@ def _main(argv, tmp_dirs: list) -> None:
     if args.video:
         paths = list(args.video)
     else:
-        import sys
-
-        sys.path.insert(0, str(Path(__file__).parent))
         from video_access import make_video
 
         tmp = Path(tempfile.mkdtemp(prefix="gaitint-playback-bench-"))
@@ -189,16 +180,7 @@ def _main(argv, tmp_dirs: list) -> None:
 
 
 def main(argv=None) -> None:
-    from napari_gaitint.core.errors import GaitintError
-
-    tmp_dirs: list = []
-    try:
-        _main(argv, tmp_dirs)
-    except GaitintError as err:  # a video of the user's our reader cannot open: say which
-        raise SystemExit(f"napari_video_playback.py: {err}") from None
-    finally:
-        for d in tmp_dirs:
-            shutil.rmtree(d, ignore_errors=True)
+    run_script("napari_video_playback.py", _main, argv)
 
 
 if __name__ == "__main__":
