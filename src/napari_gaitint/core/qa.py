@@ -281,13 +281,25 @@ def suspect_frames(suspects: pd.DataFrame, *, min_score: float = 0.0) -> pd.Data
     s = suspects[suspects["score"] > min_score]
     if s.empty:
         return pd.DataFrame({"view": [], "frame": [], "score": [], "bodyparts": [], "kinds": []})
-    g = s.groupby(["view", "frame"], sort=False)
-    out = g.agg(
-        score=("score", "max"),
-        bodyparts=("bodypart", lambda v: ",".join(dict.fromkeys(v))),
-        kinds=("kinds", lambda v: "+".join(dict.fromkeys("+".join(v).split("+")))),
-    ).reset_index()
-    out["frame"] = out["frame"].astype(np.int64)
+    # one pass over the rows (a pandas groupby with per-group functions took ~0.5 s for the
+    # ~30 000 suspect frames of a 100 000-frame recording; this ~30 ms)
+    by_frame: dict = {}
+    columns = (s[c].tolist() for c in ("view", "frame", "score", "bodypart", "kinds"))
+    for view, frame, score, part, kinds in zip(*columns, strict=True):
+        entry = by_frame.get((view, frame))
+        if entry is None:
+            by_frame[(view, frame)] = [score, {part: None}, dict.fromkeys(kinds.split("+"))]
+        else:
+            entry[0] = max(entry[0], score)
+            entry[1][part] = None
+            entry[2].update(dict.fromkeys(kinds.split("+")))
+    out = pd.DataFrame({
+        "view": [k[0] for k in by_frame],
+        "frame": np.fromiter((k[1] for k in by_frame), dtype=np.int64, count=len(by_frame)),
+        "score": [e[0] for e in by_frame.values()],
+        "bodyparts": [",".join(e[1]) for e in by_frame.values()],
+        "kinds": ["+".join(e[2]) for e in by_frame.values()],
+    })
     out = out.sort_values(["score", "view", "frame"], ascending=[False, True, True], kind="stable")
     return out.reset_index(drop=True)
 
