@@ -139,7 +139,7 @@ def qa_session(answers, make_napari_viewer, trial_rows, qtbot):
 def test_suspect_list_navigation_and_counter(qa_session, qtbot):
     viewer, widget = qa_session
     review = widget.review
-    assert review.n > 0 and widget.table.rowCount() == review.n
+    assert review.n > 0 and widget.table.model().rowCount() == review.n
     assert widget.counter.text().startswith(f"0 of {review.n} reviewed")
     # the wrong-limb suspects the cleaning core flags are in the list, first
     views = {v: s for v, s in widget.sessions.items()}
@@ -153,6 +153,9 @@ def test_suspect_list_navigation_and_counter(qa_session, qtbot):
     press(qtbot, viewer, Qt.Key.Key_N)
     view, frame = review.key(0)
     assert viewer.dims.current_step[0] == frame
+    model = widget.table.model()
+    assert [model.index(0, c).data() for c in range(3)] == ["", view, str(frame)]
+    assert widget.table.selectionModel().isRowSelected(0, model.index(0, 0).parent())
     s = widget.sessions[view]
     assert viewer.layers.selection.active.name == s.layer.name
     parts = set(review.frames.iloc[0]["bodyparts"].split(","))
@@ -166,9 +169,9 @@ def test_suspect_list_navigation_and_counter(qa_session, qtbot):
     press(qtbot, viewer, Qt.Key.Key_R)
     assert (view, frame) in review.reviewed and review.position == 1
     assert widget.counter.text().startswith(f"1 of {review.n} reviewed")
-    assert widget.table.item(0, 0).text() == "✓"
+    assert widget.table.model().index(0, 0).data() == "✓"
     # clicking a row of the list jumps there
-    widget.table.cellClicked.emit(2, 0)
+    widget.table.clicked.emit(widget.table.model().index(2, 0))
     assert viewer.dims.current_step[0] == review.key(2)[1]
 
 

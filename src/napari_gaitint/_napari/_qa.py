@@ -29,15 +29,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from qtpy.QtCore import QEvent, QObject, Qt
+from qtpy.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -65,6 +64,60 @@ FAR_COLOR = "#c8ff00"
 TABLE_COLUMNS = ("✓", "view", "frame", "score", "why", "parts")
 KIND_LABELS = {"wrong_limb": "wrong limb", "other_view": "other view", "jump": "jump",
                "low_likelihood": "low likelihood"}
+
+
+class SuspectTableModel(QAbstractTableModel):
+    """The ranked suspect frames of a :class:`core.qa.ReviewState` as a Qt table: cells are
+    made when they are drawn, so the tens of thousands of suspects of a long recording cost
+    nothing to list. Columns :data:`TABLE_COLUMNS`; ``✓`` marks reviewed frames."""
+
+    def __init__(self):
+        super().__init__()
+        self.review: core_qa.ReviewState | None = None
+        self._cols: dict = {}
+
+    def set_review(self, review: core_qa.ReviewState | None) -> None:
+        self.beginResetModel()
+        self.review = review
+        fr = review.frames if review is not None else pd.DataFrame()
+        self._cols = {c: fr[c].tolist() if c in fr else [""] * len(fr)
+                      for c in ("view", "frame", "score", "kinds", "bodyparts")}
+        self.endResetModel()
+
+    def row_changed(self, row: int) -> None:
+        """Redraw a row (after it was reviewed)."""
+        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() or self.review is None else self.review.n
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(TABLE_COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return TABLE_COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or self.review is None:
+            return None
+        r, c = index.row(), index.column()
+        if role == Qt.ItemDataRole.TextAlignmentRole and c in (2, 3):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if c == 0:
+            return "✓" if self.review.key(r) in self.review.reviewed else ""
+        if c == 1:
+            return str(self._cols["view"][r])
+        if c == 2:
+            return str(int(self._cols["frame"][r]))
+        if c == 3:
+            return f"{self._cols['score'][r]:.1f}"
+        if c == 4:
+            return ", ".join(KIND_LABELS.get(k, k) for k in str(self._cols["kinds"][r]).split("+"))
+        return str(self._cols["bodyparts"][r]).replace(",", ", ")
 
 
 def _layer_pose(layer) -> Pose:
@@ -166,14 +219,15 @@ class QAWidget(QWidget):
         top.addWidget(self.counter, 1)
         self.layout().addLayout(top)
 
-        self.table = QTableWidget(0, len(TABLE_COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
+        self.table = QTableView()
+        self.table.setModel(SuspectTableModel())
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setResizeContentsPrecision(200)  # column widths: 200 rows
         self.table.verticalHeader().setDefaultSectionSize(20)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.cellClicked.connect(self._on_cell_clicked)
+        self.table.clicked.connect(weak_slot(self, "_on_cell_clicked", pass_args=True))
         self.layout().addWidget(self.table, 1)
 
         nav = QHBoxLayout()
@@ -495,8 +549,8 @@ class QAWidget(QWidget):
         if self.review is not None:
             self._show(self.review.previous())
 
-    def _on_cell_clicked(self, row: int, _col: int) -> None:
-        self.go_to(row)
+    def _on_cell_clicked(self, index: QModelIndex) -> None:
+        self.go_to(index.row())
 
     def go_to(self, row: int) -> None:
         if self.review is not None and 0 <= row < self.review.n:
@@ -515,7 +569,7 @@ class QAWidget(QWidget):
         self.review.accept(*key)
         pos = self.review.index_of(*key)
         if pos is not None:
-            self.table.setItem(pos, 0, QTableWidgetItem("✓"))
+            self.table.model().row_changed(pos)
         self.autosave()
         self._update_counter()
         return key
@@ -676,17 +730,7 @@ class QAWidget(QWidget):
         return False
 
     def _fill_table(self) -> None:
-        fr = self.review.frames if self.review is not None else pd.DataFrame()
-        self.table.setRowCount(len(fr))
-        for r, row in enumerate(fr.itertuples(index=False)):
-            reviewed = (str(row.view), int(row.frame)) in self.review.reviewed
-            why = ", ".join(KIND_LABELS.get(k, k) for k in row.kinds.split("+"))
-            for c, val in enumerate(("✓" if reviewed else "", row.view, int(row.frame), f"{row.score:.1f}",
-                                     why, row.bodyparts.replace(",", ", "))):
-                item = QTableWidgetItem(str(val))
-                if c in (2, 3):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+        self.table.model().set_review(self.review)
         self.table.resizeColumnsToContents()
 
     def _update_counter(self) -> None:

@@ -329,6 +329,7 @@ class ReviewState:
     def __init__(self, frames: pd.DataFrame):
         self.frames = frames.reset_index(drop=True)
         self._keys = [(str(v), int(f)) for v, f in zip(self.frames["view"], self.frames["frame"], strict=True)]
+        self._place = {key: i for i, key in reversed(list(enumerate(self._keys)))}  # first place
         self.reviewed: set[tuple[str, int]] = set()
         self.position: int = -1
 
@@ -349,10 +350,7 @@ class ReviewState:
         return self._keys[position]
 
     def index_of(self, view: str, frame: int) -> int | None:
-        try:
-            return self._keys.index((str(view), int(frame)))
-        except ValueError:
-            return None
+        return self._place.get((str(view), int(frame)))
 
     def _step(self, step: int, unreviewed_only: bool) -> tuple[str, int] | None:
         if not self._keys:
