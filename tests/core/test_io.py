@@ -259,8 +259,11 @@ def test_multi_animal_individuals_and_single(data_dir):
     assert list(poses) == ["subject1", "subject2", "single"]
     assert poses["single"].bodyparts == ("walkway_start",)
     assert poses["subject1"].bodyparts == ROLES
-    # default: the first real individual with data, never the pseudo-individual first
-    assert io.load_pose(data_dir / "pred_multi.csv").individual == "subject1"
+    # default: the individual with the most data, never the pseudo-individual, and a warning
+    # that names the others
+    with pytest.warns(GaitintWarning, match=r"2 individuals have data at the same time "
+                      r"\(subject1 8 frames, subject2 6 frames\); using subject1"):
+        assert io.load_pose(data_dir / "pred_multi.csv").individual == "subject1"
     s2 = io.load_pose(data_dir / "pred_multi.h5", individual="subject2")
     assert np.isnan(s2.values[:2]).all() and np.isfinite(s2.values[2:]).all()
     single = io.load_pose(data_dir / "pred_multi.h5", individual="single")
@@ -300,7 +303,9 @@ def test_real_multi_animal_single_pseudo_individual(dlc_fixtures_dir):
     poses = io.load_poses(path)
     assert list(poses) == ["individual1", "individual2", "individual3", "single"]
     assert poses["single"].bodyparts == ("corner1", "corner2")
-    assert io.load_pose(path).individual == "individual1"
+    with pytest.warns(GaitintWarning, match=r"3 individuals have data at the same time .*; "
+                      r"using individual1"):
+        assert io.load_pose(path).individual == "individual1"
 
 
 def test_pose_api():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from napari_gaitint.core import clean, qa
 from napari_gaitint.core._files import file_sha256
-from napari_gaitint.core.errors import AnalysisError, InputFileError
+from napari_gaitint.core.errors import AnalysisError, GaitintWarning, InputFileError
 from napari_gaitint.core.io import Pose, load_pose, read_dlc_table, save_pose
 
 synthetic = pytest.importorskip("napari_gaitint.core.synthetic")
@@ -278,7 +280,15 @@ def test_save_refined_real_dlc_files(tmp_path, dlc_fixtures_dir):
         src = tmp_path / name.split("/")[1]
         shutil.copy(dlc_fixtures_dir / name, src)
         original = pd.read_hdf(src)
-        pose = load_pose(src)
+        with warnings.catch_warnings(record=True) as caught:  # multi-animal: which one is edited
+            warnings.simplefilter("always", GaitintWarning)
+            pose = load_pose(src)
+        assert [str(w.message) for w in caught if w.category is GaitintWarning] == (
+            [] if name.startswith("single") else
+            [f"{src.name}: 3 individuals have data at the same time (individual1 20 frames, "
+             "individual2 19 frames, individual3 18 frames); using individual1, the one with the "
+             "most. Choose another with individual=... (--individual, or an individual column in "
+             "trials.csv)"])
         ed = qa.PoseEditor(pose)
         ed.move(int(pose.frames[3]), pose.bodyparts[0], x=5.5, y=6.5)
         ed.delete(int(pose.frames[4]), pose.bodyparts[1])
