@@ -14,7 +14,7 @@ def test_open_viewer_on_sample(sample_manifest, tmp_path, qtbot):
     try:
         names = {lay.name for lay in viewer.layers}
         assert {"T01 C1 video", "T01 C3 video", "T01 C1 keypoints", "T01 C3 keypoints"} <= names
-        docks = set(viewer.window._dock_widgets)
+        docks = set(viewer.window.dock_widgets)
         assert {"Load trial pair", "Clean keypoints", "Detect gait events", "Gait statistics"} <= docks
     finally:
         viewer.close()
