@@ -281,8 +281,8 @@ def suspect_frames(suspects: pd.DataFrame, *, min_score: float = 0.0) -> pd.Data
     s = suspects[suspects["score"] > min_score]
     if s.empty:
         return pd.DataFrame({"view": [], "frame": [], "score": [], "bodyparts": [], "kinds": []})
-    # one pass over the rows (a pandas groupby with per-group functions took ~0.5 s for the
-    # ~30 000 suspect frames of a 100 000-frame recording; this ~30 ms)
+    # one pass over the rows: a pandas groupby with per-group functions took 1.06 s for the
+    # ~56 000 suspect frames of a 100 000-frame recording, all of this function now 0.19 s
     by_frame: dict = {}
     columns = (s[c].tolist() for c in ("view", "frame", "score", "bodypart", "kinds"))
     for view, frame, score, part, kinds in zip(*columns, strict=True):
