@@ -41,6 +41,7 @@ from napari_gaitint.core.errors import InputFileError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared import draw_now, run_script  # noqa: E402
+from video_access import make_video, video_size  # noqa: E402
 
 
 def ours(path: Path):
@@ -60,19 +61,6 @@ def napari_video_data(path: Path):
 
     (data, _kwargs, _kind), = video_file_reader(str(path))
     return data
-
-
-def n_frames(path: Path) -> int:
-    data = ours(path)
-    data.close()
-    return data.shape[0]
-
-
-def frame_rate(path: Path) -> float:
-    """Frames per second of the video (25 if it does not say)."""
-    from napari_gaitint.core.video import probe_video
-
-    return float(probe_video(path).fps or 25.0)
 
 
 def floor(path: Path):
@@ -140,7 +128,6 @@ def _main(argv, tmp_dirs: list) -> None:
     if args.video:
         paths = list(args.video)
     else:
-        from video_access import make_video
 
         tmp = Path(tempfile.mkdtemp(prefix="gaitint-playback-bench-"))
         tmp_dirs.append(tmp)
@@ -148,8 +135,8 @@ def _main(argv, tmp_dirs: list) -> None:
         paths = [make_video(tmp / "C1.mp4", width=960, height=540, n_frames=150 if args.quick else 750)]
         paths.append(Path(shutil.copyfile(paths[0], tmp / "C3.mp4")))
         print(f"videos: 2 x 960x540 H.264 (made in {time.perf_counter() - t0:.1f} s)")
-    n = min(n_frames(p) for p in paths)
-    fps = frame_rate(paths[0])
+    sizes = [video_size(p) for p in paths]  # (frames, frames per second)
+    n, fps = min(f for f, _ in sizes), sizes[0][1]
     jumps = np.random.default_rng(args.seed).integers(0, n, n_steps)
     readers = {"ours (napari-gaitint video reader)": ours}
     try:
