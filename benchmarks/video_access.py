@@ -34,12 +34,15 @@ written next to them), without the naive reader and the long video.
 from __future__ import annotations
 
 import argparse
-import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import run_script  # noqa: E402
 
 
 def make_video(path: Path, *, width: int, height: int, n_frames: int, fps: int = 25) -> Path:
@@ -429,7 +432,7 @@ def bench_video(path: Path, label: str, frames, *, rounds: int, napari_video_pyt
               f"index, read in the background: {lo['packet index']:.3f} s), imageio {lo['imageio middle']:.3f} s")
 
 
-def main(argv=None) -> None:
+def _main(argv, tmp_dirs: list) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short videos and few fetches (CI)")
     ap.add_argument("--seed", type=int, default=0)
@@ -446,8 +449,6 @@ def main(argv=None) -> None:
                          "(robust to other load on the machine); default 2 (--quick) / 3")
     args = ap.parse_args(argv)
     if args.napari_video_site:
-        import sys
-
         sys.path.append(args.napari_video_site)
     rounds = args.rounds or (2 if args.quick else 3)
     sizes = [(960, 540), (1920, 1080)]
@@ -457,29 +458,27 @@ def main(argv=None) -> None:
     n_jumps, pause_s = (5, 0.2) if args.quick else (30, 0.4)
     rng = np.random.default_rng(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="gaitint_video_bench_"))
+    tmp_dirs.append(tmp)
     common = dict(rounds=rounds, napari_video_python=args.napari_video_python, n_jumps=n_jumps,
                   pause_s=pause_s, tmp=tmp)
     print(f"{'video':>10} {'reader':>8} {'ms/frame':>9} {'first frame s':>13}  notes")
-    from napari_gaitint.core.errors import GaitintError
+    if args.video:  # the user's own videos: read only
+        for path in args.video:
+            n, fps = video_size(path)
+            print(f"{path}: {n} frames at {fps:g} Hz")
+            bench_video(path, path.name[:10], rng.integers(0, n, n_fetch), n_naive=0,
+                        long_repeats=0, **common)
+        return
+    for w, h in sizes:
+        n = n_frames if w < 1000 else n_frames * 2 // 3
+        path = make_video(tmp / f"v{w}x{h}.mp4", width=w, height=h, n_frames=n)
+        frames = rng.integers(0, n, n_fetch)
+        bench_video(path, f"{w}x{h}", frames, n_naive=n_naive,
+                    long_repeats=(10 if args.quick else 100) if w < 1000 else 0, **common)
 
-    try:
-        if args.video:  # the user's own videos: read only
-            for path in args.video:
-                n, fps = video_size(path)
-                print(f"{path}: {n} frames at {fps:g} Hz")
-                bench_video(path, path.name[:10], rng.integers(0, n, n_fetch), n_naive=0,
-                            long_repeats=0, **common)
-            return
-        for w, h in sizes:
-            n = n_frames if w < 1000 else n_frames * 2 // 3
-            path = make_video(tmp / f"v{w}x{h}.mp4", width=w, height=h, n_frames=n)
-            frames = rng.integers(0, n, n_fetch)
-            bench_video(path, f"{w}x{h}", frames, n_naive=n_naive,
-                        long_repeats=(10 if args.quick else 100) if w < 1000 else 0, **common)
-    except GaitintError as err:  # a video our reader cannot open: say which, no traceback
-        raise SystemExit(f"video_access.py: {err}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+def main(argv=None) -> None:
+    run_script("video_access.py", _main, argv)
 
 
 if __name__ == "__main__":
