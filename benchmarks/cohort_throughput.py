@@ -7,10 +7,14 @@ excluded, imports included in the first run and reported apart):
 * parallel: the same with ``n_jobs=2`` processes (both cores);
 * optionally ``--dask``: the same on a dask ``LocalCluster`` with 2 workers.
 
-and prints seconds, the parallel/serial speed-up and the peak resident memory.
+and prints seconds, the parallel/serial speed-up and the peak resident memory. Then it
+writes the result tables as ``gaitint analyze`` does (``events.csv``, ``cycles.csv``,
+``cycles_all.csv``, ``parameters.csv``) and, in the same run, with pandas' ``to_csv``
+(the baseline; the files must be byte-identical).
 
     python benchmarks/cohort_throughput.py                 # 61 trial pairs (the seed's cohort)
     python benchmarks/cohort_throughput.py --pairs 2000    # a large cohort
+    python benchmarks/cohort_throughput.py --minutes 10    # 24 treadmill pairs of 10 min
     python benchmarks/cohort_throughput.py --quick         # 6 pairs (CI)
     python benchmarks/cohort_throughput.py --manifest trials.csv   # your own cohort
 
@@ -40,7 +44,9 @@ def _peak_rss_mb() -> tuple[float, float]:
 
 def _main(argv, tmp_dirs: list) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pairs", type=int, default=61)
+    ap.add_argument("--pairs", type=int, help="trial pairs (default 61; 24 with --minutes)")
+    ap.add_argument("--minutes", type=float,
+                    help="long recordings: treadmill trials of this many minutes each")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--dask", action="store_true", help="also run on a 2-worker dask LocalCluster")
     ap.add_argument("--dir", type=Path, help="reuse/keep the synthetic cohort here")
@@ -49,7 +55,7 @@ def _main(argv, tmp_dirs: list) -> None:
     ap.add_argument("--no-serial", action="store_true", help="skip the serial run (large cohorts)")
     ap.add_argument("--repeat", type=int, default=1, help="repeat each run, keep the best")
     args = ap.parse_args(argv)
-    n_pairs = 6 if args.quick else args.pairs
+    n_pairs = 6 if args.quick else args.pairs or (24 if args.minutes else 61)
 
     from napari_gaitint.core.pipeline import AnalysisConfig, analyze_cohort
     from napari_gaitint.core.synthetic import write_synthetic_cohort
@@ -69,8 +75,10 @@ def _main(argv, tmp_dirs: list) -> None:
         manifest = root / "trials.csv"
         t0 = time.perf_counter()
         if not manifest.exists():
-            manifest = write_synthetic_cohort(root, n_trials=n_pairs, seed=61, video=False)
-        print(f"cohort: {n_pairs} trial pairs in {root} (made in {time.perf_counter() - t0:.1f} s)")
+            long = {"duration_s": 60 * args.minutes, "treadmill": True} if args.minutes else {}
+            manifest = write_synthetic_cohort(root, n_trials=n_pairs, seed=61, video=False, n_jobs=0, **long)
+        what = f"treadmill trial pairs of {args.minutes:g} min" if args.minutes else "trial pairs"
+        print(f"cohort: {n_pairs} {what} in {root} (made in {time.perf_counter() - t0:.1f} s)")
 
     t0 = time.perf_counter()
     import pingouin  # noqa: F401  (imported by the statistics; timed apart)
@@ -111,6 +119,35 @@ def _main(argv, tmp_dirs: list) -> None:
         print(f"speed-up parallel/serial: {serial / parallel:.2f}x")
     me, kids = _peak_rss_mb()
     print(f"peak resident memory: {me:.0f} MB (this process), {kids:.0f} MB (largest worker)")
+    _time_tables(res, tmp_dirs)
+
+
+def _time_tables(res, tmp_dirs: list) -> None:
+    """Write the result tables with write_csv (as ``gaitint analyze``) and with pandas."""
+    from napari_gaitint.core._csv import write_csv
+
+    out = Path(tempfile.mkdtemp(prefix="gaitint-bench-csv-"))
+    tmp_dirs.append(out)
+    print(f"\nresult tables to CSV: {'table':<12} {'rows':>12} {'MB':>8} {'ours s':>8} {'pandas s':>9} {'ratio':>6}")
+    total = [0.0, 0.0]
+    for name in ("events", "cycles", "cycles_all", "parameters"):
+        df = getattr(res, name)
+        t = time.perf_counter()
+        ours = write_csv(out / f"{name}.csv", df)
+        t_ours = time.perf_counter() - t
+        t = time.perf_counter()
+        df.to_csv(out / f"{name}_pandas.csv", index=False)
+        t_pandas = time.perf_counter() - t
+        data = ours.read_bytes()
+        assert data == (out / f"{name}_pandas.csv").read_bytes(), f"{name}.csv differs from pandas'"
+        (out / f"{name}.csv").unlink()
+        (out / f"{name}_pandas.csv").unlink()
+        total[0] += t_ours
+        total[1] += t_pandas
+        print(f"{'':<21} {name:<12} {len(df):>12,} {len(data) / 2**20:>8.1f} {t_ours:>8.2f} {t_pandas:>9.2f} "
+              f"{t_pandas / max(t_ours, 1e-9):>5.1f}x")
+    print(f"{'':<21} {'all':<12} {'':>12} {'':>8} {total[0]:>8.2f} {total[1]:>9.2f} "
+          f"{total[1] / max(total[0], 1e-9):>5.1f}x   (byte-identical files)")
 
 
 def main(argv=None) -> None:

@@ -39,6 +39,14 @@ for script in benchmarks/[!_]*.py; do
     failed+=("$name")
   fi
 done
+# a long-recording cohort (treadmill trials), small
+echo "=== cohort_throughput.py --minutes"
+if "$PY" benchmarks/cohort_throughput.py --quick --minutes 1 --no-serial; then
+  echo "--- cohort_throughput.py --minutes ok"
+else
+  echo "--- cohort_throughput.py --minutes FAILED (exit $?)" >&2
+  failed+=("cohort_throughput.py --minutes")
+fi
 # the scripts' own-data options, on a small synthetic study written like a user's
 # (videos, DLC predictions, trials.csv); the folder must come out unchanged
 own="$(mktemp -d)"

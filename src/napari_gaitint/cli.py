@@ -224,7 +224,7 @@ def _add_clean(sub) -> None:
 def _cmd_clean(args) -> int:
     import numpy as np
 
-    from .core._files import write_text_atomic
+    from .core._csv import write_csv
     from .core.clean import clean_pose, config_for_names, flags_table
     from .core.errors import InputFileError, OutputExistsError
     from .core.io import load_pose, parse_bodypart_mapping, save_pose, side_of_view
@@ -276,7 +276,7 @@ def _cmd_clean(args) -> int:
     result = clean_pose(pose, other=other, config=config)
     save_pose(result.pose, out, overwrite=args.overwrite)
     table = flags_table(result)
-    write_text_atomic(flags_path, table.to_csv(index=False), overwrite=args.overwrite)
+    write_csv(flags_path, table, overwrite=args.overwrite)
     counts = {k: v for k, v in result.summary["counts"].items() if v}
     print(f"cleaned {pred.name} ({pose.n_frames} frames, method {config.method}"
           f"{', other view ' + Path(args.other_view).name if other is not None else ''}): "
@@ -372,9 +372,9 @@ def _cmd_events(args) -> int:
     events.insert(0, "view", view)
     events.insert(0, "trial", trial)
     out = args.out or args.predictions.with_name(f"{args.predictions.stem}_events.csv")
-    from .core._files import write_text_atomic
+    from .core._csv import write_csv
 
-    write_text_atomic(out, events.to_csv(index=False), overwrite=args.overwrite)
+    write_csv(out, events, overwrite=args.overwrite)
     counts = events["event"].value_counts()
     print(
         f"{args.predictions.name}: {counts.get('heel_strike', 0)} heel strike(s), "

@@ -603,6 +603,7 @@ class StatsWidget(Container):
         """Write cycles.csv, the current plot (PNG) and the statistics folder of
         :func:`~napari_gaitint.report.outputs.write_stats_outputs` (anova.csv, agreement,
         figures, report.html)."""
+        from ..core._csv import write_csv
         from ..core._files import write_atomic
         from ..report.outputs import write_stats_outputs
 
@@ -611,7 +612,7 @@ class StatsWidget(Container):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         files = [
-            write_atomic(folder / "cycles.csv", lambda t: self.result.cycles.to_csv(t, index=False), overwrite=overwrite),
+            write_csv(folder / "cycles.csv", self.result.cycles, overwrite=overwrite),
             write_atomic(folder / "stats_plot.png", lambda t: self._figure.savefig(t, format="png", dpi=120), overwrite=overwrite),
         ]
         out = write_stats_outputs(folder, self.result.cycles, parameters=self.result.parameters,

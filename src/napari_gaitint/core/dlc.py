@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._csv import write_csv
 from ._files import atomic_path, write_atomic, write_text_atomic
 from .errors import GaitintError, InputFileError
 from .io import VIEW_SIDES, Pose, load_pose, pose_from_dlc_table, read_dlc_table, write_dlc_table
@@ -306,7 +307,7 @@ def update_manifest(manifest: str | Path, rows: Iterable[Mapping]) -> Path:
     cols = [c for c in MANIFEST_COLUMNS if c in table.columns]
     cols += [c for c in table.columns if c not in cols]
     table = table[cols].sort_values(["trial", "view"], kind="stable")
-    write_text_atomic(manifest, table.to_csv(index=False), overwrite=True)
+    write_csv(manifest, table, overwrite=True)
     return manifest
 
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from ._csv import write_csv
 from ._files import write_atomic, write_text_atomic
 from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
 from .io import Pose, align_view_lengths, load_pose, save_pose, side_of_view, validate_fps
@@ -305,7 +306,7 @@ def write_manifest(table: pd.DataFrame, path: str | Path, *, overwrite: bool = F
     for col in ("predictions", "video"):
         out[col] = [_relative(p, path.parent) if isinstance(p, str) and p else p for p in out[col]]
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomic(path, lambda tmp: out.to_csv(tmp, index=False), overwrite=overwrite)
+    return write_csv(path, out, overwrite=overwrite)
 
 
 def _relative(file: str, base: Path) -> str:
@@ -906,10 +907,6 @@ def _check_outputs(out_dir: Path, overwrite: bool) -> None:
         raise OutputExistsError(out_dir / existing[0])
 
 
-def _write_csv(df: pd.DataFrame, path: Path, overwrite: bool) -> Path:
-    return write_atomic(path, lambda tmp: df.to_csv(tmp, index=False), overwrite=overwrite)
-
-
 def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, stats: bool,
                    report: bool) -> None:
     from .clean import flags_table
@@ -920,19 +917,19 @@ def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, 
     for v in per_view:
         stem = f"{v['trial']}_{v['view']}"
         save_pose(v["cleaned"], cleaned_dir / f"{stem}_cleaned.h5", overwrite=overwrite)
-        _write_csv(flags_table(v["clean"]), cleaned_dir / f"{stem}_flags.csv", overwrite)
+        write_csv(cleaned_dir / f"{stem}_flags.csv", flags_table(v["clean"]), overwrite=overwrite)
     if per_view:
         files["cleaned"] = cleaned_dir
     for name, df in (
         ("events", result.events), ("cycles", result.cycles), ("cycles_all", result.cycles_all),
         ("parameters", result.parameters),
     ):
-        files[name] = _write_csv(df, out_dir / f"{name}.csv", overwrite)
+        files[name] = write_csv(out_dir / f"{name}.csv", df, overwrite=overwrite, n_jobs=config.n_jobs)
     files["config"] = write_text_atomic(out_dir / "config.toml", config_to_toml(config.resolved()),
                                         overwrite=overwrite)
     if stats:
         result.anova = _run_stats(result, config, out_dir=out_dir, report=report, overwrite=overwrite)
-    files["problems"] = _write_csv(result.problems, out_dir / "problems.csv", overwrite)
+    files["problems"] = write_csv(out_dir / "problems.csv", result.problems, overwrite=overwrite)
     result.out_dir = out_dir
 
 

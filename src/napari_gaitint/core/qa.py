@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from . import clean as _clean
-from ._files import file_sha256, write_text_atomic
+from ._csv import write_csv
+from ._files import file_sha256
 from .annotations import discard_autosave, read_autosave, write_autosave
 from .errors import AnalysisError, InputFileError
 from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_table
@@ -709,7 +710,7 @@ def save_refined(
         write_dlc_table(table, target, overwrite=True)
         out.append(target)
     corr = base.with_name(f"{base.stem}_corrections.csv")
-    write_text_atomic(corr, editor.corrections_table().to_csv(index=False), overwrite=True)
+    write_csv(corr, editor.corrections_table(), overwrite=True)
     out.append(corr)
     editor.mark_saved()
     if src is not None:

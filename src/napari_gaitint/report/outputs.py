@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core._files import write_atomic
+from ..core._csv import write_csv
 from ..core.errors import OutputExistsError
 from ..core.stats import (
     compute_agreement,
@@ -73,10 +73,6 @@ def planned_outputs(out_dir: str | Path, *, report: bool = True, figures: bool =
     return files
 
 
-def _write_csv(path: Path, df: pd.DataFrame, overwrite: bool) -> Path:
-    return write_atomic(path, lambda tmp: df.to_csv(tmp, index=False), overwrite=overwrite)
-
-
 def write_stats_outputs(
     out_dir: str | Path,
     cycles: pd.DataFrame,
@@ -118,11 +114,11 @@ def write_stats_outputs(
     figs = make_figures(df, views=pair, difference_curves=diff, agreement=agreement) if figures else {}
 
     files: dict[str, Path] = {}
-    files["anova"] = _write_csv(planned["anova"], anova, overwrite)
-    files["agreement"] = _write_csv(planned["agreement"], agreement, overwrite)
-    files["difference_curves"] = _write_csv(planned["difference_curves"], diff, overwrite)
+    files["anova"] = write_csv(planned["anova"], anova, overwrite=overwrite)
+    files["agreement"] = write_csv(planned["agreement"], agreement, overwrite=overwrite)
+    files["difference_curves"] = write_csv(planned["difference_curves"], diff, overwrite=overwrite)
     if spm_table is not None:
-        files["spm"] = _write_csv(planned["spm"], spm_table, overwrite)
+        files["spm"] = write_csv(planned["spm"], spm_table, overwrite=overwrite)
     pngs: dict[str, bytes] = {}
     for name, fig in figs.items():
         written = save_figure_bytes(fig, out_dir / "figures" / name, formats=FIGURE_FORMATS,
