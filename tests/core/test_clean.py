@@ -206,6 +206,40 @@ def test_low_likelihood_removed_interpolated_and_flagged():
     assert xy_true.shape == (2, 2)
 
 
+def test_flags_table_equals_a_row_by_row_table():
+    """The vectorised table against the plain one: every flagged point, its flag names and
+    reasons, frame numbers from the pose's index, and an empty table of the same types."""
+    import dataclasses
+
+    from napari_gaitint.core.clean import flag_reasons
+
+    def by_rows(res):  # names and reasons point by point
+        rows, cols = np.nonzero(res.flags)
+        bits = res.flags[rows, cols]
+        return pd.DataFrame({
+            "frame": res.pose.frames[rows].astype(int),
+            "bodypart": [res.pose.bodyparts[c] for c in cols],
+            "flags": bits.astype(int),
+            "names": ["|".join(flag_names(b)) for b in bits],
+            "reason": [flag_reasons(b) for b in bits],
+        })
+
+    rng = np.random.default_rng(4)
+    n = 80
+    xy = np.stack([np.column_stack([np.linspace(100, 700, n) + k, np.full(n, 200.0 + 50 * k)])
+                   for k in range(3)], axis=1) + rng.normal(0, 0.5, (n, 3, 2))
+    xy[30, 1] += 300  # an outlier
+    lk = np.where(rng.random((n, 3)) < 0.1, 0.1, 1.0)
+    pose = _pose(xy, ["neck", "hip", "knee"], lk=lk)
+    pose.index = pd.RangeIndex(1000, 1000 + n)
+    res = clean_pose(pose)
+    assert len(np.unique(res.flags[res.flags > 0])) >= 3
+    pd.testing.assert_frame_equal(flags_table(res), by_rows(res), check_exact=True)
+    assert flags_table(res)["frame"].min() >= 1000
+    unflagged = dataclasses.replace(res, flags=np.zeros_like(res.flags))
+    pd.testing.assert_frame_equal(flags_table(unflagged), by_rows(unflagged), check_exact=True)
+
+
 def test_input_pose_not_modified_and_frames_kept():
     rng = np.random.default_rng(1)
     xy = np.column_stack([np.linspace(100, 800, 60), 300 + rng.normal(0, 1, 60)])

@@ -170,6 +170,80 @@ def test_mean_cycles_mean_sd_and_groups():
     assert (mc["n_cycles"] == cycles["cycle"].nunique()).all()
 
 
+def _groupby_means(cycles: pd.DataFrame) -> pd.DataFrame:
+    """mean_cycles as a plain pandas groupby: what its numpy path must equal to the bit."""
+    keys = [c for c in cycles.columns if c not in ("cycle", "value")]
+    out = cycles.groupby(keys, sort=False, observed=True)["value"].agg(
+        value="mean", sd="std", n_cycles="count").reset_index()
+    out["n_cycles"] = out["n_cycles"].astype(int)
+    return out
+
+
+def _long_walk_cycles(n_cycles: int = 300, seed: int = 0) -> pd.DataFrame:
+    """compute_cycles of a long walk, with noisy values around a large offset (where the
+    order of summation shows in the last bits)."""
+    n = int(T * (n_cycles + 2))
+    cycles = compute_cycles(walker(n), true_events(n), side="left")
+    rng = np.random.default_rng(seed)
+    cycles["value"] = 1e4 + rng.normal(0, 50, len(cycles))
+    return cycles
+
+
+def test_mean_cycles_numpy_path_is_the_groupby_to_the_bit():
+    from napari_gaitint.core.cycles import _cycle_blocks
+
+    cycles = _long_walk_cycles()
+    keys = ["side", "bodypart", "axis", "pct"]
+    value = cycles["value"].to_numpy().copy()
+    rng = np.random.default_rng(1)
+    value[rng.random(value.size) < 0.2] = np.nan  # scattered gaps
+    heel_x = ((cycles["bodypart"] == "heel") & (cycles["axis"] == "x")).to_numpy()
+    value[heel_x & (cycles["pct"] == 3.0).to_numpy()] = np.nan  # a point never seen
+    value[heel_x & (cycles["cycle"] != 5).to_numpy() & (cycles["pct"] == 7.0).to_numpy()] = np.nan  # seen once
+    cycles["value"] = value
+    single = cycles[cycles["cycle"] == 5].reset_index(drop=True)
+    labels = {k: pd.Categorical([v] * len(cycles)) for k, v in (("trial", "T01"), ("view", "C1"))}
+    extra = cycles.assign(**labels)[["trial", "view", *cycles.columns]]  # more keys
+    unused = cycles.assign(bodypart=cycles["bodypart"].cat.add_categories(["tail"]))
+    for table in (cycles, single, extra, unused):
+        assert _cycle_blocks(table, [c for c in table.columns if c not in ("cycle", "value")]) is not None
+        got, want = mean_cycles(table), _groupby_means(table)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        for col in ("value", "sd"):
+            assert np.array_equal(got[col].to_numpy(), want[col].to_numpy(), equal_nan=True)
+    got = mean_cycles(cycles).set_index(["bodypart", "axis", "pct"])
+    assert np.isnan(got.loc[("heel", "x", 3.0), ["value", "sd"]]).all() and got.loc[("heel", "x", 3.0), "n_cycles"] == 0
+    assert np.isnan(got.loc[("heel", "x", 7.0), "sd"]) and got.loc[("heel", "x", 7.0), "n_cycles"] == 1
+    assert np.isnan(mean_cycles(single)["sd"]).all()
+    assert list(mean_cycles(unused)["bodypart"].cat.categories) == [*ROLES, "tail"]
+    # numpy's own (pairwise) sums would not do: they differ in the last bits
+    blocks = _cycle_blocks(cycles, keys)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        assert not np.array_equal(np.nanmean(blocks, axis=0), _groupby_means(cycles)["value"], equal_nan=True)
+
+
+@pytest.mark.parametrize("change", ["shuffled", "row_dropped", "duplicate_key", "nan_key", "inf_value", "text_key"])
+def test_mean_cycles_of_other_layouts_go_through_the_groupby(change):
+    from napari_gaitint.core.cycles import _cycle_blocks
+
+    cycles = _long_walk_cycles(20)
+    if change == "shuffled":  # every cycle's rows, but not in the same order
+        cycles = cycles.sample(frac=1.0, random_state=0)
+    elif change == "row_dropped":
+        cycles = cycles.drop(index=cycles.index[40])
+    elif change == "duplicate_key":  # two rows of a cycle with the same labels
+        cycles.loc[cycles.index[1::len(ROLES) * 2 * 101], "pct"] = 0.0
+    elif change == "nan_key":  # left out by the groupby
+        cycles.loc[cycles.index[::len(ROLES) * 2 * 101], "pct"] = np.nan
+    elif change == "inf_value":
+        cycles.loc[cycles.index[7], "value"] = np.inf
+    else:
+        cycles["side"] = cycles["side"].astype(str)
+    keys = [c for c in cycles.columns if c not in ("cycle", "value")]
+    assert _cycle_blocks(cycles, keys) is None
+    pd.testing.assert_frame_equal(mean_cycles(cycles), _groupby_means(cycles), check_exact=True)
+
+
 def test_parameters_known_values():
     pose, ev = walker(), true_events()
     p = compute_parameters(pose, ev, side="left", fps=FPS, px_per_m=200.0)

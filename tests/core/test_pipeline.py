@@ -274,8 +274,89 @@ def test_cohort_cycle_tables_are_compact_and_equal_the_per_trial_ones(cohort):
         assert list(mine["bodypart"].astype(str)) == list(v.cycles["bodypart"].astype(str))
     once = mean_cycles(res.cycles_all).sort_values(["trial", "view"], kind="stable", ignore_index=True)
     pd.testing.assert_frame_equal(res.cycles, once, check_categorical=False)
+    # the means are taken per view, to the bit those of one groupby over the cohort
+    pd.testing.assert_frame_equal(res.cycles, mean_cycles(res.cycles_all), check_exact=True)
     text = res.cycles_all.astype({c: str for c in ("trial", "view", "side", "bodypart", "axis")})
     assert set(text["side"]) == {"left", "right"}
+
+
+def _view_cycles(side: str, bodyparts: list[str], n_cycles: int, seed: int) -> pd.DataFrame:
+    """A table in the layout of compute_cycles (3 points per cycle)."""
+    n_bp = len(bodyparts)
+    n = n_cycles * n_bp * 2 * 3
+    return pd.DataFrame({
+        "side": pd.Categorical([side] * n),
+        "cycle": np.repeat(np.arange(1, n_cycles + 1), n_bp * 6),
+        "bodypart": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(n_bp), 6), n_cycles), bodyparts),
+        "axis": pd.Categorical.from_codes(np.tile(np.repeat([0, 1], 3), n_cycles * n_bp), ["x", "y"]),
+        "pct": np.tile([0.0, 50.0, 100.0], n_cycles * n_bp * 2),
+        "value": np.random.default_rng(seed).normal(0, 10, n),
+    })
+
+
+def test_concat_views_equals_pandas_concat_and_frees_the_views():
+    """The column-by-column copy against pd.concat / union_categoricals: views in trial, view
+    order, categories united in order of appearance, empty tables left out, a column whose
+    type differs between the views, and with ``release`` the views' tables taken out."""
+    from pandas.api.types import union_categoricals
+
+    def by_pandas(per_view, key):
+        parts = sorted((v for v in per_view if len(v[key])), key=lambda v: (str(v["trial"]), str(v["view"])))
+        frames = [v[key] for v in parts]
+        lengths = [len(f) for f in frames]
+        out = {}
+        for name in ("trial", "view"):
+            labels, codes = np.unique([str(v[name]) for v in parts], return_inverse=True)
+            out[name] = pd.Categorical.from_codes(np.repeat(codes, lengths), categories=labels)
+        for col in frames[0].columns:
+            column = [f[col] for f in frames]
+            if all(isinstance(c.dtype, pd.CategoricalDtype) for c in column):
+                out[col] = union_categoricals(column, ignore_order=True)
+            else:
+                out[col] = pd.concat(column, ignore_index=True)
+        return pd.DataFrame(out)
+
+    six = ["neck", "hip", "knee", "ankle", "heel", "toe"]
+    tables = {
+        ("T2", "C3"): _view_cycles("right", six, 3, 1),
+        ("T10", "C1"): _view_cycles("left", six[:-1], 2, 2),  # no toe
+        ("T1", "C3"): _view_cycles("right", ["toe", *six[:-1]], 1, 3),  # another order
+        ("T1", "C1"): _view_cycles("left", six, 4, 4).iloc[:0],  # no cycles
+        ("T2", "C1"): _view_cycles("left", six, 2, 5).astype({"cycle": np.int32}),
+    }
+    tables[("T1", "C3")].loc[4, "bodypart"] = np.nan  # a missing label
+
+    def views():
+        return [{"trial": t, "view": v, "cycles": df.copy()} for (t, v), df in tables.items()]
+
+    want = by_pandas(views(), "cycles")
+    assert want["cycle"].dtype == np.int64  # (int32 and int64 pieces: pd.concat's type)
+    per_view = views()
+    for release in (False, True):
+        got = pipeline._concat_views(per_view, "cycles", (), release=release)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        for col in ("trial", "view", "side", "bodypart", "axis"):
+            assert got[col].cat.categories.equals(want[col].cat.categories), col
+            assert got[col].cat.codes.dtype == want[col].cat.codes.dtype, col
+    assert all("cycles" not in v for v in per_view)
+    empty = pipeline._concat_views([{"trial": "T1", "view": "C1", "cycles": tables[("T1", "C1")]}],
+                                   "cycles", ("side", "value"), release=True)
+    assert list(empty.columns) == ["trial", "view", "side", "value"] and empty.empty
+
+
+def test_summary_counts_the_cycles_as_a_groupby():
+    a = _view_cycles("left", ["hip", "knee"], 3, 1).assign(trial="T1", view="C1")
+    b = _view_cycles("right", ["hip", "knee"], 2, 2).assign(trial="T1", view="C3")
+    c = _view_cycles("left", ["hip", "knee"], 2, 3).assign(trial="T2", view="C1")
+    cycles_all = pd.concat([a, b, a.iloc[:5], c], ignore_index=True)  # a cycle in two runs
+    cycles_all = cycles_all.astype({"trial": "category", "view": "category"})
+    cycles_all.loc[len(cycles_all) - 3:, "trial"] = np.nan  # (no trial: not counted)
+    n = cycles_all.groupby(["trial", "view", "cycle"], observed=True).ngroups
+    assert pipeline._count_cycles(cycles_all) == n == 7
+    assert pipeline._count_cycles(cycles_all.iloc[:0]) == 0
+    res = pipeline.CohortResult(None, pd.DataFrame(), pd.DataFrame(), cycles_all, pd.DataFrame(), None,
+                                pd.DataFrame(columns=["trial", "view", "problem"]))
+    assert " 7 gait cycles" in res.summary()
 
 
 def test_dask_scheduler_matches_local(tmp_path):

@@ -261,14 +261,19 @@ def flags_table(result: CleanResult) -> pd.DataFrame:
     """
     pose, flags = result.pose, result.flags
     rows, cols = np.nonzero(flags)
-    frames = pose.frames
+    bits = flags[rows, cols]
+    # names and reasons once per distinct combination of flags (a few), not per point
+    which, distinct = pd.factorize(bits)
+    names = np.array(["|".join(flag_names(b)) for b in distinct], dtype=object)
+    reasons = np.array([flag_reasons(b) for b in distinct], dtype=object)
+    # the text columns from lists: pandas types an empty list other than an empty array
     return pd.DataFrame(
         {
-            "frame": frames[rows].astype(int),
-            "bodypart": [pose.bodyparts[c] for c in cols],
-            "flags": flags[rows, cols].astype(int),
-            "names": ["|".join(flag_names(b)) for b in flags[rows, cols]],
-            "reason": [flag_reasons(b) for b in flags[rows, cols]],
+            "frame": pose.frames[rows].astype(int),
+            "bodypart": np.array(pose.bodyparts, dtype=object)[cols].tolist(),
+            "flags": bits.astype(int),
+            "names": names[which].tolist(),
+            "reason": reasons[which].tolist(),
         }
     )
 

@@ -448,13 +448,93 @@ def mean_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``[extra columns,] side, bodypart, axis, pct, value, sd, n_cycles`` (``sd`` with
-        ddof 1, NaN for a single cycle).
+        ddof 1, NaN for a single cycle; NaN values are left out and ``n_cycles`` counts the
+        others). Rows in the order the groups first appear.
+
+    Notes
+    -----
+    A table in the layout of :func:`compute_cycles` (one block of rows per cycle, every
+    block with the same labels in the same order) is averaged with numpy, one block at a
+    time; the result is bitwise that of the pandas groupby that any other table goes
+    through.
     """
     keys = [c for c in cycles.columns if c not in ("cycle", "value")]
+    blocks = _cycle_blocks(cycles, keys)
+    if blocks is not None:
+        mean, sd, count = _column_mean_sd(blocks)
+        head = cycles.iloc[: blocks.shape[1]]
+        return pd.DataFrame({**{k: head[k].array.copy() for k in keys},
+                             "value": mean, "sd": sd, "n_cycles": count})
     g = cycles.groupby(keys, sort=False, observed=True)["value"]
     out = g.agg(value="mean", sd="std", n_cycles="count").reset_index()
     out["n_cycles"] = out["n_cycles"].astype(int)
     return out
+
+
+def _cycle_blocks(cycles: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
+    """``value`` as an ``(n_cycles, rows_per_cycle)`` view when the table is a repeat of one
+    block of rows with distinct ``keys`` (the layout of :func:`compute_cycles`), else None.
+
+    Then the groups of ``keys`` are the rows of the first block, in its order, and column
+    ``j`` of the view holds group ``j``'s values in row order. The block length is the first
+    run of ``cycle``; the check compares every row's keys with the first block's (a few
+    passes over integer codes). A missing key (a groupby leaves such rows out), a key that
+    is neither numeric nor categorical, or an infinite value (see :func:`_column_mean_sd`)
+    gives None too.
+    """
+    n = len(cycles)
+    if not n or not keys or "cycle" not in cycles.columns or cycles["value"].dtype != np.float64:
+        return None
+    cycle = cycles["cycle"].to_numpy()
+    starts = np.flatnonzero(cycle != cycle[0])
+    m = int(starts[0]) if starts.size else n
+    if m == 0 or n % m:
+        return None
+    for k in keys:
+        col = cycles[k]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            a = col.array.codes
+            missing = a[:m] < 0
+        elif isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+            a = col.to_numpy()
+            missing = np.isnan(a[:m]) if col.dtype.kind == "f" else np.zeros(m, bool)
+        else:
+            return None
+        if missing.any() or not (a.reshape(-1, m) == a[:m]).all():
+            return None
+    if cycles.iloc[:m][keys].duplicated().any():
+        return None
+    values = cycles["value"].to_numpy().reshape(-1, m)
+    return None if np.isinf(values).any() else values
+
+
+def _column_mean_sd(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, SD (ddof 1) and number of the non-NaN values of every column of ``values``.
+
+    Bitwise what pandas' groupby ``mean``, ``std`` and ``count`` give for groups holding
+    the columns: its kernels add a group's values in row order, the mean with a
+    Kahan-compensated sum and the SD with Welford's update (numpy's pairwise sums differ in
+    the last bits), so the same recurrences run here, a row at a time over all columns.
+    Infinite values are not supported (pandas resets a compensation that became NaN).
+    """
+    n_cols = values.shape[1]
+    total, carry = np.zeros(n_cols), np.zeros(n_cols)  # Kahan sum and its compensation
+    mean, m2 = np.zeros(n_cols), np.zeros(n_cols)  # Welford
+    count = np.zeros(n_cols, dtype=np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):  # in the NaN entries, not kept
+        for row in values:
+            ok = ~np.isnan(row)
+            count += ok
+            y = row - carry
+            t = total + y
+            np.copyto(carry, (t - total) - y, where=ok)
+            np.copyto(total, t, where=ok)
+            step = mean + (row - mean) / count
+            np.copyto(m2, m2 + (row - step) * (row - mean), where=ok)
+            np.copyto(mean, step, where=ok)
+        average = np.where(count > 0, total / count, np.nan)
+        sd = np.where(count > 1, np.sqrt(m2 / (count - 1)), np.nan)
+    return average, sd, count
 
 
 def compute_parameters(

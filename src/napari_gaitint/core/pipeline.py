@@ -81,7 +81,8 @@ class AnalysisConfig:
     px_per_m
         Pixel scale for step length in metres (``None``: pixels only).
     n_jobs
-        Processes for per-trial work (1: in this process; 0 or less: all cores).
+        Processes for per-trial work and for formatting large CSV tables (1: in this
+        process; 0 or less: all cores).
     scheduler
         Address of a dask.distributed scheduler (``tcp://host:port``) to run the per-trial
         work on, or ``None`` for local.
@@ -569,8 +570,7 @@ class CohortResult:
         n_trials = self.cycles["trial"].nunique() if len(self.cycles) else 0
         lines = [
             f"analysed {n_trials} trial(s): {len(self.events)} events, "
-            f"{self.cycles_all.groupby(['trial', 'view', 'cycle'], observed=True).ngroups if len(self.cycles_all) else 0} "
-            f"gait cycles in {self.seconds:.1f} s",
+            f"{_count_cycles(self.cycles_all)} gait cycles in {self.seconds:.1f} s",
         ]
         if len(self.problems):
             lines.append(f"{len(self.problems)} problem(s), see problems.csv:")
@@ -591,6 +591,25 @@ class CohortResult:
         for name, path in shown.items():
             lines.append(f"  {name:<18} {path}")
         return "\n".join(lines)
+
+
+def _count_cycles(cycles_all: pd.DataFrame) -> int:
+    """The number of distinct ``(trial, view, cycle)`` of ``cycles_all``.
+
+    As a groupby over them counts them, but the groupby runs only over the rows where one
+    of them changes (the first rows of the cycles: thousands, not millions of rows).
+    """
+    keys = ["trial", "view", "cycle"]
+    if not len(cycles_all):
+        return 0
+    change = np.zeros(len(cycles_all), dtype=bool)
+    change[0] = True
+    for k in keys:
+        col = cycles_all[k]
+        a = col.array.codes if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
+        change[1:] |= a[1:] != a[:-1]
+    firsts = cycles_all.iloc[np.flatnonzero(change)][keys]
+    return int(firsts.groupby(keys, observed=True).ngroups)
 
 
 def _trial_job(args) -> tuple[list[dict], list[dict]]:
@@ -738,9 +757,7 @@ def analyze_cohort(
         if lacking:
             problems.append({"trial": trial, "view": ",".join(lacking),
                              "problem": f"the manifest has no {' or '.join(lacking)} view for this trial"})
-    result = _collect(per_view, problems, config)
-    for v in per_view:  # now in result.cycles_all / result.cycles
-        del v["cycles"]
+    result = _collect(per_view, problems, config)  # (moves the cycle tables out of per_view)
     result.resumed_trials = len(jobs) - len(todo)
     if out_dir is not None:
         _write_results(result, per_view, out_dir, config, overwrite=overwrite, stats=stats, report=report)
@@ -805,47 +822,129 @@ class _TrialCache:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _concat_views(per_view: list[dict], key: str, columns: Sequence[str]) -> pd.DataFrame:
+def _concat_views(per_view: list[dict], key: str, columns: Sequence[str], *,
+                  release: bool = False) -> pd.DataFrame:
     """The per-view tables ``key`` one under the other, ordered by trial then view, with
     ``trial`` and ``view`` columns in front.
 
     Text columns come out categorical (a code per row instead of a string object: at 2 000
     trial pairs the cycle tables have ~10 million rows), with trials and views in sorted
-    order; the values are the same strings, and the CSV files are unchanged.
+    order; the values are the same strings, and the CSV files are unchanged. Columns that
+    are categorical in every view are combined as ``union_categoricals(...,
+    ignore_order=True)`` would.
+
+    Each output column is allocated once and filled a view at a time. With ``release`` the
+    tables are taken out of ``per_view`` and each view's piece of a column is freed once
+    copied: the memory then grows by little more than one view's column, instead of by the
+    whole output.
     """
-    parts = [v for v in per_view if len(v[key])]
-    if not parts:
+    parts = sorted((v for v in per_view if len(v[key])), key=lambda v: (str(v["trial"]), str(v["view"])))
+    tables = [v[key] for v in parts]
+    if release:
+        for v in per_view:
+            v.pop(key, None)
+    if not tables:
         return pd.DataFrame(columns=["trial", "view", *columns])
-    order = sorted(range(len(parts)), key=lambda i: (str(parts[i]["trial"]), str(parts[i]["view"])))
-    parts = [parts[i] for i in order]
-    frames = [v[key] for v in parts]
-    lengths = np.array([len(f) for f in frames])
-    out = {}
-    for name in ("trial", "view"):
-        labels, codes = np.unique([str(v[name]) for v in parts], return_inverse=True)
-        out[name] = pd.Categorical.from_codes(np.repeat(codes, lengths), categories=labels)
-    for col in frames[0].columns:
-        column = [f[col] for f in frames]
-        if all(isinstance(c.dtype, pd.CategoricalDtype) for c in column):
-            out[col] = union_categoricals(column, ignore_order=True)
-        else:
-            out[col] = pd.concat(column, ignore_index=True)
+    bounds = np.cumsum([0] + [len(t) for t in tables])
+    names = list(tables[0].columns)
+    # the columns of every view, taken out once (a dict entry is cheap to drop; a column of a
+    # DataFrame is not)
+    pieces = [dict(t.items()) for t in tables]
+    del tables
+    out = {name: _label_column([str(v[name]) for v in parts], bounds) for name in ("trial", "view")}
+    for c in names:
+        fill = _ColumnFill.for_dtypes([p[c].dtype for p in pieces], bounds[-1])
+        if fill is None:  # dtypes differ between views, or extension types: as pd.concat has them
+            out[c] = pd.concat([p[c] for p in pieces], ignore_index=True)
+        for p, a, b in zip(pieces, bounds[:-1], bounds[1:], strict=True):
+            if fill is not None:
+                fill.put(p[c], a, b)
+            if release:
+                del p[c]
+        if fill is not None:
+            out[c] = fill.result()
     return pd.DataFrame(out, copy=False)
 
 
+def _label_column(labels: list[str], bounds: np.ndarray) -> pd.Categorical:
+    """``labels[i]`` on rows ``bounds[i]:bounds[i + 1]``, as a categorical with the labels
+    sorted."""
+    categories, codes = np.unique(labels, return_inverse=True)
+    fill = _ColumnFill(pd.CategoricalDtype(categories, ordered=False), bounds[-1])
+    for code, a, b in zip(codes, bounds[:-1], bounds[1:], strict=True):
+        fill.values[a:b] = code
+    return fill.result()
+
+
+class _ColumnFill:
+    """An output column of :func:`_concat_views`: allocated once, filled a view at a time.
+
+    ``dtype`` is a numpy dtype or a :class:`pandas.CategoricalDtype` (then ``values`` holds
+    the codes, in the integer type pandas keeps for that many categories).
+    """
+
+    def __init__(self, dtype: np.dtype | pd.CategoricalDtype, n_rows: int):
+        self.dtype = dtype
+        self.categorical = isinstance(dtype, pd.CategoricalDtype)
+        if self.categorical:
+            code = pd.Categorical.from_codes(np.empty(0, dtype=np.int8), dtype=dtype).codes.dtype
+            self.values = np.empty(n_rows, dtype=code)
+            self._recode: dict[tuple, np.ndarray] = {}  # by a piece's categories, in order
+        else:
+            self.values = np.empty(n_rows, dtype=dtype)
+
+    @classmethod
+    def for_dtypes(cls, dtypes: list, n_rows: int) -> _ColumnFill | None:
+        """The column for pieces of these dtypes: categorical if all are (the categories of
+        ``union_categoricals(..., ignore_order=True)``), else their numpy number type if
+        they share one, else None."""
+        if all(isinstance(d, pd.CategoricalDtype) for d in dtypes):
+            # a dtype equal to an earlier one (the same categories) adds none to the union
+            distinct = list(dict.fromkeys(dtypes))
+            union = union_categoricals([pd.Categorical([], dtype=d) for d in distinct], ignore_order=True)
+            return cls(union.dtype, n_rows)
+        # (numbers only: pandas would type an object array of strings as text)
+        if all(isinstance(d, np.dtype) and d.kind in "biuf" for d in dtypes) and len(set(dtypes)) == 1:
+            return cls(dtypes[0], n_rows)
+        return None
+
+    def put(self, piece: pd.Series, a: int, b: int) -> None:
+        """Copy ``piece`` into rows ``a:b``."""
+        if self.categorical:
+            part = piece.array
+            key = tuple(part.categories)
+            recode = self._recode.get(key)
+            if recode is None:
+                # the code -1 (a missing value) picks the appended -1
+                recode = np.append(self.dtype.categories.get_indexer(part.categories), -1)
+                recode = self._recode[key] = recode.astype(self.values.dtype)
+            self.values[a:b] = recode[part.codes]
+        else:
+            self.values[a:b] = piece.to_numpy()
+
+    def result(self) -> np.ndarray | pd.Categorical:
+        if self.categorical:
+            return pd.Categorical.from_codes(self.values, dtype=self.dtype, validate=False)
+        return self.values
+
+
 def _collect(per_view: list[dict], problems: list[dict], config: AnalysisConfig) -> CohortResult:
-    from .cycles import mean_cycles
+    """The cohort's tables from the views' (whose cycle tables it takes out of ``per_view``)."""
+    from .cycles import CYCLE_COLUMNS, MEAN_COLUMNS, mean_cycles
 
     def cat(key, columns=()):
         frames = [v[key] for v in per_view if len(v[key])]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
 
     events = cat("events", ("trial", "view", "side", "event", "frame", "time_s"))
-    cycles_all = _concat_views(per_view, "cycles", ("side", "cycle", "bodypart", "axis", "pct", "value"))
+    # Each view's means from its own table (numpy on its regular layout: a groupby over the
+    # whole cohort took seconds; the result is that of mean_cycles(cycles_all)), then the
+    # tables are moved into cycles_all, freed as they are copied.
+    means = [{"trial": v["trial"], "view": v["view"], "means": mean_cycles(v["cycles"])}
+             for v in per_view if len(v["cycles"])]
+    cycles_all = _concat_views(per_view, "cycles", CYCLE_COLUMNS, release=True)
     if len(cycles_all):
-        # one groupby over the cohort (trial and view are group keys; categorical codes),
-        # rows in the order of cycles_all (by trial, then view): much faster than per view
-        cycles = mean_cycles(cycles_all)
+        cycles = _concat_views(means, "means", MEAN_COLUMNS)
     else:
         cycles = pd.DataFrame(columns=["trial", "view", "side", "bodypart", "axis", "pct", "value"])
     parameters = cat("parameters", ("trial", "view"))
