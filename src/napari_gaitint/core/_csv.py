@@ -26,12 +26,13 @@ PARALLEL_ROWS = 4 * CHUNK_ROWS
 _QUOTED = (",", '"', "\r", "\n")
 
 
-def write_csv(path: str | Path, df: pd.DataFrame, *, overwrite: bool = False, n_jobs: int = 0) -> Path:
+def write_csv(path: str | Path, df: pd.DataFrame, *, overwrite: bool = False, n_jobs: int = 1) -> Path:
     """Write ``df`` to ``path`` as ``df.to_csv(path, index=False)`` would, byte for byte.
 
     Atomic (a crash leaves ``path`` as it was); an existing file is kept unless
     ``overwrite``. Tables of more than :data:`PARALLEL_ROWS` rows are formatted by
-    ``n_jobs`` processes (0 or less: the CPUs this process may use; 1: this process).
+    ``n_jobs`` processes (1, the default, as ``AnalysisConfig.n_jobs``: this process; 0 or
+    less: the CPUs this process may use).
 
     Examples
     --------
