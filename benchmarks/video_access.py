@@ -1,9 +1,19 @@
 """Random-access and sequential frame fetch: our lazy video reader vs baselines, same run.
 
-Videos are made here with PyAV (libx264, yuv420p, 25 Hz): 960x540 and 1920x1080, a shaded
-background with sensor noise and a moving figure, with x264's default key-frame interval
-(up to 250 frames; scene cuts may add key frames), so random access must decode forward
-from a key frame far back: the hard case.
+Videos are made here with PyAV (libx264, yuv420p, 25 Hz), with x264's default key-frame
+interval (up to 250 frames; scene cuts may add key frames), so random access must decode
+forward from a key frame far back:
+
+* ``960x540``, ``1920x1080``: a shaded background with sensor noise and a moving bar. The
+  noise makes x264 code nearly every frame as a P frame (each decoded frame is needed by the
+  next): the hard case, where no reader that decodes forward can be much more than ~2.4x
+  faster than imageio on these frame lists (the ceiling printed below);
+* ``walker540``, ``walker1080``: the synthetic walker's footage (``core/render.py`` frames,
+  a treadmill trial) encoded with x264's defaults (preset medium, CRF 23), as
+  ``ffmpeg -i in.avi out.mp4`` writes it: about two thirds B frames, most of which no other
+  frame refers to, so a reader can skip them on the way to its frame (ours does; imageio
+  and OpenCV decode them). ``walker1080`` is left out with ``--quick``.
+
 Readers compared on the same random frame list:
 
 * ``gaitint``: :class:`napari_gaitint._napari._video.VideoArray` (the napari layer data);
@@ -67,6 +77,40 @@ def make_video(path: Path, *, width: int, height: int, n_frames: int, fps: int =
         for p in s.encode():
             c.mux(p)
     return path
+
+
+def make_walker_video(path: Path, *, width: int, height: int, n_frames: int, fps: int = 25) -> Path:
+    """The synthetic walker on a treadmill (the sample's rendering), encoded with x264's
+    defaults (preset medium, CRF 23, B frames as x264 chooses them)."""
+    import av
+
+    from napari_gaitint.core.render import iter_frames
+    from napari_gaitint.core.synthetic import generate_trial
+
+    trial = generate_trial(seed=5, fps=fps, frame_size=(width, height), duration_s=n_frames / fps,
+                           treadmill=True)
+    view = trial.views["C1"]
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+        for rgb in iter_frames(view):
+            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def frame_types(path: Path) -> str:
+    """``"I 1, P 236, B 513"``: the picture types of the file's frames (decoded once)."""
+    import av
+
+    counts = {"I": 0, "P": 0, "B": 0}
+    with av.open(str(path)) as c:
+        for f in c.decode(video=0):
+            name = {1: "I", 2: "P", 3: "B"}.get(int(f.pict_type), "other")
+            counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{k} {v}" for k, v in counts.items() if v)
 
 
 def time_gaitint(path, frames, *, cache_mb=256.0):
@@ -385,7 +429,8 @@ def bench_video(path: Path, label: str, frames, *, rounds: int, napari_video_pyt
         nv_rand, nv_out = time_naive(path, frames[:n_naive])
         same_naive = all(np.array_equal(a, b) for a, b in zip(g_out[:n_naive], nv_out, strict=True))
     gop = g_video.metadata["keyframe_interval_frames"]
-    print(f"{label:>10} {'gaitint':>8} {g_rand * 1e3:9.1f} {g_first:13.3f}  {n} frames, mean key-frame interval {gop:.0f}")
+    print(f"{label:>10} {'gaitint':>8} {g_rand * 1e3:9.1f} {g_first:13.3f}  {n} frames, mean key-frame interval "
+          f"{gop:.0f}, frame types {frame_types(path)}")
     if imageio_error is None:
         print(f"{label:>10} {'imageio':>8} {i_rand * 1e3:9.1f} {i_first:13.3f}  same pixels as ours: {same}")
     else:
@@ -475,6 +520,11 @@ def _main(argv, tmp_dirs: list) -> None:
         frames = rng.integers(0, n, n_fetch)
         bench_video(path, f"{w}x{h}", frames, n_naive=n_naive,
                     long_repeats=(10 if args.quick else 100) if w < 1000 else 0, **common)
+    for w, h in sizes[:1] if args.quick else sizes:  # footage with B frames (x264 defaults)
+        n = n_frames if w < 1000 else n_frames * 2 // 3
+        path = make_walker_video(tmp / f"walker{h}.mp4", width=w, height=h, n_frames=n)
+        frames = rng.integers(0, n, n_fetch)
+        bench_video(path, f"walker{h}", frames, n_naive=n_naive, long_repeats=0, **common)
 
 
 def main(argv=None) -> None:
