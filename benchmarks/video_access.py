@@ -55,59 +55,64 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared import run_script  # noqa: E402
 
 
+def encode_h264(path: Path, frames, *, width: int, height: int, fps: int, options: dict | None = None) -> Path:
+    """Encode the RGB frames (an iterable of uint8 arrays) as H.264 (libx264, yuv420p) to
+    ``path``; ``options`` are x264's (none: its defaults)."""
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=fps, options=options or {})
+        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+        for rgb in frames:
+            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
 def make_video(path: Path, *, width: int, height: int, n_frames: int, fps: int = 25) -> Path:
     """A walkway-like H.264 video: smooth shaded background with sensor noise and a moving
     figure (x264 defaults except a fast preset; key frames every up to 250 frames)."""
-    import av
-
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     background = 150 + 40 * np.sin(xx / 97.0) * np.cos(yy / 61.0) + 30 * (yy / height)
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=fps, options={"preset": "veryfast"})
-        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+
+    def frames():
         for i in range(n_frames):
             img = background + rng.normal(0, 3, (height, width)).astype(np.float32)
             x0 = int((i * width / n_frames) % (width - width // 10))
             img[height // 4: height // 4 + height // 2, x0:x0 + width // 20] = 40
             gray = np.clip(img, 0, 255).astype(np.uint8)
-            rgb = np.dstack([gray, gray, (gray * 0.9).astype(np.uint8)])
-            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
+            yield np.dstack([gray, gray, (gray * 0.9).astype(np.uint8)])
+
+    return encode_h264(path, frames(), width=width, height=height, fps=fps, options={"preset": "veryfast"})
 
 
 def make_walker_video(path: Path, *, width: int, height: int, n_frames: int, fps: int = 25) -> Path:
     """The synthetic walker on a treadmill (the sample's rendering), encoded with x264's
     defaults (preset medium, CRF 23, B frames as x264 chooses them)."""
-    import av
-
     from napari_gaitint.core.render import iter_frames
     from napari_gaitint.core.synthetic import generate_trial
 
     trial = generate_trial(seed=5, fps=fps, frame_size=(width, height), duration_s=n_frames / fps,
                            treadmill=True)
-    view = trial.views["C1"]
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=fps)
-        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
-        for rgb in iter_frames(view):
-            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
+    return encode_h264(path, iter_frames(trial.views["C1"]), width=width, height=height, fps=fps)
 
 
-def frame_types(path: Path) -> str:
-    """``"I 1, P 236, B 513"``: the picture types of the file's frames (decoded once)."""
+#: Frames whose picture types :func:`frame_types` counts (a long recording is not decoded whole).
+TYPE_FRAMES = 750
+
+
+def frame_types(path: Path, max_frames: int = TYPE_FRAMES) -> str:
+    """``"I 1, P 236, B 513"``: the picture types of the file's first ``max_frames`` frames."""
     import av
 
     counts = {"I": 0, "P": 0, "B": 0}
     with av.open(str(path)) as c:
-        for f in c.decode(video=0):
+        for k, f in enumerate(c.decode(video=0)):
+            if k == max_frames:
+                break
             name = {1: "I", 2: "P", 3: "B"}.get(int(f.pict_type), "other")
             counts[name] = counts.get(name, 0) + 1
     return ", ".join(f"{k} {v}" for k, v in counts.items() if v)
@@ -429,8 +434,9 @@ def bench_video(path: Path, label: str, frames, *, rounds: int, napari_video_pyt
         nv_rand, nv_out = time_naive(path, frames[:n_naive])
         same_naive = all(np.array_equal(a, b) for a, b in zip(g_out[:n_naive], nv_out, strict=True))
     gop = g_video.metadata["keyframe_interval_frames"]
+    types = frame_types(path) + (f" (first {TYPE_FRAMES})" if n > TYPE_FRAMES else "")
     print(f"{label:>10} {'gaitint':>8} {g_rand * 1e3:9.1f} {g_first:13.3f}  {n} frames, mean key-frame interval "
-          f"{gop:.0f}, frame types {frame_types(path)}")
+          f"{gop:.0f}, frame types {types}")
     if imageio_error is None:
         print(f"{label:>10} {'imageio':>8} {i_rand * 1e3:9.1f} {i_first:13.3f}  same pixels as ours: {same}")
     else:
@@ -514,17 +520,15 @@ def _main(argv, tmp_dirs: list) -> None:
             bench_video(path, path.name[:10], rng.integers(0, n, n_fetch), n_naive=0,
                         long_repeats=0, **common)
         return
-    for w, h in sizes:
+    # the noisy all-P videos, then footage with B frames (x264 defaults)
+    videos = [(make_video, f"{w}x{h}", w, h) for w, h in sizes]
+    videos += [(make_walker_video, f"walker{h}", w, h) for w, h in (sizes[:1] if args.quick else sizes)]
+    for make, label, w, h in videos:
         n = n_frames if w < 1000 else n_frames * 2 // 3
-        path = make_video(tmp / f"v{w}x{h}.mp4", width=w, height=h, n_frames=n)
+        path = make(tmp / f"{label}.mp4", width=w, height=h, n_frames=n)
         frames = rng.integers(0, n, n_fetch)
-        bench_video(path, f"{w}x{h}", frames, n_naive=n_naive,
-                    long_repeats=(10 if args.quick else 100) if w < 1000 else 0, **common)
-    for w, h in sizes[:1] if args.quick else sizes:  # footage with B frames (x264 defaults)
-        n = n_frames if w < 1000 else n_frames * 2 // 3
-        path = make_walker_video(tmp / f"walker{h}.mp4", width=w, height=h, n_frames=n)
-        frames = rng.integers(0, n, n_fetch)
-        bench_video(path, f"walker{h}", frames, n_naive=n_naive, long_repeats=0, **common)
+        long_repeats = (10 if args.quick else 100) if make is make_video and w < 1000 else 0
+        bench_video(path, label, frames, n_naive=n_naive, long_repeats=long_repeats, **common)
 
 
 def main(argv=None) -> None:
