@@ -72,6 +72,7 @@ import pandas as pd
 from scipy.interpolate import CubicSpline
 from scipy.signal import lfilter
 
+from ._csv import write_csv
 from ._files import write_text_atomic
 from ._threads import available_cpus
 from .errors import InputFileError, OutputExistsError
@@ -1093,10 +1094,10 @@ def write_synthetic_cohort(
     truth = out_dir / "truth"
     write_text_atomic(truth / "events.csv", ev.to_csv(index=False, float_format="%.6f"), overwrite=overwrite)
     write_text_atomic(truth / "wrong_limb.csv", wl.to_csv(index=False, float_format="%.3f"), overwrite=overwrite)
-    write_text_atomic(truth / "dropouts.csv", dr.to_csv(index=False), overwrite=overwrite)
+    write_csv(truth / "dropouts.csv", dr, overwrite=overwrite)
     write_text_atomic(truth / "parameters.csv", pr.to_csv(index=False, float_format="%.6f"), overwrite=overwrite)
     manifest = out_dir / "trials.csv"
-    write_text_atomic(manifest, pd.DataFrame(rows).to_csv(index=False), overwrite=overwrite)
+    write_csv(manifest, pd.DataFrame(rows), overwrite=overwrite)
     return manifest
 
 
