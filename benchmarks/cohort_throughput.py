@@ -120,6 +120,7 @@ def _main(argv, tmp_dirs: list) -> None:
     me, kids = _peak_rss_mb()
     print(f"peak resident memory: {me:.0f} MB (this process), {kids:.0f} MB (largest worker)")
     _time_tables(res, tmp_dirs)
+    _time_statistics(res, tmp_dirs)
 
 
 def _time_tables(res, tmp_dirs: list) -> None:
@@ -148,6 +149,78 @@ def _time_tables(res, tmp_dirs: list) -> None:
               f"{t_pandas / max(t_ours, 1e-9):>5.1f}x")
     print(f"{'':<21} {'all':<12} {'':>12} {'':>8} {total[0]:>8.2f} {total[1]:>9.2f} "
           f"{total[1] / max(total[0], 1e-9):>5.1f}x   (byte-identical files)")
+
+
+def _time_statistics(res, tmp_dirs: list) -> None:
+    """The statistics outputs of ``gaitint analyze`` (ANOVA, agreement, figures, report),
+    then their two costliest parts against the plain way in the same run: saving each figure
+    as PNG and SVG (ours lays a figure out once for both formats; ``Figure.savefig`` redoes
+    the constrained layout for every format) and the agreement ICC (ours: the mean squares
+    in numpy; pingouin's ``intraclass_corr`` per body part and axis)."""
+    import io
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+    import pingouin as pg
+
+    from napari_gaitint.core import stats
+    from napari_gaitint.report.figures import make_figures, save_figure_bytes
+    from napari_gaitint.report.outputs import write_stats_outputs
+
+    out = Path(tempfile.mkdtemp(prefix="gaitint-bench-stats-"))
+    tmp_dirs.append(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # trials left out of the ANOVA
+        t = time.perf_counter()
+        write_stats_outputs(out / "first", res.cycles)
+        t_all = time.perf_counter() - t
+    print(f"\nstatistics outputs (ANOVA, agreement, 3 figures as PNG + SVG, report): {t_all:.2f} s")
+
+    df = stats.validate_cycles_table(res.cycles)
+    best = {"ours": float("inf"), "savefig": float("inf")}
+    previous = None
+    for _ in range(2):
+        for way in ("savefig", "ours"):
+            figs = make_figures(df)
+            t = time.perf_counter()
+            pngs = {}
+            for name, fig in figs.items():
+                if way == "ours":
+                    written = save_figure_bytes(fig, out / way / name, overwrite=True)
+                    pngs[name] = written[out / way / f"{name}.png"]
+                else:
+                    for fmt in ("png", "svg"):
+                        buf = io.BytesIO()
+                        fig.savefig(buf, format=fmt, dpi=120)
+                        if fmt == "png":
+                            pngs[name] = buf.getvalue()
+            best[way] = min(best[way], time.perf_counter() - t)
+            if way == "ours":
+                assert pngs == previous, "the PNG figures differ from savefig's"
+            previous = pngs
+    print(f"  saving the figures: ours {best['ours']:.2f} s, savefig per format {best['savefig']:.2f} s "
+          f"({best['savefig'] / max(best['ours'], 1e-9):.1f}x; identical PNGs, the SVGs drawn on the PNG's layout)")
+
+    pairs = stats._paired(df, *sorted(df["view"].unique())[:2])
+    groups = [g for _, g in pairs.groupby(["bodypart", "axis"], observed=True)]
+    t = time.perf_counter()
+    ours = [stats._icc(g) for g in groups]
+    t_ours = time.perf_counter() - t
+    t = time.perf_counter()
+    ref = []
+    for g in groups:
+        long = pd.DataFrame({"target": np.tile(np.arange(len(g)), 2), "rater": np.repeat(["a", "b"], len(g)),
+                             "rating": np.concatenate([g["a"].to_numpy(float), g["b"].to_numpy(float)])})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            icc = pg.intraclass_corr(data=long, targets="target", raters="rater", ratings="rating")
+        icc = icc.set_index("Type")["ICC"]
+        ref.append(float(icc["ICC(A,1)"] if "ICC(A,1)" in icc.index else icc["ICC2"]))  # old: ICC2
+    t_ref = time.perf_counter() - t
+    assert np.allclose(ours, ref, rtol=1e-10), "ICC differs from pingouin's"
+    print(f"  agreement ICC(A,1), {len(groups)} body part/axis: ours {t_ours * 1e3:.1f} ms, "
+          f"pingouin {t_ref * 1e3:.0f} ms ({t_ref / max(t_ours, 1e-9):.0f}x; equal to 1e-10)")
 
 
 def main(argv=None) -> None:

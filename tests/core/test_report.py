@@ -92,6 +92,24 @@ def test_save_figure_png_svg_and_no_overwrite(tmp_path):
     assert not list(tmp_path.glob(".*part*"))
 
 
+def test_save_figure_lays_out_once_for_all_formats(tmp_path):
+    import io
+
+    from napari_gaitint.report.figures import save_figure_bytes
+
+    fig, ref = _tiny_figure(), _tiny_figure()
+    engine = fig.get_layout_engine()
+    written = save_figure_bytes(fig, tmp_path / "tiny", formats=("png", "svg"))
+    buf = io.BytesIO()
+    ref.savefig(buf, format="png", dpi=120)
+    # the PNG is drawn as a plain savefig draws it (with its constrained layout) ...
+    assert written[tmp_path / "tiny.png"] == buf.getvalue()
+    # ... the SVG reuses that layout, and the figure keeps its layout engine afterwards
+    assert fig.get_layout_engine() is engine
+    assert_allclose(fig.axes[0].get_position().bounds, ref.axes[0].get_position().bounds)
+    assert b"<svg" in written[tmp_path / "tiny.svg"][:2000]
+
+
 def assert_self_contained(text, n_images):
     imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
     assert len(imgs) == n_images

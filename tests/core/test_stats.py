@@ -354,6 +354,29 @@ def test_agreement_bland_altman_rmse_icc_known_answers():
     assert row.n == 10 and row.view_a == "C1" and row.view_b == "C2"
 
 
+@pytest.mark.parametrize("seed, noise", [(0, 1.0), (1, 0.01), (2, 30.0)])
+def test_icc_matches_pingouin_intraclass_corr(seed, noise):
+    # pingouin is the reference: its ICC(A,1) (long-format two-way ANOVA) on the same pairs
+    import pingouin as pg
+
+    rng = np.random.default_rng(seed)
+    truth = rng.normal(0, 10, 300)
+    pairs = pd.DataFrame({"a": truth + rng.normal(0, noise, 300),
+                          "b": truth + 2.0 + rng.normal(0, noise, 300)})
+    long = pd.DataFrame({"target": np.tile(np.arange(300), 2), "rater": np.repeat(["a", "b"], 300),
+                         "rating": np.concatenate([pairs["a"], pairs["b"]])})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = pg.intraclass_corr(data=long, targets="target", raters="rater", ratings="rating")
+    key = "ICC(A,1)" if "ICC(A,1)" in set(ref["Type"]) else "ICC2"
+    assert_allclose(stats._icc(pairs), ref.set_index("Type").loc[key, "ICC"], rtol=1e-10)
+
+
+def test_icc_undefined_cases_are_nan():
+    assert np.isnan(stats._icc(pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, 2.0]})))
+    assert np.isnan(stats._icc(pd.DataFrame({"a": [3.0] * 5, "b": [3.0] * 5})))
+
+
 def test_agreement_identical_views_is_perfect():
     cube = random_cube(91, 6, 1, 11)
     df = cube_to_long(np.concatenate([cube, cube], axis=1))

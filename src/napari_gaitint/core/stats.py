@@ -634,25 +634,27 @@ def compute_bland_altman_points(
 
 
 def _icc(pairs: pd.DataFrame) -> float:
-    """ICC(A,1) (two-way random effects, absolute agreement, single rater) over all curve points."""
-    import pingouin as pg
+    """ICC(A,1) (two-way random effects, absolute agreement, single rater) over all curve points.
 
+    The mean squares of the two-way ANOVA without replication (targets = rows of ``pairs``,
+    raters = columns ``a`` and ``b``), as :func:`pingouin.intraclass_corr` computes its
+    ``ICC(A,1)`` (checked against it in the tests) without its long-format ANOVA: pingouin
+    took ~30 ms per body part and axis, and its import ~1 s when nothing else needed it.
+    NaN for fewer than 3 points or constant ratings.
+    """
     if len(pairs) < 3:
         return float("nan")
-    long = pd.DataFrame({
-        "target": np.tile(np.arange(len(pairs)), 2),
-        "rater": np.repeat(["a", "b"], len(pairs)),
-        "rating": np.concatenate([pairs["a"].to_numpy(float), pairs["b"].to_numpy(float)]),
-    })
-    if not np.ptp(long["rating"].to_numpy()) > 0:
+    x = np.column_stack([pairs["a"].to_numpy(float), pairs["b"].to_numpy(float)])
+    if not np.ptp(x) > 0:
         return float("nan")
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore")  # RuntimeWarnings and pandas deprecations inside pingouin
-        res = pg.intraclass_corr(data=long, targets="target", raters="rater", ratings="rating")
-    res = res.set_index("Type")
-    # pingouin >= 0.6 labels it "ICC(A,1)", older releases "ICC2"
-    key = "ICC(A,1)" if "ICC(A,1)" in res.index else "ICC2"
-    return float(res.loc[key, "ICC"])
+    n, k = x.shape
+    grand = x.mean()
+    rows, cols = x.mean(axis=1), x.mean(axis=0)
+    ms_rows = k * np.sum((rows - grand) ** 2) / (n - 1)
+    ms_cols = n * np.sum((cols - grand) ** 2) / (k - 1)
+    ms_err = np.sum((x - rows[:, None] - cols[None, :] + grand) ** 2) / ((n - 1) * (k - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float((ms_rows - ms_err) / (ms_rows + (k - 1) * ms_err + k * (ms_cols - ms_err) / n))
 
 
 def compute_agreement(
@@ -666,8 +668,8 @@ def compute_agreement(
       ``bias +- 1.96 sd_diff``.
     * ``rmse`` and ``mae`` of ``a - b`` over **all** paired curve points (trials x pct), in
       the units of ``value`` (px).
-    * ``icc``: pingouin's ``ICC(A,1)`` (``ICC2`` in old releases) = ICC(2,1) of Shrout &
-      Fleiss (McGraw & Wong ICC(A,1):
+    * ``icc``: ``ICC(A,1)`` as :func:`pingouin.intraclass_corr` gives it (``ICC2`` in its old
+      releases) = ICC(2,1) of Shrout & Fleiss (McGraw & Wong ICC(A,1):
       two-way random effects, absolute agreement, single measurement) with the two views as
       raters and every trial x pct point as a target. It measures agreement of the whole
       waveforms, so it is dominated by the variation over the cycle; bias and limits of

@@ -114,7 +114,7 @@ body part/axis tests of each effect. Rows with p_gg &lt; 0.05 are highlighted.</
 <p>Agreement: Bland&ndash;Altman bias and 95 % limits of agreement (bias &plusmn; 1.96 SD) of
 the per-trial mean differences (one independent pair per trial); RMSE and MAE of the
 differences over all curve points; ICC(A,1) (two-way random effects, absolute agreement,
-single measurement; pingouin <code>intraclass_corr</code>) over all curve points, which mostly
+single measurement; as pingouin's <code>intraclass_corr</code>) over all curve points, which mostly
 reflects the shared waveform. Values are in the units of the cycles table (pixels).</p>
 """
 
