@@ -400,6 +400,65 @@ def test_interrupted_run_leaves_no_results_and_resumes(cohort, tmp_path):
     pd.testing.assert_frame_equal(resumed.anova.reset_index(drop=True), fresh.anova.reset_index(drop=True))
 
 
+def test_cleaned_files_hold_the_cleaned_poses_serial_and_in_processes(cohort, tmp_path):
+    """``cleaned/`` gets every view's cleaned predictions (DLC layout) and flag table, written
+    as the trials come in, the same from worker processes as from one process."""
+    from napari_gaitint.core._csv import write_csv
+    from napari_gaitint.core.clean import flags_table
+    from napari_gaitint.core.io import pose_to_dlc_table, read_dlc_table
+
+    table = load_manifest(cohort)
+    first = table["trial"].iloc[0]
+    views = pipeline.analyze_trial(table[table["trial"] == first], AnalysisConfig())
+    expected = sorted(f"{t}_{v}_{kind}" for t, v in zip(table["trial"], table["view"], strict=True)
+                      for kind in ("cleaned.h5", "flags.csv"))
+    for n_jobs in (1, 2):
+        out = tmp_path / f"jobs{n_jobs}"
+        res = pipeline.analyze_cohort(cohort, out, report=False, stats=False,
+                                      config=dataclasses.replace(AnalysisConfig(), n_jobs=n_jobs))
+        assert res.files["cleaned"] == out / "cleaned"
+        assert sorted(p.name for p in (out / "cleaned").iterdir()) == expected
+        for v in views:
+            stem = out / "cleaned" / f"{v.trial}_{v.view}"
+            pd.testing.assert_frame_equal(read_dlc_table(f"{stem}_cleaned.h5"), pose_to_dlc_table(v.cleaned))
+            ref = write_csv(tmp_path / f"ref_{n_jobs}_{v.view}.csv", flags_table(v.clean))
+            assert Path(f"{stem}_flags.csv").read_bytes() == ref.read_bytes()
+
+
+def test_run_refuses_to_replace_a_cleaned_file_it_did_not_make(cohort, tmp_path):
+    out = tmp_path / "out"
+    last = load_manifest(cohort).iloc[-1]  # a later trial: earlier ones are written and cached first
+    mine = out / "cleaned" / f"{last['trial']}_{last['view']}_cleaned.h5"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my hand-corrected labels")
+    for _ in range(2):  # the refusal leaves no cache that would let the next run replace it
+        with pytest.raises(OutputExistsError, match=mine.name):
+            pipeline.analyze_cohort(cohort, out, report=False)
+        assert mine.read_bytes() == b"my hand-corrected labels"
+        assert not (out / pipeline._CACHE_DIR).exists()
+        # and it takes back the files it had written for the trials before
+        assert [p.name for p in (out / "cleaned").iterdir()] == [mine.name]
+    pipeline.analyze_cohort(cohort, out, report=False, overwrite=True)  # asked for: replaced
+    assert mine.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"
+
+
+def test_resumed_run_recomputes_a_trial_whose_cleaned_files_are_gone(cohort, tmp_path):
+    out = tmp_path / "out"
+
+    def interrupt(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.analyze_cohort(cohort, out, report=False, on_progress=interrupt)
+    written = sorted(p.name for p in (out / "cleaned").glob("*_cleaned.h5"))
+    assert len(written) == 4  # the two finished trials' views
+    (out / "cleaned" / written[0]).unlink()
+    resumed = pipeline.analyze_cohort(cohort, out, report=False)
+    assert resumed.resumed_trials == 1
+    assert len(list((out / "cleaned").glob("*_cleaned.h5"))) == 8
+
+
 def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
     """Events saved by the annotation widget (manifest column ``events``) replace detection."""
     from napari_gaitint.core.annotations import save_events

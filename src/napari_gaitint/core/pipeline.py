@@ -675,11 +675,26 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
 
         from ._threads import limit_worker_process
 
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), initializer=limit_worker_process) as pool:
-            for out in pool.map(_trial_job, jobs, chunksize=max(1, len(jobs) // (8 * n_jobs))):
+        pool = ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), initializer=limit_worker_process)
+        try:
+            for out in pool.map(_trial_job, jobs, chunksize=_chunksize(len(jobs), n_jobs)):
                 yield out
                 bar.update()
+        finally:
+            # when the caller stops early (an error, Ctrl-C) the queued trials are dropped:
+            # only the chunks under way are waited for, not the rest of the cohort
+            pool.shutdown(wait=True, cancel_futures=True)
     bar.close()
+
+
+#: Most trials a worker process takes at a time: the results come back in chunks, so this
+#: bounds how long the first ones (and progress, and writing) wait, and how long an early
+#: stop waits for the chunks under way.
+_MAX_CHUNK = 16
+
+
+def _chunksize(n_jobs_total: int, n_workers: int) -> int:
+    return max(1, min(_MAX_CHUNK, n_jobs_total // (8 * n_workers)))
 
 
 class _NoBar:
@@ -714,7 +729,9 @@ def analyze_cohort(
 
     Trials that fail (unreadable file, no events, no full cycle...) are skipped and listed in
     ``problems`` (``problems.csv``) unless ``strict``, which raises the first problem.
-    With ``out_dir`` the results are written there: ``cleaned/`` (DLC layout + flag tables),
+    With ``out_dir`` the results are written there: ``cleaned/`` (DLC layout + flag tables,
+    written as each trial's results come in; a file there that this run did not make stops it
+    with :class:`OutputExistsError`, after removing the files it wrote),
     ``events.csv``, ``cycles.csv`` (per-trial means: trial, view, side, bodypart, axis, pct,
     value), ``cycles_all.csv``, ``parameters.csv``, ``anova.csv``, ``problems.csv``,
     ``config.toml`` and the HTML report. Existing results are not replaced unless ``overwrite``.
@@ -729,24 +746,38 @@ def analyze_cohort(
         _check_outputs(out_dir, overwrite)
     jobs = [(str(t), rows, config) for t, rows in table.groupby("trial", sort=True)]
     all_views = sorted(table["view"].astype(str).unique())
+    cleaned_dir = out_dir / "cleaned" if out_dir is not None else None
     cache = _TrialCache(out_dir / _CACHE_DIR if out_dir is not None else None, config)
     outputs: dict[str, tuple[list[dict], list[dict]]] = {}
     todo = []
     for job in jobs:
         hit = cache.get(job)
-        if hit is not None:
+        if hit is not None and all(_cleaned_written(v, cleaned_dir) for v in hit[0]):
             outputs[job[0]] = hit
         else:
             todo.append(job)
+    made: list[Path] = []
     for job, out in zip(todo, _map_jobs(todo, config, progress), strict=True):
         views, probs = out
         if strict and not views and probs:
             raise AnalysisError(f"trial {probs[0]['trial']}: {probs[0]['problem']}")
-        cache.put(job, out)  # an interrupted run resumes from here
-        if out_dir is None:  # cleaned poses are only kept to be written: free them now
+        try:
             for v in views:
+                # written as each trial arrives (while the workers go on with the others),
+                # then freed: the cleaned poses are only kept to be written
+                if cleaned_dir is not None:
+                    _write_cleaned(v, cleaned_dir, made, overwrite=overwrite)
                 v.pop("cleaned", None)
                 v.pop("clean", None)
+        except OutputExistsError:
+            # a file this run did not make: take back what it wrote (new files, as it may
+            # not replace any) and its cache, which would let the next run replace that file
+            if not overwrite:
+                for path in made:
+                    path.unlink(missing_ok=True)
+            cache.clear()
+            raise
+        cache.put(job, out)  # an interrupted run resumes from here
         outputs[job[0]] = out
         if on_progress is not None:
             on_progress(len(outputs), len(jobs))
@@ -769,7 +800,7 @@ def analyze_cohort(
 
 
 _CACHE_DIR = ".gaitint-partial"
-_CACHE_FORMAT = 2  # of the pickled per-trial results: entries of another format are not read
+_CACHE_FORMAT = 3  # of the pickled per-trial results: entries of another format are not read
 
 
 class _TrialCache:
@@ -1006,19 +1037,33 @@ def _check_outputs(out_dir: Path, overwrite: bool) -> None:
         raise OutputExistsError(out_dir / existing[0])
 
 
-def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, stats: bool,
-                   report: bool) -> None:
+def _cleaned_paths(view: dict, cleaned_dir: Path) -> tuple[Path, Path]:
+    """Where a view's cleaned predictions (DLC layout) and flag table go."""
+    stem = f"{view['trial']}_{view['view']}"
+    return cleaned_dir / f"{stem}_cleaned.h5", cleaned_dir / f"{stem}_flags.csv"
+
+
+def _write_cleaned(view: dict, cleaned_dir: Path, made: list[Path], *, overwrite: bool) -> None:
+    """Write a view's cleaned predictions and flag table, adding each path to ``made``."""
     from .clean import flags_table
 
+    pose_path, flags_path = _cleaned_paths(view, cleaned_dir)
+    made.append(save_pose(view["cleaned"], pose_path, overwrite=overwrite))
+    made.append(write_csv(flags_path, flags_table(view["clean"]), overwrite=overwrite))
+
+
+def _cleaned_written(view: dict, cleaned_dir: Path | None) -> bool:
+    """True if the view's cleaned files exist (a resumed run takes a trial from the cache
+    only then: the cache keeps its tables, not its cleaned poses)."""
+    return cleaned_dir is None or all(p.is_file() for p in _cleaned_paths(view, cleaned_dir))
+
+
+def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, stats: bool,
+                   report: bool) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = result.files
-    cleaned_dir = out_dir / "cleaned"
-    for v in per_view:
-        stem = f"{v['trial']}_{v['view']}"
-        save_pose(v["cleaned"], cleaned_dir / f"{stem}_cleaned.h5", overwrite=overwrite)
-        write_csv(cleaned_dir / f"{stem}_flags.csv", flags_table(v["clean"]), overwrite=overwrite)
-    if per_view:
-        files["cleaned"] = cleaned_dir
+    if per_view:  # written by analyze_cohort as the trials came in
+        files["cleaned"] = out_dir / "cleaned"
     for name, df in (
         ("events", result.events), ("cycles", result.cycles), ("cycles_all", result.cycles_all),
         ("parameters", result.parameters),
