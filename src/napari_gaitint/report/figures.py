@@ -250,7 +250,11 @@ def save_figure_bytes(
     dpi: int = 120,
     overwrite: bool = False,
 ) -> dict[Path, bytes]:
-    """Like :func:`save_figure` but returns ``{path: bytes written}`` (to reuse the PNG in a report)."""
+    """Like :func:`save_figure` but returns ``{path: bytes written}`` (to reuse the PNG in a report).
+
+    The figure is laid out once, by the first format's drawing, and every format is drawn
+    with that layout (the figure keeps its layout engine afterwards).
+    """
     stem = Path(path_stem)
     out = {}
     engine = fig.get_layout_engine()
