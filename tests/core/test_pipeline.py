@@ -382,15 +382,19 @@ def test_unreachable_scheduler_is_a_clear_error(cohort):
         pipeline.analyze_cohort(cohort, None, stats=False, config=cfg)
 
 
-def test_interrupted_run_leaves_no_results_and_resumes(cohort, tmp_path):
-    out = tmp_path / "out"
-
+def _interrupt_after_two_trials(cohort, out):
+    """Run the cohort into ``out`` and stop it (as Ctrl-C would) when two trials are done."""
     def interrupt(done, total):
         if done == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         pipeline.analyze_cohort(cohort, out, report=False, on_progress=interrupt)
+
+
+def test_interrupted_run_leaves_no_results_and_resumes(cohort, tmp_path):
+    out = tmp_path / "out"
+    _interrupt_after_two_trials(cohort, out)
     assert not (out / "events.csv").exists() and not (out / "cycles.csv").exists()
     resumed = pipeline.analyze_cohort(cohort, out, report=False)
     assert resumed.resumed_trials == 2
@@ -444,13 +448,7 @@ def test_run_refuses_to_replace_a_cleaned_file_it_did_not_make(cohort, tmp_path)
 
 def test_resumed_run_recomputes_a_trial_whose_cleaned_files_are_gone(cohort, tmp_path):
     out = tmp_path / "out"
-
-    def interrupt(done, total):
-        if done == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        pipeline.analyze_cohort(cohort, out, report=False, on_progress=interrupt)
+    _interrupt_after_two_trials(cohort, out)
     written = sorted(p.name for p in (out / "cleaned").glob("*_cleaned.h5"))
     assert len(written) == 4  # the two finished trials' views
     (out / "cleaned" / written[0]).unlink()
