@@ -1195,8 +1195,6 @@ _PANDAS_HDF_VERSION = "0.15.2"
 def _write_h5(df: pd.DataFrame, path: Path, key: str) -> None:
     """Write like DeepLabCut: predictions (integer frame index) in PyTables "table" format,
     labels (image-path index) in "fixed" format; readable by pandas 2 and 3 alike."""
-    import tables
-
     table = (
         len(df) > 0
         and not isinstance(df.index, pd.MultiIndex)
@@ -1204,8 +1202,8 @@ def _write_h5(df: pd.DataFrame, path: Path, key: str) -> None:
     )
     with pd.HDFStore(path, mode="w") as store:
         store.put(key, df, format="table" if table else "fixed", track_times=False)
-    with tables.open_file(path, mode="a") as h5:
-        attrs = h5.get_node("/" + key)._v_attrs
+        # set on the open file (opening it again for this took ~1 ms of the ~9 per file)
+        attrs = store.get_node(key)._v_attrs
         if "pandas_version" not in attrs._v_attrnames:
             attrs.pandas_version = _PANDAS_HDF_VERSION
 
