@@ -693,8 +693,8 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
 _MAX_CHUNK = 16
 
 
-def _chunksize(n_jobs_total: int, n_workers: int) -> int:
-    return max(1, min(_MAX_CHUNK, n_jobs_total // (8 * n_workers)))
+def _chunksize(n_trials: int, n_workers: int) -> int:
+    return max(1, min(_MAX_CHUNK, n_trials // (8 * n_workers)))
 
 
 class _NoBar:
@@ -746,7 +746,7 @@ def analyze_cohort(
         _check_outputs(out_dir, overwrite)
     jobs = [(str(t), rows, config) for t, rows in table.groupby("trial", sort=True)]
     all_views = sorted(table["view"].astype(str).unique())
-    cleaned_dir = out_dir / "cleaned" if out_dir is not None else None
+    cleaned_dir = out_dir / _CLEANED_DIR if out_dir is not None else None
     cache = _TrialCache(out_dir / _CACHE_DIR if out_dir is not None else None, config)
     outputs: dict[str, tuple[list[dict], list[dict]]] = {}
     todo = []
@@ -800,6 +800,7 @@ def analyze_cohort(
 
 
 _CACHE_DIR = ".gaitint-partial"
+_CLEANED_DIR = "cleaned"  # in the output folder: the views' cleaned predictions and flag tables
 _CACHE_FORMAT = 3  # of the pickled per-trial results: entries of another format are not read
 
 
@@ -1063,7 +1064,7 @@ def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, 
     out_dir.mkdir(parents=True, exist_ok=True)
     files = result.files
     if per_view:  # written by analyze_cohort as the trials came in
-        files["cleaned"] = out_dir / "cleaned"
+        files["cleaned"] = out_dir / _CLEANED_DIR
     for name, df in (
         ("events", result.events), ("cycles", result.cycles), ("cycles_all", result.cycles_all),
         ("parameters", result.parameters),
