@@ -731,7 +731,8 @@ def analyze_cohort(
     ``problems`` (``problems.csv``) unless ``strict``, which raises the first problem.
     With ``out_dir`` the results are written there: ``cleaned/`` (DLC layout + flag tables,
     written as each trial's results come in; a file there that this run did not make stops it
-    with :class:`OutputExistsError`, after removing the files it wrote),
+    with :class:`OutputExistsError`, after removing the files it wrote, unless the run resumes
+    an interrupted one: that takes the folder as its own),
     ``events.csv``, ``cycles.csv`` (per-trial means: trial, view, side, bodypart, axis, pct,
     value), ``cycles_all.csv``, ``parameters.csv``, ``anova.csv``, ``problems.csv``,
     ``config.toml`` and the HTML report. Existing results are not replaced unless ``overwrite``.
