@@ -610,7 +610,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gaitint {args.command}: error: {message}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print(f"gaitint {args.command}: interrupted", file=sys.stderr)
+        resume = "; the same command resumes it" if args.command == "analyze" else ""
+        print(f"gaitint {args.command}: interrupted{resume}", file=sys.stderr)
         return 130
 
 

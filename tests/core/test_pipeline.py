@@ -457,6 +457,86 @@ def test_resumed_run_recomputes_a_trial_whose_cleaned_files_are_gone(cohort, tmp
     assert len(list((out / "cleaned").glob("*_cleaned.h5"))) == 8
 
 
+def test_resumed_run_replaces_its_own_files_and_no_one_elses(cohort, tmp_path):
+    """The interrupted run lists the files it writes (before writing each): the run resuming
+    it replaces those, even for a trial whose cache entry was lost (killed between writing
+    the files and the entry), and stops at a file someone else put in ``cleaned/``."""
+    out = tmp_path / "out"
+    _interrupt_after_two_trials(cohort, out)
+    written = {p.name: p.read_bytes() for p in (out / "cleaned").iterdir()}
+    assert len(written) == 8  # two trials, two views, predictions and flags
+    for entry in (out / pipeline._CACHE_DIR).glob("*.pkl"):
+        entry.unlink()  # as if killed before each entry was saved
+    last = load_manifest(cohort).iloc[-1]
+    mine = out / "cleaned" / f"{last['trial']}_{last['view']}_flags.csv"
+    mine.write_bytes(b"my notes")
+    with pytest.raises(OutputExistsError, match=mine.name):
+        pipeline.analyze_cohort(cohort, out, report=False)
+    assert mine.read_bytes() == b"my notes"
+    # it took back what it wrote (new files and its own replacements of the first run's)
+    assert [p.name for p in (out / "cleaned").iterdir()] == [mine.name]
+    assert not (out / pipeline._CACHE_DIR).exists()
+    _interrupt_after_two_trials(cohort, tmp_path / "again")
+    for entry in (tmp_path / "again" / pipeline._CACHE_DIR).glob("*.pkl"):
+        entry.unlink()
+    resumed = pipeline.analyze_cohort(cohort, tmp_path / "again", report=False)
+    assert resumed.resumed_trials == 0  # every trial again, its files replaced
+    from napari_gaitint.core.io import read_dlc_table
+
+    for name, data in written.items():  # the same results as the first run's files
+        again = tmp_path / "again" / "cleaned" / name
+        if name.endswith(".csv"):
+            assert again.read_bytes() == data
+        else:
+            first = tmp_path / name
+            first.write_bytes(data)
+            pd.testing.assert_frame_equal(read_dlc_table(again), read_dlc_table(first))
+    assert not (tmp_path / "again" / pipeline._CACHE_DIR).exists()
+
+
+def test_resumed_run_keeps_result_tables_it_did_not_make(cohort, tmp_path, monkeypatch):
+    """A results table in the folder of an interrupted run is replaced only if that run had
+    begun writing its tables (killed then); otherwise the resumed run refuses to start and
+    keeps its cache, so that it resumes once the file is moved."""
+    out = tmp_path / "out"
+    _interrupt_after_two_trials(cohort, out)
+    (out / "events.csv").write_text("my events\n")
+    with pytest.raises(OutputExistsError, match="events.csv"):
+        pipeline.analyze_cohort(cohort, out, report=False)
+    assert (out / "events.csv").read_text() == "my events\n"
+    (out / "events.csv").rename(tmp_path / "events.csv")
+    real = pipeline._run_stats
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # after the tables are written
+
+    monkeypatch.setattr(pipeline, "_run_stats", killed)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.analyze_cohort(cohort, out, report=False)
+    assert (out / "events.csv").is_file() and (out / pipeline._CACHE_DIR).is_dir()
+    monkeypatch.setattr(pipeline, "_run_stats", real)
+    resumed = pipeline.analyze_cohort(cohort, out, report=False)
+    assert resumed.resumed_trials == 4 and (out / "anova.csv").is_file()
+
+
+def test_interrupted_command_says_it_resumes(cohort, tmp_path, monkeypatch, capsys):
+    from napari_gaitint.cli import main
+
+    real = pipeline._run_stats
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "_run_stats", killed)
+    command = ["analyze", str(cohort), "--out", str(tmp_path / "res"), "--no-report"]
+    assert main(command) == 130
+    assert "interrupted; the same command resumes it" in capsys.readouterr().err
+    monkeypatch.setattr(pipeline, "_run_stats", real)
+    assert main(command) == 0
+    assert (tmp_path / "res" / "anova.csv").is_file()
+    assert not (tmp_path / "res" / pipeline._CACHE_DIR).exists()
+
+
 def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
     """Events saved by the annotation widget (manifest column ``events``) replace detection."""
     from napari_gaitint.core.annotations import save_events

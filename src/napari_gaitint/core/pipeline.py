@@ -730,25 +730,28 @@ def analyze_cohort(
     Trials that fail (unreadable file, no events, no full cycle...) are skipped and listed in
     ``problems`` (``problems.csv``) unless ``strict``, which raises the first problem.
     With ``out_dir`` the results are written there: ``cleaned/`` (DLC layout + flag tables,
-    written as each trial's results come in; a file there that this run did not make stops it
-    with :class:`OutputExistsError`, after removing the files it wrote, unless the run resumes
-    an interrupted one: that takes the folder as its own),
-    ``events.csv``, ``cycles.csv`` (per-trial means: trial, view, side, bodypart, axis, pct,
-    value), ``cycles_all.csv``, ``parameters.csv``, ``anova.csv``, ``problems.csv``,
-    ``config.toml`` and the HTML report. Existing results are not replaced unless ``overwrite``.
+    written as each trial's results come in; a file there that neither this run nor the
+    interrupted run it resumes made stops it with :class:`OutputExistsError`, after removing
+    the files it wrote), ``events.csv``, ``cycles.csv`` (per-trial means: trial, view, side,
+    bodypart, axis, pct, value), ``cycles_all.csv``, ``parameters.csv``, ``anova.csv``,
+    ``problems.csv``, ``config.toml`` and the HTML report. Existing results are not replaced
+    unless ``overwrite``, or unless the interrupted run this one resumes had begun writing them.
+    An interrupted run resumes from the trials it finished (kept in ``.gaitint-partial/``, with
+    the list of files it wrote).
     """
     t0 = time.perf_counter()
     config = config or AnalysisConfig()
     table = manifest if isinstance(manifest, pd.DataFrame) else load_manifest(manifest)
     out_dir = Path(out_dir) if out_dir is not None else None
+    cache = _TrialCache(out_dir / _CACHE_DIR if out_dir is not None else None, config)
+    # the files an interrupted run of this analysis wrote (or was writing) are ours to replace
+    ours = cache.claimed()
+    final_overwrite = overwrite or _FINAL_CLAIM in ours
     if out_dir is not None:
-        # results left by an interrupted run of this analysis are ours to replace
-        overwrite = overwrite or (out_dir / _CACHE_DIR).is_dir()
-        _check_outputs(out_dir, overwrite)
+        _check_outputs(out_dir, final_overwrite)
     jobs = [(str(t), rows, config) for t, rows in table.groupby("trial", sort=True)]
     all_views = sorted(table["view"].astype(str).unique())
     cleaned_dir = out_dir / _CLEANED_DIR if out_dir is not None else None
-    cache = _TrialCache(out_dir / _CACHE_DIR if out_dir is not None else None, config)
     outputs: dict[str, tuple[list[dict], list[dict]]] = {}
     todo = []
     for job in jobs:
@@ -767,12 +770,12 @@ def analyze_cohort(
                 # written as each trial arrives (while the workers go on with the others),
                 # then freed: the cleaned poses are only kept to be written
                 if cleaned_dir is not None:
-                    _write_cleaned(v, cleaned_dir, made, overwrite=overwrite)
+                    _write_cleaned(v, cleaned_dir, made, cache, ours, overwrite=overwrite)
                 v.pop("cleaned", None)
                 v.pop("clean", None)
         except OutputExistsError:
-            # a file this run did not make: take back what it wrote (new files, as it may
-            # not replace any) and its cache, which would let the next run replace that file
+            # a file this run did not make: take back what it wrote (new files, or files of
+            # the run it resumes) and its cache, which would let the next run replace that file
             if not overwrite:
                 for path in made:
                     path.unlink(missing_ok=True)
@@ -792,7 +795,9 @@ def analyze_cohort(
     result = _collect(per_view, problems, config)  # (moves the cycle tables out of per_view)
     result.resumed_trials = len(jobs) - len(todo)
     if out_dir is not None:
-        _write_results(result, per_view, out_dir, config, overwrite=overwrite, stats=stats, report=report)
+        cache.claim([_FINAL_CLAIM])
+        _write_results(result, per_view, out_dir, config, overwrite=final_overwrite, stats=stats,
+                       report=report)
         cache.clear()
     elif stats:
         result.anova = _run_stats(result, config)
@@ -803,12 +808,18 @@ def analyze_cohort(
 _CACHE_DIR = ".gaitint-partial"
 _CLEANED_DIR = "cleaned"  # in the output folder: the views' cleaned predictions and flag tables
 _CACHE_FORMAT = 3  # of the pickled per-trial results: entries of another format are not read
+_CLAIMS = "written.txt"  # in the cache folder: the output files the run writes, one per line
+_FINAL_CLAIM = "*"  # claimed before the tables, figures and report are written
 
 
 class _TrialCache:
     """Per-trial results of an unfinished run, so that a re-run after Ctrl-C or a kill
     resumes instead of starting over. Keyed by the settings, the manifest rows and the
-    size and modification time of the input files; removed when the run completes."""
+    size and modification time of the input files; removed when the run completes.
+
+    It also lists the output files the run writes (:meth:`claim`, before writing each), so
+    that the run resuming it replaces those and no file of anyone else's.
+    """
 
     def __init__(self, folder: Path | None, config: AnalysisConfig):
         self.folder = folder
@@ -847,6 +858,25 @@ class _TrialCache:
         import pickle
 
         write_atomic(path, lambda tmp: tmp.write_bytes(pickle.dumps(out)), overwrite=True)
+
+    def claim(self, names: Sequence[str]) -> None:
+        """Record that the run is about to write these files (paths relative to the output
+        folder, as posix; :data:`_FINAL_CLAIM` for the tables, figures and report)."""
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / _CLAIMS, "a", encoding="utf-8") as f:
+            f.write("".join(f"{n}\n" for n in names))
+
+    def claimed(self) -> set[str]:
+        """The files claimed by the interrupted run this one resumes (none without one)."""
+        if self.folder is None:
+            return set()
+        try:
+            text = (self.folder / _CLAIMS).read_text(encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            return set()
+        return set(text.splitlines())
 
     def clear(self) -> None:
         if self.folder is not None and self.folder.is_dir():
@@ -1045,13 +1075,20 @@ def _cleaned_paths(view: dict, cleaned_dir: Path) -> tuple[Path, Path]:
     return cleaned_dir / f"{stem}_cleaned.h5", cleaned_dir / f"{stem}_flags.csv"
 
 
-def _write_cleaned(view: dict, cleaned_dir: Path, made: list[Path], *, overwrite: bool) -> None:
-    """Write a view's cleaned predictions and flag table, adding each path to ``made``."""
+def _write_cleaned(view: dict, cleaned_dir: Path, made: list[Path], cache: _TrialCache,
+                   ours: set[str], *, overwrite: bool) -> None:
+    """Write a view's cleaned predictions and flag table, adding each path to ``made``.
+
+    The files are claimed in ``cache`` first; an existing one is replaced with ``overwrite``
+    or when the interrupted run this one resumes claimed it (``ours``).
+    """
     from .clean import flags_table
 
     pose_path, flags_path = _cleaned_paths(view, cleaned_dir)
-    made.append(save_pose(view["cleaned"], pose_path, overwrite=overwrite))
-    made.append(write_csv(flags_path, flags_table(view["clean"]), overwrite=overwrite))
+    names = [f"{_CLEANED_DIR}/{p.name}" for p in (pose_path, flags_path)]
+    cache.claim(names)
+    made.append(save_pose(view["cleaned"], pose_path, overwrite=overwrite or names[0] in ours))
+    made.append(write_csv(flags_path, flags_table(view["clean"]), overwrite=overwrite or names[1] in ours))
 
 
 def _cleaned_written(view: dict, cleaned_dir: Path | None) -> bool:
