@@ -461,37 +461,39 @@ def test_resumed_run_replaces_its_own_files_and_no_one_elses(cohort, tmp_path):
     """The interrupted run lists the files it writes (before writing each): the run resuming
     it replaces those, even for a trial whose cache entry was lost (killed between writing
     the files and the entry), and stops at a file someone else put in ``cleaned/``."""
+    from napari_gaitint.core.io import read_dlc_table
+
     out = tmp_path / "out"
     _interrupt_after_two_trials(cohort, out)
     written = {p.name: p.read_bytes() for p in (out / "cleaned").iterdir()}
     assert len(written) == 8  # two trials, two views, predictions and flags
-    for entry in (out / pipeline._CACHE_DIR).glob("*.pkl"):
-        entry.unlink()  # as if killed before each entry was saved
     last = load_manifest(cohort).iloc[-1]
     mine = out / "cleaned" / f"{last['trial']}_{last['view']}_flags.csv"
     mine.write_bytes(b"my notes")
     with pytest.raises(OutputExistsError, match=mine.name):
         pipeline.analyze_cohort(cohort, out, report=False)
     assert mine.read_bytes() == b"my notes"
-    # it took back what it wrote (new files and its own replacements of the first run's)
+    # it took back what both runs wrote there, and the cache: the folder is as the user left it
     assert [p.name for p in (out / "cleaned").iterdir()] == [mine.name]
     assert not (out / pipeline._CACHE_DIR).exists()
-    _interrupt_after_two_trials(cohort, tmp_path / "again")
-    for entry in (tmp_path / "again" / pipeline._CACHE_DIR).glob("*.pkl"):
-        entry.unlink()
-    resumed = pipeline.analyze_cohort(cohort, tmp_path / "again", report=False)
-    assert resumed.resumed_trials == 0  # every trial again, its files replaced
-    from napari_gaitint.core.io import read_dlc_table
+    mine.unlink()
+    assert pipeline.analyze_cohort(cohort, out, report=False).resumed_trials == 0
 
+    again = tmp_path / "again"
+    _interrupt_after_two_trials(cohort, again)
+    for entry in (again / pipeline._CACHE_DIR).glob("*.pkl"):
+        entry.unlink()  # as if killed before each entry was saved
+    resumed = pipeline.analyze_cohort(cohort, again, report=False)
+    assert resumed.resumed_trials == 0  # every trial again, the first run's files replaced
+    assert not (again / pipeline._CACHE_DIR).exists()
     for name, data in written.items():  # the same results as the first run's files
-        again = tmp_path / "again" / "cleaned" / name
+        path = again / "cleaned" / name
         if name.endswith(".csv"):
-            assert again.read_bytes() == data
+            assert path.read_bytes() == data
         else:
             first = tmp_path / name
             first.write_bytes(data)
-            pd.testing.assert_frame_equal(read_dlc_table(again), read_dlc_table(first))
-    assert not (tmp_path / "again" / pipeline._CACHE_DIR).exists()
+            pd.testing.assert_frame_equal(read_dlc_table(path), read_dlc_table(first))
 
 
 def test_resumed_run_keeps_result_tables_it_did_not_make(cohort, tmp_path, monkeypatch):

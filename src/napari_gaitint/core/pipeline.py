@@ -732,7 +732,7 @@ def analyze_cohort(
     With ``out_dir`` the results are written there: ``cleaned/`` (DLC layout + flag tables,
     written as each trial's results come in; a file there that neither this run nor the
     interrupted run it resumes made stops it with :class:`OutputExistsError`, after removing
-    the files it wrote), ``events.csv``, ``cycles.csv`` (per-trial means: trial, view, side,
+    the files both wrote there), ``events.csv``, ``cycles.csv`` (per-trial means: trial, view, side,
     bodypart, axis, pct, value), ``cycles_all.csv``, ``parameters.csv``, ``anova.csv``,
     ``problems.csv``, ``config.toml`` and the HTML report. Existing results are not replaced
     unless ``overwrite``, or unless the interrupted run this one resumes had begun writing them.
@@ -774,10 +774,11 @@ def analyze_cohort(
                 v.pop("cleaned", None)
                 v.pop("clean", None)
         except OutputExistsError:
-            # a file this run did not make: take back what it wrote (new files, or files of
-            # the run it resumes) and its cache, which would let the next run replace that file
+            # a file neither this run nor the one it resumes made: take back what both wrote
+            # in cleaned/ and the cache (a later run would take the files left for someone's)
             if not overwrite:
-                for path in made:
+                theirs = [out_dir / n for n in ours if n.startswith(f"{_CLEANED_DIR}/")]
+                for path in [*made, *theirs]:
                     path.unlink(missing_ok=True)
             cache.clear()
             raise
