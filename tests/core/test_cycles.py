@@ -222,7 +222,8 @@ def test_mean_cycles_numpy_path_is_the_groupby_to_the_bit():
         assert not np.array_equal(np.nanmean(blocks, axis=0), _groupby_means(cycles)["value"], equal_nan=True)
 
 
-@pytest.mark.parametrize("change", ["shuffled", "row_dropped", "duplicate_key", "nan_key", "inf_value", "text_key"])
+@pytest.mark.parametrize("change", ["shuffled", "row_dropped", "duplicate_key", "duplicate_key_apart",
+                                    "nan_key", "inf_value", "text_key"])
 def test_mean_cycles_of_other_layouts_go_through_the_groupby(change):
     from napari_gaitint.core.cycles import _cycle_blocks
 
@@ -233,6 +234,10 @@ def test_mean_cycles_of_other_layouts_go_through_the_groupby(change):
         cycles = cycles.drop(index=cycles.index[40])
     elif change == "duplicate_key":  # two rows of a cycle with the same labels
         cycles.loc[cycles.index[1::len(ROLES) * 2 * 101], "pct"] = 0.0
+    elif change == "duplicate_key_apart":  # a cycle's last row labelled as its first
+        block = len(ROLES) * 2 * 101
+        for k in ("side", "bodypart", "axis", "pct"):
+            cycles.loc[cycles.index[block - 1::block], k] = cycles[k].iloc[0]
     elif change == "nan_key":  # left out by the groupby
         cycles.loc[cycles.index[::len(ROLES) * 2 * 101], "pct"] = np.nan
     elif change == "inf_value":

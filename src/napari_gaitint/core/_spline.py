@@ -2,10 +2,10 @@
 
 :class:`scipy.interpolate.CubicSpline` builds the polynomial coefficients of every interval
 (4 x the data) before evaluating; on long recordings that was most of the time spent
-filling gaps and resampling gait cycles, which evaluate at a small share of the intervals
-or at points spread over many columns. :func:`cubic_spline_at` solves the same tridiagonal
-system for the knot slopes and evaluates the Hermite form at the points only, with
-scipy's arithmetic in scipy's order: the values are the same as
+filling gaps, which evaluates at a small share of the intervals (resampling gait cycles
+evaluates at most of them and keeps scipy's spline, as fast there). :func:`cubic_spline_at`
+solves the same tridiagonal system for the knot slopes and evaluates the Hermite form at
+the points only, with scipy's arithmetic in scipy's order: the values are the same as
 ``CubicSpline(x, y, axis=0)(at)`` (tests compare them to the last bit).
 """
 

@@ -477,10 +477,10 @@ def _cycle_blocks(cycles: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
 
     Then the groups of ``keys`` are the rows of the first block, in its order, and column
     ``j`` of the view holds group ``j``'s values in row order. The block length is the first
-    run of ``cycle``; the check compares every row's keys with the first block's (a few
-    passes over integer codes). A missing key (a groupby leaves such rows out), a key that
-    is neither numeric nor categorical, or an infinite value (see :func:`_column_mean_sd`)
-    gives None too.
+    run of ``cycle``; the check compares every row's keys with the first block's and sorts
+    the first block's to find a repeat (a few passes over integer codes). A missing key (a
+    groupby leaves such rows out), a key that is neither numeric nor categorical, or an
+    infinite value (see :func:`_column_mean_sd`) gives None too.
     """
     n = len(cycles)
     if not n or not keys or "cycle" not in cycles.columns or cycles["value"].dtype != np.float64:
@@ -490,6 +490,7 @@ def _cycle_blocks(cycles: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
     m = int(starts[0]) if starts.size else n
     if m == 0 or n % m:
         return None
+    first = []  # the first block's keys (codes for categoricals)
     for k in keys:
         col = cycles[k]
         if isinstance(col.dtype, pd.CategoricalDtype):
@@ -502,7 +503,14 @@ def _cycle_blocks(cycles: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
             return None
         if missing.any() or not (a.reshape(-1, m) == a[:m]).all():
             return None
-    if cycles.iloc[:m][keys].duplicated().any():
+        first.append(a[:m])
+    # two rows of the block with the same keys: sorted, they are neighbours
+    order = np.lexsort(first[::-1])
+    same = np.ones(m - 1, dtype=bool)
+    for a in first:
+        a = a[order]
+        same &= a[1:] == a[:-1]
+    if same.any():
         return None
     values = cycles["value"].to_numpy().reshape(-1, m)
     return None if np.isinf(values).any() else values
