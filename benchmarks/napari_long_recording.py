@@ -49,8 +49,9 @@ BODYPARTS = ("neck", "hip", "knee", "ankle", "heel", "toe",
 
 
 def make_predictions(path: Path, n_frames: int, *, seed: int = 0) -> Path:
-    """A DLC predictions ``.h5`` of ``n_frames`` x 12 keypoints written by our core.io."""
-    from napari_gaitint.core.io import Pose, save_pose
+    """A DLC predictions ``.h5`` of ``n_frames`` x 12 keypoints written by our core.io as
+    DeepLabCut writes them (with PyTables' index on the frame column)."""
+    from napari_gaitint.core.io import Pose, pose_to_dlc_table, write_dlc_table
 
     rng = np.random.default_rng(seed)
     k = len(BODYPARTS)
@@ -64,7 +65,7 @@ def make_predictions(path: Path, n_frames: int, *, seed: int = 0) -> Path:
     values[rng.random((n_frames, k)) < 0.005, :2] = np.nan  # DLC writes NaN for missing points
     pose = Pose(values, BODYPARTS, scorer="DLC_resnet50_benchLongshuffle1_100000", fps=25.0,
                 frame_size=(960, 540))
-    return save_pose(pose, path, overwrite=True)
+    return write_dlc_table(pose_to_dlc_table(pose), path, overwrite=True, pytables_index=True)
 
 
 def load_ours(viewer, path: Path) -> int:

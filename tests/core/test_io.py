@@ -188,6 +188,39 @@ def test_written_h5_layout_is_what_deeplabcut_writes(
         assert storer.group._v_attrs.pandas_version == "0.15.2"
 
 
+def test_h5_pytables_index_only_when_asked(data_dir, tmp_path):
+    """Our own files skip PyTables' search index on the frame column (it only speeds up
+    ``where=`` queries, and PyTables loads it on every open); ``pytables_index=True`` writes
+    it as DeepLabCut does. Either file reads the same, a ``where=`` query included."""
+    import tables
+
+    src = data_dir / "pred_single.h5"
+    df = io.read_dlc_table(src)
+    plain = io.write_dlc_table(df, tmp_path / "plain.h5")
+    indexed = io.write_dlc_table(df, tmp_path / "indexed.h5", pytables_index=True)
+    mid = int(df.index[len(df) // 2])
+    for path, has_index in ((src, True), (indexed, True), (plain, False)):
+        with tables.open_file(path, mode="r") as h5:
+            assert ("/df_with_missing/_i_table/index" in h5) is has_index, path
+            assert h5.get_node("/df_with_missing/table").indexed is has_index, path
+        _assert_identical(io.read_dlc_table(path), df)
+        _assert_identical(pd.read_hdf(path), df)
+        _assert_identical(pd.read_hdf(path, where=f"index >= {mid}"), df.loc[mid:])
+
+
+def test_synthetic_predictions_are_written_like_deeplabcut_s(tmp_path):
+    """The sample and benchmark predictions imitate DLC's files, index included, so reading
+    them costs what reading a DLC output costs."""
+    import tables
+
+    from napari_gaitint.core.synthetic import generate_trial, write_trial_files
+
+    rows = write_trial_files(generate_trial(3), tmp_path, video=False)
+    for row in rows:
+        with tables.open_file(tmp_path / row["predictions"], mode="r") as h5:
+            assert "/df_with_missing/_i_table/index" in h5
+
+
 def test_csv_header_layout_matches_deeplabcut(data_dir, tmp_path):
     lines = (data_dir / "labels_dlc3.csv").read_text().splitlines()
     out = io.write_dlc_table(io.read_dlc_table(data_dir / "labels_dlc3.csv"), tmp_path / "l.csv")

@@ -1192,16 +1192,22 @@ def poses_to_dlc_table(poses: Sequence[Pose]) -> pd.DataFrame:
 _PANDAS_HDF_VERSION = "0.15.2"
 
 
-def _write_h5(df: pd.DataFrame, path: Path, key: str) -> None:
+def _write_h5(df: pd.DataFrame, path: Path, key: str, *, pytables_index: bool = False) -> None:
     """Write like DeepLabCut: predictions (integer frame index) in PyTables "table" format,
-    labels (image-path index) in "fixed" format; readable by pandas 2 and 3 alike."""
+    labels (image-path index) in "fixed" format; readable by pandas 2 and 3 alike.
+
+    A "table" gets PyTables' search index on its frame column only with ``pytables_index``
+    (see :func:`write_dlc_table`)."""
     table = (
         len(df) > 0
         and not isinstance(df.index, pd.MultiIndex)
         and pd.api.types.is_integer_dtype(df.index)
     )
     with pd.HDFStore(path, mode="w") as store:
-        store.put(key, df, format="table" if table else "fixed", track_times=False)
+        if table:
+            store.put(key, df, format="table", track_times=False, index=pytables_index)
+        else:
+            store.put(key, df, format="fixed", track_times=False)
         # set on the open file (opening it again for this took ~1 ms of the ~9 per file)
         attrs = store.get_node(key)._v_attrs
         if "pandas_version" not in attrs._v_attrnames:
@@ -1224,7 +1230,8 @@ def _dlc_csv_text(df: pd.DataFrame) -> str:
 
 
 def write_dlc_table(
-    df: pd.DataFrame, path: str | Path, *, overwrite: bool = False, key: str | None = None
+    df: pd.DataFrame, path: str | Path, *, overwrite: bool = False, key: str | None = None,
+    pytables_index: bool = False,
 ) -> Path:
     """Write a DLC-layout DataFrame to ``.h5`` or ``.csv`` (chosen by the suffix), atomically.
 
@@ -1233,6 +1240,12 @@ def write_dlc_table(
     and labels (image-path index) in "fixed" format, as DeepLabCut does; files open with
     ``pd.read_hdf(path)`` in pandas 2 and 3. ``.csv`` writes the header rows.
     An existing file is never replaced unless ``overwrite`` is True.
+
+    ``pytables_index=True`` also writes PyTables' search index on the frame column of a
+    "table", as DeepLabCut's own files have (pandas' default). It only speeds up queries
+    such as ``pd.read_hdf(path, where="index > 500")`` on long files; the same queries work
+    without it. Without it a 100-frame file took ~3 ms to write instead of ~6.5 ms and
+    ~2 ms to open instead of ~4 ms (PyTables loads the index whenever it opens the table).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -1246,7 +1259,7 @@ def write_dlc_table(
         if suffix == ".csv":
             tmp.write_text(_dlc_csv_text(df), encoding="utf-8")
         else:
-            _write_h5(df, tmp, key)
+            _write_h5(df, tmp, key, pytables_index=pytables_index)
 
     return write_atomic(path, _write, overwrite=overwrite)
 

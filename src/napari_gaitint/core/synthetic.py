@@ -964,7 +964,9 @@ def write_trial_files(trial: SyntheticTrial, out_dir: str | Path, *, video: bool
     rows = []
     for v, sv in trial.views.items():
         pred = prediction_filename(trial.trial, v)
-        write_dlc_table(pose_to_dlc_table(sv.pose), out_dir / pred, overwrite=overwrite)
+        # predictions as DeepLabCut writes them, with PyTables' index on the frame column
+        write_dlc_table(pose_to_dlc_table(sv.pose), out_dir / pred, overwrite=overwrite,
+                        pytables_index=True)
         write_dlc_table(pose_to_dlc_table(sv.true_pose), out_dir / "truth" / f"{trial.trial}_{v}_true.h5",
                         overwrite=overwrite)
         write_dlc_table(pose_to_dlc_table(sv.true_far_pose),
