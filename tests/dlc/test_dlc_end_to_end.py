@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import tables
 from numpy.testing import assert_array_equal
 
 pytestmark = pytest.mark.dlc
@@ -225,6 +226,8 @@ def test_manifest_rows_and_prediction_layout(e2e):
         assert df.index.tolist() == list(range(len(df)))
         lh = df.xs("likelihood", axis=1, level="coords").to_numpy()
         assert np.all((lh >= 0) & (lh <= 1))
+        with tables.open_file(e2e["out"] / row["predictions"], mode="r") as h5:  # as DLC's own
+            assert "/df_with_missing/_i_table/index" in h5
     single = _manifest(e2e, "single")
     assert sorted(single.view) == ["C1", "C3"] and set(single.trial) == {"T01"}
 

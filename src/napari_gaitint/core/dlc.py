@@ -530,7 +530,8 @@ def analyze_trial_pair(
                 f"DeepLabCut returned {len(df)} frames for {analysed[view]}; the video shows "
                 f"{info.n_frames}", stacklevel=2,
             )
-        write_dlc_table(df, dest, overwrite=overwrite)
+        # DLC's predictions, as DLC writes them (PyTables' index on the frame column included)
+        write_dlc_table(df, dest, overwrite=overwrite, pytables_index=True)
         predictions[view] = dest
         rows.append({
             "trial": trial, "view": view, "side": VIEW_SIDES[view],
