@@ -1204,10 +1204,9 @@ def _write_h5(df: pd.DataFrame, path: Path, key: str, *, pytables_index: bool = 
         and pd.api.types.is_integer_dtype(df.index)
     )
     with pd.HDFStore(path, mode="w") as store:
-        if table:
-            store.put(key, df, format="table", track_times=False, index=pytables_index)
-        else:
-            store.put(key, df, format="fixed", track_times=False)
+        # (pandas builds the index for "table" only; "fixed" has none)
+        store.put(key, df, format="table" if table else "fixed", track_times=False,
+                  index=pytables_index)
         # set on the open file (opening it again for this took ~1 ms of the ~9 per file)
         attrs = store.get_node(key)._v_attrs
         if "pandas_version" not in attrs._v_attrnames:
