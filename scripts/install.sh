@@ -4,6 +4,7 @@
 #   bash scripts/install.sh            # the package, napari and Qt
 #   bash scripts/install.sh --testing  # plus the test tools
 #   bash scripts/install.sh --dlc      # plus DeepLabCut (large: PyTorch)
+#   bash scripts/install.sh --docs     # plus the documentation tools (MkDocs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=""
@@ -11,6 +12,7 @@ for arg in "$@"; do
   case "$arg" in
     --testing) extras="${extras:+$extras,}testing" ;;
     --dlc) extras="${extras:+$extras,}dlc" ;;
+    --docs) extras="${extras:+$extras,}docs" ;;
     *) echo "install.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done

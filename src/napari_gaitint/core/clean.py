@@ -641,6 +641,8 @@ def lowpass(
     cutoff_hz
         Butterworth cut-off in Hz; must be below the Nyquist frequency ``fps / 2``.
 
+    Notes
+    -----
     Stretches too short to filter (fewer than 4 samples, or shorter than ``polyorder + 2``
     for Savitzky–Golay) are left as they are.
     """

@@ -477,6 +477,8 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     config
         Settings; defaults when None.
 
+    Notes
+    -----
     Each view is cleaned with the other view's predictions as the far-leg reference.
     """
     from .clean import clean_pose
