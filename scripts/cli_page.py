@@ -121,7 +121,7 @@ def _options_table(parser: argparse.ArgumentParser) -> list[str]:
         helptext = (action.help or "") % {"default": action.default, "prog": parser.prog}
         if action.required and action.option_strings:
             helptext += " (required)"
-        rows.append(f"| `{_cell(name)}` | {_cell(helptext)} |")
+        rows.append(f"| `{name}` | {_cell(helptext)} |")  # a code span: no escapes
     return rows
 
 
