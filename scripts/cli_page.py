@@ -144,12 +144,11 @@ def command_names() -> list[str]:
 
 
 def synopsis() -> str:
-    """One line per command: positionals, required options, then ``[options]``."""
-    lines = []
-    for prog, _, sub, group in _commands(_parser()):
-        if not group:
-            lines.append(_usage(prog, sub, short=True))
-    return "\n".join(lines)
+    """One line per command: positionals, required options, ``[options]``, what it does."""
+    rows = [(_usage(prog, sub, short=True), helptext)
+            for prog, helptext, sub, group in _commands(_parser()) if not group]
+    width = max(len(usage) for usage, _ in rows)
+    return "\n".join(f"{usage:<{width}}  # {' '.join(helptext.split())}" for usage, helptext in rows)
 
 
 def render_page() -> str:
