@@ -247,3 +247,58 @@ def test_cli_angles_writes_the_per_frame_table(tmp_path, capsys):
     assert not (tmp_path / "walk_angles.csv").exists()
     assert cli.main(["angles", str(anonymous), "--fps", "25", "--side", "right"]) == 0
     assert_allclose(pd.read_csv(tmp_path / "walk_angles.csv")[list(JOINTS)], table[list(JOINTS)], atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    from napari_gaitint.core.pipeline import analyze_cohort
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    folder = tmp_path_factory.mktemp("angles_cohort")
+    manifest = write_synthetic_cohort(folder / "sample", n_trials=3, seed=5, video=False)
+    return analyze_cohort(manifest)
+
+
+def test_analyze_puts_angle_cycles_into_the_tables_and_the_statistics(cohort):
+    from napari_gaitint.core.stats import compute_agreement
+
+    for table in (cohort.cycles, cohort.cycles_all):
+        ang = table[table["axis"] == ANGLE_AXIS]
+        assert list(pd.unique(ang["bodypart"])) == list(JOINTS)
+        assert ang.groupby(["trial", "view"], observed=True).ngroups == 6
+    # every cycle has its angles: the same cycles as the positions
+    keys = ["trial", "view", "cycle"]
+    all_ = cohort.cycles_all
+    pos = all_[all_["axis"] != ANGLE_AXIS][keys].drop_duplicates().astype(str)
+    ang = all_[all_["axis"] == ANGLE_AXIS][keys].drop_duplicates().astype(str)
+    pd.testing.assert_frame_equal(pos.reset_index(drop=True), ang.reset_index(drop=True))
+    knee = cohort.cycles[(cohort.cycles["bodypart"] == "knee") & (cohort.cycles["axis"] == ANGLE_AXIS)]
+    assert knee["value"].max() > 40 and knee["value"].min() < 15  # swing flexion, near straight at contact
+    # the ANOVA and the agreement test every joint angle, and no pair the table lacks
+    aov = cohort.anova
+    tested = set(zip(aov["bodypart"], aov["axis"], strict=True))
+    assert {(j, ANGLE_AXIS) for j in JOINTS} <= tested
+    assert ("trunk", "x") not in tested and ("neck", ANGLE_AXIS) not in tested
+    assert np.isfinite(aov["F"]).all()
+    agreement = compute_agreement(cohort.cycles)
+    assert set(agreement.loc[agreement["axis"] == ANGLE_AXIS, "bodypart"]) == set(JOINTS)
+
+
+def test_an_absent_pair_asked_for_is_still_reported(cohort):
+    from napari_gaitint.core.stats import rm_anova
+
+    with pytest.warns(UserWarning, match="trunk/x: no data"):
+        aov = rm_anova(cohort.cycles, bodyparts=["trunk", "knee"], axes=["x", ANGLE_AXIS])
+    assert aov[(aov["bodypart"] == "trunk") & (aov["axis"] == "x")]["F"].isna().all()
+
+
+def test_angle_figures_are_their_own_set_in_degrees(cohort):
+    from napari_gaitint.report.figures import ANGLE_FIGURE_NAMES, make_figures
+
+    figs = make_figures(cohort.cycles)
+    assert list(figs) == ["mean_cycles", "difference_curves", "bland_altman", *ANGLE_FIGURE_NAMES]
+    titles = [ax.get_title() for ax in figs["mean_angles"].axes]
+    assert titles == [f"{j} angle" for j in JOINTS]
+    assert figs["mean_angles"].axes[0].get_ylabel() == "deg"
+    assert all(ax.get_ylabel() in ("px", "") for ax in figs["mean_cycles"].axes)
+    assert not any("angle" in ax.get_title() for ax in figs["mean_cycles"].axes)

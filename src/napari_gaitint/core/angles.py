@@ -250,6 +250,9 @@ def compute_angle_cycles(
     if not angles:
         raise AnalysisError(f"{where}no joint angle: the pose lacks the keypoints "
                             f"({', '.join(sorted({n for p in JOINT_POINTS.values() for n in p}))})")
+    angles = {j: a for j, a in angles.items() if np.isfinite(a).sum() >= 4}  # as compute_cycles
+    if not angles:
+        raise AnalysisError(f"{where}no joint angle: the keypoints they need have no data")
     fps = fps or pose.fps
     table = split_cycles(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
     if cycles is not None:
