@@ -229,6 +229,7 @@ def compute_angle_cycles(
     pandas.DataFrame
         Long table ``side, cycle, bodypart, axis, pct, value``: ``bodypart`` is the joint,
         ``axis`` is ``"angle"`` and ``value`` in degrees; one block of rows per cycle.
+        ``attrs["cycle_frames"]`` holds each cycle's ``cycle, start_frame, end_frame``.
 
     Raises
     ------
@@ -281,7 +282,40 @@ def compute_angle_cycles(
         "pct": np.tile(pct, n_cyc * n_j),
         "value": values.transpose(1, 0, 2).ravel(),
     }, columns=list(CYCLE_COLUMNS), copy=False)
+    out.attrs["cycle_frames"] = valid[["cycle", "start_frame", "end_frame"]].reset_index(drop=True)
     return out
+
+
+def locate_in_cycles(frame: float, cycle_frames: pd.DataFrame) -> tuple[int | None, float]:
+    """The cycle that holds ``frame`` and how far into it ``frame`` is (percent).
+
+    Parameters
+    ----------
+    frame
+        A frame number (of the pose's frames).
+    cycle_frames
+        ``cycle, start_frame, end_frame`` (``attrs["cycle_frames"]`` of
+        :func:`compute_angle_cycles`).
+
+    Returns
+    -------
+    tuple
+        ``(cycle, pct)``, or ``(None, nan)`` when no cycle holds ``frame``; a heel strike
+        that ends one cycle and starts the next belongs to the next (0 %).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"cycle": [1, 2], "start_frame": [10.0, 40.0], "end_frame": [40.0, 71.0]})
+    >>> locate_in_cycles(25, table), locate_in_cycles(40, table), locate_in_cycles(5, table)
+    ((1, 50.0), (2, 0.0), (None, nan))
+    """
+    start = cycle_frames["start_frame"].to_numpy(float)
+    end = cycle_frames["end_frame"].to_numpy(float)
+    inside = np.flatnonzero((start <= frame) & (frame <= end))
+    if not inside.size:
+        return None, float("nan")
+    k = inside[-1]
+    return int(cycle_frames["cycle"].iloc[k]), float((frame - start[k]) / (end[k] - start[k]) * 100.0)
 
 
 def append_angle_cycles(cycles: pd.DataFrame, angle_cycles: pd.DataFrame) -> pd.DataFrame:
