@@ -171,7 +171,9 @@ def run(trials: list[str] | None = None, rates=RATES, root: Path = REALGAIT) -> 
                        "median_view_r": float(views["r"].median()),
                        "min_view_r": float(views["r"].min()),
                        "max_view_mae_deg": float(views["mae_deg"].max())})
-    return per_view, pd.DataFrame(pooled)
+    pooled = pd.DataFrame(pooled)
+    pooled.attrs["samples"] = samples
+    return per_view, pooled
 
 
 def check_targets(pooled: pd.DataFrame) -> list[str]:
@@ -195,12 +197,45 @@ def _markdown(df: pd.DataFrame, floats: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def plot_validation(per_view: pd.DataFrame, samples: pd.DataFrame, path: Path) -> Path:
+    """Figure: one view's 2-D and 3-D curves per joint (top) and every sample (bottom)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 5.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    axs = fig.subplots(2, 3)
+    example = samples[(samples["trial"] == samples["trial"].iloc[0]) & (samples["view"] == samples["view"].iloc[0])]
+    for j, joint in enumerate(MODEL_CHANNELS):
+        e = example[example["joint"] == joint]
+        ax = axs[0, j]
+        ax.plot(e["time_s"], e["angle_3d"], color="k", lw=1.5, label="Plug-in-Gait (3-D)")
+        ax.plot(e["time_s"], e["angle_2d"], color="tab:red", lw=1.2, label="2-D view")
+        ax.set_title(f"{joint}: {e['trial'].iloc[0]} {e['view'].iloc[0]}", fontsize=9)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("angle (deg)")
+        g = samples[samples["joint"] == joint]
+        ax = axs[1, j]
+        ax.plot(g["angle_3d"], g["angle_2d"], ".", ms=1.5, alpha=0.4, color="tab:blue")
+        lo, hi = np.nanmin(g[["angle_2d", "angle_3d"]].to_numpy()), np.nanmax(g[["angle_2d", "angle_3d"]].to_numpy())
+        ax.plot([lo, hi], [lo, hi], color="k", lw=0.8, ls="--")
+        v = per_view[per_view["joint"] == joint]
+        ax.set_title(f"{joint}: {len(v)} views, offsets {v['bias_deg'].min():+.0f} to {v['bias_deg'].max():+.0f} deg",
+                     fontsize=9)
+        ax.set_xlabel("Plug-in-Gait (deg)")
+        ax.set_ylabel("2-D (deg)")
+    axs[0, 0].legend(fontsize=7)
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", nargs="*", help="trial names (default: every trial with model angles)")
     parser.add_argument("--rates", nargs="*", default=list(RATES), choices=list(RATES))
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument("--csv", type=Path, help="write the per-view table here")
+    parser.add_argument("--figure", type=Path, help="write the validation figure (PNG) here")
     args = parser.parse_args(argv)
     if not (REALGAIT / "gait").is_dir():
         print(f"realgait not found at {REALGAIT}", file=sys.stderr)
@@ -211,6 +246,9 @@ def main(argv=None) -> int:
            "max_view_mae_deg": ".2f"}
     if args.csv:
         per_view.to_csv(args.csv, index=False)
+    if args.figure:
+        samples = pooled.attrs["samples"]
+        plot_validation(per_view[per_view["rate"] == "native"], samples[samples["rate"] == "native"], args.figure)
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         if args.markdown:
             print(_markdown(pooled, fmt))
