@@ -339,14 +339,20 @@ def append_angle_cycles(cycles: pd.DataFrame, angle_cycles: pd.DataFrame) -> pd.
         np.arange(len(cycles)).reshape(n_cyc, m1),
         len(cycles) + np.arange(len(angle_cycles)).reshape(n_cyc, m2),
     ], axis=1).ravel()
+    # shallow copies without attrs: pandas deep-copies attrs on every column taken
+    first, second = cycles.copy(deep=False), angle_cycles.copy(deep=False)
+    first.attrs, second.attrs = {}, {}
     data = {}
     for col in cycles.columns:
-        a, b = cycles[col], angle_cycles[col]
+        a, b = first[col], second[col]
         if isinstance(a.dtype, pd.CategoricalDtype):
-            cats = list(a.cat.categories) + [c for c in b.cat.categories if c not in set(a.cat.categories)]
-            codes = np.concatenate([a.cat.codes.to_numpy(),
-                                    pd.Categorical(b.astype(str), categories=cats).codes])
-            data[col] = pd.Categorical.from_codes(codes[order], categories=cats)
+            if not isinstance(b.dtype, pd.CategoricalDtype):
+                b = b.astype("category")
+            cats = a.cat.categories.append(b.cat.categories.difference(a.cat.categories, sort=False))
+            # b's codes in the union's numbering (a code of -1, missing, stays -1)
+            b_codes = np.append(cats.get_indexer(b.cat.categories), -1)[b.cat.codes.to_numpy()]
+            codes = np.concatenate([a.cat.codes.to_numpy(), b_codes])[order]
+            data[col] = pd.Categorical.from_codes(codes, categories=cats)
         else:
             data[col] = np.concatenate([a.to_numpy(), b.to_numpy()])[order]
     out = pd.DataFrame(data, columns=list(cycles.columns), copy=False)
