@@ -291,24 +291,10 @@ def _cmd_clean(args) -> int:
     return 0
 
 
-def _add_events(sub) -> None:
-    p = sub.add_parser(
-        "events",
-        help="detect heel strikes and toe offs in one DeepLabCut prediction file",
-        description="Load one view's predictions, orient them (walking direction detected), "
-        "detect heel strikes and toe offs and write events.csv (trial, view, side, event, frame, "
-        "time_s; frame fractional). The input file is never modified.",
-    )
-    p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
-    p.add_argument("--fps", type=float, default=25.0, help="frame rate in Hz (default 25)")
-    p.add_argument("--method", default=None,
-                   choices=["velocity", "zeni", "seed", "ankle_neck", "ankle_hip"],
-                   help="event detector (default velocity: Zeni refined by the foot's velocity; "
-                   "seed = ankle x - neck x)")
+def _add_view_options(p) -> None:
+    """The options of the one-file commands (events, angles) saying how to read and orient it."""
     p.add_argument("--side", choices=["left", "right"], default=None,
                    help="leg seen by this camera (default: C1 -> left, C3 -> right from the name)")
-    p.add_argument("--reference", choices=["neck", "hip"], default=None,
-                   help="body reference (default: the method's own; hip, neck for seed)")
     p.add_argument("--width", type=int, default=None, help="video width in px (for mirroring)")
     p.add_argument("--height", type=int, default=None, help="video height in px")
     p.add_argument("--direction", choices=["left-to-right", "right-to-left"], default=None,
@@ -323,6 +309,25 @@ def _add_events(sub) -> None:
                    "track merged, else the one with the most frames)")
     p.add_argument("--trial", default=None, help="trial name (default: from the file name, e.g. T01)")
     p.add_argument("--view", default=None, help="view name (default: from the file name, e.g. C1)")
+
+
+def _add_events(sub) -> None:
+    p = sub.add_parser(
+        "events",
+        help="detect heel strikes and toe offs in one DeepLabCut prediction file",
+        description="Load one view's predictions, orient them (walking direction detected), "
+        "detect heel strikes and toe offs and write events.csv (trial, view, side, event, frame, "
+        "time_s; frame fractional). The input file is never modified.",
+    )
+    p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
+    p.add_argument("--fps", type=float, default=25.0, help="frame rate in Hz (default 25)")
+    p.add_argument("--method", default=None,
+                   choices=["velocity", "zeni", "seed", "ankle_neck", "ankle_hip"],
+                   help="event detector (default velocity: Zeni refined by the foot's velocity; "
+                   "seed = ankle x - neck x)")
+    p.add_argument("--reference", choices=["neck", "hip"], default=None,
+                   help="body reference (default: the method's own; hip, neck for seed)")
+    _add_view_options(p)
     p.add_argument("--out", type=Path, default=None,
                    help="output csv (default <predictions stem>_events.csv next to the input)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -336,11 +341,13 @@ def _trial_view_from_name(name: str) -> tuple[str | None, str | None]:
     return trial, view
 
 
-def _cmd_events(args) -> int:
+def _load_oriented_view(args):
+    """``(pose in gait coordinates, trial, view, side)`` of ``args.predictions`` as the
+    one-file commands (events, angles) load it: roles by ``--bodyparts`` or by name, the
+    leg from ``--side`` or the C1/C3 name, oriented (walking direction detected)."""
     import numpy as np
 
     from .core.errors import InputFileError
-    from .core.events import DEFAULT_METHOD, detect_events
     from .core.io import load_pose, parse_bodypart_mapping, side_of_view
     from .core.orient import orient_pose
 
@@ -359,12 +366,19 @@ def _cmd_events(args) -> int:
     # roles by the mapping, else by name (Neck, LHeel, ...)
     pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
                      individual=args.individual)
-    # Events use x relative to the body and y differences only, so the frame size just
-    # places the origin; without it the data extent serves.
+    # Events and angles use x relative to the body, y differences and directions only, so
+    # the frame size just places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
     height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
     direction = {"left-to-right": 1, "right-to-left": -1, None: None}[args.direction]
     oriented = orient_pose(pose, frame_size=(width, height), direction=direction, level=args.level)
+    return oriented, trial, view, side
+
+
+def _cmd_events(args) -> int:
+    from .core.events import DEFAULT_METHOD, detect_events
+
+    oriented, trial, view, side = _load_oriented_view(args)
     events = detect_events(
         oriented, side=side, fps=args.fps, method=args.method or DEFAULT_METHOD,
         reference=args.reference,
@@ -384,6 +398,39 @@ def _cmd_events(args) -> int:
     if oriented.meta["orientation"]["rotation_deg"]:
         print(f"the floor was tilted {oriented.meta['orientation']['tilt_deg']:+.1f} degrees "
               "(camera roll) and was levelled first (--no-level: not)")
+    return 0
+
+
+def _add_angles(sub) -> None:
+    p = sub.add_parser(
+        "angles",
+        help="sagittal hip, knee, ankle and trunk angles of one DeepLabCut prediction file",
+        description="Load one view's predictions, orient them (walking direction detected) and "
+        "write the joint angles of every frame (frame, time_s, hip, knee, ankle, trunk; degrees, "
+        "flexion, dorsiflexion and forward lean positive; see docs/methods/angles.md). Points "
+        "below likelihood 0.6 are missing. The input file is never modified.",
+    )
+    p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
+    p.add_argument("--fps", type=float, required=True, help="frame rate in Hz (for time_s)")
+    _add_view_options(p)
+    p.add_argument("--out", type=Path, default=None,
+                   help="output csv (default <predictions stem>_angles.csv next to the input)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def _cmd_angles(args) -> int:
+    from .core._csv import write_csv
+    from .core.angles import JOINTS, compute_angles
+
+    oriented, _, _, side = _load_oriented_view(args)
+    table = compute_angles(oriented, fps=args.fps)
+    out = args.out or args.predictions.with_name(f"{args.predictions.stem}_angles.csv")
+    write_csv(out, table, overwrite=args.overwrite)
+    ranges = ", ".join(
+        f"{j} {table[j].min():.0f} to {table[j].max():.0f}" if table[j].notna().any() else f"{j} -"
+        for j in JOINTS)
+    print(f"{args.predictions.name}: angles of {len(table)} frame(s), {side} leg (degrees: {ranges}); "
+          f"wrote {out}")
     return 0
 
 
@@ -584,13 +631,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_ADDERS = [_add_synth, _add_demo, _add_analyze, _add_manifest, _add_events, _add_clean, _add_stats, _add_dlc]
+_ADDERS = [_add_synth, _add_demo, _add_analyze, _add_manifest, _add_events, _add_angles, _add_clean,
+           _add_stats, _add_dlc]
 _COMMANDS = {
     "synth": _cmd_synth,
     "demo": _cmd_demo,
     "analyze": _cmd_analyze,
     "manifest": _cmd_manifest,
     "events": _cmd_events,
+    "angles": _cmd_angles,
     "clean": _cmd_clean,
     "stats": _cmd_stats,
     "dlc": _cmd_dlc,

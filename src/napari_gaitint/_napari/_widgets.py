@@ -333,8 +333,9 @@ def detect_events_widget(
     """Heel strikes (HS) and toe offs (TO) of a keypoints layer's camera-facing leg.
 
     Adds ``<layer> events``: markers at the heel (HS) / toe (TO) in the event frame, and
-    docks a plot of the detector's signal with the events and the current frame; clicking
-    the plot moves the frame slider there.
+    docks a plot of the detector's signal with the events and the current frame and, beside
+    it, the joint angles per frame and per cycle (:mod:`._angles`); clicking a plot moves the
+    frame slider there.
     """
     from ..core.events import METHODS, detect_events, relative_x
     from ..core.io import with_role_names
@@ -381,6 +382,9 @@ def detect_events_widget(
             title += f" (floor levelled, it was tilted {oriented.meta['orientation']['tilt_deg']:+.1f}°)"
         plot = EventsPlot(viewer, pose.frames, signals, events, title=title)
         viewer.window.add_dock_widget(plot.native_widget, name=f"events plot: {layer.name}", area="bottom")
+        from ._angles import dock_angles_plot
+
+        dock_angles_plot(viewer, oriented, events, side=side, name=layer.name)  # beside it
     return (data, kwargs, "points")
 
 

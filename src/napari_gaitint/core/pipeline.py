@@ -512,6 +512,7 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
         if events is None:
             events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
         cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
+        cycles = _with_angle_cycles(cycles, oriented, events, side, config)
         views.append((row, pose, side, cleaned, oriented, events, cycles))
     results = []
     for i, (row, pose, side, cleaned, oriented, events, cycles) in enumerate(views):
@@ -528,6 +529,20 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             )
         )
     return results
+
+
+def _with_angle_cycles(cycles: pd.DataFrame, oriented: Pose, events: pd.DataFrame, side: str,
+                       config: AnalysisConfig) -> pd.DataFrame:
+    """The position cycles with the joint angles of the same cycles appended to each
+    (``bodypart`` = joint, ``axis`` = ``angle``, degrees); unchanged when the pose lacks the
+    keypoints of every angle."""
+    from .angles import append_angle_cycles, compute_angle_cycles
+
+    try:
+        angles = compute_angle_cycles(oriented, events, side=side, cycles=cycles, n_points=config.n_points)
+    except AnalysisError:
+        return cycles
+    return append_angle_cycles(cycles, angles)
 
 
 def _steps(view: tuple, other: tuple) -> pd.DataFrame | None:
@@ -810,7 +825,7 @@ def analyze_cohort(
 
 _CACHE_DIR = ".gaitint-partial"
 _CLEANED_DIR = "cleaned"  # in the output folder: the views' cleaned predictions and flag tables
-_CACHE_FORMAT = 3  # of the pickled per-trial results: entries of another format are not read
+_CACHE_FORMAT = 4  # of the pickled per-trial results: entries of another format are not read
 _CLAIMS = "written.txt"  # in the cache folder: the output files the run writes, one per line
 _FINAL_CLAIM = "*"  # claimed before the tables, figures and report are written
 
