@@ -8,7 +8,9 @@ numpy < 2)::
     /tmp/mp-venv/bin/pip install 'mediapipe==0.10.14' 'numpy<2' av pandas tables
     /tmp/mp-venv/bin/python validation/make_real_video_set.py --video sports2d_demo=demo.mp4
 
-``--video TRIAL=PATH`` gives a local copy of the trial's video (its SHA-256 is checked);
+Each trial is a video analysed in one of MediaPipe's two modes (:data:`TRIALS`).
+
+``--video VIDEO=PATH`` gives a local copy of a video (its SHA-256 is checked);
 ``--fetch DIR`` downloads the videos at their pinned commits into DIR instead (needs access
 to GitHub). The pose model is the one bundled with the ``mediapipe`` wheel (the legacy
 ``mediapipe.solutions.pose``, ``model_complexity=1``: ``pose_landmark_full.tflite``);
@@ -35,8 +37,8 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "data" / "real_video"
 
-#: The trials: where each video comes from and how it is analysed.
-TRIALS: dict[str, dict] = {
+#: The videos: where each comes from and how it is analysed.
+VIDEOS: dict[str, dict] = {
     "sports2d_demo": {
         "repository": "https://github.com/davidpagnon/Sports2D",
         "commit": "9c8a3d2572e57ac0d95d8ebc3efe62d3dc99ddc4",
@@ -51,6 +53,13 @@ TRIALS: dict[str, dict] = {
         # leaves the picture on the left (judged on the frames, like the events)
         "frames": (51, 186),
     },
+}
+#: The trials: a video and the pose estimator's mode. ``static_image_mode=False`` is
+#: MediaPipe's video mode (the person tracked from frame to frame, landmarks smoothed);
+#: ``True`` detects the pose in every frame on its own, as DeepLabCut does.
+TRIALS: dict[str, dict] = {
+    "sports2d_demo": {"video": "sports2d_demo", "static_image_mode": False},
+    "sports2d_demo_static": {"video": "sports2d_demo", "static_image_mode": True},
 }
 
 SCORER = "MediaPipePose_0.10.14_full"
@@ -70,20 +79,21 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def fetch(trial: str, folder: Path) -> Path:
-    """Download the trial's video at its pinned commit (raw file from GitHub)."""
-    t = TRIALS[trial]
-    owner_repo = t["repository"].removeprefix("https://github.com/")
-    url = f"https://raw.githubusercontent.com/{owner_repo}/{t['commit']}/{t['path']}"
+def fetch(video: str, folder: Path) -> Path:
+    """Download a video at its pinned commit (raw file from GitHub)."""
+    v = VIDEOS[video]
+    owner_repo = v["repository"].removeprefix("https://github.com/")
+    url = f"https://raw.githubusercontent.com/{owner_repo}/{v['commit']}/{v['path']}"
     folder.mkdir(parents=True, exist_ok=True)
-    dest = folder / f"{trial}{Path(t['path']).suffix}"
+    dest = folder / f"{video}{Path(v['path']).suffix}"
     if not dest.exists():
         print(f"fetching {url}")
         urllib.request.urlretrieve(url, dest)
     return dest
 
 
-def run_pose(video: Path, rows: tuple[int, int | None], frames: tuple[int, int]) -> np.ndarray:
+def run_pose(video: Path, rows: tuple[int, int | None], frames: tuple[int, int], *,
+             static_image_mode: bool) -> np.ndarray:
     """(n_frames, n_bodyparts, 3) x, y (px of the full frame), likelihood; NaN outside
     ``frames`` and where MediaPipe finds no one."""
     import av
@@ -93,14 +103,16 @@ def run_pose(video: Path, rows: tuple[int, int | None], frames: tuple[int, int])
     with av.open(str(video)) as container:
         n = container.streams.video[0].frames
         out = np.full((n, len(parts), 3), np.nan)
-        # defaults of the legacy solution: tracking between frames, smoothed landmarks
-        with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+        # the legacy solution's defaults otherwise (smoothed landmarks in video mode)
+        with mp.solutions.pose.Pose(static_image_mode=static_image_mode, model_complexity=1) as pose:
             for i, frame in enumerate(container.decode(video=0)):
                 img = frame.to_ndarray(format="rgb24")
                 h_full, w = img.shape[:2]
                 y0, y1 = rows[0], rows[1] or h_full
                 crop = np.ascontiguousarray(img[y0:y1])
                 h = crop.shape[0]
+                if static_image_mode and not frames[0] <= i <= frames[1]:
+                    continue  # frames are independent: only the trial's are needed
                 res = pose.process(crop)
                 if res.pose_landmarks is None or not frames[0] <= i <= frames[1]:
                     continue
@@ -123,8 +135,8 @@ def dlc_table(values: np.ndarray) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--video", action="append", default=[], metavar="TRIAL=PATH",
-                   help="a local copy of a trial's video")
+    p.add_argument("--video", action="append", default=[], metavar="VIDEO=PATH",
+                   help="a local copy of a video (sports2d_demo=demo.mp4)")
     p.add_argument("--fetch", type=Path, default=None, metavar="DIR",
                    help="download the videos not given with --video into DIR")
     p.add_argument("--out", type=Path, default=OUT)
@@ -135,18 +147,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"python {sys.version.split()[0]}, mediapipe {mp.__version__}, numpy {np.__version__}, "
           f"pandas {pd.__version__}")
     args.out.mkdir(parents=True, exist_ok=True)
-    for trial, t in TRIALS.items():
-        if trial in given:
-            video = Path(given[trial])
+    paths: dict[str, Path] = {}
+    for name, v in VIDEOS.items():
+        if name in given:
+            paths[name] = Path(given[name])
         elif args.fetch is not None:
-            video = fetch(trial, args.fetch)
+            paths[name] = fetch(name, args.fetch)
         else:
-            print(f"{trial}: no video (--video {trial}=PATH or --fetch DIR); skipped")
+            print(f"{name}: no video (--video {name}=PATH or --fetch DIR); its trials are skipped")
             continue
-        digest = sha256(video)
-        if digest != t["sha256"]:
-            raise SystemExit(f"{video}: SHA-256 {digest} is not the trial's {t['sha256']}")
-        values = run_pose(video, t["rows"], t["frames"])
+        digest = sha256(paths[name])
+        if digest != v["sha256"]:
+            raise SystemExit(f"{paths[name]}: SHA-256 {digest} is not the video's {v['sha256']}")
+    for trial, t in TRIALS.items():
+        if t["video"] not in paths:
+            continue
+        v = VIDEOS[t["video"]]
+        values = run_pose(paths[t["video"]], v["rows"], v["frames"],
+                          static_image_mode=t["static_image_mode"])
         df = dlc_table(values)
         df.to_hdf(args.out / f"{trial}.h5", key="df_with_missing", format="table", mode="w")
         df.to_csv(args.out / f"{trial}.csv")

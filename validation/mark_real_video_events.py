@@ -7,7 +7,7 @@ it::
 
     xvfb-run -a .venv/bin/python validation/mark_real_video_events.py --video sports2d_demo=demo.mp4
 
-For each trial: the video and the keypoints open as the *Load trial pair* widget opens a
+For each trial of the video (both modes of the pose estimator): the video and the keypoints open as the *Load trial pair* widget opens a
 manifest row; the *Annotate gait events* dock starts on an empty events file; for each
 marked event the frame slider goes to the frame, ``L``/``R`` selects the leg and ``H``/``T``
 adds a heel strike / toe off (key presses on the canvas); *Save events.csv* writes the file.
@@ -22,8 +22,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "real_video"
 
-#: Marked events, video frame numbers (0-based, as the keypoint files): heel strike = the
-#: first frame with the heel on the ground, toe off = the last frame with the toe on it.
+#: Marked events of each video, video frame numbers (0-based, as the keypoint files): heel
+#: strike = the first frame with the heel on the ground, toe off = the last frame with the
+#: toe on it.
 MARKED: dict[str, dict[tuple[str, str], tuple[int, ...]]] = {
     "sports2d_demo": {
         ("right", "heel_strike"): (61, 98, 134, 171),
@@ -32,13 +33,17 @@ MARKED: dict[str, dict[tuple[str, str], tuple[int, ...]]] = {
         ("right", "toe_off"): (85, 121, 158),
     },
 }
-#: The camera of each trial (one camera sees both legs) and its frame rate.
+#: The camera of each video (one camera sees both legs) and its frame rate.
 CAMERAS = {"sports2d_demo": {"view": "cam", "fps": 30.0}}
+#: The video of each trial (validation/make_real_video_set.py: the same video analysed in
+#: two modes of the pose estimator); a trial's events are its video's.
+TRIAL_VIDEO = {"sports2d_demo": "sports2d_demo", "sports2d_demo_static": "sports2d_demo"}
 
 
 def marked_events(trial: str) -> list[tuple[int, str, str]]:
     """``(frame, side, event)`` of a trial, in time order."""
-    return sorted((f, side, ev) for (side, ev), frames in MARKED[trial].items() for f in frames)
+    marked = MARKED[TRIAL_VIDEO[trial]]
+    return sorted((f, side, ev) for (side, ev), frames in marked.items() for f in frames)
 
 
 def mark(trial: str, video: Path, out: Path, *, screenshot: Path | None = None) -> Path:
@@ -54,7 +59,7 @@ def mark(trial: str, video: Path, out: Path, *, screenshot: Path | None = None) 
     from napari_gaitint.core.video import probe_video
 
     info = probe_video(video)
-    cam = CAMERAS[trial]
+    cam = CAMERAS[TRIAL_VIDEO[trial]]
     row = {"trial": trial, "view": cam["view"], "side": "left",
            "predictions": str(DATA / f"{trial}.h5"), "video": str(video),
            "fps": cam["fps"], "width": info.width, "height": info.height}
@@ -96,15 +101,19 @@ def mark(trial: str, video: Path, out: Path, *, screenshot: Path | None = None) 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--video", action="append", required=True, metavar="TRIAL=PATH",
-                   help="the trial's video (validation/make_real_video_set.py says where from)")
+    p.add_argument("--video", action="append", required=True, metavar="VIDEO=PATH",
+                   help="a video (validation/make_real_video_set.py says where from); its "
+                   "trials are marked")
     p.add_argument("--out", type=Path, default=DATA, help="folder of <trial>_events.csv")
     p.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
                    help="save a screenshot of the viewer at the first event (one trial)")
     args = p.parse_args(argv)
-    for item in args.video:
-        trial, video = item.split("=", 1)
-        path = mark(trial, Path(video), args.out / f"{trial}_events.csv", screenshot=args.screenshot)
+    videos = dict(item.split("=", 1) for item in args.video)
+    for trial, name in TRIAL_VIDEO.items():
+        if name not in videos:
+            continue
+        path = mark(trial, Path(videos[name]), args.out / f"{trial}_events.csv",
+                    screenshot=args.screenshot)
         print(f"{trial}: {len(marked_events(trial))} events entered in the annotator -> {path}")
     return 0
 
