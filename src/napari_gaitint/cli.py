@@ -141,9 +141,10 @@ def _cmd_analyze(args) -> int:
         found = write_manifest(table, args.out / "trials_found.csv", overwrite=True)
         print(f"trials found by name: {found} (edit it and run gaitint analyze {found} to change them)")
     print(result.summary())
-    if result.cycles.empty:
-        print(f"gaitint analyze: error: no trial could be analysed; the reasons are listed "
-              f"above{' and in problems.csv' if args.out else ''}", file=sys.stderr)
+    if result.failed:
+        print("gaitint analyze: error: no trial could be analysed; the reasons are listed above "
+              "and in problems.csv; correct them and run again (this run's files in "
+              f"{args.out} are replaced, no --overwrite needed)", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
 
