@@ -2,16 +2,19 @@
 
 Every sub-command parses its options, calls one core function and prints where the results
 went. Problems with the user's input (:class:`~napari_gaitint.core.errors.GaitintError`)
-print a one-line message and exit with status 2; ``--debug`` shows the traceback.
+print a one-line message and exit with status 2; warnings print as one line
+(``gaitint clean: warning: ...``) without Python's source file and code line; ``--debug``
+shows tracebacks and warnings as Python prints them.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
-from .core.errors import GaitintError
+from .core.errors import GaitintError, GaitintWarning
 
 EXIT_USER_ERROR = 2
 
@@ -121,7 +124,6 @@ def _cmd_analyze(args) -> int:
     if args.scheduler:
         changes["scheduler"] = args.scheduler
     config = dataclasses.replace(config, **changes)
-    import warnings
 
     from .core.pipeline import load_manifest
 
@@ -412,7 +414,6 @@ def _add_stats(sub) -> None:
 
 
 def _cmd_stats(args) -> int:
-    import warnings
 
     from .core.errors import AnalysisError
     from .core.stats import load_cycles_table
@@ -598,10 +599,32 @@ _COMMANDS = {
 }
 
 
+def _warning_printer(command: str):
+    """A :func:`warnings.showwarning` that prints ``gaitint <command>: warning: <message>`` on
+    one line (the category too when it is not ours or a plain UserWarning)."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if not issubclass(category, GaitintWarning) and category is not UserWarning:
+            text = f"{category.__name__}: {text}"
+        try:
+            print(f"gaitint {command}: warning: {text}", file=file or sys.stderr, flush=True)
+        except OSError:  # stderr closed: as Python's own printer, drop the warning
+            pass
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``gaitint``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = _warning_printer(args.command)
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return _COMMANDS[args.command](args) or 0
     except GaitintError as err:
