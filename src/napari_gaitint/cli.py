@@ -191,7 +191,8 @@ def _add_clean(sub) -> None:
         "find and repair wrong-limb labels (using the opposite camera's file when given), fill "
         "short gaps and low-pass filter. Writes the cleaned predictions in DLC layout (image "
         "coordinates, so they overlay the video) and a per-point flag table "
-        "(<out>_flags.csv). The input file is never modified.",
+        "(<out>_flags.csv), or, with --out X.nc, a movement poses dataset (netCDF: position, "
+        "confidence and the flags; needs the [movement] extra). The input file is never modified.",
     )
     p.add_argument("pred", type=Path, help="DLC predictions (.h5 or .csv) of this camera")
     p.add_argument("--other-view", type=Path, default=None, metavar="PRED2",
@@ -220,7 +221,8 @@ def _add_clean(sub) -> None:
                    help="multi-animal files: the individual to use (default: the fragments of one "
                    "track merged, else the one with the most frames)")
     p.add_argument("--out", type=Path, default=None, metavar="PATH",
-                   help="output .h5 or .csv (default: <input>_cleaned.h5 next to the input)")
+                   help="output .h5 or .csv (DLC layout, plus <out>_flags.csv) or .nc (a movement "
+                   "poses dataset holding the flags) (default: <input>_cleaned.h5 next to the input)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input)")
 
 
@@ -238,15 +240,20 @@ def _cmd_clean(args) -> int:
         raise InputFileError(None, f"--bodyparts: {err}") from None
     pred = Path(args.pred)
     out = Path(args.out) if args.out else pred.with_name(pred.stem + "_cleaned.h5")
-    if out.suffix.lower() not in (".h5", ".csv"):
-        raise InputFileError(out, "--out must end in .h5 or .csv")
+    if out.suffix.lower() not in (".h5", ".csv", ".nc"):
+        raise InputFileError(out, "--out must end in .h5 or .csv (DeepLabCut) or .nc (movement)")
     sources = [pred] + ([Path(args.other_view)] if args.other_view else [])
     if any(out.resolve() == s.resolve() for s in sources if s.exists()):
         raise InputFileError(out, "the output would replace an input file; choose another --out")
-    flags_path = out.with_name(out.stem + "_flags.csv")
+    as_movement = out.suffix.lower() == ".nc"
+    flags_path = None if as_movement else out.with_name(out.stem + "_flags.csv")
     for path in (out, flags_path):
-        if path.exists() and not args.overwrite:
+        if path is not None and path.exists() and not args.overwrite:
             raise OutputExistsError(path)
+    if as_movement:  # before the work: say now if xarray / netCDF are missing
+        from .core.movement_io import _engine, _xarray
+
+        _xarray(), _engine()
 
     pose = load_pose(pred, fps=args.fps, individual=args.individual)
     other = load_pose(args.other_view, fps=args.fps) if args.other_view else None
@@ -277,9 +284,13 @@ def _cmd_clean(args) -> int:
         raise InputFileError(pred, "DLC files do not store the frame rate: give --fps (e.g. "
                              "--fps 25) or --filter none")
     result = clean_pose(pose, other=other, config=config)
-    save_pose(result.pose, out, overwrite=args.overwrite)
-    table = flags_table(result)
-    write_csv(flags_path, table, overwrite=args.overwrite)
+    if as_movement:
+        from .core.movement_io import save_movement_dataset
+
+        save_movement_dataset(result, out, overwrite=args.overwrite)
+    else:
+        save_pose(result.pose, out, overwrite=args.overwrite)
+        write_csv(flags_path, flags_table(result), overwrite=args.overwrite)
     counts = {k: v for k, v in result.summary["counts"].items() if v}
     print(f"cleaned {pred.name} ({pose.n_frames} frames, method {config.method}"
           f"{', other view ' + Path(args.other_view).name if other is not None else ''}): "
@@ -290,7 +301,10 @@ def _cmd_clean(args) -> int:
               f"y = {a['ay']:+.3f} y' {a['by']:+.1f} (rms {a['rms_x_px']:.1f}/{a['rms_y_px']:.1f} px); "
               f"{result.summary.get('other_view_wrong_limb_ignored', 0)} of its leg labels "
               "judged wrong-limb and ignored")
-    print(f"wrote {out}\nwrote {flags_path}")
+    if as_movement:
+        print(f"wrote {out} (movement poses dataset: position, confidence, flags)")
+    else:
+        print(f"wrote {out}\nwrote {flags_path}")
     return 0
 
 
