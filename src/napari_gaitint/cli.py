@@ -78,9 +78,33 @@ def _add_demo(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing demo folder's results")
 
 
+#: How to get napari with a Qt backend, quoted when the viewer is asked for without them.
+GUI_INSTALL_HINT = "pip install 'napari-gaitint[all]'"
+
+
+def _require_gui() -> None:
+    """A clear error, before any work, when napari or a Qt binding is not installed."""
+    from importlib.util import find_spec
+
+    def installed(name: str) -> bool:
+        try:
+            return find_spec(name) is not None
+        except (ImportError, ValueError):
+            return False
+
+    missing = [m for m in ("napari", "magicgui") if not installed(m)]
+    if not any(installed(q) for q in ("PyQt6", "PySide6", "PyQt5", "PySide2")):
+        missing.append("a Qt binding (PyQt6 or PySide6)")
+    if missing:
+        raise GaitintError(f"--gui needs {' and '.join(missing)}, which this installation lacks; "
+                           f"install them with {GUI_INSTALL_HINT} (the analysis itself needs neither)")
+
+
 def _cmd_demo(args) -> int:
     from .core.pipeline import run_demo
 
+    if args.gui:
+        _require_gui()
     # the sample is written with all cores (the same data as with one); then the analysis
     result = run_demo(args.out_dir, overwrite=args.overwrite, progress=True, n_jobs=0)
     print(result.summary())
