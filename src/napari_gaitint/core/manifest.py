@@ -151,9 +151,7 @@ def read_manifest_cells(path: str | Path, *, required: tuple[str, ...] = REQUIRE
             cells = cells[:width]
         rows.append(cells + [""] * (width - len(cells)))
         numbers.append(line)
-    table = pd.DataFrame(rows, columns=names, index=pd.Index(numbers, name="row"), dtype=object)
-    if not len(rows):
-        table = pd.DataFrame({n: pd.Series([], dtype=object) for n in names}, index=pd.Index([], name="row"))
+    table = pd.DataFrame(rows, columns=names, index=pd.Index(numbers, name="row", dtype=int), dtype=object)
     unnamed = [n for n in names if n.startswith("Unnamed: ")]
     table = table.drop(columns=[n for n in unnamed if not table[n].astype(bool).any()])
     decimal = "." if delimiter == "," else _decimal_mark(table)
@@ -381,7 +379,7 @@ def format_cell(value, dialect: CsvDialect = CsvDialect()) -> str:
     >>> format_cell(25.0), format_cell(25.0, CsvDialect(";", ",")), format_cell(None), format_cell(960)
     ('25.0', '25,0', '', '960')
     """
-    if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
