@@ -237,9 +237,7 @@ REAL_TRIALS = ("zoo_hc002d06", "zoo_hc030a05", "zoo_hc032a03")
 
 
 def test_real_walking_under_a_spreadsheet_manifest(tmp_path):
-    from conftest import REPO_ROOT
-
-    real = REPO_ROOT.parent / "shared" / "realgait" / "gait"
+    real = Path(__file__).resolve().parents[3] / "shared" / "realgait" / "gait"
     if not real.is_dir():
         pytest.skip(f"real recordings not found at {real} (outside the repo)")
     folder = tmp_path / "Gangstudie 2024"
