@@ -2,16 +2,19 @@
 
 Every sub-command parses its options, calls one core function and prints where the results
 went. Problems with the user's input (:class:`~napari_gaitint.core.errors.GaitintError`)
-print a one-line message and exit with status 2; ``--debug`` shows the traceback.
+print a one-line message and exit with status 2; warnings print as one line
+(``gaitint clean: warning: ...``) without Python's source file and code line; ``--debug``
+shows tracebacks and warnings as Python prints them.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
-from .core.errors import GaitintError
+from .core.errors import GaitintError, GaitintWarning
 
 EXIT_USER_ERROR = 2
 
@@ -75,9 +78,33 @@ def _add_demo(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing demo folder's results")
 
 
+#: How to get napari with a Qt backend, quoted when the viewer is asked for without them.
+GUI_INSTALL_HINT = "pip install 'napari-gaitint[all]'"
+
+
+def _require_gui() -> None:
+    """A clear error, before any work, when napari or a Qt binding is not installed."""
+    from importlib.util import find_spec
+
+    def installed(name: str) -> bool:
+        try:
+            return find_spec(name) is not None
+        except (ImportError, ValueError):
+            return False
+
+    missing = [m for m in ("napari", "magicgui") if not installed(m)]
+    if not any(installed(q) for q in ("PyQt6", "PySide6", "PyQt5", "PySide2")):
+        missing.append("a Qt binding (PyQt6 or PySide6)")
+    if missing:
+        raise GaitintError(f"--gui needs {' and '.join(missing)}, which this installation lacks; "
+                           f"install them with {GUI_INSTALL_HINT} (the analysis itself needs neither)")
+
+
 def _cmd_demo(args) -> int:
     from .core.pipeline import run_demo
 
+    if args.gui:
+        _require_gui()
     # the sample is written with all cores (the same data as with one); then the analysis
     result = run_demo(args.out_dir, overwrite=args.overwrite, progress=True, n_jobs=0)
     print(result.summary())
@@ -121,7 +148,6 @@ def _cmd_analyze(args) -> int:
     if args.scheduler:
         changes["scheduler"] = args.scheduler
     config = dataclasses.replace(config, **changes)
-    import warnings
 
     from .core.pipeline import load_manifest
 
@@ -141,9 +167,10 @@ def _cmd_analyze(args) -> int:
         found = write_manifest(table, args.out / "trials_found.csv", overwrite=True)
         print(f"trials found by name: {found} (edit it and run gaitint analyze {found} to change them)")
     print(result.summary())
-    if result.cycles.empty:
-        print(f"gaitint analyze: error: no trial could be analysed; the reasons are listed "
-              f"above{' and in problems.csv' if args.out else ''}", file=sys.stderr)
+    if result.failed:
+        print("gaitint analyze: error: no trial could be analysed; the reasons are listed above "
+              "and in problems.csv; correct them and run again (this run's files in "
+              f"{args.out} are replaced, no --overwrite needed)", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
 
@@ -188,7 +215,8 @@ def _add_clean(sub) -> None:
         "find and repair wrong-limb labels (using the opposite camera's file when given), fill "
         "short gaps and low-pass filter. Writes the cleaned predictions in DLC layout (image "
         "coordinates, so they overlay the video) and a per-point flag table "
-        "(<out>_flags.csv). The input file is never modified.",
+        "(<out>_flags.csv), or, with --out X.nc, a movement poses dataset (netCDF: position, "
+        "confidence and the flags; needs the [movement] extra). The input file is never modified.",
     )
     p.add_argument("pred", type=Path, help="DLC predictions (.h5 or .csv) of this camera")
     p.add_argument("--other-view", type=Path, default=None, metavar="PRED2",
@@ -217,7 +245,8 @@ def _add_clean(sub) -> None:
                    help="multi-animal files: the individual to use (default: the fragments of one "
                    "track merged, else the one with the most frames)")
     p.add_argument("--out", type=Path, default=None, metavar="PATH",
-                   help="output .h5 or .csv (default: <input>_cleaned.h5 next to the input)")
+                   help="output .h5 or .csv (DLC layout, plus <out>_flags.csv) or .nc (a movement "
+                   "poses dataset holding the flags) (default: <input>_cleaned.h5 next to the input)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input)")
 
 
@@ -235,15 +264,20 @@ def _cmd_clean(args) -> int:
         raise InputFileError(None, f"--bodyparts: {err}") from None
     pred = Path(args.pred)
     out = Path(args.out) if args.out else pred.with_name(pred.stem + "_cleaned.h5")
-    if out.suffix.lower() not in (".h5", ".csv"):
-        raise InputFileError(out, "--out must end in .h5 or .csv")
+    if out.suffix.lower() not in (".h5", ".csv", ".nc"):
+        raise InputFileError(out, "--out must end in .h5 or .csv (DeepLabCut) or .nc (movement)")
     sources = [pred] + ([Path(args.other_view)] if args.other_view else [])
     if any(out.resolve() == s.resolve() for s in sources if s.exists()):
         raise InputFileError(out, "the output would replace an input file; choose another --out")
-    flags_path = out.with_name(out.stem + "_flags.csv")
+    as_movement = out.suffix.lower() == ".nc"
+    flags_path = None if as_movement else out.with_name(out.stem + "_flags.csv")
     for path in (out, flags_path):
-        if path.exists() and not args.overwrite:
+        if path is not None and path.exists() and not args.overwrite:
             raise OutputExistsError(path)
+    if as_movement:  # before the work: say now if xarray / netCDF are missing
+        from .core.movement_io import _engine, _xarray
+
+        _xarray(), _engine()
 
     pose = load_pose(pred, fps=args.fps, individual=args.individual)
     other = load_pose(args.other_view, fps=args.fps) if args.other_view else None
@@ -274,9 +308,13 @@ def _cmd_clean(args) -> int:
         raise InputFileError(pred, "DLC files do not store the frame rate: give --fps (e.g. "
                              "--fps 25) or --filter none")
     result = clean_pose(pose, other=other, config=config)
-    save_pose(result.pose, out, overwrite=args.overwrite)
-    table = flags_table(result)
-    write_csv(flags_path, table, overwrite=args.overwrite)
+    if as_movement:
+        from .core.movement_io import save_movement_dataset
+
+        save_movement_dataset(result, out, overwrite=args.overwrite)
+    else:
+        save_pose(result.pose, out, overwrite=args.overwrite)
+        write_csv(flags_path, flags_table(result), overwrite=args.overwrite)
     counts = {k: v for k, v in result.summary["counts"].items() if v}
     print(f"cleaned {pred.name} ({pose.n_frames} frames, method {config.method}"
           f"{', other view ' + Path(args.other_view).name if other is not None else ''}): "
@@ -287,7 +325,10 @@ def _cmd_clean(args) -> int:
               f"y = {a['ay']:+.3f} y' {a['by']:+.1f} (rms {a['rms_x_px']:.1f}/{a['rms_y_px']:.1f} px); "
               f"{result.summary.get('other_view_wrong_limb_ignored', 0)} of its leg labels "
               "judged wrong-limb and ignored")
-    print(f"wrote {out}\nwrote {flags_path}")
+    if as_movement:
+        print(f"wrote {out} (movement poses dataset: position, confidence, flags)")
+    else:
+        print(f"wrote {out}\nwrote {flags_path}")
     return 0
 
 
@@ -458,7 +499,6 @@ def _add_stats(sub) -> None:
 
 
 def _cmd_stats(args) -> int:
-    import warnings
 
     from .core.errors import AnalysisError
     from .core.stats import load_cycles_table
@@ -646,10 +686,32 @@ _COMMANDS = {
 }
 
 
+def _warning_printer(command: str):
+    """A :func:`warnings.showwarning` that prints ``gaitint <command>: warning: <message>`` on
+    one line (the category too when it is not ours or a plain UserWarning)."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if not issubclass(category, GaitintWarning) and category is not UserWarning:
+            text = f"{category.__name__}: {text}"
+        try:
+            print(f"gaitint {command}: warning: {text}", file=file or sys.stderr, flush=True)
+        except OSError:  # stderr closed: as Python's own printer, drop the warning
+            pass
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``gaitint``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = _warning_printer(args.command)
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return _COMMANDS[args.command](args) or 0
     except GaitintError as err:

@@ -31,6 +31,7 @@ from magicgui.widgets import (
 
 from ..core.errors import GaitintError
 from ..core.io import Pose, side_of_view
+from ..core.manifest import MANIFEST_FILE_FILTER
 from ..core.video import VIDEO_FILE_FILTER
 from . import _convert
 
@@ -123,7 +124,7 @@ class LoadTrialPairWidget(Container):
     def __init__(self, viewer: napari.viewer.Viewer):
         super().__init__(labels=True)
         self._viewer = viewer
-        self.manifest = FileEdit(label="trials.csv", filter="*.csv", mode="r", value="")
+        self.manifest = FileEdit(label="trials.csv", filter=MANIFEST_FILE_FILTER, mode="r", value="")
         self.folder = FileEdit(label="or DLC folder", mode="d", value="")
         self.trial = ComboBox(label="trial", choices=[])
         self.load_row = PushButton(text="Load trial from manifest")
@@ -455,7 +456,7 @@ class StatsWidget(Container):
     def __init__(self, viewer: napari.viewer.Viewer):
         super().__init__(labels=True)
         self._viewer = viewer
-        self.manifest = FileEdit(label="trials.csv", filter="*.csv", mode="r", value="")
+        self.manifest = FileEdit(label="trials.csv", filter=MANIFEST_FILE_FILTER, mode="r", value="")
         self.bodyparts = Select(label="body parts", choices=["neck", "hip", "knee", "ankle", "heel", "toe"],
                                 value=["neck", "hip", "knee", "ankle", "heel", "toe"])
         self.axes = Select(label="axes", choices=["x", "y"], value=["x", "y"])
