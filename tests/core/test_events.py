@@ -388,12 +388,23 @@ def test_cli_events_writes_csv(tmp_path, capsys):
     assert "exists already" in capsys.readouterr().err
     assert main(["events", str(pred), "--out", str(out), "--overwrite", "--method", "seed",
                  "--width", "960", "--height", "540"]) == 0
-    # an unnamed file needs --side
+    # a file whose name does not say C1/C3: the side from the walking direction (a camera on
+    # the subject's right sees them walk left-to-right), said in the output
     other = save_pose(view.pose, tmp_path / "walk.h5")
-    assert main(["events", str(other)]) == 2
+    assert main(["events", str(other)]) == 0
+    assert "right side (from the walking direction, left-to-right" in capsys.readouterr().out
+    assert set(pd.read_csv(tmp_path / "walk_events.csv")["side"]) == {"right"}
+    left = save_pose(trial.views["C1"].pose, tmp_path / "walk_other_camera.h5")
+    assert main(["events", str(left)]) == 0
+    assert set(pd.read_csv(tmp_path / "walk_other_camera_events.csv")["side"]) == {"left"}
+    assert main(["events", str(other), "--side", "left", "--trial", "X", "--overwrite"]) == 0
+    written = pd.read_csv(tmp_path / "walk_events.csv")
+    assert written["trial"].unique().tolist() == ["X"] and set(written["side"]) == {"left"}
+    # on a treadmill the subject does not travel: an unnamed file needs --side
+    tread = generate_trial(5, trial="T08", treadmill=True, duration_s=4.0).views["C3"].pose
+    unnamed = save_pose(tread, tmp_path / "belt.h5")
+    assert main(["events", str(unnamed)]) == 2
     assert "give --side" in capsys.readouterr().err
-    assert main(["events", str(other), "--side", "right", "--trial", "X"]) == 0
-    assert pd.read_csv(tmp_path / "walk_events.csv")["trial"].unique().tolist() == ["X"]
 
 
 # ---------------------------------------------------------------------------------------

@@ -77,14 +77,14 @@ The returned ``frame`` is fractional, in the pose's frame numbering
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks
 
-from .errors import AnalysisError
+from .errors import AnalysisError, GaitintWarning
+from .event_methods import DEFAULT_METHOD, LOW_CONFIDENCE, METHODS  # noqa: F401 (re-exported)
 from .io import Pose, leg_length_px
 
 #: Event names in the events table.
@@ -92,39 +92,6 @@ HEEL_STRIKE = "heel_strike"
 TOE_OFF = "toe_off"
 EVENT_COLUMNS = ("side", "event", "frame", "time_s", "confidence", "why")
 SIDES = ("left", "right")
-
-
-@dataclass(frozen=True)
-class _Method:
-    """Which body part's x (relative to the reference) gives which event."""
-
-    hs_bodypart: str
-    to_bodypart: str
-    default_reference: str
-    description: str
-
-
-#: The event detectors by name (see the module docstring).
-METHODS: dict[str, _Method] = {
-    "zeni": _Method("heel", "toe", "hip", "Zeni: max of heel x - ref x / min of toe x - ref x"),
-    "seed": _Method("ankle", "ankle", "neck", "seed: max / min of ankle x - neck x"),
-    "ankle_neck": _Method("ankle", "ankle", "neck", "alias of 'seed'"),
-    "ankle_hip": _Method("ankle", "ankle", "hip", "max / min of ankle x - hip x"),
-    "velocity": _Method(
-        "heel", "toe", "hip",
-        "Zeni, then refined to where the heel stops / the toe starts moving forward",
-    ),
-    "foot": _Method(
-        "heel", "toe", "hip",
-        "heel strike where the heel comes to rest (Zeni's heel maximum extrapolated by its "
-        "deceleration); toe off where the toe overtakes the body (Zeni's toe minimum)",
-    ),
-}
-#: The default detector of every entry point (CLI, widgets, annotator, pipeline), chosen on
-#: real walking (validation/validate_real_events.py; tables in docs/methods/events.md).
-DEFAULT_METHOD = "foot"
-#: Events with a lower ``confidence`` are counted as low-confidence (report, QA order).
-LOW_CONFIDENCE = 0.5
 
 
 def detect_events(
@@ -289,6 +256,8 @@ def detect_events(
         stride_frames = estimate_period_frames(
             hs_bridged, min_frames=lo * fps, max_frames=hi * fps
         )
+        _check_stride_range(hs_bridged, stride_frames, fps=fps, stride_range_s=stride_range_s,
+                            where=where)
         if stride_frames is None:
             # Too short for an autocorrelation: fall back to the shortest plausible stride so
             # no real event is suppressed by the spacing rule.
@@ -549,6 +518,23 @@ def remove_spikes(
     return out
 
 
+def _check_stride_range(signal: np.ndarray, stride_frames: float | None, *, fps: float,
+                        stride_range_s: tuple[float, float], where: str) -> None:
+    """Warn when the foot's motion clearly repeats at a period outside the plausible strides
+    (at the given frame rate): the usual cause is a wrong frame rate (``--fps``)."""
+    lo, hi = stride_range_s
+    wide = estimate_period_frames(signal, min_frames=0.25 * lo * fps, max_frames=4 * hi * fps)
+    if wide is None or lo * fps <= wide <= hi * fps:
+        return
+    if stride_frames is not None and abs(wide - stride_frames) <= 0.1 * wide:
+        return
+    warnings.warn(
+        f"{where}the foot's motion repeats every {wide:.0f} frames, {wide / fps:.2f} s at "
+        f"{fps:g} frames/s: outside the {lo:g}-{hi:g} s of a walking stride. Is the frame "
+        "rate right (fps, --fps)?", GaitintWarning, stacklevel=3,
+    )
+
+
 def _check_progression(pose: Pose, reference: str, leg: float | None, where: str,
                        fps: float | None = None, foot: str = "heel") -> None:
     """Refuse a pose that clearly walks toward -x (image coordinates of a right-to-left walk).
@@ -684,9 +670,13 @@ def estimate_period_frames(
     """Dominant period of a quasi-periodic signal (frames) from its autocorrelation.
 
     Missing samples are left out of the sums (a biased estimator, so the first period wins
-    over its multiples). The lag of the highest autocorrelation peak between ``min_frames``
-    and ``max_frames`` is refined by a parabola. Returns None when no positive peak lies in
-    range (recording shorter than about one and a half periods).
+    over its multiples), and the signal is clipped to its 5th-95th percentiles so that a
+    few wild samples (a wrong-limb run smeared by a low-pass filter) cannot swamp it. The
+    period is the shortest lag between ``min_frames`` and ``max_frames`` whose
+    autocorrelation peak reaches half of the highest one there (a multiple of the period
+    can only come out higher through such a disturbance), refined by a parabola. Returns
+    None when no positive peak lies in range (recording shorter than about one and a half
+    periods).
 
     Examples
     --------
@@ -700,6 +690,8 @@ def estimate_period_frames(
     n = x.size
     if valid.sum() < 3:
         return None
+    lo_x, hi_x = np.percentile(x[valid], [5, 95])
+    x = np.clip(x, lo_x, hi_x)
     z = np.where(valid, x - np.nanmean(x), 0.0)
     # Full autocorrelation by FFT (zero padded), lags 0..n-1.
     nfft = 1 << int(np.ceil(np.log2(2 * n)))
@@ -716,7 +708,7 @@ def estimate_period_frames(
     peaks = peaks[(peaks >= lo) & (peaks <= hi) & (acf[peaks] > 0.1)]
     if peaks.size == 0:
         return None
-    k = int(peaks[np.argmax(acf[peaks])])
+    k = int(peaks[np.argmax(acf[peaks] >= 0.5 * acf[peaks].max())])
     return k + _parabola_offset(acf[k - 1], acf[k], acf[k + 1])
 
 
@@ -1138,7 +1130,7 @@ def event_confidence(
         (``info["fallback"]``);
     ``phase conflict``
         0.5 where heel strikes and toe offs do not alternate (two of a kind in a row), a
-        stance or swing next to it is not 0.2-0.8 stride long, or the two same-kind events
+        stance or swing next to it is not 0.25-0.8 stride long, or the two same-kind events
         around it are not 0.65-1.35 strides apart.
 
     Parameters
@@ -1196,10 +1188,10 @@ def event_confidence(
     conflict[order[1:][same]] = True
     conflict[order[:-1][same]] = True
     if stride_frames:
-        # stance (HS -> TO) and swing (TO -> HS) each last 0.2-0.8 stride (walking ~0.6 /
+        # stance (HS -> TO) and swing (TO -> HS) each last 0.25-0.8 stride (walking ~0.6 /
         # 0.4, running ~0.35 / 0.65)
         phase = np.diff(pos[order]) / stride_frames
-        off = ~same & ((phase < 0.2) | (phase > 0.8))
+        off = ~same & ((phase < 0.25) | (phase > 0.8))
         conflict[order[1:][off]] = True
         conflict[order[:-1][off]] = True
         for kind in (HEEL_STRIKE, TOE_OFF):
