@@ -594,3 +594,136 @@ def test_cli_events_levels_a_rolled_camera_unless_asked_not_to(tmp_path, capsys)
     assert "tilted" not in capsys.readouterr().out
     m = match_events(pd.read_csv(tmp_path / "a.csv"), trial.views["C3"].events, tolerance_frames=3)
     assert np.abs(m["error_frames"].dropna()).max() < 1.0
+
+
+# ---------------------------------------------------------------------------------------
+# the default ("foot") and the events' confidence
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("fps", "belt"), [(25.0, 0.0), (60.0, 0.0), (120.0, 0.0), (25.0, 1.0),
+                                           (100.0, 1.0), (50.0, 0.4)])
+def test_foot_method_times_heel_rest_at_any_rate_and_on_a_treadmill(fps, belt):
+    """The heel lands with a half-sine velocity profile: Zeni's maximum (the heel passing
+    the body) is ~0.8 frame early; extrapolated by the heel's speed over its deceleration it
+    lands within 0.4 frame (at 25 Hz: 16 ms), whatever the rate and whether the floor moves
+    in the image (treadmill, camera following the subject)."""
+    k = fps / FPS
+    pose, hs_true, _ = planted_foot_walker(
+        n=int(160 * k), stride=26.0 * k, first_hs=3.3 * k, speed_px=10.0 / k, fps=fps,
+        belt_px=belt * 10.0 / k,
+    )
+    ev = detect_events(pose, side="left")
+    hs = frames_of(ev, "heel_strike")
+    assert hs.size >= 5
+    err = np.array([h - hs_true[np.argmin(np.abs(hs_true - h))] for h in hs]) / k
+    assert np.all((err > 0) & (err < 0.4))
+    zeni = frames_of(detect_events(pose, side="left", method="zeni"), "heel_strike")
+    assert np.all(np.abs(hs - zeni - 0.8 * k) < 0.5 * k)
+
+
+def test_foot_method_is_the_same_on_a_treadmill():
+    still, _, _ = planted_foot_walker()
+    belt, _, _ = planted_foot_walker(belt_px=10.0)  # the body stays put in the image
+    assert_allclose(detect_events(still, side="left")["frame"],
+                    detect_events(belt, side="left")["frame"], atol=1e-6)
+
+
+def test_confidence_full_for_clean_data_and_lowered_by_a_gap():
+    pose, hs_true, _ = planted_foot_walker()
+    ev = detect_events(pose, side="left")
+    inner = ev[(ev["frame"] > 15) & (ev["frame"] < pose.n_frames - 15)]
+    assert (inner["confidence"] == 1.0).all() and (inner["why"] == "").all()
+    # three heel frames around one heel strike missing (bridged): that event, and only it
+    # among the heel strikes, is less sure, and says why
+    gap = pose.copy()
+    h = int(round(hs_true[3]))
+    gap.values[h - 1 : h + 2, ROLES.index("heel"), 2] = 0.1
+    ev2 = detect_events(gap, side="left")
+    row = ev2.iloc[np.argmin(np.abs(ev2["frame"] - hs_true[3]))]
+    assert row["event"] == "heel_strike" and 0.4 < row["confidence"] < 1.0
+    assert row["why"].startswith("gap (3 of ")
+    others = ev2[(ev2["event"] == "heel_strike") & (ev2["frame"] > 15) & (ev2["frame"] < 140)
+                 & (np.abs(ev2["frame"] - hs_true[3]) > 5)]
+    assert (others["confidence"] == 1.0).all()
+
+
+def test_cleaning_flags_lower_the_confidence():
+    from napari_gaitint.core.clean import FLAG_FILTERED, FLAG_WRONG_LIMB
+
+    pose, _, to_true = planted_foot_walker()
+    flags = np.zeros((pose.n_frames, len(ROLES)), dtype=np.int64)
+    flags[:, :] = FLAG_FILTERED  # filtered everywhere: not a reason for doubt
+    t = int(round(to_true[2]))
+    flags[t - 1 : t + 1, ROLES.index("toe")] |= FLAG_WRONG_LIMB  # repaired around one toe off
+    ev = detect_events(pose, side="left", flags=flags)
+    row = ev.iloc[np.argmin(np.abs(ev["frame"] - to_true[2]))]
+    assert row["event"] == "toe_off" and row["why"].startswith("flagged frames (2 of ")
+    assert row["confidence"] < 1.0
+    assert (ev.drop(index=row.name).query("frame > 15 and frame < 140")["confidence"] == 1.0).all()
+    with pytest.raises(ValueError, match="flags must have shape"):
+        detect_events(pose, side="left", flags=flags[:10])
+
+
+def test_event_confidence_phase_conflicts():
+    from napari_gaitint.core.events import event_confidence
+
+    n = 200
+    measured = {k: (np.ones(n, bool), np.ones(n, bool)) for k in ("heel_strike", "toe_off")}
+
+    def conf(positions, kinds):
+        info = {"strength": np.full(len(positions), 3.0), "edge": np.zeros(len(positions), bool),
+                "fallback": np.zeros(len(positions), bool)}
+        return event_confidence(positions=np.array(positions, float), kinds=np.array(kinds, object),
+                                info=info, measured=measured, stride_frames=30.0, window_frames=3)
+
+    c, why = conf([10, 28, 40, 58, 70], ["heel_strike", "toe_off", "heel_strike", "toe_off", "heel_strike"])
+    assert_allclose(c, 1.0) and set(why) == {""}
+    # a toe off missing: two heel strikes in a row (40, 70), the toe offs around the gap
+    # two strides apart
+    c, why = conf([10, 28, 40, 70, 88], ["heel_strike", "toe_off", "heel_strike", "heel_strike", "toe_off"])
+    assert list(c) == [1.0, 0.5, 0.5, 0.5, 0.5] and set(why[1:]) == {"phase conflict"}
+    # a "heel strike" 4 frames after a toe off (a swing of 0.13 stride)
+    c, why = conf([10, 28, 32, 40, 58], ["heel_strike", "toe_off", "heel_strike", "heel_strike", "toe_off"])
+    assert c[1] == c[2] == 0.5 and why[2] == "phase conflict"
+
+
+def test_sort_events_by_confidence_puts_doubtful_events_first():
+    from napari_gaitint.core.events import LOW_CONFIDENCE, sort_events_by_confidence
+
+    pose, hs_true, _ = planted_foot_walker()
+    gap = pose.copy()
+    h = int(round(hs_true[3]))
+    gap.values[h - 2 : h + 2, ROLES.index("heel"), 2] = 0.1
+    ev = detect_events(gap, side="left")
+    ordered = sort_events_by_confidence(ev)
+    assert len(ordered) == len(ev)
+    assert ordered["confidence"].is_monotonic_increasing
+    assert ordered.iloc[0]["why"].startswith("gap")
+    low = sort_events_by_confidence(ev, below=LOW_CONFIDENCE)
+    assert (low["confidence"] < LOW_CONFIDENCE).all()
+    legacy = ev.drop(columns=["confidence", "why"])  # a table from before confidence
+    assert sort_events_by_confidence(legacy).equals(legacy)
+    assert sort_events_by_confidence(legacy, below=0.5).empty
+
+
+def test_stride_estimate_survives_a_smeared_wrong_limb_run():
+    """Regression (realgait, noisy and cleaned at 50 Hz): a wrong-limb run smeared by the
+    low-pass filter over a trough made the autocorrelation peak at two strides higher than
+    at one: the stride came out doubled and every other event was lost."""
+    t = np.arange(170, dtype=float)
+    sig = 70 * np.sin(2 * np.pi * t / 53.0)
+    trough = int(53 * 0.75 + 53)  # a minimum
+    sig[trough - 5 : trough + 4] += 200 * np.hanning(9)
+    assert estimate_period_frames(sig, min_frames=25, max_frames=150) == pytest.approx(53.0, abs=1.5)
+
+
+def test_wrong_frame_rate_warns(tmp_path):
+    from napari_gaitint.core.errors import GaitintWarning
+
+    pose, _, _ = planted_foot_walker(n=400, stride=104.0, first_hs=13.0, speed_px=2.5, fps=100.0)
+    with pytest.warns(GaitintWarning, match=r"repeats every 10[34] frames, 4\.1\d s at 25 frames/s: outside"):
+        detect_events(pose, side="left", fps=25.0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GaitintWarning)
+        detect_events(pose, side="left", fps=100.0)

@@ -77,6 +77,9 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     recorded = load_config(tmp_path / "out" / "config.toml")
     assert {"margin_leg", "max_lag_s", "likelihood_threshold", "leg_chain"} <= set(recorded.clean)
     assert recorded.clean_config() == AnalysisConfig().clean_config()
+    from napari_gaitint.core.events import DEFAULT_METHOD
+
+    assert recorded.events_method == DEFAULT_METHOD  # the detector used, spelt out
     cycles = pd.read_csv(tmp_path / "out" / "cycles.csv")
     assert {"trial", "view", "side", "bodypart", "axis", "pct", "value"} <= set(cycles.columns)
     assert cycles["trial"].nunique() == 4
