@@ -277,13 +277,13 @@ def detect_events(
         to_bridged, to_segments = bridge_gaps(to_clean, max_gap_frames=max_gap)
 
     to_range = _robust_range(to_bridged)
-    hs, hs_info = _pick_extrema(
+    hs, hs_info = pick_extrema(
         hs_bridged, hs_segments, kind="max", distance=distance, half_window=half_window,
-        min_prominence=min_prominence * robust_range, fit_half_width=fit_half_width,
+        min_prominence=min_prominence * robust_range, fit_half_width=fit_half_width, details=True,
     )
-    to, to_info = _pick_extrema(
+    to, to_info = pick_extrema(
         to_bridged, to_segments, kind="min", distance=distance, half_window=half_window,
-        min_prominence=min_prominence * to_range, fit_half_width=fit_half_width,
+        min_prominence=min_prominence * to_range, fit_half_width=fit_half_width, details=True,
     )
     hs_fallback = np.zeros(hs.size, dtype=bool)
     to_fallback = np.zeros(to.size, dtype=bool)
@@ -733,7 +733,8 @@ def pick_extrema(
     min_prominence: float,
     edge_prominence: float | None = None,
     fit_half_width: int = 1,
-) -> np.ndarray:
+    details: bool = False,
+) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
     """Fractional sample positions of the robust maxima (``kind="max"``) or minima.
 
     Within each segment of recorded data an extremum must (1) be the extreme value within
@@ -745,28 +746,11 @@ def pick_extrema(
     (default ``min_prominence / 3``) over the samples left on the outer side; the first and
     last samples of a segment are never extrema. Positions are refined by a parabola fitted
     over ``+/- fit_half_width`` samples (:func:`_vertex_offsets`).
+
+    With ``details=True`` also what each extremum rests on, in the order of the positions:
+    ``strength`` (how far its judged sides fall, in units of ``min_prominence``; >= 1) and
+    ``edge`` (within ``half_window`` of a segment's end: a partial window).
     """
-    return _pick_extrema(
-        signal, segments, kind=kind, distance=distance, half_window=half_window,
-        min_prominence=min_prominence, edge_prominence=edge_prominence,
-        fit_half_width=fit_half_width,
-    )[0]
-
-
-def _pick_extrema(
-    signal: np.ndarray,
-    segments: list[tuple[int, int]],
-    *,
-    kind: str,
-    distance: int,
-    half_window: int,
-    min_prominence: float,
-    edge_prominence: float | None = None,
-    fit_half_width: int = 1,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """:func:`pick_extrema`, with what each extremum rests on: ``strength`` (how far its
-    judged sides fall, in units of ``min_prominence``; >= 1) and ``edge`` (within
-    ``half_window`` of a segment's end: a partial window), in the order of the positions."""
     sign = 1.0 if kind == "max" else -1.0
     if kind not in ("max", "min"):
         raise ValueError("kind must be 'max' or 'min'")
@@ -809,11 +793,13 @@ def _pick_extrema(
                             np.full(accepted.size, np.inf))
             edge.append((cut_left | cut_right)[ok])
     if not out:
-        return np.zeros(0, dtype=float), {"strength": np.zeros(0), "edge": np.zeros(0, dtype=bool)}
-    pos = np.concatenate(out)
-    order = np.argsort(pos, kind="stable")
-    return pos[order], {"strength": np.concatenate(strength)[order],
-                        "edge": np.concatenate(edge)[order]}
+        pos, info = np.zeros(0, dtype=float), {"strength": np.zeros(0), "edge": np.zeros(0, dtype=bool)}
+    else:
+        pos = np.concatenate(out)
+        order = np.argsort(pos, kind="stable")
+        pos, info = pos[order], {"strength": np.concatenate(strength)[order],
+                                 "edge": np.concatenate(edge)[order]}
+    return (pos, info) if details else pos
 
 
 def _vertex_offsets(seg: np.ndarray, ps: np.ndarray, half_width: int) -> np.ndarray:
