@@ -393,6 +393,13 @@ def _cmd_events(args) -> int:
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
     height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
     oriented = orient_pose(pose, frame_size=(width, height), direction=direction, level=args.level)
+    walks = oriented.meta["orientation"]["direction"]
+    if args.side is None and not side_note and side != ("left" if walks == -1 else "right"):
+        # a camera sees the left leg exactly when the subject walks right-to-left in its image
+        print(f"warning: {args.predictions.name}: the name says view {view} (the {side} leg) but "
+              f"the subject walks {'right-to-left' if walks == -1 else 'left-to-right'} in the image, "
+              f"so this camera sees the {'left' if walks == -1 else 'right'} leg (unless the video is "
+              "mirrored); give --side if the side is wrong", file=sys.stderr)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GaitintWarning)
         events = detect_events(

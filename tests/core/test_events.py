@@ -400,6 +400,11 @@ def test_cli_events_writes_csv(tmp_path, capsys):
     assert main(["events", str(other), "--side", "left", "--trial", "X", "--overwrite"]) == 0
     written = pd.read_csv(tmp_path / "walk_events.csv")
     assert written["trial"].unique().tolist() == ["X"] and set(written["side"]) == {"left"}
+    # a name that contradicts the walking direction is pointed out (events still written)
+    wrong = save_pose(view.pose, tmp_path / prediction_filename("T07", "C1"))  # walks as C3
+    assert main(["events", str(wrong)]) == 0
+    assert "the name says view C1 (the left leg) but the subject walks left-to-right" in (
+        capsys.readouterr().err)
     # on a treadmill the subject does not travel: an unnamed file needs --side
     tread = generate_trial(5, trial="T08", treadmill=True, duration_s=4.0).views["C3"].pose
     unnamed = save_pose(tread, tmp_path / "belt.h5")
