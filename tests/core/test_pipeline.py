@@ -77,6 +77,9 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     recorded = load_config(tmp_path / "out" / "config.toml")
     assert {"margin_leg", "max_lag_s", "likelihood_threshold", "leg_chain"} <= set(recorded.clean)
     assert recorded.clean_config() == AnalysisConfig().clean_config()
+    from napari_gaitint.core.events import DEFAULT_METHOD
+
+    assert recorded.events_method == DEFAULT_METHOD  # the detector used, spelt out
     cycles = pd.read_csv(tmp_path / "out" / "cycles.csv")
     assert {"trial", "view", "side", "bodypart", "axis", "pct", "value"} <= set(cycles.columns)
     assert cycles["trial"].nunique() == 4
@@ -88,15 +91,18 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     # the time effect on a gait cycle is overwhelming for the moving limbs
     knee_x_time = anova[(anova.bodypart == "ankle") & (anova.axis == "x") & (anova.effect == "time")]
     assert knee_x_time["p_unc"].iloc[0] < 1e-6
-    # events against the truth: every true heel strike inside the recording is found within 1 frame
+    # events against the truth: heel strikes within 1 frame (median), toe offs within 1.5 (the
+    # default's toe off is ~0.9 frame late on the synthetic walker, whose toe does not roll
+    # forward before lift-off as a real one does: tests/core/test_events.py)
     truth = pd.read_csv(cohort.parent / "truth" / "events.csv")
     ev = res.events
+    assert {"confidence", "why"} <= set(ev.columns)
     for (trial, view, event), t in truth.groupby(["trial", "view", "event"]):
         d = ev[(ev.trial == trial) & (ev.view == view) & (ev.event == event)]
         if len(d) == 0:
             continue
         nearest = np.abs(d["frame"].to_numpy()[:, None] - t["frame"].to_numpy()[None, :]).min(axis=1)
-        assert np.median(nearest) <= 1.0, (trial, view, event)
+        assert np.median(nearest) <= (1.0 if event == "heel_strike" else 1.5), (trial, view, event)
     # steps measured with both views: the other leg's heel strike from the other camera
     params = pd.read_csv(tmp_path / "out" / "parameters.csv")
     assert params["steps_from_both_views"].all() and (params["n_steps"] >= 1).all()

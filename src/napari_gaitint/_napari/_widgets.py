@@ -30,6 +30,7 @@ from magicgui.widgets import (
 )
 
 from ..core.errors import GaitintError
+from ..core.event_methods import DEFAULT_METHOD
 from ..core.io import Pose, side_of_view
 from ..core.manifest import MANIFEST_FILE_FILTER
 from ..core.video import VIDEO_FILE_FILTER
@@ -326,7 +327,7 @@ def _event_methods(_w=None) -> list[str]:
 def detect_events_widget(
     layer: napari.layers.Points,
     viewer: napari.viewer.Viewer,
-    method: str = "zeni",
+    method: str = DEFAULT_METHOD,
     reference: str = "auto",
     side: str = "auto",
     show_plot: bool = True,

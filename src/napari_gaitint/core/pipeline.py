@@ -128,11 +128,14 @@ class AnalysisConfig:
         return cfg
 
     def resolved(self) -> AnalysisConfig:
-        """The same settings with every cleaning default written out: what a run records in
-        its ``config.toml``, so that it repeats exactly with a later version whose defaults
-        differ (``None`` values, such as ``margin_px`` from the leg length, stay implicit)."""
+        """The same settings with every cleaning default and the event detector written out:
+        what a run records in its ``config.toml``, so that it repeats exactly with a later
+        version whose defaults differ (``None`` values, such as ``margin_px`` from the leg
+        length, stay implicit)."""
+        from .event_methods import DEFAULT_METHOD
+
         clean = {k: v for k, v in dataclasses.asdict(self.clean_config()).items() if v is not None}
-        return dataclasses.replace(self, clean=clean)
+        return dataclasses.replace(self, clean=clean, events_method=self.events_method or DEFAULT_METHOD)
 
     def clean_config(self):
         """The :class:`~napari_gaitint.core.clean.CleanConfig` these settings describe."""
@@ -491,8 +494,9 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             cleaned = clean_pose(pose, other=None, config=clean_cfg)
         oriented = orient_pose(cleaned.pose, level=config.level_floor)
         events = _edited_events(row, side, pose.fps)
-        if events is None:
-            events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
+        if events is None:  # the cleaning's flags lower the confidence of events they touch
+            events = detect_events(oriented, side=side, fps=pose.fps, flags=cleaned.flags,
+                                   **config.events_kwargs())
         cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
         cycles = _with_angle_cycles(cycles, oriented, events, side, config)
         views.append((row, pose, side, cleaned, oriented, events, cycles))
@@ -1050,7 +1054,7 @@ def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | 
             outputs = write_stats_outputs(
                 out_dir, result.cycles, correction=config.correction, engine=config.stats_engine,
                 report=report, figures=report, config=config.to_dict(),
-                parameters=result.parameters, overwrite=overwrite,
+                parameters=result.parameters, events=result.events, overwrite=overwrite,
             )
             result.files.update(outputs.files)
             anova = outputs.anova
