@@ -423,3 +423,209 @@ __all__ = [
     "tracks_colormap",
     "view_affine",
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# Layers made by napari-deeplabcut: points + its DLC header -> the DLC table
+# ---------------------------------------------------------------------------------------
+_HEADER_LEVELS = {3: ["scorer", "bodyparts", "coords"], 4: ["scorer", "individuals", "bodyparts", "coords"]}
+
+
+def dlc_header_columns(header) -> pd.MultiIndex | None:
+    """The DLC column MultiIndex a layer's ``metadata["header"]`` describes, else ``None``.
+
+    Accepts what napari-deeplabcut keeps there (its ``DLCHeaderModel`` with ``columns`` as
+    a list of tuples, older versions' header object holding a ``pd.MultiIndex``), a dict
+    ``{"columns": [...], "names": [...]}`` and a ``pd.MultiIndex``. The level names are
+    DLC's (``scorer, [individuals,] bodyparts, coords``), by the tuples' length.
+    """
+    cols = header.get("columns") if isinstance(header, dict) else getattr(header, "columns", header)
+    if isinstance(cols, pd.MultiIndex):
+        tuples = list(cols)
+    elif isinstance(cols, (list, tuple)) and all(isinstance(t, (list, tuple)) for t in cols):
+        tuples = [tuple(t) for t in cols]
+    else:
+        return None
+    lengths = {len(t) for t in tuples}
+    if len(lengths) != 1 or next(iter(lengths)) not in _HEADER_LEVELS:
+        return None
+    n = next(iter(lengths))
+    return pd.MultiIndex.from_tuples([tuple(str(v) for v in t) for t in tuples],
+                                     names=_HEADER_LEVELS[n])
+
+
+def path_key(row) -> str:
+    """An image path of a label table's row as one '/'-separated string (the row of a
+    multi-level index joined; how napari-deeplabcut names its frames)."""
+    text = "/".join(str(p) for p in row) if isinstance(row, tuple) else str(row)
+    return text.replace("\\", "/")
+
+
+def header_points_to_dlc_table(
+    data: np.ndarray,
+    features: pd.DataFrame,
+    columns: pd.MultiIndex,
+    *,
+    paths: Sequence[str] | None = None,
+    template: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The DLC table of a points layer that carries a DLC header (napari-deeplabcut's layers).
+
+    Nothing is renamed or dropped: the columns are exactly ``columns`` (scorer,
+    individuals, body parts, coords of the header); the rows are ``template``'s (the file
+    the layer was read from) in its order and index form, followed by any frame the layer
+    adds. Without a template the rows are the image ``paths`` (labels; frame ``i`` of the
+    layer is ``paths[i]``) or the frame numbers ``0 .. last frame with a point``.
+
+    Each point sets x, y (and the likelihood when the header has one; a point without one
+    gets 1.0, as napari-deeplabcut does) of its frame, individual (``id``) and body part
+    (``label``). A keypoint that the template has (finite x and y) and the layer no longer
+    has was deleted in napari: its cells become NaN. Every other template cell is kept.
+
+    Parameters
+    ----------
+    data
+        ``(n, 3)`` points ``frame, y_px, x_px`` (napari order).
+    features
+        One row per point with ``label`` (body part), optionally ``id`` (individual,
+        ``""`` for single-animal data) and ``likelihood``.
+    columns
+        From :func:`dlc_header_columns`.
+    paths
+        Image path of each frame (label layers), or ``None``/empty for video frames.
+    template
+        The layer's source table, if it could be read.
+
+    Raises
+    ------
+    ValueError
+        When a point does not fit the header (unknown body part or individual, a frame
+        outside the rows, two points for one keypoint): the message says which, so that
+        nothing is written rather than a table missing the user's points.
+    """
+    data = np.asarray(data, dtype=float).reshape(-1, 3) if len(data) else np.empty((0, 3))
+    multi = "individuals" in columns.names
+    labels = features["label"].astype(str).to_numpy() if "label" in features else None
+    if labels is None and len(data):
+        raise ValueError("the layer has no 'label' feature (the body part of each point)")
+    labels = labels if labels is not None else np.empty(0, dtype=object)
+    ids = features["id"].astype(str).to_numpy() if "id" in features else np.full(len(data), "")
+    lik = (features["likelihood"].to_numpy(dtype=float) if "likelihood" in features
+           else np.full(len(data), np.nan))
+    frames_f = data[:, 0]
+    frames = np.rint(frames_f).astype(np.int64)
+    if len(data) and not np.allclose(frames_f, frames):
+        raise ValueError("points lie between frames (non-integer frame coordinates)")
+
+    # keypoint (individual, body part) -> its (x, y[, likelihood]) column positions
+    names_no_scorer = [n for n in columns.names if n != "scorer"]
+    key_cols = columns.droplevel("scorer").to_frame(index=False)
+    key_cols.columns = names_no_scorer
+    ind_of = key_cols["individuals"].to_numpy(object) if multi else np.full(len(columns), "")
+    kp_pos: dict[tuple[str, str], dict[str, int]] = {}
+    for j, (ind, bp, c) in enumerate(zip(ind_of, key_cols["bodyparts"], key_cols["coords"], strict=True)):
+        kp_pos.setdefault((str(ind), str(bp)), {})[str(c)] = j
+    bodyparts = set(key_cols["bodyparts"])
+    individuals = set(ind_of) if multi else {""}
+    bad_label = sorted(set(labels) - bodyparts)
+    if bad_label:
+        raise ValueError(f"body part(s) {bad_label} are not in the layer's DeepLabCut header "
+                         f"{sorted(bodyparts)}")
+    if multi:
+        bad_id = sorted(set(ids) - individuals)
+        if bad_id:
+            raise ValueError(f"individual(s) {bad_id} are not in the layer's DeepLabCut header "
+                             f"{sorted(individuals)}")
+        missing = sorted({(i, b) for i, b in zip(ids, labels, strict=True)} - set(kp_pos))
+        if missing:
+            raise ValueError(f"keypoint(s) {missing[:5]} (individual, body part) are not in the "
+                             "layer's DLC header")
+    else:
+        ids = np.full(len(data), "", dtype=object)
+
+    # rows
+    paths = list(paths or [])
+    if paths:
+        if len(data) and (frames.min() < 0 or frames.max() >= len(paths)):
+            raise ValueError(f"points on frame(s) outside the layer's {len(paths)} images")
+        row_keys = [path_key(p) for p in paths]
+        keys_of_frame = row_keys
+    else:
+        if len(data) and frames.min() < 0:
+            raise ValueError("points on negative frame numbers")
+        keys_of_frame = None
+    if template is not None:
+        index = template.index
+        if paths:
+            tkeys = [path_key(r) for r in index]
+        else:
+            if not pd.api.types.is_integer_dtype(index):
+                template = None  # frame numbers cannot be matched to these rows
+        if template is not None:
+            tkeys = tkeys if paths else [int(v) for v in index]
+    if template is None:
+        if paths:
+            index = pd.Index(row_keys, dtype=object)
+            tkeys = list(row_keys)
+        else:
+            n = int(frames.max()) + 1 if len(data) else 0
+            index = pd.RangeIndex(n)
+            tkeys = list(range(n))
+    # frames the layer adds beyond the template's rows
+    row_of = {k: i for i, k in enumerate(tkeys)}
+    frame_keys = ([keys_of_frame[f] for f in frames] if keys_of_frame is not None
+                  else [int(f) for f in frames])
+    extra = [k for k in dict.fromkeys(frame_keys) if k not in row_of]
+    if extra:
+        if isinstance(index, pd.MultiIndex):
+            new = pd.MultiIndex.from_tuples([tuple(str(k).split("/")) for k in extra])
+            if new.nlevels != index.nlevels:
+                raise ValueError(f"image path(s) {extra[:3]} do not have the "
+                                 f"{index.nlevels} parts of the file's row index")
+            new.names = index.names
+        else:
+            new = pd.Index(extra)
+        index = index.append(new)
+        for k in extra:
+            row_of[k] = len(row_of)
+    rows = np.array([row_of[k] for k in frame_keys], dtype=np.int64)
+
+    # values: the template's cells under the header's columns, NaN elsewhere
+    values = np.full((len(index), len(columns)), np.nan)
+    if template is not None:
+        tcols = template.columns
+        tnames = [n for n in (tcols.names or []) if n != "scorer"]
+        if "scorer" in (tcols.names or []) and tnames == names_no_scorer:
+            tflat = tcols.droplevel("scorer")
+            hflat = columns.droplevel("scorer")
+            if tflat.is_unique:
+                pos = tflat.get_indexer(hflat)
+                have = pos >= 0
+                values[: len(template), have] = template.iloc[:, pos[have]].to_numpy(dtype=float)
+
+    # keypoints shown in napari (finite x and y) that the layer no longer has were deleted
+    kps = list(kp_pos)
+    k_of = {kp: k for k, kp in enumerate(kps)}
+    col = {c: np.array([kp_pos[kp].get(c, -1) for kp in kps], dtype=np.int64)
+           for c in ("x", "y", "likelihood")}
+    kpt = np.array([k_of[(str(i), str(b))] for i, b in zip(ids, labels, strict=True)], dtype=np.int64)
+    present = np.zeros((len(index), len(kps)), dtype=np.int64)
+    np.add.at(present, (rows, kpt), 1)
+    if (present > 1).any():
+        r, k = np.argwhere(present > 1)[0]
+        ind, bp = kps[k]
+        raise ValueError(f"two points for body part {bp!r}{f' of {ind!r}' if ind else ''} "
+                         f"in frame {index[int(r)]!r}")
+    has_xy = (col["x"] >= 0) & (col["y"] >= 0)
+    for k in np.flatnonzero(has_xy):
+        shown = np.isfinite(values[:, col["x"][k]]) & np.isfinite(values[:, col["y"][k]])
+        gone = np.flatnonzero(shown & (present[:, k] == 0))
+        if gone.size:
+            cols_k = [c[k] for c in col.values() if c[k] >= 0]
+            values[np.ix_(gone, cols_k)] = np.nan
+    # the layer's points
+    lik = np.where(np.isfinite(lik), lik, 1.0)
+    for c, v in (("x", data[:, 2]), ("y", data[:, 1]), ("likelihood", lik)):
+        ok = col[c][kpt] >= 0
+        values[rows[ok], col[c][kpt][ok]] = v[ok]
+    return pd.DataFrame(values, index=index, columns=columns)

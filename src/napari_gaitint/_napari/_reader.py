@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import GaitintError
-from ..core.io import Pose, list_individuals, pose_from_dlc_table, read_dlc_table
+from ..core.io import (
+    Pose,
+    dlc_columns,
+    is_image_index,
+    list_individuals,
+    pose_from_dlc_table,
+    read_dlc_table,
+)
 from . import _convert
 from ._video import VIDEO_SUFFIXES
 
@@ -111,9 +118,37 @@ def keypoint_layer_kwargs(
         "border_width": 0.1,
         "size": 16,
         "axis_labels": AXIS_LABELS,
-        "metadata": {"gaitint": meta},
+        "metadata": {"gaitint": meta, **napari_deeplabcut_metadata(poses, name=name)},
     }
     return data, kwargs
+
+
+def napari_deeplabcut_metadata(poses: list[Pose], *, name: str) -> dict:
+    """What napari-deeplabcut reads from a keypoints layer's metadata, so its controls and
+    its writer take our layers: the DLC ``header`` (columns as a list of tuples and the
+    level names), the image ``paths`` of label files (frame ``i`` is ``paths[i]``), the
+    ``root`` folder and, for a layer read from a file, ``io`` provenance: ``kind`` "gt" for
+    label files (napari-deeplabcut's save merges into them), "machine" for predictions (its
+    writer never writes back onto those; its controls offer to save them as labels)."""
+    pose = poses[0]
+    columns = dlc_columns(poses)
+    meta: dict = {
+        "header": {"columns": list(columns), "names": list(columns.names)},
+        "paths": ([_convert.path_key(r) for r in pose.index]
+                  if is_image_index(pose.index) else []),
+        "name": name,
+    }
+    if pose.source is not None:
+        source = Path(pose.source).resolve()
+        meta["root"] = str(source.parent)
+        meta["io"] = {
+            "schema_version": 1,
+            "project_root": str(source.parent),
+            "source_relpath_posix": source.name,
+            "kind": "gt" if is_image_index(pose.index) and not pose.has_likelihood else "machine",
+            "dataset_key": "df_with_missing",
+        }
+    return meta
 
 
 def tracks_layer_kwargs(poses: list[Pose], *, name: str, extra_metadata: dict | None = None):

@@ -594,6 +594,14 @@ def read_dlc_table(path: str | Path, *, key: str | None = None) -> pd.DataFrame:
     return _normalise_columns(df, path)
 
 
+def is_image_index(index: pd.Index | None) -> bool:
+    """Whether a DLC table's rows are labelled images (paths, as in ``CollectedData_*`` and
+    ``machinelabels`` files) rather than the frames of one video (integer frame numbers)."""
+    if index is None or len(index) == 0:
+        return False
+    return isinstance(index, pd.MultiIndex) or not pd.api.types.is_numeric_dtype(index)
+
+
 def is_multianimal(df: pd.DataFrame) -> bool:
     """Whether a DLC table has an ``individuals`` column level."""
     return "individuals" in (df.columns.names or [])
@@ -1163,25 +1171,33 @@ def pose_to_dlc_table(pose: Pose) -> pd.DataFrame:
     return poses_to_dlc_table([pose])
 
 
+def dlc_columns(poses: Sequence[Pose]) -> pd.MultiIndex:
+    """The DLC column header of :func:`poses_to_dlc_table` (``scorer, [individuals,]
+    bodyparts, coords``; the first pose's scorer and likelihood decide for all)."""
+    first = poses[0]
+    multi = any(p.individual is not None for p in poses)
+    coords = ("x", "y", "likelihood") if first.has_likelihood else ("x", "y")
+    if multi:
+        tuples = [(first.scorer, p.individual or "single", bp, c)
+                  for p in poses for bp in p.bodyparts for c in coords]
+    else:
+        tuples = [(first.scorer, bp, c) for p in poses for bp in p.bodyparts for c in coords]
+    return pd.MultiIndex.from_tuples(tuples, names=_MULTI_LEVELS if multi else _SINGLE_LEVELS)
+
+
 def poses_to_dlc_table(poses: Sequence[Pose]) -> pd.DataFrame:
     """One DLC table from several individuals' poses (same frames and scorer)."""
     if not poses:
         raise ValueError("no poses to write")
     first = poses[0]
-    multi = any(p.individual is not None for p in poses)
-    coords = ("x", "y", "likelihood") if first.has_likelihood else ("x", "y")
-    tuples, blocks = [], []
+    columns = dlc_columns(poses)
+    n_coords = 3 if first.has_likelihood else 2
+    blocks = []
     for pose in poses:
         if pose.n_frames != first.n_frames:
             raise ValueError("all poses must have the same number of frames to share a table")
-        for j, bp in enumerate(pose.bodyparts):
-            for k, c in enumerate(coords):
-                if multi:
-                    tuples.append((first.scorer, pose.individual or "single", bp, c))
-                else:
-                    tuples.append((first.scorer, bp, c))
-                blocks.append(pose.values[:, j, k])
-    columns = pd.MultiIndex.from_tuples(tuples, names=_MULTI_LEVELS if multi else _SINGLE_LEVELS)
+        for j in range(len(pose.bodyparts)):
+            blocks.extend(pose.values[:, j, k] for k in range(n_coords))
     data = np.column_stack(blocks) if blocks else np.empty((first.n_frames, 0))
     index = first.index if first.index is not None else pd.RangeIndex(first.n_frames)
     return pd.DataFrame(data, index=index.copy(), columns=columns)
