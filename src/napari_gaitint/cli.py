@@ -341,7 +341,7 @@ def _cmd_events(args) -> int:
 
     from .core.errors import InputFileError
     from .core.events import DEFAULT_METHOD, detect_events
-    from .core.io import load_pose, parse_bodypart_mapping, side_of_view
+    from .core.io import load_pose, parse_bodypart_mapping, side_of_view, validate_time_series
     from .core.orient import orient_pose
 
     try:
@@ -357,8 +357,9 @@ def _cmd_events(args) -> int:
             "cannot tell which leg this camera sees (the name does not say C1 or C3); give --side",
         )
     # roles by the mapping, else by name (Neck, LHeel, ...)
-    pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
-                     individual=args.individual)
+    pose = validate_time_series(
+        load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
+                  individual=args.individual), task="event detection")
     # Events use x relative to the body and y differences only, so the frame size just
     # places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1

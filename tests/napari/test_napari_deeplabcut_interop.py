@@ -210,3 +210,52 @@ def test_our_layers_carry_napari_deeplabcut_metadata(dlc_fixtures, rel):
     meta = parse_points_metadata(kw["metadata"])
     assert list(meta.header.columns) == [tuple(c) for c in read_dlc_table(src).columns]
     assert meta.io.source_relpath_posix == src.name
+
+
+# --- label files and colours look and step the same in both plugins ----------------------
+def _shuffled_labels(dlc_fixtures, tmp_path):
+    """The label file with its rows in a scrambled order (DLC writes them in any order)."""
+    df = pd.read_hdf(dlc_fixtures / LABELS)
+    rng = np.random.default_rng(3)
+    path = tmp_path / "shuffled" / "CollectedData_Mackenzie.h5"
+    path.parent.mkdir()
+    df.iloc[rng.permutation(len(df))].to_hdf(path, key="df_with_missing")
+    return path
+
+
+def _ndlc_layer(path):
+    from napari_deeplabcut.core.io import read_hdf_single
+
+    ((data, kw, _),) = read_hdf_single(path)
+    return data, kw
+
+
+def _points_by_key(data, labels, ids):
+    return {(int(f), str(i), str(b)): (y, x) for (f, y, x), b, i in zip(data, labels, ids, strict=True)}
+
+
+@pytest.mark.parametrize("which", ["labels", "shuffled labels", "single", "multi"])
+def test_same_frames_and_colours_as_napari_deeplabcut(dlc_fixtures, tmp_path, which):
+    from napari_gaitint._napari._reader import napari_get_reader
+
+    path = {"labels": dlc_fixtures / LABELS, "single": dlc_fixtures / SINGLE,
+            "multi": dlc_fixtures / MULTI}.get(which) or _shuffled_labels(dlc_fixtures, tmp_path)
+    ndata, nkw = _ndlc_layer(path)
+    layers = napari_get_reader(str(path))(str(path))
+    data, kw, _ = layers[0]
+    if "labels" in which:
+        assert [t for _, _, t in layers] == ["points"]  # no tracks through unrelated images
+        assert kw["metadata"]["paths"] == nkw["metadata"]["paths"]
+    # every keypoint on the same frame, at the same place
+    props, feats = nkw["properties"], kw["features"]
+    theirs = _points_by_key(ndata, props["label"], props["id"])
+    ours = _points_by_key(data, feats["label"], feats["id"])
+    assert ours.keys() == theirs.keys()
+    np.testing.assert_array_equal([ours[k] for k in theirs], list(theirs.values()))
+    # in the same colour: the body part's (single animal) or the individual's (multi-animal)
+    assert nkw["face_color"] == ("id" if which == "multi" else "label")
+    cycle = nkw["face_color_cycle"]
+    part = 1 if which == "multi" else 2
+    expected = np.array([cycle[k[part]] for k in ours])
+    np.testing.assert_allclose(kw["face_color"], expected, atol=1e-6)
+

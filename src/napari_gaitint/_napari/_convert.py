@@ -13,9 +13,11 @@ Conventions
   name of the most important flag, ``"ok"`` when none).
 * Tracks data are ``(track_id, frame, y_px, x_px)`` rows, one track per body part (and
   individual), sorted by track then frame as napari requires.
-* Colours: one fixed colour per body part (:data:`BODYPART_COLORS`), so C1 and C3 layers and
-  the cleaned layer agree; cleaned points that changed get a status colour as their border
-  and face (:data:`STATUS_COLORS`).
+* Colours follow napari-deeplabcut: the body parts in file order (individuals, for
+  multi-animal layers) spread over a colormap (:data:`DEFAULT_COLORMAP` or the DLC project's
+  ``colormap``), so a file looks the same in both plugins and C1, C3 and the cleaned layer
+  agree; cleaned points that changed get a status colour as their border and face
+  (:data:`STATUS_COLORS`).
 """
 
 from __future__ import annotations
@@ -25,23 +27,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.io import ROLES, Pose
+from ..core.io import ROLES, Pose, image_path_key
 
-# Body-part colours (RGBA 0-1): ROLES first, then a cycle for other names. Chosen to stay
-# readable on grey video and to differ from the status colours below.
-_ROLE_RGB = {
-    "neck": (0.12, 0.47, 0.71),
-    "hip": (0.17, 0.63, 0.17),
-    "knee": (0.58, 0.40, 0.74),
-    "ankle": (0.09, 0.75, 0.81),
-    "heel": (0.74, 0.74, 0.13),
-    "toe": (0.89, 0.47, 0.76),
-}
-_CYCLE_RGB = [
-    (0.12, 0.47, 0.71), (0.17, 0.63, 0.17), (0.58, 0.40, 0.74), (0.09, 0.75, 0.81),
-    (0.74, 0.74, 0.13), (0.89, 0.47, 0.76), (0.55, 0.34, 0.29), (0.50, 0.50, 0.50),
-    (0.68, 0.78, 0.91), (0.60, 0.87, 0.54),
-]
+#: Colormap of body parts (single-animal) and individuals (multi-animal) unless the DLC
+#: project's config.yaml names another: napari-deeplabcut's default, so that a file looks
+#: the same in both plugins.
+DEFAULT_COLORMAP = "rainbow"
 #: Status colours of cleaned points (RGBA 0-1). "ok" points keep their body-part colour.
 STATUS_COLORS: dict[str, tuple[float, float, float, float]] = {
     "wrong_limb": (1.0, 0.0, 0.0, 1.0),
@@ -56,15 +47,38 @@ EVENT_COLORS = {"heel_strike": (1.0, 0.2, 0.2, 1.0), "toe_off": (0.2, 0.6, 1.0, 
 EVENT_ABBREV = {"heel_strike": "HS", "toe_off": "TO"}
 
 
-def bodypart_color(name: str, position: int = 0) -> tuple[float, float, float, float]:
-    """RGBA (0-1) colour of a body part: fixed for our roles, a cycle by position otherwise."""
-    rgb = _ROLE_RGB.get(name, _CYCLE_RGB[position % len(_CYCLE_RGB)])
-    return (*rgb, 1.0)
+def colormap_colors(n: int, colormap: str | None = DEFAULT_COLORMAP) -> np.ndarray:
+    """``(n, 4)`` RGBA (0-1) for ``n`` categories, as napari-deeplabcut picks them.
+
+    A listed (qualitative) matplotlib palette (``Set3``, ``tab10``, ``viridis``...) gives
+    its first ``n`` colours, cycling when it has fewer; a continuous one (``rainbow``,
+    ``jet``...) is sampled at the bin centres ``(i + 0.5) / n``, interpolating 256 samples
+    linearly as napari does. An unknown name falls back to :data:`DEFAULT_COLORMAP`.
+    """
+    if n <= 0:
+        return np.empty((0, 4))
+    from matplotlib import colormaps
+
+    try:
+        cmap = colormaps[colormap or DEFAULT_COLORMAP]
+    except KeyError:
+        cmap = colormaps[DEFAULT_COLORMAP]
+    listed = getattr(cmap, "colors", None)
+    if listed is not None and len(listed):
+        rgba = np.asarray([(*c[:3], c[3] if len(c) > 3 else 1.0) for c in np.atleast_2d(listed)], float)
+        return np.tile(rgba, (int(np.ceil(n / len(rgba))), 1))[:n]
+    samples = cmap(np.linspace(0.0, 1.0, 256))
+    at = (np.arange(n) + 0.5) / n
+    grid = np.linspace(0.0, 1.0, 256)
+    return np.column_stack([np.interp(at, grid, samples[:, c]) for c in range(4)])
 
 
-def bodypart_colors(bodyparts: Sequence[str]) -> dict[str, tuple[float, float, float, float]]:
-    """``{bodypart: RGBA}`` for a list of body parts (see :func:`bodypart_color`)."""
-    return {bp: bodypart_color(bp, i) for i, bp in enumerate(bodyparts)}
+def bodypart_colors(bodyparts: Sequence[str], colormap: str | None = DEFAULT_COLORMAP
+                    ) -> dict[str, tuple[float, float, float, float]]:
+    """``{bodypart: RGBA}``: :func:`colormap_colors` over the body parts in file order
+    (napari-deeplabcut's colours for the same file). Also used for individuals."""
+    colors = colormap_colors(len(bodyparts), colormap)
+    return {bp: tuple(float(v) for v in c) for bp, c in zip(bodyparts, colors, strict=True)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -167,16 +181,27 @@ def pose_to_points(
     return data, features
 
 
-def points_face_colors(features: pd.DataFrame) -> np.ndarray:
-    """``(n_points, 4)`` RGBA: body-part colour, replaced by the status colour of changed points."""
-    label = features["label"]
+def points_face_colors(features: pd.DataFrame, *, colormap: str | None = DEFAULT_COLORMAP,
+                       individuals: Sequence[str] | None = None) -> np.ndarray:
+    """``(n_points, 4)`` RGBA: the body part's colour (the individual's when the points
+    have more than the ``""`` individual: napari-deeplabcut colours multi-animal layers by
+    animal), replaced by the status colour of changed points.
+
+    ``individuals`` gives the order of the individuals' colours (the file's; default: as
+    they first appear)."""
+    ids = features["id"].astype(str) if "id" in features else None
+    by_id = ids is not None and (ids != "").any()
+    label = ids if by_id else features["label"]
+    if by_id and individuals is not None:
+        label = pd.Categorical(ids, categories=[str(i) for i in individuals])
+        label = pd.Series(label, index=features.index)
     if isinstance(label.dtype, pd.CategoricalDtype):
         order = [str(c) for c in label.cat.categories]
         codes = label.cat.codes.to_numpy()
     else:
         codes, uniques = pd.factorize(label.astype(str), sort=False)
         order = [str(u) for u in uniques]
-    cmap = bodypart_colors(order)
+    cmap = bodypart_colors(order, colormap)
     palette = np.array([cmap[lab] for lab in order], dtype=float).reshape(-1, 4)
     colors = palette[np.asarray(codes, dtype=np.intp)] if len(order) else np.empty((len(features), 4))
     if "status" in features:
@@ -227,9 +252,10 @@ def pose_to_tracks(pose: Pose) -> tuple[np.ndarray, pd.DataFrame]:
     return data, features
 
 
-def tracks_colormap(bodyparts: Sequence[str]) -> dict[int, np.ndarray]:
+def tracks_colormap(bodyparts: Sequence[str], colormap: str | None = DEFAULT_COLORMAP
+                    ) -> dict[int, np.ndarray]:
     """``{track_id: RGBA}`` for :func:`pose_to_tracks` (napari ``colormaps_dict`` form)."""
-    cmap = bodypart_colors(bodyparts)
+    cmap = bodypart_colors(bodyparts, colormap)
     return {j: np.asarray(cmap[bp]) for j, bp in enumerate(bodyparts)}
 
 
@@ -405,12 +431,13 @@ def apply_affine_xy(affine: np.ndarray, y_px: np.ndarray, x_px: np.ndarray) -> t
 
 
 __all__ = [
+    "DEFAULT_COLORMAP",
     "EVENT_COLORS",
     "ROLES",
     "STATUS_COLORS",
     "apply_affine_xy",
-    "bodypart_color",
     "bodypart_colors",
+    "colormap_colors",
     "event_colors",
     "events_to_points",
     "layout_offsets",
@@ -452,13 +479,6 @@ def dlc_header_columns(header) -> pd.MultiIndex | None:
     n = next(iter(lengths))
     return pd.MultiIndex.from_tuples([tuple(str(v) for v in t) for t in tuples],
                                      names=_HEADER_LEVELS[n])
-
-
-def path_key(row) -> str:
-    """An image path of a label table's row as one '/'-separated string (the row of a
-    multi-level index joined; how napari-deeplabcut names its frames)."""
-    text = "/".join(str(p) for p in row) if isinstance(row, tuple) else str(row)
-    return text.replace("\\", "/")
 
 
 def header_points_to_dlc_table(
@@ -548,7 +568,7 @@ def header_points_to_dlc_table(
     if paths:
         if len(data) and (frames.min() < 0 or frames.max() >= len(paths)):
             raise ValueError(f"points on frame(s) outside the layer's {len(paths)} images")
-        row_keys = [path_key(p) for p in paths]
+        row_keys = [image_path_key(p) for p in paths]
         keys_of_frame = row_keys
     else:
         if len(data) and frames.min() < 0:
@@ -557,7 +577,7 @@ def header_points_to_dlc_table(
     if template is not None:
         index = template.index
         if paths:
-            tkeys = [path_key(r) for r in index]
+            tkeys = [image_path_key(r) for r in index]
         else:
             if not pd.api.types.is_integer_dtype(index):
                 template = None  # frame numbers cannot be matched to these rows

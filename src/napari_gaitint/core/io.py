@@ -602,6 +602,58 @@ def is_image_index(index: pd.Index | None) -> bool:
     return isinstance(index, pd.MultiIndex) or not pd.api.types.is_numeric_dtype(index)
 
 
+def image_path_key(row) -> str:
+    """The image path of a label table's row as napari-deeplabcut names it: the last three
+    parts (``labeled-data/<video>/<image>``) joined by ``/``, whether the row index has one
+    level (DLC 2) or three (DLC 3) and whatever the separators."""
+    text = "/".join(str(p) for p in row) if isinstance(row, tuple) else str(row)
+    parts = [p for p in text.replace("\\", "/").split("/") if p and p not in (".", "..")]
+    return "/".join(parts[-3:])
+
+
+def _natural_key(text: str) -> tuple:
+    """Sort key putting ``img9`` before ``img10`` (digit runs compare as numbers)."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+
+
+def sort_image_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """A label table's rows in napari-deeplabcut's frame order: image paths (see
+    :func:`image_path_key`) in natural order. Tables of video frames are returned as they
+    are."""
+    if not is_image_index(df.index):
+        return df
+    keys = [_natural_key(image_path_key(r)) for r in df.index]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return df if order == list(range(len(keys))) else df.iloc[order]
+
+
+def validate_time_series(pose: Pose, *, task: str = "this step") -> Pose:
+    """Refuse a pose whose rows are labelled images (a ``CollectedData_*`` label file or
+    ``machinelabels``), not the consecutive frames of one video.
+
+    Cleaning (gap filling, low-pass filtering, swap repair by continuity), gait events and
+    cycles all treat neighbouring rows as neighbouring moments; on separate images they
+    would move labels towards unrelated pictures. Returns ``pose`` unchanged otherwise.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file, what it is, and what to give instead.
+    """
+    if not is_image_index(pose.index):
+        return pose
+    first = pose.index[0]
+    first = "/".join(map(str, first)) if isinstance(first, tuple) else str(first)
+    raise InputFileError(
+        pose.source,
+        f"is a DeepLabCut label file: its {pose.n_frames} rows are separate labelled images "
+        f"({first}, ...), not the frames of one video, so {task} would mix unrelated images. "
+        "Give the predictions DeepLabCut made for a video (<video>DLC_<scorer>.h5, from "
+        "deeplabcut.analyze_videos or 'gaitint dlc analyze'); to review or correct these "
+        "labels, open the file in napari (Label QA, or napari-deeplabcut)",
+    )
+
+
 def is_multianimal(df: pd.DataFrame) -> bool:
     """Whether a DLC table has an ``individuals`` column level."""
     return "individuals" in (df.columns.names or [])

@@ -42,7 +42,15 @@ from pandas.api.types import union_categoricals
 from ._csv import write_csv
 from ._files import write_atomic, write_text_atomic
 from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
-from .io import Pose, align_view_lengths, load_pose, save_pose, side_of_view, validate_fps
+from .io import (
+    Pose,
+    align_view_lengths,
+    load_pose,
+    save_pose,
+    side_of_view,
+    validate_fps,
+    validate_time_series,
+)
 
 MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height", "individual")
 
@@ -424,6 +432,7 @@ def _load_view(row: pd.Series, config: AnalysisConfig) -> Pose:
     fps = validate_fps(row["fps"], source=row["predictions"]) if pd.notna(row.get("fps")) else None
     pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps, side=_side_for(row),
                      individual=row_individual(row))
+    validate_time_series(pose, task="gait analysis (cleaning, events, cycles)")
     if pd.notna(row.get("width")) and pd.notna(row.get("height")):
         pose.frame_size = (int(row["width"]), int(row["height"]))
     elif isinstance(row.get("video"), str):
