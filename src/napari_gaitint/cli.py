@@ -217,8 +217,13 @@ def _add_clean(sub) -> None:
                    help="multi-animal files: the individual to use (default: the fragments of one "
                    "track merged, else the one with the most frames)")
     p.add_argument("--out", type=Path, default=None, metavar="PATH",
-                   help="output .h5 or .csv (default: <input>_cleaned.h5 next to the input)")
+                   help="output .h5 or .csv (default: cleaned/<input name>.h5 beside the input: "
+                   "DeepLabCut's file name in a folder of its own, see docs/deeplabcut.md)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input)")
+
+
+#: Folder beside the input where ``gaitint clean`` writes by default.
+CLEANED_DIR = "cleaned"
 
 
 def _cmd_clean(args) -> int:
@@ -234,7 +239,9 @@ def _cmd_clean(args) -> int:
     except ValueError as err:
         raise InputFileError(None, f"--bodyparts: {err}") from None
     pred = Path(args.pred)
-    out = Path(args.out) if args.out else pred.with_name(pred.stem + "_cleaned.h5")
+    # cleaned/<video>DLC_<scorer>.h5: DeepLabCut's tools take it with destfolder="cleaned" and,
+    # one folder down, never instead of the original (they look beside the video, by name)
+    out = Path(args.out) if args.out else pred.parent / CLEANED_DIR / f"{pred.stem}.h5"
     if out.suffix.lower() not in (".h5", ".csv"):
         raise InputFileError(out, "--out must end in .h5 or .csv")
     sources = [pred] + ([Path(args.other_view)] if args.other_view else [])

@@ -26,11 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import GaitintError, OutputExistsError, UnsafeWriteError
-from ..core.io import Pose, poses_to_dlc_table, read_dlc_table, write_dlc_table
+from ..core.io import DLC_H5_KEY, Pose, poses_to_dlc_table, read_dlc_table, write_dlc_table
 from . import _convert
-
-#: HDF5 key of every table written for a layer someone else made (DeepLabCut's).
-DLC_KEY = "df_with_missing"
 
 
 def layer_to_poses(data: np.ndarray, meta: dict) -> list[Pose]:
@@ -171,4 +168,4 @@ def write_header_layer(out: Path, data, meta: dict, *, overwrite: bool | None = 
         )
     df = header_layer_table(data, meta, out=out)
     return write_dlc_table(df, out, overwrite=out.exists() if overwrite is None else overwrite,
-                           key=DLC_KEY)
+                           key=DLC_H5_KEY)

@@ -933,7 +933,7 @@ def write_labels(
         backup = h5.with_name(h5.name + ".bak")
         with atomic_path(backup, overwrite=True) as tmp:
             shutil.copyfile(h5, tmp)
-    write_dlc_table(merged, h5, overwrite=True, key="keypoints")
+    write_dlc_table(merged, h5, overwrite=True)
     write_dlc_table(merged, csv, overwrite=True)
     return LabelExport(folder=folder, h5=h5, csv=csv, images=written, n_new=n_new,
                        n_updated=n_updated, n_total=len(merged), backup=backup,

@@ -10,8 +10,9 @@ MultiIndex:
   image paths as the row index (one level ``labeled-data/video/img.png`` in DLC 2.x, three
   levels in DLC 3.x).
 
-Files are ``.h5`` (HDF5 through PyTables, key ``df_with_missing`` for predictions, ``keypoints``
-for labels) or ``.csv`` with the header rows written out. :func:`read_dlc_table` reads any of
+Files are ``.h5`` (HDF5 through PyTables, key ``df_with_missing`` as DeepLabCut writes
+predictions and labels; label files we wrote before under ``keypoints`` are still read) or
+``.csv`` with the header rows written out. :func:`read_dlc_table` reads any of
 them into that DataFrame unchanged; :func:`write_dlc_table` writes it back so that DLC and
 napari-deeplabcut reopen it (``pd.read_hdf(path)`` / ``pd.read_csv(path, header=[0, 1, 2],
 index_col=0)``, in pandas 2 as in pandas 3). :class:`Pose` is the array form the analysis works
@@ -1255,6 +1256,9 @@ def poses_to_dlc_table(poses: Sequence[Pose]) -> pd.DataFrame:
     return pd.DataFrame(data, index=index.copy(), columns=columns)
 
 
+#: HDF5 key of every DLC table we write (DeepLabCut's; it reads labels and predictions there).
+DLC_H5_KEY = "df_with_missing"
+
 #: What pandas < 3 writes as ``pandas_version`` on every HDF5 group; pandas 2.x needs it to
 #: read "table" format files (pandas 3 stopped writing it).
 _PANDAS_HDF_VERSION = "0.15.2"
@@ -1302,8 +1306,8 @@ def write_dlc_table(
 ) -> Path:
     """Write a DLC-layout DataFrame to ``.h5`` or ``.csv`` (chosen by the suffix), atomically.
 
-    ``.h5`` uses key ``df_with_missing`` (``keypoints`` for label tables without
-    likelihood). Predictions (integer frame index) are written in PyTables "table" format
+    ``.h5`` uses DeepLabCut's key ``df_with_missing`` (for labels too: DLC reads
+    ``CollectedData_*.h5`` under that key). Predictions (integer frame index) are written in PyTables "table" format
     and labels (image-path index) in "fixed" format, as DeepLabCut does; files open with
     ``pd.read_hdf(path)`` in pandas 2 and 3. ``.csv`` writes the header rows.
     An existing file is never replaced unless ``overwrite`` is True.
@@ -1319,8 +1323,7 @@ def write_dlc_table(
     if suffix not in _SUFFIXES:
         raise InputFileError(path, f"output must end in .h5 or .csv, not {path.suffix!r}")
     if key is None:
-        has_lh = "likelihood" in set(df.columns.get_level_values(-1))
-        key = "df_with_missing" if has_lh else "keypoints"
+        key = DLC_H5_KEY
 
     def _write(tmp: Path) -> None:
         if suffix == ".csv":
