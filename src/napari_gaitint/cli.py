@@ -232,7 +232,14 @@ def _cmd_clean(args) -> int:
     from .core._csv import write_csv
     from .core.clean import clean_pose, config_for_names, flags_table
     from .core.errors import InputFileError, OutputExistsError
-    from .core.io import load_pose, parse_bodypart_mapping, save_pose, side_of_view
+    from .core.io import (
+        dlc_metadata_path,
+        load_pose,
+        parse_bodypart_mapping,
+        save_pose,
+        side_of_view,
+        write_dlc_metadata,
+    )
 
     try:
         mapping = parse_bodypart_mapping(args.bodyparts) or {}
@@ -248,7 +255,10 @@ def _cmd_clean(args) -> int:
     if any(out.resolve() == s.resolve() for s in sources if s.exists()):
         raise InputFileError(out, "the output would replace an input file; choose another --out")
     flags_path = out.with_name(out.stem + "_flags.csv")
-    for path in (out, flags_path):
+    meta_path = dlc_metadata_path(out) if out.suffix.lower() == ".h5" else None
+    for path in (out, flags_path, meta_path):
+        if path is None:
+            continue
         if path.exists() and not args.overwrite:
             raise OutputExistsError(path)
 
@@ -282,6 +292,8 @@ def _cmd_clean(args) -> int:
                              "--fps 25) or --filter none")
     result = clean_pose(pose, other=other, config=config)
     save_pose(result.pose, out, overwrite=args.overwrite)
+    if meta_path is not None:  # DeepLabCut's tools need it beside predictions
+        write_dlc_metadata(out, source=pred, pose=result.pose, overwrite=args.overwrite)
     table = flags_table(result)
     write_csv(flags_path, table, overwrite=args.overwrite)
     counts = {k: v for k, v in result.summary["counts"].items() if v}
@@ -294,7 +306,7 @@ def _cmd_clean(args) -> int:
               f"y = {a['ay']:+.3f} y' {a['by']:+.1f} (rms {a['rms_x_px']:.1f}/{a['rms_y_px']:.1f} px); "
               f"{result.summary.get('other_view_wrong_limb_ignored', 0)} of its leg labels "
               "judged wrong-limb and ignored")
-    print(f"wrote {out}\nwrote {flags_path}")
+    print(f"wrote {out}\nwrote {flags_path}" + (f"\nwrote {meta_path}" if meta_path else ""))
     return 0
 
 

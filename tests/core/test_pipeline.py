@@ -417,7 +417,8 @@ def test_cleaned_files_hold_the_cleaned_poses_serial_and_in_processes(cohort, tm
     # each view's predictions' file name (DeepLabCut's <video>DLC_<scorer>), and its flags
     stem_of = {(t, v): Path(p).stem for t, v, p in zip(table["trial"], table["view"],
                                                          table["predictions"], strict=True)}
-    expected = sorted(f"{s}{kind}" for s in stem_of.values() for kind in (".h5", "_flags.csv"))
+    expected = sorted(f"{s}{kind}" for s in stem_of.values()
+                      for kind in (".h5", "_flags.csv", "_meta.pickle"))  # + DLC's metadata
     for n_jobs in (1, 2):
         out = tmp_path / f"jobs{n_jobs}"
         res = pipeline.analyze_cohort(cohort, out, report=False, stats=False,
@@ -468,7 +469,7 @@ def test_resumed_run_replaces_its_own_files_and_no_one_elses(cohort, tmp_path):
     out = tmp_path / "out"
     _interrupt_after_two_trials(cohort, out)
     written = {p.name: p.read_bytes() for p in (out / "cleaned").iterdir()}
-    assert len(written) == 8  # two trials, two views, predictions and flags
+    assert len(written) == 12  # two trials, two views, predictions, flags and DLC's metadata
     last = load_manifest(cohort).iloc[-1]
     mine = out / "cleaned" / f"{Path(last['predictions']).stem}_flags.csv"
     mine.write_bytes(b"my notes")
@@ -490,7 +491,7 @@ def test_resumed_run_replaces_its_own_files_and_no_one_elses(cohort, tmp_path):
     assert not (again / pipeline._CACHE_DIR).exists()
     for name, data in written.items():  # the same results as the first run's files
         path = again / "cleaned" / name
-        if name.endswith(".csv"):
+        if not name.endswith(".h5"):  # flags .csv, DeepLabCut's _meta.pickle
             assert path.read_bytes() == data
         else:
             first = tmp_path / name

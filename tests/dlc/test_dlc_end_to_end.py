@@ -440,9 +440,19 @@ def test_deeplabcut_tools_take_our_outputs_only_when_told(e2e, report, capsys):
     pd.testing.assert_frame_equal(read_dlc_table(csv), read_dlc_table(h5), check_dtype=False)
     outcome["analyze_videos_converth5_to_csv"] = f"cleaned/{csv.name}"
 
+    # plot_trajectories draws the cleaned predictions
+    deeplabcut.plot_trajectories(config, [str(video)], destfolder=str(work / "cleaned"))
+    plots = sorted(p.name for p in (work / "cleaned" / "plot-poses" / video.stem).glob("*.png"))
+    assert "trajectory.png" in plots
+    outcome["plot_trajectories"] = f"cleaned/plot-poses/{video.stem}/: {', '.join(plots)}"
+
+    # converting a video folder's predictions touches the original only (not ours below it)
+    deeplabcut.analyze_videos_converth5_to_csv(str(work), ".mp4")
+    assert pred.with_suffix(".csv").is_file() and not cleaned.with_suffix(".csv").exists()
+
     # extract_outlier_frames takes the refined predictions and adds frames to the project
     deeplabcut.extract_outlier_frames(config, [str(video)], destfolder=str(work / "refined"),
-                                      automatic=True, outlieralgorithm="uncertain", p_bound=0.5)
+                                      automatic=True, outlieralgorithm="jump", epsilon=1)
     machine = e2e["config"].parent / "labeled-data" / video.stem / "machinelabels-iter0.h5"
     assert machine.is_file()
     outcome["extract_outlier_frames"] = f"labeled-data/{video.stem}/{machine.name}"

@@ -259,3 +259,13 @@ def test_same_frames_and_colours_as_napari_deeplabcut(dlc_fixtures, tmp_path, wh
     expected = np.array([cycle[k[part]] for k in ours])
     np.testing.assert_allclose(kw["face_color"], expected, atol=1e-6)
 
+
+
+def test_save_points_layer_from_code_takes_napari_deeplabcut_layers(make_napari_viewer, dlc_fixtures, tmp_path):
+    from napari_gaitint._napari._writer import save_points_layer
+
+    src = _copy(dlc_fixtures, tmp_path, MULTI)
+    viewer = make_napari_viewer()
+    (layer,) = viewer.open(str(src), plugin="napari-deeplabcut")
+    out = save_points_layer(layer, tmp_path / "code.h5")
+    _assert_same_table(pd.read_hdf(out), pd.read_hdf(src))

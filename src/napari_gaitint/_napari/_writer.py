@@ -87,12 +87,16 @@ def save_points_layer(layer, path: str | Path, *, overwrite: bool = False) -> Pa
     """Save a keypoints layer to DLC ``.h5``/``.csv`` from code (no napari dialog).
 
     Refuses an existing file unless ``overwrite`` is True; never the layer's source unless
-    ``overwrite`` is True as well.
+    ``overwrite`` is True as well (a layer we did not make: never its source). Layers we did
+    not make are written as :func:`write_points` writes them.
     """
     out = Path(path)
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
-    poses = layer_to_poses(np.asarray(layer.data), {"features": layer.features, "metadata": layer.metadata})
+    meta = {"name": layer.name, "features": layer.features, "metadata": layer.metadata}
+    if "gaitint" not in (layer.metadata or {}):
+        return write_header_layer(out, np.asarray(layer.data), meta, overwrite=overwrite)
+    poses = layer_to_poses(np.asarray(layer.data), meta)
     return write_dlc_table(poses_to_dlc_table(poses), out, overwrite=overwrite)
 
 

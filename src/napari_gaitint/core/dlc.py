@@ -36,7 +36,15 @@ import pandas as pd
 from ._csv import write_csv
 from ._files import atomic_path, write_atomic, write_text_atomic
 from .errors import GaitintError, InputFileError
-from .io import VIEW_SIDES, Pose, load_pose, pose_from_dlc_table, read_dlc_table, write_dlc_table
+from .io import (
+    VIEW_SIDES,
+    Pose,
+    load_pose,
+    pose_from_dlc_table,
+    read_dlc_table,
+    write_dlc_metadata,
+    write_dlc_table,
+)
 from .video import VIDEO_SUFFIXES, display_rotation_deg, upright
 
 #: How to get DeepLabCut, quoted in every "not installed" message.
@@ -532,6 +540,8 @@ def analyze_trial_pair(
             )
         # DLC's predictions, as DLC writes them (PyTables' index on the frame column included)
         write_dlc_table(df, dest, overwrite=overwrite, pytables_index=True)
+        # and DLC's metadata beside them: its create_labeled_video needs it
+        write_dlc_metadata(dest, source=raw[view], overwrite=overwrite)
         predictions[view] = dest
         rows.append({
             "trial": trial, "view": view, "side": VIEW_SIDES[view],

@@ -1334,6 +1334,40 @@ def write_dlc_table(
     return write_atomic(path, _write, overwrite=overwrite)
 
 
+def dlc_metadata_path(h5: str | Path) -> Path:
+    """``<stem>_meta.pickle`` beside a predictions file: where DeepLabCut keeps (and its
+    create_labeled_video and extract_outlier_frames look for) the metadata of an analysis."""
+    h5 = Path(h5)
+    return h5.with_name(f"{h5.stem}_meta.pickle")
+
+
+def write_dlc_metadata(
+    h5: str | Path, *, source: str | Path | None = None, pose: Pose | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write DeepLabCut's metadata file (:func:`dlc_metadata_path`) for predictions we wrote.
+
+    DeepLabCut's create_labeled_video and extract_outlier_frames refuse predictions without
+    it ("No metadata found"). It is a copy of the ``source`` predictions' own metadata when
+    DeepLabCut left one beside them; otherwise it holds what those tools read: no cropping
+    (frame size from ``pose`` when known), the scorer, body parts, frame count and rate.
+    """
+    import pickle
+
+    out = dlc_metadata_path(h5)
+    own = dlc_metadata_path(source) if source is not None else None
+    if own is not None and own.is_file():
+        data = own.read_bytes()
+    else:
+        w, h = pose.frame_size if pose is not None and pose.frame_size else (0, 0)
+        info = {"cropping": False, "cropping_parameters": [0, int(w), 0, int(h)]}
+        if pose is not None:
+            info.update(Scorer=pose.scorer, nframes=pose.n_frames, fps=pose.fps,
+                        bodyparts=list(pose.bodyparts))
+        data = pickle.dumps({"data": info}, protocol=4)
+    return write_atomic(out, lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
+
+
 def save_pose(pose: Pose | Sequence[Pose], path: str | Path, *, overwrite: bool = False) -> Path:
     """Write one pose (or several individuals) in DLC layout to ``.h5``/``.csv``.
 

@@ -45,11 +45,13 @@ from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError,
 from .io import (
     Pose,
     align_view_lengths,
+    dlc_metadata_path,
     load_pose,
     save_pose,
     side_of_view,
     validate_fps,
     validate_time_series,
+    write_dlc_metadata,
 )
 
 MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height", "individual")
@@ -1100,7 +1102,7 @@ def _cleaned_names(table: pd.DataFrame) -> dict[tuple[str, str], str]:
 def _cleaned_paths(view: dict, cleaned_dir: Path, names: dict[tuple[str, str], str]
                    ) -> tuple[Path, Path]:
     """Where a view's cleaned predictions (DLC layout, :func:`_cleaned_names`) and flag table
-    (``<name>_flags.csv`` beside it) go."""
+    (``<name>_flags.csv`` beside it) go (and DeepLabCut's ``<name>_meta.pickle``)."""
     pose_path = cleaned_dir / names[(str(view["trial"]), str(view["view"]))]
     return pose_path, pose_path.with_name(f"{pose_path.stem}_flags.csv")
 
@@ -1115,10 +1117,14 @@ def _write_cleaned(view: dict, cleaned_dir: Path, cleaned_names: dict, made: lis
     from .clean import flags_table
 
     pose_path, flags_path = _cleaned_paths(view, cleaned_dir, cleaned_names)
-    names = [f"{_CLEANED_DIR}/{p.relative_to(cleaned_dir).as_posix()}" for p in (pose_path, flags_path)]
+    meta_path = dlc_metadata_path(pose_path)  # DeepLabCut's tools need it beside predictions
+    names = [f"{_CLEANED_DIR}/{p.relative_to(cleaned_dir).as_posix()}"
+             for p in (pose_path, flags_path, meta_path)]
     cache.claim(names)
     made.append(save_pose(view["cleaned"], pose_path, overwrite=overwrite or names[0] in ours))
     made.append(write_csv(flags_path, flags_table(view["clean"]), overwrite=overwrite or names[1] in ours))
+    made.append(write_dlc_metadata(pose_path, source=view["cleaned"].source, pose=view["cleaned"],
+                                   overwrite=overwrite or names[2] in ours))
 
 
 def _cleaned_written(view: dict, cleaned_dir: Path | None, names: dict) -> bool:

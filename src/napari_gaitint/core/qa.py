@@ -36,7 +36,7 @@ from ._csv import write_csv
 from ._files import file_sha256
 from .annotations import discard_autosave, read_autosave, write_autosave
 from .errors import AnalysisError, InputFileError
-from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_table
+from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_metadata, write_dlc_table
 
 #: Suspect kinds, most important first.
 SUSPECT_KINDS: tuple[str, ...] = ("wrong_limb", "other_view", "jump", "low_likelihood")
@@ -721,6 +721,8 @@ def save_refined(
         target.parent.mkdir(exist_ok=True)
         write_dlc_table(table, target, overwrite=True)
         out.append(target)
+        if ext == ".h5":  # DeepLabCut's tools need its metadata file beside predictions
+            write_dlc_metadata(target, source=src, pose=editor.pose, overwrite=True)
     corr = base.with_name(f"{base.stem}_corrections.csv")
     write_csv(corr, editor.corrections_table(), overwrite=True)
     out.append(corr)
