@@ -630,3 +630,29 @@ def test_rolled_cameras_are_levelled_before_the_views_are_compared(tmp_path):
             for k, r in res.items()}
     assert (rmse["levelled"] - rmse["level"]).max() < 1.5, rmse
     assert (rmse["not levelled"] - rmse["level"]).min() > 3.0, rmse
+
+
+def test_cleaned_files_of_predictions_with_the_same_name_do_not_collide(cohort, tmp_path):
+    """Two trials whose predictions have one file name (in different folders): each cleaned
+    file goes into its own <trial>_<view>/ folder; none replaces another."""
+    import shutil
+
+    from napari_gaitint.core.io import read_dlc_table
+
+    table = load_manifest(cohort)
+    rows = []
+    for trial, group in table.groupby("trial"):
+        folder = tmp_path / "subjects" / trial
+        folder.mkdir(parents=True)
+        for _, row in group.iterrows():
+            dst = folder / f"{row['view']}DLC_resnet50_x.h5"  # the same names in every folder
+            shutil.copy(row["predictions"], dst)
+            rows.append({**row.to_dict(), "predictions": str(dst)})
+    manifest = tmp_path / "trials.csv"
+    pd.DataFrame(rows).to_csv(manifest, index=False)
+    out = tmp_path / "out"
+    pipeline.analyze_cohort(manifest, out, report=False, stats=False)
+    written = sorted(p.relative_to(out / "cleaned").as_posix() for p in (out / "cleaned").rglob("*.h5"))
+    assert written == sorted(f"{r['trial']}_{r['view']}/{r['view']}DLC_resnet50_x.h5" for r in rows)
+    first, second = (out / "cleaned" / written[0]), (out / "cleaned" / written[2])  # T01_C1, T02_C1
+    assert not read_dlc_table(first).equals(read_dlc_table(second))
