@@ -124,8 +124,8 @@ def _features_of(meta: dict) -> pd.DataFrame:
 def header_layer_table(data, meta: dict, *, out: Path | None = None) -> pd.DataFrame:
     """The DLC table of a points layer carrying a DLC header (see the module docstring).
 
-    Raises :class:`~napari_gaitint.core.errors.UnsafeWriteError` naming ``out`` when the layer has no usable header or
-    its points do not fit it.
+    Raises :class:`~napari_gaitint.core.errors.UnsafeWriteError` naming ``out`` when the
+    layer has no usable header or its points do not fit it.
     """
     layer_meta = meta.get("metadata") or {}
     name = meta.get("name") or layer_meta.get("name") or "this layer"
