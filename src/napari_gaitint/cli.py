@@ -246,8 +246,13 @@ def _add_clean(sub) -> None:
                    "track merged, else the one with the most frames)")
     p.add_argument("--out", type=Path, default=None, metavar="PATH",
                    help="output .h5 or .csv (DLC layout, plus <out>_flags.csv) or .nc (a movement "
-                   "poses dataset holding the flags) (default: <input>_cleaned.h5 next to the input)")
+                   "poses dataset holding the flags) (default: cleaned/<input name>.h5 beside the "
+                   "input: DeepLabCut's file name in a folder of its own, see docs/deeplabcut.md)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input)")
+
+
+#: Folder beside the input where ``gaitint clean`` writes by default.
+CLEANED_DIR = "cleaned"
 
 
 def _cmd_clean(args) -> int:
@@ -256,14 +261,23 @@ def _cmd_clean(args) -> int:
     from .core._csv import write_csv
     from .core.clean import clean_pose, config_for_names, flags_table
     from .core.errors import InputFileError, OutputExistsError
-    from .core.io import load_pose, parse_bodypart_mapping, save_pose, side_of_view
+    from .core.io import (
+        dlc_metadata_path,
+        load_pose,
+        parse_bodypart_mapping,
+        save_pose,
+        side_of_view,
+        write_dlc_metadata,
+    )
 
     try:
         mapping = parse_bodypart_mapping(args.bodyparts) or {}
     except ValueError as err:
         raise InputFileError(None, f"--bodyparts: {err}") from None
     pred = Path(args.pred)
-    out = Path(args.out) if args.out else pred.with_name(pred.stem + "_cleaned.h5")
+    # cleaned/<video>DLC_<scorer>.h5: DeepLabCut's tools take it with destfolder="cleaned" and,
+    # one folder down, never instead of the original (they look beside the video, by name)
+    out = Path(args.out) if args.out else pred.parent / CLEANED_DIR / f"{pred.stem}.h5"
     if out.suffix.lower() not in (".h5", ".csv", ".nc"):
         raise InputFileError(out, "--out must end in .h5 or .csv (DeepLabCut) or .nc (movement)")
     sources = [pred] + ([Path(args.other_view)] if args.other_view else [])
@@ -271,7 +285,8 @@ def _cmd_clean(args) -> int:
         raise InputFileError(out, "the output would replace an input file; choose another --out")
     as_movement = out.suffix.lower() == ".nc"
     flags_path = None if as_movement else out.with_name(out.stem + "_flags.csv")
-    for path in (out, flags_path):
+    meta_path = dlc_metadata_path(out) if out.suffix.lower() == ".h5" else None
+    for path in (out, flags_path, meta_path):
         if path is not None and path.exists() and not args.overwrite:
             raise OutputExistsError(path)
     if as_movement:  # before the work: say now if xarray / netCDF are missing
@@ -314,6 +329,8 @@ def _cmd_clean(args) -> int:
         save_movement_dataset(result, out, overwrite=args.overwrite)
     else:
         save_pose(result.pose, out, overwrite=args.overwrite)
+        if meta_path is not None:  # DeepLabCut's tools need it beside predictions
+            write_dlc_metadata(out, source=pred, pose=result.pose, overwrite=args.overwrite)
         write_csv(flags_path, flags_table(result), overwrite=args.overwrite)
     counts = {k: v for k, v in result.summary["counts"].items() if v}
     print(f"cleaned {pred.name} ({pose.n_frames} frames, method {config.method}"
@@ -328,7 +345,7 @@ def _cmd_clean(args) -> int:
     if as_movement:
         print(f"wrote {out} (movement poses dataset: position, confidence, flags)")
     else:
-        print(f"wrote {out}\nwrote {flags_path}")
+        print(f"wrote {out}\nwrote {flags_path}" + (f"\nwrote {meta_path}" if meta_path else ""))
     return 0
 
 
@@ -419,7 +436,7 @@ def _load_oriented_view(args):
     import numpy as np
 
     from .core.errors import GaitintWarning, InputFileError
-    from .core.io import load_pose, parse_bodypart_mapping, side_of_view
+    from .core.io import load_pose, parse_bodypart_mapping, side_of_view, validate_time_series
     from .core.orient import orient_pose
 
     try:
@@ -434,8 +451,10 @@ def _load_oriented_view(args):
     if side is None:
         side, direction, side_note = _side_from_direction(args.predictions, args.fps, direction)
     # roles by the mapping, else by name (Neck, LHeel, ...)
-    pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
-                     individual=args.individual)
+    pose = validate_time_series(
+        load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
+                  individual=args.individual),
+        task={"events": "event detection", "angles": "joint angles"}.get(args.command, "this step"))
     # Events and angles use x relative to the body, y differences and directions only, so
     # the frame size just places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
@@ -501,14 +520,15 @@ def _cmd_angles(args) -> int:
     from .core._csv import write_csv
     from .core.angles import JOINTS, compute_angles
 
-    oriented, _, _, side, _ = _load_oriented_view(args)
+    oriented, _, _, side, side_note = _load_oriented_view(args)
     table = compute_angles(oriented, fps=args.fps)
     out = args.out or args.predictions.with_name(f"{args.predictions.stem}_angles.csv")
     write_csv(out, table, overwrite=args.overwrite)
     ranges = ", ".join(
         f"{j} {table[j].min():.0f} to {table[j].max():.0f}" if table[j].notna().any() else f"{j} -"
         for j in JOINTS)
-    print(f"{args.predictions.name}: angles of {len(table)} frame(s), {side} leg (degrees: {ranges}); "
+    print(f"{args.predictions.name}: angles of {len(table)} frame(s), {side} leg{side_note} "
+          f"(degrees: {ranges}); "
           f"wrote {out}")
     return 0
 

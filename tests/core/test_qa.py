@@ -243,8 +243,9 @@ def test_save_refined_reopens_exactly(tmp_path, trial):
     ed.delete(11, "toe")
     ed.delete(0, "neck")
     paths = qa.save_refined(ed)
-    names = [p.name for p in paths]
-    assert names == [src.stem + "_refined.h5", src.stem + "_refined.csv", src.stem + "_refined_corrections.csv"]
+    # refined/<source name>: DeepLabCut's name, in a folder of its own
+    assert [p.relative_to(src.parent).as_posix() for p in paths] == [
+        f"refined/{src.stem}.h5", f"refined/{src.stem}.csv", f"refined/{src.stem}_corrections.csv"]
     assert file_sha256(src) == sha  # source never modified
     assert not ed.dirty
     for p in paths[:2]:

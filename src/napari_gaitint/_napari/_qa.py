@@ -1,4 +1,4 @@
-"""Label QA dock widget: ranked suspects, fix points by hand, save ``_refined`` files.
+"""Label QA dock widget: ranked suspects, fix points by hand, save refined files.
 
 A thin skin over :mod:`napari_gaitint.core.qa`. For each view of a trial (the raw keypoints
 layers the loader made) the widget
@@ -13,7 +13,7 @@ layers the loader made) the widget
   every edit goes through a :class:`core.qa.PoseEditor` (manual flag, edit log);
 * autosaves the edit log next to the source after every edit, offers to recover it, warns
   when the window closes with unsaved edits;
-* saves ``<source>_refined.h5/.csv`` (DLC layout, same frame index) and exports the
+* saves ``refined/<source>.h5/.csv`` (DLC layout and name, same frame index) and exports the
   corrected frames as DLC ``CollectedData`` labels.
 
 Keys (on the QA layers): ``N`` next suspect, ``B`` previous suspect, ``R`` accept frame as
@@ -245,7 +245,7 @@ class QAWidget(QWidget):
             edit.addWidget(b)
         self.layout().addLayout(edit)
         out = QHBoxLayout()
-        self.save_button = QPushButton("Save _refined .h5/.csv")
+        self.save_button = QPushButton("Save refined/ .h5/.csv")
         self.save_button.clicked.connect(weak_slot(self, "save"))
         self.export_button = QPushButton("Export DLC labels…")
         self.export_button.clicked.connect(weak_slot(self, "_export_dialog"))
@@ -635,7 +635,7 @@ class QAWidget(QWidget):
                     self._notify(f"autosave failed: {err}", error=True)
 
     def save(self) -> list[Path]:
-        """Save ``<source>_refined.h5/.csv`` (+ corrections csv) for every view with a source."""
+        """Save ``refined/<source>.h5/.csv`` (+ corrections csv) for every view with a source."""
         out = []
         for s in self.sessions.values():
             try:
@@ -712,7 +712,7 @@ class QAWidget(QWidget):
         else:
             box = QMessageBox(self)
             box.setWindowTitle("Unsaved label corrections")
-            box.setText("There are unsaved label corrections. Save them as _refined files?")
+            box.setText("There are unsaved label corrections. Save them in refined/?")
             box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                                    | QMessageBox.StandardButton.Cancel)
             res = box.exec()

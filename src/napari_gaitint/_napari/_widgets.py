@@ -69,6 +69,9 @@ def layer_pose(layer, *, edits: bool = True) -> Pose:
         )
         if pose.source is None and info.get("source"):
             pose.source = Path(info["source"])
+        index = info.get("index")
+        if pose.index is None and index is not None and len(index) == pose.n_frames:
+            pose.index = index  # image paths of a multi-animal label layer
     if pose.frame_size is None and info.get("frame_size"):
         pose.frame_size = tuple(info["frame_size"])
     if pose.fps is None and info.get("fps"):
@@ -340,7 +343,7 @@ def detect_events_widget(
     frame slider there.
     """
     from ..core.events import METHODS, detect_events, relative_x
-    from ..core.io import with_role_names
+    from ..core.io import validate_time_series, with_role_names
     from ..core.orient import orient_pose
 
     if layer is None:
@@ -349,7 +352,8 @@ def detect_events_widget(
     if side is None:
         raise GaitintError(f"{layer.name}: cannot tell which leg this camera sees (the view is "
                            "not C1 or C3 and no side was given); choose left or right in 'side'")
-    pose = with_role_names(layer_pose(layer), side=side)  # Neck, LHeel... -> neck, heel
+    pose = validate_time_series(layer_pose(layer), task="event detection")
+    pose = with_role_names(pose, side=side)  # Neck, LHeel... -> neck, heel
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
     ref = None if reference == "auto" else reference

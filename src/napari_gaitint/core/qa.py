@@ -15,7 +15,9 @@ reasons it looks wrong and a score (higher = look first):
 ("k of n reviewed"). :class:`PoseEditor` applies manual corrections (move, delete → missing,
 "far leg / swapped", undo) to a copy of the predictions, never to the source, logs them for
 autosave/recovery and marks them with :data:`clean.FLAG_MANUAL`. :func:`save_refined` writes the
-result next to the source as ``<stem>_refined.h5``/``.csv`` (DLC layout, same row index), and
+result as ``refined/<source name>`` beside the source (DLC layout and file name, same row
+index: DeepLabCut's tools take it with ``destfolder="refined"`` and never mistake it for the
+original, see docs/deeplabcut.md), and
 :func:`export_corrected_labels` merges the corrected frames into DLC ``CollectedData`` labels
 (with their frame images) for retraining.
 """
@@ -34,7 +36,7 @@ from ._csv import write_csv
 from ._files import file_sha256
 from .annotations import discard_autosave, read_autosave, write_autosave
 from .errors import AnalysisError, InputFileError
-from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_table
+from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_metadata, write_dlc_table
 
 #: Suspect kinds, most important first.
 SUSPECT_KINDS: tuple[str, ...] = ("wrong_limb", "other_view", "jump", "low_likelihood")
@@ -666,39 +668,48 @@ def has_autosave(target: str | Path) -> bool:
 # ---------------------------------------------------------------------------------------
 # Saving
 # ---------------------------------------------------------------------------------------
-def refined_path(source: str | Path, *, suffix: str = "_refined", ext: str | None = None) -> Path:
-    """``<stem><suffix><ext>`` next to ``source`` (``ext`` defaults to the source's).
+#: Folder beside the source that holds the refined predictions.
+REFINED_DIR = "refined"
+
+
+def refined_path(source: str | Path, *, ext: str | None = None) -> Path:
+    """``refined/<source stem><ext>`` beside ``source`` (``ext`` defaults to the source's).
+
+    The file keeps DeepLabCut's name ``<video>DLC_<scorer>.h5``, so DeepLabCut's tools find it
+    when told the folder (``destfolder``); in its own folder, they never take it instead of
+    the original when looking beside the video (DLC looks one folder deep, by name).
 
     Examples
     --------
-    >>> refined_path("/data/T01_C1DLC_resnet50.h5", ext=".csv").name
-    'T01_C1DLC_resnet50_refined.csv'
+    >>> p = refined_path("/data/T01_C1DLC_resnet50.h5", ext=".csv")
+    >>> p.parent.name, p.name
+    ('refined', 'T01_C1DLC_resnet50.csv')
     """
     source = Path(source)
-    return source.with_name(f"{source.stem}{suffix}{ext or source.suffix}")
+    return source.parent / REFINED_DIR / f"{source.stem}{ext or source.suffix}"
 
 
 def save_refined(
     editor: PoseEditor,
     *,
     path: str | Path | None = None,
-    suffix: str = "_refined",
     formats: Sequence[str] = (".h5", ".csv"),
 ) -> list[Path]:
-    """Save the corrected predictions in DLC layout next to the source, plus a corrections csv.
+    """Save the corrected predictions in DLC layout beside the source, plus a corrections csv.
 
-    Writes ``<stem>_refined.h5`` and ``.csv`` (same scorer, body parts and row index as the
-    source, so frame numbers never shift) and ``<stem>_refined_corrections.csv``. Earlier
-    ``_refined`` files are replaced atomically; the source itself never is.
+    Writes ``refined/<source stem>.h5`` and ``.csv`` (:func:`refined_path`: same scorer,
+    body parts and row index as the source, so frame numbers never shift, and DeepLabCut's
+    file name) and ``refined/<source stem>_corrections.csv``. Earlier refined files are
+    replaced atomically; the source itself never is.
 
     Parameters
     ----------
     path
-        Base output path instead of ``<source stem><suffix>`` (its suffix is replaced
-        by each of ``formats``).
+        Base output path instead of ``refined/<source stem>`` (its suffix is replaced by
+        each of ``formats``).
     """
     src = editor.original.source
-    base = Path(path) if path is not None else (refined_path(src, suffix=suffix) if src else None)
+    base = Path(path) if path is not None else (refined_path(src) if src else None)
     if base is None:
         raise InputFileError(None, "the predictions have no source file; choose where to save them")
     out = []
@@ -707,8 +718,11 @@ def save_refined(
         target = base.with_suffix(ext)
         if src is not None and target.resolve() == Path(src).resolve():
             raise InputFileError(target, "is the source file; the source is never overwritten, choose another name")
+        target.parent.mkdir(exist_ok=True)
         write_dlc_table(table, target, overwrite=True)
         out.append(target)
+        if ext == ".h5":  # DeepLabCut's tools need its metadata file beside predictions
+            write_dlc_metadata(target, source=src, pose=editor.pose, overwrite=True)
     corr = base.with_name(f"{base.stem}_corrections.csv")
     write_csv(corr, editor.corrections_table(), overwrite=True)
     out.append(corr)
