@@ -92,6 +92,28 @@ def test_fill_gaps_spline_equals_the_spline_through_all_samples():
     assert_allclose(out[filled], full, rtol=0, atol=1e-9)
 
 
+def test_fill_gaps_never_extrapolates_through_a_lone_sample():
+    """The bug: a pose estimator lost the walker for 4 frames and found it again in the last
+    frame only; the spline through that lone frame overshot by ~60 px (a spurious toe off
+    on real video). A lone sample between a gap and the end of the data, or an unfilled
+    gap, anchors nothing; a lone sample between two filled gaps still does."""
+    t = np.arange(30, dtype=float)
+    y = 200 - 0.3 * (t - 20) ** 2  # a foot decelerating
+    end = y.copy()
+    end[24:29] = np.nan  # only frame 29 after the gap
+    for method in ("linear", "pchip", "spline"):
+        out = fill_gaps(end, max_gap_frames=6, method=method)
+        assert np.isnan(out[24:29]).all() and out[29] == y[29], method
+    lone_inside = y.copy()
+    lone_inside[[10, 11, 13, 14]] = np.nan  # frame 12 alone, data on both sides beyond
+    out = fill_gaps(lone_inside, max_gap_frames=3, method="spline")
+    assert_allclose(out[[10, 11, 13, 14]], y[[10, 11, 13, 14]], atol=1e-6)
+    chained = y.copy()
+    chained[[10, 11, 13, 14, 15, 16]] = np.nan  # frame 12 alone before a gap too long to fill
+    out = fill_gaps(chained, max_gap_frames=3, method="spline")
+    assert np.isnan(out[10:17]).sum() == 6
+
+
 def test_fill_gaps_two_columns_missing_together():
     v = np.column_stack([np.arange(10.0), 2 * np.arange(10.0)])
     v[4, 0] = np.nan  # one coordinate missing -> the whole row counts as missing

@@ -601,16 +601,20 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
         ``(n_frames,)`` or ``(n_frames, k)``; a row is missing if any column is NaN.
     max_gap_frames
         Longest run of missing rows to fill. Gaps at the start or end are never filled
-        (no extrapolation).
+        (no extrapolation), nor a gap whose only data on one side is a lone sample before
+        the end of the data or an unfilled gap (a curve through it would be an
+        extrapolation too; :func:`_anchored`).
     method
         ``"linear"``, ``"pchip"`` (shape-preserving cubic) or ``"spline"`` (cubic spline,
         not-a-knot, through the valid samples; falls back to linear with < 4 samples).
 
     Examples
     --------
-    >>> fill_gaps(np.array([0.0, np.nan, 2.0, np.nan, np.nan, np.nan, 6.0]), max_gap_frames=2,
+    >>> fill_gaps(np.array([0.0, 1, np.nan, 3, 4, np.nan, np.nan, np.nan, 8]), max_gap_frames=2,
     ...           method="linear")
-    array([ 0.,  1.,  2., nan, nan, nan,  6.])
+    array([ 0.,  1.,  2.,  3.,  4., nan, nan, nan,  8.])
+    >>> fill_gaps(np.array([0.0, 1, 2, 3, np.nan, np.nan, 6]), max_gap_frames=2)  # 6 alone
+    array([ 0.,  1.,  2.,  3., nan, nan,  6.])
     """
     from scipy.interpolate import PchipInterpolator
 
@@ -627,6 +631,7 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
         return arr[:, 0] if one_d else arr
     a, b = _run_bounds(bad)
     inner = (a > 0) & (b < arr.shape[0]) & (b - a <= max_gap_frames)  # no extrapolation
+    inner &= _anchored(a, b, inner, arr.shape[0])
     rows = np.flatnonzero(_cover(arr.shape[0], a[inner], b[inner]))
     if rows.size:
         if method == "linear" or valid.size < 4:
@@ -641,6 +646,43 @@ def fill_gaps(values: np.ndarray, *, max_gap_frames: int, method: str = "spline"
             near = _near_gaps(valid, rows, _SPLINE_SUPPORT)
             arr[rows] = cubic_spline_at(valid[near].astype(float), arr[valid[near]], rows)  # CubicSpline's values
     return arr[:, 0] if one_d else arr
+
+
+#: Fewer valid samples than this between a gap and the end of the data (or a gap that is
+#: not filled) cannot anchor the filling: a curve through a lone sample there is an
+#: extrapolation (a spline overshoots, e.g. a pose estimator's last frame after a dropout).
+_MIN_ANCHOR_SAMPLES = 2
+
+
+def _anchored(a: np.ndarray, b: np.ndarray, fill: np.ndarray, n: int) -> np.ndarray:
+    """Which of the gaps ``[a[i], b[i])`` (sorted, of ``n`` rows) are bounded on both sides
+    by data that anchors them, given the gaps ``fill`` that would be filled: a run of fewer
+    than :data:`_MIN_ANCHOR_SAMPLES` valid rows whose far side is the end of the data or an
+    unfilled gap does not. Unfilling one gap can leave its neighbour's anchor lone too, so
+    this repeats until nothing changes.
+
+    Examples
+    --------
+    >>> a, b = np.array([3, 8]), np.array([5, 9])  # rows 3-4 and 8 missing of 10
+    >>> _anchored(a, b, np.array([True, True]), 10).tolist()  # row 9 alone after the 2nd
+    [True, False]
+    >>> a, b = np.array([3, 8]), np.array([7, 9])  # rows 3-6 and 8: row 7 alone too
+    >>> _anchored(a, b, np.array([True, True]), 10).tolist()
+    [False, False]
+    """
+    fill = np.asarray(fill, dtype=bool).copy()
+    if not fill.any():
+        return fill
+    before = a - np.concatenate([[0], b[:-1]])  # valid rows between the previous gap and this
+    after = np.concatenate([a[1:], [n]]) - b  # valid rows between this gap and the next
+    while True:
+        prev_open = np.concatenate([[True], ~fill[:-1]])  # data start or an unfilled gap
+        next_open = np.concatenate([~fill[1:], [True]])
+        lone = ((before < _MIN_ANCHOR_SAMPLES) & prev_open) | ((after < _MIN_ANCHOR_SAMPLES) & next_open)
+        drop = fill & lone
+        if not drop.any():
+            return fill
+        fill &= ~drop
 
 
 #: Valid samples each side of a gap that the gap-filling spline is fitted to. An
