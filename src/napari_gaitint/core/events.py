@@ -860,7 +860,8 @@ def extrapolate_to_rest(
     Both come from around the extremum, not from the few samples where the heel lands, so
     a zero-phase low-pass filter or a coarse frame rate hardly move them. The landing is
     much alike from stride to stride while keypoint noise makes one stride's curvature
-    uncertain, so every candidate is moved by the median of the estimates of the recording.
+    uncertain, so every candidate is moved by one shift for the recording: the mean ``v``
+    over the mean ``a`` of the candidates that have their own estimate.
     A candidate has no estimate of its own where the parabola's window is not all data, no
     stance lies within a stride, the curvature is not a maximum or the shift exceeds
     ``max_shift_stride`` strides; when no candidate has one, the candidates are kept.
@@ -886,7 +887,7 @@ def extrapolate_to_rest(
     x = np.asarray(relative_px, dtype=float)
     c = np.asarray(candidates, dtype=float)
     ok = np.zeros(c.size, dtype=bool)
-    shift = np.zeros(c.size)
+    speed, decel = np.zeros(c.size), np.zeros(c.size)  # px/frame, px/frame^2 per candidate
     if c.size == 0:
         return c.copy(), ok
     n = x.size
@@ -907,10 +908,13 @@ def extrapolate_to_rest(
             continue
         t_rest = -float(np.median(backward)) / -curvature
         if 0 < t_rest <= max_shift_stride * stride_frames:
-            shift[i], ok[i] = t_rest, True
+            ok[i] = True
+            speed[i], decel[i] = -float(np.median(backward)), -curvature
     # The landing is much alike from stride to stride, its estimate per stride is not (noise
-    # in the curvature): every candidate moves by the recording's median.
-    shift[:] = float(np.median(shift[ok])) if ok.any() else 0.0
+    # in the curvature): every candidate moves by one shift, the recording's mean speed over
+    # its mean deceleration (less sensitive to keypoint noise than the median of the
+    # per-stride ratios: validation/realgait_experiments.py).
+    shift = float(np.mean(speed[ok]) / np.mean(decel[ok])) if ok.any() else 0.0
     return c + shift, ok
 
 
@@ -1166,7 +1170,30 @@ def event_confidence(
         if info["fallback"][i]:
             conf[i] *= 0.6
             reasons[i].append("fallback")
-    # phase: heel strikes and toe offs alternate, one stride apart
+    conflict = phase_conflicts(pos, kinds, stride_frames)
+    for i in np.flatnonzero(conflict):
+        conf[i] *= 0.5
+        reasons[i].append("phase conflict")
+    why = np.array(["; ".join(r) for r in reasons], dtype=object)
+    return np.clip(conf, 0.0, 1.0), why
+
+
+def phase_conflicts(positions: np.ndarray, kinds: np.ndarray, stride_frames: float | None) -> np.ndarray:
+    """Which events of one leg break the gait's phase structure (``phase conflict``).
+
+    Heel strikes and toe offs alternate (two of a kind in a row conflict), stance (HS -> TO)
+    and swing (TO -> HS) each last 0.25-0.8 stride (walking ~0.6 / 0.4, running ~0.35 /
+    0.65), and two events of a kind are 0.65-1.35 strides apart; both events of a pair that
+    breaks a rule conflict. ``positions`` (frames) and ``kinds`` in any order.
+
+    Examples
+    --------
+    >>> phase_conflicts(np.array([0.0, 60, 100, 160, 180]),
+    ...                 np.array(["heel_strike", "toe_off", "heel_strike", "toe_off", "toe_off"]), 100.0)
+    array([False, False, False,  True,  True])
+    """
+    pos = np.asarray(positions, dtype=float)
+    kinds = np.asarray(kinds, dtype=object)
     order = np.argsort(pos, kind="stable")
     k_sorted = kinds[order]
     conflict = np.zeros(pos.size, dtype=bool)
@@ -1174,8 +1201,6 @@ def event_confidence(
     conflict[order[1:][same]] = True
     conflict[order[:-1][same]] = True
     if stride_frames:
-        # stance (HS -> TO) and swing (TO -> HS) each last 0.25-0.8 stride (walking ~0.6 /
-        # 0.4, running ~0.35 / 0.65)
         phase = np.diff(pos[order]) / stride_frames
         off = ~same & ((phase < 0.25) | (phase > 0.8))
         conflict[order[1:][off]] = True
@@ -1188,11 +1213,7 @@ def event_confidence(
             off = (ratio < 0.65) | (ratio > 1.35)
             conflict[idx[1:][off]] = True
             conflict[idx[:-1][off]] = True
-    for i in np.flatnonzero(conflict):
-        conf[i] *= 0.5
-        reasons[i].append("phase conflict")
-    why = np.array(["; ".join(r) for r in reasons], dtype=object)
-    return np.clip(conf, 0.0, 1.0), why
+    return conflict
 
 
 def sort_events_by_confidence(events: pd.DataFrame, *, below: float | None = None) -> pd.DataFrame:
@@ -1258,3 +1279,4 @@ def match_events(
             if j not in used_d:
                 rows.append((side, event, np.nan, dj, np.nan))
     return pd.DataFrame(rows, columns=["side", "event", "true_frame", "frame", "error_frames"])
+
