@@ -114,6 +114,20 @@ def test_fill_gaps_never_extrapolates_through_a_lone_sample():
     assert np.isnan(out[10:17]).sum() == 6
 
 
+def test_the_cleaned_pose_before_the_filter_is_kept_for_event_timing():
+    from napari_gaitint.core.synthetic import generate_trial
+
+    trial = generate_trial(1)
+    c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
+    res = clean_pose(c1, other=c3)
+    unfiltered = clean_pose(c1, other=c3, config=CleanConfig(filter="none"))
+    assert res.unfiltered is res.events_pose
+    np.testing.assert_array_equal(res.unfiltered.values, unfiltered.pose.values)
+    assert res.unfiltered.meta["cleaning"] == res.pose.meta["cleaning"]
+    assert not np.array_equal(res.pose.values, res.unfiltered.values)  # the filter moved points
+    assert unfiltered.unfiltered is None and unfiltered.events_pose is unfiltered.pose
+
+
 def test_fill_gaps_two_columns_missing_together():
     v = np.column_stack([np.arange(10.0), 2 * np.arange(10.0)])
     v[4, 0] = np.nan  # one coordinate missing -> the whole row counts as missing

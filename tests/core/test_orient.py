@@ -329,3 +329,22 @@ def test_treadmill_and_too_tilted_floors_are_left_alone():
     assert oriented.meta["orientation"]["rotation_deg"] == 0.0
     finite = np.isfinite(pose.xy)
     assert_array_equal(orient_pose(pose, level=False).xy[finite], oriented.xy[finite])
+
+
+def test_orient_like_gives_another_version_of_a_view_the_same_gait_coordinates():
+    """The unfiltered cleaned pose must be in exactly the coordinates of the filtered one
+    (direction and levelling rotation from the filtered one, not estimated again)."""
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.core.orient import orient_like
+    from napari_gaitint.core.synthetic import generate_trial
+
+    trial = generate_trial(2, roll_deg=3.0)
+    res = clean_pose(trial.views["C1"].pose, other=trial.views["C3"].pose)
+    oriented = orient_pose(res.pose)
+    assert oriented.meta["orientation"]["rotation_deg"] != 0
+    assert_allclose(orient_like(res.pose, oriented).values, oriented.values, atol=1e-12)
+    raw = orient_like(res.unfiltered, oriented)
+    assert raw.meta["orientation"] == oriented.meta["orientation"]
+    assert_allclose(deorient_pose(raw).xy, res.unfiltered.xy, atol=1e-9)
+    with pytest.raises(ValueError, match="not in gait coordinates"):
+        orient_like(res.pose, res.pose)

@@ -273,12 +273,23 @@ class CleanResult:
         The settings used.
     summary
         Counts per flag and details of the alignment of the other view.
+    unfiltered
+        The cleaned pose before the low-pass filter (step 4: wrong-limb labels repaired or
+        removed, gaps filled, not smoothed), or None when no filter was asked (then it is
+        ``pose``). Gait events are timed on it: the filter smears the heel's sharp landing
+        and moves heel strikes late (``docs/methods/events.md``).
     """
 
     pose: Pose
     flags: np.ndarray
     config: CleanConfig
     summary: dict
+    unfiltered: Pose | None = None
+
+    @property
+    def events_pose(self) -> Pose:
+        """The pose gait events are detected on: :attr:`unfiltered`, else :attr:`pose`."""
+        return self.unfiltered if self.unfiltered is not None else self.pose
 
     def flags_table(self) -> pd.DataFrame:
         """See :func:`flags_table`."""
@@ -532,7 +543,10 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
             tracks[j] = filled
             flags[new, j] |= FLAG_INTERPOLATED
 
+    unfiltered = None
     if config.filter != "none":
+        unfiltered = out.copy()
+        unfiltered.values[..., :2] = tracks.transpose(1, 0, 2)
         before = tracks.copy()
         # body parts with the same missing frames share the stretches: filtered together
         same: dict[bytes, list[int]] = {}
@@ -557,7 +571,9 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
     summary["missing_after"] = int(np.count_nonzero(np.isnan(xy[..., 0])))
     summary["max_gap_frames"] = max_gap
     out.meta["cleaning"] = {"config": config.to_dict(), "summary": summary}
-    return CleanResult(pose=out, flags=flags, config=config, summary=summary)
+    if unfiltered is not None:
+        unfiltered.meta["cleaning"] = out.meta["cleaning"]
+    return CleanResult(pose=out, flags=flags, config=config, summary=summary, unfiltered=unfiltered)
 
 
 # ---------------------------------------------------------------------------------------

@@ -361,6 +361,34 @@ def orient_pose(
     return out
 
 
+def orient_like(pose: Pose, oriented: Pose) -> Pose:
+    """``pose`` (image coordinates) in the gait coordinates of ``oriented``: the same
+    direction, frame size and levelling rotation that :func:`orient_pose` gave
+    ``oriented`` (e.g. the unfiltered and the filtered version of one cleaned view).
+
+    Examples
+    --------
+    >>> v = np.array([[[100.0, 400.0, 1.0]], [[120.0, 400.0, 1.0]]])
+    >>> a = Pose(v, ("neck",), fps=25.0, frame_size=(960, 540))
+    >>> o = orient_pose(a, direction=-1, level=False)
+    >>> np.array_equal(orient_like(a, o).values, o.values)
+    True
+    """
+    info = oriented.meta.get("orientation")
+    if not info:
+        raise ValueError("the reference pose is not in gait coordinates (no orientation recorded)")
+    if pose.meta.get("orientation"):
+        raise ValueError("pose is already in gait coordinates")
+    width, height = info["width_px"], info["height_px"]
+    out = pose.replace(frame_size=(int(width), int(height)))
+    out.values[..., :2] = image_to_gait(pose.xy, width_px=width, height_px=height,
+                                        direction=info["direction"])
+    if info.get("rotation_deg"):
+        out.values[..., :2] = rotate_xy(out.xy, info["rotation_deg"], (width / 2.0, height / 2.0))
+    out.meta["orientation"] = dict(info)
+    return out
+
+
 def deorient_pose(pose: Pose) -> Pose:
     """Map a pose from gait coordinates back to the image (undo :func:`orient_pose`)."""
     info = pose.meta.get("orientation")
