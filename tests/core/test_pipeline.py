@@ -662,3 +662,25 @@ def test_cleaned_files_of_predictions_with_the_same_name_do_not_collide(cohort, 
     assert written == sorted(f"{r['trial']}_{r['view']}/{r['view']}DLC_resnet50_x.h5" for r in rows)
     first, second = (out / "cleaned" / written[0]), (out / "cleaned" / written[2])  # T01_C1, T02_C1
     assert not read_dlc_table(first).equals(read_dlc_table(second))
+
+
+def test_events_are_timed_before_the_low_pass_both_legs_together(cohort):
+    """gaitint analyze times the events on each view's cleaned pose before its 6 Hz filter
+    (the filter moves heel strikes late), in the view's gait coordinates, with the two legs
+    checked against each other; cycles use the filtered pose. The results keep no second pose."""
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.core.orient import orient_like
+    from napari_gaitint.core.phase import detect_events_both_legs
+
+    table = load_manifest(cohort)
+    rows = table[table["trial"] == table["trial"].iloc[0]]
+    views = pipeline.analyze_trial(rows, AnalysisConfig())
+    poses = [v.raw for v in views]
+    cleaned = [clean_pose(poses[i], other=poses[1 - i]) for i in (0, 1)]
+    unfiltered = [orient_like(c.unfiltered, v.oriented) for c, v in zip(cleaned, views, strict=True)]
+    want = detect_events_both_legs(tuple(unfiltered), sides=tuple(v.side for v in views),
+                                   lag_frames=0, flags=(cleaned[0].flags, cleaned[1].flags))
+    for v, w in zip(views, want, strict=True):
+        pd.testing.assert_frame_equal(v.events, w)
+        assert v.events.attrs["leg_phase"]["checked"]
+        assert v.clean.unfiltered is None and v.cleaned is v.clean.pose

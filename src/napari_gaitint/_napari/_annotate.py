@@ -216,17 +216,29 @@ class EventAnnotator(QWidget):
             subset=["trial", "side", "event", "frame"]))
 
     def _detect(self, views=None) -> pd.DataFrame:
+        from ..core.errors import AnalysisError
         from ..core.events import detect_events
         from ..core.orient import orient_pose
+        from ..core.phase import detect_events_both_legs
 
-        parts = []
-        for side, view in self.side_views.items():
-            if views is not None and view not in views:
-                continue
-            pose = self.views[view][1]
-            if pose.frame_size is None:
+        wanted = {side: view for side, view in self.side_views.items() if views is None or view in views}
+        for view in wanted.values():
+            if self.views[view][1].frame_size is None:
                 raise GaitintError(f"{view}: video frame size unknown; load the trial with its manifest or video")
-            ev = detect_events(orient_pose(pose), side=side, fps=pose.fps)
+        found = {}
+        usable = {s: self.views[v][1] for s, v in self.side_views.items() if self.views[v][1].frame_size}
+        if len(usable) == 2 and wanted:  # a trial pair: both legs together, as gait analysis does
+            try:
+                sides = tuple(usable)
+                legs = detect_events_both_legs(tuple(orient_pose(p) for p in usable.values()), sides=sides,
+                                               lag_frames=None)
+                found = dict(zip(sides, legs, strict=True))
+            except AnalysisError:  # one leg cannot be detected: each requested leg alone
+                found = {}
+        parts = []
+        for side, view in wanted.items():
+            pose = self.views[view][1]
+            ev = found[side] if side in found else detect_events(orient_pose(pose), side=side, fps=pose.fps)
             parts.append(ann.normalize_events(ev, trial=self.trial, view=view, fps=pose.fps))
         return ann.sort_events(pd.concat(parts, ignore_index=True)) if parts else ann.empty_events()
 

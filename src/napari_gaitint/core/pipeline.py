@@ -475,11 +475,12 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
 
     Notes
     -----
-    Each view is cleaned with the other view's predictions as the far-leg reference.
+    Each view is cleaned with the other view's predictions as the far-leg reference. Events
+    are timed on the cleaned pose before its low-pass filter, the two legs of a pair
+    together (:func:`_trial_events`); cycles and angles use the filtered pose.
     """
     from .clean import clean_pose
     from .cycles import compute_cycles, compute_parameters
-    from .events import detect_events
     from .orient import orient_pose
 
     config = config or AnalysisConfig()
@@ -488,11 +489,10 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     poses = [_load_view(row, config) for _, row in rows.iterrows()]
     if len(poses) == 2:
         poses = list(align_view_lengths(poses[0], poses[1], trim=True))
-    views = []
+    prepared = []
     for i, row in rows.iterrows():
         pose = poses[i]
         other = poses[1 - i] if len(poses) == 2 else None
-        side = _side_for(row)
         try:
             cleaned = clean_pose(pose, other=other, config=clean_cfg)
         except AnalysisError as err:
@@ -504,12 +504,14 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
                           stacklevel=2)
             cleaned = clean_pose(pose, other=None, config=clean_cfg)
         oriented = orient_pose(cleaned.pose, level=config.level_floor)
-        events = _edited_events(row, side, pose.fps)
-        if events is None:  # the cleaning's flags lower the confidence of events they touch
-            events = detect_events(oriented, side=side, fps=pose.fps, flags=cleaned.flags,
-                                   **config.events_kwargs())
+        prepared.append((row, pose, _side_for(row), cleaned, oriented))
+    all_events = _trial_events(prepared, config)
+    views = []
+    for (row, pose, side, cleaned, oriented), events in zip(prepared, all_events, strict=True):
         cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
         cycles = _with_angle_cycles(cycles, oriented, events, side, config)
+        # the unfiltered pose served the events; the results keep the filtered one
+        cleaned = dataclasses.replace(cleaned, unfiltered=None)
         views.append((row, pose, side, cleaned, oriented, events, cycles))
     results = []
     for i, (row, pose, side, cleaned, oriented, events, cycles) in enumerate(views):
@@ -526,6 +528,39 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             )
         )
     return results
+
+
+def _trial_events(prepared: list[tuple], config: AnalysisConfig) -> list[pd.DataFrame]:
+    """Each view's events: edited by hand (manifest ``events``) or detected on the cleaned
+    pose before its low-pass filter (``CleanResult.events_pose``), oriented as the view.
+
+    When both views of a pair are detected, see different legs and were matched frame to
+    frame by cleaning, the two legs are detected together and checked against each other
+    (:func:`~napari_gaitint.core.phase.detect_events_both_legs`); otherwise each view's leg
+    alone (:func:`~napari_gaitint.core.events.detect_events`). The cleaning's flags lower
+    the confidence of the events they touch.
+    """
+    from .events import detect_events
+    from .orient import orient_like
+    from .phase import detect_events_both_legs
+
+    events = [_edited_events(row, side, pose.fps) for row, pose, side, _, _ in prepared]
+    todo = [i for i, ev in enumerate(events) if ev is None]
+    poses = {i: orient_like(prepared[i][3].events_pose, prepared[i][4]) for i in todo}
+    kw = config.events_kwargs()
+    if len(todo) == 2 and len(prepared) == 2:
+        (_, p0, s0, c0, _), (_, p1, s1, c1, _) = prepared
+        align = c0.summary.get("alignment")  # None: cleaned without the other view
+        if not (align or {}).get("lag_beyond_range"):
+            events[0], events[1] = detect_events_both_legs(
+                (poses[0], poses[1]), sides=(s0, s1),
+                lag_frames=align.get("lag_frames", 0) if align else None,
+                flags=(c0.flags, c1.flags), **kw)
+            return events
+    for i in todo:
+        _, pose, side, cleaned, _ = prepared[i]
+        events[i] = detect_events(poses[i], side=side, fps=pose.fps, flags=cleaned.flags, **kw)
+    return events
 
 
 def _with_angle_cycles(cycles: pd.DataFrame, oriented: Pose, events: pd.DataFrame, side: str,
