@@ -2,7 +2,8 @@
 
 For each trial pair (``generate_trial``) and view, the events are detected on three inputs —
 the true keypoints (``true``), the DLC-like predictions as written (``raw``) and the
-predictions cleaned by ``clean_pose`` (``cleaned``, when that module is available) — after
+predictions cleaned by ``clean_pose`` (``cleaned``: its pose before the low-pass, which
+``gaitint analyze`` times events on) — after
 orientation, with every method of ``napari_gaitint.core.events.METHODS``. Detected events
 are matched one-to-one to true events of the same kind within ``--tolerance`` seconds.
 
@@ -71,7 +72,8 @@ def run(seeds, trials_per_seed, tolerance, with_clean=True, **trial_kwargs):
                 if with_clean and clean_pose is not None:
                     other = next(v for n, v in views.items() if n != name)
                     try:
-                        inputs["cleaned"] = clean_pose(view.pose, other=other.pose).pose
+                        # as gaitint analyze: events on the cleaned pose before its low-pass
+                        inputs["cleaned"] = clean_pose(view.pose, other=other.pose).events_pose
                     except Exception as err:  # keep going; report it
                         failures.append((trial.trial if hasattr(trial, "trial") else seed, name, "clean", str(err)))
                 truth = view.events.copy()

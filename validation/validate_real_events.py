@@ -21,16 +21,25 @@ Inputs (``--inputs``):
 ``plain``
     The views as they are: ideal projections, no noise, nothing missing.
 ``cleaned``
-    After :func:`~napari_gaitint.core.clean.clean_pose` with the other view (what
-    ``gaitint analyze`` does; its 6 Hz low-pass changes the signals).
+    After :func:`~napari_gaitint.core.clean.clean_pose` with the other view, events timed
+    on the cleaned pose before its 6 Hz low-pass (``CleanResult.events_pose``), as
+    ``gaitint analyze`` does.
+``cleaned_lowpass``
+    The same cleaning, events timed on the low-passed pose (``gaitint clean`` then
+    ``gaitint events`` on the cleaned file; what ``gaitint analyze`` did before).
 ``noisy``
     DLC-like predictions (:func:`perturb_view`): 1-3 px Gaussian noise per point, dropouts
     (likelihood < 0.6) in runs of 40-160 ms on 3 % of the frames of each point, and
     wrong-limb labels (knee, ankle, heel and toe from the other leg, at high likelihood)
     in runs of 40-80 ms on 2 % of the frames. Seeded per trial and view.
-``noisy_cleaned``
-    ``noisy``, then cleaned with the (also noisy) other view; the cleaning flags go to
-    ``detect_events`` (confidence).
+``noisy_cleaned``, ``noisy_cleaned_lowpass``
+    ``noisy``, then cleaned with the (also noisy) other view, events before / after the
+    low-pass; the cleaning flags go to ``detect_events`` (confidence).
+
+Detectors: every method of ``METHODS`` on each view alone, and the default on both legs
+of a trial together (``"<method> (both legs)"``: the left and right views of the same
+moments, :func:`~napari_gaitint.core.phase.detect_events_both_legs`, as ``gaitint analyze``
+does for a trial pair).
 
 Groups: ``walk_overground`` is the development set (every fitted or chosen number is
 judged on it, cross-validated); ``walk_treadmill`` and ``run_treadmill`` are reported
@@ -64,12 +73,13 @@ import pandas as pd
 from napari_gaitint.core.events import DEFAULT_METHOD, LOW_CONFIDENCE, METHODS, detect_events
 from napari_gaitint.core.io import Pose, load_pose
 from napari_gaitint.core.orient import orient_pose
+from napari_gaitint.core.phase import detect_events_both_legs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Where the real set lives next to the repository (not shipped with it).
 DEFAULT_ROOT = REPO_ROOT.parent / "shared" / "realgait"
 RATES = ("native", "50hz", "25hz")
-INPUTS = ("plain", "cleaned", "noisy", "noisy_cleaned")
+INPUTS = ("plain", "cleaned", "cleaned_lowpass", "noisy", "noisy_cleaned", "noisy_cleaned_lowpass")
 GROUPS = ("walk_overground", "walk_treadmill", "run_treadmill")
 #: Every detector once (``ankle_neck`` is an alias of ``seed``).
 ALL_METHODS = tuple(m for m in METHODS if m != "ankle_neck")
@@ -205,7 +215,7 @@ def prepare_input(view: RealView, other: RealView, kind: str) -> tuple[Pose, np.
     pose, other_pose, flags = view.pose, other.pose, None
     if kind.startswith("noisy"):
         pose, other_pose = perturb_view(view, other), perturb_view(other, view)
-    if kind.endswith("cleaned"):
+    if "cleaned" in kind:
         from napari_gaitint.core.clean import clean_pose
         from napari_gaitint.core.errors import AnalysisError
 
@@ -215,29 +225,53 @@ def prepare_input(view: RealView, other: RealView, kind: str) -> tuple[Pose, np.
                 res = clean_pose(pose, other=other_pose)
             except AnalysisError:  # as gaitint analyze: the view alone (e.g. treadmill running)
                 res = clean_pose(pose, other=None)
-        pose, flags = res.pose, res.flags
+        pose = res.pose if kind.endswith("_lowpass") else res.events_pose
+        flags = res.flags
     return pose, flags
 
 
 # ---------------------------------------------------------------------------------------
 # detection and matching
 # ---------------------------------------------------------------------------------------
+def _oriented(view: RealView, pose: Pose) -> Pose:
+    """The walking direction is detected overground, as a user would let it be; on a
+    treadmill it is given (running shows no direction in the feet: ``gaitint events
+    --direction``)."""
+    direction = None if view.group == "walk_overground" else view.direction
+    return orient_pose(pose, direction=direction)
+
+
+def _refused(err: Exception) -> pd.DataFrame:
+    empty = pd.DataFrame(columns=["event", "time_s", "confidence", "why"])
+    empty.attrs["error"] = str(err)
+    return empty
+
+
 def detect_view(view: RealView, pose: Pose, method: str, flags=None, **kw) -> pd.DataFrame:
     """Events of the camera-facing leg (``time_s`` from the first csv row), or an empty
-    table when the detector refuses the view (counted as missed). The walking direction is
-    detected overground, as a user would let it be; on a treadmill it is given (running
-    shows no direction in the feet: ``gaitint events --direction``)."""
+    table when the detector refuses the view (counted as missed)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            direction = None if view.group == "walk_overground" else view.direction
-            oriented = orient_pose(pose, direction=direction)
-            return detect_events(oriented, side=view.side, fps=view.fps, method=method,
+            return detect_events(_oriented(view, pose), side=view.side, fps=view.fps, method=method,
                                  flags=flags, **kw)
     except Exception as err:  # noqa: BLE001 - a refusal is a result here
-        empty = pd.DataFrame(columns=["event", "time_s", "confidence", "why"])
-        empty.attrs["error"] = str(err)
-        return empty
+        return _refused(err)
+
+
+def detect_pair(views: tuple[RealView, RealView], poses: tuple[Pose, Pose], method: str,
+                flags=(None, None), **kw) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both views' camera-facing legs detected together (the views are projections of the
+    same moments: lag 0); where that refuses, each view alone."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return detect_events_both_legs(
+                tuple(_oriented(v, p) for v, p in zip(views, poses, strict=True)),
+                sides=tuple(v.side for v in views), lag_frames=0, flags=flags, method=method, **kw)
+    except Exception:  # noqa: BLE001 - one leg refused: each alone, as analyze would fail
+        return tuple(detect_view(v, p, method, flags=f, **kw)
+                     for v, p, f in zip(views, poses, flags, strict=True))
 
 
 def match_view(view: RealView, detected: pd.DataFrame, *, tolerance_s: float = 0.2) -> pd.DataFrame:
@@ -275,19 +309,27 @@ def match_view(view: RealView, detected: pd.DataFrame, *, tolerance_s: float = 0
     return out
 
 
+def both_legs(method: str) -> str:
+    """The name of ``method`` run on both legs of a trial together."""
+    return f"{method} (both legs)"
+
+
 def evaluate(views: list[RealView], methods=ALL_METHODS, inputs=("plain",), *, tolerance_s=0.2,
-             variants: dict | None = None, progress=None) -> pd.DataFrame:
-    """Matches of every view x input x method (plus ``variants``: name -> (method, kwargs))."""
+             variants: dict | None = None, pairs=(DEFAULT_METHOD,), progress=None) -> pd.DataFrame:
+    """Matches of every view x input x method (plus ``variants``: name -> (method, kwargs);
+    plus each method of ``pairs`` on both legs of a trial together, :func:`both_legs`)."""
     by_key = {v.key: v for v in views}
     detectors = {m: (m, {}) for m in methods}
     detectors.update(variants or {})
     parts = []
     for kind in inputs:
+        prepared = {}
         for view in views:
             other = by_key.get((view.trial, view.other_view, view.rate))
             if other is None:
                 raise ValueError(f"{view.trial} {view.rate}: the other view is missing")
             pose, flags = prepare_input(view, other, kind)
+            prepared[view.key] = (pose, flags)
             for name, (method, kw) in detectors.items():
                 det = detect_view(view, pose, method, flags=flags, **kw)
                 m = match_view(view, det, tolerance_s=tolerance_s)
@@ -295,6 +337,17 @@ def evaluate(views: list[RealView], methods=ALL_METHODS, inputs=("plain",), *, t
                 parts.append(m)
             if progress:
                 progress(kind, view)
+        for view in views:
+            other = by_key[(view.trial, view.other_view, view.rate)]
+            if view.view != "left_view" or other.key not in prepared:
+                continue
+            (pa, fa), (pb, fb) = prepared[view.key], prepared[other.key]
+            for method in pairs:
+                found = detect_pair((view, other), (pa, pb), method, flags=(fa, fb))
+                for v, det in zip((view, other), found, strict=True):
+                    m = match_view(v, det, tolerance_s=tolerance_s)
+                    m["input"], m["method"] = kind, both_legs(method)
+                    parts.append(m)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -333,6 +386,26 @@ def wide(summary: pd.DataFrame, index=("method", "rate")) -> pd.DataFrame:
                         f"{tag} found %": s["found_pct"], f"{tag} n": s["n"]})
         row["spurious"] = int(g["spurious"].sum())
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def targets_table(matches: pd.DataFrame, methods=None) -> pd.DataFrame:
+    """walk_overground, the default alone and on both legs (or ``methods``): per input and
+    rate, HS and TO MAE / bias (ms), found % and spurious, the figures the targets are
+    stated in."""
+    methods = methods or (DEFAULT_METHOD, both_legs(DEFAULT_METHOD))
+    m = matches[(matches["group"] == "walk_overground") & matches["method"].isin(methods)]
+    rows = []
+    for (inp, method, rate), g in m.groupby(["input", "method", "rate"], sort=False):
+        s = summarise(g).set_index("event")
+        hs, to = s.loc["heel_strike"], s.loc["toe_off"]
+        rows.append({
+            "input": inp, "detector": method, "rate": rate,
+            "HS MAE / bias": f"{hs['mae_ms']:.1f} / {hs['bias_ms']:+.1f}",
+            "TO MAE / bias": f"{to['mae_ms']:.1f} / {to['bias_ms']:+.1f}",
+            "found HS / TO %": f"{hs['found_pct']:.1f} / {to['found_pct']:.1f}",
+            "spurious": int(hs["spurious"] + to["spurious"]),
+        })
     return pd.DataFrame(rows)
 
 
@@ -452,6 +525,7 @@ def main(argv=None) -> int:
            f"{len(views)} views x rates, match window +/-{args.tolerance:g} s, "
            f"{time.perf_counter() - t0:.0f} s)\n"]
     walk = matches[matches["group"] == "walk_overground"]
+    out += ["\n## Against the targets (walk_overground, camera-facing leg)\n", to_markdown(targets_table(matches))]
     for inp in inputs:
         s = summarise(walk[walk["input"] == inp])
         out += [f"\n## walk_overground, input {inp}: camera-facing leg (ms)\n", to_markdown(wide(s))]

@@ -5,12 +5,17 @@ events marked by hand, see its PROVENANCE.md) and each event method, the events 
 are detected on
 
 * ``raw``: the keypoints as the pose estimator wrote them;
-* ``cleaned``: after single-view cleaning, as ``gaitint clean PRED --fps F`` does it (no
-  other view: the one camera sees both legs);
+* ``cleaned``: after single-view cleaning, as ``gaitint clean PRED --fps F`` writes it (no
+  other view: the one camera sees both legs; 6 Hz low-pass);
+* ``cleaned_unfiltered``: the same cleaning before its low-pass (``CleanResult.events_pose``:
+  what ``gaitint analyze`` times events on);
 
 exactly as ``gaitint events PRED --side left|right --method M`` does (the leg's body parts by
-name, orientation from the data, the method's defaults). Detected events are paired one to
-one with marked events of the same leg and kind within ``--tolerance`` frames (default 2).
+name, orientation from the data, the method's defaults), and for the default method also
+both legs together (``"<method> (both legs)"``,
+:func:`~napari_gaitint.core.phase.detect_events_both_legs`, lag 0: one camera). Detected
+events are paired one to one with marked events of the same leg and kind within
+``--tolerance`` frames (default 2).
 
 Reported per input and method: found (marked events with a detection within the tolerance),
 MAE and largest error of the paired ones (frames), spurious (detections not paired), and per
@@ -31,9 +36,10 @@ import pandas as pd
 
 from napari_gaitint.core import annotations as ann
 from napari_gaitint.core.clean import clean_pose, config_for_names
-from napari_gaitint.core.events import METHODS, detect_events, match_events
+from napari_gaitint.core.events import DEFAULT_METHOD, METHODS, detect_events, match_events
 from napari_gaitint.core.io import Pose, load_pose, rename_bodyparts
 from napari_gaitint.core.orient import orient_pose
+from napari_gaitint.core.phase import detect_events_both_legs
 
 DATA = Path(__file__).resolve().parent / "data" / "real_video"
 #: The trials: frame rate (Hz) and frame size (px) of each video (its PROVENANCE.md).
@@ -41,7 +47,7 @@ TRIALS = {"sports2d_demo": {"fps": 30.0, "frame_size": (1768, 994)},
           "sports2d_demo_static": {"fps": 30.0, "frame_size": (1768, 994)}}
 #: The methods measured by default (aliases of the same detector left out).
 DEFAULT_METHODS = tuple(m for m in METHODS if m != "ankle_neck")
-INPUTS = ("raw", "cleaned")
+INPUTS = ("raw", "cleaned", "cleaned_unfiltered")
 
 
 def load_trial(trial: str, folder: Path = DATA) -> tuple[Pose, pd.DataFrame]:
@@ -52,16 +58,31 @@ def load_trial(trial: str, folder: Path = DATA) -> tuple[Pose, pd.DataFrame]:
     return pose, ann.load_events(folder / f"{trial}_events.csv")
 
 
-def clean_single_view(pose: Pose, **config_kw) -> Pose:
-    """``gaitint clean PRED --fps F`` without another view: the roles by name, the defaults."""
+def clean_single_view(pose: Pose, *, unfiltered: bool = False, **config_kw) -> Pose:
+    """``gaitint clean PRED --fps F`` without another view: the roles by name, the defaults;
+    with ``unfiltered`` the cleaned pose before the low-pass (``CleanResult.events_pose``)."""
     config, _ = config_for_names(pose, None, side=None, **config_kw)
-    return clean_pose(pose, config=config).pose
+    res = clean_pose(pose, config=config)
+    return res.events_pose if unfiltered else res.pose
 
 
 def detect_leg_events(pose: Pose, side: str, method: str) -> pd.DataFrame:
     """``gaitint events PRED --side SIDE --method METHOD`` on an in-memory pose."""
     leg = rename_bodyparts(pose, {}, side=side)
     return detect_events(orient_pose(leg), side=side, fps=pose.fps, method=method)
+
+
+def detect_both_legs(pose: Pose, method: str) -> pd.DataFrame:
+    """Both legs of the file detected together and checked against each other."""
+    legs = tuple(orient_pose(rename_bodyparts(pose, {}, side=s)) for s in ("left", "right"))
+    found = detect_events_both_legs(legs, sides=("left", "right"), fps=pose.fps, lag_frames=0,
+                                    method=method)
+    return pd.concat(found, ignore_index=True)
+
+
+def both_legs(method: str) -> str:
+    """The name of ``method`` run on both legs together."""
+    return f"{method} (both legs)"
 
 
 def score(detected: pd.DataFrame, truth: pd.DataFrame, *, tolerance_frames: float) -> dict:
@@ -81,16 +102,19 @@ def score(detected: pd.DataFrame, truth: pd.DataFrame, *, tolerance_frames: floa
 
 
 def evaluate(methods=DEFAULT_METHODS, *, trials=tuple(TRIALS), tolerance_frames: float = 2.0,
-             folder: Path = DATA) -> pd.DataFrame:
-    """One row per trial, input (raw / cleaned), method and event kind (and ``all``)."""
+             folder: Path = DATA, pairs=(DEFAULT_METHOD,)) -> pd.DataFrame:
+    """One row per trial, input (:data:`INPUTS`), method (and each of ``pairs`` on both
+    legs together) and event kind (and ``all``)."""
     rows = []
     for trial in trials:
         pose, truth = load_trial(trial, folder)
-        inputs = {"raw": pose, "cleaned": clean_single_view(pose)}
+        inputs = {"raw": pose, "cleaned": clean_single_view(pose),
+                  "cleaned_unfiltered": clean_single_view(pose, unfiltered=True)}
         for src, p in inputs.items():
-            for method in methods:
-                detected = pd.concat([detect_leg_events(p, side, method) for side in ("left", "right")],
-                                     ignore_index=True)
+            found = {m: pd.concat([detect_leg_events(p, side, m) for side in ("left", "right")],
+                                  ignore_index=True) for m in methods}
+            found.update({both_legs(m): detect_both_legs(p, m) for m in pairs})
+            for method, detected in found.items():
                 for event in ("all", "heel_strike", "toe_off"):
                     pick_d = detected if event == "all" else detected[detected["event"] == event]
                     pick_t = truth if event == "all" else truth[truth["event"] == event]

@@ -11,8 +11,8 @@ where one leg's events disagree with the other's:
   while that leg shows a hole there (no event of the partner's kind within a third of a
   stride) gets the partner from a second, tolerant pass of the detector over the other leg
   (no wrong-limb despiking, gaps up to 0.4 s bridged, weaker extrema), where it lies within
-  the tolerance of the expected time: confidence at most 0.45, ``why`` says
-  ``recovered from the other leg``;
+  the tolerance of the expected time and not at the edge of the data (a partial window):
+  confidence at most 0.45, ``why`` says ``recovered from the other leg``;
 * **dropped**: an event without a partner where the other leg has events around it, and
   which already breaks its own leg's alternation (``phase conflict``), is left out;
 * **flagged**: any other event without its partner gets half the confidence and
@@ -195,7 +195,8 @@ def check_leg_phase(
                 found = redetect(j)
                 if found is None or not len(found):
                     continue
-                cand = found[found["event"] == partner]
+                # in a partial window at the edge of the data the tolerant pass times badly
+                cand = found[(found["event"] == partner) & ~found["why"].str.contains("edge of the data")]
                 if not len(cand):
                     continue
                 d = np.abs(cand["frame"].to_numpy(float) + shift[j] - want)
