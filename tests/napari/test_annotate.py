@@ -96,6 +96,15 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     viewer.reset_view()
     detected = widget.events.copy()
     assert set(detected["side"]) == {"left", "right"} and set(detected["source"]) == {"detected"}
+    # the trial pair's two legs are detected together, by the core function gaitint analyze uses
+    from napari_gaitint.core.phase import detect_events_both_legs
+
+    sides = tuple(widget.side_views)
+    want = detect_events_both_legs(tuple(orient_pose(widget.views[widget.side_views[s]][1]) for s in sides),
+                                   sides=sides, lag_frames=None)
+    for side, ev in zip(sides, want, strict=True):
+        got = np.sort(detected.loc[detected["side"] == side, "frame"].to_numpy(float))
+        np.testing.assert_allclose(got, np.sort(ev["frame"].to_numpy(float)), atol=0.01)
     assert set(widget.layers) == {"C1", "C3"}
     c1, c3 = widget.layers["C1"], widget.layers["C3"]
     assert len(c1.data) == len(c3.data) == len(detected)  # every event shown on both views
