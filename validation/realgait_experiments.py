@@ -384,10 +384,7 @@ def main(argv=None) -> int:
                 "\nThe labels' double support (heel strike to the other leg's toe off), step to step:\n",
                 vr.to_markdown(label_double_support(args.root))]
     out.append(f"\n({time.perf_counter() - t0:.0f} s)")
-    text = "\n".join(out) + "\n"
-    print(text)
-    if args.markdown:
-        args.markdown.write_text(text, encoding="utf-8")
+    vr.report(out, args.markdown)
     return 0
 
 

@@ -543,11 +543,16 @@ def main(argv=None) -> int:
             cv = cross_validate(walk, folds=folds)
             out += [f"\n## Cross-validated (leave one {folds} out), walk_overground\n", to_markdown(cv)]
     out += ["\n## Confidence of the default (walk_overground)\n", to_markdown(confidence_table(walk))]
-    text = "\n".join(out) + "\n"
-    print(text)
-    if args.markdown:
-        args.markdown.write_text(text, encoding="utf-8")
+    report(out, args.markdown)
     return 0
+
+
+def report(parts: list[str], markdown: Path | None) -> None:
+    """Print the Markdown ``parts`` and write them to ``markdown`` when given."""
+    text = "\n".join(parts) + "\n"
+    print(text)
+    if markdown:
+        markdown.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
