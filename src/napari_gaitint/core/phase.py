@@ -40,6 +40,8 @@ from .io import Pose
 
 #: Settings of the tolerant second pass that looks for a missing partner event.
 TOLERANT_PASS = {"despike": None, "max_gap_s": 0.4, "min_prominence": 0.15, "min_distance_stride": 0.3}
+#: How far (in strides) an event may be from where the other leg's events put it.
+TOLERANCE_STRIDE = 0.12
 #: Confidence of a recovered event is at most this (below :data:`LOW_CONFIDENCE`: checked first).
 RECOVERED_CONFIDENCE = 0.45
 _PARTNER = {HEEL_STRIKE: TOE_OFF, TOE_OFF: HEEL_STRIKE}
@@ -54,7 +56,7 @@ def detect_events_both_legs(
     fps: float | None = None,
     lag_frames: float | None = 0.0,
     flags: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
-    tolerance_stride: float = 0.12,
+    tolerance_stride: float = TOLERANCE_STRIDE,
     **kwargs,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events of two legs, each detected on its own, then checked against each other.
@@ -135,7 +137,7 @@ def check_leg_phase(
     *,
     lag_frames: float = 0.0,
     redetect=None,
-    tolerance_stride: float = 0.12,
+    tolerance_stride: float = TOLERANCE_STRIDE,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check two legs' events against each other (see the module): recover, drop, flag.
 
