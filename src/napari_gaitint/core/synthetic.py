@@ -5,22 +5,31 @@ The walker is a 2D sagittal kinematic model in world metres (x forward, y up, gr
 
 1. **Gait events first.** Left heel strikes are drawn as a renewal process (stride time
    ~1.0–1.1 s, 2 % variability); right heel strikes sit half a stride later (small jitter).
-   Each stride has its own heel-off (~37 %) and toe-off (~61 %) fraction. Event times are
-   continuous; their frames are ``time_s * fps`` (fractional).
-2. **Feet.** Each foot is a rigid heel–toe segment (markers at the back of the heel and at
-   the toe, ankle marker above and in front of the heel). In stance the heel is planted and
-   the foot rolls down about it until foot-flat (~9 %), stays flat until heel-off, then rolls
-   about the planted toe until toe-off. In swing the heel position and the foot pitch follow
-   quintic Hermite curves that match position and velocity at toe-off and at the next heel
-   strike, where the heel arrives with zero velocity on its next footprint (placed ahead of
-   the hip at the moment of heel strike). So the heel is exactly still between heel strike
-   and heel-off and the toe exactly still between foot-flat and toe-off.
-3. **Hip.** The pelvis moves forward at a constant speed (plus a 1 cm oscillation at step
-   frequency). Its height is the smooth (soft) minimum of a nominal curve (highest in
+   Each stride has its own toe-off (~61 %) fraction. Event times are continuous; their
+   frames are ``time_s * fps`` (fractional).
+2. **Feet**, calibrated on real walking (``../shared/realgait``; the parameters, their
+   values and how they were fitted are in ``docs/methods/synthetic.md`` and
+   ``validation/calibrate_synthetic_feet.py``). Each foot is a rigid segment with markers
+   at the back of the heel, on the metatarsal heads (``toe``) and at the ankle. At heel
+   strike the heel touches the floor still sliding forward (~23 % of the walking speed,
+   decelerating) and comes to rest ~12 % of the stride later, while the forefoot lowers
+   about it until foot flat (~14 %). The heel then rises on a push-off curve (pitch growing
+   exponentially, saturating near -68°) with the foot turning about the resting toe
+   marker, well before toe off; in the last ~8 % of stance the toe marker rolls forward and
+   up over the toes and leaves the floor at toe off at about the walking speed. In swing
+   the heel and the pitch follow quintic Hermite curves matching position, velocity and
+   acceleration at toe off and at the next heel strike (on its footprint, placed ahead of
+   the hip at the moment of heel strike), plus three bumps (heel lift, heel lag, pitch)
+   that give the real heel and toe heights and speeds; the toe marker keeps a minimum
+   clearance. So the heel is on the floor (not still) at heel strike, and the toe marker
+   leaves the floor (moving) exactly at toe off.
+3. **Hip.** The pelvis moves forward at a constant speed plus a 1.4 cm oscillation at step
+   frequency, fastest just after each heel strike as the real hip (the neck surges less:
+   the trunk sways against it). Its height is the smooth (soft) minimum of a nominal curve (highest in
    mid-stance, lowest just after each heel strike) and, for each leg, the height at which
    its knee would flex by a phase-dependent minimum (near straight, bending in pre-swing).
    The soft minimum lies below every limit, so both ankles are always within reach and the
-   vertical oscillation (~6 cm) is smooth.
+   vertical oscillation (~4–6 cm) is smooth.
 4. **Knee** by two-link inverse kinematics (thigh and shank lengths fixed, knee in front).
    Neck above the pelvis with a forward lean and small trunk sway; arms swing opposite to
    the legs (used for rendering and for the near hand occluding the hip marker).
