@@ -182,7 +182,7 @@ def track_signals(tr: Track) -> dict[str, np.ndarray]:
         out[f"{b}_v"] = _speed(xy[b][:, 0], tr.fps) / walk
     for b in ("hip", "neck"):
         out[f"{b}_v"] = _speed(xy[b][:, 0], tr.fps) / walk
-    out["hip_h"] = (xy["hip"][:, 1] - np.nanpercentile(xy["ankle"][:, 1], 3)) / leg
+    out["hip_h"] = (xy["hip"][:, 1] - np.nanpercentile(xy["hip"][:, 1], 3)) / leg
     out["heel_hip"] = (xy["heel"][:, 0] - xy["hip"][:, 0]) / leg
     d = xy["toe"] - xy["heel"]
     pitch = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
@@ -190,7 +190,11 @@ def track_signals(tr: Track) -> dict[str, np.ndarray]:
     flat = (out["heel_h"] < 0.01) & (out["toe_h"] < 0.01)
     out["pitch"] = pitch - (np.median(pitch[flat]) if flat.sum() >= 3 else np.median(pitch))
     thigh, shank = xy["knee"] - xy["hip"], xy["ankle"] - xy["knee"]
-    out["knee"] = np.degrees(np.arctan2(thigh[:, 0], -thigh[:, 1]) - np.arctan2(shank[:, 0], -shank[:, 1]))
+    shank_deg = np.degrees(np.arctan2(shank[:, 0], -shank[:, 1]))  # knee ahead of the ankle: < 0
+    out["knee"] = np.degrees(np.arctan2(thigh[:, 0], -thigh[:, 1])) - shank_deg
+    # ankle dorsiflexion: the shank's forward tilt plus the foot's pitch (0 standing)
+    out["ankle"] = out["pitch"] - shank_deg
+    out["ankle"] -= np.median(out["ankle"][flat]) if flat.sum() >= 3 else 0.0
     return out
 
 
@@ -376,6 +380,66 @@ def walker_scale_lengths() -> tuple[float, float]:
     return float(np.median(np.linalg.norm(w["hip"] - w["left_ankle"], axis=1))), p.speed_mps * p.stride_time_s
 
 
+def _first(x: np.ndarray, cond: np.ndarray) -> float:
+    idx = np.flatnonzero(cond)
+    return float(x[idx[0]]) if idx.size else np.nan
+
+
+def profile_features(prof: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """Landmarks of mean profiles (stride % from the event; speeds in walking speeds;
+    heights in leg lengths above the marker's level at foot flat / before the roll)."""
+    hs, to = prof["HS"], prof["TO"]
+    x = hs.index.to_numpy()
+
+    def at(df, col, phi):
+        return float(np.interp(phi, df.index, df[col]))
+
+    after = x > 0
+    toe_flat = at(to, "toe_h", -0.2)
+    xt = to.index.to_numpy()
+    swing_mid = (xt >= 0.1) & (xt <= 0.3)
+    return {
+        "HS: foot pitch (deg)": at(hs, "pitch", 0),
+        "HS: peak pitch before it (deg)": hs.pitch[(x >= -0.15) & (x <= 0)].max(),
+        "HS: heel forward speed": at(hs, "heel_v", 0),
+        "heel at rest (< 0.05), % after HS": 100 * _first(x, after & (hs.heel_v.to_numpy() < 0.05)),
+        "foot flat (pitch < 1 deg), % after HS": 100 * _first(x, after & (hs.pitch.to_numpy() < 1.0)),
+        "heel 1 cm up, % before TO": 100 * _first(xt, (xt < 0) & (to.heel_h.to_numpy() > to.heel_h[xt <= -0.35].min() + 0.012)),
+        "toe starts rolling (> 0.05), % before TO": 100 * _first(xt, (xt > -0.3) & (to.toe_v.to_numpy() > 0.05)),
+        "TO: toe forward speed": at(to, "toe_v", 0),
+        "TO: toe height above flat (leg)": at(to, "toe_h", 0) - toe_flat,
+        "TO: heel forward speed": at(to, "heel_v", 0),
+        "TO: ankle forward speed": at(to, "ankle_v", 0),
+        "TO: foot pitch (deg)": at(to, "pitch", 0),
+        "swing: lowest pitch (deg)": to.pitch[(xt >= 0) & (xt <= 0.15)].min(),
+        "swing: heel peak height (leg)": to.heel_h[(xt >= 0) & (xt <= 0.3)].max(),
+        "swing: toe clearance mid-swing (leg)": to.toe_h[swing_mid].min() - toe_flat,
+        "swing: peak forward speed heel / toe": f"{to.heel_v.max():.2f} / {to.toe_v.max():.2f}",
+        "knee at HS / loading peak (deg)": f"{at(hs, 'knee', 0):.0f} / {hs.knee[(x >= 0) & (x <= 0.25)].max():.0f}",
+        "knee mid-stance min / at TO / swing peak (deg)": (
+            f"{to.knee[(xt >= -0.35) & (xt <= -0.1)].min():.0f} / {at(to, 'knee', 0):.0f} / {to.knee.max():.0f}"),
+        "ankle at HS / stance max / at TO (deg)": (
+            f"{at(hs, 'ankle', 0):.0f} / {to.ankle[(xt >= -0.35) & (xt <= 0)].max():.0f} / {at(to, 'ankle', 0):.0f}"),
+        "hip speed max / min, phase of max (% after HS)": (
+            f"{hs.hip_v.max():.2f} / {hs.hip_v.min():.2f}, {100 * x[np.argmax(hs.hip_v.to_numpy() * (np.abs(x) < 0.25))]:.0f}"),
+        "hip vertical range (leg)": hs.hip_h.max() - hs.hip_h.min(),
+    }
+
+
+def features_table(real: pd.DataFrame, synth: pd.DataFrame) -> pd.DataFrame:
+    """Real (mean of labs; range of the labs' own values) against the walker."""
+    labs = {lab: profile_features(mean_profiles(real[real.lab == lab])) for lab in sorted(real.lab.unique())}
+    r, sy = profile_features(mean_profiles(real)), profile_features(mean_profiles(synth))
+    rows = []
+    for k in r:
+        vals = [labs[lab][k] for lab in labs]
+        num = [v for v in vals if isinstance(v, float) and np.isfinite(v)]
+        rng = f"{min(num):.2f} to {max(num):.2f}" if num and isinstance(r[k], float) else ""
+        fmt = (lambda v: f"{v:.2f}") if isinstance(r[k], float) else str
+        rows.append({"landmark": k, "real (mean of labs)": fmt(r[k]), "labs": rng, "walker": fmt(sy[k])})
+    return pd.DataFrame(rows)
+
+
 # ---------------------------------------------------------------------------------------
 # Detectors
 # ---------------------------------------------------------------------------------------
@@ -466,10 +530,12 @@ def ranking_table(summary: pd.DataFrame) -> pd.DataFrame:
 # Figures
 # ---------------------------------------------------------------------------------------
 _PANELS = (
-    ("heel_h", "heel height (leg lengths)"), ("heel_v", "heel forward speed (walking speeds)"),
-    ("toe_h", "toe height (leg lengths)"), ("toe_v", "toe forward speed (walking speeds)"),
-    ("ankle_v", "ankle forward speed (walking speeds)"), ("pitch", "foot pitch (deg, toes up +)"),
-    ("knee", "knee flexion (deg)"), ("hip_v", "hip / neck forward speed"),
+    ("heel_h", "heel height (leg lengths)"), ("toe_h", "toe height (leg lengths)"),
+    ("pitch", "foot pitch (deg, toes up +)"), ("knee", "knee flexion (deg)"),
+    ("hip_h", "hip height (leg lengths)"),
+    ("heel_v", "heel forward speed (walking speeds)"), ("toe_v", "toe forward speed (walking speeds)"),
+    ("ankle_v", "ankle forward speed (walking speeds)"), ("ankle", "ankle dorsiflexion (deg)"),
+    ("hip_v", "hip / neck forward speed (walking speeds)"),
 )
 
 
@@ -485,7 +551,7 @@ def plot_profiles(real: dict[str, pd.DataFrame], synth: dict[str, pd.DataFrame],
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for ev, title in (("HS", "heel strike"), ("TO", "toe off")):
-        fig, axes = plt.subplots(2, 4, figsize=(15, 6.4), sharex=True)
+        fig, axes = plt.subplots(2, 5, figsize=(18, 6.6), sharex=True)
         for ax, (col, label) in zip(axes.ravel(), _PANELS, strict=True):
             if real_labs is not None:
                 for _, g in real_labs[(real_labs.event == ev) & (real_labs.signal == col)].groupby("lab"):
@@ -502,7 +568,7 @@ def plot_profiles(real: dict[str, pd.DataFrame], synth: dict[str, pd.DataFrame],
         for ax in axes[1]:
             ax.set_xlabel(f"stride fraction from {title}")
         axes[0, 0].legend(fontsize=8, loc="upper right")
-        axes[1, 3].legend(fontsize=8, loc="lower left")
+        axes[1, 4].legend(fontsize=8, loc="lower left")
         fig.suptitle(f"Foot and body around {title}: real walking (../shared/realgait, overground) vs the "
                      "synthetic walker", fontsize=11)
         fig.tight_layout()
@@ -557,6 +623,9 @@ def main(argv=None) -> int:
           f"{len(labs)} labs ({', '.join(labs)})")
     print("\nFitted parameters (walker default, real fit, leave-one-lab-out range, refit on the walker):")
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
+
+    print("\nProfile landmarks (real: mean profile of the labs; labs: each lab's own; walker):")
+    print(_markdown(features_table(real, synth)))
 
     errs = pd.concat([detect_real(args.realgait), detect_synthetic(args.pairs)], ignore_index=True)
     rank = ranking_table(summarise(errs))

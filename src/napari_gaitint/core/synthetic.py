@@ -136,11 +136,11 @@ class WalkerParams:
     toe_roll: float = 0.084  # in the last toe_roll of stance the toe marker rolls over the toes:
     toe_off_speed: float = 0.95  # ... leaving at this forward speed ...
     toe_rise_m: float = 0.013  # ... this much above its flat height
-    swing_heel_lift_m: float = 0.043  # swing: the heel lifted this much more ...
-    swing_heel_lift_peak: float = 0.165  # ... most at this fraction of the swing
+    swing_heel_lift_m: float = 0.034  # swing: the heel lifted this much more ...
+    swing_heel_lift_peak: float = 0.21  # ... most at this fraction of the swing
     swing_heel_lag_m: float = 0.05  # swing: the heel this much further back ...
     swing_heel_lag_peak: float = 0.53  # ... most at this fraction of the swing
-    swing_pitch_deg: float = -27.7  # swing: the foot pitched this much more (toes up) ...
+    swing_pitch_deg: float = -28.5  # swing: the foot pitched this much more (toes up) ...
     swing_pitch_peak: float = 0.6  # ... most at this fraction of the swing
     min_toe_clearance_m: float = 0.01  # ... but less where the toe would pass lower than this
     step_asymmetry_sd_s: float = 0.008
@@ -149,7 +149,7 @@ class WalkerParams:
     thigh_m: float = 0.45
     shank_m: float = 0.44
     trunk_m: float = 0.52
-    foot_m: float = 0.20  # heel marker to toe marker
+    foot_m: float = 0.21  # heel marker to toe marker
     ankle_in_foot_m: tuple[float, float] = (0.065, 0.04)  # ankle from heel, foot frame
     marker_height_m: float = 0.025  # heel/toe marker height with the foot flat
     heel_ahead_m: float = 0.178  # heel footprint ahead of the hip at heel strike, per metre of stride
@@ -276,11 +276,12 @@ def _push_off(x, p: WalkerParams):
 _HEEL_OFF_BLEND = 0.1
 
 # Minimum knee flexion (deg) each leg must have over its stride (a reach limit on the pelvis
-# height): near straight, but flexing through pre-swing so the trailing knee bends toward
-# toe off as in normative gait.
+# height): near straight, but flexing through pre-swing into early swing so the trailing knee
+# bends toward toe off as in real walking (~40 deg at toe off, ~22 deg in the other leg's
+# loading response; docs/methods/synthetic.md).
 _KNEE_ALLOW = CubicSpline(
-    [0.0, 0.2, 0.4, 0.52, 0.62, 0.7, 0.8, 1.0],
-    [3.0, 3.0, 3.0, 5.0, 20.0, 8.0, 3.0, 3.0],
+    [0.0, 0.2, 0.4, 0.5, 0.58, 0.64, 0.72, 0.8, 1.0],
+    [3.0, 3.0, 3.0, 6.0, 20.0, 40.0, 10.0, 3.0, 3.0],
     bc_type="periodic",
 )
 
