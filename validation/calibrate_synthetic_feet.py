@@ -15,8 +15,11 @@ the detectors, always the camera-facing leg.
    same way from its exact world coordinates (200 Hz) around its true events.
 2. **Fit.** The walker's foot parameters (``WalkerParams``: foot flat, heel landing, heel
    rise / push-off, toe roll) are least-squares fits of the walker's own curves to the
-   real mean profiles; the pelvis surge and trunk sway to the hip's and neck's speeds. The
-   fit is repeated leaving each lab out, to see how much the parameters move.
+   real mean profiles; the pelvis surge and trunk sway to the hip's and neck's speeds, the
+   footprint to the heel's position relative to the hip at heel strike; the swing's three
+   bumps (heel lift, heel lag, pitch) to what the real profiles add to a walker without
+   them. The fit is repeated leaving each lab out, to see how much the parameters move, and
+   on the walker's own profiles (closure).
 3. **Detectors.** For seed, zeni, ankle_hip and velocity: heel-strike and toe-off mean
    absolute error and bias (ms) at 25 Hz, each true event matched to the nearest detection
    of its kind within 200 ms; on the real views and on synthetic trial pairs (true
@@ -25,7 +28,7 @@ the detectors, always the camera-facing leg.
    ends.
 4. **Figures** (``--images``): the real and synthetic mean profiles around HS and TO.
 
-    .venv/bin/python validation/calibrate_synthetic_feet.py                 # ~2 min
+    .venv/bin/python validation/calibrate_synthetic_feet.py                 # ~1 min
     .venv/bin/python validation/calibrate_synthetic_feet.py --quick         # fewer pairs
     .venv/bin/python validation/calibrate_synthetic_feet.py --images docs/images
 """
