@@ -578,11 +578,16 @@ def test_view_lag_found_within_range_and_never_wrong(trials):
     for trial in trials:
         c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
         assert estimate_view_lag(c1, c3)[0] == 0 and estimate_view_lag(c3, c1)[0] == 0
-        for k in (2, -3, 4, 8):
+        for k in (-3, 4, 8):
             # C3 started k frames late: C1's frame f is C3's frame f - k
             assert estimate_view_lag(c1, _late(c3, k))[0] == -k
             assert estimate_view_lag(_late(c3, k), c1)[0] == k
-        assert estimate_view_lag(c1, _late(c3, 1))[0] in (0, -1)  # 1 frame: found or left
+        # 1 or 2 frames: found or left at 0, never wrong. (The walker's trunk moves as real
+        # walkers' do since its calibration on real walking: the neck surges about half as
+        # much as the hip, docs/methods/synthetic.md; two frames are then not always clear.)
+        for k in (1, 2):
+            assert estimate_view_lag(c1, _late(c3, k))[0] in (0, -k)
+            assert estimate_view_lag(_late(c3, k), c1)[0] in (0, k)
         assert estimate_view_lag(c1, _late(c3, 3), config=CleanConfig(max_lag_s=0))[0] == 0
         # one step (~13 frames) late: the trunk fits frame by frame, but the other camera's
         # leg moves with this one's; and 0.5 s is the edge of the search: neither is used

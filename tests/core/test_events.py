@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -382,7 +384,7 @@ def test_cli_events_writes_csv(tmp_path, capsys):
     expected = detect_events(orient_pose(load_pose(pred, fps=25), frame_size=(2000, 1000)), side="right")
     assert_allclose(df["frame"], expected["frame"], atol=1e-9)  # frame size does not matter
     m = match_events(df, view.events, tolerance_frames=3)
-    assert np.abs(m["error_frames"].dropna()).max() < 1.0
+    _assert_walker_events_close(m)
     # never overwrite; an explicit frame size and method work too
     assert main(["events", str(pred), "--out", str(out)]) == 2
     assert "exists already" in capsys.readouterr().err
@@ -519,6 +521,15 @@ def _walker_errors(method, **kw):
     return {k: np.abs(v) for k, v in errs.items()}, spurious
 
 
+def _assert_walker_events_close(m: pd.DataFrame) -> None:
+    """Matched events (``match_events``) of the default detector on the walker: heel strikes
+    within a frame, toe offs within two (see DEFAULT_MISSES_TARGETS)."""
+    err = m.dropna(subset=["error_frames"])
+    assert len(err)
+    assert np.abs(err.loc[err["event"] == "heel_strike", "error_frames"]).max() < 1.0
+    assert np.abs(err.loc[err["event"] == "toe_off", "error_frames"]).max() < 2.0
+
+
 WALKER_RATES = pytest.mark.parametrize("kw", [
     {"fps": 120.0},
     {"fps": 100.0, "noise_scale": 3.0},
@@ -594,7 +605,8 @@ def test_cli_events_levels_a_rolled_camera_unless_asked_not_to(tmp_path, capsys)
     trial = generate_trial(5, trial="T07", roll_deg=3.0)
     pred = save_pose(trial.views["C3"].pose, tmp_path / prediction_filename("T07", "C3"))
     assert main(["events", str(pred), "--out", str(tmp_path / "a.csv")]) == 0
-    assert "floor was tilted +3." in capsys.readouterr().out
+    # (3 degrees of roll, fitted within 0.15 degree)
+    assert re.search(r"floor was tilted \+(2\.[89]|3\.[01])", capsys.readouterr().out)
     assert main(["events", str(pred), "--out", str(tmp_path / "b.csv"), "--no-level"]) == 0
     assert "tilted" not in capsys.readouterr().out
     m = match_events(pd.read_csv(tmp_path / "a.csv"), trial.views["C3"].events, tolerance_frames=3)
