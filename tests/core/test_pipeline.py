@@ -91,9 +91,8 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     # the time effect on a gait cycle is overwhelming for the moving limbs
     knee_x_time = anova[(anova.bodypart == "ankle") & (anova.axis == "x") & (anova.effect == "time")]
     assert knee_x_time["p_unc"].iloc[0] < 1e-6
-    # events against the truth: heel strikes within 1 frame (median), toe offs within 1.5 (the
-    # default's toe off is ~0.9 frame late on the synthetic walker, whose toe does not roll
-    # forward before lift-off as a real one does: tests/core/test_events.py)
+    # events against the truth: detected heel strikes and toe offs within 1 frame of a true
+    # one (median)
     truth = pd.read_csv(cohort.parent / "truth" / "events.csv")
     ev = res.events
     assert {"confidence", "why"} <= set(ev.columns)
@@ -102,7 +101,7 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
         if len(d) == 0:
             continue
         nearest = np.abs(d["frame"].to_numpy()[:, None] - t["frame"].to_numpy()[None, :]).min(axis=1)
-        assert np.median(nearest) <= (1.0 if event == "heel_strike" else 1.5), (trial, view, event)
+        assert np.median(nearest) <= 1.0, (trial, view, event)
     # steps measured with both views: the other leg's heel strike from the other camera
     params = pd.read_csv(tmp_path / "out" / "parameters.csv")
     assert params["steps_from_both_views"].all() and (params["n_steps"] >= 1).all()
