@@ -1814,27 +1814,59 @@ def _smooth_frames(P: np.ndarray, valid: np.ndarray, m: float) -> np.ndarray:
     return out
 
 
+def _jumps(P: np.ndarray, valid: np.ndarray, thr: float, max_lead: int = 3) -> np.ndarray:
+    """(n, J) labels more than ``thr`` off the linear extrapolation of the track's two
+    previous labels; over a gap (the last label ``d`` <= ``max_lead`` frames back) the
+    extrapolation reaches ``d`` frames and the threshold grows to ``d * thr``."""
+    n, J = P.shape[:2]
+    jump = np.zeros((n, J), bool)
+    for k in range(J):
+        idx = np.flatnonzero(valid[:, k])
+        if idx.size < 3:
+            continue
+        t, t1, t2 = idx[2:], idx[1:-1], idx[:-2]  # each label and the two valid before it
+        lead = t - t1
+        ok = lead <= max_lead
+        t, t1, t2, lead = t[ok], t1[ok], t2[ok], lead[ok]
+        pred = P[t1, k] + (lead / (t1 - t2))[:, None] * (P[t1, k] - P[t2, k])
+        jump[t, k] = _dist(P[t, k], pred) > thr * lead
+    return jump
+
+
 def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
     """(n, J) frames between two jumps of a track at most ``max_run + 1`` frames apart.
 
     A jump is a label more than ``thr`` off the linear extrapolation of the two previous
     frames (on clean tracks of walking at 25 Hz with ``thr`` = 30 px that is rarer than 1
-    in 1000 frames); a wrong-limb run starts and ends with one.
+    in 1000 frames); a wrong-limb run starts and ends with one. The run of a jump ``a``
+    ends at the first later jump that lands back within ``thr`` of the track before ``a``
+    (extrapolated linearly from its two last frames), else at the last jump in reach: two
+    short runs a few frames apart stay two runs, with the good labels between them out.
     """
     n, J = P.shape[:2]
-    fwd0 = np.full(P.shape, np.nan)
-    if n >= 3:
-        fwd0[2:] = 2 * P[1:-1] - P[:-2]
-    jump = np.nan_to_num(_dist(P, fwd0), nan=0.0) > thr
     valid = _finite2(P)
+    jump = _jumps(P, valid, thr)
     between = np.zeros((n, J), bool)
     for k in range(J):
         idx = np.flatnonzero(jump[:, k])
         if idx.size < 2:
             continue
-        # each jump a with a later one at most max_run + 1 frames on: b, the last such
+        # each jump a with a later one at most max_run + 1 frames on: b, the last such ...
         last = np.searchsorted(idx, idx + max_run + 1, side="right") - 1
         has = last > np.arange(idx.size)
+        back_end = -1  # ... or the first that lands back on the track: then the jumps at
+        for i in np.flatnonzero(has):  # b and b + 1 (predicted from the run) open none
+            a = idx[i]
+            if a <= back_end + 1:
+                has[i] = False
+                continue
+            if a < 2:
+                continue
+            step = P[a - 1, k] - P[a - 2, k]
+            for b in idx[i + 1 : last[i] + 1]:
+                if _dist(P[b, k], P[a - 1, k] + (b - a + 1) * step) <= thr:
+                    last[i], back_end = np.searchsorted(idx, b), b
+                    break
         a, b = idx[has], idx[last[has]]
         # the closing jump lands back on the track, unless the track ends there
         ends_there = (b + 1 >= n) | ~valid[np.minimum(b + 1, n - 1), k]
