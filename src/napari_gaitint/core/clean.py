@@ -1421,10 +1421,11 @@ def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin, *, outli
             # view's against our rough-cleaned labels, then ours against the cleaned other.
             cache: dict = {}  # per-track features shared by the passes
             kw = dict(far_is_estimate=far_is_estimate, far_vetoes=far_vetoes)
-            rough = _chain_swaps(P, F, m, max_run, cache, **kw)
-            theirs = _chain_swaps(F, np.where(rough[..., None], np.nan, P), m, max_run, cache, **kw)
-            F = np.where(theirs[..., None], np.nan, F)
-            n_theirs = int(theirs.sum())
+            if not far_is_estimate:
+                rough = _chain_swaps(P, F, m, max_run, cache, **kw)
+                theirs = _chain_swaps(F, np.where(rough[..., None], np.nan, P), m, max_run, cache, **kw)
+                F = np.where(theirs[..., None], np.nan, F)
+                n_theirs = int(theirs.sum())
         else:
             F = np.full_like(P, np.nan)
             cache, kw = {}, {}
@@ -1571,9 +1572,10 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     at least 3 frames, is never trusted).
 
     ``far`` (aligned with ``p``, NaN where unknown): where the two legs cross, the label
-    can go on along either leg and both continue the track on that side. A label that
-    only continues an extrapolation from one side, while the bridge from both sides puts
-    the near leg more than ``m`` away and the label closer to the far leg than to it, is
+    can go on along either leg and both continue the track on that side. A label within
+    ``2 m`` of the far leg that only continues an extrapolation from one side, while the
+    bridge from both sides puts the near leg more than ``m`` away and the label closer to
+    the far leg than to it, is
     not accepted here (it is judged: :func:`_chain_swaps`); nor is a label that is closer
     to the far leg than to its one-sided prediction and only within the ``2 m`` allowed
     at a track's ends.
@@ -1585,23 +1587,20 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     for x in _one_sided_at(p, trusted, t):
         e = np.fmin(e, _dist(pt, x))
     ok = e <= m  # continues an extrapolation: accepted unless the bridge says the far leg
-    vetoed = np.zeros(t.size, bool)
-    if far is not None:
-        d_far = _dist(pt, far[t])
-        chk = np.flatnonzero(ok & np.isfinite(d_far))
-        if chk.size:
-            q, both = _bridge_at(p, trusted, t[chk], segment=segment)
-            eq = _dist(pt[chk], q)
-            vetoed[chk] = both & (eq > m) & (d_far[chk] < eq)
-            ok &= ~vetoed
-    rest = np.flatnonzero(~ok & ~vetoed)
-    if rest.size:
-        q, both = _bridge_at(p, trusted, t[rest], segment=segment)
-        eq = _dist(pt[rest], q)
+    d_far = _dist(pt, far[t]) if far is not None else np.full(t.size, np.nan)
+    chk = ok & (d_far < 2 * m)  # (NaN: no far leg there)
+    need = np.flatnonzero(chk | ~ok)  # one bridge for both checks
+    if need.size:
+        q, both = _bridge_at(p, trusted, t[need], segment=segment)
+        eq = _dist(pt[need], q)
+        veto = chk[need] & both & (eq > m) & (d_far[need] < eq)
+        ok[need[veto]] = False
+        judge = ~chk[need]  # the labels that continue no extrapolation: the bridge decides
+        rest, eq, both = need[judge], eq[judge], both[judge]
         e_rest = np.minimum(e[rest], np.where(np.isnan(eq), np.inf, eq))
         accept = e_rest <= (np.where(both, m, 2 * m) if at_edge else m)
-        if far is not None:  # the one-sided allowance is not for a label on the far leg
-            accept &= (e_rest <= m) | ~(d_far[rest] < e_rest)
+        # the one-sided allowance is not for a label on the far leg
+        accept &= (e_rest <= m) | ~(d_far[rest] < e_rest)
         ok[rest] = accept
     return ok
 
@@ -1819,12 +1818,19 @@ def _jumps(P: np.ndarray, valid: np.ndarray, thr: float, max_lead: int = 3) -> n
     previous labels; over a gap (the last label ``d`` <= ``max_lead`` frames back) the
     extrapolation reaches ``d`` frames and the threshold grows to ``d * thr``."""
     n, J = P.shape[:2]
-    jump = np.zeros((n, J), bool)
-    for k in range(J):
+    fwd0 = np.full(P.shape, np.nan)
+    if n >= 3:
+        fwd0[2:] = 2 * P[1:-1] - P[:-2]
+    jump = np.nan_to_num(_dist(P, fwd0), nan=0.0) > thr
+    # labels whose previous two frames are not both there (few): from the two labels before
+    gap = valid.copy()
+    gap[2:] &= ~(valid[1:-1] & valid[:-2])
+    gap[:2] = False
+    for k in np.flatnonzero(gap.any(0)):
         idx = np.flatnonzero(valid[:, k])
-        if idx.size < 3:
-            continue
-        t, t1, t2 = idx[2:], idx[1:-1], idx[:-2]  # each label and the two valid before it
+        pos = np.searchsorted(idx, np.flatnonzero(gap[:, k]))
+        pos = pos[pos >= 2]
+        t, t1, t2 = idx[pos], idx[pos - 1], idx[pos - 2]
         lead = t - t1
         ok = lead <= max_lead
         t, t1, t2, lead = t[ok], t1[ok], t2[ok], lead[ok]
@@ -1852,21 +1858,27 @@ def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
         if idx.size < 2:
             continue
         # each jump a with a later one at most max_run + 1 frames on: b, the last such ...
+        i_all = np.arange(idx.size)
         last = np.searchsorted(idx, idx + max_run + 1, side="right") - 1
-        has = last > np.arange(idx.size)
-        back_end = -1  # ... or the first that lands back on the track: then the jumps at
-        for i in np.flatnonzero(has):  # b and b + 1 (predicted from the run) open none
-            a = idx[i]
-            if a <= back_end + 1:
+        has = last > i_all
+        # ... or the first that lands back on the track before a (extrapolated linearly)
+        land = np.full(idx.size, -1)
+        ok = has & (idx >= 2)
+        if ok.any():
+            a = idx[ok]
+            base, step = P[a - 1, k], P[a - 1, k] - P[a - 2, k]
+            for o in range(int((last - i_all)[ok].max()), 0, -1):  # the first one wins
+                j = np.minimum(i_all[ok] + o, idx.size - 1)
+                b = idx[j]
+                back = (j <= last[ok]) & (_dist(P[b, k], base + (b - a + 1)[:, None] * step) <= thr)
+                land[np.flatnonzero(ok)[back]] = j[back]
+        # jumps at b and b + 1 of a run that landed back (predicted from the run) open none
+        back_end = -1
+        for i in np.flatnonzero(has).tolist():
+            if idx[i] <= back_end + 1:
                 has[i] = False
-                continue
-            if a < 2:
-                continue
-            step = P[a - 1, k] - P[a - 2, k]
-            for b in idx[i + 1 : last[i] + 1]:
-                if _dist(P[b, k], P[a - 1, k] + (b - a + 1) * step) <= thr:
-                    last[i], back_end = np.searchsorted(idx, b), b
-                    break
+            elif land[i] >= 0:
+                last[i], back_end = land[i], idx[land[i]]
         a, b = idx[has], idx[last[has]]
         # the closing jump lands back on the track, unless the track ends there
         ends_there = (b + 1 >= n) | ~valid[np.minimum(b + 1, n - 1), k]
