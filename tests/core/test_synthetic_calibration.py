@@ -3,37 +3,22 @@ its parameters are the real fits, and the event detectors rank on it as on real 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from napari_gaitint.core.synthetic import WalkerParams
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REALGAIT = REPO_ROOT.parent / "shared" / "realgait"
-
 
 @pytest.fixture(scope="module")
-def calib():
+def calib(realgait_script):
     """validation/calibrate_synthetic_feet.py as a module; skips without the real data."""
-    if not (REALGAIT / "gait").is_dir():
-        pytest.skip(f"real walking data not found at {REALGAIT} (outside the repo)")
-    path = REPO_ROOT / "validation" / "calibrate_synthetic_feet.py"
-    spec = importlib.util.spec_from_file_location("calibrate_synthetic_feet", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (its dataclass looks itself up there)
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    return realgait_script("calibrate_synthetic_feet")
 
 
 @pytest.fixture(scope="module")
 def real_profiles(calib):
-    return calib.event_profiles(calib.load_real_tracks(REALGAIT))
+    return calib.event_profiles(calib.load_real_tracks(calib.REALGAIT))
 
 
 def test_walker_defaults_are_the_fits_to_real_walking(calib, real_profiles):
@@ -63,7 +48,7 @@ def test_detectors_rank_on_the_walker_as_on_real_walking(calib):
     best at both; at toe off it is ``zeni``'s, so the two tie) and so is the worst, each
     method's bias has the same sign where the real one is beyond 10 ms, and the biases agree
     within 15 ms (docs/methods/synthetic.md has the full tables)."""
-    real = calib.summarise(calib.detect_real(REALGAIT)).set_index(["method", "event"])
+    real = calib.summarise(calib.detect_real(calib.REALGAIT)).set_index(["method", "event"])
     synth = calib.summarise(calib.detect_synthetic(8)).query("input == 'true'").set_index(["method", "event"])
     assert set(real.index.get_level_values("method")) == set(calib.METHODS) >= {"foot", "velocity"}
     assert (synth["found"] == synth["n"]).all()

@@ -8,34 +8,20 @@ where ../shared/realgait is absent (it is not shipped).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REALGAIT = REPO_ROOT.parent / "shared" / "realgait"
-
 
 @pytest.fixture(scope="module")
-def validation():
-    if not (REALGAIT / "gait").is_dir():
-        pytest.skip(f"the real walking set is not at {REALGAIT} (outside the repository)")
-    spec = importlib.util.spec_from_file_location(
-        "validate_real_cleaning", REPO_ROOT / "validation" / "validate_real_cleaning.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass needs the module registered
-    spec.loader.exec_module(module)
-    return module
+def validation(realgait_script):
+    return realgait_script("validate_real_cleaning")
 
 
 @pytest.fixture(scope="module")
 def results(validation):
     vre = validation.vre
-    views = vre.load_realgait(REALGAIT, trials=validation.QUICK_TRIALS, rates=("25hz",))
-    pairs = validation.make_pairs(views, REALGAIT)
+    views = vre.load_realgait(vre.DEFAULT_ROOT, trials=validation.QUICK_TRIALS, rates=("25hz",))
+    pairs = validation.make_pairs(views, vre.DEFAULT_ROOT)
     assert len(pairs) == len(validation.QUICK_TRIALS)
     acc, matches = validation.evaluate(pairs, range(2))
     table = validation.cleaning_table(acc).set_index("variant")
@@ -47,8 +33,8 @@ def test_the_far_leg_is_the_other_view_mirrored(validation):
     on the floor together (double support) both heels rest on this view's floor, and the
     neck (the same marker in both views) maps onto itself."""
     vre = validation.vre
-    views = vre.load_realgait(REALGAIT, trials=("qualisys_walk",), rates=("25hz",))
-    (a, b), = validation.make_pairs(views, REALGAIT)
+    views = vre.load_realgait(vre.DEFAULT_ROOT, trials=("qualisys_walk",), rates=("25hz",))
+    (a, b), = validation.make_pairs(views, vre.DEFAULT_ROOT)
     for me in (a, b):
         names = list(me.view.pose.bodyparts)
         heel = names.index("heel")
