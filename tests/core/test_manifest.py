@@ -200,7 +200,7 @@ def test_subject_and_scale_columns_are_read(cohort, tmp_path):
     pred = cohort.parent / pd.read_csv(cohort)["predictions"][0]
     path = tmp_path / "trials.csv"
     path.write_bytes((f"{HEADER};Subject;px_per_m\r\n{_row(pred=pred)};007;812,5\r\n"
-                      f"{_row(pred=pred, view='C3')};007;\r\n").encode("utf-8"))
+                      f"{_row(pred=pred, view='C3')};007;\r\n").encode())
     table = pipeline.load_manifest(path)
     assert table["subject"].tolist() == ["007", "007"]
     assert table["px_per_m"].tolist()[0] == 812.5 and np.isnan(table["px_per_m"].tolist()[1])

@@ -677,7 +677,7 @@ def test_subject_column_makes_subjects_the_repeated_measures_unit(tmp_path):
 
     manifest = write_synthetic_cohort(tmp_path / "study", n_trials=30, seed=5, video=False, n_jobs=0)
     table = pd.read_csv(manifest)
-    table["subject"] = ["S%02d" % ((int(t[1:]) - 1) // 3) for t in table["trial"]]
+    table["subject"] = [f"S{(int(t[1:]) - 1) // 3:02d}" for t in table["trial"]]
     table.to_csv(manifest, index=False)
     assert main(["analyze", str(manifest), "--out", str(tmp_path / "out"), "--no-report", "--jobs", "2"]) == 0
     anova = pd.read_csv(tmp_path / "out" / "anova.csv")
@@ -693,7 +693,7 @@ def test_subject_column_makes_subjects_the_repeated_measures_unit(tmp_path):
     assert (agreement["n_subjects"] == 10).all() and (agreement["n_trials"] == 30).all()
     for name in ("events", "parameters"):
         table = pd.read_csv(tmp_path / "out" / f"{name}.csv")
-        assert (table["subject"] == table["trial"].map(lambda t: "S%02d" % ((int(t[1:]) - 1) // 3))).all()
+        assert (table["subject"] == table["trial"].map(lambda t: f"S{(int(t[1:]) - 1) // 3:02d}")).all()
 
 
 def test_manifest_scale_gives_metres(cohort, tmp_path):

@@ -49,6 +49,7 @@ from pandas.api.types import union_categoricals
 
 from ._csv import write_csv
 from ._files import write_atomic, write_text_atomic
+from .angles import ANGLE_AXIS
 from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
 from .io import (
     Pose,
@@ -61,9 +62,7 @@ from .io import (
     validate_time_series,
     write_dlc_metadata,
 )
-from .angles import ANGLE_AXIS
 from .manifest import MANIFEST_COLUMNS, read_manifest
-
 
 # ---------------------------------------------------------------------------------------
 # configuration
