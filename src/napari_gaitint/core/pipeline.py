@@ -166,7 +166,8 @@ class AnalysisConfig:
         from .event_methods import DEFAULT_METHOD
 
         clean = {k: v for k, v in dataclasses.asdict(self.clean_config()).items() if v is not None}
-        return dataclasses.replace(self, clean=clean, events_method=self.events_method or DEFAULT_METHOD)
+        return dataclasses.replace(self, clean=clean, events_method=self.events_method or DEFAULT_METHOD,
+                                   cycles_reference=self.cycles_reference or _default_cycles_reference())
 
     def clean_config(self):
         """The :class:`~napari_gaitint.core.clean.CleanConfig` these settings describe."""
@@ -200,6 +201,16 @@ class AnalysisConfig:
         if value is not None and pd.notna(value):
             return float(value)
         return float(self.px_per_m) if self.px_per_m else None
+
+
+def _default_cycles_reference() -> str:
+    """The body part x is relative to in the cycles when the settings name none (the
+    default of :func:`~napari_gaitint.core.cycles.compute_cycles`)."""
+    import inspect
+
+    from .cycles import compute_cycles
+
+    return inspect.signature(compute_cycles).parameters["reference"].default
 
 
 def load_config(path: str | Path) -> AnalysisConfig:
@@ -1147,7 +1158,7 @@ def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | 
 
             outputs = write_stats_outputs(
                 out_dir, result.cycles, correction=config.correction, engine=config.stats_engine,
-                report=report, figures=report, config=config.to_dict(),
+                report=report, figures=report, config=config.resolved().to_dict(),
                 parameters=result.parameters, events=result.events, overwrite=overwrite,
             )
             result.files.update(outputs.files)
