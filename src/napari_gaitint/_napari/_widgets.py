@@ -133,6 +133,7 @@ class LoadTrialPairWidget(Container):
         self.trial = ComboBox(label="trial", choices=[])
         self.load_row = PushButton(text="Load trial from manifest")
         self.trial_name = _line("trial name", "T01")
+        self.subject = _line("subject", "")  # the person: their trials are averaged in the statistics
         self.pred_a = FileEdit(label="C1 predictions", filter="*.h5 *.csv", value="")
         self.video_a = FileEdit(label="C1 video", filter=VIDEO_FILE_FILTER, value="")
         self.pred_b = FileEdit(label="C3 predictions", filter="*.h5 *.csv", value="")
@@ -142,7 +143,8 @@ class LoadTrialPairWidget(Container):
         self.mirror = CheckBox(label="mirror right-to-left view", value=True)
         self.status = Label(value="")
         self.extend([
-            self.manifest, self.folder, self.trial, self.load_row, self.trial_name, self.pred_a, self.video_a,
+            self.manifest, self.folder, self.trial, self.load_row, self.trial_name, self.subject, self.pred_a,
+            self.video_a,
             self.pred_b, self.video_b, self.load_files, self.load_sample, self.mirror, self.status,
         ])
         self.manifest.changed.connect(self._on_manifest)
@@ -192,7 +194,9 @@ class LoadTrialPairWidget(Container):
         if not preds:
             self.status.value = "pick at least one predictions file"
             return
-        self.add_rows(pair_rows(trial=self.trial_name.value, predictions=preds, videos=vids))
+        rows = pair_rows(trial=self.trial_name.value, predictions=preds, videos=vids)
+        rows["subject"] = self.subject.value.strip() or np.nan
+        self.add_rows(rows)
 
     def _on_load_sample(self, *_):
         from ..core.pipeline import load_manifest

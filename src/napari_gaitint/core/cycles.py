@@ -802,6 +802,44 @@ def compute_steps(
     return out
 
 
+def compute_px_per_m(line_px, length_m: float) -> float:
+    """A view's scale from a line drawn over a known floor distance.
+
+    Parameters
+    ----------
+    line_px
+        The line's two end points in the view's image pixels, ``(2, 2)`` (x, y or row,
+        column: the length is the same), or ``(2, D)`` with the image coordinates last
+        (napari's ``(frame, y, x)``).
+    length_m
+        The real length of that distance on the walkway, in metres.
+
+    Returns
+    -------
+    float
+        Pixels per metre (the ``px_per_m`` of the manifest).
+
+    Raises
+    ------
+    AnalysisError
+        If the length is not positive or the line has no length.
+
+    Examples
+    --------
+    >>> compute_px_per_m([[100.0, 400.0], [500.0, 400.0]], 0.5)
+    800.0
+    """
+    line = np.asarray(line_px, dtype=float)
+    if line.ndim != 2 or line.shape[0] != 2 or line.shape[1] < 2:
+        raise AnalysisError(f"a calibration line has two end points of 2 coordinates, not an array of shape {line.shape}")
+    if not (np.isfinite(length_m) and length_m > 0):
+        raise AnalysisError(f"the line's length must be a positive number of metres, not {length_m}")
+    px = float(np.hypot(*(line[1, -2:] - line[0, -2:])))
+    if not (np.isfinite(px) and px >= 1.0):
+        raise AnalysisError(f"the calibration line is {px:.2g} pixels long; draw it over the known distance")
+    return px / float(length_m)
+
+
 def _nanmean(v: np.ndarray) -> float:
     v = np.asarray(v, dtype=float)
     return float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else np.nan
