@@ -754,6 +754,7 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
 
         from ._threads import limit_worker_process
 
+        _import_steps()  # once here: forked workers start with them (else each imports them)
         pool = ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), initializer=limit_worker_process)
         try:
             for out in pool.map(_trial_job, jobs, chunksize=_chunksize(len(jobs), n_jobs)):
@@ -764,6 +765,12 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
             # only the chunks under way are waited for, not the rest of the cohort
             pool.shutdown(wait=True, cancel_futures=True)
     bar.close()
+
+
+def _import_steps() -> None:
+    """Import the modules of the per-trial steps (scipy.signal and .interpolate among them:
+    ~0.5 s), which :func:`analyze_trial` imports on first use."""
+    from . import angles, clean, cycles, events, orient  # noqa: F401
 
 
 #: Most trials a worker process takes at a time: the results come back in chunks, so this
