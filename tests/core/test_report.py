@@ -98,10 +98,12 @@ def test_save_figure_lays_out_once_for_all_formats(tmp_path):
     from napari_gaitint.report.figures import save_figure_bytes
 
     fig, ref = _tiny_figure(), _tiny_figure()
+    for f in (fig, ref):  # (ours have fixed margins; a caller's figure may have a layout engine)
+        f.set_layout_engine("constrained")
     engine = fig.get_layout_engine()
     written = save_figure_bytes(fig, tmp_path / "tiny", formats=("png", "svg"))
     buf = io.BytesIO()
-    ref.savefig(buf, format="png", dpi=120)
+    ref.savefig(buf, format="png", dpi=120, pil_kwargs={"compress_level": 1})  # (our PNG compression)
     # the PNG is drawn as a plain savefig draws it (with its constrained layout) ...
     assert written[tmp_path / "tiny.png"] == buf.getvalue()
     # ... the SVG reuses that layout, and the figure keeps its layout engine afterwards

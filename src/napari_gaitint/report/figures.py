@@ -405,7 +405,7 @@ def _figure_set(df: pd.DataFrame, names: Sequence[str], *, views, difference_cur
 def figure_png_bytes(fig, *, dpi: int = 120) -> bytes:
     """The figure as PNG bytes."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    _savefig(fig, buf, "png", dpi)
     return buf.getvalue()
 
 
@@ -418,11 +418,13 @@ def figure_svg_text(fig) -> str:
 
 def _savefig(fig, buf, fmt: str, dpi: int) -> None:
     """``fig.savefig``; an SVG keeps its text as text (editable, and drawing every glyph as
-    a path took a third of the SVG's time)."""
+    a path took a third of the SVG's time); a PNG is compressed at zlib's fastest level
+    (a third of its time at level 6, for files about 12 % larger)."""
     from matplotlib import rc_context
 
+    kw = {"pil_kwargs": {"compress_level": 1}} if fmt == "png" else {}
     with rc_context({"svg.fonttype": "none"} if fmt == "svg" else {}):
-        fig.savefig(buf, format=fmt, dpi=dpi)
+        fig.savefig(buf, format=fmt, dpi=dpi, **kw)
 
 
 def save_figure(
