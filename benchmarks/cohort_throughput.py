@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _shared import run_script  # noqa: E402
+from _shared import run_script, synthetic_cohort  # noqa: E402
 
 
 def _peak_rss_mb() -> tuple[float, float]:
@@ -58,7 +58,6 @@ def _main(argv, tmp_dirs: list) -> None:
     n_pairs = 6 if args.quick else args.pairs or (24 if args.minutes else 61)
 
     from napari_gaitint.core.pipeline import AnalysisConfig, analyze_cohort
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
 
     if args.manifest is not None:
         from napari_gaitint.core.pipeline import load_manifest
@@ -68,15 +67,10 @@ def _main(argv, tmp_dirs: list) -> None:
         n_pairs = table["trial"].nunique()
         print(f"cohort: {n_pairs} trials, {len(table)} views, from {manifest}")
     else:
-        root = args.dir
-        if root is None:
-            root = Path(tempfile.mkdtemp(prefix="gaitint-bench-"))
-            tmp_dirs.append(root)
-        manifest = root / "trials.csv"
         t0 = time.perf_counter()
-        if not manifest.exists():
-            long = {"duration_s": 60 * args.minutes, "treadmill": True} if args.minutes else {}
-            manifest = write_synthetic_cohort(root, n_trials=n_pairs, seed=61, video=False, n_jobs=0, **long)
+        long = {"duration_s": 60 * args.minutes, "treadmill": True} if args.minutes else {}
+        manifest = synthetic_cohort(args.dir, n_pairs, tmp_dirs, **long)
+        root = manifest.parent
         what = f"treadmill trial pairs of {args.minutes:g} min" if args.minutes else "trial pairs"
         print(f"cohort: {n_pairs} {what} in {root} (made in {time.perf_counter() - t0:.1f} s)")
 

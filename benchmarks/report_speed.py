@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _shared import run_script  # noqa: E402
+from _shared import run_script, synthetic_cohort  # noqa: E402
 
 #: The tables both analyses write (compared byte for byte).
 TABLES = ("events.csv", "cycles.csv", "cycles_all.csv", "parameters.csv", "anova.csv", "agreement.csv",
@@ -70,18 +70,7 @@ def _main(argv, tmp_dirs: list) -> None:
 
     from napari_gaitint.core.pipeline import load_manifest
 
-    if args.manifest is not None:
-        manifest = args.manifest
-    else:
-        from napari_gaitint.core.synthetic import write_synthetic_cohort
-
-        root = args.dir
-        if root is None:
-            root = Path(tempfile.mkdtemp(prefix="gaitint-report-speed-"))
-            tmp_dirs.append(root)
-        manifest = root / "trials.csv"
-        if not manifest.exists():
-            manifest = write_synthetic_cohort(root, n_trials=n_pairs, seed=61, video=False, n_jobs=0)
+    manifest = args.manifest or synthetic_cohort(args.dir, n_pairs, tmp_dirs, prefix="gaitint-report-speed-")
     table = load_manifest(manifest)
     files = [str(p) for p in table["predictions"]]
     if not all(f.endswith((".h5", ".hdf5")) for f in files):

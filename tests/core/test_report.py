@@ -331,3 +331,4 @@ def test_report_of_subjects_says_so(tmp_path):
     assert "Mean cycle \u00b1 SD across subjects" in text
     anova = pd.read_csv(tmp_path / "anova.csv")
     assert (anova["n_subjects"] == 4).all() and (anova["n_trials"] == 8).all()
+    assert "RM-ANOVA on 4 subjects (8 trials, averaged per subject and view)" in out.summary()

@@ -570,6 +570,7 @@ class StatsWidget(Container):
 
     def _draw(self, *_):
         from ..core.stats import compute_difference_curves
+        from ..report.figures import value_label
 
         if self.result is None or not self.plot_part.value:
             return
@@ -584,7 +585,8 @@ class StatsWidget(Container):
             ax1.plot(m.index, m["mean"], label=str(view))
             ax1.fill_between(m.index, m["mean"] - m["std"], m["mean"] + m["std"], alpha=0.2)
         ax1.set_title(f"mean cycle: {bodypart} {axis}", fontsize=9)
-        ax1.set_ylabel("px")
+        unit = str(sub["unit"].iloc[0]) if "unit" in sub.columns and len(sub) else "px"
+        ax1.set_ylabel(value_label(axis, unit, bodypart=bodypart), fontsize=8)
         ax1.legend(fontsize=7)
         try:
             diff = compute_difference_curves(sub)
@@ -598,6 +600,7 @@ class StatsWidget(Container):
             ax2.legend(fontsize=7)
         ax2.axhline(0, color="0.6", lw=0.8)
         ax2.set_title("view difference", fontsize=9)
+        ax2.set_ylabel(f"difference ({unit})", fontsize=8)
         ax2.set_xlabel("% gait cycle")
         self._canvas.draw_idle()
 

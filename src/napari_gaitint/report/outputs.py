@@ -47,6 +47,12 @@ class StatsOutputs:
                 lines.append(f"  {key}: {self.files[key]}")
         persp = self.anova[self.anova["effect"] == "perspective"]
         sig = persp[persp["p_gg"] < 0.05]
+        if self.anova.attrs.get("unit") == "subject":
+            units = (f"{int(self.anova['n_subjects'].max())} subjects "
+                     f"({int(self.anova['n_trials'].max())} trials, averaged per subject and view)")
+        else:
+            units = f"{int(self.anova['n'].max())} trials (no subject column: each trial is a subject)"
+        lines.append(f"RM-ANOVA on {units}")
         lines.append(
             f"perspective effect p_gg < 0.05 in {len(sig)} of {persp['F'].notna().sum()} body part/axis tests"
             + (": " + ", ".join(f"{b}/{a}" for b, a in zip(sig["bodypart"], sig["axis"], strict=True)) if len(sig) else "")
