@@ -37,8 +37,8 @@ _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 _PANEL_W_IN, _PANEL_H_IN = 3.4, 2.2
 # Fixed margins around and between the panels (inches): a constrained layout took about
 # half of a figure's drawing time and gives the same room to these labels.
-_LEFT_IN, _RIGHT_IN, _BOTTOM_IN, _TITLE_IN, _LEGEND_IN, _PANEL_TITLE_IN = 0.75, 0.2, 0.5, 0.4, 0.22, 0.25
-_WSPACE_IN, _HSPACE_IN = 0.75, 0.5
+_LEFT_IN, _RIGHT_IN, _BOTTOM_IN, _TITLE_IN, _LEGEND_IN, _PANEL_TITLE_IN = 0.95, 0.2, 0.5, 0.4, 0.22, 0.25
+_WSPACE_IN, _HSPACE_IN = 0.95, 0.5
 #: The figures of the joint angles (degrees; written when the cycles table has angles).
 ANGLE_FIGURE_NAMES: tuple[str, ...] = ("mean_angles", "difference_angles", "bland_altman_angles")
 #: What the position curves are (see :mod:`napari_gaitint.core.cycles`): x relative to the
