@@ -730,3 +730,12 @@ def test_config_checks_units_and_scale(tmp_path):
     path.write_text("px_per_m = -3.0\n")
     with pytest.raises(InputFileError, match="px_per_m must be a positive number"):
         load_config(path)
+
+
+def test_trials_given_as_a_table_with_subjects_on_some_only_are_refused_before_any_work(cohort, monkeypatch):
+    """napari passes the loaded trials as a table (not a file): it is checked as a file is."""
+    table = load_manifest(cohort).iloc[:4].copy()
+    table["subject"] = [np.nan, np.nan, "P1", "P1"]
+    monkeypatch.setattr(pipeline, "analyze_trial", lambda *a, **k: pytest.fail("analysed"))
+    with pytest.raises(InputFileError, match="column subject: empty while other rows name a subject"):
+        pipeline.analyze_cohort(table, None, stats=False)

@@ -207,7 +207,7 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     df = pd.DataFrame(out, index=cells.index)
     _check_predictions(df, cells, path)
     if "subject" in df.columns:
-        _check_subjects(df, path)
+        validate_subjects(df, path)
     dup = df.duplicated(["trial", "view"], keep=False)
     if dup.any():
         first = df[dup].iloc[0]
@@ -376,9 +376,18 @@ def _check_predictions(df: pd.DataFrame, cells: pd.DataFrame, path: Path) -> Non
     raise InputFileError(path, f"row {row}, column predictions: {problem}{more}")
 
 
-def _check_subjects(df: pd.DataFrame, path: Path) -> None:
+def validate_subjects(df: pd.DataFrame, path: Path | None = None) -> None:
     """Refuse a ``subject`` column filled in on some rows only, or naming two subjects for
-    the views of one trial (a column left empty everywhere means: each trial its own subject)."""
+    the views of one trial (a column left empty everywhere means: each trial its own subject).
+
+    ``df`` has the columns ``trial`` and ``subject`` (NaN when empty); the message names the
+    rows by ``df``'s index (the spreadsheet's row numbers in :func:`read_manifest`).
+
+    Raises
+    ------
+    InputFileError
+        Naming ``path``, the rows and the trial.
+    """
     subject = df["subject"]
     if subject.isna().all():
         return
@@ -498,5 +507,5 @@ def save_manifest_values(path: str | Path, column: str, values: dict[tuple[str, 
 
 __all__ = [
     "KNOWN_COLUMNS", "MANIFEST_COLUMNS", "MANIFEST_FILE_FILTER", "REQUIRED_COLUMNS", "CsvDialect", "format_cell",
-    "read_manifest", "read_manifest_cells", "save_manifest_values", "write_manifest_cells",
+    "read_manifest", "read_manifest_cells", "save_manifest_values", "validate_subjects", "write_manifest_cells",
 ]

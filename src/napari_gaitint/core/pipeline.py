@@ -831,6 +831,7 @@ def analyze_cohort(
     t0 = time.perf_counter()
     config = config or AnalysisConfig()
     table = manifest if isinstance(manifest, pd.DataFrame) else load_manifest(manifest)
+    subjects = _subjects(table)  # (a table with subjects on some trials only: refused before any work)
     out_dir = Path(out_dir) if out_dir is not None else None
     cache = _TrialCache(out_dir / _CACHE_DIR if out_dir is not None else None, config)
     # the files an interrupted run of this analysis wrote (or was writing) are ours to replace
@@ -885,7 +886,7 @@ def analyze_cohort(
             problems.append({"trial": trial, "view": ",".join(lacking),
                              "problem": f"the manifest has no {' or '.join(lacking)} view for this trial"})
     # (moves the cycle tables out of per_view)
-    result = _collect(per_view, problems, config, _subjects(table))
+    result = _collect(per_view, problems, config, subjects)
     result.resumed_trials = len(jobs) - len(todo)
     if out_dir is not None:
         cache.claim([_FINAL_CLAIM])
@@ -1139,9 +1140,14 @@ def _relabel(column: pd.Series, label: Callable[[str], str]) -> pd.Categorical:
 
 def _subjects(table: pd.DataFrame) -> dict[str, str] | None:
     """``{trial: subject}`` from the manifest's ``subject`` column (None when it has none:
-    each trial is then its own subject)."""
+    each trial is then its own subject). A table not read from a file (napari's loaded
+    trials) is checked as :func:`~napari_gaitint.core.manifest.read_manifest` checks files."""
     if "subject" not in table.columns or table["subject"].isna().all():
         return None
+    from .manifest import validate_subjects
+
+    path = table.attrs.get("path")
+    validate_subjects(table, Path(path) if path else None)
     return {str(t): str(s) for t, s in zip(table["trial"], table["subject"], strict=True)}
 
 
