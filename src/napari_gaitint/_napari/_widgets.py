@@ -133,6 +133,7 @@ class LoadTrialPairWidget(Container):
         self.trial = ComboBox(label="trial", choices=[])
         self.load_row = PushButton(text="Load trial from manifest")
         self.trial_name = _line("trial name", "T01")
+        self.subject = _line("subject", "")  # the person: their trials are averaged in the statistics
         self.pred_a = FileEdit(label="C1 predictions", filter="*.h5 *.csv", value="")
         self.video_a = FileEdit(label="C1 video", filter=VIDEO_FILE_FILTER, value="")
         self.pred_b = FileEdit(label="C3 predictions", filter="*.h5 *.csv", value="")
@@ -142,7 +143,8 @@ class LoadTrialPairWidget(Container):
         self.mirror = CheckBox(label="mirror right-to-left view", value=True)
         self.status = Label(value="")
         self.extend([
-            self.manifest, self.folder, self.trial, self.load_row, self.trial_name, self.pred_a, self.video_a,
+            self.manifest, self.folder, self.trial, self.load_row, self.trial_name, self.subject, self.pred_a,
+            self.video_a,
             self.pred_b, self.video_b, self.load_files, self.load_sample, self.mirror, self.status,
         ])
         self.manifest.changed.connect(self._on_manifest)
@@ -192,7 +194,9 @@ class LoadTrialPairWidget(Container):
         if not preds:
             self.status.value = "pick at least one predictions file"
             return
-        self.add_rows(pair_rows(trial=self.trial_name.value, predictions=preds, videos=vids))
+        rows = pair_rows(trial=self.trial_name.value, predictions=preds, videos=vids)
+        rows["subject"] = self.subject.value.strip() or np.nan
+        self.add_rows(rows)
 
     def _on_load_sample(self, *_):
         from ..core.pipeline import load_manifest
@@ -566,6 +570,7 @@ class StatsWidget(Container):
 
     def _draw(self, *_):
         from ..core.stats import compute_difference_curves
+        from ..report.figures import value_label
 
         if self.result is None or not self.plot_part.value:
             return
@@ -580,7 +585,8 @@ class StatsWidget(Container):
             ax1.plot(m.index, m["mean"], label=str(view))
             ax1.fill_between(m.index, m["mean"] - m["std"], m["mean"] + m["std"], alpha=0.2)
         ax1.set_title(f"mean cycle: {bodypart} {axis}", fontsize=9)
-        ax1.set_ylabel("px")
+        unit = str(sub["unit"].iloc[0]) if "unit" in sub.columns and len(sub) else "px"
+        ax1.set_ylabel(value_label(axis, unit, bodypart=bodypart), fontsize=8)
         ax1.legend(fontsize=7)
         try:
             diff = compute_difference_curves(sub)
@@ -594,6 +600,7 @@ class StatsWidget(Container):
             ax2.legend(fontsize=7)
         ax2.axhline(0, color="0.6", lw=0.8)
         ax2.set_title("view difference", fontsize=9)
+        ax2.set_ylabel(f"difference ({unit})", fontsize=8)
         ax2.set_xlabel("% gait cycle")
         self._canvas.draw_idle()
 
