@@ -361,3 +361,54 @@ def test_annotator_reads_side_named_body_parts(answers, make_napari_viewer, tmp_
     assert len(widget.events) > 10
     for view in ("C1", "C3"):
         np.testing.assert_allclose(widget.layers[view].data, reference.layers[view].data)
+
+
+def test_annotator_resumes_saved_events_and_merges_a_second_window(answers, make_napari_viewer, tmp_path,
+                                                                   sample_manifest, qtbot):
+    """Save, close, reopen: the annotator resumes from <trial>_events.csv and says so; two windows
+    saving in turn keep each other's edits."""
+    from napari_gaitint._napari._annotate import EventAnnotator
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+
+    def open_annotator():
+        viewer = make_napari_viewer()
+        open_trial(viewer, rows)
+        widget = EventAnnotator(viewer)
+        viewer.window.add_dock_widget(widget, name="Gait events", area="bottom")
+        widget.start()
+        viewer.layers.selection.active = widget.layers["C1"]
+        return viewer, widget
+
+    viewer, widget = open_annotator()
+    path = widget.path
+    assert path.name == "T01_events.csv" and not path.exists()
+    f0 = _gap_frame(widget.events, "left")
+    viewer.dims.set_current_step(0, f0)
+    press(qtbot, viewer, Qt.Key.Key_H)
+    qtbot.mouseClick(widget.save_button, Qt.MouseButton.LeftButton)
+    assert path.is_file() and not widget.dirty
+    saved = widget.events.copy()
+    viewer.close()
+
+    viewer2, widget2 = open_annotator()
+    assert widget2.last_message.startswith("resumed") and path.name in widget2.last_message
+    pd.testing.assert_frame_equal(widget2.events, saved)
+    assert not widget2.dirty
+    viewer3, widget3 = open_annotator()
+    # window 2 deletes a detected event, window 3 adds a toe off; both save
+    gone = saved[(saved["side"] == "left") & (saved["source"] == "detected")].iloc[0]
+    viewer2.dims.set_current_step(0, int(round(gone["frame"])))
+    press(qtbot, viewer2, Qt.Key.Key_X)
+    qtbot.mouseClick(widget2.save_button, Qt.MouseButton.LeftButton)
+    f1 = f0 + 4
+    viewer3.dims.set_current_step(0, f1)
+    press(qtbot, viewer3, Qt.Key.Key_T)
+    qtbot.mouseClick(widget3.save_button, Qt.MouseButton.LeftButton)
+    assert "merged" in widget3.last_message
+    back = ann.load_events(path)
+    left = back[back["side"] == "left"]
+    assert ((left["frame"] == f0) & (left["source"] == "manual")).any()
+    assert ((left["frame"] == f1) & (left["event"] == "toe_off")).any()
+    assert not ((left["frame"] == gone["frame"]) & (left["event"] == gone["event"])).any()
+    pd.testing.assert_frame_equal(widget3.events, back)

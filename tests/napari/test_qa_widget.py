@@ -433,3 +433,75 @@ def test_side_named_body_parts_get_the_same_suspects(answers, make_napari_viewer
     assert got == expect and any("wrong_limb" in k for *_, k in got)
     far = theirs.sessions["C1"].editor.far
     assert far is not None and set(far.bodyparts) == {"LKnee", "LAnkle", "LHeel", "LToe"}
+
+
+def test_save_close_reopen_and_continue_never_loses_a_correction(answers, make_napari_viewer, trial_rows, qtbot):
+    """The issue's session: fix, save, close, reopen, fix again, save - and two windows on one
+    trial saving in turn. Every correction and review tick survives; the counter is right."""
+
+    def open_qa():
+        viewer = make_napari_viewer()
+        open_trial(viewer, trial_rows)
+        _, widget = viewer.window.add_plugin_dock_widget("napari-gaitint", "Label QA")
+        widget.start()
+        viewer.reset_view()
+        s = widget.sessions["C1"]
+        layer = viewer.layers[s.layer.name]
+        viewer.layers.selection.active = layer
+        return viewer, widget, s, layer
+
+    viewer, widget, s, layer = open_qa()
+    src = s.pose.source
+    refined = qa.refined_path(src)
+    viewer.dims.set_current_step(0, 40)
+    qtbot.wait(20)
+    start = canvas_xy(viewer, layer, layer.data[point_index(layer, 40, "ankle")])
+    drag(viewer, start, QPointF(start.x() + 25, start.y() - 15))
+    moved = s.editor.pose.bodypart("ankle")[s.editor.row(40)].copy()
+    assert s.editor.manual[s.editor.row(40), s.pose.bodypart_index("ankle")]
+    press(qtbot, viewer, Qt.Key.Key_N)  # the first suspect ...
+    first = widget.review.key(0)
+    press(qtbot, viewer, Qt.Key.Key_R)  # ... accepted as reviewed
+    assert widget.review.reviewed == {first}
+    assert "unsaved edits" in widget.counter.text()
+    qtbot.mouseClick(widget.save_button, Qt.MouseButton.LeftButton)
+    assert refined.is_file() and not widget.dirty
+    assert "unsaved" not in widget.counter.text()  # the counter follows the save
+    assert widget.counter.text().startswith("1 of ")
+    viewer.close()  # not dirty: closes without asking
+
+    # reopen: QA resumes from the refined file and the review ticks, and says so
+    viewer2, widget2, s2, layer2 = open_qa()
+    assert "resumed" in widget2.status.text() and refined.name in widget2.status.text()
+    assert_array_equal(s2.editor.pose.bodypart("ankle")[s2.editor.row(40)], moved)
+    i = point_index(layer2, 40, "ankle")
+    assert layer2.features["status"].iloc[i] == "manual"
+    assert_array_equal(np.asarray(layer2.data[i])[1:], moved[[1, 0]])
+    assert widget2.review.reviewed == {first} and widget2.table.model().index(0, 0).data() == "✓"
+    assert widget2.counter.text().startswith("1 of ") and "unsaved" not in widget2.counter.text()
+    assert not widget2.dirty
+    # one more fix, save: the earlier fix is still in the file
+    viewer2.dims.set_current_step(0, 41)
+    layer2.selected_data = {point_index(layer2, 41, "toe")}
+    press(qtbot, viewer2, Qt.Key.Key_Delete)
+    qtbot.mouseClick(widget2.save_button, Qt.MouseButton.LeftButton)
+    back = load_pose(refined)
+    assert_array_equal(back.bodypart("ankle")[40], moved)
+    assert np.isnan(back.bodypart("toe")[41]).all()
+
+    # a second window on the same trial: each save merges what the other saved meanwhile
+    viewer3, widget3, s3, layer3 = open_qa()
+    viewer2.dims.set_current_step(0, 50)
+    layer2.selected_data = {point_index(layer2, 50, "knee")}
+    press(qtbot, viewer2, Qt.Key.Key_Delete)
+    qtbot.mouseClick(widget2.save_button, Qt.MouseButton.LeftButton)
+    viewer3.dims.set_current_step(0, 60)
+    layer3.selected_data = {point_index(layer3, 60, "heel")}
+    press(qtbot, viewer3, Qt.Key.Key_Delete)
+    qtbot.mouseClick(widget3.save_button, Qt.MouseButton.LeftButton)
+    assert "merged" in widget3.status.text()
+    back = load_pose(refined)
+    assert_array_equal(back.bodypart("ankle")[40], moved)
+    assert all(np.isnan(back.bodypart(b)[f]).all() for f, b in ((41, "toe"), (50, "knee"), (60, "heel")))
+    assert np.isnan(s3.editor.pose.bodypart("knee")[s3.editor.row(50)]).all()  # window 3 shows window 2's fix
+    assert "knee" not in set(layer3.features.loc[np.rint(layer3.data[:, 0]) == 50, "label"].astype(str))

@@ -42,6 +42,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..core import annotations as ann
+from ..core._files import file_sha256
 from ..core.errors import GaitintError
 from ..core.io import Pose, side_of_view, with_role_names
 from . import _convert
@@ -90,6 +91,8 @@ class EventAnnotator(QWidget):
         self._other_trials = ann.empty_events()
         self.path: Path | None = None
         self._loaded_from: Path | None = None
+        self._base = ann.empty_events()  # this trial's rows in the file when read (merge base)
+        self._loaded_sha: str | None = None
         self.dirty = False
         self.cycles: pd.DataFrame | None = None
         self._signals: dict[str, np.ndarray] = {}
@@ -105,7 +108,12 @@ class EventAnnotator(QWidget):
         row.addWidget(self.start_button)
         row.addWidget(QLabel("side:"))
         row.addWidget(self.side_box)
-        for text, slot in (("Load…", "_load_dialog"), ("Save events.csv", "_save_clicked"),
+        self.save_button = QPushButton("Save")
+        self.save_button.setToolTip("Save the events to <trial>_events.csv next to the predictions "
+                                    "(edits saved meanwhile by another window are merged in)")
+        self.save_button.clicked.connect(weak_slot(self, "_save_default"))
+        row.addWidget(self.save_button)
+        for text, slot in (("Save as…", "_save_clicked"), ("Load…", "_load_dialog"),
                            ("Re-detect", "redetect"), ("Recompute cycles", "recompute_cycles")):
             b = QPushButton(text)
             b.clicked.connect(weak_slot(self, slot))
@@ -178,16 +186,28 @@ class EventAnnotator(QWidget):
                 found = ann.sort_events(pd.concat(parts, ignore_index=True)) if parts else ann.empty_events()
             self.events = found
             self.rejected = ann.empty_events()
+            self._base, self._loaded_sha, self._loaded_from = ann.empty_events(), None, None
+            if self.path.is_file():  # resume from what was saved
+                detected = self.events
+                self.load(self.path)
+                if not len(self.events) and len(detected):  # the file has no rows of this trial yet
+                    self.events = detected
+                else:
+                    self._notify(f"resumed {self._summary()} from {self.path.name}")
             recovered = ann.recover_events(self.path)
             if recovered is not None and self.confirm(
                 f"Unsaved event edits of {self.path.name} were autosaved. Recover them?"
             ):
-                self.events, self.rejected = recovered
+                events, self.rejected = recovered
+                mine = (events["trial"] == self.trial) | (events["trial"] == "")
+                self.events = ann.sort_events(events[mine])
                 self.dirty = True
-            elif self.path.is_file():
-                self.load(self.path)
         self._make_layers()
         self._refresh()
+
+    def _summary(self) -> str:
+        n_manual = int((self.events["source"] == "manual").sum())
+        return f"{len(self.events)} events ({n_manual} manual, {len(self.rejected)} rejected detections)"
 
     @property
     def fps(self) -> float | None:
@@ -517,25 +537,54 @@ class EventAnnotator(QWidget):
         rej = ann.load_rejected(path)
         self.rejected = rej[(rej["trial"] == self.trial) | (rej["trial"] == "")] if len(rej) else rej
         self.path = self._loaded_from = path
+        self._base, self._loaded_sha = self.events.copy(), file_sha256(path)
         self.dirty = False
         if self.layers:
             self._refresh()
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write the events (all trials of the file) atomically; removes the autosave."""
+        """Write the events (all trials of the file) atomically; removes the autosave.
+
+        If the file was saved by someone else since this session read it (or it appeared
+        since), their additions and deletions are merged in
+        (:func:`~napari_gaitint.core.annotations.merge_saved_events`): nothing is dropped.
+        Saving onto another existing file asks first.
+        """
         path = Path(path) if path is not None else self.path
-        overwrite = path == self._loaded_from or not path.exists() or path == self.path
-        if path.exists() and not overwrite and not self.confirm(f"{path.name} exists. Replace it?"):
+        ours = path == self.path or path == self._loaded_from
+        if path.exists() and not ours and not self.confirm(f"{path.name} exists. Replace it?"):
             raise GaitintError(f"{path}: not replaced")
+        note = ""
+        if path.exists() and ours and file_sha256(path) != self._loaded_sha:
+            table = ann.load_events(path)
+            mine = (table["trial"] == self.trial) | (table["trial"] == "")
+            theirs = ann.sort_events(table[mine].assign(trial=self.trial))
+            self.events, n_added, n_removed = ann.merge_saved_events(self._base, self.events, theirs)
+            self._other_trials = table[~mine]  # other trials as they are now, not as first read
+            rej = ann.load_rejected(path)
+            self.rejected = ann.sort_events(pd.concat([self.rejected, rej[rej["trial"].isin([self.trial, ""])]],
+                                                      ignore_index=True).drop_duplicates())
+            note = (f" (merged with edits saved meanwhile by another session: {n_added} added, "
+                    f"{n_removed} deleted)")
         ann.save_events(self._all_events(), path, rejected=self.rejected, overwrite=True)
         if self.path is not None:
             ann.discard_autosave(self.path)
         ann.discard_autosave(path)
         self.path = self._loaded_from = path
+        self._base, self._loaded_sha = self.events.copy(), file_sha256(path)
         self.dirty = False
         self._refresh()
-        self._notify(f"saved {path}")
+        self._notify(f"saved {path}{note}")
         return path
+
+    def _save_default(self) -> None:
+        if self.path is None:
+            self._notify("start the annotation first", error=True)
+            return
+        try:
+            self.save()
+        except GaitintError as err:
+            self._notify(str(err), error=True)
 
     def _save_clicked(self) -> None:
         from qtpy.QtWidgets import QFileDialog

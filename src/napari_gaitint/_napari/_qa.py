@@ -272,8 +272,9 @@ class QAWidget(QWidget):
     # ------------------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
-        """Unsaved corrections in any view."""
-        return any(s.editor.dirty for s in self.sessions.values())
+        """Unsaved corrections in any view, or review ticks not saved yet."""
+        return any(s.editor.dirty for s in self.sessions.values()) or bool(
+            self.review is not None and self.sessions and self.review.dirty)
 
     def showEvent(self, event):  # noqa: N802 (Qt API)
         install_close_guard(self)
@@ -355,6 +356,7 @@ class QAWidget(QWidget):
             editor = core_qa.PoseEditor(pose, far=far, flags=flags[v], view=v,
                                          margin_px=core_clean.margin_px_for(checked[v], cfg))
             self.sessions[v] = ViewSession(v, lay, pose, editor)
+        self._resume_saved()
         self._offer_recovery()
         for v in views:
             self._make_layers(self.sessions[v])
@@ -362,6 +364,25 @@ class QAWidget(QWidget):
         self._update_counter()
         if self.sessions:
             self.viewer.layers.selection.active = next(iter(self.sessions.values())).layer
+
+    def _resume_saved(self) -> None:
+        """Start each view from its saved ``_refined`` file and review ticks, and say so."""
+        said = []
+        for s in self.sessions.values():
+            try:
+                saved = core_qa.load_saved_corrections(s.pose)
+            except GaitintError as err:  # kept as it is: a save would refuse to overwrite it
+                self._notify(f"{s.view}: {err}", error=True)
+                continue
+            if saved is None:
+                continue
+            s.editor.resume(saved)
+            self.review.reviewed |= saved.reviewed
+            said.append(f"{s.view}: {saved.n_corrected} corrected points and "
+                        f"{len(saved.reviewed)} reviewed frames from {saved.path.name}")
+        self.review.mark_saved()
+        if said:
+            self._notify("resumed " + "; ".join(said))
 
     def _offer_recovery(self) -> None:
         found = [s for s in self.sessions.values() if s.pose.source and core_qa.has_autosave(s.pose.source)]
@@ -635,15 +656,34 @@ class QAWidget(QWidget):
                     self._notify(f"autosave failed: {err}", error=True)
 
     def save(self) -> list[Path]:
-        """Save ``<source>_refined.h5/.csv`` (+ corrections csv) for every view with a source."""
-        out = []
+        """Save ``<source>_refined.h5/.csv``, the corrections csv and the review ticks of every
+        view with a source. Corrections saved meanwhile by another session are merged in
+        (never dropped); points corrected differently on both sides ask whose to keep."""
+        out, merged, failed = [], [], False
         for s in self.sessions.values():
             try:
-                out += core_qa.save_refined(s.editor)
+                try:
+                    out += core_qa.save_refined(s.editor, review=self.review)
+                except core_qa.CorrectionsConflictError as err:
+                    keep = "ours" if self.confirm(f"{err}\n\nKeep your corrections of these points? "
+                                                  "(No keeps the file's.)") else "theirs"
+                    out += core_qa.save_refined(s.editor, review=self.review, on_conflict=keep)
             except GaitintError as err:
+                failed = True
                 self._notify(str(err), error=True)
+                continue
+            if s.editor.n_merged:
+                merged.append(f"{s.editor.n_merged} in {s.view}")
+                self._render(s)
+            saved = core_qa.load_review(core_qa.review_path(s.pose.source)) if s.pose.source else set()
+            self.review.reviewed |= saved
+        if not failed and self.review is not None:
+            self.review.mark_saved()
+            self.table.model().set_review(self.review)
+        self._update_counter()
         if out:
-            self._notify("saved " + ", ".join(p.name for p in out))
+            extra = f" (merged corrections saved meanwhile by another session: {', '.join(merged)})" if merged else ""
+            self._notify("saved " + ", ".join(p.name for p in out) + extra)
         return out
 
     def export_labels(self, target, *, scorer: str = "gaitint-qa", video_paths: dict | None = None) -> list[Path]:
@@ -726,6 +766,8 @@ class QAWidget(QWidget):
                 s.editor.mark_saved()
                 if s.pose.source is not None:
                     core_qa.discard_autosave(s.pose.source)
+            if self.review is not None:
+                self.review.mark_saved()
             return True
         return False
 

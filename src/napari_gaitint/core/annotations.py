@@ -375,6 +375,46 @@ def merge_detected_events(
     )
 
 
+def _row_keys(events: pd.DataFrame) -> list[tuple]:
+    """Hashable identity of each row: every column, the frame to 1e-6 frame."""
+    t = _typed(events)
+    return list(zip(t["trial"], t["view"], t["side"], t["event"], np.round(t["frame"].to_numpy(float), 6),
+                    t["source"], strict=True))
+
+
+def merge_saved_events(
+    base: pd.DataFrame, ours: pd.DataFrame, theirs: pd.DataFrame
+) -> tuple[pd.DataFrame, int, int]:
+    """Three-way merge of an events table saved meanwhile by someone else.
+
+    ``base`` is the table as this session read it, ``ours`` as edited here, ``theirs`` as
+    it is in the file now. Events the other side added are added, events it deleted (and
+    we kept unchanged) are deleted; our own additions and deletions stay.
+
+    Returns
+    -------
+    events, n_added, n_removed
+        The merged table (sorted) and how many of the other side's additions and deletions
+        were applied.
+
+    Examples
+    --------
+    >>> b = add_event(empty_events(), side="left", event="heel_strike", frame=10)
+    >>> o = add_event(b, side="left", event="toe_off", frame=20)
+    >>> t = add_event(empty_events(), side="right", event="heel_strike", frame=30)  # deleted 10, added 30
+    >>> m, added, removed = merge_saved_events(b, o, t)
+    >>> m["frame"].tolist(), added, removed
+    ([20.0, 30.0], 1, 1)
+    """
+    base_k, our_k, their_k = (set(_row_keys(t)) for t in (base, ours, theirs))
+    gone = (base_k - their_k) & our_k
+    new = their_k - base_k - our_k
+    keep = [k not in gone for k in _row_keys(ours)]
+    take = [k in new for k in _row_keys(theirs)]
+    merged = pd.concat([_typed(ours)[keep], _typed(theirs)[take]], ignore_index=True)
+    return sort_events(merged), len(new), len(gone)
+
+
 # ---------------------------------------------------------------------------------------
 # Files
 # ---------------------------------------------------------------------------------------
@@ -533,6 +573,7 @@ __all__ = [
     "load_events",
     "load_rejected",
     "merge_detected_events",
+    "merge_saved_events",
     "nearest_event",
     "next_event_frame",
     "normalize_events",
