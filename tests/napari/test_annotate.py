@@ -133,12 +133,12 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     press(qtbot, viewer, Qt.Key.Key_BracketLeft)
     assert viewer.dims.current_step[0] == f0 + 2
     # X deletes the nearest left event: our moved heel strike
-    press(qtbot, viewer, Qt.Key.Key_X)
+    press(qtbot, viewer, Qt.Key.Key_D)
     assert not ((widget.events["frame"] == f0 + 2) & (widget.events["side"] == "left")).any()
     # X on a detected left heel strike: deleted and remembered as rejected
     hs = detected[(detected["side"] == "left") & (detected["event"] == "heel_strike")].iloc[1]
     viewer.dims.set_current_step(0, int(round(hs["frame"])))
-    press(qtbot, viewer, Qt.Key.Key_X)
+    press(qtbot, viewer, Qt.Key.Key_D)
     assert hs["frame"] not in set(widget.events["frame"]) and list(widget.rejected["frame"]) == [hs["frame"]]
     assert widget.dirty and ann.read_autosave(widget.path) is not None
 
@@ -399,7 +399,7 @@ def test_annotator_resumes_saved_events_and_merges_a_second_window(answers, make
     # window 2 deletes a detected event, window 3 adds a toe off; both save
     gone = saved[(saved["side"] == "left") & (saved["source"] == "detected")].iloc[0]
     viewer2.dims.set_current_step(0, int(round(gone["frame"])))
-    press(qtbot, viewer2, Qt.Key.Key_X)
+    press(qtbot, viewer2, Qt.Key.Key_D)
     qtbot.mouseClick(widget2.save_button, Qt.MouseButton.LeftButton)
     f1 = f0 + 4
     viewer3.dims.set_current_step(0, f1)

@@ -158,15 +158,16 @@ def test_suspect_list_navigation_and_counter(qa_session, qtbot):
     assert widget.table.selectionModel().isRowSelected(0, model.index(0, 0).parent())
     s = widget.sessions[view]
     assert viewer.layers.selection.active.name == s.layer.name
-    parts = set(review.frames.iloc[0]["bodyparts"].split(","))
-    selected = {str(s.layer.features["label"].iloc[i]) for i in s.layer.selected_data}
-    assert selected == parts & set(s.pose.bodyparts[j] for j in np.flatnonzero(np.isfinite(s.pose.xy[s.editor.row(frame), :, 0])))
+    # one point selected: the frame's most suspect part (the others stay visible, unselected)
+    top = widget.suspects[(widget.suspects["view"] == view) & (widget.suspects["frame"] == frame)].iloc[0]
+    selected = [str(s.layer.features["label"].iloc[i]) for i in s.layer.selected_data]
+    assert selected == [top["bodypart"]]
     press(qtbot, viewer, Qt.Key.Key_N)
     assert viewer.dims.current_step[0] == review.key(1)[1]
     press(qtbot, viewer, Qt.Key.Key_B)
     assert viewer.dims.current_step[0] == frame and review.position == 0
-    # R: accept and go to the next unreviewed frame
-    press(qtbot, viewer, Qt.Key.Key_R)
+    # Enter: accept and go to the next unreviewed frame
+    press(qtbot, viewer, Qt.Key.Key_Return)
     assert (view, frame) in review.reviewed and review.position == 1
     assert widget.counter.text().startswith(f"1 of {review.n} reviewed")
     assert widget.table.model().index(0, 0).data() == "✓"
@@ -337,7 +338,7 @@ def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, q
     drag(viewer, start, QPointF(start.x() - 25, start.y() + 15))
     layer.selected_data = {point_index(layer, 30, "hip")}
     press(qtbot, viewer, Qt.Key.Key_Delete)
-    press(qtbot, viewer, Qt.Key.Key_R)
+    press(qtbot, viewer, Qt.Key.Key_Return)
     edited = s.editor.pose.values.copy()
     reviewed = set(widget.review.reviewed)
     shown = np.asarray(layer.data).copy()
@@ -461,7 +462,7 @@ def test_save_close_reopen_and_continue_never_loses_a_correction(answers, make_n
     assert s.editor.manual[s.editor.row(40), s.pose.bodypart_index("ankle")]
     press(qtbot, viewer, Qt.Key.Key_N)  # the first suspect ...
     first = widget.review.key(0)
-    press(qtbot, viewer, Qt.Key.Key_R)  # ... accepted as reviewed
+    press(qtbot, viewer, Qt.Key.Key_Return)  # ... accepted as reviewed
     assert widget.review.reviewed == {first}
     assert "unsaved edits" in widget.counter.text()
     qtbot.mouseClick(widget.save_button, Qt.MouseButton.LeftButton)

@@ -330,10 +330,12 @@ def events_to_points(events: pd.DataFrame, pose: Pose) -> tuple[np.ndarray, pd.D
     data
         ``(n_events, 3)`` ``frame, y_px, x_px`` with frame the rounded event frame.
     features
-        ``event``, ``side``, ``frame_exact`` (float), ``label`` (``HS``/``TO``), ``text``.
+        ``event``, ``side``, ``frame_exact`` (float), ``label`` (``HS``/``TO``), ``text`` and
+        ``row`` (the event's position in ``events``; an event without a marker position is
+        left out).
     """
     rows, feats = [], []
-    for ev in events.itertuples(index=False):
+    for row, ev in enumerate(events.itertuples(index=False)):
         frame = float(ev.frame)
         f = int(np.clip(np.rint(frame), 0, pose.n_frames - 1))
         part = "heel" if ev.event == "heel_strike" else "toe"
@@ -356,10 +358,11 @@ def events_to_points(events: pd.DataFrame, pose: Pose) -> tuple[np.ndarray, pd.D
                 "frame_exact": frame,
                 "label": abbrev,
                 "text": f"{abbrev} {str(getattr(ev, 'side', ''))[:1].upper()}".strip(),
+                "row": row,
             }
         )
     data = np.asarray(rows, dtype=float).reshape(-1, 3)
-    return data, pd.DataFrame(feats, columns=["event", "side", "frame_exact", "label", "text"])
+    return data, pd.DataFrame(feats, columns=["event", "side", "frame_exact", "label", "text", "row"])
 
 
 def event_colors(features: pd.DataFrame) -> np.ndarray:

@@ -278,6 +278,35 @@ def rank_suspects(*tables: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+#: Ways to narrow the suspect list (:func:`select_suspects`): everything, one reason, or all
+#: but the entries whose only reason is a low likelihood (often many, at the clip edges).
+SUSPECT_FILTERS: tuple[str, ...] = ("all", *SUSPECT_KINDS, "not_only_low_likelihood")
+
+
+def select_suspects(suspects: pd.DataFrame, which: str = "all") -> pd.DataFrame:
+    """The entries of a suspects table for one of :data:`SUSPECT_FILTERS`.
+
+    ``"all"`` keeps every entry, a kind (``"wrong_limb"``, ...) the entries with that reason,
+    ``"not_only_low_likelihood"`` the entries with a reason other than a low likelihood.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kinds": ["wrong_limb+low_likelihood", "low_likelihood", "jump"]})
+    >>> [len(select_suspects(t, w)) for w in ("all", "low_likelihood", "not_only_low_likelihood")]
+    [3, 2, 2]
+    """
+    if which not in SUSPECT_FILTERS:
+        raise ValueError(f"unknown suspect filter {which!r}; choose one of {list(SUSPECT_FILTERS)}")
+    if which == "all" or suspects.empty:
+        return suspects
+    kinds = suspects["kinds"].astype(str)
+    if which == "not_only_low_likelihood":
+        keep = kinds != "low_likelihood"
+    else:
+        keep = kinds.str.split("+").apply(lambda k: which in k)
+    return suspects[keep.to_numpy(bool)]
+
+
 def suspect_frames(suspects: pd.DataFrame, *, min_score: float = 0.0) -> pd.DataFrame:
     """One row per suspicious ``(view, frame)``: ``score`` (max), ``bodyparts``, ``kinds``, ranked."""
     s = suspects[suspects["score"] > min_score]
@@ -1226,6 +1255,7 @@ __all__ = [
     "QAConfig",
     "ReviewState",
     "SUSPECT_COLUMNS",
+    "SUSPECT_FILTERS",
     "SavedCorrections",
     "SUSPECT_KINDS",
     "autosave_edits",
@@ -1246,6 +1276,7 @@ __all__ = [
     "review_path",
     "save_refined",
     "save_review",
+    "select_suspects",
     "suspect_frames",
     "swap_with_far_leg",
 ]
