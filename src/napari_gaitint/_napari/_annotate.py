@@ -106,18 +106,17 @@ class EventAnnotator(QWidget):
         row.addWidget(self.side_box)
         row.addWidget(self.save_button)
         self.layout().addLayout(row)
-        row2 = QHBoxLayout()
-        for text, slot, tip in (
-            ("Save as…", "_save_clicked", "Save the events to another file"),
-            ("Load…", "_load_dialog", "Load an events .csv"),
-            ("Re-detect", "redetect", "Run the detector again; manual edits are kept unless you say otherwise"),
-            ("Cycles", "recompute_cycles", "Recompute the gait cycles (HS to HS) from the edited events"),
-        ):
-            b = QPushButton(text)
-            b.setToolTip(tip)
-            b.clicked.connect(weak_slot(self, slot))
-            row2.addWidget(b)
-        self.layout().addLayout(row2)
+        for pair in ((("Save as…", "_save_clicked", "Save the events to another file"),
+                      ("Load…", "_load_dialog", "Load an events .csv")),
+                     (("Re-detect", "redetect", "Run the detector again; manual edits are kept unless you say otherwise"),
+                      ("Cycles", "recompute_cycles", "Recompute the gait cycles (HS to HS) from the edited events"))):
+            line = QHBoxLayout()
+            for text, slot, tip in pair:
+                b = QPushButton(text)
+                b.setToolTip(tip)
+                b.clicked.connect(weak_slot(self, slot))
+                line.addWidget(b)
+            self.layout().addLayout(line)
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.layout().addWidget(self.status)
@@ -440,12 +439,14 @@ class EventAnnotator(QWidget):
         ax.set_xlim(0, max(self.n_frames - 1, 1))
         ax.set_xlabel("frame", fontsize=7)
         ax.tick_params(labelsize=7)
-        ax.set_title(f"{self.trial} events, side {self.side} (upper half left, lower right; dashed: manual)",
-                     fontsize=7)
+        ax.set_title(self._title(), fontsize=7)
         if self._signals:
             ax.legend(fontsize=6, loc="lower right")
         self._frame_line = ax.axvline(self._current_frame(), color="k", lw=1)
         self._draw_events()
+
+    def _title(self) -> str:
+        return f"{self.trial} · side {self.side} · top: left, bottom: right · dashed: manual"
 
     def _draw_events(self) -> None:
         for artist in self._event_artists:
@@ -603,8 +604,7 @@ class EventAnnotator(QWidget):
 
     def _side_changed(self, _text: str = "") -> None:
         if self.views:
-            self.ax.set_title(f"{self.trial} events, side {self.side} (upper half left, lower right; "
-                              "dashed: manual)", fontsize=7)
+            self.ax.set_title(self._title(), fontsize=7)
             self.canvas.draw_idle()
 
     # ------------------------------------------------------------------------------------

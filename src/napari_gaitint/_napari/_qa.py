@@ -42,6 +42,7 @@ from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -64,11 +65,13 @@ if TYPE_CHECKING:
 
 FAR_COLOR = "#c8ff00"
 #: Image pixels shown across the canvas's shorter side when zoomed on a suspect.
-ZOOM_CROP_PX = 200.0
+ZOOM_CROP_PX = 260.0
 #: Height (screen px) of the other view's picture in the dock.
 INSET_HEIGHT_PX = 150
+#: Widest the body-parts column of the suspects table gets (screen px; longer lists elided).
+PARTS_COLUMN_PX = 70
 #: Columns of the suspects table.
-TABLE_COLUMNS = ("✓", "view", "frame", "score", "why", "parts")
+TABLE_COLUMNS = ("✓", "view", "frame", "parts", "why", "score")
 KIND_LABELS = {"wrong_limb": "wrong limb", "other_view": "other view", "jump": "jump",
                "low_likelihood": "low likelihood"}
 FILTER_LABELS = {"all": "all reasons", **KIND_LABELS, "not_only_low_likelihood": "all but low likelihood only"}
@@ -115,7 +118,11 @@ class SuspectTableModel(QAbstractTableModel):
         if not index.isValid() or self.review is None:
             return None
         r, c = index.row(), index.column()
-        if role == Qt.ItemDataRole.TextAlignmentRole and c in (2, 3):
+        if role == Qt.ItemDataRole.ToolTipRole and c in (3, 4):
+            if c == 3:
+                return str(self._cols["bodyparts"][r]).replace(",", ", ")
+            return ", ".join(KIND_LABELS.get(k, k) for k in str(self._cols["kinds"][r]).split("+"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and c in (2, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -126,10 +133,10 @@ class SuspectTableModel(QAbstractTableModel):
         if c == 2:
             return str(int(self._cols["frame"][r]))
         if c == 3:
-            return f"{self._cols['score'][r]:.1f}"
+            return str(self._cols["bodyparts"][r]).replace(",", ", ")
         if c == 4:
             return ", ".join(KIND_LABELS.get(k, k) for k in str(self._cols["kinds"][r]).split("+"))
-        return str(self._cols["bodyparts"][r]).replace(",", ", ")
+        return f"{self._cols['score'][r]:.1f}"
 
 
 def _layer_pose(layer) -> Pose:
@@ -266,7 +273,6 @@ class QAWidget(QWidget):
 
         self.table = QTableView()
         self.table.setModel(SuspectTableModel())
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setResizeContentsPrecision(200)  # column widths: 200 rows
         self.table.verticalHeader().setDefaultSectionSize(18)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -1071,6 +1077,10 @@ class QAWidget(QWidget):
     def _fill_table(self) -> None:
         self.table.model().set_review(self.review)
         self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        header.resizeSection(3, min(header.sectionSize(3), PARTS_COLUMN_PX))
+        # the reasons take the room left (elided, full text in the tooltip); the rest fit
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
 
     def _update_counter(self) -> None:
         if self.review is None:
