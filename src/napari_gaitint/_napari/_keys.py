@@ -117,10 +117,17 @@ def _on_shortcut_changed(event) -> None:
         return
     if not event.shortcut:  # napari unbinds all of an action's keys at once
         _bound[event.name] = []
-        return
-    kb = coerce_keybinding(event.shortcut)
-    if kb not in _bound[event.name]:
-        _bound[event.name].append(kb)
+    else:
+        kb = coerce_keybinding(event.shortcut)
+        if kb not in _bound[event.name]:
+            _bound[event.name].append(kb)
+    for ref in list(_docks):  # buttons and help lines name the keys in force
+        dock = ref()
+        if dock is not None and hasattr(dock, "_update_help"):
+            try:
+                dock._update_help()
+            except RuntimeError:  # its Qt side is gone
+                pass
 
 
 def bound_keys(action_id: str) -> list[str]:
