@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QApplication, QDockWidget, QTabBar
 
 pytestmark = pytest.mark.napari
@@ -10,12 +11,21 @@ pytestmark = pytest.mark.napari
 OUR_DOCKS = ("Load", "QA", "Events", "Clean", "Detect", "Stats")
 
 
-def test_open_viewer_on_sample_fits_a_laptop_screen(sample_manifest, tmp_path, qtbot):
+def test_open_viewer_on_sample_fits_a_laptop_screen(sample_manifest, tmp_path, qtbot, monkeypatch):
     """At 1280 x 800 the canvas keeps more than half of the window with all docks open; the docks
     are tabs of one column with Load in front and whole titles; the window does not grow."""
-    from napari_gaitint._napari._launch import open_viewer_on_sample
+    from gui_user import copy_trial
 
-    viewer = open_viewer_on_sample(tmp_path, run=False, size=(1280, 800))  # no demo folder: the cached sample
+    from napari_gaitint._napari._annotate import EventAnnotator
+    from napari_gaitint._napari._launch import open_viewer_on_sample
+    from napari_gaitint._napari._qa import QAWidget
+
+    for cls in (QAWidget, EventAnnotator):
+        monkeypatch.setattr(cls, "confirm_prompt", staticmethod(lambda text: True))
+        monkeypatch.setattr(cls, "close_prompt", staticmethod(lambda: "discard"))
+    # a demo folder holding a copy of the sample trial (the sessions below write next to it)
+    copy_trial(tmp_path / "sample", sample_manifest).to_csv(tmp_path / "sample" / "trials.csv", index=False)
+    viewer = open_viewer_on_sample(tmp_path, run=False, size=(1280, 800))
     try:
         window = viewer.window._qt_window
         window.show()
@@ -46,6 +56,17 @@ def test_open_viewer_on_sample_fits_a_laptop_screen(sample_manifest, tmp_path, q
         # the trial drop-down shows its value, after the layers came in
         loader = viewer.window.dock_widgets["Load"]
         assert loader.trial.native.currentText() == "T01" and list(loader.trial.choices) == ["T01"]
+        # a QA and an events session (zoom, the other view's picture, long messages) keep the layout
+        qa, events = viewer.window.dock_widgets["QA"], viewer.window.dock_widgets["Events"]
+        for dock, name in ((qa, "QA"), (events, "Events")):
+            docks[name].raise_()
+            qtbot.mouseClick(dock.start_button, Qt.MouseButton.LeftButton)
+        qa.next_suspect()
+        qtbot.mouseClick(qa.save_button, Qt.MouseButton.LeftButton)
+        assert "saved" in qa.status.text()
+        qtbot.wait(100)
+        share = canvas.width() * canvas.height() / (window.width() * window.height())
+        assert share > 0.5 and window.width() <= 1280 and window.height() <= 800, share
     finally:
         viewer.close()
         QApplication.processEvents()

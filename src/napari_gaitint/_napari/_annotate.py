@@ -44,13 +44,16 @@ from ..core.errors import GaitintError
 from ..core.io import Pose, side_of_view, with_role_names
 from . import _convert
 from ._keys import key_label, next_stamp, register_dock
+from ._layers import set_points
 from ._qa import (
     _CloseGuard,
     _info,
     _layer_pose,
     install_close_guard,
     raw_keypoint_layers,
+    show_message,
     weak_slot,
+    wrapping_label,
 )
 
 if TYPE_CHECKING:
@@ -117,9 +120,10 @@ class EventAnnotator(QWidget):
                 b.clicked.connect(weak_slot(self, slot))
                 line.addWidget(b)
             self.layout().addLayout(line)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.status = wrapping_label()
         self.layout().addWidget(self.status)
+        self.message = wrapping_label()
+        self.layout().addWidget(self.message)
         self.help = QLabel("")
         self.help.setWordWrap(True)
         self.layout().addWidget(self.help)
@@ -362,13 +366,10 @@ class EventAnnotator(QWidget):
             for view, layer in self.layers.items():
                 data, kw = self._layer_kwargs(view)
                 layer.selected_data = set()
-                layer.data = data
-                layer.features = kw["features"]
+                props = {"features": kw["features"]}
                 if len(data):
-                    layer.face_color = kw["face_color"]
-                    layer.border_color = kw["border_color"]
-                    layer.symbol = kw["symbol"]
-                layer.text = kw["text"]
+                    props.update(face_color=kw["face_color"], border_color=kw["border_color"], symbol=kw["symbol"])
+                set_points(layer, data, **props)  # the text follows the features
         finally:
             self._updating = False
 
@@ -396,12 +397,15 @@ class EventAnnotator(QWidget):
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
-        self.figure = Figure(figsize=(5, 1.8), tight_layout=True)
+        self.figure = Figure(figsize=(3.2, 1.8), tight_layout=True)  # its size is the dock's width hint
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setMinimumHeight(110)
+        self.canvas.setMinimumWidth(120)
         self.canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.ax = self.figure.add_subplot(111)
+        self._background = None
         self.canvas.mpl_connect("button_press_event", self._on_click)
+        self.canvas.mpl_connect("draw_event", self._on_draw)
         self.layout().addWidget(self.canvas, 1)
 
     def show_timeline(self, shown: bool = True) -> None:
@@ -442,8 +446,30 @@ class EventAnnotator(QWidget):
         ax.set_title(self._title(), fontsize=7)
         if self._signals:
             ax.legend(fontsize=6, loc="lower right")
-        self._frame_line = ax.axvline(self._current_frame(), color="k", lw=1)
+        self._frame_line = ax.axvline(self._current_frame(), color="k", lw=1, animated=True)
+        self._background = None
         self._draw_events()
+        self.canvas.draw_idle()  # the signals (a full draw; the events are blitted on top)
+
+    def _on_draw(self, _event=None) -> None:
+        """After a full draw: keep the picture of the signals, draw the events on top."""
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_animated()
+
+    def _draw_animated(self) -> None:
+        for artist in (*self._event_artists, getattr(self, "_frame_line", None)):
+            if artist is not None:
+                self.ax.draw_artist(artist)
+
+    def _blit(self) -> None:
+        """Redraw only the events and the frame line over the kept picture of the signals
+        (a full matplotlib draw took ~40-80 ms per key press)."""
+        if self._background is None or not self.canvas.isVisible():
+            self.canvas.draw_idle()
+            return
+        self.canvas.restore_region(self._background)
+        self._draw_animated()
+        self.canvas.blit(self.figure.bbox)
 
     def _title(self) -> str:
         return f"{self.trial} · side {self.side} · top: left, bottom: right · dashed: manual"
@@ -458,11 +484,12 @@ class EventAnnotator(QWidget):
             ls = "--" if ev.source == "manual" else "-"
             ymin, ymax = (0.5, 1.0) if ev.side == "left" else (0.0, 0.5)
             color = ev_colors.get(ev.event, "k")
-            self._event_artists.append(ax.axvline(ev.frame, ymin=ymin, ymax=ymax, color=color, ls=ls, lw=1.4))
+            self._event_artists.append(ax.axvline(ev.frame, ymin=ymin, ymax=ymax, color=color, ls=ls, lw=1.4,
+                                                  animated=True))
             self._event_artists.append(ax.text(
                 ev.frame, ymax, f" {_convert.EVENT_ABBREV.get(ev.event, '?')}{ev.side[:1].upper()}",
-                transform=ax.get_xaxis_transform(), fontsize=6, va="top", color=color))
-        self.canvas.draw_idle()
+                transform=ax.get_xaxis_transform(), fontsize=6, va="top", color=color, animated=True))
+        self._blit()
 
     def _on_step(self, event=None) -> None:
         line = getattr(self, "_frame_line", None)
@@ -471,7 +498,7 @@ class EventAnnotator(QWidget):
         try:
             line.set_xdata([self._current_frame()] * 2)
             if self.canvas.isVisible():
-                self.canvas.draw_idle()
+                self._blit()
         except RuntimeError:  # canvas deleted
             pass
 
@@ -605,7 +632,7 @@ class EventAnnotator(QWidget):
     def _side_changed(self, _text: str = "") -> None:
         if self.views:
             self.ax.set_title(self._title(), fontsize=7)
-            self.canvas.draw_idle()
+            self.canvas.draw_idle()  # the title is part of the kept picture: a full draw
 
     # ------------------------------------------------------------------------------------
     # detection, cycles
@@ -770,11 +797,8 @@ class EventAnnotator(QWidget):
         return False
 
     def _notify(self, text: str, *, error: bool = False) -> None:
+        """A message in the dock and napari's status bar; a problem also pops up."""
         self.last_message = text
-        self.status.setText(text) if error else None
-        try:
-            from napari.utils.notifications import show_info, show_warning
-
-            (show_warning if error else show_info)(text)
-        except Exception:  # pragma: no cover
-            pass
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #ff9040;" if error else "")
+        show_message(self.viewer, text, error=error)

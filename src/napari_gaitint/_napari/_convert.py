@@ -73,13 +73,14 @@ def bodypart_colors(bodyparts: Sequence[str]) -> dict[str, tuple[float, float, f
 def status_from_flags(flags: np.ndarray) -> np.ndarray:
     """Name of the most important cleaning flag of each entry (``"ok"`` for 0).
 
-    Priority: wrong_limb > outlier > interpolated > low_likelihood > manual > filtered.
+    Priority: manual > wrong_limb > outlier > interpolated > low_likelihood > filtered (a
+    person's correction supersedes what the cleaning core judged of the label).
     Works without core.clean (bit values read from it when available).
     """
     flags = np.asarray(flags, dtype=np.int64)
     out = np.full(flags.shape, "ok", dtype=object)
     bits = _flag_bits()
-    for name in ("filtered", "manual", "low_likelihood", "interpolated", "outlier", "wrong_limb"):
+    for name in ("filtered", "low_likelihood", "interpolated", "outlier", "wrong_limb", "manual"):
         bit = bits.get(name)
         if bit:
             out[(flags & bit) != 0] = name

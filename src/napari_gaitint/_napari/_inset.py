@@ -26,8 +26,9 @@ def _video_layer(viewer, view: str, trial):
 
 
 def inset_image(viewer, session, frame: int, part: str, *, crop_px: float, height_px: int,
-                trial=None) -> np.ndarray | None:
-    """RGB ``uint8`` picture (``height_px`` high) of ``session``'s view at ``frame``.
+                width_px: int | None = None, trial=None) -> np.ndarray | None:
+    """RGB ``uint8`` picture (at most ``height_px`` high and ``width_px`` wide) of ``session``'s
+    view at ``frame``.
 
     A square of ``crop_px`` image pixels around ``part`` (its hip, knee... when that is
     missing), the view's current points drawn in their body-part colours. ``None`` when the
@@ -61,11 +62,14 @@ def inset_image(viewer, session, frame: int, part: str, *, crop_px: float, heigh
         return None
     crop = np.asarray(img[y0:y1, x0:x1], np.uint8)
     scale = height_px / crop.shape[0]
-    rows = np.minimum((np.arange(height_px) / scale).astype(int), crop.shape[0] - 1)
-    width_px = max(int(round(crop.shape[1] * scale)), 1)
-    cols = np.minimum((np.arange(width_px) / scale).astype(int), crop.shape[1] - 1)
+    if width_px is not None:  # a crop cut short at the image edge stays inside the box
+        scale = min(scale, width_px / crop.shape[1])
+    out_h = max(int(round(crop.shape[0] * scale)), 1)
+    out_w = max(int(round(crop.shape[1] * scale)), 1)
+    rows = np.minimum((np.arange(out_h) / scale).astype(int), crop.shape[0] - 1)
+    cols = np.minimum((np.arange(out_w) / scale).astype(int), crop.shape[1] - 1)
     out = np.ascontiguousarray(crop[rows][:, cols])
-    yy, xx = np.mgrid[0:height_px, 0:width_px]
+    yy, xx = np.mgrid[0:out_h, 0:out_w]
     for j, name in enumerate(pose.bodyparts):
         if not np.isfinite(xy[j]).all():
             continue

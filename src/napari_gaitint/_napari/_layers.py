@@ -176,3 +176,15 @@ def pair_rows(
             }
         )
     return pd.DataFrame(rows)
+
+
+def set_points(layer, data, **properties) -> None:
+    """Replace a points layer's data and per-point properties (``features=``, ``face_color=``...)
+    with one redraw. Set one by one, napari redraws the layer - and the viewer recomputes every
+    layer's extent - after each of them (~5 ms each on a trial pair): a key press took 100-300 ms.
+    """
+    with layer.events.blocker_all():
+        layer.data = data
+        for name, value in properties.items():
+            setattr(layer, name, value)
+    layer.refresh()

@@ -46,6 +46,7 @@ from qtpy.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -58,6 +59,7 @@ from ..core.io import LEG_CHAIN, Pose, side_of_view, with_role_names
 from . import _convert
 from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
+from ._layers import set_points
 from ._widgets import _info, layer_pose
 
 if TYPE_CHECKING:
@@ -66,8 +68,9 @@ if TYPE_CHECKING:
 FAR_COLOR = "#c8ff00"
 #: Image pixels shown across the canvas's shorter side when zoomed on a suspect.
 ZOOM_CROP_PX = 260.0
-#: Height (screen px) of the other view's picture in the dock.
+#: Largest size (screen px) of the other view's picture in the dock.
 INSET_HEIGHT_PX = 150
+INSET_WIDTH_PX = 260
 #: Widest the body-parts column of the suspects table gets (screen px; longer lists elided).
 PARTS_COLUMN_PX = 70
 #: Columns of the suspects table.
@@ -305,6 +308,8 @@ class QAWidget(QWidget):
         self.inset = QLabel()
         self.inset.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.inset.setFixedHeight(INSET_HEIGHT_PX)
+        self.inset.setMinimumWidth(1)  # the picture never widens the dock
+        self.inset.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.inset.setVisible(False)
         self.inset.setToolTip("The other view at the same moment, around the same body part")
         layout.addWidget(self.inset)
@@ -319,8 +324,7 @@ class QAWidget(QWidget):
         out.addWidget(self.save_button)
         out.addWidget(self.export_button)
         layout.addLayout(out)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.status = wrapping_label()
         layout.addWidget(self.status)
         self.help = QLabel("")
         self.help.setWordWrap(True)
@@ -545,14 +549,10 @@ class QAWidget(QWidget):
         try:
             data, kw = self._points_kwargs(s)
             s.layer.selected_data = set()
-            s.layer.data = data
-            s.layer.features = kw["features"]
-            s.layer.face_color = kw["face_color"]
-            s.layer.border_color = kw["border_color"]
+            set_points(s.layer, data, features=kw["features"], face_color=kw["face_color"],
+                       border_color=kw["border_color"])
             fdata, fkw = self._far_kwargs(s)
-            s.far_layer.data = fdata
-            if len(fdata):
-                s.far_layer.features = fkw["features"]
+            set_points(s.far_layer, fdata, **({"features": fkw["features"]} if len(fdata) else {}))
             if select is not None:
                 i = self._index_of(s, *select)
                 if i is not None:
@@ -895,7 +895,7 @@ class QAWidget(QWidget):
         keys = self._selected(s)
         part = keys[0][1] if keys else "hip"
         image = inset_image(self.viewer, other, frame, part, crop_px=self.zoom_crop_px * 1.5,
-                            height_px=INSET_HEIGHT_PX, trial=self.trial)
+                            height_px=INSET_HEIGHT_PX, width_px=INSET_WIDTH_PX, trial=self.trial)
         if image is None:
             self.inset.setVisible(False)
             return
@@ -986,7 +986,9 @@ class QAWidget(QWidget):
         self._update_counter()
         if out:
             extra = f" (merged corrections saved meanwhile by another session: {', '.join(merged)})" if merged else ""
-            self._notify("saved " + ", ".join(p.name for p in out) + extra)
+            views = ", ".join(s.view for s in self.sessions.values() if s.pose.source is not None)
+            self._notify(f"saved {views}: {len(out)} files (_refined .h5/.csv, corrections, review ticks) "
+                         f"in {out[0].parent}{extra}")
         return out
 
     def export_labels(self, target, *, scorer: str = "gaitint-qa", video_paths: dict | None = None) -> list[Path]:
@@ -1092,11 +1094,36 @@ class QAWidget(QWidget):
         self.counter.setText(f"{self.review.counter_text()}{shown} · {n_manual} points corrected{unsaved}")
 
     def _notify(self, text: str, *, error: bool = False) -> None:
+        """A message in the dock and napari's status bar; a problem also pops up."""
         self.status.setText(text)
-        try:
-            from napari.utils.notifications import show_error, show_info
+        self.status.setStyleSheet("color: #ff9040;" if error else "")
+        show_message(self.viewer, text, error=error)
 
-            (show_error if error else show_info)(text)
+
+def wrapping_label(text: str = "") -> QLabel:
+    """A message line that wraps and never widens its dock (a long file name is cut instead)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setMinimumWidth(1)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def show_message(viewer, text: str, *, error: bool = False) -> None:
+    """Say ``text`` in napari's status bar; a problem (``error``) also as a napari notification.
+
+    Routine messages (one per key press) do not pop up: a notification per key would cover the
+    canvas and cost a few ms each.
+    """
+    try:
+        viewer.status = text
+    except Exception:  # pragma: no cover - a viewer without a status
+        pass
+    if error:
+        try:
+            from napari.utils.notifications import show_warning
+
+            show_warning(text)
         except Exception:  # pragma: no cover - no napari app
             pass
 
