@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Install napari-gaitint and everything it needs on a fresh Debian machine (run as root, or with sudo
 # available for the system packages). Creates ./.venv (reusing any packages the system Python has).
-#   bash scripts/install.sh            # the package, napari and Qt
-#   bash scripts/install.sh --testing  # plus the test tools
+#   bash scripts/install.sh            # the package, napari and Qt (extra [all])
+#   bash scripts/install.sh --testing  # plus the test tools and movement (extra [testing])
 #   bash scripts/install.sh --dlc      # plus DeepLabCut (large: PyTorch)
+#   bash scripts/install.sh --docs     # plus the documentation tools (MkDocs)
+# `pip install napari-gaitint` alone gives the core, the CLI and the plugin code without napari
+# or a Qt binding; this script always adds napari with PyQt6 so `gaitint demo --gui` works.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras=""
+extras="all"
 for arg in "$@"; do
   case "$arg" in
     --testing) extras="${extras:+$extras,}testing" ;;
     --dlc) extras="${extras:+$extras,}dlc" ;;
+    --docs) extras="${extras:+$extras,}docs" ;;
     *) echo "install.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -35,6 +39,5 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv --system-site-packages .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-spec="."; [ -n "$extras" ] && spec=".[$extras]"
-.venv/bin/python -m pip install -q -e "$spec"
+.venv/bin/python -m pip install -q -e ".[$extras]"
 echo "install.sh: napari-gaitint installed in $(pwd)/.venv (run .venv/bin/gaitint --help)"

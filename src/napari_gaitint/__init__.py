@@ -13,6 +13,7 @@ except PackageNotFoundError:  # running from a source tree without install
 
 from .core.errors import AnalysisError, GaitintError, InputFileError, OutputExistsError
 from .core.io import ROLES, Pose, load_pose, load_poses, read_dlc_table, save_pose, write_dlc_table
+from .core.movement_io import save_movement_dataset, to_movement_dataset
 from .core.orient import detect_walking_direction, orient_pose
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "load_poses",
     "orient_pose",
     "read_dlc_table",
+    "save_movement_dataset",
     "save_pose",
+    "to_movement_dataset",
     "write_dlc_table",
 ]

@@ -2,16 +2,19 @@
 
 Every sub-command parses its options, calls one core function and prints where the results
 went. Problems with the user's input (:class:`~napari_gaitint.core.errors.GaitintError`)
-print a one-line message and exit with status 2; ``--debug`` shows the traceback.
+print a one-line message and exit with status 2; warnings print as one line
+(``gaitint clean: warning: ...``) without Python's source file and code line; ``--debug``
+shows tracebacks and warnings as Python prints them.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
-from .core.errors import GaitintError
+from .core.errors import GaitintError, GaitintWarning
 
 EXIT_USER_ERROR = 2
 
@@ -77,9 +80,33 @@ def _add_demo(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing demo folder's results")
 
 
+#: How to get napari with a Qt backend, quoted when the viewer is asked for without them.
+GUI_INSTALL_HINT = "pip install 'napari-gaitint[all]'"
+
+
+def _require_gui() -> None:
+    """A clear error, before any work, when napari or a Qt binding is not installed."""
+    from importlib.util import find_spec
+
+    def installed(name: str) -> bool:
+        try:
+            return find_spec(name) is not None
+        except (ImportError, ValueError):
+            return False
+
+    missing = [m for m in ("napari", "magicgui") if not installed(m)]
+    if not any(installed(q) for q in ("PyQt6", "PySide6", "PyQt5", "PySide2")):
+        missing.append("a Qt binding (PyQt6 or PySide6)")
+    if missing:
+        raise GaitintError(f"--gui needs {' and '.join(missing)}, which this installation lacks; "
+                           f"install them with {GUI_INSTALL_HINT} (the analysis itself needs neither)")
+
+
 def _cmd_demo(args) -> int:
     from .core.pipeline import run_demo
 
+    if args.gui:
+        _require_gui()
     results = Path(args.out_dir) / "results"
     if args.gui and not args.overwrite and (results / "events.csv").is_file():
         print(f"opening the demo results in {results} (run 'gaitint demo --overwrite' to compute them again)")
@@ -127,7 +154,6 @@ def _cmd_analyze(args) -> int:
     if args.scheduler:
         changes["scheduler"] = args.scheduler
     config = dataclasses.replace(config, **changes)
-    import warnings
 
     from .core.pipeline import load_manifest
 
@@ -147,9 +173,10 @@ def _cmd_analyze(args) -> int:
         found = write_manifest(table, args.out / "trials_found.csv", overwrite=True)
         print(f"trials found by name: {found} (edit it and run gaitint analyze {found} to change them)")
     print(result.summary())
-    if result.cycles.empty:
-        print(f"gaitint analyze: error: no trial could be analysed; the reasons are listed "
-              f"above{' and in problems.csv' if args.out else ''}", file=sys.stderr)
+    if result.failed:
+        print("gaitint analyze: error: no trial could be analysed; the reasons are listed above "
+              "and in problems.csv; correct them and run again (this run's files in "
+              f"{args.out} are replaced, no --overwrite needed)", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
 
@@ -194,7 +221,8 @@ def _add_clean(sub) -> None:
         "find and repair wrong-limb labels (using the opposite camera's file when given), fill "
         "short gaps and low-pass filter. Writes the cleaned predictions in DLC layout (image "
         "coordinates, so they overlay the video) and a per-point flag table "
-        "(<out>_flags.csv). The input file is never modified.",
+        "(<out>_flags.csv), or, with --out X.nc, a movement poses dataset (netCDF: position, "
+        "confidence and the flags; needs the [movement] extra). The input file is never modified.",
     )
     p.add_argument("pred", type=Path, help="DLC predictions (.h5 or .csv) of this camera")
     p.add_argument("--other-view", type=Path, default=None, metavar="PRED2",
@@ -223,7 +251,8 @@ def _add_clean(sub) -> None:
                    help="multi-animal files: the individual to use (default: the fragments of one "
                    "track merged, else the one with the most frames)")
     p.add_argument("--out", type=Path, default=None, metavar="PATH",
-                   help="output .h5 or .csv (default: <input>_cleaned.h5 next to the input)")
+                   help="output .h5 or .csv (DLC layout, plus <out>_flags.csv) or .nc (a movement "
+                   "poses dataset holding the flags) (default: <input>_cleaned.h5 next to the input)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input)")
 
 
@@ -241,15 +270,20 @@ def _cmd_clean(args) -> int:
         raise InputFileError(None, f"--bodyparts: {err}") from None
     pred = Path(args.pred)
     out = Path(args.out) if args.out else pred.with_name(pred.stem + "_cleaned.h5")
-    if out.suffix.lower() not in (".h5", ".csv"):
-        raise InputFileError(out, "--out must end in .h5 or .csv")
+    if out.suffix.lower() not in (".h5", ".csv", ".nc"):
+        raise InputFileError(out, "--out must end in .h5 or .csv (DeepLabCut) or .nc (movement)")
     sources = [pred] + ([Path(args.other_view)] if args.other_view else [])
     if any(out.resolve() == s.resolve() for s in sources if s.exists()):
         raise InputFileError(out, "the output would replace an input file; choose another --out")
-    flags_path = out.with_name(out.stem + "_flags.csv")
+    as_movement = out.suffix.lower() == ".nc"
+    flags_path = None if as_movement else out.with_name(out.stem + "_flags.csv")
     for path in (out, flags_path):
-        if path.exists() and not args.overwrite:
+        if path is not None and path.exists() and not args.overwrite:
             raise OutputExistsError(path)
+    if as_movement:  # before the work: say now if xarray / netCDF are missing
+        from .core.movement_io import _engine, _xarray
+
+        _xarray(), _engine()
 
     pose = load_pose(pred, fps=args.fps, individual=args.individual)
     other = load_pose(args.other_view, fps=args.fps) if args.other_view else None
@@ -280,9 +314,13 @@ def _cmd_clean(args) -> int:
         raise InputFileError(pred, "DLC files do not store the frame rate: give --fps (e.g. "
                              "--fps 25) or --filter none")
     result = clean_pose(pose, other=other, config=config)
-    save_pose(result.pose, out, overwrite=args.overwrite)
-    table = flags_table(result)
-    write_csv(flags_path, table, overwrite=args.overwrite)
+    if as_movement:
+        from .core.movement_io import save_movement_dataset
+
+        save_movement_dataset(result, out, overwrite=args.overwrite)
+    else:
+        save_pose(result.pose, out, overwrite=args.overwrite)
+        write_csv(flags_path, flags_table(result), overwrite=args.overwrite)
     counts = {k: v for k, v in result.summary["counts"].items() if v}
     print(f"cleaned {pred.name} ({pose.n_frames} frames, method {config.method}"
           f"{', other view ' + Path(args.other_view).name if other is not None else ''}): "
@@ -293,8 +331,31 @@ def _cmd_clean(args) -> int:
               f"y = {a['ay']:+.3f} y' {a['by']:+.1f} (rms {a['rms_x_px']:.1f}/{a['rms_y_px']:.1f} px); "
               f"{result.summary.get('other_view_wrong_limb_ignored', 0)} of its leg labels "
               "judged wrong-limb and ignored")
-    print(f"wrote {out}\nwrote {flags_path}")
+    if as_movement:
+        print(f"wrote {out} (movement poses dataset: position, confidence, flags)")
+    else:
+        print(f"wrote {out}\nwrote {flags_path}")
     return 0
+
+
+def _add_view_options(p) -> None:
+    """The options of the one-file commands (events, angles) saying how to read and orient it."""
+    p.add_argument("--side", choices=["left", "right"], default=None,
+                   help="leg seen by this camera (default: C1 -> left, C3 -> right from the name)")
+    p.add_argument("--width", type=int, default=None, help="video width in px (for mirroring)")
+    p.add_argument("--height", type=int, default=None, help="video height in px")
+    p.add_argument("--direction", choices=["left-to-right", "right-to-left"], default=None,
+                   help="walking direction in the image (default: detected)")
+    p.add_argument("--no-level", dest="level", action="store_false",
+                   help="do not level a tilted floor (camera rolled about its axis) first")
+    p.add_argument("--bodyparts", default=None,
+                   help="map our roles to body-part names not recognised (Neck, LHip, heel_r... "
+                   "are), e.g. neck=Nose,toe=Tip")
+    p.add_argument("--individual", default=None, metavar="NAME",
+                   help="multi-animal files: the individual to use (default: the fragments of one "
+                   "track merged, else the one with the most frames)")
+    p.add_argument("--trial", default=None, help="trial name (default: from the file name, e.g. T01)")
+    p.add_argument("--view", default=None, help="view name (default: from the file name, e.g. C1)")
 
 
 def _add_events(sub) -> None:
@@ -311,24 +372,9 @@ def _add_events(sub) -> None:
                    choices=["velocity", "zeni", "seed", "ankle_neck", "ankle_hip"],
                    help="event detector (default velocity: Zeni refined by the foot's velocity; "
                    "seed = ankle x - neck x)")
-    p.add_argument("--side", choices=["left", "right"], default=None,
-                   help="leg seen by this camera (default: C1 -> left, C3 -> right from the name)")
     p.add_argument("--reference", choices=["neck", "hip"], default=None,
                    help="body reference (default: the method's own; hip, neck for seed)")
-    p.add_argument("--width", type=int, default=None, help="video width in px (for mirroring)")
-    p.add_argument("--height", type=int, default=None, help="video height in px")
-    p.add_argument("--direction", choices=["left-to-right", "right-to-left"], default=None,
-                   help="walking direction in the image (default: detected)")
-    p.add_argument("--no-level", dest="level", action="store_false",
-                   help="do not level a tilted floor (camera rolled about its axis) first")
-    p.add_argument("--bodyparts", default=None,
-                   help="map our roles to body-part names not recognised (Neck, LHip, heel_r... "
-                   "are), e.g. neck=Nose,toe=Tip")
-    p.add_argument("--individual", default=None, metavar="NAME",
-                   help="multi-animal files: the individual to use (default: the fragments of one "
-                   "track merged, else the one with the most frames)")
-    p.add_argument("--trial", default=None, help="trial name (default: from the file name, e.g. T01)")
-    p.add_argument("--view", default=None, help="view name (default: from the file name, e.g. C1)")
+    _add_view_options(p)
     p.add_argument("--out", type=Path, default=None,
                    help="output csv (default <predictions stem>_events.csv next to the input)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -342,11 +388,13 @@ def _trial_view_from_name(name: str) -> tuple[str | None, str | None]:
     return trial, view
 
 
-def _cmd_events(args) -> int:
+def _load_oriented_view(args):
+    """``(pose in gait coordinates, trial, view, side)`` of ``args.predictions`` as the
+    one-file commands (events, angles) load it: roles by ``--bodyparts`` or by name, the
+    leg from ``--side`` or the C1/C3 name, oriented (walking direction detected)."""
     import numpy as np
 
     from .core.errors import InputFileError
-    from .core.events import DEFAULT_METHOD, detect_events
     from .core.io import load_pose, parse_bodypart_mapping, side_of_view
     from .core.orient import orient_pose
 
@@ -365,12 +413,19 @@ def _cmd_events(args) -> int:
     # roles by the mapping, else by name (Neck, LHeel, ...)
     pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
                      individual=args.individual)
-    # Events use x relative to the body and y differences only, so the frame size just
-    # places the origin; without it the data extent serves.
+    # Events and angles use x relative to the body, y differences and directions only, so
+    # the frame size just places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
     height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
     direction = {"left-to-right": 1, "right-to-left": -1, None: None}[args.direction]
     oriented = orient_pose(pose, frame_size=(width, height), direction=direction, level=args.level)
+    return oriented, trial, view, side
+
+
+def _cmd_events(args) -> int:
+    from .core.events import DEFAULT_METHOD, detect_events
+
+    oriented, trial, view, side = _load_oriented_view(args)
     events = detect_events(
         oriented, side=side, fps=args.fps, method=args.method or DEFAULT_METHOD,
         reference=args.reference,
@@ -390,6 +445,39 @@ def _cmd_events(args) -> int:
     if oriented.meta["orientation"]["rotation_deg"]:
         print(f"the floor was tilted {oriented.meta['orientation']['tilt_deg']:+.1f} degrees "
               "(camera roll) and was levelled first (--no-level: not)")
+    return 0
+
+
+def _add_angles(sub) -> None:
+    p = sub.add_parser(
+        "angles",
+        help="sagittal hip, knee, ankle and trunk angles of one DeepLabCut prediction file",
+        description="Load one view's predictions, orient them (walking direction detected) and "
+        "write the joint angles of every frame (frame, time_s, hip, knee, ankle, trunk; degrees, "
+        "flexion, dorsiflexion and forward lean positive; see docs/methods/angles.md). Points "
+        "below likelihood 0.6 are missing. The input file is never modified.",
+    )
+    p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
+    p.add_argument("--fps", type=float, required=True, help="frame rate in Hz (for time_s)")
+    _add_view_options(p)
+    p.add_argument("--out", type=Path, default=None,
+                   help="output csv (default <predictions stem>_angles.csv next to the input)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def _cmd_angles(args) -> int:
+    from .core._csv import write_csv
+    from .core.angles import JOINTS, compute_angles
+
+    oriented, _, _, side = _load_oriented_view(args)
+    table = compute_angles(oriented, fps=args.fps)
+    out = args.out or args.predictions.with_name(f"{args.predictions.stem}_angles.csv")
+    write_csv(out, table, overwrite=args.overwrite)
+    ranges = ", ".join(
+        f"{j} {table[j].min():.0f} to {table[j].max():.0f}" if table[j].notna().any() else f"{j} -"
+        for j in JOINTS)
+    print(f"{args.predictions.name}: angles of {len(table)} frame(s), {side} leg (degrees: {ranges}); "
+          f"wrote {out}")
     return 0
 
 
@@ -417,7 +505,6 @@ def _add_stats(sub) -> None:
 
 
 def _cmd_stats(args) -> int:
-    import warnings
 
     from .core.errors import AnalysisError
     from .core.stats import load_cycles_table
@@ -590,23 +677,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_ADDERS = [_add_synth, _add_demo, _add_analyze, _add_manifest, _add_events, _add_clean, _add_stats, _add_dlc]
+_ADDERS = [_add_synth, _add_demo, _add_analyze, _add_manifest, _add_events, _add_angles, _add_clean,
+           _add_stats, _add_dlc]
 _COMMANDS = {
     "synth": _cmd_synth,
     "demo": _cmd_demo,
     "analyze": _cmd_analyze,
     "manifest": _cmd_manifest,
     "events": _cmd_events,
+    "angles": _cmd_angles,
     "clean": _cmd_clean,
     "stats": _cmd_stats,
     "dlc": _cmd_dlc,
 }
 
 
+def _warning_printer(command: str):
+    """A :func:`warnings.showwarning` that prints ``gaitint <command>: warning: <message>`` on
+    one line (the category too when it is not ours or a plain UserWarning)."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if not issubclass(category, GaitintWarning) and category is not UserWarning:
+            text = f"{category.__name__}: {text}"
+        try:
+            print(f"gaitint {command}: warning: {text}", file=file or sys.stderr, flush=True)
+        except OSError:  # stderr closed: as Python's own printer, drop the warning
+            pass
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``gaitint``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        if not args.debug:
+            warnings.showwarning = _warning_printer(args.command)
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return _COMMANDS[args.command](args) or 0
     except GaitintError as err:

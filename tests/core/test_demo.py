@@ -36,7 +36,12 @@ def test_demo_runs_the_whole_job_and_finds_the_true_events(tmp_path, capsys):
     results = out / "results"
     assert pd.read_csv(results / "problems.csv").empty
     anova = pd.read_csv(results / "anova.csv")
-    assert len(anova) == 6 * 2 * 3  # body parts x axes x (time, perspective, interaction)
+    # (body parts x axes + the 4 joint angles) x (time, perspective, interaction)
+    assert len(anova) == (6 * 2 + 4) * 3
+    angles = anova[anova["axis"] == "angle"]
+    assert list(pd.unique(angles["bodypart"])) == ["hip", "knee", "ankle", "trunk"]
+    agreement = pd.read_csv(results / "agreement.csv")
+    assert set(agreement.loc[agreement["axis"] == "angle", "bodypart"]) == {"hip", "knee", "ankle", "trunk"}
     assert anova["n"].eq(DEMO_TRIALS).all() and np.isfinite(anova["F"]).all()
     assert (anova.loc[anova["effect"] == "time", "p_unc"] < 1e-3).all()  # a gait cycle moves
 
@@ -63,8 +68,9 @@ def test_demo_runs_the_whole_job_and_finds_the_true_events(tmp_path, capsys):
     assert n_required >= 4 * 2 * DEMO_TRIALS
 
     report = (results / "report.html").read_text(encoding="utf-8")
-    assert report.count("data:image/png;base64,") >= 3  # mean cycles, differences, Bland-Altman
-    assert len(list((results / "figures").glob("*.png"))) >= 3
+    # mean cycles, differences, Bland-Altman: of the positions and of the angles
+    assert report.count("data:image/png;base64,") == 6 and "Sagittal joint angles (degrees" in report
+    assert len(list((results / "figures").glob("*.png"))) == 6
 
     # again: refused, nothing touched; with --overwrite: the same sample, new results
     videos = {p: (p.stat().st_mtime_ns, file_sha256(p)) for p in sorted(sample.glob("*.mp4"))}

@@ -32,6 +32,7 @@ from magicgui.widgets import (
 
 from ..core.errors import GaitintError
 from ..core.io import Pose, side_of_view
+from ..core.manifest import MANIFEST_FILE_FILTER
 from ..core.video import VIDEO_FILE_FILTER
 from . import _convert
 
@@ -131,7 +132,7 @@ class LoadTrialPairWidget(Container):
         self._viewer = viewer
         self._rows: pd.DataFrame | None = None
         self.worker = None
-        self.manifest = FileEdit(label="trials.csv", filter="*.csv", mode="r", value="")
+        self.manifest = FileEdit(label="trials.csv", filter=MANIFEST_FILE_FILTER, mode="r", value="")
         self.folder = FileEdit(label="or DLC folder", mode="d", value="")
         # choices from a function: napari resets every dock's choices when layers change,
         # which emptied a fixed list (the trial list was lost after each load)
@@ -412,8 +413,9 @@ def detect_events_widget(
     """Heel strikes (HS) and toe offs (TO) of a keypoints layer's camera-facing leg.
 
     Adds ``<layer> events``: markers at the heel (HS) / toe (TO) in the event frame, and
-    docks a plot of the detector's signal with the events and the current frame; clicking
-    the plot moves the frame slider there.
+    docks a plot of the detector's signal with the events and the current frame and, beside
+    it, the joint angles per frame and per cycle (:mod:`._angles`); clicking a plot moves the
+    frame slider there.
     """
     from ..core.events import METHODS, detect_events, relative_x
     from ..core.io import with_role_names
@@ -460,6 +462,9 @@ def detect_events_widget(
             title += f" (floor levelled, it was tilted {oriented.meta['orientation']['tilt_deg']:+.1f}°)"
         plot = EventsPlot(viewer, pose.frames, signals, events, title=title)
         viewer.window.add_dock_widget(plot.native_widget, name=f"events plot: {layer.name}", area="bottom")
+        from ._angles import dock_angles_plot
+
+        dock_angles_plot(viewer, oriented, events, side=side, name=layer.name)  # beside it
     return (data, kwargs, "points")
 
 
@@ -530,7 +535,7 @@ class StatsWidget(Container):
     def __init__(self, viewer: napari.viewer.Viewer):
         super().__init__(labels=True)
         self._viewer = viewer
-        self.manifest = FileEdit(label="trials.csv", filter="*.csv", mode="r", value="")
+        self.manifest = FileEdit(label="trials.csv", filter=MANIFEST_FILE_FILTER, mode="r", value="")
         self.bodyparts = Select(label="body parts", choices=["neck", "hip", "knee", "ankle", "heel", "toe"],
                                 value=["neck", "hip", "knee", "ankle", "heel", "toe"])
         self.axes = Select(label="axes", choices=["x", "y"], value=["x", "y"])

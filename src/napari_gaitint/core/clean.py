@@ -25,6 +25,17 @@ Steps, in order (each can be switched off through :class:`CleanConfig`):
      the other view (or where it is missing) short runs between two jumps of the track
      that do not continue the bridged track are flagged (single-view fall-back). Isolated
      one-frame spikes of any body part are flagged as outliers.
+
+     One camera that sees both legs (a file with both legs, e.g. ``LHeel`` and ``RHeel``,
+     and no other view; ``other_leg``): the other leg's own track is the far leg. First,
+     frames where the two legs' labels are exchanged (the pose estimator took the left leg
+     for the right one) are found by the continuity of both tracks at once and exchanged
+     back (:data:`FLAG_SWAPPED`); then each leg is checked against the other as against
+     the other view's leg above.
+
+     Without the other view, a wrong-limb label that was not exchanged back has no
+     replacement: it stays missing (it is not interpolated in step 3), so later steps such
+     as the event detectors leave it out instead of timing events on a guess.
    * ``"baseline"``: the seed project's rule, kept for comparison. A point whose x differs
      from both neighbours by more than ``margin_px`` is replaced by their mean
      (:data:`FLAG_OUTLIER`); a leg-chain point that jumps by more than ``margin_px`` from the
@@ -34,13 +45,15 @@ Steps, in order (each can be switched off through :class:`CleanConfig`):
    * ``"none"``: no detection.
 
 3. gaps of at most ``max_gap_s`` (or ``max_gap_frames``) are interpolated
-   (:data:`FLAG_INTERPOLATED`); longer gaps stay missing;
+   (:data:`FLAG_INTERPOLATED`), except single-view wrong-limb labels; longer gaps stay
+   missing;
 4. zero-lag low-pass filter (Butterworth forward–backward or Savitzky–Golay) on each
    contiguous stretch of valid samples; :data:`FLAG_FILTERED` marks points the filter moved
    by more than ``filtered_flag_px``.
 
 Coordinates stay in the frame of the input (image pixels as DLC wrote them, or gait
-coordinates if the pose was oriented first); the likelihood column is kept unchanged.
+coordinates if the pose was oriented first); the likelihood column is kept unchanged (a
+label exchanged back to its leg takes its likelihood along).
 """
 
 from __future__ import annotations
@@ -71,6 +84,9 @@ FLAG_INTERPOLATED = 8
 FLAG_FILTERED = 16
 #: Corrected by hand (reserved for the napari editing tools).
 FLAG_MANUAL = 32
+#: The two legs' labels of this frame were exchanged: each leg took the other's label back
+#: (one camera seeing both legs; always with :data:`FLAG_WRONG_LIMB`).
+FLAG_SWAPPED = 64
 
 _FLAG_NAMES: tuple[tuple[int, str, str], ...] = (
     (FLAG_LOW_LIKELIHOOD, "low_likelihood", "likelihood below threshold"),
@@ -79,6 +95,7 @@ _FLAG_NAMES: tuple[tuple[int, str, str], ...] = (
     (FLAG_INTERPOLATED, "interpolated", "filled by interpolation"),
     (FLAG_FILTERED, "filtered", "moved by the low-pass filter"),
     (FLAG_MANUAL, "manual", "corrected by hand"),
+    (FLAG_SWAPPED, "swapped", "exchanged back with the other leg's label"),
 )
 #: Flags meaning "the detector judged this label wrong" (what false-change rates count).
 FLAGS_DETECTED = FLAG_OUTLIER | FLAG_WRONG_LIMB
@@ -158,6 +175,12 @@ class CleanConfig:
         Body parts of the leg that swap together.
     reference
         Body parts seen by both cameras, used to align the other view.
+    other_leg
+        The other leg's ``hip, knee, ankle, heel, toe`` in the same file (one camera sees
+        both legs, as a pose estimator labels them), or None. Without the other view, that
+        leg's own track is the far leg of ``leg_chain`` and vice versa, and frames where the
+        two legs' labels are exchanged are exchanged back (both legs are cleaned). Names not
+        in the file are skipped. :func:`config_for_names` sets it for files with both legs.
     max_lag_s
         The two cameras should be synchronised. If the shared ``reference`` tracks match
         clearly better with the other view shifted by a whole number of frames (up to this
@@ -183,6 +206,7 @@ class CleanConfig:
     filtered_flag_px: float = 1.0
     leg_chain: tuple[str, ...] = LEG_CHAIN
     reference: tuple[str, ...] = ("neck", "hip")
+    other_leg: tuple[str, ...] | None = None
     max_lag_s: float = 0.5
 
     def __post_init__(self):
@@ -208,6 +232,12 @@ class CleanConfig:
             raise ValueError("the maximum gap must be >= 0")
         object.__setattr__(self, "leg_chain", tuple(self.leg_chain))
         object.__setattr__(self, "reference", tuple(self.reference))
+        if self.other_leg is not None:
+            other_leg = tuple(self.other_leg)
+            if len(other_leg) != 1 + len(self.leg_chain):
+                raise ValueError("other_leg names the other leg's hip, knee, ankle, heel and toe "
+                                 f"(5 body parts), got {other_leg!r}")
+            object.__setattr__(self, "other_leg", other_leg)
 
     def to_dict(self) -> dict:
         """Plain dict (for provenance / TOML)."""
@@ -235,7 +265,8 @@ class CleanResult:
     ----------
     pose
         The cleaned pose: same frames, body parts and coordinate frame as the input; the
-        likelihood column is the input's.
+        likelihood column is the input's (a label exchanged back to its leg,
+        :data:`FLAG_SWAPPED`, keeps its own).
     flags
         ``(n_frames, n_bodyparts)`` int bit flags (``FLAG_*``); 0 = unchanged.
     config
@@ -308,6 +339,10 @@ def config_for_names(
     body parts both files have, renamed to this file's names (the two cameras' files may
     name the same role differently: ``LHeel`` and ``RHeel``). ``config_kw`` are passed on.
 
+    A file with both legs (knee, ankle, heel and toe named for each side, as a pose
+    estimator labels what one camera sees) also gets ``other_leg``: the opposite leg's hip
+    and chain; without ``side`` the left leg is ``leg_chain`` and the right ``other_leg``.
+
     Examples
     --------
     >>> import numpy as np
@@ -317,11 +352,26 @@ def config_for_names(
     >>> cfg, other = config_for_names(c1, c3, side="left")
     >>> cfg.reference, cfg.leg_chain, other.bodyparts
     (('Neck', 'LHip'), ('knee', 'LAnkle', 'heel', 'toe'), ('Neck', 'LHip', 'LAnkle'))
+    >>> both = Pose(np.zeros((5, 11, 3)), ("neck",) + tuple(
+    ...     f"{s}_{b}" for b in ("hip", "knee", "ankle", "heel", "toe") for s in ("left", "right")))
+    >>> cfg, _ = config_for_names(both)
+    >>> cfg.leg_chain, cfg.other_leg
+    (('left_knee', 'left_ankle', 'left_heel', 'left_toe'), ('right_hip', 'right_knee', 'right_ankle', 'right_heel', 'right_toe'))
     """
     from .io import ROLES, match_roles
 
     mapping = dict(mapping or {})
     names = match_roles(pose.bodyparts, mapping, side=side)
+    # both legs in the file: each leg by its side's names (the left one first without a side)
+    opposite = {"left": "right", "right": "left"}
+    mine_side = side if side in opposite else "left"
+    mine = match_roles(pose.bodyparts, mapping, side=mine_side)
+    theirs = match_roles(pose.bodyparts, mapping, side=opposite[mine_side])
+    both_legs = (all(r in mine and r in theirs and mine[r] != theirs[r] for r in LEG_CHAIN)
+                 and not any(r in mapping for r in LEG_CHAIN))
+    if both_legs:
+        names = {**names, **{r: mine[r] for r in ("hip",) + LEG_CHAIN if r in mine}}
+        config_kw.setdefault("other_leg", tuple(theirs.get(r, f"other {r}") for r in ("hip",) + LEG_CHAIN))
     # every role keeps its place (a role the file lacks keeps its own name and is skipped)
     chain = tuple(names.get(r, mapping.get(r, r)) for r in LEG_CHAIN)
     reference = tuple(names.get(r, mapping.get(r, r)) for r in ("neck", "hip"))
@@ -456,17 +506,27 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
         _baseline(xy, flags, pose.bodyparts, chain, far, margin)
     elif config.method == "twoview":
         max_run = max(1, int(round(config.max_run_s * fps))) if fps else 10
-        n_theirs = _twoview(xy, flags, pose.bodyparts, chain, far, config, max_run, margin)
-        if other is not None:
-            summary["other_view_wrong_limb_ignored"] = n_theirs
+        legs = _other_leg(pose.bodyparts, config) if far is None else None
+        if legs is not None:  # one camera sees both legs: each leg is the other's far leg
+            summary["legs_exchanged_frames"] = _two_legs(out.values, flags, pose.bodyparts, chain,
+                                                         legs, config, max_run, margin)
+        else:
+            n_theirs = _twoview(xy, flags, pose.bodyparts, chain, far, config, max_run, margin)
+            if other is not None:
+                summary["other_view_wrong_limb_ignored"] = n_theirs
 
     # 3. gaps and 4. filter, on each body part's track as a contiguous (n, 2) array
     n = xy.shape[0]
     tracks = np.ascontiguousarray(xy.transpose(1, 0, 2))  # (J, n, 2)
     max_gap = config.gap_frames(fps)
+    # Without the other view, a wrong-limb label that was not exchanged back has nothing to
+    # stand for it: interpolating it would be a guess, so it stays missing.
+    unfilled = ((flags & FLAG_WRONG_LIMB) != 0) & np.isnan(xy[..., 0]) if far is None else None
     if max_gap > 0:
         for j, track in enumerate(tracks):
             filled = fill_gaps(track, max_gap_frames=max_gap, method=config.gap_method)
+            if unfilled is not None:
+                filled[unfilled[:, j]] = np.nan
             new = np.isnan(track[:, 0]) & np.isfinite(filled[:, 0])
             tracks[j] = filled
             flags[new, j] |= FLAG_INTERPOLATED
@@ -641,6 +701,8 @@ def lowpass(
     cutoff_hz
         Butterworth cut-off in Hz; must be below the Nyquist frequency ``fps / 2``.
 
+    Notes
+    -----
     Stretches too short to filter (fewer than 4 samples, or shorter than ``polyorder + 2``
     for Savitzky–Golay) are left as they are.
     """
@@ -1261,9 +1323,9 @@ def _robust_sigma(r: np.ndarray) -> float:
     return float(1.4826 * np.median(r) / 1.1774)  # median of a 2-D Rayleigh = 1.1774 sigma
 
 
-def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin) -> int:
-    """Flag and remove (NaN) wrong-limb labels of the chain and outliers, in place
-    (``margin`` in px).
+def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin, *, outliers: bool = True) -> int:
+    """Flag and remove (NaN) wrong-limb labels of the chain and (``outliers``) isolated
+    outliers of every body part, in place (``margin`` in px).
 
     Returns the number of the other view's leg labels judged wrong-limb and ignored.
     """
@@ -1293,7 +1355,7 @@ def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin) -> int:
             flags[swapped[:, k], j] |= FLAG_WRONG_LIMB
 
     # isolated outliers on every body part (two passes catch neighbouring spikes)
-    for j in range(xy.shape[1]):
+    for j in range(xy.shape[1] if outliers else 0):
         for _ in range(2):
             r = _stencil_residual(xy[:, j, :])
             sig = _robust_sigma(r)
@@ -1309,6 +1371,100 @@ def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin) -> int:
             xy[peak, j] = np.nan
             flags[peak, j] |= FLAG_OUTLIER
     return n_theirs
+
+
+def _other_leg(bodyparts, config: CleanConfig) -> tuple[list[int], list[int]] | None:
+    """Column pairs ``(this leg's, the other leg's)`` of the body parts that swap together
+    (hip and leg chain) when ``config.other_leg`` names the other leg in this file; None
+    when it does not, or when no leg-chain body part of both legs is in the file."""
+    if config.other_leg is None:
+        return None
+    mine_names = (config.reference[1] if len(config.reference) > 1 else None,) + config.leg_chain
+    pairs = [(bodyparts.index(a), bodyparts.index(b)) for a, b in zip(mine_names, config.other_leg, strict=True)
+             if a in bodyparts and b in bodyparts and a != b]
+    if not any(bodyparts[a] in config.leg_chain for a, _ in pairs):
+        return None
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+def _two_legs(values, flags, bodyparts, chain, legs, config, max_run, margin) -> int:
+    """Both legs seen by one camera: exchange back the frames where the legs' labels are
+    exchanged (x, y and likelihood of ``values``, (n, J, 3)), then flag and remove (NaN)
+    each leg's wrong-limb labels with the other leg's own track as its far leg
+    (:func:`_twoview`), and isolated outliers, in place.
+
+    Returns the number of frames exchanged back.
+    """
+    mine, theirs = legs
+    xy = values[..., :2]  # view
+    in_chain = [k for k, j in enumerate(mine) if bodyparts[j] in chain]
+    gap = max(1, max_run // 4)  # continuity is judged over gaps of up to ~0.1 s
+    exchanged = _exchanged_legs(xy[:, [mine[k] for k in in_chain]], xy[:, [theirs[k] for k in in_chain]],
+                                margin, max_gap_frames=gap)
+    if exchanged.any():  # each label goes back to its leg with its likelihood
+        a, b = values[:, mine], values[:, theirs]  # copies (fancy index)
+        values[np.ix_(exchanged, mine)] = b[exchanged]
+        values[np.ix_(exchanged, theirs)] = a[exchanged]
+        had = np.isfinite(a[exchanged, :, 0]) | np.isfinite(b[exchanged, :, 0])
+        for cols in (mine, theirs):
+            flags[np.ix_(exchanged, cols)] |= np.where(had, FLAG_WRONG_LIMB | FLAG_SWAPPED, 0)
+    # each leg against the other, from the same (exchanged back) labels
+    this_chain = [bodyparts[mine[k]] for k in in_chain]
+    other_chain = [bodyparts[theirs[k]] for k in in_chain]
+    before = xy.copy()
+    far_of_mine = {m: before[:, bodyparts.index(o)] for m, o in zip(this_chain, other_chain, strict=True)}
+    far_of_theirs = {o: before[:, bodyparts.index(m)] for m, o in zip(this_chain, other_chain, strict=True)}
+    _twoview(xy, flags, bodyparts, this_chain, far_of_mine, config, max_run, margin, outliers=False)
+    _twoview(xy, flags, bodyparts, other_chain, far_of_theirs, config, max_run, margin)
+    return int(exchanged.sum())
+
+
+def _exchanged_legs(A: np.ndarray, B: np.ndarray, m: float, *, max_gap_frames: int) -> np.ndarray:
+    """(n,) frames where the labels of two legs seen by one camera are exchanged.
+
+    ``A`` and ``B`` are the two legs' ``(n, J, 2)`` joint tracks (NaN = missing). Each frame
+    either keeps the legs' labels or exchanges them; the choice over all frames that makes
+    both tracks the most continuous wins (a two-state Viterbi path). The cost of a frame is
+    how far each leg's joints moved since the last frame (within ``max_gap_frames``) that
+    had both legs' labels of that joint, each distance capped at ``4 m``; changing between
+    keeping and exchanging costs ``m`` (a flip must make the tracks clearly more
+    continuous; where the legs cross, both readings fit and nothing changes), and each
+    exchanged frame ``m / 4``: the labels as given are right unless the ends of an
+    exchanged run say otherwise (a run between two ambiguous places, a crossing and a lost
+    frame say, is left as it is). An exchange at two clear jumps, the legs apart, saves
+    several ``m`` per joint at each end and is found whatever its length within a stride or
+    two.
+    """
+    n, J = A.shape[:2]
+    both = _finite2(A) & _finite2(B)
+    stay = np.zeros(n)
+    swap = np.zeros(n)
+    cap = 4.0 * m
+    for k in range(J):
+        idx = np.flatnonzero(both[:, k])
+        t, p = idx[1:], idx[:-1]
+        near = t - p <= max_gap_frames
+        t, p = t[near], p[near]
+        a, b, ap, bp = A[t, k], B[t, k], A[p, k], B[p, k]
+        stay[t] += np.minimum(_dist(a, ap), cap) + np.minimum(_dist(b, bp), cap)
+        swap[t] += np.minimum(_dist(a, bp), cap) + np.minimum(_dist(b, ap), cap)
+    flip, per_frame = float(m), 0.25 * float(m)
+    c0, c1 = 0.0, per_frame  # best cost so far ending in "kept" / "exchanged"
+    came = np.zeros((n, 2), bool)  # came[t, s]: state s at t came from the other state
+    for t, (st, sw) in enumerate(zip(stay.tolist(), swap.tolist(), strict=True)):
+        if t == 0:
+            continue
+        k0, x0 = c0 + st, c1 + sw + flip
+        k1, x1 = c1 + st, c0 + sw + flip
+        came[t] = (x0 < k0, x1 < k1)
+        c0, c1 = min(k0, x0), min(k1, x1) + per_frame
+    out = np.zeros(n, bool)
+    s = int(c1 < c0)
+    for t in range(n - 1, -1, -1):
+        out[t] = bool(s)
+        if came[t, s]:
+            s = 1 - s
+    return out
 
 
 def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> list[np.ndarray]:

@@ -287,28 +287,30 @@ def _relpath(path: Path, base: Path) -> str:
 def update_manifest(manifest: str | Path, rows: Iterable[Mapping]) -> Path:
     """Add or replace ``(trial, view)`` rows of a ``trials.csv`` manifest, atomically.
 
-    Rows of other trials/views and any extra columns the file has are kept. Paths in
-    ``rows`` are written as given (make them relative to the manifest's folder).
+    Rows of other trials/views and any extra columns the file has are kept, cell for cell,
+    and the file keeps the way it was written (a spreadsheet's ``;`` separators, decimal
+    commas, encoding and line ends: :func:`~napari_gaitint.core.manifest.write_manifest_cells`).
+    Paths in ``rows`` are written as given (make them relative to the manifest's folder).
     """
+    from .manifest import format_cell, read_manifest_cells, write_manifest_cells
+
     manifest = Path(manifest)
     new = pd.DataFrame(list(rows))
-    if manifest.exists():
-        try:
-            old = pd.read_csv(manifest, dtype={"trial": str, "view": str}, keep_default_na=False)
-        except Exception as err:
-            raise InputFileError(manifest, f"cannot read the existing manifest ({err})") from err
-        if not {"trial", "view"} <= set(old.columns):
-            raise InputFileError(manifest, "existing manifest lacks the trial and view columns")
-        keys = set(zip(new["trial"].astype(str), new["view"].astype(str), strict=True))
-        keep = [(t, v) not in keys for t, v in zip(old["trial"].astype(str), old["view"].astype(str), strict=True)]
-        table = pd.concat([old[keep], new], ignore_index=True)
-    else:
-        table = new
+    if not manifest.exists():
+        cols = [c for c in MANIFEST_COLUMNS if c in new.columns]
+        cols += [c for c in new.columns if c not in cols]
+        write_csv(manifest, new[cols].sort_values(["trial", "view"], kind="stable"), overwrite=True)
+        return manifest
+    old = read_manifest_cells(manifest, required=("trial", "view"))
+    dialect = old.attrs["dialect"]
+    new = new.apply(lambda col: col.map(lambda v: format_cell(v, dialect)))
+    keys = set(zip(new["trial"], new["view"], strict=True))
+    keep = [(t, v) not in keys for t, v in zip(old["trial"], old["view"], strict=True)]
+    table = pd.concat([old[keep].reset_index(drop=True), new], ignore_index=True).fillna("")
     cols = [c for c in MANIFEST_COLUMNS if c in table.columns]
     cols += [c for c in table.columns if c not in cols]
     table = table[cols].sort_values(["trial", "view"], kind="stable")
-    write_csv(manifest, table, overwrite=True)
-    return manifest
+    return write_manifest_cells(manifest, table, dialect)
 
 
 # ---------------------------------------------------------------------------------------

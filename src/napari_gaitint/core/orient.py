@@ -312,6 +312,8 @@ def orient_pose(
         about its axis), rotate the pose about the frame centre so that it is horizontal.
         A level camera is left as it is.
 
+    Notes
+    -----
     The returned pose's ``meta["orientation"]`` holds ``direction``, ``width_px``,
     ``height_px``, ``tilt_deg`` (the fitted floor tilt, None when it could not be fitted or
     ``level`` is False) and ``rotation_deg`` (the rotation applied, 0 for none), so

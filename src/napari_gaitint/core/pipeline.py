@@ -18,6 +18,10 @@ width    video width in pixels (needed to mirror / re-base x)
 height   video height in pixels
 ======== ===============================================================
 
+Spreadsheets may save it with ``;`` or tab separators, decimal commas, a byte-order mark,
+CRLF, headers in any case and Windows separators in the paths: every entry point reads it
+through :func:`napari_gaitint.core.manifest.read_manifest` (see docs/manifest.md).
+
 Every parameter of a run lives in :class:`AnalysisConfig`, which is read from and written to
 TOML so a run can be repeated exactly (``config.toml`` is written next to the results).
 """
@@ -43,8 +47,7 @@ from ._csv import write_csv
 from ._files import write_atomic, write_text_atomic
 from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
 from .io import Pose, align_view_lengths, load_pose, save_pose, side_of_view, validate_fps
-
-MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height", "individual")
+from .manifest import MANIFEST_COLUMNS, read_manifest
 
 
 # ---------------------------------------------------------------------------------------
@@ -320,13 +323,16 @@ def _relative(file: str, base: Path) -> str:
 def load_manifest(path: str | Path) -> pd.DataFrame:
     """Read ``trials.csv`` (or the ``trials.csv`` inside a folder) with absolute file paths.
 
-    A folder without ``trials.csv`` is read by file name (:func:`find_trials`);
-    ``attrs["found_by_name"]`` is then True.
+    The file may come from a spreadsheet (``;`` or tab separators, decimal commas, a
+    byte-order mark, CRLF, ``Trial `` headers, Windows separators in paths): see
+    :func:`napari_gaitint.core.manifest.read_manifest`. A folder without ``trials.csv`` is
+    read by file name (:func:`find_trials`); ``attrs["found_by_name"]`` is then True.
 
     Raises
     ------
     InputFileError
-        If the file is missing, lacks columns, or names prediction files that do not exist.
+        If the file is missing or cannot be read, lacks columns, or names prediction files
+        that do not exist; the message names the row and column.
     """
     path = Path(path)
     found_by_name = False
@@ -338,28 +344,7 @@ def load_manifest(path: str | Path) -> pd.DataFrame:
             found_by_name, notes = True, df.attrs.get("notes", [])
             path = path / "trials.csv"  # (not written: paths are absolute already)
     if not found_by_name:
-        if not path.is_file():
-            raise InputFileError(path, "manifest not found (expected a trials.csv or a folder holding one)")
-        try:
-            df = pd.read_csv(path, dtype={"trial": str, "view": str, "side": str, "individual": str})
-        except Exception as err:
-            raise InputFileError(path, f"cannot read the manifest ({err})") from err
-    missing = [c for c in ("trial", "view", "predictions") if c not in df.columns]
-    if missing:
-        raise InputFileError(
-            path, f"manifest lacks column(s) {missing}; needs trial, view, predictions "
-            "(and side, fps, width, height)"
-        )
-    if df.empty:
-        raise InputFileError(path, "manifest lists no trials")
-    for col in MANIFEST_COLUMNS:
-        if col not in df.columns:
-            df[col] = np.nan
-    base = path.parent
-    df["predictions"] = [str((base / p).resolve()) if isinstance(p, str) else p for p in df["predictions"]]
-    for col in ("video", "events"):
-        if col in df.columns:
-            df[col] = [str((base / p).resolve()) if isinstance(p, str) and p else np.nan for p in df[col]]
+        df = read_manifest(path)
     # Events edited in napari are saved as <trial>_events.csv next to the predictions; a run
     # uses them (for the views and sides they cover) unless the manifest names a file.
     found = [_saved_events(row) for _, row in df.iterrows()]
@@ -370,9 +355,6 @@ def load_manifest(path: str | Path) -> pd.DataFrame:
          for f, (_, row) in zip(found, df.iterrows(), strict=True)],
         index=df.index, dtype=object,
     )
-    dup = df.duplicated(["trial", "view"])
-    if dup.any():
-        raise InputFileError(path, f"trial/view listed twice: {df.loc[dup, ['trial', 'view']].values.tolist()}")
     df.attrs["path"] = str(path)
     df.attrs["found_by_name"] = found_by_name
     if found_by_name:
@@ -477,6 +459,8 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     config
         Settings; defaults when None.
 
+    Notes
+    -----
     Each view is cleaned with the other view's predictions as the far-leg reference.
     """
     from .clean import clean_pose
@@ -510,6 +494,7 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
         if events is None:
             events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
         cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
+        cycles = _with_angle_cycles(cycles, oriented, events, side, config)
         views.append((row, pose, side, cleaned, oriented, events, cycles))
     results = []
     for i, (row, pose, side, cleaned, oriented, events, cycles) in enumerate(views):
@@ -526,6 +511,20 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             )
         )
     return results
+
+
+def _with_angle_cycles(cycles: pd.DataFrame, oriented: Pose, events: pd.DataFrame, side: str,
+                       config: AnalysisConfig) -> pd.DataFrame:
+    """The position cycles with the joint angles of the same cycles appended to each
+    (``bodypart`` = joint, ``axis`` = ``angle``, degrees); unchanged when the pose lacks the
+    keypoints of every angle."""
+    from .angles import append_angle_cycles, compute_angle_cycles
+
+    try:
+        angles = compute_angle_cycles(oriented, events, side=side, cycles=cycles, n_points=config.n_points)
+    except AnalysisError:
+        return cycles
+    return append_angle_cycles(cycles, angles)
 
 
 def _steps(view: tuple, other: tuple) -> pd.DataFrame | None:
@@ -564,6 +563,11 @@ class CohortResult:
     files: dict[str, Path] = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
     resumed_trials: int = 0
+
+    @property
+    def failed(self) -> bool:
+        """True when no trial gave a gait cycle: nothing for the statistics, only problems."""
+        return self.cycles.empty
 
     def summary(self) -> str:
         """A few human lines: counts, problems, where the files are."""
@@ -737,7 +741,10 @@ def analyze_cohort(
     ``problems.csv``, ``config.toml`` and the HTML report. Existing results are not replaced
     unless ``overwrite``, or unless the interrupted run this one resumes had begun writing them.
     An interrupted run resumes from the trials it finished (kept in ``.gaitint-partial/``, with
-    the list of files it wrote).
+    the list of files it wrote). A run in which no trial gives a gait cycle
+    (:attr:`CohortResult.failed`) writes only ``problems.csv``, ``config.toml`` (and the
+    cleaned/ files of the views it could clean) and lists them there too, so the next run in
+    the same folder (the corrected one) replaces them instead of refusing to start.
     """
     t0 = time.perf_counter()
     config = config or AnalysisConfig()
@@ -748,7 +755,7 @@ def analyze_cohort(
     ours = cache.claimed()
     final_overwrite = overwrite or _FINAL_CLAIM in ours
     if out_dir is not None:
-        _check_outputs(out_dir, final_overwrite)
+        _check_outputs(out_dir, final_overwrite, ours)
     jobs = [(str(t), rows, config) for t, rows in table.groupby("trial", sort=True)]
     all_views = sorted(table["view"].astype(str).unique())
     cleaned_dir = out_dir / _CLEANED_DIR if out_dir is not None else None
@@ -798,8 +805,14 @@ def analyze_cohort(
     if out_dir is not None:
         cache.claim([_FINAL_CLAIM])
         _write_results(result, per_view, out_dir, config, overwrite=final_overwrite, stats=stats,
-                       report=report)
+                       report=report, ours=ours)
         cache.clear()
+        if result.failed:
+            # nothing to show but the reasons: the next run in this folder (the corrected
+            # one) replaces what this one wrote instead of refusing it
+            written = {p.relative_to(out_dir).as_posix() for p in [*result.files.values(), *made]}
+            written |= {n for n in ours if n != _FINAL_CLAIM}
+            cache.claim(sorted(n for n in written if (out_dir / n).is_file()))
     elif stats:
         result.anova = _run_stats(result, config)
     result.seconds = time.perf_counter() - t0
@@ -808,7 +821,7 @@ def analyze_cohort(
 
 _CACHE_DIR = ".gaitint-partial"
 _CLEANED_DIR = "cleaned"  # in the output folder: the views' cleaned predictions and flag tables
-_CACHE_FORMAT = 3  # of the pickled per-trial results: entries of another format are not read
+_CACHE_FORMAT = 4  # of the pickled per-trial results: entries of another format are not read
 _CLAIMS = "written.txt"  # in the cache folder: the output files the run writes, one per line
 _FINAL_CLAIM = "*"  # claimed before the tables, figures and report are written
 
@@ -1060,12 +1073,14 @@ _RESULT_FILES = ("events.csv", "cycles.csv", "cycles_all.csv", "parameters.csv",
                  "problems.csv", "config.toml")
 
 
-def _check_outputs(out_dir: Path, overwrite: bool) -> None:
+def _check_outputs(out_dir: Path, overwrite: bool, ours: set[str]) -> None:
+    """Refuse to start when a result file is there that neither ``overwrite`` nor a claim
+    of the run before (``ours``: an interrupted or failed run in this folder) lets us replace."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputFileError(out_dir, "output path is a file, not a folder")
     if overwrite:
         return
-    existing = [n for n in _RESULT_FILES if (out_dir / n).exists()]
+    existing = [n for n in _RESULT_FILES if (out_dir / n).exists() and n not in ours]
     if existing:
         raise OutputExistsError(out_dir / existing[0])
 
@@ -1099,21 +1114,33 @@ def _cleaned_written(view: dict, cleaned_dir: Path | None) -> bool:
 
 
 def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, stats: bool,
-                   report: bool) -> None:
+                   report: bool, ours: set[str] = frozenset()) -> None:
+    """Write the cohort's tables, settings, statistics and report.
+
+    A failed run (:attr:`CohortResult.failed`: no gait cycle in any trial) writes only
+    ``problems.csv`` and ``config.toml``: no empty tables that look like results. A file
+    named in ``ours`` (claimed by the run before, in this folder) is replaced.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     files = result.files
     if per_view:  # written by analyze_cohort as the trials came in
         files["cleaned"] = out_dir / _CLEANED_DIR
-    for name, df in (
-        ("events", result.events), ("cycles", result.cycles), ("cycles_all", result.cycles_all),
-        ("parameters", result.parameters),
-    ):
-        files[name] = write_csv(out_dir / f"{name}.csv", df, overwrite=overwrite, n_jobs=config.n_jobs)
+
+    def replace(name: str) -> bool:
+        return overwrite or name in ours
+
+    if not result.failed:
+        for name, df in (
+            ("events", result.events), ("cycles", result.cycles), ("cycles_all", result.cycles_all),
+            ("parameters", result.parameters),
+        ):
+            files[name] = write_csv(out_dir / f"{name}.csv", df, overwrite=replace(f"{name}.csv"),
+                                    n_jobs=config.n_jobs)
     files["config"] = write_text_atomic(out_dir / "config.toml", config_to_toml(config.resolved()),
-                                        overwrite=overwrite)
+                                        overwrite=replace("config.toml"))
     if stats:
         result.anova = _run_stats(result, config, out_dir=out_dir, report=report, overwrite=overwrite)
-    files["problems"] = write_csv(out_dir / "problems.csv", result.problems, overwrite=overwrite)
+    files["problems"] = write_csv(out_dir / "problems.csv", result.problems, overwrite=replace("problems.csv"))
     result.out_dir = out_dir
 
 

@@ -426,6 +426,8 @@ def rm_anova(
     for bp in bparts:
         for ax in axs:
             sub = df[(df["bodypart"] == bp) & (df["axis"] == ax)]
+            if sub.empty and bodyparts is None and axes is None:
+                continue  # a pair the table does not have (a joint's angle has no x, y)
             if sub.empty:
                 problems.append(f"{bp}/{ax}: no data")
                 rows.extend(_nan_rows(bp, ax, 0))
@@ -765,6 +767,8 @@ def spm_rm_anova(
     for bp in _select(df["bodypart"], bodyparts, "body part"):
         for ax in _select(df["axis"], axes, "axis"):
             sub = df[(df["bodypart"] == bp) & (df["axis"] == ax)]
+            if sub.empty and bodyparts is None and axes is None:
+                continue  # a pair the table does not have (a joint's angle has no x, y)
             cube, kept, pct, _ = _cube(sub, views)
             n = len(kept)
             row = {"bodypart": bp, "axis": ax, "n": n, "F_max": np.nan, "F_crit": np.nan,

@@ -1142,7 +1142,9 @@ def load_truth(manifest_dir: str | Path) -> SyntheticTruth:
         if not p.is_file():
             raise InputFileError(p, "missing truth table; regenerate the cohort with `gaitint synth`")
         tables[name] = pd.read_csv(p, dtype={"trial": str, "view": str})
-    manifest = pd.read_csv(manifest_path, dtype={"trial": str, "view": str}, keep_default_na=False)
+    from .manifest import read_manifest
+
+    manifest = read_manifest(manifest_path)
     return SyntheticTruth(folder=folder, manifest=manifest, **tables)
 
 

@@ -8,7 +8,8 @@ never used, so making figures does not change the backend of a running napari/Qt
 * :func:`plot_difference_curves` - the view-difference curves with their confidence band
   (the seed's Figure 2);
 * :func:`plot_bland_altman` - Bland-Altman plots of the per-trial means;
-* :func:`make_figures` / :func:`write_figures` - all of them, saved as PNG and SVG.
+* :func:`make_figures` / :func:`write_figures` - all of them, saved as PNG and SVG; the
+  joint angles (``axis`` ``angle``, degrees) get their own set (:data:`ANGLE_FIGURE_NAMES`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..core._files import write_atomic
+from ..core.angles import ANGLE_AXIS
 from ..core.stats import (
     _resolve_views,
     compute_agreement,
@@ -32,6 +34,8 @@ from ..core.stats import (
 #: Colours per view (tab10 order); C1 first.
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 _PANEL_W_IN, _PANEL_H_IN = 3.4, 2.2
+#: The figures of the joint angles (degrees; written when the cycles table has angles).
+ANGLE_FIGURE_NAMES: tuple[str, ...] = ("mean_angles", "difference_angles", "bland_altman_angles")
 
 
 def _new_figure(n_rows: int, n_cols: int, *, title: str | None = None, sharex: bool = True):
@@ -195,24 +199,53 @@ def make_figures(
     agreement: pd.DataFrame | None = None,
     value_unit: str = "px",
 ) -> dict:
-    """All report figures: ``{"mean_cycles", "difference_curves", "bland_altman"}`` -> Figure.
+    """All report figures: ``{"mean_cycles", "difference_curves", "bland_altman"}`` -> Figure
+    for the positions (``value_unit``) and ``{"mean_angles", "difference_angles",
+    "bland_altman_angles"}`` for the joint angles (degrees), each set when the table has
+    such rows.
 
     The agreement figures compare ``views`` (default the first two views, sorted) and are
     omitted when the table has a single view.
     """
     df = validate_cycles_table(cycles)
-    figs = {"mean_cycles": plot_mean_cycles(df, value_unit=value_unit)}
+    is_angle = (df["axis"] == ANGLE_AXIS).to_numpy()
+    figs = {}
+    # positions (px) and joint angles (degrees) in their own figures: one unit per axis
+    for rows, names, unit, title in (
+        (~is_angle, ("mean_cycles", "difference_curves", "bland_altman"), value_unit,
+         "Mean cycle \u00b1 SD across trials"),
+        (is_angle, ANGLE_FIGURE_NAMES, "deg", "Joint angles: mean cycle \u00b1 SD across trials"),
+    ):
+        if rows.any():
+            figs.update(_figure_set(df[rows], names, views=views, difference_curves=difference_curves,
+                                    agreement=agreement, value_unit=unit, title=title))
+    return figs
+
+
+def _figure_set(df: pd.DataFrame, names: Sequence[str], *, views, difference_curves, agreement,
+                value_unit: str, title: str) -> dict:
+    """The mean-cycle, difference-curve and Bland-Altman figures of the rows of ``df``."""
+    def same_rows(table: pd.DataFrame | None) -> pd.DataFrame | None:
+        if table is None:
+            return None
+        keep = table[table["axis"].isin(df["axis"].unique())]
+        keep.attrs.update(table.attrs)
+        return keep
+
+    figs = {names[0]: plot_mean_cycles(df, value_unit=value_unit, title=title)}
     if df["view"].nunique() < 2:
         return figs
     pair = tuple(views) if views is not None else None
+    difference_curves = same_rows(difference_curves)
     if difference_curves is None:
         difference_curves = compute_difference_curves(df, views=pair)
     pair = tuple(difference_curves.attrs.get("views") or pair or ())
-    figs["difference_curves"] = plot_difference_curves(difference_curves, value_unit=value_unit)
+    figs[names[1]] = plot_difference_curves(difference_curves, value_unit=value_unit)
     points = compute_bland_altman_points(df, views=pair or None)
+    agreement = same_rows(agreement)
     if agreement is None:
         agreement = compute_agreement(df, views=pair or None)
-    figs["bland_altman"] = plot_bland_altman(points, agreement, value_unit=value_unit)
+    figs[names[2]] = plot_bland_altman(points, agreement, value_unit=value_unit)
     return figs
 
 

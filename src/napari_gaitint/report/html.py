@@ -98,6 +98,12 @@ _FIGURE_CAPTIONS = {
     "95 % confidence interval across trials.",
     "bland_altman": "Bland\u2013Altman plots of the per-trial means over the cycle: difference vs "
     "average, bias (solid) and 95 % limits of agreement (dashed).",
+    "mean_angles": "Sagittal joint angles (degrees; flexion, dorsiflexion and forward trunk lean "
+    "positive): mean cycle \u00b1 SD across trials for each view.",
+    "difference_angles": "Mean difference of the joint angles between the views over the gait "
+    "cycle with its t-based 95 % confidence interval across trials (degrees).",
+    "bland_altman_angles": "Bland\u2013Altman plots of the per-trial mean joint angles (degrees): "
+    "difference vs average, bias (solid) and 95 % limits of agreement (dashed).",
 }
 
 _METHODS = """
@@ -115,7 +121,9 @@ body part/axis tests of each effect. Rows with p_gg &lt; 0.05 are highlighted.</
 the per-trial mean differences (one independent pair per trial); RMSE and MAE of the
 differences over all curve points; ICC(A,1) (two-way random effects, absolute agreement,
 single measurement; as pingouin's <code>intraclass_corr</code>) over all curve points, which mostly
-reflects the shared waveform. Values are in the units of the cycles table (pixels).</p>
+reflects the shared waveform. Values are in the units of the cycles table: pixels for the
+positions (axes x, y), degrees for the sagittal joint angles (axis angle: hip, knee, ankle,
+trunk; definitions in docs/methods/angles.md).</p>
 """
 
 

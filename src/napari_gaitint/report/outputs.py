@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core._csv import write_csv
+from ..core.angles import ANGLE_AXIS
 from ..core.errors import OutputExistsError
 from ..core.stats import (
     compute_agreement,
@@ -18,10 +19,12 @@ from ..core.stats import (
     spm_rm_anova,
     validate_cycles_table,
 )
+from .figures import ANGLE_FIGURE_NAMES
 
 #: Figure names written to ``figures/`` (PNG and SVG each).
 FIGURE_NAMES: tuple[str, ...] = ("mean_cycles", "difference_curves", "bland_altman")
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg")
+
 
 
 @dataclasses.dataclass
@@ -55,15 +58,16 @@ class StatsOutputs:
 
 
 def planned_outputs(out_dir: str | Path, *, report: bool = True, figures: bool = True,
-                    spm: bool = False) -> dict[str, Path]:
-    """The files :func:`write_stats_outputs` writes (used to refuse overwriting up front)."""
+                    spm: bool = False, angles: bool = False) -> dict[str, Path]:
+    """The files :func:`write_stats_outputs` writes (used to refuse overwriting up front);
+    ``angles``: the cycles table has joint angles (their figures are planned too)."""
     out_dir = Path(out_dir)
     files = {
         "anova": out_dir / "anova.csv",
         "agreement": out_dir / "agreement.csv",
         "difference_curves": out_dir / "difference_curves.csv",
     }
-    for name in FIGURE_NAMES if figures else ():
+    for name in (FIGURE_NAMES + (ANGLE_FIGURE_NAMES if angles else ())) if figures else ():
         for fmt in FIGURE_FORMATS:
             files[f"figure_{name}_{fmt}"] = out_dir / "figures" / f"{name}.{fmt}"
     if spm:
@@ -100,12 +104,13 @@ def write_stats_outputs(
     from .html import build_report
 
     out_dir = Path(out_dir)
-    planned = planned_outputs(out_dir, report=report, figures=figures, spm=spm)
+    df = validate_cycles_table(cycles)
+    planned = planned_outputs(out_dir, report=report, figures=figures, spm=spm,
+                              angles=bool((df["axis"] == ANGLE_AXIS).any()))
     if not overwrite:
         for path in planned.values():
             if path.exists():
                 raise OutputExistsError(path)
-    df = validate_cycles_table(cycles)
     anova = rm_anova(df, correction=correction, views=views, engine=engine)
     pair = tuple(views[:2]) if views is not None else None
     agreement = compute_agreement(df, views=pair)
