@@ -10,8 +10,9 @@ user types them:
    generator injected), it is fixed as a user who sees the near leg would: W, and only where
    the point W leaves is more than 2 px from the leg, one drag (or one click when W armed
    the placing) there. Other suspects get Enter (reviewed). One click saves.
-2. Events: a click on Start, then ``]``, ``D`` at an event, Ctrl+Z, ``H`` and ``T`` in a gap,
-   ``,`` / ``.``, ``[``, ``R``/``L``, and ``D`` far from any event.
+2. Events: a click on Start, then five times each: ``]`` to the next event, ``L``/``R`` for its
+   side, ``D``, Ctrl+Z, ``[``, ``]``; ``H`` and ``T`` in a gap, ``,`` and ``.``; ``D`` far from
+   any event.
 
 Printed: one row per injected error (keys or clicks it took, what W did, distance of the
 fixed point to the truth in image px), the time of each kind of step (key or click until
@@ -46,6 +47,7 @@ from _shared import draw_now, run_script  # noqa: E402
 WINDOW = (1280, 800)
 TOLERANCE_PX = 2.0
 KEY_BUDGET_MS = 100.0
+REPEATS = 5  # each event key is timed this many times
 
 
 def main(argv=None, tmp_dirs=None) -> None:
@@ -144,32 +146,35 @@ def main(argv=None, tmp_dirs=None) -> None:
     act("Start events (click)", lambda: user.QTest.mouseClick(events.start_button, Qt.MouseButton.LeftButton))
     viewer.layers.selection.active = events.layers["C1"]
     viewer.dims.set_current_step(0, 0)
-    for _ in range(3):
+    for _ in range(REPEATS):  # at each of the next events: its side, delete it, undo
         act("]", lambda: user.press(viewer, Qt.Key.Key_BracketRight))
+        ev = events.events
+        here = ev.loc[np.abs(ev["frame"] - viewer.dims.current_step[0]).idxmin()]
+        side_key = Qt.Key.Key_L if here["side"] == "left" else Qt.Key.Key_R
+        act("L / R", lambda side_key=side_key: user.press(viewer, side_key))
+        act("D (at an event)", lambda: user.press(viewer, Qt.Key.Key_D))
+        act("Ctrl+Z (events)", lambda: user.press(viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier))
+        act("[", lambda: user.press(viewer, Qt.Key.Key_BracketLeft))
+        act("]", lambda: user.press(viewer, Qt.Key.Key_BracketRight))
+    act("L / R", lambda: user.press(viewer, Qt.Key.Key_L))
     ev = events.events
-    here = ev.loc[np.abs(ev["frame"] - viewer.dims.current_step[0]).idxmin()]
-    side_key = Qt.Key.Key_L if here["side"] == "left" else Qt.Key.Key_R
-    act(here["side"][0].upper(), lambda: user.press(viewer, side_key))  # the side of the event there
-    act("D (at an event)", lambda: user.press(viewer, Qt.Key.Key_D))
-    act("Ctrl+Z (events)", lambda: user.press(viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier))
-    act("L", lambda: user.press(viewer, Qt.Key.Key_L))
     left = np.sort(ev.loc[ev["side"] == "left", "frame"].to_numpy(float))
-    gap = int(round(left[np.argmax(np.diff(left))] + np.diff(left).max() / 2))
-    viewer.dims.set_current_step(0, gap)
-    act("H", lambda: user.press(viewer, Qt.Key.Key_H))
-    viewer.dims.set_current_step(0, gap + 3)
-    act("T", lambda: user.press(viewer, Qt.Key.Key_T))
-    act(",", lambda: user.press(viewer, Qt.Key.Key_Comma))
-    act(".", lambda: user.press(viewer, Qt.Key.Key_Period))
-    act("[", lambda: user.press(viewer, Qt.Key.Key_BracketLeft))
-    act("R", lambda: user.press(viewer, Qt.Key.Key_R))
-    act("L", lambda: user.press(viewer, Qt.Key.Key_L))
+    gaps = np.argsort(np.diff(left))[::-1][:REPEATS]  # the widest gaps between left events
+    for g in gaps:  # a heel strike and a toe off in a gap, moved back and forth, kept
+        frame = int(round((left[g] + left[g + 1]) / 2))
+        viewer.dims.set_current_step(0, frame)
+        act("H", lambda: user.press(viewer, Qt.Key.Key_H))
+        viewer.dims.set_current_step(0, frame + 3)
+        act("T", lambda: user.press(viewer, Qt.Key.Key_T))
+        act(",", lambda: user.press(viewer, Qt.Key.Key_Comma))
+        act(".", lambda: user.press(viewer, Qt.Key.Key_Period))
     frames = events.events.loc[events.events["side"] == "left", "frame"].to_numpy(float)
     lonely = max(range(events.n_frames), key=lambda f: np.abs(frames - f).min())  # far from every left event
-    viewer.dims.set_current_step(0, lonely)
-    act("D (no event near)", lambda: user.press(viewer, Qt.Key.Key_D))
-    assert "no left event" in events.last_message, events.last_message
-    viewer.dims.set_current_step(0, gap)
+    for _ in range(REPEATS):
+        viewer.dims.set_current_step(0, lonely)
+        act("D (no event near)", lambda: user.press(viewer, Qt.Key.Key_D))
+        assert "no left event" in events.last_message, events.last_message
+    viewer.dims.set_current_step(0, int(round((left[gaps[0]] + left[gaps[0] + 1]) / 2)))
     shot("napari_events.png")
     act("Save events (click)", lambda: user.QTest.mouseClick(events.save_button, Qt.MouseButton.LeftButton))
 

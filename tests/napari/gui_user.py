@@ -126,7 +126,8 @@ def fix_suspect(viewer, qa, injected: set, truths: dict, *, act=None, tolerance_
       when W left it missing (one click armed), one click there (1).
 
     ``act(kind, fn)`` runs each user action (the benchmark times them); returns one record per
-    fixed label: view, frame, bodypart, actions, outcome, distance_px (to the truth).
+    fixed label: view, frame, bodypart, actions, outcome, after_W_px and distance_px (to the
+    truth, after W and at the end).
     """
     act = act or (lambda kind, fn: fn())
     view, frame = qa.review.key(qa.review.position)
@@ -149,6 +150,7 @@ def fix_suspect(viewer, qa, injected: set, truths: dict, *, act=None, tolerance_
             n += 1
         row = s.editor.row(frame)
         now = s.editor.pose.bodypart(part)[row, :2]
+        after_w = float(np.linalg.norm(now - truth)) if np.isfinite(now).all() else float("nan")
         if not np.isfinite(now).all() or np.linalg.norm(now - truth) > tolerance_px:
             i = point_index(layer, frame, part)
             start = canvas_xy(viewer, layer, layer.data[i])
@@ -158,5 +160,5 @@ def fix_suspect(viewer, qa, injected: set, truths: dict, *, act=None, tolerance_
             outcome += "+drag"
         now = s.editor.pose.bodypart(part)[row, :2]
         out.append({"view": view, "frame": int(frame), "bodypart": part, "actions": n, "outcome": outcome,
-                    "distance_px": float(np.linalg.norm(now - truth))})
+                    "after_W_px": after_w, "distance_px": float(np.linalg.norm(now - truth))})
     return out

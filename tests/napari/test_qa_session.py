@@ -220,3 +220,18 @@ def test_keys_are_napari_actions_rebindable_in_napari_shortcut_editor(session, q
     pos = qa.review.position
     press(viewer, Qt.Key.Key_R)
     assert qa.review.position == pos and not qa.review.reviewed
+
+
+def test_the_keys_table_of_the_docs_is_the_key_table_of_the_code():
+    """docs/napari-qa.md lists every action with its default key and description."""
+    import re
+    from pathlib import Path
+
+    from napari.utils.key_bindings import coerce_keybinding
+
+    from napari_gaitint._napari._keys import KEY_ACTIONS
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "napari-qa.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([^`]+)` \| (.+?) \| `(napari-gaitint:\w+)` \|$", page, re.MULTILINE)
+    documented = {name: (coerce_keybinding(key.replace("Ctrl", "Control")), text) for key, text, name in rows}
+    assert documented == {a.name: (coerce_keybinding(a.key), a.description) for a in KEY_ACTIONS}

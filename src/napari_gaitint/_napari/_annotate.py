@@ -443,7 +443,7 @@ class EventAnnotator(QWidget):
         ax.set_xlim(0, max(self.n_frames - 1, 1))
         ax.set_xlabel("frame", fontsize=7)
         ax.tick_params(labelsize=7)
-        ax.set_title(self._title(), fontsize=7)
+        ax.set_title(self._title(), fontsize=6.5)
         if self._signals:
             ax.legend(fontsize=6, loc="lower right")
         self._frame_line = ax.axvline(self._current_frame(), color="k", lw=1, animated=True)
@@ -469,26 +469,37 @@ class EventAnnotator(QWidget):
             return
         self.canvas.restore_region(self._background)
         self._draw_animated()
-        self.canvas.blit(self.figure.bbox)
+        # painted with the rest of the window at the next turn of the event loop (blit()
+        # repainted at once: a second composition of the whole window, ~30 ms in software GL)
+        self.canvas.update()
 
     def _title(self) -> str:
-        return f"{self.trial} · side {self.side} · top: left, bottom: right · dashed: manual"
+        return (f"{self.trial} · selected side: {self.side}\n"
+                "top: left · bottom: right · red HS · blue TO · dashed: manual")
 
     def _draw_events(self) -> None:
+        """One line per event (left side upper half, right lower; heel strike red, toe off blue;
+        manual dashed), as two line collections blitted over the signals: a key press redraws
+        two artists, not one line and one label per event."""
+        from matplotlib.collections import LineCollection
+
         for artist in self._event_artists:
             artist.remove()
         self._event_artists = []
-        ax = self.ax
-        ev_colors = _convert.EVENT_COLORS
-        for ev in self.events.itertuples(index=False):
-            ls = "--" if ev.source == "manual" else "-"
-            ymin, ymax = (0.5, 1.0) if ev.side == "left" else (0.0, 0.5)
-            color = ev_colors.get(ev.event, "k")
-            self._event_artists.append(ax.axvline(ev.frame, ymin=ymin, ymax=ymax, color=color, ls=ls, lw=1.4,
-                                                  animated=True))
-            self._event_artists.append(ax.text(
-                ev.frame, ymax, f" {_convert.EVENT_ABBREV.get(ev.event, '?')}{ev.side[:1].upper()}",
-                transform=ax.get_xaxis_transform(), fontsize=6, va="top", color=color, animated=True))
+        ev = self.events
+        if len(ev):
+            frames = ev["frame"].to_numpy(float)
+            lower = (ev["side"] != "left").to_numpy()
+            segments = np.stack([np.column_stack([frames, np.where(lower, 0.0, 0.5)]),
+                                 np.column_stack([frames, np.where(lower, 0.5, 1.0)])], axis=1)
+            colors = [_convert.EVENT_COLORS.get(e, (0, 0, 0, 1)) for e in ev["event"]]
+            manual = (ev["source"] == "manual").to_numpy()
+            for mask, style in ((~manual, "solid"), (manual, "dashed")):
+                if mask.any():
+                    lines = LineCollection(segments[mask], colors=[c for c, m in zip(colors, mask, strict=True) if m],
+                                           linestyles=style, linewidths=1.4, animated=True,
+                                           transform=self.ax.get_xaxis_transform())
+                    self._event_artists.append(self.ax.add_collection(lines, autolim=False))
         self._blit()
 
     def _on_step(self, event=None) -> None:
@@ -552,7 +563,7 @@ class EventAnnotator(QWidget):
                 except (OSError, GaitintError) as err:
                     self._notify(f"autosave failed: {err}", error=True)
             self._refresh()
-        self._notify(result.message, error=not result.changed)
+        self._notify(result.message, warn=not result.changed)
 
     def _add(self, event: str) -> None:
         if not self._started():
@@ -631,7 +642,7 @@ class EventAnnotator(QWidget):
 
     def _side_changed(self, _text: str = "") -> None:
         if self.views:
-            self.ax.set_title(self._title(), fontsize=7)
+            self.ax.set_title(self._title(), fontsize=6.5)
             self.canvas.draw_idle()  # the title is part of the kept picture: a full draw
 
     # ------------------------------------------------------------------------------------
@@ -796,9 +807,10 @@ class EventAnnotator(QWidget):
             return True
         return False
 
-    def _notify(self, text: str, *, error: bool = False) -> None:
-        """A message in the dock and napari's status bar; a problem also pops up."""
+    def _notify(self, text: str, *, error: bool = False, warn: bool = False) -> None:
+        """A message in the dock and napari's status bar (``warn``: in orange, e.g. a key that
+        found nothing to act on); an ``error`` also pops up."""
         self.last_message = text
         self.message.setText(text)
-        self.message.setStyleSheet("color: #ff9040;" if error else "")
+        self.message.setStyleSheet("color: #ff9040;" if error or warn else "")
         show_message(self.viewer, text, error=error)

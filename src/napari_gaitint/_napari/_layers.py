@@ -187,4 +187,4 @@ def set_points(layer, data, **properties) -> None:
         layer.data = data
         for name, value in properties.items():
             setattr(layer, name, value)
-    layer.refresh()
+    layer.refresh(thumbnail=False)  # the layer list's thumbnail of a few markers: not worth a redraw
