@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from gui_user import canvas_native, canvas_xy, click, drag
 from numpy.testing import assert_array_equal
-from qtpy.QtCore import QEvent, QPointF, Qt
-from qtpy.QtGui import QCloseEvent, QMouseEvent
+from qtpy.QtCore import QPointF, Qt
+from qtpy.QtGui import QCloseEvent
 from qtpy.QtWidgets import QApplication
 
 from napari_gaitint.core import clean, qa
@@ -24,40 +25,8 @@ pytestmark = pytest.mark.napari
 # ---------------------------------------------------------------------------------------
 # helpers: a user at the canvas
 # ---------------------------------------------------------------------------------------
-def canvas_native(viewer):
-    return viewer.window._qt_viewer.canvas.native
-
-
 def press(qtbot, viewer, key, modifier=Qt.KeyboardModifier.NoModifier):
     qtbot.keyClick(canvas_native(viewer), key, modifier)
-
-
-def canvas_xy(viewer, layer, point) -> QPointF:
-    """Canvas pixel of a layer data point ``(frame, y, x)`` (through the layer affine and camera)."""
-    world = layer.data_to_world(np.asarray(point, float))
-    x, y = viewer.window._qt_viewer.canvas.view.scene.transform.map([world[-1], world[-2], 0, 1])[:2]
-    return QPointF(float(x), float(y))
-
-
-def _mouse(kind, pos, buttons):
-    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
-    return QMouseEvent(kind, pos, pos, button, buttons, Qt.KeyboardModifier.NoModifier)
-
-
-def drag(viewer, start: QPointF, end: QPointF, steps: int = 6) -> None:
-    native = canvas_native(viewer)
-    left = Qt.MouseButton.LeftButton
-    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonPress, start, left))
-    for t in np.linspace(0, 1, steps + 1)[1:]:
-        p = QPointF(start.x() + t * (end.x() - start.x()), start.y() + t * (end.y() - start.y()))
-        QApplication.sendEvent(native, _mouse(QEvent.Type.MouseMove, p, left))
-    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton))
-
-
-def click(viewer, pos: QPointF) -> None:
-    native = canvas_native(viewer)
-    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton))
-    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.NoButton))
 
 
 def point_index(layer, frame, label) -> int:

@@ -604,22 +604,19 @@ class EventAnnotator(QWidget):
 
     def undo(self) -> None:
         """Undo the last event edit and go to its frame."""
-        result = self.editor.undo()
-        if result is None:
-            self._notify("no event edit to undo")
-            return
-        if result.frame is not None:
-            self.viewer.dims.set_current_step(0, int(round(result.frame)))
-        self._apply(result, undoing="undo")
+        self._history_step("undo")
 
     def redo(self) -> None:
-        result = self.editor.redo()
+        self._history_step("redo")
+
+    def _history_step(self, which: str) -> None:
+        result = getattr(self.editor, which)()
         if result is None:
-            self._notify("no event edit to redo")
+            self._notify(f"no event edit to {which}")
             return
         if result.frame is not None:
             self.viewer.dims.set_current_step(0, int(round(result.frame)))
-        self._apply(result, undoing="redo")
+        self._apply(result, undoing=which)
 
     def _jump(self, backwards: bool) -> None:
         frame = ann.next_event_frame(self.events, self._current_frame(), backwards=backwards)

@@ -319,6 +319,38 @@ def _name(row) -> str:
     return f"{_ABBREV.get(row['event'], row['event'])} {str(row['side'])[:1].upper()}"
 
 
+class EditHistory:
+    """Undo and redo stacks of an editor: one entry per action; a new action clears the redo stack.
+
+    Shared by :class:`EventEditor` and :class:`napari_gaitint.core.qa.PoseEditor`.
+    """
+
+    def __init__(self):
+        self._undo: list = []
+        self._redo: list = []
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def _record(self, entry) -> None:
+        self._undo.append(entry)
+        self._redo = []
+
+    def _step(self, forward: bool):
+        """The entry to redo (``forward``) or undo, moved to the other stack; ``None`` if none."""
+        source, target = (self._redo, self._undo) if forward else (self._undo, self._redo)
+        if not source:
+            return None
+        entry = source.pop()
+        target.append(entry)
+        return entry
+
+
 @dataclasses.dataclass(frozen=True)
 class EditResult:
     """What an :class:`EventEditor` edit did.
@@ -338,7 +370,7 @@ class EditResult:
     changed: bool = False
 
 
-class EventEditor:
+class EventEditor(EditHistory):
     """An events table under manual edit, with undo/redo.
 
     Every edit records the previous ``(events, rejected)`` tables as one undo step; edits
@@ -372,25 +404,16 @@ class EventEditor:
 
     def __init__(self, events: pd.DataFrame | None = None, rejected: pd.DataFrame | None = None, *,
                  trial: str = "", fps: float | None = None, n_frames: int | None = None):
+        super().__init__()
         self.events = sort_events(events) if events is not None else empty_events()
         self.rejected = sort_events(rejected) if rejected is not None else empty_events()
         self.trial = trial
         self.fps = fps
         self.n_frames = n_frames
-        self._undo: list[tuple[pd.DataFrame, pd.DataFrame, EditResult]] = []
-        self._redo: list[tuple[pd.DataFrame, pd.DataFrame, EditResult]] = []
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
 
     def _commit(self, events: pd.DataFrame, rejected: pd.DataFrame, result: EditResult) -> EditResult:
-        self._undo.append((self.events, self.rejected, result))
-        self._redo = []
+        # an entry: the tables before and after, and what the edit was
+        self._record(((self.events, self.rejected), (events, rejected), result))
         self.events, self.rejected = events, rejected
         return result
 
@@ -480,21 +503,19 @@ class EventEditor:
 
     def undo(self) -> EditResult | None:
         """Go back one edit; returns what was undone (its frame), ``None`` if nothing is left."""
-        if not self._undo:
-            return None
-        events, rejected, result = self._undo.pop()
-        self._redo.append((self.events, self.rejected, result))
-        self.events, self.rejected = events, rejected
-        return EditResult(f"undid: {result.message}", result.frame, True)
+        return self._go(forward=False)
 
     def redo(self) -> EditResult | None:
         """Apply the last undone edit again."""
-        if not self._redo:
+        return self._go(forward=True)
+
+    def _go(self, *, forward: bool) -> EditResult | None:
+        entry = self._step(forward)
+        if entry is None:
             return None
-        events, rejected, result = self._redo.pop()
-        self._undo.append((self.events, self.rejected, result))
-        self.events, self.rejected = events, rejected
-        return EditResult(f"redid: {result.message}", result.frame, True)
+        before, after, result = entry
+        self.events, self.rejected = after if forward else before
+        return EditResult(f"{'redid' if forward else 'undid'}: {result.message}", result.frame, True)
 
 
 def merge_duplicate_events(events: pd.DataFrame, *, window_frames: float = DUPLICATE_WINDOW_FRAMES
@@ -789,6 +810,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "DUPLICATE_WINDOW_FRAMES",
     "EVENT_TYPES",
+    "EditHistory",
     "EditResult",
     "EventEditor",
     "MergeResult",

@@ -33,7 +33,7 @@ import pandas as pd
 from . import clean as _clean
 from ._csv import write_csv
 from ._files import file_sha256, write_text_atomic
-from .annotations import discard_autosave, read_autosave, write_autosave
+from .annotations import EditHistory, discard_autosave, read_autosave, write_autosave
 from .errors import AnalysisError, InputFileError
 from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_table
 
@@ -543,7 +543,7 @@ def estimate_from_neighbours_px(xy: np.ndarray, row: int, trusted: np.ndarray, *
     return filled[row - lo]
 
 
-class PoseEditor:
+class PoseEditor(EditHistory):
     """Manual corrections of one view's predictions, with undo/redo, an edit log and manual flags.
 
     Each call of an edit method (or one :meth:`batch` of them) is one action: one
@@ -584,6 +584,7 @@ class PoseEditor:
         view: str = "",
         margin_px: float | None = None,
     ):
+        super().__init__()
         self.original = pose.copy()
         self.pose = pose.copy()
         self.far = far.copy() if far is not None else None
@@ -594,8 +595,6 @@ class PoseEditor:
         self.view = view
         self.margin_px = float(margin_px) if margin_px is not None else _clean.margin_px_for(pose)
         self.ops: list[dict] = []  # the edit log (replayable)
-        self._undo: list[_Action] = []
-        self._redo: list[_Action] = []
         self._open: _Action | None = None
         self._depth = 0
         self._saved_at = 0  # len(ops) at the last save
@@ -617,14 +616,6 @@ class PoseEditor:
 
     def row(self, frame: int) -> int:
         return _row(self.pose, frame)
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
 
     def resume(self, saved: SavedCorrections) -> None:
         """Start from corrections saved earlier (:func:`load_saved_corrections`).
@@ -655,8 +646,7 @@ class PoseEditor:
             return
         action, self._open = self._open, None
         if action is not None and action.ops:
-            self._undo.append(action)
-            self._redo = []
+            self._record(action)
             self.ops.append(action.ops[0] if len(action.ops) == 1 else {"op": "batch", "ops": action.ops})
 
     def _set(self, i: int, j: int, value, *, manual: bool = True) -> None:
@@ -780,22 +770,18 @@ class PoseEditor:
 
     def undo(self) -> dict | None:
         """Revert the last action; returns its (first) edit, with its ``frame``, or ``None``."""
-        if not self._undo:
-            return None
-        action = self._undo.pop()
-        self._restore(action, forward=False)
-        self._redo.append(action)
-        self.ops.append({"op": "undo"})
-        return dict(action.ops[0])
+        return self._go(forward=False)
 
     def redo(self) -> dict | None:
         """Apply the last undone action again; returns its (first) edit, or ``None``."""
-        if not self._redo:
+        return self._go(forward=True)
+
+    def _go(self, *, forward: bool) -> dict | None:
+        action = self._step(forward)
+        if action is None:
             return None
-        action = self._redo.pop()
-        self._restore(action, forward=True)
-        self._undo.append(action)
-        self.ops.append({"op": "redo"})
+        self._restore(action, forward=forward)
+        self.ops.append({"op": "redo" if forward else "undo"})
         return dict(action.ops[0])
 
     def apply(self, op: Mapping) -> None:
