@@ -175,6 +175,25 @@ def test_dock_keys_filter_zoom_picker_and_one_undo_per_drag(session, qtbot):
     press(viewer, Qt.Key.Key_Z, CTRL)
     assert_array_equal(s.editor.pose.values, before)
 
+    # W where the track says nothing (its first frame: no neighbour before it): the label goes
+    # to the far leg, the point is left missing, and the next click on the canvas places it
+    viewer.dims.set_current_step(0, 0)
+    knee0 = point_index(layer, 0, "knee")
+    click(viewer, canvas_xy(viewer, layer, layer.data[knee0]))
+    assert selected_labels(layer) == ["knee"]
+    label = s.editor.pose.bodypart("knee")[0, :2].copy()
+    press(viewer, Qt.Key.Key_W)
+    assert layer.mode == "add" and np.isnan(s.editor.pose.bodypart("knee")[0]).all()
+    assert_array_equal(s.editor.far.bodypart("knee")[0, :2], label)
+    assert qa.part_buttons["knee"].isChecked()  # the picker shows what one click places
+    target = label + [-20.0, 6.0]
+    click_at(viewer, layer, 0, *target)
+    qtbot.wait(20)
+    assert layer.mode == "select" and np.linalg.norm(s.editor.pose.bodypart("knee")[0, :2] - target) < 1.0
+    # the zoom size: fewer image pixels across the canvas, a closer zoom
+    qa.zoom_px.setValue(130)
+    assert camera.zoom == pytest.approx(2 * zoomed, rel=0.02)
+
     # our keys work whichever layer is selected (here the far-leg layer): N goes on
     viewer.layers.selection.active = viewer.layers[s.far_layer.name]
     pos = qa.review.position

@@ -47,6 +47,7 @@ from qtpy.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSizePolicy,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -66,7 +67,8 @@ if TYPE_CHECKING:
     import napari
 
 FAR_COLOR = "#c8ff00"
-#: Image pixels shown across the canvas's shorter side when zoomed on a suspect.
+#: Image pixels shown across the canvas's shorter side when zoomed on a suspect (the default of
+#: the dock's zoom size).
 ZOOM_CROP_PX = 260.0
 #: Largest size (screen px) of the other view's picture in the dock.
 INSET_HEIGHT_PX = 150
@@ -237,7 +239,6 @@ class QAWidget(QWidget):
         self._redo_history: list[tuple[int, str]] = []
         self._updating = False
         self._placing: tuple[str, str] | None = None  # (view, body part) armed for one click
-        self.zoom_crop_px = ZOOM_CROP_PX
         self._build()
         self._guard = _CloseGuard(self)
         self._guarded = None
@@ -266,12 +267,22 @@ class QAWidget(QWidget):
             self.filter_box.addItem(FILTER_LABELS.get(which, which), which)
         self.filter_box.setToolTip("Narrow the suspect list to one reason (review ticks are kept)")
         self.filter_box.currentIndexChanged.connect(weak_slot(self, "_filter_changed", pass_args=True))
+        self.filter_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.filter_box.setMinimumContentsLength(8)
         show.addWidget(self.filter_box, 1)
         self.zoom_box = QCheckBox("zoom")
         self.zoom_box.setToolTip("Zoom and centre on each suspect (the other view is shown below)")
         self.zoom_box.setChecked(True)
         self.zoom_box.toggled.connect(weak_slot(self, "_zoom_toggled", pass_args=True))
         show.addWidget(self.zoom_box)
+        self.zoom_px = QSpinBox()
+        self.zoom_px.setRange(40, 2000)
+        self.zoom_px.setSingleStep(20)
+        self.zoom_px.setValue(int(ZOOM_CROP_PX))
+        self.zoom_px.setSuffix(" px")
+        self.zoom_px.setToolTip("Image pixels shown across the canvas (its shorter side) when zoomed on a suspect")
+        self.zoom_px.valueChanged.connect(weak_slot(self, "_zoom_size_changed", pass_args=True))
+        show.addWidget(self.zoom_px)
         layout.addLayout(show)
 
         self.table = QTableView()
@@ -856,6 +867,20 @@ class QAWidget(QWidget):
         """Zoom on the suspect, or back to both views (the zoom box follows)."""
         self.zoom_box.setChecked(not self.zoom_box.isChecked())
 
+    @property
+    def zoom_crop_px(self) -> float:
+        """Image pixels shown across the canvas's shorter side when zoomed on a suspect."""
+        return float(self.zoom_px.value())
+
+    @zoom_crop_px.setter
+    def zoom_crop_px(self, value: float) -> None:
+        self.zoom_px.setValue(int(round(value)))
+
+    def _zoom_size_changed(self, _value: int = 0) -> None:
+        s = self._active_session()
+        if self.zoom_box.isChecked() and s is not None and self.review is not None:
+            self._zoom_on(s)
+
     def _zoom_toggled(self, on: bool) -> None:
         s = self._active_session()
         if on and s is not None:
@@ -925,7 +950,9 @@ class QAWidget(QWidget):
             return
         for part in s.editor.pose.bodyparts:
             b = QPushButton(part)
-            b.setToolTip(f"Place (or move) the {part} of the current frame with one click")
+            b.setToolTip(f"Place (or move) the {part} of the current frame with one click "
+                         "(red: missing in this frame; pressed: the next click places it)")
+            b.setCheckable(True)
             b.setMinimumWidth(10)
             b.setStyleSheet("padding: 1px 3px;")
             b.clicked.connect(weak_slot(self, "place", part))
@@ -943,8 +970,8 @@ class QAWidget(QWidget):
         for part, b in self.part_buttons.items():
             missing = row is not None and part in s.editor.pose.bodyparts and not np.isfinite(
                 s.editor.pose.bodypart(part)[row, :2]).all()
-            armed = self._placing == (s.view, part)
-            b.setText(("✚ " if armed else "") + part + (" ✕" if missing else ""))
+            # the state in colour and the pressed look, not in the text: the row keeps its width
+            b.setChecked(self._placing == (s.view, part))
             b.setStyleSheet("padding: 1px 3px;" + (" color: #ff6060; font-weight: bold;" if missing else ""))
 
     # ------------------------------------------------------------------------------------
