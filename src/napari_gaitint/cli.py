@@ -252,8 +252,13 @@ def _add_clean(sub) -> None:
                    "track merged, else the one with the most frames)")
     p.add_argument("--out", type=Path, default=None, metavar="PATH",
                    help="output .h5 or .csv (DLC layout, plus <out>_flags.csv) or .nc (a movement "
-                   "poses dataset holding the flags) (default: <input>_cleaned.h5 next to the input)")
+                   "poses dataset holding the flags) (default: cleaned/<input name>.h5 beside the "
+                   "input: DeepLabCut's file name in a folder of its own, see docs/deeplabcut.md)")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input)")
+
+
+#: Folder beside the input where ``gaitint clean`` writes by default.
+CLEANED_DIR = "cleaned"
 
 
 def _cmd_clean(args) -> int:
@@ -262,14 +267,23 @@ def _cmd_clean(args) -> int:
     from .core._csv import write_csv
     from .core.clean import clean_pose, config_for_names, flags_table
     from .core.errors import InputFileError, OutputExistsError
-    from .core.io import load_pose, parse_bodypart_mapping, save_pose, side_of_view
+    from .core.io import (
+        dlc_metadata_path,
+        load_pose,
+        parse_bodypart_mapping,
+        save_pose,
+        side_of_view,
+        write_dlc_metadata,
+    )
 
     try:
         mapping = parse_bodypart_mapping(args.bodyparts) or {}
     except ValueError as err:
         raise InputFileError(None, f"--bodyparts: {err}") from None
     pred = Path(args.pred)
-    out = Path(args.out) if args.out else pred.with_name(pred.stem + "_cleaned.h5")
+    # cleaned/<video>DLC_<scorer>.h5: DeepLabCut's tools take it with destfolder="cleaned" and,
+    # one folder down, never instead of the original (they look beside the video, by name)
+    out = Path(args.out) if args.out else pred.parent / CLEANED_DIR / f"{pred.stem}.h5"
     if out.suffix.lower() not in (".h5", ".csv", ".nc"):
         raise InputFileError(out, "--out must end in .h5 or .csv (DeepLabCut) or .nc (movement)")
     sources = [pred] + ([Path(args.other_view)] if args.other_view else [])
@@ -277,7 +291,8 @@ def _cmd_clean(args) -> int:
         raise InputFileError(out, "the output would replace an input file; choose another --out")
     as_movement = out.suffix.lower() == ".nc"
     flags_path = None if as_movement else out.with_name(out.stem + "_flags.csv")
-    for path in (out, flags_path):
+    meta_path = dlc_metadata_path(out) if out.suffix.lower() == ".h5" else None
+    for path in (out, flags_path, meta_path):
         if path is not None and path.exists() and not args.overwrite:
             raise OutputExistsError(path)
     if as_movement:  # before the work: say now if xarray / netCDF are missing
@@ -320,6 +335,8 @@ def _cmd_clean(args) -> int:
         save_movement_dataset(result, out, overwrite=args.overwrite)
     else:
         save_pose(result.pose, out, overwrite=args.overwrite)
+        if meta_path is not None:  # DeepLabCut's tools need it beside predictions
+            write_dlc_metadata(out, source=pred, pose=result.pose, overwrite=args.overwrite)
         write_csv(flags_path, flags_table(result), overwrite=args.overwrite)
     counts = {k: v for k, v in result.summary["counts"].items() if v}
     print(f"cleaned {pred.name} ({pose.n_frames} frames, method {config.method}"
@@ -334,14 +351,15 @@ def _cmd_clean(args) -> int:
     if as_movement:
         print(f"wrote {out} (movement poses dataset: position, confidence, flags)")
     else:
-        print(f"wrote {out}\nwrote {flags_path}")
+        print(f"wrote {out}\nwrote {flags_path}" + (f"\nwrote {meta_path}" if meta_path else ""))
     return 0
 
 
 def _add_view_options(p) -> None:
     """The options of the one-file commands (events, angles) saying how to read and orient it."""
     p.add_argument("--side", choices=["left", "right"], default=None,
-                   help="leg seen by this camera (default: C1 -> left, C3 -> right from the name)")
+                   help="leg seen by this camera (default: C1 -> left, C3 -> right from the name, "
+                   "else from the walking direction: right-to-left -> left)")
     p.add_argument("--width", type=int, default=None, help="video width in px (for mirroring)")
     p.add_argument("--height", type=int, default=None, help="video height in px")
     p.add_argument("--direction", choices=["left-to-right", "right-to-left"], default=None,
@@ -367,11 +385,15 @@ def _add_events(sub) -> None:
         "time_s; frame fractional). The input file is never modified.",
     )
     p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
-    p.add_argument("--fps", type=float, default=25.0, help="frame rate in Hz (default 25)")
-    p.add_argument("--method", default=None,
-                   choices=["velocity", "zeni", "seed", "ankle_neck", "ankle_hip"],
-                   help="event detector (default velocity: Zeni refined by the foot's velocity; "
-                   "seed = ankle x - neck x)")
+    from .core.event_methods import DEFAULT_METHOD, METHODS
+
+    p.add_argument("--fps", type=float, default=25.0,
+                   help="frame rate in Hz (default 25; a DLC file does not record it: give the "
+                   "video's rate)")
+    p.add_argument("--method", default=None, choices=list(METHODS),
+                   help=f"event detector (default {DEFAULT_METHOD}: heel strike where the heel comes "
+                   "to rest, toe off where the toe overtakes the body; chosen on real walking, see "
+                   "docs/methods/events.md; seed = ankle x - neck x)")
     p.add_argument("--reference", choices=["neck", "hip"], default=None,
                    help="body reference (default: the method's own; hip, neck for seed)")
     _add_view_options(p)
@@ -388,14 +410,39 @@ def _trial_view_from_name(name: str) -> tuple[str | None, str | None]:
     return trial, view
 
 
-def _load_oriented_view(args):
-    """``(pose in gait coordinates, trial, view, side)`` of ``args.predictions`` as the
-    one-file commands (events, angles) load it: roles by ``--bodyparts`` or by name, the
-    leg from ``--side`` or the C1/C3 name, oriented (walking direction detected)."""
+def _side_from_direction(path: Path, fps: float, direction: int | None) -> tuple[str, int, str]:
+    """The leg a camera sees from the walking direction in its image, for a file whose name
+    does not say: a camera on the subject's left sees them walk right-to-left (C1 in the
+    synthetic sample, left_view in realgait). Returns (side, direction, note to print)."""
     import numpy as np
 
-    from .core.errors import InputFileError
-    from .core.io import load_pose, parse_bodypart_mapping, side_of_view
+    from .core.errors import AnalysisError, InputFileError
+    from .core.io import load_pose
+    from .core.orient import RIGHT_TO_LEFT, detect_walking_direction
+
+    if direction is None:
+        raw = load_pose(path, fps=fps)  # file names: the whole body's mean x travels
+        try:
+            direction = detect_walking_direction(np.nanmean(raw.xy[..., 0], axis=1), source=path)
+        except AnalysisError:
+            raise InputFileError(
+                path, "cannot tell which leg this camera sees: the name does not say C1 or C3 "
+                "and the subject does not travel across the image; give --side") from None
+    side = "left" if direction == RIGHT_TO_LEFT else "right"
+    walk = "right-to-left" if direction == RIGHT_TO_LEFT else "left-to-right"
+    return side, direction, f" (from the walking direction, {walk}; --side to change)"
+
+
+def _load_oriented_view(args):
+    """``(pose in gait coordinates, trial, view, side, side_note)`` of ``args.predictions`` as
+    the one-file commands (events, angles) load it: roles by ``--bodyparts`` or by name, the
+    leg from ``--side``, the C1/C3 name or else the walking direction (``side_note`` says
+    so), oriented (walking direction detected). Warns when the name's side contradicts the
+    walking direction."""
+    import numpy as np
+
+    from .core.errors import GaitintWarning, InputFileError
+    from .core.io import load_pose, parse_bodypart_mapping, side_of_view, validate_time_series
     from .core.orient import orient_pose
 
     try:
@@ -405,27 +452,35 @@ def _load_oriented_view(args):
     trial, view = _trial_view_from_name(args.predictions.name)
     trial, view = args.trial or trial or args.predictions.stem, args.view or view or ""
     side = side_of_view(view, args.side)
+    direction = {"left-to-right": 1, "right-to-left": -1, None: None}[args.direction]
+    side_note = ""
     if side is None:
-        raise InputFileError(
-            args.predictions,
-            "cannot tell which leg this camera sees (the name does not say C1 or C3); give --side",
-        )
+        side, direction, side_note = _side_from_direction(args.predictions, args.fps, direction)
     # roles by the mapping, else by name (Neck, LHeel, ...)
-    pose = load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
-                     individual=args.individual)
+    pose = validate_time_series(
+        load_pose(args.predictions, fps=args.fps, bodyparts=mapping or {}, side=side,
+                  individual=args.individual),
+        task={"events": "event detection", "angles": "joint angles"}.get(args.command, "this step"))
     # Events and angles use x relative to the body, y differences and directions only, so
     # the frame size just places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
     height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
-    direction = {"left-to-right": 1, "right-to-left": -1, None: None}[args.direction]
     oriented = orient_pose(pose, frame_size=(width, height), direction=direction, level=args.level)
-    return oriented, trial, view, side
+    walks = oriented.meta["orientation"]["direction"]
+    if args.side is None and not side_note and side != ("left" if walks == -1 else "right"):
+        # a camera sees the left leg exactly when the subject walks right-to-left in its image
+        warnings.warn(
+            f"{args.predictions.name}: the name says view {view} (the {side} leg) but the subject "
+            f"walks {'right-to-left' if walks == -1 else 'left-to-right'} in the image, so this "
+            f"camera sees the {'left' if walks == -1 else 'right'} leg (unless the video is "
+            "mirrored); give --side if the side is wrong", GaitintWarning, stacklevel=2)
+    return oriented, trial, view, side, side_note
 
 
 def _cmd_events(args) -> int:
-    from .core.events import DEFAULT_METHOD, detect_events
+    from .core.events import DEFAULT_METHOD, LOW_CONFIDENCE, detect_events
 
-    oriented, trial, view, side = _load_oriented_view(args)
+    oriented, trial, view, side, side_note = _load_oriented_view(args)
     events = detect_events(
         oriented, side=side, fps=args.fps, method=args.method or DEFAULT_METHOD,
         reference=args.reference,
@@ -437,10 +492,12 @@ def _cmd_events(args) -> int:
 
     write_csv(out, events, overwrite=args.overwrite)
     counts = events["event"].value_counts()
+    n_low = int((events["confidence"] < LOW_CONFIDENCE).sum())
     print(
         f"{args.predictions.name}: {counts.get('heel_strike', 0)} heel strike(s), "
-        f"{counts.get('toe_off', 0)} toe off(s) on the {side} side "
-        f"({events.attrs.get('method')}, reference {events.attrs.get('reference')}); wrote {out}"
+        f"{counts.get('toe_off', 0)} toe off(s) on the {side} side{side_note} "
+        f"({events.attrs.get('method')}, reference {events.attrs.get('reference')}, "
+        f"{args.fps:g} frames/s); {n_low} with confidence below {LOW_CONFIDENCE:g}; wrote {out}"
     )
     if oriented.meta["orientation"]["rotation_deg"]:
         print(f"the floor was tilted {oriented.meta['orientation']['tilt_deg']:+.1f} degrees "
@@ -469,14 +526,15 @@ def _cmd_angles(args) -> int:
     from .core._csv import write_csv
     from .core.angles import JOINTS, compute_angles
 
-    oriented, _, _, side = _load_oriented_view(args)
+    oriented, _, _, side, side_note = _load_oriented_view(args)
     table = compute_angles(oriented, fps=args.fps)
     out = args.out or args.predictions.with_name(f"{args.predictions.stem}_angles.csv")
     write_csv(out, table, overwrite=args.overwrite)
     ranges = ", ".join(
         f"{j} {table[j].min():.0f} to {table[j].max():.0f}" if table[j].notna().any() else f"{j} -"
         for j in JOINTS)
-    print(f"{args.predictions.name}: angles of {len(table)} frame(s), {side} leg (degrees: {ranges}); "
+    print(f"{args.predictions.name}: angles of {len(table)} frame(s), {side} leg{side_note} "
+          f"(degrees: {ranges}); "
           f"wrote {out}")
     return 0
 

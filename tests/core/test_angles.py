@@ -238,15 +238,20 @@ def test_cli_angles_writes_the_per_frame_table(tmp_path, capsys):
     assert_allclose(table["time_s"], expected["time_s"])
     assert_allclose(table[list(JOINTS)], expected[list(JOINTS)], atol=1e-9)
     assert table["knee"].notna().mean() > 0.5  # (the walker enters and leaves the image)
-    # an existing output is kept; a file that does not say its leg needs --side
+    # an existing output is kept; a file that does not say its leg takes it from the walking
+    # direction (C3 walks left-to-right: the right leg), as `gaitint events` does
     assert cli.main(["angles", str(pred), "--fps", "25", "--out", str(out)]) == 2
     assert "exists already" in capsys.readouterr().err
     anonymous = save_pose(view.pose, tmp_path / "walk.h5")
-    assert cli.main(["angles", str(anonymous), "--fps", "25"]) == 2
-    assert "give --side" in capsys.readouterr().err
-    assert not (tmp_path / "walk_angles.csv").exists()
-    assert cli.main(["angles", str(anonymous), "--fps", "25", "--side", "right"]) == 0
+    assert cli.main(["angles", str(anonymous), "--fps", "25"]) == 0
+    assert "from the walking direction" in capsys.readouterr().out
     assert_allclose(pd.read_csv(tmp_path / "walk_angles.csv")[list(JOINTS)], table[list(JOINTS)], atol=1e-9)
+    # a standing subject (no travel) cannot tell: --side is asked for
+    first = np.nanmean(view.pose.values, axis=0, keepdims=True)  # every frame the same pose
+    still = view.pose.replace(values=np.broadcast_to(first, view.pose.values.shape).copy())
+    assert cli.main(["angles", str(save_pose(still, tmp_path / "still.h5")), "--fps", "25"]) == 2
+    assert "give --side" in capsys.readouterr().err
+    assert not (tmp_path / "still_angles.csv").exists()
 
 
 @pytest.fixture(scope="module")

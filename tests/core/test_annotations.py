@@ -231,3 +231,25 @@ def test_merge_duplicate_events_keeps_the_manual_one():
     assert n == 2
     assert out[["side", "frame", "source"]].values.tolist() == [
         ["left", 11.5, "manual"], ["left", 40.0, "detected"], ["right", 40.0, "detected"]]
+
+
+def test_other_columns_of_an_events_file_survive_edits_and_saves(tmp_path):
+    """The detector's confidence and why (or any column someone added) are kept by load, edit,
+    autosave and save; an event added by hand has them empty."""
+    ev = _detected().assign(confidence=[1.0, 0.5, 0.9, 1.0, 0.25], why=["", "gap", "", "", "wrong limb"])
+    path = tmp_path / "events.csv"
+    ann.save_events(ev, path)
+    back = ann.load_events(path)
+    assert list(back.columns) == [*ann.EVENT_COLUMNS, "confidence", "why"]
+    ed = ann.EventEditor(back, trial="T01", fps=FPS)
+    ed.add(side="left", event="toe_off", frame=50)
+    ed.delete_near(39, side="right")
+    ann.save_events(ed.events, path, overwrite=True)
+    saved = pd.read_csv(path, keep_default_na=False)
+    assert list(saved.columns) == [*ann.EVENT_COLUMNS, "confidence", "why"]
+    kept = saved[saved["frame"] == 25.7].iloc[0]
+    assert float(kept["confidence"]) == 0.5 and kept["why"] == "gap"
+    assert saved.loc[saved["frame"] == 50.0, "confidence"].iloc[0] == ""  # added by hand
+    ann.autosave_events(path, ed.events)
+    recovered, _ = ann.recover_events(path)
+    assert_allclose(recovered["confidence"].to_numpy(float), ed.events["confidence"].to_numpy(float))

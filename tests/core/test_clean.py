@@ -398,7 +398,8 @@ def test_cli_clean_writes_dlc_and_flags_never_touches_input(tmp_path, trials, ca
     before = {k: file_sha256(p) for k, p in paths.items()}
     rc = main(["clean", str(paths["C1"]), "--other-view", str(paths["C3"]), "--fps", "25"])
     assert rc == 0
-    out = paths["C1"].with_name(paths["C1"].stem + "_cleaned.h5")
+    # cleaned/<input name>: DeepLabCut's name, one folder down
+    out = paths["C1"].parent / "cleaned" / (paths["C1"].stem + ".h5")
     flags_csv = out.with_name(out.stem + "_flags.csv")
     assert out.exists() and flags_csv.exists()
     assert {k: file_sha256(p) for k, p in paths.items()} == before
@@ -433,7 +434,7 @@ def test_cli_clean_needs_fps_for_filter_and_maps_names(tmp_path, trials, capsys)
     assert "--fps" in capsys.readouterr().err
     assert main(["clean", str(src_a), "--fps", "25", "--width", "400"]) == 2
     assert "beyond --width" in capsys.readouterr().err
-    assert not (tmp_path / "a_cleaned.h5").exists()
+    assert not (tmp_path / "cleaned").exists()
     names = {"neck": "Neck", "hip": "RHip", "knee": "RKnee", "ankle": "RAnkle",
              "heel": "RHeel", "toe": "RToe"}
     renamed = view.pose.replace(bodyparts=tuple(names[b] for b in view.pose.bodyparts))
@@ -467,7 +468,7 @@ def test_cli_clean_matches_side_named_parts_without_a_mapping(tmp_path, trials):
     src = save_pose(named(view.pose, "L"), tmp_path / "T02_C1DLC.csv")
     oth = save_pose(named(trials[1].views["C3"].pose, "R"), tmp_path / "T02_C3DLC.csv")
     assert main(["clean", str(src), "--other-view", str(oth), "--fps", "25"]) == 0
-    table = pd.read_csv(tmp_path / "T02_C1DLC_cleaned_flags.csv")
+    table = pd.read_csv(tmp_path / "cleaned" / "T02_C1DLC_flags.csv")
     wrong = table[table["names"].str.contains("wrong_limb")]
     inj = set(zip(view.wrong_limb["frame"], "L" + view.wrong_limb["bodypart"].str.capitalize(), strict=True))
     hit = set(zip(wrong["frame"], wrong["bodypart"], strict=True)) & inj

@@ -287,8 +287,9 @@ def test_walker_parameters_and_cycles_from_detected_events(seed):
         p = compute_parameters(pose, ev, side=view.side).iloc[0]
         t = truth.loc[view.side]
         assert p["n_cycles"] >= 2
-        assert_allclose(p["stride_time_s"], t["stride_time_s"], rtol=0.03)
-        assert_allclose(p["cadence_steps_per_min"], t["cadence_steps_per_min"], rtol=0.03)
+        # a stride is 27 frames: one heel strike off by one frame more than the next is ~4 %
+        assert_allclose(p["stride_time_s"], t["stride_time_s"], rtol=0.04)
+        assert_allclose(p["cadence_steps_per_min"], t["cadence_steps_per_min"], rtol=0.04)
         # Heel strike ~0.5 frame early and toe off ~0.5 frame late (see the benchmark):
         # stance is overestimated by about one frame, ~4 % of the cycle.
         assert 0 < p["stance_pct"] - t["stance_pct"] < 6

@@ -180,7 +180,7 @@ def test_written_h5_layout_is_what_deeplabcut_writes(
     out = io.write_dlc_table(io.read_dlc_table(path), tmp_path / "o.h5")
     with pd.HDFStore(out, mode="r") as store:
         keys = store.keys()
-        assert keys == (["/df_with_missing"] if lik else ["/keypoints"])  # one key: read_hdf(path)
+        assert keys == ["/df_with_missing"]  # DeepLabCut's key, labels too; one key: read_hdf(path)
         storer = store.get_storer(keys[0])
         # predictions: PyTables table (as analyze_videos); labels: fixed (as CollectedData)
         assert storer.is_table is (nidx == 1 and lik)

@@ -77,6 +77,9 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     recorded = load_config(tmp_path / "out" / "config.toml")
     assert {"margin_leg", "max_lag_s", "likelihood_threshold", "leg_chain"} <= set(recorded.clean)
     assert recorded.clean_config() == AnalysisConfig().clean_config()
+    from napari_gaitint.core.events import DEFAULT_METHOD
+
+    assert recorded.events_method == DEFAULT_METHOD  # the detector used, spelt out
     cycles = pd.read_csv(tmp_path / "out" / "cycles.csv")
     assert {"trial", "view", "side", "bodypart", "axis", "pct", "value"} <= set(cycles.columns)
     assert cycles["trial"].nunique() == 4
@@ -88,15 +91,18 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     # the time effect on a gait cycle is overwhelming for the moving limbs
     knee_x_time = anova[(anova.bodypart == "ankle") & (anova.axis == "x") & (anova.effect == "time")]
     assert knee_x_time["p_unc"].iloc[0] < 1e-6
-    # events against the truth: every true heel strike inside the recording is found within 1 frame
+    # events against the truth: heel strikes within 1 frame (median), toe offs within 1.5 (the
+    # default's toe off is ~0.9 frame late on the synthetic walker, whose toe does not roll
+    # forward before lift-off as a real one does: tests/core/test_events.py)
     truth = pd.read_csv(cohort.parent / "truth" / "events.csv")
     ev = res.events
+    assert {"confidence", "why"} <= set(ev.columns)
     for (trial, view, event), t in truth.groupby(["trial", "view", "event"]):
         d = ev[(ev.trial == trial) & (ev.view == view) & (ev.event == event)]
         if len(d) == 0:
             continue
         nearest = np.abs(d["frame"].to_numpy()[:, None] - t["frame"].to_numpy()[None, :]).min(axis=1)
-        assert np.median(nearest) <= 1.0, (trial, view, event)
+        assert np.median(nearest) <= (1.0 if event == "heel_strike" else 1.5), (trial, view, event)
     # steps measured with both views: the other leg's heel strike from the other camera
     params = pd.read_csv(tmp_path / "out" / "parameters.csv")
     assert params["steps_from_both_views"].all() and (params["n_steps"] >= 1).all()
@@ -414,8 +420,11 @@ def test_cleaned_files_hold_the_cleaned_poses_serial_and_in_processes(cohort, tm
     table = load_manifest(cohort)
     first = table["trial"].iloc[0]
     views = pipeline.analyze_trial(table[table["trial"] == first], AnalysisConfig())
-    expected = sorted(f"{t}_{v}_{kind}" for t, v in zip(table["trial"], table["view"], strict=True)
-                      for kind in ("cleaned.h5", "flags.csv"))
+    # each view's predictions' file name (DeepLabCut's <video>DLC_<scorer>), and its flags
+    stem_of = {(t, v): Path(p).stem for t, v, p in zip(table["trial"], table["view"],
+                                                         table["predictions"], strict=True)}
+    expected = sorted(f"{s}{kind}" for s in stem_of.values()
+                      for kind in (".h5", "_flags.csv", "_meta.pickle"))  # + DLC's metadata
     for n_jobs in (1, 2):
         out = tmp_path / f"jobs{n_jobs}"
         res = pipeline.analyze_cohort(cohort, out, report=False, stats=False,
@@ -423,8 +432,8 @@ def test_cleaned_files_hold_the_cleaned_poses_serial_and_in_processes(cohort, tm
         assert res.files["cleaned"] == out / "cleaned"
         assert sorted(p.name for p in (out / "cleaned").iterdir()) == expected
         for v in views:
-            stem = out / "cleaned" / f"{v.trial}_{v.view}"
-            pd.testing.assert_frame_equal(read_dlc_table(f"{stem}_cleaned.h5"), pose_to_dlc_table(v.cleaned))
+            stem = out / "cleaned" / stem_of[(v.trial, v.view)]
+            pd.testing.assert_frame_equal(read_dlc_table(f"{stem}.h5"), pose_to_dlc_table(v.cleaned))
             ref = write_csv(tmp_path / f"ref_{n_jobs}_{v.view}.csv", flags_table(v.clean))
             assert Path(f"{stem}_flags.csv").read_bytes() == ref.read_bytes()
 
@@ -432,7 +441,7 @@ def test_cleaned_files_hold_the_cleaned_poses_serial_and_in_processes(cohort, tm
 def test_run_refuses_to_replace_a_cleaned_file_it_did_not_make(cohort, tmp_path):
     out = tmp_path / "out"
     last = load_manifest(cohort).iloc[-1]  # a later trial: earlier ones are written and cached first
-    mine = out / "cleaned" / f"{last['trial']}_{last['view']}_cleaned.h5"
+    mine = out / "cleaned" / f"{Path(last['predictions']).stem}.h5"
     mine.parent.mkdir(parents=True)
     mine.write_bytes(b"my hand-corrected labels")
     for _ in range(2):  # the refusal leaves no cache that would let the next run replace it
@@ -449,12 +458,12 @@ def test_run_refuses_to_replace_a_cleaned_file_it_did_not_make(cohort, tmp_path)
 def test_resumed_run_recomputes_a_trial_whose_cleaned_files_are_gone(cohort, tmp_path):
     out = tmp_path / "out"
     _interrupt_after_two_trials(cohort, out)
-    written = sorted(p.name for p in (out / "cleaned").glob("*_cleaned.h5"))
+    written = sorted(p.name for p in (out / "cleaned").glob("*.h5"))
     assert len(written) == 4  # the two finished trials' views
     (out / "cleaned" / written[0]).unlink()
     resumed = pipeline.analyze_cohort(cohort, out, report=False)
     assert resumed.resumed_trials == 1
-    assert len(list((out / "cleaned").glob("*_cleaned.h5"))) == 8
+    assert len(list((out / "cleaned").glob("*.h5"))) == 8
 
 
 def test_resumed_run_replaces_its_own_files_and_no_one_elses(cohort, tmp_path):
@@ -466,9 +475,9 @@ def test_resumed_run_replaces_its_own_files_and_no_one_elses(cohort, tmp_path):
     out = tmp_path / "out"
     _interrupt_after_two_trials(cohort, out)
     written = {p.name: p.read_bytes() for p in (out / "cleaned").iterdir()}
-    assert len(written) == 8  # two trials, two views, predictions and flags
+    assert len(written) == 12  # two trials, two views, predictions, flags and DLC's metadata
     last = load_manifest(cohort).iloc[-1]
-    mine = out / "cleaned" / f"{last['trial']}_{last['view']}_flags.csv"
+    mine = out / "cleaned" / f"{Path(last['predictions']).stem}_flags.csv"
     mine.write_bytes(b"my notes")
     with pytest.raises(OutputExistsError, match=mine.name):
         pipeline.analyze_cohort(cohort, out, report=False)
@@ -488,7 +497,7 @@ def test_resumed_run_replaces_its_own_files_and_no_one_elses(cohort, tmp_path):
     assert not (again / pipeline._CACHE_DIR).exists()
     for name, data in written.items():  # the same results as the first run's files
         path = again / "cleaned" / name
-        if name.endswith(".csv"):
+        if not name.endswith(".h5"):  # flags .csv, DeepLabCut's _meta.pickle
             assert path.read_bytes() == data
         else:
             first = tmp_path / name
@@ -627,3 +636,29 @@ def test_rolled_cameras_are_levelled_before_the_views_are_compared(tmp_path):
             for k, r in res.items()}
     assert (rmse["levelled"] - rmse["level"]).max() < 1.5, rmse
     assert (rmse["not levelled"] - rmse["level"]).min() > 3.0, rmse
+
+
+def test_cleaned_files_of_predictions_with_the_same_name_do_not_collide(cohort, tmp_path):
+    """Two trials whose predictions have one file name (in different folders): each cleaned
+    file goes into its own <trial>_<view>/ folder; none replaces another."""
+    import shutil
+
+    from napari_gaitint.core.io import read_dlc_table
+
+    table = load_manifest(cohort)
+    rows = []
+    for trial, group in table.groupby("trial"):
+        folder = tmp_path / "subjects" / trial
+        folder.mkdir(parents=True)
+        for _, row in group.iterrows():
+            dst = folder / f"{row['view']}DLC_resnet50_x.h5"  # the same names in every folder
+            shutil.copy(row["predictions"], dst)
+            rows.append({**row.to_dict(), "predictions": str(dst)})
+    manifest = tmp_path / "trials.csv"
+    pd.DataFrame(rows).to_csv(manifest, index=False)
+    out = tmp_path / "out"
+    pipeline.analyze_cohort(manifest, out, report=False, stats=False)
+    written = sorted(p.relative_to(out / "cleaned").as_posix() for p in (out / "cleaned").rglob("*.h5"))
+    assert written == sorted(f"{r['trial']}_{r['view']}/{r['view']}DLC_resnet50_x.h5" for r in rows)
+    first, second = (out / "cleaned" / written[0]), (out / "cleaned" / written[2])  # T01_C1, T02_C1
+    assert not read_dlc_table(first).equals(read_dlc_table(second))

@@ -293,8 +293,9 @@ def test_save_refined_reopens_exactly(tmp_path, trial):
     ed.delete(11, "toe")
     ed.delete(0, "neck")
     paths = qa.save_refined(ed)
-    names = [p.name for p in paths]
-    assert names == [src.stem + "_refined.h5", src.stem + "_refined.csv", src.stem + "_refined_corrections.csv"]
+    # refined/<source name>: DeepLabCut's name, in a folder of its own
+    assert [p.relative_to(src.parent).as_posix() for p in paths] == [
+        f"refined/{src.stem}.h5", f"refined/{src.stem}.csv", f"refined/{src.stem}_corrections.csv"]
     assert file_sha256(src) == sha  # source never modified
     assert not ed.dirty
     for p in paths[:2]:
@@ -387,6 +388,27 @@ def test_resume_and_merge_never_lose_a_correction(tmp_path, trial):
     assert_array_equal(hip[50, :2], [1.0, 1.0])
     assert_array_equal(hip[51, :2], [5.0, 5.0])  # f's other fix kept
     assert qa.load_saved_corrections(load_pose(src)).n_corrected == 6
+
+
+def test_corrections_saved_by_an_earlier_version_are_resumed(tmp_path, trial):
+    """A <stem>_refined.h5 beside the source (the name before refined/) is where QA starts from;
+    the next save goes to refined/ and leaves the old file as it was."""
+    src = _source(tmp_path, trial)
+    pose = load_pose(src)
+    old = pose.copy()
+    old.values[12, pose.bodypart_index("knee")] = (11.0, 22.0, 1.0)
+    legacy = qa.legacy_refined_path(src, ext=".h5")
+    save_pose(old, legacy)
+    sha = file_sha256(legacy)
+    saved = qa.load_saved_corrections(load_pose(src))
+    assert saved.path == legacy and saved.n_corrected == 1
+    ed = qa.PoseEditor(load_pose(src), view="C1")
+    ed.resume(saved)
+    ed.delete(13, "toe")
+    out = qa.save_refined(ed)
+    back = load_pose(qa.refined_path(src))
+    assert out[0] == qa.refined_path(src) and file_sha256(legacy) == sha
+    assert_array_equal(back.bodypart("knee")[12], [11.0, 22.0, 1.0]) and np.isnan(back.bodypart("toe")[13]).all()
 
 
 def test_refined_file_of_another_source_is_refused(tmp_path, trial):

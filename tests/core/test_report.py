@@ -136,6 +136,29 @@ def test_report_is_self_contained(tmp_path, cohort, results):
         build_report(tmp_path, cohort, anova, agreement, {}, figures=figs)
 
 
+def test_report_counts_and_lists_low_confidence_events(tmp_path, cohort, results):
+    anova, agreement, diff, _ = results
+    events = pd.DataFrame({
+        "trial": ["T0", "T0", "T1", "T1"], "view": ["C1", "C1", "C3", "C3"],
+        "side": ["left", "left", "right", "right"],
+        "event": ["heel_strike", "toe_off", "heel_strike", "toe_off"],
+        "frame": [12.3, 28.9, 13.1, 30.4], "time_s": [0.49, 1.16, 0.52, 1.22],
+        "confidence": [1.0, 0.35, 0.45, 0.9], "why": ["", "gap (4 of 7 frames)",
+                                                      "weak extremum; phase conflict", "edge of the data"],
+    })
+    path = build_report(tmp_path, cohort, anova, agreement, {}, difference_curves=diff, figures={},
+                        events=events)
+    text = path.read_text(encoding="utf-8")
+    assert ("4, of which 2 with confidence below 0.5 (gap: 1, weak extremum: 1, phase conflict: 1)"
+            in text)
+    listed = text[text.index("Events to check first"):]
+    assert listed.index("gap (4 of 7 frames)") < listed.index("weak extremum; phase conflict")
+    assert "edge of the data" not in text  # 0.9: not low
+    no_conf = build_report(tmp_path / "b", cohort, anova, agreement, {}, difference_curves=diff,
+                           figures={}, events=events.drop(columns=["confidence", "why"]))
+    assert "4 (no confidence recorded)" in no_conf.read_text(encoding="utf-8")
+
+
 def test_report_lists_dropped_trials(tmp_path):
     df = small_cohort(seed=1, n=5, t=11, drop_view_of="T2")
     with pytest.warns(UserWarning, match="dropped 1 trial"):

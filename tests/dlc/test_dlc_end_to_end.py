@@ -371,3 +371,89 @@ def test_run_deeplabcut_dock_loads_the_network_predictions(e2e, report, make_nap
         err = np.linalg.norm(pts.data[:, [2, 1]] - truth[frames, bp], axis=1)
         ok = _inside(truth[frames, bp], FRAME_SIZE)
         assert np.median(err[ok]) < 6.0, (view, np.median(err[ok]))
+
+
+def test_deeplabcut_tools_take_our_outputs_only_when_told(e2e, report, capsys):
+    """DeepLabCut's own tools on what we write (docs/deeplabcut.md): `gaitint clean`'s
+    cleaned/<video>DLC_<scorer>.h5, Label QA's refined/<same name> and `gaitint analyze`'s
+    cleaned/. DLC finds them when given the folder (destfolder) and, looking beside the
+    video as by default, takes the original alone (no "2 possible data files")."""
+    import shutil
+
+    import deeplabcut
+    from deeplabcut.utils import auxiliaryfunctions
+
+    from napari_gaitint.core import qa
+    from napari_gaitint.core.io import load_pose
+
+    config = str(e2e["config"])
+    work = e2e["root"] / "dlc-tools"
+    work.mkdir()
+    # a folder as DeepLabCut leaves it: the video and its predictions side by side
+    video = work / "T01_C1.mp4"
+    shutil.copy(e2e["videos"] / video.name, video)
+    original = next(e2e["out"].glob("T01_C1DLC*.h5"))
+    pred = work / original.name
+    shutil.copy(original, pred)
+    scorer = pred.stem[len(video.stem):]
+    outcome: dict[str, str] = {}
+
+    assert main(["clean", str(pred), "--fps", "25"]) == 0
+    cleaned = work / "cleaned" / pred.name
+    editor = qa.PoseEditor(load_pose(pred))
+    editor.move(5, "knee", x=50.0, y=40.0)
+    refined = qa.save_refined(editor)[0]
+    assert refined == work / "refined" / pred.name
+    capsys.readouterr()
+
+    # load_analyzed_data, the lookup behind DLC's tools: beside the video only the original
+    _, path, found_scorer, _ = auxiliaryfunctions.load_analyzed_data(str(work), video.stem, scorer)
+    assert Path(path) == pred and found_scorer == scorer
+    assert "possible data files" not in capsys.readouterr().out
+    for folder, ours in ((work / "cleaned", cleaned), (work / "refined", refined)):
+        _, path, _, _ = auxiliaryfunctions.load_analyzed_data(str(folder), video.stem, scorer)
+        assert Path(path) == ours
+    outcome["load_analyzed_data"] = "original beside the video; cleaned/ and refined/ when given"
+
+    # filterpredictions reads refined/ and writes <name>_filtered.h5 there
+    deeplabcut.filterpredictions(config, str(video), destfolder=str(work / "refined"))
+    filtered = work / "refined" / f"{pred.stem}_filtered.h5"
+    assert filtered.is_file()
+    np.testing.assert_array_equal(read_dlc_table(filtered).columns, read_dlc_table(refined).columns)
+    outcome["filterpredictions"] = "refined/<name>_filtered.h5 (+ .csv)"
+
+    # create_labeled_video draws the cleaned predictions
+    deeplabcut.create_labeled_video(config, [str(video)], destfolder=str(work / "cleaned"),
+                                    max_workers=1)
+    labeled = sorted((work / "cleaned").glob(f"{video.stem}*_labeled.mp4"))
+    assert labeled and labeled[0].stat().st_size > 0
+    outcome["create_labeled_video"] = labeled[0].name
+
+    # analyze_videos_converth5_to_csv converts the .h5 of videos in a folder: pointed at the
+    # cleaned/ folder of `gaitint analyze` with the video linked in
+    analyzed = e2e["results"] / "cleaned"
+    h5 = next(analyzed.glob("T01_C1DLC*.h5"))
+    (analyzed / video.name).symlink_to(video)
+    deeplabcut.analyze_videos_converth5_to_csv(str(analyzed), ".mp4")
+    csv = h5.with_suffix(".csv")
+    assert csv.is_file()
+    pd.testing.assert_frame_equal(read_dlc_table(csv), read_dlc_table(h5), check_dtype=False)
+    outcome["analyze_videos_converth5_to_csv"] = f"cleaned/{csv.name}"
+
+    # plot_trajectories draws the cleaned predictions
+    deeplabcut.plot_trajectories(config, [str(video)], destfolder=str(work / "cleaned"))
+    plots = sorted(p.name for p in (work / "cleaned" / "plot-poses" / video.stem).glob("*.png"))
+    assert "trajectory.png" in plots
+    outcome["plot_trajectories"] = f"cleaned/plot-poses/{video.stem}/: {', '.join(plots)}"
+
+    # converting a video folder's predictions touches the original only (not ours below it)
+    deeplabcut.analyze_videos_converth5_to_csv(str(work), ".mp4")
+    assert pred.with_suffix(".csv").is_file() and not cleaned.with_suffix(".csv").exists()
+
+    # extract_outlier_frames takes the refined predictions and adds frames to the project
+    deeplabcut.extract_outlier_frames(config, [str(video)], destfolder=str(work / "refined"),
+                                      automatic=True, outlieralgorithm="jump", epsilon=1)
+    machine = e2e["config"].parent / "labeled-data" / video.stem / "machinelabels-iter0.h5"
+    assert machine.is_file()
+    outcome["extract_outlier_frames"] = f"labeled-data/{video.stem}/{machine.name}"
+    report["deeplabcut_tools"] = outcome

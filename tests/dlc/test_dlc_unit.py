@@ -221,7 +221,7 @@ def test_export_labels_writes_dlc_layout_and_images(project):
     assert res.h5 == project / "labeled-data" / "T01_C1" / "CollectedData_alice.h5"
     assert not res.video_registered and res.backup is None
     assert (res.n_new, res.n_updated, res.n_total) == (2, 0, 2)
-    for table in (pd.read_hdf(res.h5, "keypoints"), read_dlc_table(res.csv)):
+    for table in (pd.read_hdf(res.h5, "df_with_missing"), read_dlc_table(res.csv)):
         assert table.index.tolist() == [("labeled-data", "T01_C1", "img02.png"),
                                         ("labeled-data", "T01_C1", "img07.png")]
         assert table.columns.tolist() == [("alice", b, c) for b in BPS for c in ("x", "y")]
@@ -243,7 +243,7 @@ def test_export_labels_merges_without_losing_any(project):
     res = dlc.export_labels_to_project(cfg, "T01_C1", second)
     assert (res.n_new, res.n_updated, res.n_total) == (1, 1, 4)
     assert res.backup is not None and res.backup.exists()
-    merged = pd.read_hdf(res.h5, "keypoints")
+    merged = pd.read_hdf(res.h5, "df_with_missing")
     names = [i[2] for i in merged.index]
     assert names == ["img01.png", "img02.png", "img03.png", "img09.png"]
     xy = merged.to_numpy().reshape(4, 6, 2)
@@ -268,7 +268,7 @@ def test_export_labels_mirrored_maps_onto_the_mirrored_copy(project):
     res = dlc.export_labels_mirrored(cfg, video, labels, register_video=False)
     assert res.folder == project / "labeled-data" / "T01_C1_mirrored"
     assert (project / "videos" / "T01_C1_mirrored.mp4").is_file()
-    table = pd.read_hdf(res.h5, "keypoints").to_numpy().reshape(2, 6, 2)
+    table = pd.read_hdf(res.h5, "df_with_missing").to_numpy().reshape(2, 6, 2)
     assert_allclose(table[..., 0], (W - 1) - labels.xy[[4, 5], :, 0], atol=1e-9)
     assert_allclose(table[..., 1], labels.xy[[4, 5], :, 1], atol=1e-9)
     from PIL import Image
@@ -286,7 +286,7 @@ def test_cli_export_labels(project, tmp_path, capsys):
     assert main(["dlc", "export-labels", str(project / "config.yaml"),
                  str(project / "videos" / "T01_C1.mp4"), str(labels), "--frames", "1,3-4"]) == 0
     assert "3 new and 0 changed frame(s)" in capsys.readouterr().out
-    table = pd.read_hdf(project / "labeled-data" / "T01_C1" / "CollectedData_alice.h5", "keypoints")
+    table = pd.read_hdf(project / "labeled-data" / "T01_C1" / "CollectedData_alice.h5", "df_with_missing")
     assert [i[2] for i in table.index] == ["img01.png", "img03.png", "img04.png"]
     assert main(["dlc", "export-labels", str(project / "config.yaml"),
                  str(project / "videos" / "T01_C1.mp4"), str(labels), "--frames", "x"]) == 2
@@ -301,7 +301,7 @@ def test_export_labels_maps_bodypart_names_to_the_project(project):
     with pytest.raises(InputFileError, match="map them"):
         dlc.export_labels_to_project(cfg, "T01_C1", pose)
     res = dlc.export_labels_to_project(cfg, "T01_C1", pose, bodyparts=theirs)
-    table = pd.read_hdf(res.h5, "keypoints")
+    table = pd.read_hdf(res.h5, "df_with_missing")
     assert table.columns.tolist() == [("alice", theirs[b], c) for b in BPS for c in ("x", "y")]
     assert_allclose(table.to_numpy().reshape(2, 6, 2), pose.xy[[2, 5]])
     with pytest.raises(GaitintError, match="tail"):
@@ -325,7 +325,7 @@ def test_export_labels_into_a_multi_animal_project(ma_project, data_dir):
     cfg = ma_project / "config.yaml"
     first = _labels([1, 4], seed=6)
     res = dlc.export_labels_to_project(cfg, "T01_C1", first)  # default: the first individual
-    table = pd.read_hdf(res.h5, "keypoints")
+    table = pd.read_hdf(res.h5, "df_with_missing")
     # DeepLabCut's multi-animal label layout (as in a real maDLC CollectedData file)
     real = read_dlc_table(data_dir / "labels_multi_dlc3.h5")
     assert table.columns.names == real.columns.names == ["scorer", "individuals", "bodyparts", "coords"]
@@ -346,7 +346,7 @@ def test_export_labels_into_a_multi_animal_project(ma_project, data_dir):
     # a unique body part goes under DeepLabCut's "single" individual
     marker = Pose(np.full((N, 1, 3), 7.0), ("marker",), has_likelihood=False)
     res = dlc.export_labels_to_project(cfg, "T01_C1", marker, frames=[1])
-    table = pd.read_hdf(res.h5, "keypoints").sort_index().sort_index(axis=1)  # (sorted: fast .loc)
+    table = pd.read_hdf(res.h5, "df_with_missing").sort_index().sort_index(axis=1)  # (sorted: fast .loc)
     assert_allclose(table.loc[("labeled-data", "T01_C1", "img01.png"), ("alice", "single", "marker")], 7.0)
     with pytest.raises(GaitintError, match="subject3"):
         dlc.export_labels_to_project(cfg, "T01_C1", first, individual="subject3")
@@ -377,7 +377,7 @@ def test_cli_export_labels_with_mapping_and_individual(ma_project, tmp_path, cap
             str(ma_project / "videos" / "T01_C1.mp4"), str(labels), "--individual", "subject2",
             "--bodyparts", ",".join(f"{b.upper()}={b}" for b in BPS)]
     assert main(argv) == 0
-    table = pd.read_hdf(ma_project / "labeled-data" / "T01_C1" / "CollectedData_alice.h5", "keypoints")
+    table = pd.read_hdf(ma_project / "labeled-data" / "T01_C1" / "CollectedData_alice.h5", "df_with_missing")
     assert_allclose(table.xs("subject2", axis=1, level="individuals").to_numpy().reshape(2, 6, 2),
                     pose.xy[[2, 3]])
     assert np.isnan(table.xs("subject1", axis=1, level="individuals").to_numpy()).all()

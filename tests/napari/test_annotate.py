@@ -203,7 +203,8 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     assert not widget.dirty and ann.read_autosave(path) is None
     back = ann.load_events(path)
     pd.testing.assert_frame_equal(back, ann.sort_events(widget.events))
-    assert list(pd.read_csv(path).columns) == list(ann.EVENT_COLUMNS)
+    columns = list(pd.read_csv(path).columns)  # ours, then the detector's own (kept)
+    assert columns[: len(ann.EVENT_COLUMNS)] == list(ann.EVENT_COLUMNS) and "confidence" in columns
     assert list(ann.load_rejected(path)["frame"]) == [hs["frame"]]
 
     # re-detection keeps the manual edits (the user answers "keep") and does not bring back the

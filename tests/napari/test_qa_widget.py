@@ -205,10 +205,10 @@ def test_fix_by_mouse_and_keys_then_save_and_reopen_exactly(qa_session, qtbot, t
     # the autosave follows every edit
     assert qa.has_autosave(src)
 
-    # 4. save: _refined .h5 and .csv next to the source; the source is untouched
+    # 4. save: refined/<source name> .h5 and .csv beside the source; the source is untouched
     paths = widget.save()
     assert file_sha256(src) == sha
-    h5 = src.with_name(src.stem + "_refined.h5")
+    h5 = src.parent / "refined" / (src.stem + ".h5")
     assert h5 in paths and h5.with_suffix(".csv") in paths
     assert not widget.dirty and not qa.has_autosave(src)
 
@@ -329,7 +329,7 @@ def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, q
     assert widget2.review.reviewed == reviewed
     assert widget2.dirty
     widget2.save()
-    assert_array_equal(load_pose(s2.pose.source.with_name(s2.pose.source.stem + "_refined.h5")).values, edited)
+    assert_array_equal(load_pose(s2.pose.source.parent / "refined" / (s2.pose.source.stem + ".h5")).values, edited)
 
 
 def test_real_dlc_file_fix_save_and_close_warning(answers, make_napari_viewer, dlc_fixtures_dir, tmp_path, qtbot):
@@ -362,7 +362,7 @@ def test_real_dlc_file_fix_save_and_close_warning(answers, make_napari_viewer, d
     # "save" writes the refined file and lets the window close
     type(widget).close_prompt = staticmethod(lambda: "save")
     assert widget.confirm_close() and not widget.dirty
-    refined = pd.read_hdf(src.with_name(src.stem + "_refined.h5"))
+    refined = pd.read_hdf(src.parent / "refined" / (src.stem + ".h5"))
     original = pd.read_hdf(src)
     assert file_sha256(src) == sha
     assert refined.index.equals(original.index) and refined.columns.equals(original.columns)

@@ -69,11 +69,11 @@ def test_full_window_screenshot(make_napari_viewer, sample_manifest, qtbot, scre
         frame_rgb = np.asarray(video.data[frame], dtype=float)
         assert abs(patch.mean() - frame_rgb.mean()) < 25
     # keypoints drawn at their positions: the neck's colour at the neck's place
-    from napari_gaitint._napari._convert import bodypart_color
+    from napari_gaitint._napari._convert import bodypart_colors
 
-    neck_rgb = np.array(bodypart_color("neck")[:3]) * 255
     for view in ("C1", "C3"):
         lay = viewer.layers[f"T01 {view} keypoints cleaned"]
+        neck_rgb = np.array(bodypart_colors(lay.features["label"].cat.categories)["neck"][:3]) * 255
         sel = (lay.data[:, 0] == frame) & (lay.features["label"] == "neck").to_numpy()
         (_, y, x), = lay.data[sel]
         a = lay.affine.affine_matrix

@@ -179,6 +179,9 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
     cleaned = _run_clean(viewer, "T01 C1 keypoints")
     widget = detect_events_widget()
     viewer.window.add_dock_widget(widget)
+    from napari_gaitint.core.events import DEFAULT_METHOD
+
+    assert widget.method.value == DEFAULT_METHOD  # the default of every entry point
     widget.layer.value = cleaned
     widget.method.value = "zeni"
     widget.reference.value = "hip"

@@ -13,9 +13,11 @@ Conventions
   name of the most important flag, ``"ok"`` when none).
 * Tracks data are ``(track_id, frame, y_px, x_px)`` rows, one track per body part (and
   individual), sorted by track then frame as napari requires.
-* Colours: one fixed colour per body part (:data:`BODYPART_COLORS`), so C1 and C3 layers and
-  the cleaned layer agree; cleaned points that changed get a status colour as their border
-  and face (:data:`STATUS_COLORS`).
+* Colours follow napari-deeplabcut: the body parts in file order (individuals, for
+  multi-animal layers) spread over a colormap (:data:`DEFAULT_COLORMAP` or the DLC project's
+  ``colormap``), so a file looks the same in both plugins and C1, C3 and the cleaned layer
+  agree; cleaned points that changed get a status colour as their border and face
+  (:data:`STATUS_COLORS`).
 """
 
 from __future__ import annotations
@@ -25,23 +27,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.io import ROLES, Pose
+from ..core.io import ROLES, Pose, image_path_key
 
-# Body-part colours (RGBA 0-1): ROLES first, then a cycle for other names. Chosen to stay
-# readable on grey video and to differ from the status colours below.
-_ROLE_RGB = {
-    "neck": (0.12, 0.47, 0.71),
-    "hip": (0.17, 0.63, 0.17),
-    "knee": (0.58, 0.40, 0.74),
-    "ankle": (0.09, 0.75, 0.81),
-    "heel": (0.74, 0.74, 0.13),
-    "toe": (0.89, 0.47, 0.76),
-}
-_CYCLE_RGB = [
-    (0.12, 0.47, 0.71), (0.17, 0.63, 0.17), (0.58, 0.40, 0.74), (0.09, 0.75, 0.81),
-    (0.74, 0.74, 0.13), (0.89, 0.47, 0.76), (0.55, 0.34, 0.29), (0.50, 0.50, 0.50),
-    (0.68, 0.78, 0.91), (0.60, 0.87, 0.54),
-]
+#: Colormap of body parts (single-animal) and individuals (multi-animal) unless the DLC
+#: project's config.yaml names another: napari-deeplabcut's default, so that a file looks
+#: the same in both plugins.
+DEFAULT_COLORMAP = "rainbow"
 #: Status colours of cleaned points (RGBA 0-1). "ok" points keep their body-part colour.
 STATUS_COLORS: dict[str, tuple[float, float, float, float]] = {
     "wrong_limb": (1.0, 0.0, 0.0, 1.0),
@@ -56,15 +47,38 @@ EVENT_COLORS = {"heel_strike": (1.0, 0.2, 0.2, 1.0), "toe_off": (0.2, 0.6, 1.0, 
 EVENT_ABBREV = {"heel_strike": "HS", "toe_off": "TO"}
 
 
-def bodypart_color(name: str, position: int = 0) -> tuple[float, float, float, float]:
-    """RGBA (0-1) colour of a body part: fixed for our roles, a cycle by position otherwise."""
-    rgb = _ROLE_RGB.get(name, _CYCLE_RGB[position % len(_CYCLE_RGB)])
-    return (*rgb, 1.0)
+def colormap_colors(n: int, colormap: str | None = DEFAULT_COLORMAP) -> np.ndarray:
+    """``(n, 4)`` RGBA (0-1) for ``n`` categories, as napari-deeplabcut picks them.
+
+    A listed (qualitative) matplotlib palette (``Set3``, ``tab10``, ``viridis``...) gives
+    its first ``n`` colours, cycling when it has fewer; a continuous one (``rainbow``,
+    ``jet``...) is sampled at the bin centres ``(i + 0.5) / n``, interpolating 256 samples
+    linearly as napari does. An unknown name falls back to :data:`DEFAULT_COLORMAP`.
+    """
+    if n <= 0:
+        return np.empty((0, 4))
+    from matplotlib import colormaps
+
+    try:
+        cmap = colormaps[colormap or DEFAULT_COLORMAP]
+    except KeyError:
+        cmap = colormaps[DEFAULT_COLORMAP]
+    listed = getattr(cmap, "colors", None)
+    if listed is not None and len(listed):
+        rgba = np.asarray([(*c[:3], c[3] if len(c) > 3 else 1.0) for c in np.atleast_2d(listed)], float)
+        return np.tile(rgba, (int(np.ceil(n / len(rgba))), 1))[:n]
+    samples = cmap(np.linspace(0.0, 1.0, 256))
+    at = (np.arange(n) + 0.5) / n
+    grid = np.linspace(0.0, 1.0, 256)
+    return np.column_stack([np.interp(at, grid, samples[:, c]) for c in range(4)])
 
 
-def bodypart_colors(bodyparts: Sequence[str]) -> dict[str, tuple[float, float, float, float]]:
-    """``{bodypart: RGBA}`` for a list of body parts (see :func:`bodypart_color`)."""
-    return {bp: bodypart_color(bp, i) for i, bp in enumerate(bodyparts)}
+def bodypart_colors(bodyparts: Sequence[str], colormap: str | None = DEFAULT_COLORMAP
+                    ) -> dict[str, tuple[float, float, float, float]]:
+    """``{bodypart: RGBA}``: :func:`colormap_colors` over the body parts in file order
+    (napari-deeplabcut's colours for the same file). Also used for individuals."""
+    colors = colormap_colors(len(bodyparts), colormap)
+    return {bp: tuple(float(v) for v in c) for bp, c in zip(bodyparts, colors, strict=True)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -168,16 +182,27 @@ def pose_to_points(
     return data, features
 
 
-def points_face_colors(features: pd.DataFrame) -> np.ndarray:
-    """``(n_points, 4)`` RGBA: body-part colour, replaced by the status colour of changed points."""
-    label = features["label"]
+def points_face_colors(features: pd.DataFrame, *, colormap: str | None = DEFAULT_COLORMAP,
+                       individuals: Sequence[str] | None = None) -> np.ndarray:
+    """``(n_points, 4)`` RGBA: the body part's colour (the individual's when the points
+    have more than the ``""`` individual: napari-deeplabcut colours multi-animal layers by
+    animal), replaced by the status colour of changed points.
+
+    ``individuals`` gives the order of the individuals' colours (the file's; default: as
+    they first appear)."""
+    ids = features["id"].astype(str) if "id" in features else None
+    by_id = ids is not None and (ids != "").any()
+    label = ids if by_id else features["label"]
+    if by_id and individuals is not None:
+        label = pd.Categorical(ids, categories=[str(i) for i in individuals])
+        label = pd.Series(label, index=features.index)
     if isinstance(label.dtype, pd.CategoricalDtype):
         order = [str(c) for c in label.cat.categories]
         codes = label.cat.codes.to_numpy()
     else:
         codes, uniques = pd.factorize(label.astype(str), sort=False)
         order = [str(u) for u in uniques]
-    cmap = bodypart_colors(order)
+    cmap = bodypart_colors(order, colormap)
     palette = np.array([cmap[lab] for lab in order], dtype=float).reshape(-1, 4)
     colors = palette[np.asarray(codes, dtype=np.intp)] if len(order) else np.empty((len(features), 4))
     if "status" in features:
@@ -228,9 +253,10 @@ def pose_to_tracks(pose: Pose) -> tuple[np.ndarray, pd.DataFrame]:
     return data, features
 
 
-def tracks_colormap(bodyparts: Sequence[str]) -> dict[int, np.ndarray]:
+def tracks_colormap(bodyparts: Sequence[str], colormap: str | None = DEFAULT_COLORMAP
+                    ) -> dict[int, np.ndarray]:
     """``{track_id: RGBA}`` for :func:`pose_to_tracks` (napari ``colormaps_dict`` form)."""
-    cmap = bodypart_colors(bodyparts)
+    cmap = bodypart_colors(bodyparts, colormap)
     return {j: np.asarray(cmap[bp]) for j, bp in enumerate(bodyparts)}
 
 
@@ -409,12 +435,13 @@ def apply_affine_xy(affine: np.ndarray, y_px: np.ndarray, x_px: np.ndarray) -> t
 
 
 __all__ = [
+    "DEFAULT_COLORMAP",
     "EVENT_COLORS",
     "ROLES",
     "STATUS_COLORS",
     "apply_affine_xy",
-    "bodypart_color",
     "bodypart_colors",
+    "colormap_colors",
     "event_colors",
     "events_to_points",
     "layout_offsets",
@@ -427,3 +454,202 @@ __all__ = [
     "tracks_colormap",
     "view_affine",
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# Layers made by napari-deeplabcut: points + its DLC header -> the DLC table
+# ---------------------------------------------------------------------------------------
+_HEADER_LEVELS = {3: ["scorer", "bodyparts", "coords"], 4: ["scorer", "individuals", "bodyparts", "coords"]}
+
+
+def dlc_header_columns(header) -> pd.MultiIndex | None:
+    """The DLC column MultiIndex a layer's ``metadata["header"]`` describes, else ``None``.
+
+    Accepts what napari-deeplabcut keeps there (its ``DLCHeaderModel`` with ``columns`` as
+    a list of tuples, older versions' header object holding a ``pd.MultiIndex``), a dict
+    ``{"columns": [...], "names": [...]}`` and a ``pd.MultiIndex``. The level names are
+    DLC's (``scorer, [individuals,] bodyparts, coords``), by the tuples' length.
+    """
+    cols = header.get("columns") if isinstance(header, dict) else getattr(header, "columns", header)
+    if isinstance(cols, pd.MultiIndex):
+        tuples = list(cols)
+    elif isinstance(cols, (list, tuple)) and all(isinstance(t, (list, tuple)) for t in cols):
+        tuples = [tuple(t) for t in cols]
+    else:
+        return None
+    lengths = {len(t) for t in tuples}
+    if len(lengths) != 1 or next(iter(lengths)) not in _HEADER_LEVELS:
+        return None
+    n = next(iter(lengths))
+    return pd.MultiIndex.from_tuples([tuple(str(v) for v in t) for t in tuples],
+                                     names=_HEADER_LEVELS[n])
+
+
+def header_points_to_dlc_table(
+    data: np.ndarray,
+    features: pd.DataFrame,
+    columns: pd.MultiIndex,
+    *,
+    paths: Sequence[str] | None = None,
+    template: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The DLC table of a points layer that carries a DLC header (napari-deeplabcut's layers).
+
+    Nothing is renamed or dropped: the columns are exactly ``columns`` (scorer,
+    individuals, body parts, coords of the header); the rows are ``template``'s (the file
+    the layer was read from) in its order and index form, followed by any frame the layer
+    adds. Without a template the rows are the image ``paths`` (labels; frame ``i`` of the
+    layer is ``paths[i]``) or the frame numbers ``0 .. last frame with a point``.
+
+    Each point sets x, y (and the likelihood when the header has one; a point without one
+    gets 1.0, as napari-deeplabcut does) of its frame, individual (``id``) and body part
+    (``label``). A keypoint that the template has (finite x and y) and the layer no longer
+    has was deleted in napari: its cells become NaN. Every other template cell is kept.
+
+    Parameters
+    ----------
+    data
+        ``(n, 3)`` points ``frame, y_px, x_px`` (napari order).
+    features
+        One row per point with ``label`` (body part), optionally ``id`` (individual,
+        ``""`` for single-animal data) and ``likelihood``.
+    columns
+        From :func:`dlc_header_columns`.
+    paths
+        Image path of each frame (label layers), or ``None``/empty for video frames.
+    template
+        The layer's source table, if it could be read.
+
+    Raises
+    ------
+    ValueError
+        When a point does not fit the header (unknown body part or individual, a frame
+        outside the rows, two points for one keypoint): the message says which, so that
+        nothing is written rather than a table missing the user's points.
+    """
+    data = np.asarray(data, dtype=float).reshape(-1, 3) if len(data) else np.empty((0, 3))
+    multi = "individuals" in columns.names
+    labels = features["label"].astype(str).to_numpy() if "label" in features else None
+    if labels is None and len(data):
+        raise ValueError("the layer has no 'label' feature (the body part of each point)")
+    labels = labels if labels is not None else np.empty(0, dtype=object)
+    ids = features["id"].astype(str).to_numpy() if "id" in features else np.full(len(data), "")
+    lik = (features["likelihood"].to_numpy(dtype=float) if "likelihood" in features
+           else np.full(len(data), np.nan))
+    frames_f = data[:, 0]
+    frames = np.rint(frames_f).astype(np.int64)
+    if len(data) and not np.allclose(frames_f, frames):
+        raise ValueError("points lie between frames (non-integer frame coordinates)")
+
+    # keypoint (individual, body part) -> its (x, y[, likelihood]) column positions
+    names_no_scorer = [n for n in columns.names if n != "scorer"]
+    key_cols = columns.droplevel("scorer").to_frame(index=False)
+    key_cols.columns = names_no_scorer
+    ind_of = key_cols["individuals"].to_numpy(object) if multi else np.full(len(columns), "")
+    kp_pos: dict[tuple[str, str], dict[str, int]] = {}
+    for j, (ind, bp, c) in enumerate(zip(ind_of, key_cols["bodyparts"], key_cols["coords"], strict=True)):
+        kp_pos.setdefault((str(ind), str(bp)), {})[str(c)] = j
+    bodyparts = set(key_cols["bodyparts"])
+    individuals = set(ind_of) if multi else {""}
+    bad_label = sorted(set(labels) - bodyparts)
+    if bad_label:
+        raise ValueError(f"body part(s) {bad_label} are not in the layer's DeepLabCut header "
+                         f"{sorted(bodyparts)}")
+    if multi:
+        bad_id = sorted(set(ids) - individuals)
+        if bad_id:
+            raise ValueError(f"individual(s) {bad_id} are not in the layer's DeepLabCut header "
+                             f"{sorted(individuals)}")
+        missing = sorted({(i, b) for i, b in zip(ids, labels, strict=True)} - set(kp_pos))
+        if missing:
+            raise ValueError(f"keypoint(s) {missing[:5]} (individual, body part) are not in the "
+                             "layer's DLC header")
+    else:
+        ids = np.full(len(data), "", dtype=object)
+
+    # rows
+    paths = list(paths or [])
+    if paths:
+        if len(data) and (frames.min() < 0 or frames.max() >= len(paths)):
+            raise ValueError(f"points on frame(s) outside the layer's {len(paths)} images")
+        row_keys = [image_path_key(p) for p in paths]
+        keys_of_frame = row_keys
+    else:
+        if len(data) and frames.min() < 0:
+            raise ValueError("points on negative frame numbers")
+        keys_of_frame = None
+    if template is not None:
+        index = template.index
+        if paths:
+            tkeys = [image_path_key(r) for r in index]
+        else:
+            if not pd.api.types.is_integer_dtype(index):
+                template = None  # frame numbers cannot be matched to these rows
+        if template is not None:
+            tkeys = tkeys if paths else [int(v) for v in index]
+    if template is None:
+        if paths:
+            index = pd.Index(row_keys, dtype=object)
+            tkeys = list(row_keys)
+        else:
+            n = int(frames.max()) + 1 if len(data) else 0
+            index = pd.RangeIndex(n)
+            tkeys = list(range(n))
+    # frames the layer adds beyond the template's rows
+    row_of = {k: i for i, k in enumerate(tkeys)}
+    frame_keys = ([keys_of_frame[f] for f in frames] if keys_of_frame is not None
+                  else [int(f) for f in frames])
+    extra = [k for k in dict.fromkeys(frame_keys) if k not in row_of]
+    if extra:
+        if isinstance(index, pd.MultiIndex):
+            new = pd.MultiIndex.from_tuples([tuple(str(k).split("/")) for k in extra])
+            if new.nlevels != index.nlevels:
+                raise ValueError(f"image path(s) {extra[:3]} do not have the "
+                                 f"{index.nlevels} parts of the file's row index")
+            new.names = index.names
+        else:
+            new = pd.Index(extra)
+        index = index.append(new)
+        for k in extra:
+            row_of[k] = len(row_of)
+    rows = np.array([row_of[k] for k in frame_keys], dtype=np.int64)
+
+    # values: the template's cells under the header's columns, NaN elsewhere
+    values = np.full((len(index), len(columns)), np.nan)
+    if template is not None:
+        tcols = template.columns
+        tnames = [n for n in (tcols.names or []) if n != "scorer"]
+        if "scorer" in (tcols.names or []) and tnames == names_no_scorer:
+            tflat = tcols.droplevel("scorer")
+            hflat = columns.droplevel("scorer")
+            if tflat.is_unique:
+                pos = tflat.get_indexer(hflat)
+                have = pos >= 0
+                values[: len(template), have] = template.iloc[:, pos[have]].to_numpy(dtype=float)
+
+    # keypoints shown in napari (finite x and y) that the layer no longer has were deleted
+    kps = list(kp_pos)
+    k_of = {kp: k for k, kp in enumerate(kps)}
+    col = {c: np.array([kp_pos[kp].get(c, -1) for kp in kps], dtype=np.int64)
+           for c in ("x", "y", "likelihood")}
+    kpt = np.array([k_of[(str(i), str(b))] for i, b in zip(ids, labels, strict=True)], dtype=np.int64)
+    present = np.zeros((len(index), len(kps)), dtype=np.int64)
+    np.add.at(present, (rows, kpt), 1)
+    if (present > 1).any():
+        r, k = np.argwhere(present > 1)[0]
+        ind, bp = kps[k]
+        raise ValueError(f"two points for body part {bp!r}{f' of {ind!r}' if ind else ''} "
+                         f"in frame {index[int(r)]!r}")
+    has_xy = (col["x"] >= 0) & (col["y"] >= 0)
+    for k in np.flatnonzero(has_xy):
+        shown = np.isfinite(values[:, col["x"][k]]) & np.isfinite(values[:, col["y"][k]])
+        gone = np.flatnonzero(shown & (present[:, k] == 0))
+        if gone.size:
+            cols_k = [c[k] for c in col.values() if c[k] >= 0]
+            values[np.ix_(gone, cols_k)] = np.nan
+    # the layer's points
+    lik = np.where(np.isfinite(lik), lik, 1.0)
+    for c, v in (("x", data[:, 2]), ("y", data[:, 1]), ("likelihood", lik)):
+        ok = col[c][kpt] >= 0
+        values[rows[ok], col[c][kpt][ok]] = v[ok]
+    return pd.DataFrame(values, index=index, columns=columns)

@@ -70,12 +70,13 @@ def inset_image(viewer, session, frame: int, part: str, *, crop_px: float, heigh
     cols = np.minimum((np.arange(out_w) / scale).astype(int), crop.shape[1] - 1)
     out = np.ascontiguousarray(crop[rows][:, cols])
     yy, xx = np.mgrid[0:out_h, 0:out_w]
+    colors = _convert.bodypart_colors(pose.bodyparts)  # the layers' colours
     for j, name in enumerate(pose.bodyparts):
         if not np.isfinite(xy[j]).all():
             continue
         px, py = (xy[j, 0] - x0) * scale, (xy[j, 1] - y0) * scale
         disc = (xx - px) ** 2 + (yy - py) ** 2 <= _DOT_RADIUS_PX ** 2
-        out[disc] = (np.asarray(_convert.bodypart_color(name, j)[:3]) * 255).astype(np.uint8)
+        out[disc] = (np.asarray(colors[name][:3]) * 255).astype(np.uint8)
     if bool(_info(session.source_layer).get("mirrored")):
         out = np.ascontiguousarray(out[:, ::-1])
     return out

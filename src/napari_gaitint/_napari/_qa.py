@@ -1,4 +1,4 @@
-"""Label QA dock widget: ranked suspects, fix points by hand, save ``_refined`` files.
+"""Label QA dock widget: ranked suspects, fix points by hand, save refined files.
 
 A thin skin over :mod:`napari_gaitint.core.qa`. For each view of a trial (the raw keypoints
 layers the loader made) the widget
@@ -16,12 +16,12 @@ layers the loader made) the widget
   the body-part picker arms one click to place (or move) any part, ``Enter`` accepts the
   frame as reviewed, ``Ctrl+Z``/``Ctrl+Shift+Z`` undo/redo one action and go to its frame;
   every edit goes through a :class:`core.qa.PoseEditor` (manual flag, edit log);
-* resumes from the saved ``_refined`` file and review ticks, autosaves the edit log next to
-  the source after every edit, offers to recover it, warns when the window closes with
-  unsaved edits;
-* saves ``<source>_refined.h5/.csv`` (DLC layout, same frame index), merging corrections
-  another window saved meanwhile, and exports the corrected frames as DLC ``CollectedData``
-  labels.
+* resumes from the saved refined file and review ticks, autosaves the edit log next to the
+  source after every edit, offers to recover it, warns when the window closes with unsaved
+  edits;
+* saves ``refined/<source>.h5/.csv`` (DLC layout and name, same frame index), merging
+  corrections another window saved meanwhile, and exports the corrected frames as DLC
+  ``CollectedData`` labels.
 
 The keys are napari actions (:mod:`._keys`): listed and rebindable in Preferences > Shortcuts,
 working on the canvas whichever layer is selected and in this dock.
@@ -327,8 +327,9 @@ class QAWidget(QWidget):
 
         out = QHBoxLayout()
         self.save_button = QPushButton("Save")
-        self.save_button.setToolTip("Save <predictions>_refined.h5/.csv, the corrections list and the review ticks "
-                                    "(corrections saved meanwhile by another window are merged in)")
+        self.save_button.setToolTip("Save refined/<predictions>.h5/.csv beside the predictions, the corrections "
+                                    "list and the review ticks (corrections saved meanwhile by another window "
+                                    "are merged in)")
         self.save_button.clicked.connect(weak_slot(self, "save"))
         self.export_button = QPushButton("Export DLC labels…")
         self.export_button.clicked.connect(weak_slot(self, "_export_dialog"))
@@ -478,7 +479,7 @@ class QAWidget(QWidget):
             self.table.selectRow(self.review.position)
 
     def _resume_saved(self) -> None:
-        """Start each view from its saved ``_refined`` file and review ticks, and say so."""
+        """Start each view from its saved refined file and review ticks, and say so."""
         said = []
         for s in self.sessions.values():
             try:
@@ -986,7 +987,7 @@ class QAWidget(QWidget):
                     self._notify(f"autosave failed: {err}", error=True)
 
     def save(self) -> list[Path]:
-        """Save ``<source>_refined.h5/.csv``, the corrections csv and the review ticks of every
+        """Save ``refined/<source>.h5/.csv``, the corrections csv and the review ticks of every
         view with a source. Corrections saved meanwhile by another session are merged in
         (never dropped); points corrected differently on both sides ask whose to keep."""
         out, merged, failed = [], [], False
@@ -1014,7 +1015,7 @@ class QAWidget(QWidget):
         if out:
             extra = f" (merged corrections saved meanwhile by another session: {', '.join(merged)})" if merged else ""
             views = ", ".join(s.view for s in self.sessions.values() if s.pose.source is not None)
-            self._notify(f"saved {views}: {len(out)} files (_refined .h5/.csv, corrections, review ticks) "
+            self._notify(f"saved {views}: {len(out)} files (refined .h5/.csv, corrections, review ticks) "
                          f"in {out[0].parent}{extra}")
         return out
 
@@ -1084,7 +1085,7 @@ class QAWidget(QWidget):
         else:
             box = QMessageBox(self)
             box.setWindowTitle("Unsaved label corrections")
-            box.setText("There are unsaved label corrections. Save them as _refined files?")
+            box.setText("There are unsaved label corrections. Save them in refined/?")
             box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                                    | QMessageBox.StandardButton.Cancel)
             res = box.exec()

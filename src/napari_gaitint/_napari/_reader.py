@@ -15,7 +15,16 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import GaitintError
-from ..core.io import Pose, list_individuals, pose_from_dlc_table, read_dlc_table
+from ..core.io import (
+    Pose,
+    dlc_columns,
+    image_path_key,
+    is_image_index,
+    list_individuals,
+    pose_from_dlc_table,
+    read_dlc_table,
+    sort_image_rows,
+)
 from . import _convert
 from ._video import VIDEO_SUFFIXES
 
@@ -58,6 +67,30 @@ def napari_get_reader(path) -> Callable | None:
     return reader
 
 
+def dlc_config_colormap(source: str | Path | None, *, max_levels: int = 3) -> str:
+    """The ``colormap`` of the DeepLabCut project ``config.yaml`` nearest above ``source``
+    (its folder and up to ``max_levels`` parents, as napari-deeplabcut looks), else
+    :data:`._convert.DEFAULT_COLORMAP`."""
+    if source is None:
+        return _convert.DEFAULT_COLORMAP
+    folder = Path(source).resolve().parent
+    for _ in range(max_levels + 1):
+        cfg = folder / "config.yaml"
+        if cfg.is_file():
+            try:
+                import yaml
+
+                with open(cfg, encoding="utf-8") as fh:
+                    value = (yaml.safe_load(fh) or {}).get("colormap")
+            except Exception:  # not a readable DLC config: keep the default
+                value = None
+            return str(value) if value else _convert.DEFAULT_COLORMAP
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return _convert.DEFAULT_COLORMAP
+
+
 def poses_from_table(df: pd.DataFrame, *, source: Path | None = None) -> list[Pose]:
     """All individuals of a DLC table as poses (one for single-animal tables)."""
     individuals = list_individuals(df)
@@ -73,9 +106,17 @@ def keypoint_layer_kwargs(
     flags: np.ndarray | None = None,
     poses: list[Pose] | None = None,
     extra_metadata: dict | None = None,
+    colormap: str | None = None,
 ) -> tuple[np.ndarray, dict]:
-    """Points data and layer kwargs (features, colours, text, metadata) for one or more poses."""
+    """Points data and layer kwargs (features, colours, text, metadata) for one or more poses.
+
+    Colours as napari-deeplabcut gives them (:func:`._convert.points_face_colors`):
+    ``colormap`` (default: the DLC project's, found beside the source file, else
+    :data:`._convert.DEFAULT_COLORMAP`) over the body parts, or the individuals of a
+    multi-animal layer."""
     poses = poses or [pose]
+    if colormap is None:
+        colormap = dlc_config_colormap(pose.source)
     parts = [_convert.pose_to_points(p, flags=flags if len(poses) == 1 else None) for p in poses]
     data = np.vstack([d for d, _ in parts]) if parts else np.empty((0, 3))
     # Column-major: napari recomputes the layer extent (min/max per column) and slices the
@@ -88,6 +129,7 @@ def keypoint_layer_kwargs(
         features["label"] = features["label"].cat.set_categories(bodyparts)
     else:
         features["label"] = pd.Categorical(features["label"].astype(str), categories=bodyparts)
+    individuals = [p.individual or "" for p in poses]
     meta = {
         "kind": "keypoints",
         "source": str(pose.source) if pose.source else None,
@@ -101,28 +143,72 @@ def keypoint_layer_kwargs(
         "n_frames": pose.n_frames,
         "index": pose.index,
         "pose": pose if len(poses) == 1 else None,
+        "colormap": colormap,
         **(extra_metadata or {}),
     }
     kwargs = {
         "name": name,
         "features": features,
-        "face_color": _convert.points_face_colors(features),
+        "face_color": _convert.points_face_colors(features, colormap=colormap,
+                                                  individuals=individuals),
         "border_color": _convert.points_border_colors(features),
         "border_width": 0.1,
         "size": 16,
         "axis_labels": AXIS_LABELS,
-        "metadata": {"gaitint": meta},
+        "metadata": {"gaitint": meta,
+                     **napari_deeplabcut_metadata(poses, name=name, colormap=colormap)},
     }
     return data, kwargs
 
 
-def tracks_layer_kwargs(poses: list[Pose], *, name: str, extra_metadata: dict | None = None):
-    """Tracks data and layer kwargs for one or more poses (track per body part and individual)."""
+def napari_deeplabcut_metadata(poses: list[Pose], *, name: str,
+                               colormap: str = _convert.DEFAULT_COLORMAP) -> dict:
+    """What napari-deeplabcut reads from a keypoints layer's metadata, so its controls and
+    its writer take our layers: the DLC ``header`` (columns as a list of tuples and the
+    level names), the image ``paths`` of label files (frame ``i`` is ``paths[i]``), the
+    ``root`` folder and, for a layer read from a file, ``io`` provenance: ``kind`` "gt" for
+    label files (napari-deeplabcut's save merges into them), "machine" for predictions (its
+    writer never writes back onto those; its controls offer to save them as labels)."""
+    pose = poses[0]
+    columns = dlc_columns(poses)
+    individuals = [p.individual for p in poses if p.individual]
+    meta: dict = {
+        "header": {"columns": list(columns), "names": list(columns.names)},
+        "paths": ([image_path_key(r) for r in pose.index]
+                  if is_image_index(pose.index) else []),
+        "name": name,
+        "config_colormap": colormap,
+        "colormap_name": colormap,
+        "face_color_cycles": {
+            "label": _convert.bodypart_colors(
+                list(dict.fromkeys(columns.get_level_values("bodyparts"))), colormap),
+            "id": _convert.bodypart_colors(individuals, colormap),
+        },
+    }
+    if pose.source is not None:
+        source = Path(pose.source).resolve()
+        meta["root"] = str(source.parent)
+        meta["io"] = {
+            "schema_version": 1,
+            "project_root": str(source.parent),
+            "source_relpath_posix": source.name,
+            "kind": "gt" if is_image_index(pose.index) and not pose.has_likelihood else "machine",
+            "dataset_key": "df_with_missing",
+        }
+    return meta
+
+
+def tracks_layer_kwargs(poses: list[Pose], *, name: str, extra_metadata: dict | None = None,
+                        colormap: str | None = None):
+    """Tracks data and layer kwargs for one or more poses (track per body part and individual),
+    coloured by body part like the points (``colormap``: as in :func:`keypoint_layer_kwargs`)."""
     blocks, feats, cmap = [], [], {}
     next_id = 0
+    if colormap is None:
+        colormap = dlc_config_colormap(poses[0].source) if poses else _convert.DEFAULT_COLORMAP
     for p in poses:
         data, f = _convert.pose_to_tracks(p)
-        colors = _convert.tracks_colormap(p.bodyparts)
+        colors = _convert.tracks_colormap(p.bodyparts, colormap)
         ids = np.unique(data[:, 0]).astype(int) if len(data) else np.empty(0, int)
         if len(ids):
             lookup = np.zeros(ids.max() + 1, dtype=float)
@@ -370,15 +456,21 @@ def dlc_table_to_layers(
 ) -> list[tuple]:
     """LayerDataTuples (points, and tracks) of a DLC table.
 
-    ``tracks=None`` adds the full Tracks layer when the recording has at most
+    A label table (rows are image paths: ``CollectedData_*``, ``machinelabels``) is shown
+    as napari-deeplabcut shows it: frame ``i`` is the ``i``-th image path in natural order
+    (:func:`napari_gaitint.core.io.sort_image_rows`), and it gets no Tracks layer (the
+    images are not a time series). ``tracks=None`` adds the full Tracks layer when the recording has at most
     :data:`MAX_TRACK_POINTS` keypoints and a windowed one (:class:`TrackWindow`) above;
     True or False force the full layer or none.
     """
+    images = is_image_index(df.index)
+    if images:
+        df = sort_image_rows(df)
     poses = poses_from_table(df, source=source)
     base = name or (source.stem if source is not None else "keypoints")
     data, kwargs = keypoint_layer_kwargs(poses[0], name=base, poses=poses)
     layers = [(data, kwargs, "points")]
-    if tracks is not False:
+    if tracks is not False and not images:
         tdata, tkw = tracks_for_display(poses, name=f"{base} tracks",
                                         windowed=None if tracks is None else False)
         if len(tdata):

@@ -31,6 +31,7 @@ from magicgui.widgets import (
 )
 
 from ..core.errors import GaitintError
+from ..core.event_methods import DEFAULT_METHOD
 from ..core.io import Pose, side_of_view
 from ..core.manifest import MANIFEST_FILE_FILTER
 from ..core.video import VIDEO_FILE_FILTER
@@ -69,6 +70,9 @@ def layer_pose(layer, *, edits: bool = True) -> Pose:
         )
         if pose.source is None and info.get("source"):
             pose.source = Path(info["source"])
+        index = info.get("index")
+        if pose.index is None and index is not None and len(index) == pose.n_frames:
+            pose.index = index  # image paths of a multi-animal label layer
     if pose.frame_size is None and info.get("frame_size"):
         pose.frame_size = tuple(info["frame_size"])
     if pose.fps is None and info.get("fps"):
@@ -405,7 +409,7 @@ def _event_methods(_w=None) -> list[str]:
 def detect_events_widget(
     layer: napari.layers.Points,
     viewer: napari.viewer.Viewer,
-    method: str = "zeni",
+    method: str = DEFAULT_METHOD,
     reference: str = "auto",
     side: str = "auto",
     show_plot: bool = True,
@@ -418,7 +422,7 @@ def detect_events_widget(
     frame slider there.
     """
     from ..core.events import METHODS, detect_events, relative_x
-    from ..core.io import with_role_names
+    from ..core.io import validate_time_series, with_role_names
     from ..core.orient import orient_pose
 
     if layer is None:
@@ -427,7 +431,8 @@ def detect_events_widget(
     if side is None:
         raise GaitintError(f"{layer.name}: cannot tell which leg this camera sees (the view is "
                            "not C1 or C3 and no side was given); choose left or right in 'side'")
-    pose = with_role_names(layer_pose(layer), side=side)  # Neck, LHeel... -> neck, heel
+    pose = validate_time_series(layer_pose(layer), task="event detection")
+    pose = with_role_names(pose, side=side)  # Neck, LHeel... -> neck, heel
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
     ref = None if reference == "auto" else reference

@@ -50,11 +50,20 @@ def empty_events() -> pd.DataFrame:
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.loc[:, list(EVENT_COLUMNS)].copy()
+    # other columns (e.g. the detector's confidence and why) are kept, after ours, as they are
+    extra = [c for c in df.columns if c not in EVENT_COLUMNS and not str(c).startswith("_")]
+    out = df.loc[:, [*EVENT_COLUMNS, *extra]].copy()
     for c in ("trial", "view", "side", "event", "source"):
         out[c] = out[c].fillna("").astype(str).astype(object)
     out["frame"] = pd.to_numeric(out["frame"], errors="raise").astype(float)
     out["time_s"] = pd.to_numeric(out["time_s"], errors="coerce").astype(float)
+    for c in extra:  # a text column reads back with "" for missing, a number column with NaN
+        if not pd.api.types.is_numeric_dtype(out[c]):
+            numbers = pd.to_numeric(out[c].replace("", np.nan), errors="coerce")
+            if numbers.notna().sum() == out[c].replace("", np.nan).notna().sum():
+                out[c] = numbers.astype(float)
+            else:
+                out[c] = out[c].fillna("").astype(str).astype(object)
     return out
 
 
@@ -771,11 +780,13 @@ def discard_autosave(target: str | Path) -> None:
 
 
 def events_to_records(events: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows of an events table (NaN kept as NaN)."""
-    return [
-        {c: (float(v) if c in ("frame", "time_s") else str(v)) for c, v in row.items()}
-        for row in _typed(events).to_dict(orient="records")
-    ]
+    """JSON-ready rows of an events table (NaN kept as NaN; numbers of other columns stay numbers)."""
+    def cell(c, v):
+        if c in ("frame", "time_s") or (c not in EVENT_COLUMNS and isinstance(v, int | float | np.number)):
+            return float(v)
+        return str(v)
+
+    return [{c: cell(c, v) for c, v in row.items()} for row in _typed(events).to_dict(orient="records")]
 
 
 def events_from_records(records: list[dict]) -> pd.DataFrame:

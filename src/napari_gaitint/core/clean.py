@@ -67,7 +67,7 @@ import pandas as pd
 
 from ._spline import cubic_spline_at
 from .errors import AnalysisError, GaitintWarning
-from .io import LEG_CHAIN, Pose, leg_length_px
+from .io import LEG_CHAIN, Pose, leg_length_px, validate_time_series
 
 # ---------------------------------------------------------------------------------------
 # Flags
@@ -451,6 +451,7 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
     >>> flag_names(res.flags[20, 0]), round(float(res.pose.values[20, 0, 0]), 1)
     (['outlier', 'interpolated'], 40.8)
     """
+    validate_time_series(pose, task="cleaning (gap filling, filtering, swap repair)")
     config = config or CleanConfig()
     fps = pose.fps
     if config.filter != "none" and not fps:

@@ -36,7 +36,15 @@ import pandas as pd
 from ._csv import write_csv
 from ._files import atomic_path, write_atomic, write_text_atomic
 from .errors import GaitintError, InputFileError
-from .io import VIEW_SIDES, Pose, load_pose, pose_from_dlc_table, read_dlc_table, write_dlc_table
+from .io import (
+    VIEW_SIDES,
+    Pose,
+    load_pose,
+    pose_from_dlc_table,
+    read_dlc_table,
+    write_dlc_metadata,
+    write_dlc_table,
+)
 from .video import VIDEO_SUFFIXES, display_rotation_deg, upright
 
 #: How to get DeepLabCut, quoted in every "not installed" message.
@@ -534,6 +542,8 @@ def analyze_trial_pair(
             )
         # DLC's predictions, as DLC writes them (PyTables' index on the frame column included)
         write_dlc_table(df, dest, overwrite=overwrite, pytables_index=True)
+        # and DLC's metadata beside them: its create_labeled_video needs it
+        write_dlc_metadata(dest, source=raw[view], overwrite=overwrite)
         predictions[view] = dest
         rows.append({
             "trial": trial, "view": view, "side": VIEW_SIDES[view],
@@ -935,7 +945,7 @@ def write_labels(
         backup = h5.with_name(h5.name + ".bak")
         with atomic_path(backup, overwrite=True) as tmp:
             shutil.copyfile(h5, tmp)
-    write_dlc_table(merged, h5, overwrite=True, key="keypoints")
+    write_dlc_table(merged, h5, overwrite=True)
     write_dlc_table(merged, csv, overwrite=True)
     return LabelExport(folder=folder, h5=h5, csv=csv, images=written, n_new=n_new,
                        n_updated=n_updated, n_total=len(merged), backup=backup,

@@ -35,6 +35,30 @@ class InputFileError(GaitintError, ValueError):
         return type(self), (self.path, self.problem)
 
 
+class UnsafeWriteError(GaitintError, RuntimeError):
+    """A write refused because the file would lose data or replace a source file.
+
+    Deliberately not a ``ValueError``: napari's save takes a ``ValueError`` from a writer
+    for "no writer for this" and shows a generic warning instead of the message.
+
+    Parameters
+    ----------
+    path
+        The file that was not written; it is named first in the message.
+    problem
+        Why, and what to do instead.
+    """
+
+    def __init__(self, path: str | Path | None, problem: str):
+        self.path = Path(path) if path is not None else None
+        self.problem = problem
+        where = f"{self.path}: " if self.path is not None else ""
+        super().__init__(f"{where}{problem}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problem)
+
+
 class OutputExistsError(GaitintError, FileExistsError):
     """An output file exists already and overwriting was not asked for."""
 

@@ -14,7 +14,21 @@ signals of the foot's horizontal position relative to the body and picks their e
     maximum, toe off at its backward minimum.
 ``"ankle_hip"``
     As ``"seed"`` with the hip as reference.
-``"velocity"`` (default)
+``"foot"`` (default)
+    Foot kinematics: heel strike where the heel comes to rest, toe off where the toe
+    overtakes the body. Zeni's heel maximum is where the decelerating heel passes the body's
+    speed; from there the heel keeps decelerating until it rests on the floor, so the event
+    is moved later by ``v / a``: ``v`` the speed the heel still has relative to the floor
+    (the body's speed relative to the heel in the following stance) and ``a`` its
+    deceleration (the curvature of ``heel x - hip x`` at its maximum, a least-squares
+    parabola over +/- ``rest_half_width_s``). Both come from positions around the extremum,
+    so a zero-phase low-pass filter, keypoint noise or a treadmill (the floor moves) barely
+    change them (:func:`extrapolate_to_rest`). Toe off is Zeni's toe minimum: the marked
+    toe rolls forward over the forefoot before the foot leaves the floor, so the moment it
+    starts to move is early, but it passes the body's speed at toe off. No number in the
+    rule was fitted to data; on real walking (``validation/validate_real_events.py``)
+    it is the most accurate detector at 25-250 Hz, raw or cleaned.
+``"velocity"``
     Zeni's events refined by the foot's own forward velocity relative to the floor: heel
     strike where the heel's decelerating velocity reaches the floor's (the heel comes to
     rest), toe off where the toe's leaves it, by extrapolating a straight line through the
@@ -22,10 +36,15 @@ signals of the foot's horizontal position relative to the body and picks their e
     the interpolated crossing of that level). The floor's velocity is the foot's own median
     velocity in the adjacent stance, so a treadmill or a camera following the subject
     works; every window is in seconds or strides, not frames, so 25-120 Hz behave alike
-    (:func:`refine_by_velocity`). It removes the coordinate method's systematic lead (heel
-    strike) and lag (toe off) — the foot passes the body's speed before it lands or after
-    it lifts — and falls back to Zeni's time where the foot data are missing, no rest is
-    found, or the result is implausibly far from Zeni's time.
+    (:func:`refine_by_velocity`). Its toe off is early on real feet (the toe marker rolls
+    forward before lift-off) and a low-pass filter makes its heel strike late; it falls
+    back to Zeni's time where the foot data are missing, no rest is found, or the result is
+    implausibly far from Zeni's time.
+
+Every event gets a ``confidence`` (0-1) and, where it is below 1, a short ``why``
+(:func:`event_confidence`): frames filled over a gap or flagged by cleaning around it, a
+weak extremum, the edge of the data, a broken HS/TO alternation (phase conflict), or a
+fallback of the method. :func:`sort_events_by_confidence` lists the doubtful ones first.
 
 Robustness choices (none of them a pixel threshold, so they carry over to real recordings
 at other scales and frame rates):
@@ -58,46 +77,21 @@ The returned ``frame`` is fractional, in the pose's frame numbering
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks
 
-from .errors import AnalysisError
+from .errors import AnalysisError, GaitintWarning
+from .event_methods import DEFAULT_METHOD, LOW_CONFIDENCE, METHODS  # noqa: F401 (re-exported)
 from .io import Pose, leg_length_px
 
 #: Event names in the events table.
 HEEL_STRIKE = "heel_strike"
 TOE_OFF = "toe_off"
-EVENT_COLUMNS = ("side", "event", "frame", "time_s")
+EVENT_COLUMNS = ("side", "event", "frame", "time_s", "confidence", "why")
 SIDES = ("left", "right")
-
-
-@dataclass(frozen=True)
-class _Method:
-    """Which body part's x (relative to the reference) gives which event."""
-
-    hs_bodypart: str
-    to_bodypart: str
-    default_reference: str
-    description: str
-
-
-#: The event detectors by name (see the module docstring).
-METHODS: dict[str, _Method] = {
-    "zeni": _Method("heel", "toe", "hip", "Zeni: max of heel x - ref x / min of toe x - ref x"),
-    "seed": _Method("ankle", "ankle", "neck", "seed: max / min of ankle x - neck x"),
-    "ankle_neck": _Method("ankle", "ankle", "neck", "alias of 'seed'"),
-    "ankle_hip": _Method("ankle", "ankle", "hip", "max / min of ankle x - hip x"),
-    "velocity": _Method(
-        "heel", "toe", "hip",
-        "Zeni, then refined to where the heel stops / the toe starts moving forward",
-    ),
-}
-#: The default detector, chosen by measured accuracy (benchmarks/validate_events.py).
-DEFAULT_METHOD = "velocity"
 
 
 def detect_events(
@@ -120,6 +114,8 @@ def detect_events(
     min_likelihood: float | None = None,
     despike: float | None = 0.3,
     max_spike_s: float = 0.12,
+    rest_half_width_s: float = 0.08,
+    flags: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Detect heel strikes and toe offs of the camera-facing leg.
 
@@ -172,13 +168,23 @@ def detect_events(
     rest_fraction
         ``"velocity"`` method: a foot point moving slower than this fraction of its peak
         (95th percentile) forward speed counts as at rest.
+    rest_half_width_s
+        ``"foot"`` method: half-width (s) of the parabola that measures the heel's
+        deceleration where it passes the body (:func:`extrapolate_to_rest`).
+    flags
+        Optional ``(n_frames, n_bodyparts)`` bit flags of :func:`~napari_gaitint.core.clean.clean_pose`
+        (``CleanResult.flags``); frames it removed, repaired or filled around an event lower
+        that event's confidence. Without them a cleaned pose's raw likelihood column tells
+        which frames were filled.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``side, event, frame, time_s``, sorted by frame; ``event`` is
-        ``"heel_strike"`` or ``"toe_off"``, ``frame`` fractional. ``df.attrs`` holds the
-        method, reference and estimated stride period (``stride_frames``).
+        Columns ``side, event, frame, time_s, confidence, why``, sorted by frame; ``event``
+        is ``"heel_strike"`` or ``"toe_off"``, ``frame`` fractional, ``confidence`` in 0-1
+        and ``why`` a short reason where it is below 1 (:func:`event_confidence`), else
+        ``""``. ``df.attrs`` holds the method, reference and estimated stride period
+        (``stride_frames``).
 
     Raises
     ------
@@ -190,9 +196,9 @@ def detect_events(
     >>> from napari_gaitint.core.orient import orient_pose
     >>> events = detect_events(orient_pose(pose), side="left", fps=25)  # doctest: +SKIP
     >>> events.head(2)  # doctest: +SKIP
-       side        event  frame  time_s
-    0  left  heel_strike  12.31  0.4924
-    1  left      toe_off  29.87  1.1948
+       side        event  frame  time_s  confidence why
+    0  left  heel_strike  12.31  0.4924         1.0
+    1  left      toe_off  29.87  1.1948         1.0
     """
     if side not in SIDES:
         raise ValueError(f"side must be 'left' or 'right', got {side!r}")
@@ -207,6 +213,7 @@ def detect_events(
 
     if min_likelihood is None:
         min_likelihood = 0.0 if "cleaning" in pose.meta else 0.6
+    filled = _unmeasured_frames(pose, flags)
     pose = mask_low_likelihood(pose, min_likelihood)
     # Stand-ins for a body part without data (after the likelihood cut-off): the other body
     # reference, and the ankle for the heel or toe (then the remaining foot point).
@@ -249,6 +256,8 @@ def detect_events(
         stride_frames = estimate_period_frames(
             hs_bridged, min_frames=lo * fps, max_frames=hi * fps
         )
+        _check_stride_range(hs_bridged, stride_frames, fps=fps, stride_range_s=stride_range_s,
+                            where=where)
         if stride_frames is None:
             # Too short for an autocorrelation: fall back to the shortest plausible stride so
             # no real event is suppressed by the spacing rule.
@@ -267,14 +276,17 @@ def detect_events(
         hs_bridged, hs_segments = bridge_gaps(hs_clean, max_gap_frames=max_gap)
         to_bridged, to_segments = bridge_gaps(to_clean, max_gap_frames=max_gap)
 
-    hs = pick_extrema(
+    to_range = _robust_range(to_bridged)
+    hs, hs_info = pick_extrema(
         hs_bridged, hs_segments, kind="max", distance=distance, half_window=half_window,
-        min_prominence=min_prominence * robust_range, fit_half_width=fit_half_width,
+        min_prominence=min_prominence * robust_range, fit_half_width=fit_half_width, details=True,
     )
-    to = pick_extrema(
+    to, to_info = pick_extrema(
         to_bridged, to_segments, kind="min", distance=distance, half_window=half_window,
-        min_prominence=min_prominence * _robust_range(to_bridged), fit_half_width=fit_half_width,
+        min_prominence=min_prominence * to_range, fit_half_width=fit_half_width, details=True,
     )
+    hs_fallback = np.zeros(hs.size, dtype=bool)
+    to_fallback = np.zeros(to.size, dtype=bool)
     if method == "velocity":
         # The foot's own track, without the samples found to be wrong-limb spikes above.
         heel_x = pose.bodypart(hs_bp)[:, 0].copy()
@@ -290,20 +302,59 @@ def detect_events(
         # Only the heel stops at heel strike and only the toe leaves the floor at toe off
         # (the ankle rests until heel-off, well before toe off): a stand-in body part keeps
         # the coordinate time, except the ankle at heel strike (it stops with the heel).
+        # The candidates keep their order (a shift is far below the spacing of events).
         if hs_bp in ("heel", "ankle"):
-            hs = refine_by_velocity(heel_x, hs, kind="stop", **vel)
+            refined = refine_by_velocity(heel_x, hs, kind="stop", **vel)
+            hs_fallback, hs = refined == hs, refined
         if to_bp == "toe":
-            to = refine_by_velocity(toe_x, to, kind="start", **vel)
+            refined = refine_by_velocity(toe_x, to, kind="start", **vel)
+            to_fallback, to = refined == to, refined
+    elif method == "foot":
+        if hs_bp in ("heel", "ankle"):  # both come to rest at heel strike
+            hs, ok = extrapolate_to_rest(hs_bridged, hs, fps=fps, stride_frames=stride_frames,
+                                         half_width_s=rest_half_width_s)
+            hs_fallback = ~ok
+        else:  # the toe stands in: Zeni's time on it
+            hs_fallback[:] = True
     if hs.size == 0 and to.size == 0:
         raise AnalysisError(
             f"{where}no heel strike or toe off found in {pose.n_frames} frames "
             f"({pose.n_frames / fps:.1f} s; {n_valid} with data): the recording may be shorter "
             "than a step or the foot never passes the body"
         )
-    events = _events_table(pose, side, fps, hs, to)
+    # What each event's timing rests on: the samples of its signal that were measured (not
+    # missing, bridged, despiked, or filled / repaired by cleaning) around it.
+    measured = {}
+    for kind, signal, bp in ((HEEL_STRIKE, hs_signal, hs_bp), (TOE_OFF, to_signal, to_bp)):
+        ok = np.isfinite(signal)
+        if despike:
+            ok &= ~(hs_spikes if kind == HEEL_STRIKE else to_spikes)
+        unflagged = ~filled.get(bp, np.zeros(pose.n_frames, dtype=bool))
+        measured[kind] = (ok, unflagged)
+    info = {key: np.concatenate([hs_info[key], to_info[key]]) for key in hs_info}
+    info["fallback"] = np.concatenate([hs_fallback, to_fallback])
+    kinds = np.array([HEEL_STRIKE] * hs.size + [TOE_OFF] * to.size, dtype=object)
+    positions = np.concatenate([hs, to])
+    conf_kw = {"measured": measured, "stride_frames": stride_frames, "window_frames": half_window}
+    confidence, why = event_confidence(positions=positions, kinds=kinds, info=info, **conf_kw)
+    # An event at the edge of the data (a partial window) that breaks the gait's phase
+    # structure is an artefact of the edge, not an event: left out.
+    drop = info["edge"] & np.array(["phase conflict" in w for w in why], dtype=bool)
+    if drop.any():
+        keep = ~drop
+        positions, kinds = positions[keep], kinds[keep]
+        info = {key: val[keep] for key, val in info.items()}
+        confidence, why = event_confidence(positions=positions, kinds=kinds, info=info, **conf_kw)
+        events_dropped = int(drop.sum())
+    else:
+        events_dropped = 0
+    is_hs = kinds == HEEL_STRIKE
+    events = _events_table(pose, side, fps, positions[is_hs], positions[~is_hs],
+                           np.concatenate([confidence[is_hs], confidence[~is_hs]]),
+                           np.concatenate([why[is_hs], why[~is_hs]]))
     events.attrs.update(
         method=method, reference=ref_used, stride_frames=float(stride_frames), fps=fps,
-        bodyparts={HEEL_STRIKE: hs_bp, TOE_OFF: to_bp},
+        bodyparts={HEEL_STRIKE: hs_bp, TOE_OFF: to_bp}, edge_events_dropped=events_dropped,
     )
     notes = [f"{a} has no data: {b} used instead" for a, b in (
         (reference, ref_used), (spec.hs_bodypart, hs_bp), (spec.to_bodypart, to_bp)) if a != b]
@@ -467,6 +518,23 @@ def remove_spikes(
     return out
 
 
+def _check_stride_range(signal: np.ndarray, stride_frames: float | None, *, fps: float,
+                        stride_range_s: tuple[float, float], where: str) -> None:
+    """Warn when the foot's motion clearly repeats at a period outside the plausible strides
+    (at the given frame rate): the usual cause is a wrong frame rate (``--fps``)."""
+    lo, hi = stride_range_s
+    wide = estimate_period_frames(signal, min_frames=0.25 * lo * fps, max_frames=4 * hi * fps)
+    if wide is None or lo * fps <= wide <= hi * fps:
+        return
+    if stride_frames is not None and abs(wide - stride_frames) <= 0.1 * wide:
+        return
+    warnings.warn(
+        f"{where}the foot's motion repeats every {wide:.0f} frames, {wide / fps:.2f} s at "
+        f"{fps:g} frames/s: outside the {lo:g}-{hi:g} s of a walking stride. Is the frame "
+        "rate right (fps, --fps)?", GaitintWarning, stacklevel=3,
+    )
+
+
 def _check_progression(pose: Pose, reference: str, leg: float | None, where: str,
                        fps: float | None = None, foot: str = "heel") -> None:
     """Refuse a pose that clearly walks toward -x (image coordinates of a right-to-left walk).
@@ -602,9 +670,13 @@ def estimate_period_frames(
     """Dominant period of a quasi-periodic signal (frames) from its autocorrelation.
 
     Missing samples are left out of the sums (a biased estimator, so the first period wins
-    over its multiples). The lag of the highest autocorrelation peak between ``min_frames``
-    and ``max_frames`` is refined by a parabola. Returns None when no positive peak lies in
-    range (recording shorter than about one and a half periods).
+    over its multiples), and the signal is clipped to its 5th-95th percentiles so that a
+    few wild samples (a wrong-limb run smeared by a low-pass filter) cannot swamp it. The
+    period is the shortest lag between ``min_frames`` and ``max_frames`` whose
+    autocorrelation peak reaches half of the highest one there (a multiple of the period
+    can only come out higher through such a disturbance), refined by a parabola. Returns
+    None when no positive peak lies in range (recording shorter than about one and a half
+    periods).
 
     Examples
     --------
@@ -618,6 +690,8 @@ def estimate_period_frames(
     n = x.size
     if valid.sum() < 3:
         return None
+    lo_x, hi_x = np.percentile(x[valid], [5, 95])
+    x = np.clip(x, lo_x, hi_x)
     z = np.where(valid, x - np.nanmean(x), 0.0)
     # Full autocorrelation by FFT (zero padded), lags 0..n-1.
     nfft = 1 << int(np.ceil(np.log2(2 * n)))
@@ -634,7 +708,7 @@ def estimate_period_frames(
     peaks = peaks[(peaks >= lo) & (peaks <= hi) & (acf[peaks] > 0.1)]
     if peaks.size == 0:
         return None
-    k = int(peaks[np.argmax(acf[peaks])])
+    k = int(peaks[np.argmax(acf[peaks] >= 0.5 * acf[peaks].max())])
     return k + _parabola_offset(acf[k - 1], acf[k], acf[k + 1])
 
 
@@ -659,7 +733,8 @@ def pick_extrema(
     min_prominence: float,
     edge_prominence: float | None = None,
     fit_half_width: int = 1,
-) -> np.ndarray:
+    details: bool = False,
+) -> np.ndarray | tuple[np.ndarray, dict[str, np.ndarray]]:
     """Fractional sample positions of the robust maxima (``kind="max"``) or minima.
 
     Within each segment of recorded data an extremum must (1) be the extreme value within
@@ -669,15 +744,19 @@ def pick_extrema(
     ``half_window`` of a segment's end (a partial window) it must be an interior sample,
     stand out by ``min_prominence`` on the inner side and fall by ``edge_prominence``
     (default ``min_prominence / 3``) over the samples left on the outer side; the first and
-    last samples of a segment are never extrema. Positions are refined by a parabola fitted over ``+/- fit_half_width``
-    samples (:func:`_vertex_offsets`).
+    last samples of a segment are never extrema. Positions are refined by a parabola fitted
+    over ``+/- fit_half_width`` samples (:func:`_vertex_offsets`).
+
+    With ``details=True`` also what each extremum rests on, in the order of the positions:
+    ``strength`` (how far its judged sides fall, in units of ``min_prominence``; >= 1) and
+    ``edge`` (within ``half_window`` of a segment's end: a partial window).
     """
     sign = 1.0 if kind == "max" else -1.0
     if kind not in ("max", "min"):
         raise ValueError("kind must be 'max' or 'min'")
     if edge_prominence is None:
         edge_prominence = min_prominence / 3
-    out = []
+    out, strength, edge = [], [], []
     for a, b in segments:
         seg = sign * signal[a:b]
         if seg.size < 2 * half_window + 1:
@@ -696,17 +775,31 @@ def pick_extrema(
         # at least fall clearly (not a noise bump on a slope).
         full, cut = np.where(cut_left, right, left), np.where(cut_left, left, right)
         edge_ok = ~(full < min_prominence) & ~(cut < edge_prominence)
-        # Inside: a side whose descent is cut short by the segment end cannot be judged;
-        # every other side must stand out.
-        left_open = (lb == 0) & (left < min_prominence)
-        right_open = (rb == seg.size - 1) & (right < min_prominence)
+        # Inside: a side whose descent is cut short by the segment end (nothing higher on
+        # that side) cannot be judged; every other side must stand out.
+        before = np.maximum.accumulate(seg)[np.maximum(peaks - 1, 0)]
+        after = np.maximum.accumulate(seg[::-1])[::-1][np.minimum(peaks + 1, seg.size - 1)]
+        left_open = ((lb == 0) | (before < seg[peaks])) & (left < min_prominence)
+        right_open = ((rb == seg.size - 1) | (after < seg[peaks])) & (right < min_prominence)
         inner_ok = (~(left_open & right_open) & (left_open | ~(left < min_prominence))
                     & (right_open | ~(right < min_prominence)))
         ok = top & ~(cut_left & cut_right) & np.where(cut_left | cut_right, edge_ok, inner_ok)
         accepted = peaks[ok]
         if accepted.size:
             out.append(a + accepted + _vertex_offsets(seg, accepted, fit_half_width))
-    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=float)
+            judged = np.where(cut_left | cut_right, full, np.minimum(
+                np.where(left_open, np.inf, left), np.where(right_open, np.inf, right)))
+            strength.append(judged[ok] / min_prominence if min_prominence > 0 else
+                            np.full(accepted.size, np.inf))
+            edge.append((cut_left | cut_right)[ok])
+    if not out:
+        pos, info = np.zeros(0, dtype=float), {"strength": np.zeros(0), "edge": np.zeros(0, dtype=bool)}
+    else:
+        pos = np.concatenate(out)
+        order = np.argsort(pos, kind="stable")
+        pos, info = pos[order], {"strength": np.concatenate(strength)[order],
+                                 "edge": np.concatenate(edge)[order]}
+    return (pos, info) if details else pos
 
 
 def _vertex_offsets(seg: np.ndarray, ps: np.ndarray, half_width: int) -> np.ndarray:
@@ -714,8 +807,9 @@ def _vertex_offsets(seg: np.ndarray, ps: np.ndarray, half_width: int) -> np.ndar
 
     With ``w = 1`` it is the classic three-point parabolic interpolation; a wider window
     averages out keypoint noise (``w`` shrinks near the ends of ``seg``). An offset is kept
-    within one sample of ``p`` (noise can make the neighbour of the true extreme sample the
-    largest); where the parabola does not open downward the three-point one is used.
+    within ``w / 2`` samples of ``p``, at least one (noise can make a sample next to the
+    true extreme the largest, several samples away at a high frame rate); where the
+    parabola does not open downward the three-point one is used.
     Vectorised over the extrema (the fit has a closed form for symmetric windows).
     """
     ps = np.asarray(ps, dtype=int)
@@ -734,9 +828,90 @@ def _vertex_offsets(seg: np.ndarray, ps: np.ndarray, half_width: int) -> np.ndar
         e = u**2 - np.mean(u**2)
         a2 = win @ e / (e @ e)
         with np.errstate(invalid="ignore", divide="ignore"):
-            off = np.clip(-a1 / (2 * a2), -1.0, 1.0)
+            off = np.clip(-a1 / (2 * a2), -w / 2, w / 2)
         out[sel] = np.where(a2 < 0, off, three[sel])
     return out
+
+
+def extrapolate_to_rest(
+    relative_px: np.ndarray,
+    candidates: np.ndarray,
+    *,
+    fps: float,
+    stride_frames: float,
+    half_width_s: float = 0.08,
+    max_shift_stride: float = 0.15,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move heel-strike candidates from where the heel passes the body to where it rests.
+
+    ``relative_px`` is ``heel x - reference x`` (gait coordinates, gaps bridged) and
+    ``candidates`` its maxima (fractional samples): there the heel moves forward exactly as
+    fast as the body and is decelerating. It comes to rest on the floor ``v / a`` later, with
+
+    * ``v`` the body's speed relative to the resting heel: the median backward velocity of
+      ``relative_px`` (central differences over +/- 40 ms) within a stride of the candidate.
+      While the heel stands on the floor it moves backward relative to the body at the
+      floor's speed relative to the body, so a treadmill or a camera following the subject
+      needs nothing special;
+    * ``a`` the heel's deceleration relative to the body: twice the leading coefficient of
+      a least-squares parabola through the samples within +/- ``half_width_s`` of the
+      candidate.
+
+    Both come from around the extremum, not from the few samples where the heel lands, so
+    a zero-phase low-pass filter or a coarse frame rate hardly move them. The landing is
+    much alike from stride to stride while keypoint noise makes one stride's curvature
+    uncertain, so every candidate is moved by the median of the estimates of the recording.
+    A candidate has no estimate of its own where the parabola's window is not all data, no
+    stance lies within a stride, the curvature is not a maximum or the shift exceeds
+    ``max_shift_stride`` strides; when no candidate has one, the candidates are kept.
+
+    Returns
+    -------
+    positions, ok
+        The moved positions (fractional samples, in the order of ``candidates``) and
+        whether each had its own estimate.
+
+    Examples
+    --------
+    A heel decelerating at 2 px/frame^2 relative to the body, which moves at 8 px/frame
+    over the resting heel, comes to rest 8 / 2 = 4 frames after passing it:
+
+    >>> t = np.arange(60.0)
+    >>> rel = np.where(t < 24, 40 - (t - 20) ** 2, 24 - 8 * (t - 24))  # max at t = 20
+    >>> pos, ok = extrapolate_to_rest(rel, np.array([20.0]), fps=25, stride_frames=30,
+    ...                               half_width_s=0.04)
+    >>> float(np.round(pos[0], 2)), bool(ok[0])
+    (24.0, True)
+    """
+    x = np.asarray(relative_px, dtype=float)
+    c = np.asarray(candidates, dtype=float)
+    ok = np.zeros(c.size, dtype=bool)
+    shift = np.zeros(c.size)
+    if c.size == 0:
+        return c.copy(), ok
+    n = x.size
+    w = max(1, int(round(half_width_s * fps)))
+    k = max(1, int(round(0.04 * fps)))
+    v = np.full(n, np.nan)
+    if n > 2 * k:
+        v[k:-k] = (x[2 * k :] - x[: -2 * k]) / (2 * k)  # px/frame
+    for i, p in enumerate(c):
+        j = int(round(p))
+        a, b = j - w, j + w + 1
+        if a < 0 or b > n or not np.isfinite(x[a:b]).all():
+            continue
+        curvature = 2.0 * np.polyfit(np.arange(a, b) - p, x[a:b], 2)[0]  # px/frame^2
+        near = v[max(0, int(p - stride_frames)):min(n, int(p + stride_frames) + 1)]
+        backward = near[near < 0]  # NaN compares False
+        if backward.size < 2 or not curvature < 0:
+            continue
+        t_rest = -float(np.median(backward)) / -curvature
+        if 0 < t_rest <= max_shift_stride * stride_frames:
+            shift[i], ok[i] = t_rest, True
+    # The landing is much alike from stride to stride, its estimate per stride is not (noise
+    # in the curvature): every candidate moves by the recording's median.
+    shift[:] = float(np.median(shift[ok])) if ok.any() else 0.0
+    return c + shift, ok
 
 
 def refine_by_velocity(
@@ -871,7 +1046,9 @@ def refine_by_velocity(
     return np.sort(out)
 
 
-def _events_table(pose: Pose, side: str, fps: float, hs: np.ndarray, to: np.ndarray) -> pd.DataFrame:
+def _events_table(pose: Pose, side: str, fps: float, hs: np.ndarray, to: np.ndarray,
+                  confidence: np.ndarray, why: np.ndarray) -> pd.DataFrame:
+    """The events table; ``confidence`` and ``why`` in the order of ``[hs, to]``."""
     positions = np.concatenate([hs, to])
     names = np.array([HEEL_STRIKE] * hs.size + [TOE_OFF] * to.size, dtype=object)
     frames_idx = pose.frames.astype(float)
@@ -879,9 +1056,168 @@ def _events_table(pose: Pose, side: str, fps: float, hs: np.ndarray, to: np.ndar
     frame = np.asarray(frame, dtype=float)
     order = np.lexsort((names.astype(str), frame))  # by frame, then event name (stable)
     return pd.DataFrame(
-        {"side": side, "event": names[order], "frame": frame[order], "time_s": frame[order] / fps},
+        {"side": side, "event": names[order], "frame": frame[order], "time_s": frame[order] / fps,
+         "confidence": np.round(np.asarray(confidence, dtype=float)[order], 2),
+         "why": np.asarray(why, dtype=object)[order]},
         columns=list(EVENT_COLUMNS),
     )
+
+
+def _unmeasured_frames(pose: Pose, flags: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Per body part, the frames whose point was not measured as it stands: flagged by
+    cleaning (removed, repaired or filled; not merely low-pass filtered or set by hand), or,
+    in a cleaned pose without its flags, below the cleaning's likelihood cut-off (filled)."""
+    out: dict[str, np.ndarray] = {}
+    if flags is not None:
+        from .clean import FLAG_FILTERED, FLAG_MANUAL
+
+        f = np.asarray(flags)
+        if f.shape != (pose.n_frames, len(pose.bodyparts)):
+            raise ValueError(f"flags must have shape {(pose.n_frames, len(pose.bodyparts))}, "
+                             f"got {f.shape}")
+        bad = (f & ~(FLAG_FILTERED | FLAG_MANUAL)) != 0
+        return {bp: bad[:, j] for j, bp in enumerate(pose.bodyparts)}
+    cleaning = pose.meta.get("cleaning")
+    if cleaning and pose.has_likelihood:
+        cut = float(cleaning.get("config", {}).get("likelihood_threshold", 0.6) or 0.0)
+        lk = pose.likelihood
+        for j, bp in enumerate(pose.bodyparts):
+            out[bp] = np.isfinite(lk[:, j]) & (lk[:, j] < cut)
+    return out
+
+
+def event_confidence(
+    *,
+    positions: np.ndarray,
+    kinds: np.ndarray,
+    info: dict[str, np.ndarray],
+    measured: dict[str, tuple[np.ndarray, np.ndarray]],
+    stride_frames: float,
+    window_frames: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence (0-1) of each detected event and a short reason where it is below 1.
+
+    The confidence is the product of these factors (1 when nothing is wrong):
+
+    ``gap``
+        ``1 -`` the share of the +/- ``window_frames`` samples around the event where the
+        event's signal was missing (bridged) or a wrong-limb spike;
+    ``flagged frames``
+        likewise for samples cleaning removed, repaired or filled (``measured[kind][1]``
+        False);
+    ``weak extremum``
+        0.5-1 as the extremum stands out by 1-2 times the minimum prominence
+        (``info["strength"]``);
+    ``edge of the data``
+        0.6 within the edge window of the start/end of the data or of a long gap (a
+        partial window, ``info["edge"]``);
+    ``fallback``
+        0.6 where the method's own timing failed and a fallback was used
+        (``info["fallback"]``);
+    ``phase conflict``
+        0.5 where heel strikes and toe offs do not alternate (two of a kind in a row), a
+        stance or swing next to it is not 0.25-0.8 stride long, or the two same-kind events
+        around it are not 0.65-1.35 strides apart.
+
+    Parameters
+    ----------
+    positions, kinds
+        Event positions (fractional samples) and names, one per event, any order.
+    info
+        ``strength``, ``edge`` and ``fallback`` arrays in the order of ``positions``.
+    measured
+        Per event name: (samples of its signal that were present and not spikes, samples
+        that cleaning left as measured), boolean arrays over the frames.
+    stride_frames
+        Stride period (frames).
+    window_frames
+        Half-width of the window whose samples time an event.
+
+    Returns
+    -------
+    confidence, why
+        Float array in 0-1 and object array of ``"; "``-joined reasons (``""`` at 1).
+    """
+    pos = np.asarray(positions, dtype=float)
+    kinds = np.asarray(kinds, dtype=object)
+    conf = np.ones(pos.size)
+    reasons: list[list[str]] = [[] for _ in range(pos.size)]
+    for i, (p, kind) in enumerate(zip(pos, kinds, strict=True)):
+        present, unflagged = measured[kind]
+        n = present.size
+        j = int(round(p))
+        win = slice(max(0, j - window_frames), min(n, j + window_frames + 1))
+        n_win = max(1, win.stop - win.start)
+        missing = int(np.count_nonzero(~present[win]))
+        flagged = int(np.count_nonzero(present[win] & ~unflagged[win]))
+        if missing:
+            conf[i] *= 1.0 - missing / n_win
+            reasons[i].append(f"gap ({missing} of {n_win} frames)")
+        if flagged:
+            conf[i] *= 1.0 - flagged / n_win
+            reasons[i].append(f"flagged frames ({flagged} of {n_win})")
+        strength = float(info["strength"][i])
+        if strength < 2.0:
+            conf[i] *= float(np.clip(0.5 + 0.5 * (strength - 1.0), 0.5, 1.0))
+            reasons[i].append("weak extremum")
+        if info["edge"][i]:
+            conf[i] *= 0.6
+            reasons[i].append("edge of the data")
+        if info["fallback"][i]:
+            conf[i] *= 0.6
+            reasons[i].append("fallback")
+    # phase: heel strikes and toe offs alternate, one stride apart
+    order = np.argsort(pos, kind="stable")
+    k_sorted = kinds[order]
+    conflict = np.zeros(pos.size, dtype=bool)
+    same = k_sorted[1:] == k_sorted[:-1]
+    conflict[order[1:][same]] = True
+    conflict[order[:-1][same]] = True
+    if stride_frames:
+        # stance (HS -> TO) and swing (TO -> HS) each last 0.25-0.8 stride (walking ~0.6 /
+        # 0.4, running ~0.35 / 0.65)
+        phase = np.diff(pos[order]) / stride_frames
+        off = ~same & ((phase < 0.25) | (phase > 0.8))
+        conflict[order[1:][off]] = True
+        conflict[order[:-1][off]] = True
+        for kind in (HEEL_STRIKE, TOE_OFF):
+            idx = order[k_sorted == kind]
+            if idx.size < 2:
+                continue
+            ratio = np.diff(pos[idx]) / stride_frames
+            off = (ratio < 0.65) | (ratio > 1.35)
+            conflict[idx[1:][off]] = True
+            conflict[idx[:-1][off]] = True
+    for i in np.flatnonzero(conflict):
+        conf[i] *= 0.5
+        reasons[i].append("phase conflict")
+    why = np.array(["; ".join(r) for r in reasons], dtype=object)
+    return np.clip(conf, 0.0, 1.0), why
+
+
+def sort_events_by_confidence(events: pd.DataFrame, *, below: float | None = None) -> pd.DataFrame:
+    """Events ordered from the least to the most confident (for review), optionally only
+    those with ``confidence`` below ``below`` (e.g. :data:`LOW_CONFIDENCE`).
+
+    Rows without a confidence (older tables, events set by hand) come last; ties keep the
+    table's order. A table without a ``confidence`` column is returned unchanged (filtered
+    to nothing when ``below`` is given).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"frame": [3.0, 9.0, 15.0], "confidence": [1.0, 0.3, None]})
+    >>> sort_events_by_confidence(ev)["frame"].tolist()
+    [9.0, 3.0, 15.0]
+    >>> sort_events_by_confidence(ev, below=LOW_CONFIDENCE)["frame"].tolist()
+    [9.0]
+    """
+    if "confidence" not in events.columns:
+        return events.iloc[:0] if below is not None else events
+    conf = pd.to_numeric(events["confidence"], errors="coerce")
+    out = events.iloc[np.argsort(conf.fillna(np.inf).to_numpy(), kind="stable")]
+    if below is not None:
+        out = out[pd.to_numeric(out["confidence"], errors="coerce") < below]
+    return out
 
 
 def frame_to_position(pose: Pose, frame: np.ndarray | float) -> np.ndarray:

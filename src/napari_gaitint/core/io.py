@@ -10,8 +10,9 @@ MultiIndex:
   image paths as the row index (one level ``labeled-data/video/img.png`` in DLC 2.x, three
   levels in DLC 3.x).
 
-Files are ``.h5`` (HDF5 through PyTables, key ``df_with_missing`` for predictions, ``keypoints``
-for labels) or ``.csv`` with the header rows written out. :func:`read_dlc_table` reads any of
+Files are ``.h5`` (HDF5 through PyTables, key ``df_with_missing`` as DeepLabCut writes
+predictions and labels; label files we wrote before under ``keypoints`` are still read) or
+``.csv`` with the header rows written out. :func:`read_dlc_table` reads any of
 them into that DataFrame unchanged; :func:`write_dlc_table` writes it back so that DLC and
 napari-deeplabcut reopen it (``pd.read_hdf(path)`` / ``pd.read_csv(path, header=[0, 1, 2],
 index_col=0)``, in pandas 2 as in pandas 3). :class:`Pose` is the array form the analysis works
@@ -594,6 +595,66 @@ def read_dlc_table(path: str | Path, *, key: str | None = None) -> pd.DataFrame:
     return _normalise_columns(df, path)
 
 
+def is_image_index(index: pd.Index | None) -> bool:
+    """Whether a DLC table's rows are labelled images (paths, as in ``CollectedData_*`` and
+    ``machinelabels`` files) rather than the frames of one video (integer frame numbers)."""
+    if index is None or len(index) == 0:
+        return False
+    return isinstance(index, pd.MultiIndex) or not pd.api.types.is_numeric_dtype(index)
+
+
+def image_path_key(row) -> str:
+    """The image path of a label table's row as napari-deeplabcut names it: the last three
+    parts (``labeled-data/<video>/<image>``) joined by ``/``, whether the row index has one
+    level (DLC 2) or three (DLC 3) and whatever the separators."""
+    text = "/".join(str(p) for p in row) if isinstance(row, tuple) else str(row)
+    parts = [p for p in text.replace("\\", "/").split("/") if p and p not in (".", "..")]
+    return "/".join(parts[-3:])
+
+
+def _natural_key(text: str) -> tuple:
+    """Sort key putting ``img9`` before ``img10`` (digit runs compare as numbers)."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
+
+
+def sort_image_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """A label table's rows in napari-deeplabcut's frame order: image paths (see
+    :func:`image_path_key`) in natural order. Tables of video frames are returned as they
+    are."""
+    if not is_image_index(df.index):
+        return df
+    keys = [_natural_key(image_path_key(r)) for r in df.index]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return df if order == list(range(len(keys))) else df.iloc[order]
+
+
+def validate_time_series(pose: Pose, *, task: str = "this step") -> Pose:
+    """Refuse a pose whose rows are labelled images (a ``CollectedData_*`` label file or
+    ``machinelabels``), not the consecutive frames of one video.
+
+    Cleaning (gap filling, low-pass filtering, swap repair by continuity), gait events and
+    cycles all treat neighbouring rows as neighbouring moments; on separate images they
+    would move labels towards unrelated pictures. Returns ``pose`` unchanged otherwise.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file, what it is, and what to give instead.
+    """
+    if not is_image_index(pose.index):
+        return pose
+    first = pose.index[0]
+    first = "/".join(map(str, first)) if isinstance(first, tuple) else str(first)
+    raise InputFileError(
+        pose.source,
+        f"is a DeepLabCut label file: its {pose.n_frames} rows are separate labelled images "
+        f"({first}, ...), not the frames of one video, so {task} would mix unrelated images. "
+        "Give the predictions DeepLabCut made for a video (<video>DLC_<scorer>.h5, from "
+        "deeplabcut.analyze_videos or 'gaitint dlc analyze'); to review or correct these "
+        "labels, open the file in napari (Label QA, or napari-deeplabcut)",
+    )
+
+
 def is_multianimal(df: pd.DataFrame) -> bool:
     """Whether a DLC table has an ``individuals`` column level."""
     return "individuals" in (df.columns.names or [])
@@ -1163,29 +1224,40 @@ def pose_to_dlc_table(pose: Pose) -> pd.DataFrame:
     return poses_to_dlc_table([pose])
 
 
+def dlc_columns(poses: Sequence[Pose]) -> pd.MultiIndex:
+    """The DLC column header of :func:`poses_to_dlc_table` (``scorer, [individuals,]
+    bodyparts, coords``; the first pose's scorer and likelihood decide for all)."""
+    first = poses[0]
+    multi = any(p.individual is not None for p in poses)
+    coords = ("x", "y", "likelihood") if first.has_likelihood else ("x", "y")
+    if multi:
+        tuples = [(first.scorer, p.individual or "single", bp, c)
+                  for p in poses for bp in p.bodyparts for c in coords]
+    else:
+        tuples = [(first.scorer, bp, c) for p in poses for bp in p.bodyparts for c in coords]
+    return pd.MultiIndex.from_tuples(tuples, names=_MULTI_LEVELS if multi else _SINGLE_LEVELS)
+
+
 def poses_to_dlc_table(poses: Sequence[Pose]) -> pd.DataFrame:
     """One DLC table from several individuals' poses (same frames and scorer)."""
     if not poses:
         raise ValueError("no poses to write")
     first = poses[0]
-    multi = any(p.individual is not None for p in poses)
-    coords = ("x", "y", "likelihood") if first.has_likelihood else ("x", "y")
-    tuples, blocks = [], []
+    columns = dlc_columns(poses)
+    n_coords = 3 if first.has_likelihood else 2
+    blocks = []
     for pose in poses:
         if pose.n_frames != first.n_frames:
             raise ValueError("all poses must have the same number of frames to share a table")
-        for j, bp in enumerate(pose.bodyparts):
-            for k, c in enumerate(coords):
-                if multi:
-                    tuples.append((first.scorer, pose.individual or "single", bp, c))
-                else:
-                    tuples.append((first.scorer, bp, c))
-                blocks.append(pose.values[:, j, k])
-    columns = pd.MultiIndex.from_tuples(tuples, names=_MULTI_LEVELS if multi else _SINGLE_LEVELS)
+        for j in range(len(pose.bodyparts)):
+            blocks.extend(pose.values[:, j, k] for k in range(n_coords))
     data = np.column_stack(blocks) if blocks else np.empty((first.n_frames, 0))
     index = first.index if first.index is not None else pd.RangeIndex(first.n_frames)
     return pd.DataFrame(data, index=index.copy(), columns=columns)
 
+
+#: HDF5 key of every DLC table we write (DeepLabCut's; it reads labels and predictions there).
+DLC_H5_KEY = "df_with_missing"
 
 #: What pandas < 3 writes as ``pandas_version`` on every HDF5 group; pandas 2.x needs it to
 #: read "table" format files (pandas 3 stopped writing it).
@@ -1234,8 +1306,8 @@ def write_dlc_table(
 ) -> Path:
     """Write a DLC-layout DataFrame to ``.h5`` or ``.csv`` (chosen by the suffix), atomically.
 
-    ``.h5`` uses key ``df_with_missing`` (``keypoints`` for label tables without
-    likelihood). Predictions (integer frame index) are written in PyTables "table" format
+    ``.h5`` uses DeepLabCut's key ``df_with_missing`` (for labels too: DLC reads
+    ``CollectedData_*.h5`` under that key). Predictions (integer frame index) are written in PyTables "table" format
     and labels (image-path index) in "fixed" format, as DeepLabCut does; files open with
     ``pd.read_hdf(path)`` in pandas 2 and 3. ``.csv`` writes the header rows.
     An existing file is never replaced unless ``overwrite`` is True.
@@ -1251,8 +1323,7 @@ def write_dlc_table(
     if suffix not in _SUFFIXES:
         raise InputFileError(path, f"output must end in .h5 or .csv, not {path.suffix!r}")
     if key is None:
-        has_lh = "likelihood" in set(df.columns.get_level_values(-1))
-        key = "df_with_missing" if has_lh else "keypoints"
+        key = DLC_H5_KEY
 
     def _write(tmp: Path) -> None:
         if suffix == ".csv":
@@ -1261,6 +1332,40 @@ def write_dlc_table(
             _write_h5(df, tmp, key, pytables_index=pytables_index)
 
     return write_atomic(path, _write, overwrite=overwrite)
+
+
+def dlc_metadata_path(h5: str | Path) -> Path:
+    """``<stem>_meta.pickle`` beside a predictions file: where DeepLabCut keeps (and its
+    create_labeled_video and extract_outlier_frames look for) the metadata of an analysis."""
+    h5 = Path(h5)
+    return h5.with_name(f"{h5.stem}_meta.pickle")
+
+
+def write_dlc_metadata(
+    h5: str | Path, *, source: str | Path | None = None, pose: Pose | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write DeepLabCut's metadata file (:func:`dlc_metadata_path`) for predictions we wrote.
+
+    DeepLabCut's create_labeled_video and extract_outlier_frames refuse predictions without
+    it ("No metadata found"). It is a copy of the ``source`` predictions' own metadata when
+    DeepLabCut left one beside them; otherwise it holds what those tools read: no cropping
+    (frame size from ``pose`` when known), the scorer, body parts, frame count and rate.
+    """
+    import pickle
+
+    out = dlc_metadata_path(h5)
+    own = dlc_metadata_path(source) if source is not None else None
+    if own is not None and own.is_file():
+        data = own.read_bytes()
+    else:
+        w, h = pose.frame_size if pose is not None and pose.frame_size else (0, 0)
+        info = {"cropping": False, "cropping_parameters": [0, int(w), 0, int(h)]}
+        if pose is not None:
+            info.update(Scorer=pose.scorer, nframes=pose.n_frames, fps=pose.fps,
+                        bodyparts=list(pose.bodyparts))
+        data = pickle.dumps({"data": info}, protocol=4)
+    return write_atomic(out, lambda tmp: tmp.write_bytes(data), overwrite=overwrite)
 
 
 def save_pose(pose: Pose | Sequence[Pose], path: str | Path, *, overwrite: bool = False) -> Path:

@@ -46,7 +46,17 @@ from pandas.api.types import union_categoricals
 from ._csv import write_csv
 from ._files import write_atomic, write_text_atomic
 from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
-from .io import Pose, align_view_lengths, load_pose, save_pose, side_of_view, validate_fps
+from .io import (
+    Pose,
+    align_view_lengths,
+    dlc_metadata_path,
+    load_pose,
+    save_pose,
+    side_of_view,
+    validate_fps,
+    validate_time_series,
+    write_dlc_metadata,
+)
 from .manifest import MANIFEST_COLUMNS, read_manifest
 
 
@@ -128,11 +138,14 @@ class AnalysisConfig:
         return cfg
 
     def resolved(self) -> AnalysisConfig:
-        """The same settings with every cleaning default written out: what a run records in
-        its ``config.toml``, so that it repeats exactly with a later version whose defaults
-        differ (``None`` values, such as ``margin_px`` from the leg length, stay implicit)."""
+        """The same settings with every cleaning default and the event detector written out:
+        what a run records in its ``config.toml``, so that it repeats exactly with a later
+        version whose defaults differ (``None`` values, such as ``margin_px`` from the leg
+        length, stay implicit)."""
+        from .event_methods import DEFAULT_METHOD
+
         clean = {k: v for k, v in dataclasses.asdict(self.clean_config()).items() if v is not None}
-        return dataclasses.replace(self, clean=clean)
+        return dataclasses.replace(self, clean=clean, events_method=self.events_method or DEFAULT_METHOD)
 
     def clean_config(self):
         """The :class:`~napari_gaitint.core.clean.CleanConfig` these settings describe."""
@@ -406,6 +419,7 @@ def _load_view(row: pd.Series, config: AnalysisConfig) -> Pose:
     fps = validate_fps(row["fps"], source=row["predictions"]) if pd.notna(row.get("fps")) else None
     pose = load_pose(row["predictions"], bodyparts=config.bodyparts or {}, fps=fps, side=_side_for(row),
                      individual=row_individual(row))
+    validate_time_series(pose, task="gait analysis (cleaning, events, cycles)")
     if pd.notna(row.get("width")) and pd.notna(row.get("height")):
         pose.frame_size = (int(row["width"]), int(row["height"]))
     elif isinstance(row.get("video"), str):
@@ -491,8 +505,9 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             cleaned = clean_pose(pose, other=None, config=clean_cfg)
         oriented = orient_pose(cleaned.pose, level=config.level_floor)
         events = _edited_events(row, side, pose.fps)
-        if events is None:
-            events = detect_events(oriented, side=side, fps=pose.fps, **config.events_kwargs())
+        if events is None:  # the cleaning's flags lower the confidence of events they touch
+            events = detect_events(oriented, side=side, fps=pose.fps, flags=cleaned.flags,
+                                   **config.events_kwargs())
         cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
         cycles = _with_angle_cycles(cycles, oriented, events, side, config)
         views.append((row, pose, side, cleaned, oriented, events, cycles))
@@ -759,11 +774,12 @@ def analyze_cohort(
     jobs = [(str(t), rows, config) for t, rows in table.groupby("trial", sort=True)]
     all_views = sorted(table["view"].astype(str).unique())
     cleaned_dir = out_dir / _CLEANED_DIR if out_dir is not None else None
+    cleaned_names = _cleaned_names(table)
     outputs: dict[str, tuple[list[dict], list[dict]]] = {}
     todo = []
     for job in jobs:
         hit = cache.get(job)
-        if hit is not None and all(_cleaned_written(v, cleaned_dir) for v in hit[0]):
+        if hit is not None and all(_cleaned_written(v, cleaned_dir, cleaned_names) for v in hit[0]):
             outputs[job[0]] = hit
         else:
             todo.append(job)
@@ -777,7 +793,8 @@ def analyze_cohort(
                 # written as each trial arrives (while the workers go on with the others),
                 # then freed: the cleaned poses are only kept to be written
                 if cleaned_dir is not None:
-                    _write_cleaned(v, cleaned_dir, made, cache, ours, overwrite=overwrite)
+                    _write_cleaned(v, cleaned_dir, cleaned_names, made, cache, ours,
+                                   overwrite=overwrite)
                 v.pop("cleaned", None)
                 v.pop("clean", None)
         except OutputExistsError:
@@ -1050,7 +1067,7 @@ def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | 
             outputs = write_stats_outputs(
                 out_dir, result.cycles, correction=config.correction, engine=config.stats_engine,
                 report=report, figures=report, config=config.to_dict(),
-                parameters=result.parameters, overwrite=overwrite,
+                parameters=result.parameters, events=result.events, overwrite=overwrite,
             )
             result.files.update(outputs.files)
             anova = outputs.anova
@@ -1085,14 +1102,32 @@ def _check_outputs(out_dir: Path, overwrite: bool, ours: set[str]) -> None:
         raise OutputExistsError(out_dir / existing[0])
 
 
-def _cleaned_paths(view: dict, cleaned_dir: Path) -> tuple[Path, Path]:
-    """Where a view's cleaned predictions (DLC layout) and flag table go."""
-    stem = f"{view['trial']}_{view['view']}"
-    return cleaned_dir / f"{stem}_cleaned.h5", cleaned_dir / f"{stem}_flags.csv"
+def _cleaned_names(table: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """``{(trial, view): path under cleaned/}`` of the views' cleaned predictions.
+
+    Each keeps its predictions' file name (``.h5``): DeepLabCut's ``<video>DLC_<scorer>.h5``,
+    which DeepLabCut's tools find when given ``destfolder=<out>/cleaned`` and, being in
+    another folder than the video, never take instead of the original. Views whose
+    predictions share a file name (same name in different folders) go into
+    ``<trial>_<view>/`` subfolders so that none replaces another.
+    """
+    keys = [(str(t), str(v)) for t, v in zip(table["trial"], table["view"], strict=True)]
+    names = [f"{Path(str(p)).stem}.h5" for p in table["predictions"]]
+    counts = pd.Series(names).value_counts()
+    return {k: (f"{k[0]}_{k[1]}/{n}" if counts[n] > 1 else n)
+            for k, n in zip(keys, names, strict=True)}
 
 
-def _write_cleaned(view: dict, cleaned_dir: Path, made: list[Path], cache: _TrialCache,
-                   ours: set[str], *, overwrite: bool) -> None:
+def _cleaned_paths(view: dict, cleaned_dir: Path, names: dict[tuple[str, str], str]
+                   ) -> tuple[Path, Path]:
+    """Where a view's cleaned predictions (DLC layout, :func:`_cleaned_names`) and flag table
+    (``<name>_flags.csv`` beside it) go (and DeepLabCut's ``<name>_meta.pickle``)."""
+    pose_path = cleaned_dir / names[(str(view["trial"]), str(view["view"]))]
+    return pose_path, pose_path.with_name(f"{pose_path.stem}_flags.csv")
+
+
+def _write_cleaned(view: dict, cleaned_dir: Path, cleaned_names: dict, made: list[Path],
+                   cache: _TrialCache, ours: set[str], *, overwrite: bool) -> None:
     """Write a view's cleaned predictions and flag table, adding each path to ``made``.
 
     The files are claimed in ``cache`` first; an existing one is replaced with ``overwrite``
@@ -1100,17 +1135,21 @@ def _write_cleaned(view: dict, cleaned_dir: Path, made: list[Path], cache: _Tria
     """
     from .clean import flags_table
 
-    pose_path, flags_path = _cleaned_paths(view, cleaned_dir)
-    names = [f"{_CLEANED_DIR}/{p.name}" for p in (pose_path, flags_path)]
+    pose_path, flags_path = _cleaned_paths(view, cleaned_dir, cleaned_names)
+    meta_path = dlc_metadata_path(pose_path)  # DeepLabCut's tools need it beside predictions
+    names = [f"{_CLEANED_DIR}/{p.relative_to(cleaned_dir).as_posix()}"
+             for p in (pose_path, flags_path, meta_path)]
     cache.claim(names)
     made.append(save_pose(view["cleaned"], pose_path, overwrite=overwrite or names[0] in ours))
     made.append(write_csv(flags_path, flags_table(view["clean"]), overwrite=overwrite or names[1] in ours))
+    made.append(write_dlc_metadata(pose_path, source=view["cleaned"].source, pose=view["cleaned"],
+                                   overwrite=overwrite or names[2] in ours))
 
 
-def _cleaned_written(view: dict, cleaned_dir: Path | None) -> bool:
+def _cleaned_written(view: dict, cleaned_dir: Path | None, names: dict) -> bool:
     """True if the view's cleaned files exist (a resumed run takes a trial from the cache
     only then: the cache keeps its tables, not its cleaned poses)."""
-    return cleaned_dir is None or all(p.is_file() for p in _cleaned_paths(view, cleaned_dir))
+    return cleaned_dir is None or all(p.is_file() for p in _cleaned_paths(view, cleaned_dir, names))
 
 
 def _write_results(result, per_view, out_dir: Path, config, *, overwrite: bool, stats: bool,

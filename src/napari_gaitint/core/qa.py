@@ -15,7 +15,9 @@ reasons it looks wrong and a score (higher = look first):
 ("k of n reviewed"). :class:`PoseEditor` applies manual corrections (move, delete → missing,
 "far leg / swapped", undo) to a copy of the predictions, never to the source, logs them for
 autosave/recovery and marks them with :data:`clean.FLAG_MANUAL`. :func:`save_refined` writes the
-result next to the source as ``<stem>_refined.h5``/``.csv`` (DLC layout, same row index), and
+result as ``refined/<source name>`` beside the source (DLC layout and file name, same row
+index: DeepLabCut's tools take it with ``destfolder="refined"`` and never mistake it for the
+original, see docs/deeplabcut.md), and
 :func:`export_corrected_labels` merges the corrected frames into DLC ``CollectedData`` labels
 (with their frame images) for retraining.
 """
@@ -35,7 +37,7 @@ from ._csv import write_csv
 from ._files import file_sha256, write_text_atomic
 from .annotations import EditHistory, discard_autosave, read_autosave, write_autosave
 from .errors import AnalysisError, InputFileError
-from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_table
+from .io import LEG_CHAIN, Pose, leg_length_px, write_dlc_metadata, write_dlc_table
 
 #: Suspect kinds, most important first.
 SUSPECT_KINDS: tuple[str, ...] = ("wrong_limb", "other_view", "jump", "low_likelihood")
@@ -844,7 +846,7 @@ class PoseEditor(EditHistory):
             "view": self.view,
             "source": str(src) if src else None,
             "source_sha256": self.source_sha256(),
-            "base_sha256": self.base_sha256,  # the _refined file the edits were made on
+            "base_sha256": self.base_sha256,  # the refined file the edits were made on
             "ops": list(self.ops),
             "review": review.to_dict() if review is not None else None,
         }
@@ -904,16 +906,25 @@ def has_autosave(target: str | Path) -> bool:
 # ---------------------------------------------------------------------------------------
 # Saving and resuming
 # ---------------------------------------------------------------------------------------
-def refined_path(source: str | Path, *, suffix: str = "_refined", ext: str | None = None) -> Path:
-    """``<stem><suffix><ext>`` next to ``source`` (``ext`` defaults to the source's).
+#: Folder beside the source that holds the refined predictions.
+REFINED_DIR = "refined"
+
+
+def refined_path(source: str | Path, *, ext: str | None = None) -> Path:
+    """``refined/<source stem><ext>`` beside ``source`` (``ext`` defaults to the source's).
+
+    The file keeps DeepLabCut's name ``<video>DLC_<scorer>.h5``, so DeepLabCut's tools find it
+    when told the folder (``destfolder``); in its own folder, they never take it instead of
+    the original when looking beside the video (DLC looks one folder deep, by name).
 
     Examples
     --------
-    >>> refined_path("/data/T01_C1DLC_resnet50.h5", ext=".csv").name
-    'T01_C1DLC_resnet50_refined.csv'
+    >>> p = refined_path("/data/T01_C1DLC_resnet50.h5", ext=".csv")
+    >>> p.parent.name, p.name
+    ('refined', 'T01_C1DLC_resnet50.csv')
     """
     source = Path(source)
-    return source.with_name(f"{source.stem}{suffix}{ext or source.suffix}")
+    return source.parent / REFINED_DIR / f"{source.stem}{ext or source.suffix}"
 
 
 def _sidecar(base: Path, name: str) -> Path:
@@ -922,14 +933,22 @@ def _sidecar(base: Path, name: str) -> Path:
 
 
 def review_path(source: str | Path) -> Path:
-    """The review ticks saved with the refined files of ``source`` (``<stem>_refined_review.json``).
+    """The review ticks saved with the refined files of ``source`` (``refined/<stem>_review.json``).
 
     Examples
     --------
-    >>> review_path("/data/T01_C1DLC_resnet50.h5").name
-    'T01_C1DLC_resnet50_refined_review.json'
+    >>> p = review_path("/data/T01_C1DLC_resnet50.h5")
+    >>> p.parent.name, p.name
+    ('refined', 'T01_C1DLC_resnet50_review.json')
     """
     return _sidecar(refined_path(source, ext=".json"), "review.json")
+
+
+def legacy_refined_path(source: str | Path, *, ext: str | None = None) -> Path:
+    """Where earlier versions saved the refined predictions: ``<stem>_refined<ext>`` beside the
+    source (read to resume; saves go to :func:`refined_path`)."""
+    source = Path(source)
+    return source.with_name(f"{source.stem}_refined{ext or source.suffix}")
 
 
 @dataclasses.dataclass
@@ -1008,23 +1027,25 @@ def read_refined(path: str | Path, source_pose: Pose) -> tuple[np.ndarray, np.nd
 
 
 def load_saved_corrections(pose: Pose) -> SavedCorrections | None:
-    """The corrections saved next to ``pose.source`` by :func:`save_refined`, if any.
+    """The corrections saved beside ``pose.source`` by :func:`save_refined`, if any.
 
-    Reads ``<stem>_refined.h5`` (or ``.csv``), its corrections list and the review ticks
-    (:func:`review_path`). ``None`` when the source has no refined file.
+    Reads ``refined/<stem>.h5`` (or ``.csv``; where there is none, a ``<stem>_refined.h5``
+    or ``.csv`` saved by an earlier version), its corrections list and the review ticks
+    (:func:`review_path`, else the earlier ``<stem>_refined_review.json``). ``None`` when the
+    source has no refined file.
     """
     src = pose.source
     if src is None:
         return None
-    for ext in (".h5", ".csv"):
-        path = refined_path(src, ext=ext)
-        if path.is_file():
-            break
-    else:
+    candidates = [refined_path(src, ext=ext) for ext in (".h5", ".csv")]
+    candidates += [legacy_refined_path(src, ext=ext) for ext in (".h5", ".csv")]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
         return None
     values, manual = read_refined(path, pose)
+    reviews = (review_path(src), _sidecar(legacy_refined_path(src, ext=".json"), "review.json"))
     return SavedCorrections(path=path, values=values, manual=manual, sha256=file_sha256(path),
-                            reviewed=load_review(review_path(src)))
+                            reviewed=set().union(*(load_review(r) for r in reviews)))
 
 
 def load_review(path: str | Path) -> set[tuple[str, int]]:
@@ -1119,17 +1140,16 @@ def save_refined(
     editor: PoseEditor,
     *,
     path: str | Path | None = None,
-    suffix: str = "_refined",
     formats: Sequence[str] = (".h5", ".csv"),
     review: ReviewState | None = None,
     on_conflict: str = "raise",
 ) -> list[Path]:
-    """Save the corrected predictions in DLC layout next to the source, plus a corrections csv.
+    """Save the corrected predictions in DLC layout beside the source, plus a corrections csv.
 
-    Writes ``<stem>_refined.h5`` and ``.csv`` (same scorer, body parts and row index as the
-    source, so frame numbers never shift), ``<stem>_refined_corrections.csv`` and, with
-    ``review``, the review ticks of this view (:func:`review_path`). The source itself is
-    never written.
+    Writes ``refined/<source stem>.h5`` and ``.csv`` (:func:`refined_path`: same scorer,
+    body parts and row index as the source, so frame numbers never shift, and DeepLabCut's
+    file name), ``refined/<source stem>_corrections.csv`` and, with ``review``, the review
+    ticks of this view (:func:`review_path`). The source itself is never written.
 
     No correction is lost: when the refined file changed since the editor started from it
     (:meth:`PoseEditor.resume`; or appeared since), the file's corrections are merged in
@@ -1140,11 +1160,11 @@ def save_refined(
     Parameters
     ----------
     path
-        Base output path instead of ``<source stem><suffix>`` (its suffix is replaced
-        by each of ``formats``).
+        Base output path instead of ``refined/<source stem>`` (its suffix is replaced by
+        each of ``formats``).
     """
     src = editor.original.source
-    base = Path(path) if path is not None else (refined_path(src, suffix=suffix) if src else None)
+    base = Path(path) if path is not None else (refined_path(src) if src else None)
     if base is None:
         raise InputFileError(None, "the predictions have no source file; choose where to save them")
     targets = [base.with_suffix(ext) for ext in formats]
@@ -1171,9 +1191,12 @@ def save_refined(
         editor.n_merged = 0
     out = []
     table = _refined_table(editor)
-    for target in targets:
+    for ext, target in zip(formats, targets, strict=True):
+        target.parent.mkdir(exist_ok=True)
         write_dlc_table(table, target, overwrite=True)
         out.append(target)
+        if ext == ".h5":  # DeepLabCut's tools need its metadata file beside predictions
+            write_dlc_metadata(target, source=src, pose=editor.pose, overwrite=True)
     corr = base.with_name(f"{base.stem}_corrections.csv")
     write_csv(corr, editor.corrections_table(), overwrite=True)
     out.append(corr)
@@ -1251,6 +1274,7 @@ __all__ = [
     "find_suspects",
     "has_autosave",
     "jump_residual_px",
+    "legacy_refined_path",
     "load_review",
     "load_saved_corrections",
     "map_other_view",

@@ -127,6 +127,26 @@ trunk; definitions in docs/methods/angles.md).</p>
 """
 
 
+_MAX_LOW_EVENTS = 30
+
+
+def _event_confidence_line(events: pd.DataFrame) -> tuple[str, pd.DataFrame | None]:
+    """"N events, M with confidence below LOW_CONFIDENCE (reasons)", and those events."""
+    from ..core.events import LOW_CONFIDENCE, sort_events_by_confidence
+
+    n = len(events)
+    if "confidence" not in events.columns:
+        return f"{n} (no confidence recorded)", None
+    low = sort_events_by_confidence(events, below=LOW_CONFIDENCE)
+    reasons = (low["why"].fillna("").astype(str).str.split("; ").explode()
+               .str.replace(r" \(.*\)$", "", regex=True))
+    counts = reasons[reasons != ""].value_counts()
+    why = f" ({', '.join(f'{r}: {k}' for r, k in counts.items())})" if len(counts) else ""
+    cols = [c for c in ("trial", "view", "side", "event", "frame", "confidence", "why") if c in low]
+    return (f"{n}, of which {len(low)} with confidence below {LOW_CONFIDENCE:g}{why}",
+            low[cols].reset_index(drop=True))
+
+
 def build_report(
     out_dir: str | Path,
     cycles: pd.DataFrame,
@@ -138,6 +158,7 @@ def build_report(
     difference_curves: pd.DataFrame | None = None,
     figures: Mapping[str, object] | None = None,
     spm: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
     title: str = "napari-gaitint cohort report",
     filename: str = "report.html",
     overwrite: bool = False,
@@ -164,6 +185,9 @@ def build_report(
         omitted, ``{}`` for a report without figures.
     spm
         Optional whole-curve SPM table (:func:`~napari_gaitint.core.stats.spm_rm_anova`).
+    events
+        Optional events table (``events.csv``): the report says how many events have a low
+        ``confidence`` and lists them, least confident first.
     overwrite
         Replace an existing report.
 
@@ -198,7 +222,18 @@ def build_report(
     })
     per_view = df.groupby("view", observed=True)["trial"].nunique()
     summary.loc[len(summary)] = ["trials per view", ", ".join(f"{v}: {per_view[v]}" for v in views)]
+    low_events = None
+    if events is not None:
+        line, low_events = _event_confidence_line(events)
+        summary.loc[len(summary)] = ["gait events", line]
     parts += ["<h2>Data</h2>", _table(summary, left=("item", "value"))]
+    if low_events is not None and len(low_events):
+        shown = low_events.head(_MAX_LOW_EVENTS)
+        more = len(low_events) - len(shown)
+        parts += ["<p class='warn'>Events to check first (lowest confidence first"
+                  + (f"; {more} more in events.csv" if more > 0 else "") + "):</p>",
+                  _table(shown, left=tuple(c for c in shown.columns
+                                           if not pd.api.types.is_numeric_dtype(shown[c])))]
 
     parts += ["<h2>Methods</h2>", _METHODS]
 

@@ -89,6 +89,7 @@ def write_stats_outputs(
     spm: bool = False,
     config: Mapping | None = None,
     parameters: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
     overwrite: bool = False,
 ) -> StatsOutputs:
     """Compute the ANOVA and agreement and write ``anova.csv``, ``agreement.csv``,
@@ -96,6 +97,7 @@ def write_stats_outputs(
 
     ``figures=False`` skips the figures (also in the report), which is much faster.
     ``spm=True`` adds the whole-curve SPM test (``spm.csv``; needs the ``[spm]`` extra).
+    ``events`` (an events table) lets the report count and list low-confidence events.
     Nothing is written if any output exists already and ``overwrite`` is False
     (:class:`~napari_gaitint.core.errors.OutputExistsError`), or if the statistics fail.
     The agreement compares the first two views (sorted) unless ``views`` gives them.
@@ -137,7 +139,7 @@ def write_stats_outputs(
         cfg.update(dict(config or {}))
         files["report"] = build_report(out_dir, df, anova, agreement, cfg, parameters,
                                        difference_curves=diff, figures=pngs, spm=spm_table,
-                                       overwrite=overwrite)
+                                       events=events, overwrite=overwrite)
     return StatsOutputs(out_dir=out_dir, anova=anova, agreement=agreement, difference_curves=diff,
                         files=files, dropped_trials=list(anova.attrs.get("dropped_trials", [])),
                         spm=spm_table)
