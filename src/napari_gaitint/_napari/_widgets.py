@@ -159,12 +159,10 @@ class LoadTrialPairWidget(Container):
             self.manifest, self.folder, self.trial, self.load_row, self.pick, *self._picked,
             self.load_sample, self.mirror, self.progress, self.status,
         ])
-        for edit in (self.manifest, self.folder, self.pred_a, self.video_a, self.pred_b, self.video_b):
-            edit.choose_btn.text = "…"  # narrow: the dock fits a laptop screen
-            edit.choose_btn.tooltip = "Choose…"
+        compact_file_edits(self.manifest, self.folder, self.pred_a, self.video_a, self.pred_b, self.video_b)
         for w in self._picked:
             w.visible = False
-        self.status.native.setWordWrap(True)  # a long message wraps instead of widening the dock
+        wrap_label(self.status)
         self.pick.changed.connect(self._on_pick)
         self.manifest.changed.connect(self._on_manifest)
         self.folder.changed.connect(self._on_folder)
@@ -298,6 +296,22 @@ class LoadTrialPairWidget(Container):
         self._viewer.dims.set_current_step(0, 0)
         self.status.value = f"loaded {', '.join(lay.name for lay in added if lay._type_string == 'points')}"
         return added
+
+
+def compact_file_edits(*edits) -> None:
+    """File fields with a narrow "…" button instead of "Select file": the docks fit a laptop screen."""
+    for edit in edits:
+        edit.choose_btn.text = "…"
+        edit.choose_btn.tooltip = "Choose…"
+
+
+def wrap_label(label) -> None:
+    """A magicgui Label whose long message wraps (or is cut) instead of widening its dock."""
+    from qtpy.QtWidgets import QSizePolicy
+
+    label.native.setWordWrap(True)
+    label.native.setMinimumWidth(1)
+    label.native.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
 
 def _line(label: str, value: str):
@@ -553,6 +567,8 @@ class StatsWidget(Container):
         self.export = PushButton(text="Export CSV / PNG / HTML")
         self.extend([self.manifest, self.bodyparts, self.axes, self.run, self.progress, self.status,
                      self.table, self.plot_part, self.export_dir, self.export])
+        compact_file_edits(self.manifest, self.export_dir)
+        wrap_label(self.status)
         self.result = None
         self.anova: pd.DataFrame | None = None
         self.worker = None
