@@ -474,8 +474,8 @@ class EventAnnotator(QWidget):
         self.canvas.update()
 
     def _title(self) -> str:
-        return (f"{self.trial} · selected side: {self.side}\n"
-                "top: left · bottom: right · red HS · blue TO · dashed: manual")
+        return (f"{self.trial} · side {self.side}\n"
+                "top L, bottom R · red HS, blue TO · dashed: manual")
 
     def _draw_events(self) -> None:
         """One line per event (left side upper half, right lower; heel strike red, toe off blue;
