@@ -86,11 +86,60 @@ def _true_xy(view) -> np.ndarray:
     return np.stack([true.bodypart(bp)[:, :2] for bp in pose.bodyparts], axis=1)
 
 
+def new_counts() -> dict:
+    """Empty accumulator for :func:`score_view` (one per variant)."""
+    return dict(inj=0, rep=0, miss=0, harmless=0, harmless_flag=0, false_pts=0, false_moved=0,
+                clean_pts=0, false_frames=0, clean_frames=0, se=0.0, n=0, se_leg=0.0, n_leg=0,
+                n_inside=0, se_inj=[], miss_sep=[], inj_sep=[], secs=0.0)
+
+
+def score_view(a: dict, *, xy, flags, raw_xy, injected, true_xy, far_xy, leg, frame_size,
+               harmless_px: float) -> None:
+    """Add one cleaned view to the accumulator ``a`` (:func:`new_counts`).
+
+    ``xy`` (n, J, 2) and ``flags`` (n, J) are a variant's output for the predictions
+    ``raw_xy``; ``injected`` (n, J) marks the wrong-limb labels, ``true_xy`` / ``far_xy`` the
+    true near and far leg (NaN where unknown), ``leg`` (J,) the leg-chain columns. See the
+    module docstring for what is counted.
+    """
+    sep = np.linalg.norm(true_xy - far_xy, axis=-1)
+    harmless = injected & (np.nan_to_num(sep, nan=np.inf) < harmless_px)
+    counted = injected & ~harmless
+    clean_pts = ~injected & np.isfinite(raw_xy[..., 0])
+    clean_frames = ~injected.any(1)
+    d_true = np.linalg.norm(xy - true_xy, axis=-1)
+    d_far = np.linalg.norm(xy - far_xy, axis=-1)
+    fixed = (flags & REMOVED).astype(bool) & ~(np.nan_to_num(d_far, nan=np.inf)
+                                              < np.nan_to_num(d_true, nan=np.inf))
+    a["inj"] += int(counted.sum())
+    a["rep"] += int((counted & fixed).sum())
+    a["miss"] += int((counted & ~fixed).sum())
+    a["harmless"] += int(harmless.sum())
+    a["harmless_flag"] += int((harmless & (flags & DETECTED).astype(bool)).sum())
+    false = (flags & DETECTED).astype(bool) & ~injected
+    moved = np.nan_to_num(np.linalg.norm(xy - raw_xy, axis=-1), nan=np.inf)
+    a["false_moved"] += int((false & (moved > 5.0)).sum())
+    a["false_pts"] += int(false.sum())
+    a["clean_pts"] += int(clean_pts.sum())
+    a["false_frames"] += int((false.any(1) & clean_frames).sum())
+    a["clean_frames"] += int(clean_frames.sum())
+    w, h = frame_size
+    inside = ((true_xy[..., 0] >= 0) & (true_xy[..., 0] < w) & (true_xy[..., 1] >= 0)
+              & (true_xy[..., 1] < h))
+    ok = np.isfinite(d_true) & inside
+    a["n_inside"] += int(inside.sum())
+    a["se"] += float(np.sum(d_true[ok] ** 2))
+    a["n"] += int(ok.sum())
+    okl = ok & leg[None, :]
+    a["se_leg"] += float(np.sum(d_true[okl] ** 2))
+    a["n_leg"] += int(okl.sum())
+    a["se_inj"].extend(d_true[counted & ok].tolist())
+    a["miss_sep"].extend(sep[counted & ~fixed].tolist())
+    a["inj_sep"].extend(sep[counted].tolist())
+
+
 def evaluate(trials, *, harmless_px: float, config_kw: dict) -> dict:
-    acc = {name: dict(inj=0, rep=0, miss=0, harmless=0, harmless_flag=0, false_pts=0,
-                      clean_pts=0, false_frames=0, clean_frames=0, se=0.0, n=0, se_leg=0.0,
-                      n_leg=0, n_inside=0, se_inj=[], secs=0.0)
-           for name in VARIANTS}
+    acc = {name: new_counts() for name in VARIANTS}
     for trial in trials:
         views = trial.views
         for vname, view in views.items():
@@ -99,14 +148,8 @@ def evaluate(trials, *, harmless_px: float, config_kw: dict) -> dict:
             inj = _injected_mask(view)
             true = _true_xy(view)
             far = _far_xy(view)
-            sep = np.linalg.norm(true - far, axis=-1)
-            harmless = inj & (np.nan_to_num(sep, nan=np.inf) < harmless_px)
-            counted = inj & ~harmless
             leg = np.array([bp in LEG_CHAIN for bp in pose.bodyparts])
-            clean_pts = ~inj & np.isfinite(pose.xy[..., 0])
-            clean_frames = ~inj.any(1)
             for name, spec in VARIANTS.items():
-                a = acc[name]
                 t0 = time.perf_counter()
                 if spec is None:
                     xy = pose.xy
@@ -119,36 +162,9 @@ def evaluate(trials, *, harmless_px: float, config_kw: dict) -> dict:
                     cfg = CleanConfig(method=spec["method"], **kw)
                     res = clean_pose(pose, other=other.pose if spec["other"] else None, config=cfg)
                     xy, flags = res.pose.xy, res.flags
-                a["secs"] += time.perf_counter() - t0
-                d_true = np.linalg.norm(xy - true, axis=-1)
-                d_far = np.linalg.norm(xy - far, axis=-1)
-                fixed = (flags & REMOVED).astype(bool) & ~(np.nan_to_num(d_far, nan=np.inf)
-                                                          < np.nan_to_num(d_true, nan=np.inf))
-                a["inj"] += int(counted.sum())
-                a["rep"] += int((counted & fixed).sum())
-                a["miss"] += int((counted & ~fixed).sum())
-                a["harmless"] += int(harmless.sum())
-                a["harmless_flag"] += int((harmless & (flags & DETECTED).astype(bool)).sum())
-                false = (flags & DETECTED).astype(bool) & ~inj
-                moved = np.nan_to_num(np.linalg.norm(xy - pose.xy, axis=-1), nan=np.inf)
-                a["false_moved"] = a.get("false_moved", 0) + int((false & (moved > 5.0)).sum())
-                a["false_pts"] += int(false.sum())
-                a["clean_pts"] += int(clean_pts.sum())
-                a["false_frames"] += int((false.any(1) & clean_frames).sum())
-                a["clean_frames"] += int(clean_frames.sum())
-                w, h = pose.frame_size
-                inside = ((true[..., 0] >= 0) & (true[..., 0] < w) & (true[..., 1] >= 0)
-                          & (true[..., 1] < h))
-                ok = np.isfinite(d_true) & inside
-                a["n_inside"] += int(inside.sum())
-                a["se"] += float(np.sum(d_true[ok] ** 2))
-                a["n"] += int(ok.sum())
-                okl = ok & leg[None, :]
-                a["se_leg"] += float(np.sum(d_true[okl] ** 2))
-                a["n_leg"] += int(okl.sum())
-                a["se_inj"].extend(d_true[counted & ok].tolist())
-                a.setdefault("miss_sep", []).extend(sep[counted & ~fixed].tolist())
-                a.setdefault("inj_sep", []).extend(sep[counted].tolist())
+                acc[name]["secs"] += time.perf_counter() - t0
+                score_view(acc[name], xy=xy, flags=flags, raw_xy=pose.xy, injected=inj, true_xy=true,
+                           far_xy=far, leg=leg, frame_size=pose.frame_size, harmless_px=harmless_px)
     return acc
 
 
@@ -167,7 +183,7 @@ def format_table(acc: dict, n_views: int) -> str:
             f"| {name} | {_pct(a['rep'], a['inj']):.1f} | {a['miss']} / {a['inj']} | "
             f"{_pct(a['false_pts'], a['clean_pts']):.3f} ({a['false_pts']}) | "
             f"{_pct(a['false_frames'], a['clean_frames']):.3f} ({a['false_frames']}) | "
-            f"{a.get('false_moved', 0)} | "
+            f"{a['false_moved']} | "
             f"{np.sqrt(a['se'] / max(a['n'], 1)):.2f} | "
             f"{np.sqrt(a['se_leg'] / max(a['n_leg'], 1)):.2f} | {_pct(a['n'], a['n_inside']):.1f} | "
             f"{err:.1f} | {1000 * a['secs'] / n_views:.1f} |"
@@ -275,7 +291,7 @@ def main(argv=None) -> int:
               f"rates): {h_['harmless']} points; flagged by twoview: {h_['harmless_flag']}, "
               f"by baseline: {acc['baseline']['harmless_flag']}")
         bins = [0, 30 * k, 60 * k, np.inf]
-        ms, js = np.asarray(h_.get("miss_sep", [])), np.asarray(h_.get("inj_sep", []))
+        ms, js = np.asarray(h_["miss_sep"]), np.asarray(h_["inj_sep"])
         parts = []
         for lo, hi in zip(bins[:-1], bins[1:], strict=True):
             n_in = int(((js >= lo) & (js < hi)).sum())

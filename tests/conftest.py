@@ -13,6 +13,8 @@ REPO_ROOT = TESTS_DIR.parent
 DATA_DIR = TESTS_DIR / "data"
 #: Real DeepLabCut outputs shared next to the repository (not shipped with it).
 SHARED_DLC_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "dlc"
+#: Real walking (motion capture as DLC-layout views with true events), next to the repository.
+REALGAIT_DIR = REPO_ROOT.parent / "shared" / "realgait"
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +29,27 @@ def dlc_fixtures_dir() -> Path:
     if not SHARED_DLC_DIR.is_dir():
         pytest.skip(f"real DeepLabCut fixtures not found at {SHARED_DLC_DIR} (outside the repo)")
     return SHARED_DLC_DIR
+
+
+@pytest.fixture(scope="session")
+def realgait_script():
+    """``load(name)``: ``validation/<name>.py`` as a module (registered in ``sys.modules``, as
+    its dataclasses need); skips where ../shared/realgait, the real walking these scripts
+    read, is absent."""
+    import importlib.util
+    import sys
+
+    if not (REALGAIT_DIR / "gait").is_dir():
+        pytest.skip(f"the real walking set is not at {REALGAIT_DIR} (outside the repository)")
+
+    def load(name: str):
+        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "validation" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 def write_video(path, frames, *, fps=25, pix_fmt="yuv420p", options=None, rotation_deg=0):

@@ -321,8 +321,89 @@ def test_twoview_repairs_swaps_beats_baseline_and_lowers_rmse(trials):
 
 
 def test_single_view_fallback_still_repairs_most(trials):
+    # (benchmark over 60 pairs: 91.7 % without the other view, 94.5 % with it; no clean
+    # point flagged by either)
     inj, rep, false, *_ = _score(trials, method="twoview", use_other=False)
-    assert rep / inj >= 0.75 and false <= 2
+    assert rep / inj >= 0.9 and false == 0
+
+
+def test_virtual_far_leg_is_this_leg_half_a_stride_away():
+    """Legs that swing alike half a stride apart: the far leg is found from the near one
+    (to the interpolation between frames), and the stride from the near leg alone."""
+    from napari_gaitint.core.clean import virtual_far_leg
+
+    fps, stride = 25.0, 26.4
+    t = np.arange(120.0)
+    hip = np.stack([200 + 6.0 * t, 300 + 3 * np.sin(4 * np.pi * t / stride)], -1)
+
+    def leg(phase):  # knee, ankle, heel, toe relative to the hip
+        w = 2 * np.pi * (t / stride + phase)
+        return [np.stack([a * np.sin(w + c), b + 0.3 * a * np.cos(w + c)], -1)
+                for a, b, c in ((40, 90, 0.0), (70, 170, 0.3), (75, 180, 0.5), (90, 185, 0.8))]
+
+    names = ("neck", "hip", "knee", "ankle", "heel", "toe")
+    near = np.stack([hip - (0, 150), hip] + [hip + r for r in leg(0.0)], 1)
+    far_true = np.stack([hip + r for r in leg(0.5)], 1)
+    cfg = CleanConfig()
+    far, found = virtual_far_leg(near, names, cfg.leg_chain, cfg, fps)
+    assert found == pytest.approx(stride, abs=0.2)
+    got = np.stack([far[b] for b in cfg.leg_chain], 1)
+    inside = slice(14, 106)  # half a stride either side has data
+    assert np.isfinite(got[inside]).all()
+    # linear interpolation between frames of a swing at ~20 px/frame: within ~1 px
+    assert np.abs(got[inside] - far_true[inside]).max() < 1.5
+    # a recording too short for a stride: no estimate (and the single-view checks alone)
+    assert virtual_far_leg(near[:30], names, cfg.leg_chain, cfg, fps) == (None, None)
+    res = clean_pose(_pose(near[:30], names), config=CleanConfig(filter="none"))
+    assert res.summary["virtual_far_leg_stride_frames"] is None and not res.flags.any()
+
+
+def test_virtual_far_leg_on_the_walker():
+    """On the synthetic walker's exact keypoints the estimate lies within 0.1 leg length of
+    the far leg (median; perspective makes the far leg smaller in the image) and the stride
+    within a frame of the heel strikes' intervals."""
+    from napari_gaitint.core.clean import virtual_far_leg
+    from napari_gaitint.core.io import leg_length_px
+
+    view = synthetic.generate_trial(2).views["C1"]
+    p, cfg = view.true_pose, CleanConfig()
+    far, stride = virtual_far_leg(p.xy, p.bodyparts, cfg.leg_chain, cfg, p.fps)
+    hs = view.events.loc[view.events["event"] == "heel_strike", "frame"].to_numpy()
+    assert abs(stride - np.median(np.diff(hs))) < 1.0
+    err = np.concatenate([np.linalg.norm(far[b] - view.true_far_pose.bodypart(b)[:, :2], axis=-1)
+                          for b in cfg.leg_chain]) / leg_length_px(p)
+    assert np.nanmedian(err) < 0.1 and np.isfinite(err).mean() > 0.6
+
+
+def test_wrong_limb_run_leaving_a_leg_crossing_is_found(trials):
+    """Regression (calibrated walker, seed 13, C1): the whole leg taken from the far leg for
+    frames 78-80, right after the knees cross at 77 (7 px apart, then 20, 35, 45): the knee
+    labels went on smoothly from the crossing along the far knee and were trusted as the
+    near track's continuation. With the other view all three are found now; without it
+    (the far leg estimated half a stride away) the farthest, 45 px off."""
+    trial = synthetic.generate_trial(13)
+    view, other = trial.views["C1"], trial.views["C3"]
+    inj = _injected(view)
+    knee = view.pose.bodyparts.index("knee")
+    assert inj[78:81, knee].all()
+    for o, found in ((other.pose, slice(78, 81)), (None, slice(80, 81))):
+        flagged = (clean_pose(view.pose, other=o).flags & DETECTED) > 0
+        assert flagged[found, knee].all(), o is None
+        assert not (flagged & ~inj).any()
+
+
+def test_wrong_limb_label_after_a_dropout_is_found():
+    """Regression (calibrated walker, benchmark pair 3007, C3): the knee taken from the far
+    leg at frame 54, two frames after a dropout (frame 52): the jump into it was not seen
+    (no label two frames back) and its clean neighbour at 55 was flagged as an outlier."""
+    trial = synthetic.generate_trial(3007, trial="T", min_swap_separation_px=15.0)
+    view, other = trial.views["C3"], trial.views["C1"]
+    inj = _injected(view)
+    knee = view.pose.bodyparts.index("knee")
+    assert inj[54, knee] and view.pose.likelihood[52, knee] < 0.6
+    for o in (other.pose, None):
+        flagged = (clean_pose(view.pose, other=o).flags & DETECTED) > 0
+        assert flagged[54, knee] and not (flagged & ~inj).any(), o is None
 
 
 @pytest.mark.parametrize("seed", [5, 6])
@@ -578,11 +659,16 @@ def test_view_lag_found_within_range_and_never_wrong(trials):
     for trial in trials:
         c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
         assert estimate_view_lag(c1, c3)[0] == 0 and estimate_view_lag(c3, c1)[0] == 0
-        for k in (2, -3, 4, 8):
+        for k in (-3, 4, 8):
             # C3 started k frames late: C1's frame f is C3's frame f - k
             assert estimate_view_lag(c1, _late(c3, k))[0] == -k
             assert estimate_view_lag(_late(c3, k), c1)[0] == k
-        assert estimate_view_lag(c1, _late(c3, 1))[0] in (0, -1)  # 1 frame: found or left
+        # 1 or 2 frames: found or left at 0, never wrong. (The walker's trunk moves as real
+        # walkers' do since its calibration on real walking: the neck surges about half as
+        # much as the hip, docs/methods/synthetic.md; two frames are then not always clear.)
+        for k in (1, 2):
+            assert estimate_view_lag(c1, _late(c3, k))[0] in (0, -k)
+            assert estimate_view_lag(_late(c3, k), c1)[0] in (0, k)
         assert estimate_view_lag(c1, _late(c3, 3), config=CleanConfig(max_lag_s=0))[0] == 0
         # one step (~13 frames) late: the trunk fits frame by frame, but the other camera's
         # leg moves with this one's; and 0.5 s is the edge of the search: neither is used

@@ -273,7 +273,7 @@ def test_walker_parameters_and_cycles_from_detected_events(seed):
     """Raw predictions of the synthetic walker -> events -> parameters close to the truth."""
     import warnings
 
-    from napari_gaitint.core.events import detect_events
+    from napari_gaitint.core.events import detect_events, match_events
     from napari_gaitint.core.orient import orient_pose
     from napari_gaitint.core.synthetic import generate_trial
 
@@ -287,12 +287,16 @@ def test_walker_parameters_and_cycles_from_detected_events(seed):
         p = compute_parameters(pose, ev, side=view.side).iloc[0]
         t = truth.loc[view.side]
         assert p["n_cycles"] >= 2
-        # a stride is 27 frames: one heel strike off by one frame more than the next is ~4 %
-        assert_allclose(p["stride_time_s"], t["stride_time_s"], rtol=0.04)
-        assert_allclose(p["cadence_steps_per_min"], t["cadence_steps_per_min"], rtol=0.04)
-        # Heel strike ~0.5 frame early and toe off ~0.5 frame late (see the benchmark):
-        # stance is overestimated by about one frame, ~4 % of the cycle.
-        assert 0 < p["stance_pct"] - t["stance_pct"] < 6
+        assert_allclose(p["stride_time_s"], t["stride_time_s"], rtol=0.03)
+        assert_allclose(p["cadence_steps_per_min"], t["cadence_steps_per_min"], rtol=0.03)
+        # Stance from detected events differs from the truth by those events' own timing
+        # errors (toe off minus heel strike, in % of a stride): the parameters add none. The
+        # default detector's events are within a frame (test_events.py), a frame being ~4 %
+        # of a stride here: stance within 4 % of the cycle (measured: -2.4 to +0.4 %).
+        err = match_events(ev, view.events, tolerance_frames=3).groupby("event")["error_frames"].mean()
+        expected = 100 * (err["toe_off"] - err["heel_strike"]) / (t["stride_time_s"] * trial.fps)
+        assert abs(p["stance_pct"] - t["stance_pct"] - expected) < 1.5
+        assert abs(p["stance_pct"] - t["stance_pct"]) < 4
         cycles = compute_cycles(pose, ev, side=view.side)
         mean = mean_cycles(cycles)
         heel_x = mean[(mean["bodypart"] == "heel") & (mean["axis"] == "x")]["value"].to_numpy()
@@ -422,12 +426,15 @@ def test_parameters_survive_gaps_away_from_the_events_and_a_missing_hip():
 
 
 # --- steps: the other leg from the other camera ----------------------------------------
-def _limping_trial(seed: int, share: float):
+def _limping_trial(seed: int, share: float, duty: float | None = None):
+    """Right heel strike at ``share`` of the left stride (stance ``duty``, default drawn)."""
     import dataclasses
 
     from napari_gaitint.core.synthetic import draw_walker_params, generate_trial
 
     params = dataclasses.replace(draw_walker_params(np.random.default_rng(seed)), right_step_share=share)
+    if duty is not None:
+        params = dataclasses.replace(params, duty=duty)
     return generate_trial(seed, params=params)
 
 
@@ -443,7 +450,9 @@ def _px_per_m(trial, view) -> float:
 
 def test_steps_of_true_poses_are_the_world_steps():
     """Each heel relative to the hip in its own view, the other camera's scaled by the leg
-    lengths: the step lengths of the world, step by step (perspective leaves < 0.6 cm)."""
+    lengths: the step lengths of the world, step by step (< 0.7 cm: perspective, and the two
+    legs' median hip-ankle distances, which set the scale between the views, differ by
+    ~0.5 % on this limping walker)."""
     from napari_gaitint.core.cycles import compute_steps
     from napari_gaitint.core.orient import orient_pose
 
@@ -455,7 +464,7 @@ def test_steps_of_true_poses_are_the_world_steps():
         assert steps["valid"].all() and len(steps) >= 3
         w = trial.world(steps["frame"].to_numpy() / trial.fps)
         true_m = w[f"{va.side}_heel"][:, 0] - w[f"{vb.side}_heel"][:, 0]
-        assert_allclose(steps["step_length_px"] / _px_per_m(trial, va), true_m, atol=0.006)
+        assert_allclose(steps["step_length_px"] / _px_per_m(trial, va), true_m, atol=0.007)
         # the step time: from the other leg's heel strike before
         hs_b = vb.events.loc[vb.events["event"] == "heel_strike", "frame"].to_numpy()
         before = np.array([hs_b[hs_b < f].max() for f in steps["frame"]])
@@ -466,14 +475,21 @@ def test_steps_of_true_poses_are_the_world_steps():
 def test_a_limp_is_measured_where_half_the_stride_would_hide_it(seed):
     """Right heel strike at 42 % of the left stride: the left step is long and slow, the
     right one short and quick. From cleaned predictions and detected events, the step
-    length / stride length is within 0.02 of the truth on each side (half the stride, the
-    one-view rule, is off by 0.05-0.09) and the two step times add up to the stride."""
+    length / stride length is within 0.025 of the truth on each side (half the stride, the
+    one-view rule, is off by 0.06-0.10) and the two step times add up to the stride. (The
+    heels are measured at the detected heel strikes, where the landing heel still slides
+    and the trailing one is rising: a third of a frame of timing and the 6 Hz low-pass make
+    up the error, up to 0.021 on these trials.)"""
     from napari_gaitint.core.clean import clean_pose
     from napari_gaitint.core.cycles import compute_steps
     from napari_gaitint.core.events import detect_events
     from napari_gaitint.core.orient import orient_pose
 
-    trial = _limping_trial(seed, 0.42)
+    # Stance 66 % of the stride, so that both feet are on the floor around either heel
+    # strike: at 61 % and 0.42 the trailing foot would be 3 % of a stride from toe off at
+    # the other heel strike, its heel high and moving fast (as the walker's feet do since
+    # their calibration on real walking), and a heel strike timed a frame off would move it.
+    trial = _limping_trial(seed, 0.42, duty=0.66)
     c1, c3 = trial.views["C1"], trial.views["C3"]
     pose = {v.view: orient_pose(clean_pose(v.pose, other=o.pose).pose) for v, o in ((c1, c3), (c3, c1))}
     events = {v: detect_events(pose[v], side=trial.views[v].side) for v in pose}
@@ -488,7 +504,7 @@ def test_a_limp_is_measured_where_half_the_stride_would_hide_it(seed):
         w = trial.world(hs.to_numpy())
         true_share = np.mean(w[f"{a.side}_heel"][:, 0] - w[f"{b.side}_heel"][:, 0]) / truth.loc[a.side, "stride_length_m"]
         assert abs(true_share - 0.5) > 0.04  # a limp that half the stride misses
-        assert abs(p["step_length_px"] / p["stride_length_px"] - true_share) < 0.02, a.side
+        assert abs(p["step_length_px"] / p["stride_length_px"] - true_share) < 0.025, a.side
         got[a.side] = p
     assert got["left"]["step_time_s"] > got["right"]["step_time_s"] + 0.1
     stride = np.mean([got[s]["stride_time_s"] for s in got])

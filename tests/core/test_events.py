@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -325,8 +327,9 @@ def test_wrong_limb_spikes_and_low_likelihood_ignored(rng):
 # on the synthetic walker, and the command line
 # ---------------------------------------------------------------------------------------
 def _walker_view_errors(seed, method):
-    """Per event name: |error| (frames) of the events found on both raw views of a synthetic
-    trial; asserts that every event well inside the data is found and none invented."""
+    """Per event name: signed error (frames, detected - true) of the events found on both raw
+    views of a synthetic trial; asserts that every event well inside the data is found and
+    none invented."""
     from napari_gaitint.core.synthetic import generate_trial
 
     errors = {"heel_strike": [], "toe_off": []}
@@ -339,30 +342,33 @@ def _walker_view_errors(seed, method):
         found = m.dropna(subset=["frame"])
         assert set(truth["frame"]) <= set(found["true_frame"]), f"{view.view}: missed event"
         for kind, g in found.groupby("event"):
-            errors[kind].extend(np.abs(g["error_frames"]))
+            errors[kind].extend(g["error_frames"])
     return {k: np.asarray(v) for k, v in errors.items()}
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
-def test_walker_velocity_method_meets_targets(seed):
+def test_walker_default_method_meets_targets(seed):
     """Raw DLC-like predictions of both views: every event well inside the data is found,
-    none invented, each within one frame (targets: median <= 0.5, 95th pct <= 1 frame)."""
-    errors = np.concatenate(list(_walker_view_errors(seed, "velocity").values()))
-    assert np.median(errors) <= 0.5
-    assert np.quantile(errors, 0.95) <= 1.0
-
-
-def test_walker_default_method():
-    """The default finds every event and invents none; its heel strikes meet the targets.
-    Its toe off (Zeni's: the toe passing the body) is ~0.9 frame late on this walker, whose
-    toe stays put until it leaves the floor, where a real toe marker rolls forward before
-    lift-off (on real walking it is the most accurate: docs/methods/events.md)."""
+    none invented; heel strikes and toe offs each meet the targets (median <= 0.5, 95th pct
+    <= 1 frame) on the walker whose feet roll off like real feet."""
     assert DEFAULT_METHOD == "foot"
-    per_seed = [_walker_view_errors(seed, DEFAULT_METHOD) for seed in (11, 12, 13)]
-    errors = {k: np.concatenate([e[k] for e in per_seed]) for k in ("heel_strike", "toe_off")}
-    assert np.median(errors["heel_strike"]) <= 0.5
-    assert np.quantile(errors["heel_strike"], 0.95) <= 1.0
-    assert 0.5 < np.median(errors["toe_off"]) < 1.2
+    for kind, err in _walker_view_errors(seed, DEFAULT_METHOD).items():
+        assert np.median(np.abs(err)) <= 0.5, kind
+        assert np.quantile(np.abs(err), 0.95) <= 1.0, kind
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_walker_velocity_method_times_toe_off_early(seed):
+    """``velocity`` finds every event and invents none; its heel strikes meet the targets,
+    but it moves toe off to where the toe starts moving forward, which on feet that roll off
+    like real ones (the toe marker moves ~9 % of a stride before it leaves the floor) is
+    early: ~1.3 frames (~50 ms at 25 Hz) median, 0.5-2.5 frames each, as on real walking
+    (docs/methods/events.md)."""
+    err = _walker_view_errors(seed, "velocity")
+    assert np.median(np.abs(err["heel_strike"])) <= 0.5
+    assert np.quantile(np.abs(err["heel_strike"]), 0.95) <= 1.0
+    assert np.all((err["toe_off"] < -0.5) & (err["toe_off"] > -2.5))
+    assert -1.8 < np.median(err["toe_off"]) < -1.0
 
 
 def test_cli_events_writes_csv(tmp_path, capsys):
@@ -382,7 +388,7 @@ def test_cli_events_writes_csv(tmp_path, capsys):
     expected = detect_events(orient_pose(load_pose(pred, fps=25), frame_size=(2000, 1000)), side="right")
     assert_allclose(df["frame"], expected["frame"], atol=1e-9)  # frame size does not matter
     m = match_events(df, view.events, tolerance_frames=3)
-    assert np.abs(m["error_frames"].dropna()).max() < 1.0
+    _assert_walker_events_close(m)
     # never overwrite; an explicit frame size and method work too
     assert main(["events", str(pred), "--out", str(out)]) == 2
     assert "exists already" in capsys.readouterr().err
@@ -405,8 +411,10 @@ def test_cli_events_writes_csv(tmp_path, capsys):
     assert main(["events", str(wrong)]) == 0
     assert "the name says view C1 (the left leg) but the subject walks left-to-right" in (
         capsys.readouterr().err)
-    # on a treadmill the subject does not travel: an unnamed file needs --side
-    tread = generate_trial(5, trial="T08", treadmill=True, duration_s=4.0).views["C3"].pose
+    # on a treadmill the subject does not travel: an unnamed file needs --side (8 s: on a
+    # clip of ~4 strides the whole body's mean x, feet included, moves 20-30 px between the
+    # first and last third in about a quarter of the walker's views, read as travel)
+    tread = generate_trial(5, trial="T08", treadmill=True, duration_s=8.0).views["C3"].pose
     unnamed = save_pose(tread, tmp_path / "belt.h5")
     assert main(["events", str(unnamed)]) == 2
     assert "give --side" in capsys.readouterr().err
@@ -501,6 +509,8 @@ def test_missing_heel_or_toe_uses_the_ankle():
 
 
 def _walker_errors(method, **kw):
+    """Per event name: signed errors (ms, detected - true) on both views of a synthetic
+    trial, and the number of spurious events."""
     import warnings
 
     from napari_gaitint.core.synthetic import generate_trial
@@ -516,7 +526,17 @@ def _walker_errors(method, **kw):
         spurious += int(m["true_frame"].isna().sum())
         for kind, g in m.groupby("event"):
             errs[kind].extend(g["error_frames"].dropna() / trial.fps * 1000)
-    return {k: np.abs(v) for k, v in errs.items()}, spurious
+    return {k: np.asarray(v) for k, v in errs.items()}, spurious
+
+
+def _assert_walker_events_close(m: pd.DataFrame) -> None:
+    """Matched events (``match_events``) of the default detector on a raw walker view: median
+    within half a frame, each within 1.5 (seed 5's C3 has a 3-frame wrong-limb run of the
+    toe right after its first toe off, which lands 1.0 frame early on the raw track)."""
+    err = np.abs(m["error_frames"].dropna())
+    assert set(m.loc[err.index, "event"]) == {"heel_strike", "toe_off"}
+    assert np.median(err) <= 0.5
+    assert err.max() < 1.5
 
 
 WALKER_RATES = pytest.mark.parametrize("kw", [
@@ -527,29 +547,33 @@ WALKER_RATES = pytest.mark.parametrize("kw", [
 
 
 @WALKER_RATES
-def test_walker_timing_in_milliseconds_holds_at_any_rate(kw):
-    """Regression (velocity method): at 100-120 Hz the 95th percentile error was ~70 ms
-    (refinement gave up), on a treadmill the median was ~43 ms (the foot never rests in the
-    image)."""
-    errs, spurious = _walker_errors("velocity", **kw)
-    err_ms = np.concatenate(list(errs.values()))
+def test_walker_default_method_at_any_rate(kw):
+    """The default at 100-120 Hz, with 3x noise and on a treadmill: nothing invented, heel
+    strikes and toe offs each within 15 ms (median) and 25 ms (95th percentile).
+    (Regression, ``velocity`` before: at 100-120 Hz the 95th percentile error was ~70 ms,
+    refinement gave up; on a treadmill the median was ~43 ms, the foot never rests in the
+    image.)"""
+    errs, spurious = _walker_errors(DEFAULT_METHOD, **kw)
     assert spurious == 0
-    assert err_ms.size >= 10
-    assert np.median(err_ms) <= 25.0
-    assert np.quantile(err_ms, 0.95) <= 40.0
+    for kind, err in errs.items():
+        assert err.size >= 5, kind
+        assert np.median(np.abs(err)) <= 15.0, kind
+        assert np.quantile(np.abs(err), 0.95) <= 25.0, kind
 
 
 @WALKER_RATES
-def test_walker_default_method_at_any_rate(kw):
-    """The default at 100-120 Hz, with 3x noise and on a treadmill: nothing invented, heel
-    strikes within 30 ms (median); toe offs late on this walker (see
-    test_walker_default_method)."""
-    errs, spurious = _walker_errors(DEFAULT_METHOD, **kw)
+def test_walker_velocity_method_at_any_rate(kw):
+    """``velocity`` at 100-120 Hz, with 3x noise and on a treadmill: nothing invented, heel
+    strikes within 25 ms (median) and 40 ms (95th percentile); toe offs early by its known
+    bias on feet that roll off (30-100 ms, see test_walker_velocity_method_times_toe_off_early),
+    never late."""
+    errs, spurious = _walker_errors("velocity", **kw)
     assert spurious == 0
     assert errs["heel_strike"].size >= 5 and errs["toe_off"].size >= 5
-    assert np.median(errs["heel_strike"]) <= 30.0
-    assert np.quantile(errs["heel_strike"], 0.95) <= 40.0
-    assert np.median(errs["toe_off"]) <= 45.0
+    assert np.median(np.abs(errs["heel_strike"])) <= 25.0
+    assert np.quantile(np.abs(errs["heel_strike"]), 0.95) <= 40.0
+    assert np.all((errs["toe_off"] < 0) & (errs["toe_off"] > -100.0))
+    assert -80.0 < np.median(errs["toe_off"]) < -30.0
 
 
 def test_reference_gap_around_heel_strike_is_bridged():
@@ -594,7 +618,8 @@ def test_cli_events_levels_a_rolled_camera_unless_asked_not_to(tmp_path, capsys)
     trial = generate_trial(5, trial="T07", roll_deg=3.0)
     pred = save_pose(trial.views["C3"].pose, tmp_path / prediction_filename("T07", "C3"))
     assert main(["events", str(pred), "--out", str(tmp_path / "a.csv")]) == 0
-    assert "floor was tilted +3." in capsys.readouterr().out
+    # (3 degrees of roll, fitted within 0.15 degree)
+    assert re.search(r"floor was tilted \+(2\.[89]|3\.[01])", capsys.readouterr().out)
     assert main(["events", str(pred), "--out", str(tmp_path / "b.csv"), "--no-level"]) == 0
     assert "tilted" not in capsys.readouterr().out
     m = match_events(pd.read_csv(tmp_path / "a.csv"), trial.views["C3"].events, tolerance_frames=3)

@@ -285,18 +285,30 @@ def test_levelled_cycles_match_the_level_camera():
     from napari_gaitint.core.events import detect_events
     from napari_gaitint.core.synthetic import generate_trial
 
-    def curves(trial, level):
+    def poses_events(trial, level):
         pose = orient_pose(_cleaned_views(trial)["C3"], level=level)
-        events = detect_events(pose, side="right", fps=trial.fps)
-        cycles = mean_cycles(compute_cycles(pose, events, side="right"))
+        return pose, detect_events(pose, side="right", fps=trial.fps)
+
+    def curves(pose, events, keep_hs):
+        # the same strides in both: a heel strike near the edge of the image may be found by
+        # one camera and not by the other (the rolled image's corners cut the foot off)
+        hs = events["event"] == "heel_strike"
+        near = np.abs(events["frame"].to_numpy()[:, None] - keep_hs[None, :]).min(axis=1) < 1.0
+        cycles = mean_cycles(compute_cycles(pose, events[~hs | near], side="right"))
         return cycles.set_index(["bodypart", "axis", "pct"])["value"]
 
+    def hs_frames(events):
+        return events.loc[events["event"] == "heel_strike", "frame"].to_numpy()
+
     for seed in (0, 3):
-        level_cam = curves(generate_trial(seed), level=False)
+        level_pose, level_ev = poses_events(generate_trial(seed), level=False)
         rolled = generate_trial(seed, roll_deg={"C3": 2.0})
         err = {}
         for level in (True, False):
-            d = (curves(rolled, level) - level_cam).dropna()
+            pose, ev = poses_events(rolled, level)
+            both = hs_frames(ev)[np.abs(hs_frames(ev)[:, None] - hs_frames(level_ev)[None, :]).min(axis=1) < 1.0]
+            assert both.size >= 3
+            d = (curves(pose, ev, both) - curves(level_pose, level_ev, both)).dropna()
             err[level] = np.sqrt((d**2).groupby(level=[0, 1], observed=True).mean())
         assert err[True].max() < 1.0, err[True]
         assert err[False].max() > 4.0 and err[False].median() > 2.5, err[False]
@@ -324,7 +336,8 @@ def test_treadmill_and_too_tilted_floors_are_left_alone():
         assert info["tilt_deg"] is None and info["rotation_deg"] == 0.0
     pose = _cleaned_views(generate_trial(0, roll_deg=20.0))["C3"]
     pose.source = "T01_C3DLC.h5"
-    with pytest.warns(GaitintWarning, match=r"T01_C3DLC.h5.*tilted by 2\d\.\d degrees"):
+    # (20 degrees of roll, fitted within a few tenths)
+    with pytest.warns(GaitintWarning, match=r"T01_C3DLC.h5.*tilted by (19|2\d)\.\d degrees"):
         oriented = orient_pose(pose)
     assert oriented.meta["orientation"]["rotation_deg"] == 0.0
     finite = np.isfinite(pose.xy)

@@ -511,10 +511,14 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
         if legs is not None:  # one camera sees both legs: each leg is the other's far leg
             summary["legs_exchanged_frames"] = _two_legs(out.values, flags, pose.bodyparts, chain,
                                                          legs, config, max_run, margin)
-        else:
-            n_theirs = _twoview(xy, flags, pose.bodyparts, chain, far, config, max_run, margin)
-            if other is not None:
-                summary["other_view_wrong_limb_ignored"] = n_theirs
+        elif far is not None:
+            summary["other_view_wrong_limb_ignored"] = _twoview(
+                xy, flags, pose.bodyparts, chain, far, config, max_run, margin)
+        else:  # one view, one leg: the far leg is this leg half a stride away (or unknown)
+            virtual, stride = virtual_far_leg(xy, pose.bodyparts, chain, config, fps)
+            summary["virtual_far_leg_stride_frames"] = stride
+            _twoview(xy, flags, pose.bodyparts, chain, virtual, config, max_run, margin,
+                     far_is_estimate=True)
 
     # 3. gaps and 4. filter, on each body part's track as a contiguous (n, 2) array
     n = xy.shape[0]
@@ -1324,9 +1328,82 @@ def _robust_sigma(r: np.ndarray) -> float:
     return float(1.4826 * np.median(r) / 1.1774)  # median of a 2-D Rayleigh = 1.1774 sigma
 
 
-def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin, *, outliers: bool = True) -> int:
+def virtual_far_leg(xy: np.ndarray, bodyparts, chain, config: CleanConfig, fps: float | None
+                    ) -> tuple[dict[str, np.ndarray] | None, float | None]:
+    """The far leg of a camera that sees one leg, estimated from that leg half a stride away.
+
+    In walking the two legs move alike, half a stride apart: relative to the body (the
+    hip, else the neck), the far leg's joint at frame ``t`` is where the near leg's was at
+    ``t - T/2`` and will be at ``t + T/2`` (``T``, the stride, from the autocorrelation of
+    the ankle's, else the first leg joint's, x relative to the body between 0.5 and 3 s).
+    The two are averaged where both exist, linearly interpolated between frames. A
+    wrong-limb label half a stride away puts this estimate on the near leg, as the other
+    camera's own wrong-limb labels put its leg (and are found the same way); an asymmetric
+    gait moves it off the far leg, where it only finds nothing (the checks of the label's
+    own track stay on: :func:`_chain_swaps`, ``far_is_estimate``).
+
+    Parameters
+    ----------
+    xy
+        ``(n_frames, n_bodyparts, 2)`` positions (NaN where missing), any coordinates.
+    bodyparts, chain
+        The names of ``xy``'s columns and of the leg joints to estimate.
+    config
+        ``reference`` gives the body reference (its second name, the hip, else the first).
+    fps
+        Frames per second (None: no estimate).
+
+    Returns
+    -------
+    far, stride_frames
+        ``{joint: (n_frames, 2)}`` (NaN where unknown) and ``T`` in frames; ``(None,
+        None)`` when no stride can be found (fewer than ~1.5 strides, no body reference).
+    """
+    from .events import estimate_period_frames  # (events does not import clean)
+
+    refs = [r for r in config.reference[::-1] if r in bodyparts]
+    joints = [b for b in chain if b in bodyparts]
+    if not fps or not refs or not joints:
+        return None, None
+    body = xy[:, bodyparts.index(refs[0])]
+    lead = joints[1] if len(joints) > 1 and len(chain) == len(LEG_CHAIN) else joints[0]
+    rel_lead = xy[:, bodyparts.index(lead), 0] - body[:, 0]
+    stride = estimate_period_frames(rel_lead, min_frames=0.5 * fps, max_frames=3.0 * fps)
+    if stride is None:
+        return None, None
+    n = xy.shape[0]
+    t = np.arange(n, dtype=float)
+    far = {}
+    for name in joints:
+        rel = xy[:, bodyparts.index(name)] - body  # (n, 2), NaN where either is missing
+        acc = np.zeros((n, 2))
+        cnt = np.zeros(n)
+        for shift in (-0.5 * stride, 0.5 * stride):
+            src = t + shift
+            i0 = np.floor(src).astype(np.int64)
+            w = (src - i0)[:, None]
+            ok = (i0 >= 0) & (i0 + 1 <= n - 1)
+            i0c = np.clip(i0, 0, n - 2)
+            val = (1 - w) * rel[i0c] + w * rel[i0c + 1]
+            ok &= _finite2(val)
+            acc[ok] += val[ok]
+            cnt[ok] += 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            far[name] = body + acc / cnt[:, None]  # NaN where no shift has data
+    return far, float(stride)
+
+
+def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin, *, outliers: bool = True,
+             far_is_estimate: bool = False, far_vetoes: bool = True) -> int:
     """Flag and remove (NaN) wrong-limb labels of the chain and (``outliers``) isolated
     outliers of every body part, in place (``margin`` in px).
+
+    ``far_is_estimate``: ``far`` is not seen by another camera but estimated
+    (:func:`virtual_far_leg`): the single-view checks stay on beside it (see
+    :func:`_chain_swaps`). ``far_vetoes``: a label closer to the far leg than to the near
+    track does not continue the track on one side's evidence alone (:func:`_continues`);
+    off for the far leg of a file with both legs, whose labels are as unsure as the ones
+    they check.
 
     Returns the number of the other view's leg labels judged wrong-limb and ignored.
     """
@@ -1343,14 +1420,16 @@ def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin, *, outli
             # drop them before judging ours: first a rough pass on ours, then the other
             # view's against our rough-cleaned labels, then ours against the cleaned other.
             cache: dict = {}  # per-track features shared by the passes
-            rough = _chain_swaps(P, F, m, max_run, cache)
-            theirs = _chain_swaps(F, np.where(rough[..., None], np.nan, P), m, max_run, cache)
-            F = np.where(theirs[..., None], np.nan, F)
-            n_theirs = int(theirs.sum())
+            kw = dict(far_is_estimate=far_is_estimate, far_vetoes=far_vetoes)
+            if not far_is_estimate:
+                rough = _chain_swaps(P, F, m, max_run, cache, **kw)
+                theirs = _chain_swaps(F, np.where(rough[..., None], np.nan, P), m, max_run, cache, **kw)
+                F = np.where(theirs[..., None], np.nan, F)
+                n_theirs = int(theirs.sum())
         else:
             F = np.full_like(P, np.nan)
-            cache = {}
-        swapped = _chain_swaps(P, F, m, max_run, cache)
+            cache, kw = {}, {}
+        swapped = _chain_swaps(P, F, m, max_run, cache, **kw)
         for k, j in enumerate(cj):
             xy[swapped[:, k], j] = np.nan
             flags[swapped[:, k], j] |= FLAG_WRONG_LIMB
@@ -1415,8 +1494,9 @@ def _two_legs(values, flags, bodyparts, chain, legs, config, max_run, margin) ->
     before = xy.copy()
     far_of_mine = {m: before[:, bodyparts.index(o)] for m, o in zip(this_chain, other_chain, strict=True)}
     far_of_theirs = {o: before[:, bodyparts.index(m)] for m, o in zip(this_chain, other_chain, strict=True)}
-    _twoview(xy, flags, bodyparts, this_chain, far_of_mine, config, max_run, margin, outliers=False)
-    _twoview(xy, flags, bodyparts, other_chain, far_of_theirs, config, max_run, margin)
+    _twoview(xy, flags, bodyparts, this_chain, far_of_mine, config, max_run, margin, outliers=False,
+             far_vetoes=False)
+    _twoview(xy, flags, bodyparts, other_chain, far_of_theirs, config, max_run, margin, far_vetoes=False)
     return int(exchanged.sum())
 
 
@@ -1481,7 +1561,7 @@ def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> list[np.
 
 
 def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
-               at_edge: bool, segment: int | None = None) -> np.ndarray:
+               at_edge: bool, segment: int | None = None, far: np.ndarray | None = None) -> np.ndarray:
     """Whether the labels ``p[t]`` continue the trusted track: within ``m`` of the bridge
     over their run or of an extrapolation from the trusted frames next to them.
 
@@ -1490,6 +1570,15 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     not be judged a swap (see :func:`_chain_swaps`), so the track can continue.
     ``segment``: several tracks in one array, as in :func:`_bridge_at` (their padding,
     at least 3 frames, is never trusted).
+
+    ``far`` (aligned with ``p``, NaN where unknown): where the two legs cross, the label
+    can go on along either leg and both continue the track on that side. A label within
+    ``2 m`` of the far leg that only continues an extrapolation from one side, while the
+    bridge from both sides puts the near leg more than ``m`` away and the label closer to
+    the far leg than to it, is
+    not accepted here (it is judged: :func:`_chain_swaps`); nor is a label that is closer
+    to the far leg than to its one-sided prediction and only within the ``2 m`` allowed
+    at a track's ends.
     """
     if not t.size:
         return np.zeros(0, bool)
@@ -1497,13 +1586,22 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     e = np.full(t.size, np.inf)  # the closest extrapolation (inf: none)
     for x in _one_sided_at(p, trusted, t):
         e = np.fmin(e, _dist(pt, x))
-    ok = e <= m  # continues an extrapolation: accepted whatever the bridge says
-    rest = np.flatnonzero(~ok)
-    if rest.size:
-        q, both = _bridge_at(p, trusted, t[rest], segment=segment)
-        eq = _dist(pt[rest], q)
+    ok = e <= m  # continues an extrapolation: accepted unless the bridge says the far leg
+    d_far = _dist(pt, far[t]) if far is not None else np.full(t.size, np.nan)
+    chk = ok & (d_far < 2 * m)  # (NaN: no far leg there)
+    need = np.flatnonzero(chk | ~ok)  # one bridge for both checks
+    if need.size:
+        q, both = _bridge_at(p, trusted, t[need], segment=segment)
+        eq = _dist(pt[need], q)
+        veto = chk[need] & both & (eq > m) & (d_far[need] < eq)
+        ok[need[veto]] = False
+        judge = ~chk[need]  # the labels that continue no extrapolation: the bridge decides
+        rest, eq, both = need[judge], eq[judge], both[judge]
         e_rest = np.minimum(e[rest], np.where(np.isnan(eq), np.inf, eq))
-        ok[rest] = e_rest <= (np.where(both, m, 2 * m) if at_edge else m)
+        accept = e_rest <= (np.where(both, m, 2 * m) if at_edge else m)
+        # the one-sided allowance is not for a label on the far leg
+        accept &= (e_rest <= m) | ~(d_far[rest] < e_rest)
+        ok[rest] = accept
     return ok
 
 
@@ -1522,7 +1620,8 @@ def _continues_context(trusted: np.ndarray, t: np.ndarray, k: int = 2) -> tuple[
     return np.minimum(lo, t - 4), np.maximum(hi, t + 4)
 
 
-def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: dict | None = None) -> np.ndarray:
+def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: dict | None = None,
+                 *, far_is_estimate: bool = False, far_vetoes: bool = True) -> np.ndarray:
     """Wrong-limb labels ``(n, J)`` of the leg chain ``P`` (n, J, 2), NaN = missing.
 
     ``F`` (n, J, 2) is the far leg where known (NaN elsewhere); ``m`` the margin in px.
@@ -1541,7 +1640,8 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
        quadratic extrapolation from the neighbouring trusted frames; ``2 m`` at the start
        or end of a track) is accepted. Legs crossing (near and far leg together) and
        frames where the *other* view was wrong (its label then lies on our near leg) are
-       accepted this way.
+       accepted this way; not (``far_vetoes``) a label closer to the far leg than to the
+       bridge from both sides (after a crossing the label can go on along either leg).
     3. A remaining candidate is a wrong-limb label when
        * the far leg is known, the label is closer to it than to the bridged near track,
          more than ``m`` off that track, and the legs are more than ``m`` apart there;
@@ -1552,6 +1652,11 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
        With a one-sided bridge (start or end of a track) the thresholds grow by ``m``
        per frame from the last trusted frame. Runs longer than ``max_run`` frames, where
        the bridge is unreliable, are judged only at their two frames next to trusted ones.
+
+    ``far_is_estimate``: ``F`` is an estimate of the far leg, not another camera's labels
+    (:func:`virtual_far_leg`): the checks without a far leg (jump runs; a label far off
+    the bridge) apply everywhere beside the far-leg checks, and there is no other view to
+    be wrong at the same time.
     """
     n, J = P.shape[:2]
     valid = _finite2(P)
@@ -1581,15 +1686,16 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
     # A jump is a label more than 2 m off the linear extrapolation of the two previous
     # frames (on clean tracks of walking at 25 Hz that is rarer than 1 in 1000).
     between = memo(("between", id(P)), lambda: (P, _between_jumps(P, 2 * m, max_run)))
-    jump_nof = valid & between & ~has_f
+    seen_f = np.zeros_like(has_f) if far_is_estimate else has_f  # another camera's far leg
+    jump_nof = valid & between & ~seen_f
     # Where the far leg is known and the label is clearly off it, a jump run is only
     # suspect if the far track jumps there too (both views wrong at once: the labels
     # exchanged); other jump runs keep their trust (fast swings also jump).
     between_f = memo(("between", id(F)), lambda: (F, _between_jumps(F, 2 * m, max_run)))
-    jump_f = valid & between & has_f & ~near_far & between_f
+    jump_f = valid & between & seen_f & ~near_far & between_f
     cand |= jump_nof | jump_f
     trusted &= ~(jump_nof | jump_f)
-    trusted = _grow_trust(P, trusted, cand, m)
+    trusted = _grow_trust(P, trusted, cand, m, F if far_vetoes else None)
     swapped = np.zeros((n, J), bool)
     weak = np.zeros((n, J), bool)
     strong = np.zeros((n, J), bool)
@@ -1612,17 +1718,21 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
         need = np.where(both, m, m * (1 + dist))
         judged = both | (dist <= 2)  # no judging far beyond the end of a track
         swapped[t, k] = judged & on_far & (eq > need) & (sep > need)
-        weak[t, k] = judged & ~has_f[t, k] & (eq > need + m)
+        weak[t, k] = judged & ~seen_f[t, k] & (eq > need + m)
         strong[t, k] = weak[t, k] & (eq > need + 2 * m)
     lone = strong | (weak & (weak.sum(1, keepdims=True) >= 2))
+    if far_is_estimate:
+        return swapped | lone
     exchanged = _exchanged(P, F, trusted, has_f & ~between_f, jump_f & ~trusted, m, max_run)
     return swapped | lone | exchanged
 
 
-def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float) -> np.ndarray:
+def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float,
+                F: np.ndarray | None = None) -> np.ndarray:
     """Step 2 of :func:`_chain_swaps`: trust grows into the candidate runs of each joint's
     track ``P[:, k]`` from their edges, one frame per pass, while a candidate continues the
-    trusted track (:func:`_continues`). Returns the grown ``(n, J)`` trust.
+    trusted track (:func:`_continues`, with the far leg ``F`` where known). Returns the
+    grown ``(n, J)`` trust.
 
     All joints are judged in one call per pass: their tracks are laid end to end, each
     followed by untrusted padding, and bridged each on its own (``segment``).
@@ -1633,6 +1743,11 @@ def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float) 
     Pf = np.full((J, seg, 2), np.nan)
     Pf[:, :n] = P.transpose(1, 0, 2)
     Pf = Pf.reshape(N, 2)
+    Ff = None
+    if F is not None:
+        Ff = np.full((J, seg, 2), np.nan)
+        Ff[:, :n] = F.transpose(1, 0, 2)
+        Ff = Ff.reshape(N, 2)
     tf = np.zeros((J, seg), bool)
     tf[:, :n] = trusted.T
     tf = tf.reshape(N)
@@ -1651,7 +1766,7 @@ def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float) 
     def judge(t, mode):
         fresh = ~rejected[mode, t]
         ok = np.zeros(t.size, bool)
-        ok[fresh] = _continues(Pf, tf, t[fresh], m, at_edge=mode == 0, segment=seg)
+        ok[fresh] = _continues(Pf, tf, t[fresh], m, at_edge=mode == 0, segment=seg, far=Ff)
         no = t[fresh & ~ok]
         if no.size:
             rejected[mode, no] = True
@@ -1698,27 +1813,72 @@ def _smooth_frames(P: np.ndarray, valid: np.ndarray, m: float) -> np.ndarray:
     return out
 
 
-def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
-    """(n, J) frames between two jumps of a track at most ``max_run + 1`` frames apart.
-
-    A jump is a label more than ``thr`` off the linear extrapolation of the two previous
-    frames (on clean tracks of walking at 25 Hz with ``thr`` = 30 px that is rarer than 1
-    in 1000 frames); a wrong-limb run starts and ends with one.
-    """
+def _jumps(P: np.ndarray, valid: np.ndarray, thr: float, max_lead: int = 3) -> np.ndarray:
+    """(n, J) labels more than ``thr`` off the linear extrapolation of the track's two
+    previous labels; over a gap (the last label ``d`` <= ``max_lead`` frames back) the
+    extrapolation reaches ``d`` frames and the threshold grows to ``d * thr``."""
     n, J = P.shape[:2]
     fwd0 = np.full(P.shape, np.nan)
     if n >= 3:
         fwd0[2:] = 2 * P[1:-1] - P[:-2]
     jump = np.nan_to_num(_dist(P, fwd0), nan=0.0) > thr
+    # labels whose previous two frames are not both there (few): from the two labels before
+    gap = valid.copy()
+    gap[2:] &= ~(valid[1:-1] & valid[:-2])
+    gap[:2] = False
+    for k in np.flatnonzero(gap.any(0)):
+        idx = np.flatnonzero(valid[:, k])
+        pos = np.searchsorted(idx, np.flatnonzero(gap[:, k]))
+        pos = pos[pos >= 2]
+        t, t1, t2 = idx[pos], idx[pos - 1], idx[pos - 2]
+        lead = t - t1
+        ok = lead <= max_lead
+        t, t1, t2, lead = t[ok], t1[ok], t2[ok], lead[ok]
+        pred = P[t1, k] + (lead / (t1 - t2))[:, None] * (P[t1, k] - P[t2, k])
+        jump[t, k] = _dist(P[t, k], pred) > thr * lead
+    return jump
+
+
+def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
+    """(n, J) frames between two jumps of a track at most ``max_run + 1`` frames apart.
+
+    A jump is a label more than ``thr`` off the linear extrapolation of the two previous
+    frames (on clean tracks of walking at 25 Hz with ``thr`` = 30 px that is rarer than 1
+    in 1000 frames); a wrong-limb run starts and ends with one. The run of a jump ``a``
+    ends at the first later jump that lands back within ``thr`` of the track before ``a``
+    (extrapolated linearly from its two last frames), else at the last jump in reach: two
+    short runs a few frames apart stay two runs, with the good labels between them out.
+    """
+    n, J = P.shape[:2]
     valid = _finite2(P)
+    jump = _jumps(P, valid, thr)
     between = np.zeros((n, J), bool)
     for k in range(J):
         idx = np.flatnonzero(jump[:, k])
         if idx.size < 2:
             continue
-        # each jump a with a later one at most max_run + 1 frames on: b, the last such
+        # each jump a with a later one at most max_run + 1 frames on: b, the last such ...
+        i_all = np.arange(idx.size)
         last = np.searchsorted(idx, idx + max_run + 1, side="right") - 1
-        has = last > np.arange(idx.size)
+        has = last > i_all
+        # ... or the first that lands back on the track before a (extrapolated linearly)
+        land = np.full(idx.size, -1)
+        ok = has & (idx >= 2)
+        if ok.any():
+            a = idx[ok]
+            base, step = P[a - 1, k], P[a - 1, k] - P[a - 2, k]
+            for o in range(int((last - i_all)[ok].max()), 0, -1):  # the first one wins
+                j = np.minimum(i_all[ok] + o, idx.size - 1)
+                b = idx[j]
+                back = (j <= last[ok]) & (_dist(P[b, k], base + (b - a + 1)[:, None] * step) <= thr)
+                land[np.flatnonzero(ok)[back]] = j[back]
+        # jumps at b and b + 1 of a run that landed back (predicted from the run) open none
+        back_end = -1
+        for i in np.flatnonzero(has).tolist():
+            if idx[i] <= back_end + 1:
+                has[i] = False
+            elif land[i] >= 0:
+                last[i], back_end = land[i], idx[land[i]]
         a, b = idx[has], idx[last[has]]
         # the closing jump lands back on the track, unless the track ends there
         ends_there = (b + 1 >= n) | ~valid[np.minimum(b + 1, n - 1), k]
