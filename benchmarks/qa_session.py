@@ -1,15 +1,16 @@
 """Replay a label-QA and event-annotation session as a user, at 1280 x 800: keys, clicks, time.
 
 The demo's trial T01 (the plugin's sample: the same files ``gaitint demo`` writes for T01, with
-video) is copied to a temporary folder and opened as ``gaitint demo --gui`` opens it (one
-column of tabbed docks). Then, with keys and clicks sent to the canvas and the docks as a
+video, generated afresh into a temporary folder) is opened as ``gaitint demo --gui`` opens it
+(one column of tabbed docks). Then, with keys and clicks sent to the canvas and the docks as a
 user types them:
 
 1. Label QA: a click on Start QA; N walks the suspect list (zoomed on each suspect). Where the
    synthetic truth says the label lies on the far leg (the 11 wrong-limb labels the
-   generator injected), it is fixed as a user who sees the near leg would: W, and only where
-   the point W leaves is more than 2 px from the leg, one drag (or one click when W armed
-   the placing) there. Other suspects get Enter (reviewed). One click saves.
+   generator injected), it is fixed as a user who sees the near leg would: W (Shift+W when
+   the frame's whole leg is on the far leg), and only where the point W leaves is more than
+   2 px from the leg, one drag (or one click when W armed the placing) there. Other suspects
+   get Enter (reviewed). One click saves.
 2. Events: a click on Start, then five times each: ``]`` to the next event, ``L``/``R`` for its
    side, ``D``, Ctrl+Z, ``[``, ``]``; ``H`` and ``T`` in a gap, ``,`` and ``.``; ``D`` far from
    any event.
@@ -65,9 +66,13 @@ def main(argv=None, tmp_dirs=None) -> None:
     from napari_gaitint._napari._qa import QAWidget
     from napari_gaitint._napari._sample_data import ensure_sample
 
-    manifest = ensure_sample()  # the demo's T01 (same seed, same files), with its truth
     tmp = Path(tempfile.mkdtemp(prefix="gaitint-qa-session-"))
     tmp_dirs.append(tmp)
+    # the demo's T01 (same seed, same files), with its truth, made now by the current walker
+    # (not a cached sample an older version of it wrote)
+    t0 = time.perf_counter()
+    manifest = ensure_sample(tmp / "generated")
+    print(f"sample trial generated in {time.perf_counter() - t0:.1f} s")
     rows = user.copy_trial(tmp / "sample", manifest, trial="T01")
     rows.to_csv(tmp / "sample" / "trials.csv", index=False)
     injected = user.injected_wrong_limb(manifest, "T01")

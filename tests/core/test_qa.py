@@ -522,3 +522,27 @@ def test_corrected_frames_to_dlc_labels(tmp_path, trial):
     assert (folder / "CollectedData_Anna.h5.bak").is_file()
     with pytest.raises(AnalysisError, match="no corrected"):
         qa.export_corrected_labels(qa.PoseEditor(load_pose(src)), tmp_path / "p2", video_name="v", scorer="s")
+
+
+def test_a_wrong_limb_run_goes_on_where_the_legs_come_close():
+    """A label on the far leg next to a frame the cleaning flagged is listed even where the legs
+    are too close (under the hip) for the other-view hint alone; not next to one, it is not."""
+    n = 12
+    v = np.zeros((n, 2, 3))
+    v[..., 2] = 0.95
+    v[:, 0, :2] = (300.0, 200.0)  # hip
+    v[:, 1, :2] = (300.0, 380.0)  # the near toe, under the hip
+    far = v[:, 1:, :].copy()
+    far[:, 0, 0] += 6.0  # the far toe 6 px away: the legs are crossing
+    for f in (4, 5, 9):  # labels on the far leg; the cleaning flagged only frame 5
+        v[f, 1, :2] = far[f, 0, :2]
+    pose = Pose(v, ("hip", "toe"))
+    mapped = Pose(np.concatenate([v[:, :1], far], axis=1), ("hip", "toe"))
+    flags = np.zeros((n, 2), np.int64)
+    flags[5, 1] = clean.FLAG_WRONG_LIMB
+    s = qa.find_suspects(pose, view="C1", flags=flags, other_mapped=mapped,
+                         config=qa.QAConfig(other_view_margin_px=15.0))
+    toe = s[s["bodypart"] == "toe"].set_index("frame")
+    assert "other_view" in toe.loc[4, "kinds"] and "wrong_limb" in toe.loc[5, "kinds"]
+    assert 9 not in toe.index or "other_view" not in toe.loc[9, "kinds"]  # alone: not evidence
+    assert toe.loc[4, "score"] < toe.loc[5, "score"]

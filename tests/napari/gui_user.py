@@ -120,10 +120,11 @@ def fix_suspect(viewer, qa, injected: set, truths: dict, *, act=None, tolerance_
     """Fix the injected wrong-limb labels of the suspect frame on screen, as a user who sees
     where the near leg is (the synthetic truth) does, with the fewest keys and clicks:
 
-    * the point the QA selected is not the wrong one: click the wrong one (1);
-    * W (1): the label goes to the far leg and the near point to where its track says;
-    * if that is more than ``tolerance_px`` from where the leg is: one drag there (1), or,
-      when W left it missing (one click armed), one click there (1).
+    * several labels of the frame on the far leg (a whole leg swapped): Shift+W (1, counted for
+      each of them);
+    * else, for each: a click on it when the QA selected another point (1), then W (1);
+    * where the point is then more than ``tolerance_px`` from where the leg is: one drag there
+      (1), or, when W left it missing (one click armed), one click there (1).
 
     ``act(kind, fn)`` runs each user action (the benchmark times them); returns one record per
     fixed label: view, frame, bodypart, actions, outcome, after_W_px and distance_px (to the
@@ -133,32 +134,40 @@ def fix_suspect(viewer, qa, injected: set, truths: dict, *, act=None, tolerance_
     view, frame = qa.review.key(qa.review.position)
     s = qa.sessions[view]
     layer = viewer.layers[s.layer.name]
+    parts = [b for (v, f, b) in sorted(injected) if v == view and f == frame]
+    truth = {b: truths[view].bodypart(b)[truths[view].frames == frame][0, :2] for b in parts}
+    actions = dict.fromkeys(parts, 0)
+    whole_leg = len(parts) > 1
+    if whole_leg:
+        act("Shift+W", lambda: press(viewer, Qt.Key.Key_W, Qt.KeyboardModifier.ShiftModifier))
+        actions = dict.fromkeys(parts, 1)
+    row = s.editor.row(frame)
     out = []
-    for part in [b for (v, f, b) in sorted(injected) if v == view and f == frame]:
-        truth = truths[view].bodypart(part)[truths[view].frames == frame][0, :2]
-        n = 0
-        if selected_labels(layer) != [part]:
-            i = point_index(layer, frame, part)
-            act("select", lambda i=i: click(viewer, canvas_xy(viewer, layer, layer.data[i])))
-            n += 1
-        act("W", lambda: press(viewer, Qt.Key.Key_W))
-        n += 1
-        outcome = "neighbours"
+    for part in parts:
+        outcome = "whole leg" if whole_leg else "W"
+        if not s.editor.manual[row, s.pose.bodypart_index(part)]:  # not fixed yet: this one alone
+            if selected_labels(layer) != [part]:
+                i = point_index(layer, frame, part)
+                act("select", lambda i=i: click(viewer, canvas_xy(viewer, layer, layer.data[i])))
+                actions[part] += 1
+            act("W", lambda: press(viewer, Qt.Key.Key_W))
+            actions[part] += 1
+            outcome = "W"
         if layer.mode == "add":  # W left it missing: one click where the leg is
-            outcome = "missing"
-            act("click", lambda truth=truth: click_at(viewer, layer, frame, *truth))
-            n += 1
-        row = s.editor.row(frame)
+            outcome += ", placed"
+            act("click", lambda b=part: click_at(viewer, layer, frame, *truth[b]))
+            actions[part] += 1
         now = s.editor.pose.bodypart(part)[row, :2]
-        after_w = float(np.linalg.norm(now - truth)) if np.isfinite(now).all() else float("nan")
-        if not np.isfinite(now).all() or np.linalg.norm(now - truth) > tolerance_px:
+        after_w = float(np.linalg.norm(now - truth[part])) if np.isfinite(now).all() else float("nan")
+        if not np.isfinite(now).all() or np.linalg.norm(now - truth[part]) > tolerance_px:
             i = point_index(layer, frame, part)
             start = canvas_xy(viewer, layer, layer.data[i])
-            end = canvas_xy(viewer, layer, (frame, truth[1], truth[0]))
+            end = canvas_xy(viewer, layer, (frame, truth[part][1], truth[part][0]))
             act("drag", lambda start=start, end=end: drag(viewer, start, end))
-            n += 1
-            outcome += "+drag"
+            actions[part] += 1
+            outcome += " + drag"
         now = s.editor.pose.bodypart(part)[row, :2]
-        out.append({"view": view, "frame": int(frame), "bodypart": part, "actions": n, "outcome": outcome,
-                    "after_W_px": after_w, "distance_px": float(np.linalg.norm(now - truth))})
+        out.append({"view": view, "frame": int(frame), "bodypart": part, "actions": actions[part],
+                    "outcome": outcome, "after_W_px": after_w,
+                    "distance_px": float(np.linalg.norm(now - truth[part]))})
     return out

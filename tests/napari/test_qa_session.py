@@ -5,6 +5,7 @@ keys or clicks each, within 2 px of the synthetic truth."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from gui_user import (
     canvas_xy,
@@ -78,7 +79,7 @@ def test_injected_wrong_limb_labels_fixed_in_two_keys_or_clicks(session, sample_
         if seen == injected:
             break
     assert {(r["view"], r["frame"], r["bodypart"]) for r in fixed} == injected
-    assert max(r["actions"] for r in fixed) <= 2, fixed
+    assert max(r["actions"] for r in fixed) <= 2, pd.DataFrame(fixed).to_string()
     assert max(r["distance_px"] for r in fixed) <= 2.0, fixed
     # the fixed labels are on the far leg now (their far-leg layer holds them)
     last = fixed[-1]

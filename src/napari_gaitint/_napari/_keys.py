@@ -53,6 +53,8 @@ KEY_ACTIONS: tuple[KeyAction, ...] = (
               "accept_and_next", ("qa",)),
     KeyAction("far_leg", "W", "Label QA: selected label is on the far leg - put it on the near leg",
               "mark_far_leg", ("qa",)),
+    KeyAction("far_leg_frame", "Shift-W", "Label QA: every suspect leg label of this frame is on the far leg (the "
+              "whole leg swapped) - put them on the near leg", "mark_far_leg_frame", ("qa",)),
     KeyAction("toggle_zoom", "F", "Label QA: zoom on the suspect / back to both views", "toggle_zoom", ("qa",)),
     KeyAction("add_heel_strike", "H", "Events: add heel strike (selected side, current frame)",
               "add_heel_strike", ("events",)),

@@ -235,6 +235,7 @@ class QAWidget(QWidget):
         self.trial: str | None = None
         self._all_frames: pd.DataFrame | None = None  # the suspect frames before filtering
         self._parts: dict[tuple[str, int], list[str]] = {}  # suspect parts of a frame, by score
+        self._far_parts: dict[tuple[str, int], list[str]] = {}  # those judged on the far leg
         self._history: list[tuple[int, str]] = []  # (stamp, view) of each undoable action
         self._redo_history: list[tuple[int, str]] = []
         self._updating = False
@@ -360,8 +361,8 @@ class QAWidget(QWidget):
                          "Make the selected point missing (napari's Delete key)")
         self.help.setText(
             f"<b>Keys</b>: {k('next_suspect')} / {k('previous_suspect')} next / previous · "
-            f"{k('accept_and_next')} reviewed · {k('far_leg')} far leg → near leg · drag to move · "
-            f"Del missing · {k('toggle_zoom')} zoom · {k('undo')} undo")
+            f"{k('accept_and_next')} reviewed · {k('far_leg')} far leg → near leg ({k('far_leg_frame')}: "
+            f"the frame's whole leg) · drag to move · Del missing · {k('toggle_zoom')} zoom · {k('undo')} undo")
 
     # ------------------------------------------------------------------------------------
     # set-up
@@ -441,9 +442,11 @@ class QAWidget(QWidget):
             found["bodypart"] = [file_name[v].get(b, b) for b in found["bodypart"]]
             suspects.append(found)
         self.suspects = core_qa.rank_suspects(*suspects)
-        self._parts = {}
-        for v, f, b in self.suspects[["view", "frame", "bodypart"]].itertuples(index=False):
+        self._parts, self._far_parts = {}, {}
+        for v, f, b, k in self.suspects[["view", "frame", "bodypart", "kinds"]].itertuples(index=False):
             self._parts.setdefault((str(v), int(f)), []).append(str(b))  # best score first
+            if "wrong_limb" in str(k) or "other_view" in str(k):  # judged to lie on the far leg
+                self._far_parts.setdefault((str(v), int(f)), []).append(str(b))
         self._all_frames = core_qa.suspect_frames(self.suspects)
         self.review = core_qa.ReviewState(self._select_frames())
         for v in views:
@@ -806,6 +809,32 @@ class QAWidget(QWidget):
         else:
             self._notify(f"{s.view}: {label} moved to the near leg (from its neighbours); the label went "
                          "to the far leg")
+
+    def mark_far_leg_frame(self) -> None:
+        """Every leg label of this frame that the list judges to lie on the far leg (wrong limb,
+        other view) - a whole leg swapped - goes to the far leg and back on the near leg, as
+        one action; where a near position is unknown, one click places the first of them."""
+        if not self._started():
+            return
+        s = self._active_session()
+        frame = self._current_frame()
+        chain = set(LEG_CHAIN) | set(s.editor.far.bodyparts if s.editor.far is not None else ())
+        parts = [b for b in self._far_parts.get((s.view, frame), []) if b in chain]
+        if not parts:
+            self._notify(f"{s.view}: no leg label of frame {frame} is judged to be on the far leg; "
+                         "select one and use far leg on it", error=True)
+            return
+        s.editor.batch([{"op": "far_leg", "frame": frame, "bodypart": b} for b in parts])
+        self._history.append((next_stamp(), s.view))
+        self._redo_history = []
+        row = s.editor.row(frame)
+        missing = [b for b in parts if not np.isfinite(s.editor.pose.bodypart(b)[row, :2]).all()]
+        self._render(s, select=(frame, parts[0]))
+        self._after_edit(s)
+        if missing:
+            self.place(missing[0], view=s.view)
+        self._notify(f"{s.view}: {', '.join(parts)} moved to the near leg (from their neighbours)"
+                     + (f"; click where the {missing[0]} is" if missing else ""))
 
     def place(self, part: str, *, view: str | None = None) -> None:
         """Arm one click to place ``part`` in the current frame (moved there if it exists)."""
