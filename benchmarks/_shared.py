@@ -2,6 +2,7 @@
 
 * :func:`run_script`: run a script's body with temporary folders removed afterwards and a
   user's bad file reported in one line (no traceback);
+* :func:`synthetic_cohort`: the benchmarks' synthetic cohort (no video), written once;
 * :func:`draw_now`: process a napari viewer's pending events and draw its canvas at once.
 """
 
@@ -25,6 +26,25 @@ def run_script(name: str, body: Callable[[list[str] | None, list], None], argv=N
     finally:
         for d in tmp_dirs:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def synthetic_cohort(folder, n_pairs: int, tmp_dirs: list, *, prefix: str = "gaitint-bench-", **options):
+    """The manifest of a synthetic cohort of ``n_pairs`` trial pairs (no video, seed 61) in
+    ``folder``, written unless it is there already; in a new temporary folder (removed at
+    the end, see :func:`run_script`) when ``folder`` is None. ``options`` go to
+    :func:`~napari_gaitint.core.synthetic.write_synthetic_cohort`."""
+    import tempfile
+    from pathlib import Path
+
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+        tmp_dirs.append(folder)
+    manifest = Path(folder) / "trials.csv"
+    if not manifest.exists():
+        manifest = write_synthetic_cohort(folder, n_trials=n_pairs, seed=61, video=False, n_jobs=0, **options)
+    return manifest
 
 
 def draw_now(viewer) -> None:

@@ -304,6 +304,10 @@ def test_angle_figures_are_their_own_set_in_degrees(cohort):
     assert list(figs) == ["mean_cycles", "difference_curves", "bland_altman", *ANGLE_FIGURE_NAMES]
     titles = [ax.get_title() for ax in figs["mean_angles"].axes]
     assert titles == [f"{j} angle" for j in JOINTS]
-    assert figs["mean_angles"].axes[0].get_ylabel() == "deg"
-    assert all(ax.get_ylabel() in ("px", "") for ax in figs["mean_cycles"].axes)
+    # every panel says its unit and what is measured (the sign of the angle, what x is relative to)
+    assert [ax.get_ylabel() for ax in figs["mean_angles"].axes] == [
+        "angle (deg, flexion +)", "angle (deg, flexion +)", "angle (deg, dorsiflexion +)",
+        "angle (deg, forward lean +)"]
+    assert {ax.get_ylabel() for ax in figs["mean_cycles"].axes} == {
+        "x minus mean progression (px)", "x relative to neck (px)", "y: height above floor (px)"}
     assert not any("angle" in ax.get_title() for ax in figs["mean_cycles"].axes)

@@ -147,6 +147,16 @@ BAD = {
     "two-trial-columns": (["trial;Trial ;view;predictions", "T01;T01;C1;x.h5"],
                           r"columns 1 \('trial'\) and 2 \('Trial'\) are both read as 'trial'"),
     "no-rows": ([HEADER, ";;;;;;"], r"manifest lists no trials"),
+    "scale-text": ([HEADER + ";px_per_m", _row() + ";5 px"],
+                   r"row 2, column px_per_m: '5 px' is not a number of pixels per metre"),
+    "scale-negative": ([HEADER + ";px_per_m", _row() + ";0", _row(view="C3") + ";-412,5"],
+                       r"rows 2 and 3, column px_per_m: '0' is not a positive number of pixels per metre"),
+    "subject-some-rows": ([HEADER + ";Subject", _row() + ";S1", _row(view="C3") + ";"],
+                          r"row 3, column subject: empty while other rows name a subject; give every "
+                          r"trial its subject \(or leave the column empty everywhere"),
+    "subject-two-per-trial": ([HEADER + ";subject", _row() + ";S1", _row(view="C3") + ";S2"],
+                              r"rows 2 and 3, column subject: the views of trial 'T01' name different "
+                              r"subjects \('S1', 'S2'\)"),
 }
 
 
@@ -182,6 +192,39 @@ def test_a_backslash_in_a_linux_file_name_is_kept_when_that_file_exists(cohort, 
     path = tmp_path / "trials.csv"
     path.write_text("trial,view,side,predictions,fps,width,height\nT01,C1,left,odd\\name.h5,25,960,540\n")
     assert pipeline.load_manifest(path)["predictions"][0] == str(odd)
+
+
+def test_subject_and_scale_columns_are_read(cohort, tmp_path):
+    """subject as text (a number stays the text written), px_per_m as a number (decimal
+    comma too); a subject column left empty everywhere means no subjects."""
+    pred = cohort.parent / pd.read_csv(cohort)["predictions"][0]
+    path = tmp_path / "trials.csv"
+    path.write_bytes((f"{HEADER};Subject;px_per_m\r\n{_row(pred=pred)};007;812,5\r\n"
+                      f"{_row(pred=pred, view='C3')};007;\r\n").encode())
+    table = pipeline.load_manifest(path)
+    assert table["subject"].tolist() == ["007", "007"]
+    assert table["px_per_m"].tolist()[0] == 812.5 and np.isnan(table["px_per_m"].tolist()[1])
+    path.write_text(f"trial,view,predictions,subject\nT01,C1,{pred},\nT01,C3,{pred},\n")
+    assert pipeline.load_manifest(path)["subject"].isna().all()
+
+
+def test_save_manifest_values_keeps_the_other_cells_and_the_dialect(tmp_path):
+    from napari_gaitint.core.manifest import save_manifest_values
+
+    path = tmp_path / "trials.csv"
+    text = ("Trial ;View;Predictions;fps;Notes\r\n"
+            "T01;C1;.\\a.h5;25,0;für später\r\n"
+            "T01;C3;.\\b.h5;25,0;\r\n"
+            "T02;C1;.\\c.h5;25,0;redo\r\n")
+    path.write_bytes(text.encode("utf-8-sig"))
+    save_manifest_values(path, "px_per_m", {("T01", "C1"): 812.5, ("T02", "C1"): 812.5})
+    lines = path.read_bytes().decode("utf-8-sig").split("\r\n")
+    assert lines[:4] == ["trial;view;predictions;fps;Notes;px_per_m", "T01;C1;.\\a.h5;25,0;für später;812,5",
+                         "T01;C3;.\\b.h5;25,0;;", "T02;C1;.\\c.h5;25,0;redo;812,5"]
+    save_manifest_values(path, "px_per_m", {("T01", "C3"): 400.0})
+    assert read_manifest_cells(path)["px_per_m"].tolist() == ["812,5", "400,0", "812,5"]
+    with pytest.raises(InputFileError, match="no row for trial 'T09' view 'C1'; cannot save its px_per_m"):
+        save_manifest_values(path, "px_per_m", {("T09", "C1"): 1.0})
 
 
 # ---------------------------------------------------------------------------------------

@@ -280,10 +280,13 @@ def test_cohort_cycle_tables_are_compact_and_equal_the_per_trial_ones(cohort):
         mine = res.cycles_all[(res.cycles_all["trial"] == v.trial) & (res.cycles_all["view"] == v.view)]
         np.testing.assert_array_equal(mine["value"].to_numpy(), v.cycles["value"].to_numpy())
         assert list(mine["bodypart"].astype(str)) == list(v.cycles["bodypart"].astype(str))
+    # (the unit, a label of the rows, is the last column of both tables)
+    assert list(res.cycles.columns[-1:]) == list(res.cycles_all.columns[-1:]) == ["unit"]
     once = mean_cycles(res.cycles_all).sort_values(["trial", "view"], kind="stable", ignore_index=True)
-    pd.testing.assert_frame_equal(res.cycles, once, check_categorical=False)
+    pd.testing.assert_frame_equal(res.cycles, once[res.cycles.columns], check_categorical=False)
     # the means are taken per view, to the bit those of one groupby over the cohort
-    pd.testing.assert_frame_equal(res.cycles, mean_cycles(res.cycles_all), check_exact=True)
+    pd.testing.assert_frame_equal(res.cycles, mean_cycles(res.cycles_all)[res.cycles.columns], check_exact=True)
+    assert set(zip(res.cycles["axis"], res.cycles["unit"], strict=True)) == {("x", "px"), ("y", "px"), ("angle", "deg")}
     text = res.cycles_all.astype({c: str for c in ("trial", "view", "side", "bodypart", "axis")})
     assert set(text["side"]) == {"left", "right"}
 
@@ -664,3 +667,77 @@ def test_cleaned_files_of_predictions_with_the_same_name_do_not_collide(cohort, 
     assert written == sorted(f"{r['trial']}_{r['view']}/{r['view']}DLC_resnet50_x.h5" for r in rows)
     first, second = (out / "cleaned" / written[0]), (out / "cleaned" / written[2])  # T01_C1, T02_C1
     assert not read_dlc_table(first).equals(read_dlc_table(second))
+
+
+def test_subject_column_makes_subjects_the_repeated_measures_unit(tmp_path):
+    """10 subjects x 3 trials through gaitint analyze: the trials of a subject are averaged
+    per view, the perspective test has (1, 9) degrees of freedom (not (1, 29)), and its
+    numbers are those of the ANOVA of the subject means computed by hand."""
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.stats import rm_anova
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    manifest = write_synthetic_cohort(tmp_path / "study", n_trials=30, seed=5, video=False, n_jobs=0)
+    table = pd.read_csv(manifest)
+    table["subject"] = [f"S{(int(t[1:]) - 1) // 3:02d}" for t in table["trial"]]
+    table.to_csv(manifest, index=False)
+    assert main(["analyze", str(manifest), "--out", str(tmp_path / "out"), "--no-report", "--jobs", "2"]) == 0
+    anova = pd.read_csv(tmp_path / "out" / "anova.csv")
+    persp = anova[anova["effect"] == "perspective"]
+    assert (persp["ddof1"] == 1).all() and (persp["ddof2"] == 9).all()
+    assert (anova["n_subjects"] == 10).all() and (anova["n_trials"] == 30).all()
+    cycles = pd.read_csv(tmp_path / "out" / "cycles.csv")
+    assert list(cycles.columns[-2:]) == ["unit", "subject"]
+    by_hand = cycles.groupby(["subject", "view", "bodypart", "axis", "pct"], as_index=False, sort=False)["value"].mean()
+    ref = rm_anova(by_hand.rename(columns={"subject": "trial"}))
+    np.testing.assert_allclose(anova["F"], ref["F"], rtol=1e-9)
+    agreement = pd.read_csv(tmp_path / "out" / "agreement.csv")
+    assert (agreement["n_subjects"] == 10).all() and (agreement["n_trials"] == 30).all()
+    for name in ("events", "parameters"):
+        table = pd.read_csv(tmp_path / "out" / f"{name}.csv")
+        assert (table["subject"] == table["trial"].map(lambda t: f"S{(int(t[1:]) - 1) // 3:02d}")).all()
+
+
+def test_manifest_scale_gives_metres(cohort, tmp_path):
+    """px_per_m per view in the manifest: stride, step and speed in metres with that view's
+    scale; with cycles_units = "m" the x and y curves are in metres (angles stay degrees);
+    a view without a scale is then a problem named for it."""
+    table = load_manifest(cohort).iloc[:4].copy()
+    scales = {"C1": 500.0, "C3": 400.0}
+    table["px_per_m"] = table["view"].map(scales)
+    px = pipeline.analyze_cohort(load_manifest(cohort).iloc[:4], None, stats=False)
+    m = pipeline.analyze_cohort(table, None, stats=False, config=AnalysisConfig(cycles_units="m"))
+    assert "px_per_m" not in px.parameters.columns
+    scale = m.parameters["view"].map(scales)
+    np.testing.assert_allclose(m.parameters["px_per_m"], scale)
+    np.testing.assert_allclose(m.parameters["stride_length_m"], px.parameters["stride_length_px"] / scale)
+    np.testing.assert_allclose(m.parameters["speed_m_per_s"], px.parameters["speed_px_per_s"] / scale)
+    np.testing.assert_allclose(m.parameters["step_length_m"], px.parameters["step_length_px"] / scale)
+    pos = m.cycles_all["axis"].isin(["x", "y"]).to_numpy()
+    np.testing.assert_allclose(m.cycles_all["value"].to_numpy()[pos],
+                               (px.cycles_all["value"] / px.cycles_all["view"].map(scales).astype(float)).to_numpy()[pos])
+    np.testing.assert_array_equal(m.cycles_all["value"].to_numpy()[~pos], px.cycles_all["value"].to_numpy()[~pos])
+    assert set(zip(m.cycles["axis"], m.cycles["unit"], strict=True)) == {("x", "m"), ("y", "m"), ("angle", "deg")}
+    table.loc[table["view"] == "C3", "px_per_m"] = np.nan
+    half = pipeline.analyze_cohort(table, None, stats=False, config=AnalysisConfig(cycles_units="m"))
+    assert half.failed
+    assert half.problems["problem"].str.contains("view C3: cycles_units = 'm' needs its scale").all()
+
+
+def test_config_checks_units_and_scale(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('cycles_units = "mm"\n')
+    with pytest.raises(InputFileError, match=r"cycles_units must be one of \['px', 'm'\], not 'mm'"):
+        load_config(path)
+    path.write_text("px_per_m = -3.0\n")
+    with pytest.raises(InputFileError, match="px_per_m must be a positive number"):
+        load_config(path)
+
+
+def test_trials_given_as_a_table_with_subjects_on_some_only_are_refused_before_any_work(cohort, monkeypatch):
+    """napari passes the loaded trials as a table (not a file): it is checked as a file is."""
+    table = load_manifest(cohort).iloc[:4].copy()
+    table["subject"] = [np.nan, np.nan, "P1", "P1"]
+    monkeypatch.setattr(pipeline, "analyze_trial", lambda *a, **k: pytest.fail("analysed"))
+    with pytest.raises(InputFileError, match="column subject: empty while other rows name a subject"):
+        pipeline.analyze_cohort(table, None, stats=False)

@@ -98,10 +98,12 @@ def test_save_figure_lays_out_once_for_all_formats(tmp_path):
     from napari_gaitint.report.figures import save_figure_bytes
 
     fig, ref = _tiny_figure(), _tiny_figure()
+    for f in (fig, ref):  # (ours have fixed margins; a caller's figure may have a layout engine)
+        f.set_layout_engine("constrained")
     engine = fig.get_layout_engine()
     written = save_figure_bytes(fig, tmp_path / "tiny", formats=("png", "svg"))
     buf = io.BytesIO()
-    ref.savefig(buf, format="png", dpi=120)
+    ref.savefig(buf, format="png", dpi=120, pil_kwargs={"compress_level": 1})  # (our PNG compression)
     # the PNG is drawn as a plain savefig draws it (with its constrained layout) ...
     assert written[tmp_path / "tiny.png"] == buf.getvalue()
     # ... the SVG reuses that layout, and the figure keeps its layout engine afterwards
@@ -228,3 +230,105 @@ def test_spm_option_needs_spm1d_and_writes_nothing_without_it(tmp_path, cohort):
         with pytest.raises(AnalysisError, match="spm1d"):
             write_stats_outputs(tmp_path, cohort, spm=True, figures=False)
         assert not any(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------------------------
+# a truthful, readable report
+# ---------------------------------------------------------------------------------------
+def _text(path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def test_methods_name_the_engine_that_ran_and_the_correction(tmp_path, cohort):
+    numpy_run = write_stats_outputs(tmp_path / "n", cohort, figures=False, engine="numpy")
+    text = _text(numpy_run.files["report"])
+    methods = text[text.index("<h2>Methods</h2>"):text.index("<h2>Repeated")]
+    assert "computed with numpy" in methods and "pingouin.rm_anova</code>, vectorised" in methods
+    assert "No correction for multiple tests was applied" in methods
+    assert "unit is the <b>trial</b>" in methods and "pseudo-replication" in methods
+    ping = write_stats_outputs(tmp_path / "p", cohort, figures=False, engine="pingouin", correction="holm")
+    methods = _text(ping.files["report"])
+    import pingouin
+
+    assert f"with pingouin {pingouin.__version__} (<code>pingouin.rm_anova</code>)" in methods
+    assert "Holm's correction of <code>p_gg</code>" in methods and "computed with numpy" not in methods
+
+
+def test_p_values_below_the_float_range_are_printed_as_such(tmp_path, cohort, results):
+    anova, agreement, diff, _ = results
+    anova = anova.copy()
+    anova.loc[0, "p_unc"] = 0.0  # as the F distribution gives for a huge F
+    anova.loc[1, "p_gg"] = 3e-320
+    anova.loc[2, "p_unc"] = 2.5e-12
+    text = _text(build_report(tmp_path, cohort, anova, agreement, {}, figures={}))
+    table = text[text.index("<h2>Repeated"):text.index("<h2>Agreement")]
+    assert table.count("&lt; 1e-300") == 2 and "2.5e-12" in table
+    assert ">0<" not in table
+
+
+def test_tables_scroll_inside_the_page_and_long_text_wraps(tmp_path, cohort, results):
+    anova, agreement, diff, _ = results
+    params = pd.DataFrame({f"column_{i}_with_a_long_name_s": [1.5, 2.5] for i in range(30)})
+    params.insert(0, "trial", ["T0", "T1"])
+    text = _text(build_report(tmp_path, cohort, anova, agreement, {}, params, figures={}))
+    assert ".tw{max-width:100%;overflow-x:auto" in text
+    assert text.count("<div class='tw'><table>") == text.count("<table>")
+    assert "column_<wbr>0_<wbr>with" in text  # headers break after underscores
+
+
+def test_analyze_report_holds_every_setting_and_names_views_legs_units(tmp_path):
+    """The report of gaitint analyze: the Configuration has the cleaning settings config.toml
+    has (not an empty clean), the Methods say what ran, views are named with their leg."""
+    from napari_gaitint.core.pipeline import analyze_cohort, load_config
+    from napari_gaitint.core.synthetic import write_synthetic_cohort
+
+    manifest = write_synthetic_cohort(tmp_path / "s", n_trials=3, seed=2, video=False)
+    res = analyze_cohort(manifest, tmp_path / "out")
+    text = _text(res.files["report"])
+    config = load_config(tmp_path / "out" / "config.toml")
+    cfg = text[text.index("<h2>Configuration</h2>"):text.index("<h2>Software</h2>")]
+    assert '&quot;clean&quot;: {}' not in cfg
+    for key, value in config.clean.items():
+        if isinstance(value, float):
+            assert f"&quot;{key}&quot;: {value!r}" in cfg, key
+    assert f"&quot;events_method&quot;: &quot;{config.events_method}&quot;" in cfg
+    methods = text[text.index("<h2>Methods</h2>"):text.index("<h2>Repeated")]
+    assert f"likelihood below {config.clean['likelihood_threshold']:g}" in methods
+    assert f"<code>{config.events_method}</code> detector" in methods
+    assert "x relative to the neck" in methods and "in image pixels" in methods
+    assert "C1 (left leg), C3 (right leg)" in text
+    assert "Mean difference C1 (left leg) \u2212 C3 (right leg)" in text
+    assert "x: px, y: px, angle: deg" in text
+
+
+def test_mean_cycle_figure_marks_toe_off_and_counts_each_view(cohort):
+    from napari_gaitint.report.figures import mean_toe_off_pct, plot_mean_cycles
+
+    params = pd.DataFrame({"trial": ["T0", "T0", "T1", "T1"], "view": ["C1", "C3", "C1", "C3"],
+                           "stance_pct": [60.0, 62.0, 64.0, 66.0]})
+    toe_off = mean_toe_off_pct(params)
+    assert toe_off == {"C1": 62.0, "C3": 64.0}
+    fig = plot_mean_cycles(cohort, toe_off_pct=toe_off)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["C1 (left leg), n = 6 trials", "C1 mean toe off (62 %)",
+                      "C3 (left leg), n = 6 trials", "C3 mean toe off (64 %)"]
+    marks = [ln.get_xdata()[0] for ln in fig.axes[0].lines if len(ln.get_xdata()) == 2]
+    assert sorted(marks) == [62.0, 64.0]
+
+
+def test_report_of_subjects_says_so(tmp_path):
+    rng = np.random.default_rng(4)
+    parts = []
+    for s in range(4):
+        base = small_cohort(seed=s, n=1, t=11)
+        for k in range(2):
+            parts.append(base.assign(trial=f"S{s}T{k}", subject=f"S{s}", value=base["value"] + rng.normal(0, 1)))
+    df = pd.concat(parts, ignore_index=True)
+    out = write_stats_outputs(tmp_path, df)
+    text = _text(out.files["report"])
+    assert "4 (the manifest&#x27;s subject column" in text or "4 (the manifest's subject column" in text
+    assert "the 8 trials of the 4 subjects were averaged per view" in text
+    assert "Mean cycle \u00b1 SD across subjects" in text
+    anova = pd.read_csv(tmp_path / "anova.csv")
+    assert (anova["n_subjects"] == 4).all() and (anova["n_trials"] == 8).all()
+    assert "RM-ANOVA on 4 subjects (8 trials, averaged per subject and view)" in out.summary()

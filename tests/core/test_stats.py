@@ -305,6 +305,100 @@ def test_bodypart_axis_selection_and_order():
 
 
 # ---------------------------------------------------------------------------------------
+# subjects: several trials per person
+# ---------------------------------------------------------------------------------------
+def subject_cohort(seed, n_subjects=10, n_trials=3, t=11, *, n_cycles=1, bias=0.4):
+    """Cycles of ``n_subjects`` x ``n_trials`` trials: a subject's trials share its curve and
+    offset, each trial adds its own offset and noise; ``n_cycles`` rows per cell (cycles)."""
+    rng = np.random.default_rng(seed)
+    subjects = random_cube(seed, n_subjects, 2, t, bias=bias)
+    parts = []
+    for i in range(n_subjects):
+        for k in range(n_trials):
+            trial = subjects[i] + rng.normal(0, 1.5) + rng.normal(0, 0.8, size=subjects[i].shape)
+            long = cube_to_long(trial[None], trials=[f"S{i:02d}T{k}"])
+            long["subject"] = f"S{i:02d}"
+            for c in range(n_cycles):
+                parts.append(long.assign(cycle=c, value=long["value"] + (c - (n_cycles - 1) / 2)))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_subjects_are_the_repeated_measures_unit_as_anovarm_on_subject_means():
+    from statsmodels.stats.anova import AnovaRM
+
+    df = subject_cohort(80)
+    aov = stats.rm_anova(df).set_index("effect")
+    # 10 subjects x 3 trials: the perspective test has (1, 9) degrees of freedom, not (1, 29)
+    assert (aov.loc["perspective", "ddof1"], aov.loc["perspective", "ddof2"]) == (1, 9)
+    assert (aov["n"] == 10).all() and (aov["n_subjects"] == 10).all() and (aov["n_trials"] == 30).all()
+    assert aov.attrs["unit"] == "subject" and aov.attrs["n_trials"] == 30
+    means = df.groupby(["subject", "view", "pct"], as_index=False)["value"].mean()
+    ref = AnovaRM(means, depvar="value", subject="subject", within=["pct", "view"]).fit().anova_table
+    for eff, name in {"time": "pct", "perspective": "view", "time*perspective": "pct:view"}.items():
+        assert_allclose(aov.loc[eff, "F"], ref.loc[name, "F Value"], rtol=RTOL)
+        assert_allclose(aov.loc[eff, "p_unc"], ref.loc[name, "Pr > F"], rtol=RTOL)
+        assert (aov.loc[eff, "ddof1"], aov.loc[eff, "ddof2"]) == (ref.loc[name, "Num DF"], ref.loc[name, "Den DF"])
+    # without the column every trial is a subject, as before: (1, 29)
+    trials = stats.rm_anova(df.drop(columns="subject")).set_index("effect")
+    assert trials.loc["perspective", "ddof2"] == 29 and trials.attrs["unit"] == "trial"
+    assert sorted(trials.reset_index().columns) == sorted(stats.ANOVA_COLUMNS)
+
+
+def test_each_trial_counts_once_in_its_subject_whatever_its_cycles():
+    one = subject_cohort(81, n_subjects=4, n_trials=2)
+    # the first trial of each subject has 3 cycles (mean as one cycle), the second 1
+    extra = one[one["trial"].str.endswith("T0")]
+    many = pd.concat([one, extra.assign(value=extra["value"] + 5), extra.assign(value=extra["value"] - 5)],
+                     ignore_index=True)
+    means = stats.compute_subject_means(many)
+    ref = stats.compute_subject_means(one)
+    assert_allclose(means["value"], ref["value"], rtol=1e-12)
+    assert (means["n_trials"] == 2).all()
+    assert list(means.columns) == ["subject", "view", "bodypart", "axis", "pct", "value", "n_trials"]
+
+
+def test_agreement_and_difference_curves_by_subject():
+    df = subject_cohort(82)
+    means = df.groupby(["subject", "view", "bodypart", "axis", "pct"], as_index=False)["value"].mean()
+    ref = stats.compute_agreement(means.rename(columns={"subject": "trial"}))
+    agr = stats.compute_agreement(df)
+    cols = ["n", "bias", "sd_diff", "loa_low", "loa_high", "rmse", "mae", "icc"]
+    assert_allclose(agr[cols].to_numpy(float), ref[cols].to_numpy(float), rtol=1e-9)
+    assert agr[["n_subjects", "n_trials"]].to_numpy().tolist() == [[10, 30]]
+    diff = stats.compute_difference_curves(df)
+    assert (diff["n"] == 10).all() and diff.attrs["unit"] == "subject"
+    points = stats.compute_bland_altman_points(df)
+    assert sorted(points["trial"]) == sorted(df["subject"].unique())
+
+
+def test_subject_column_errors_are_named():
+    df = subject_cohort(83, n_subjects=3, n_trials=2)
+    two = df.copy()
+    two.loc[(two["trial"] == "S00T0") & (two["view"] == "C2"), "subject"] = "S09"
+    with pytest.raises(AnalysisError, match=r"trial S00T0 several subjects \('S00', 'S09'\)"):
+        stats.rm_anova(two)
+    gap = df.copy()
+    gap.loc[gap["trial"] == "S01T1", "subject"] = np.nan
+    with pytest.raises(AnalysisError, match="'subject' of the cycles table has empty entries"):
+        stats.rm_anova(gap)
+    with pytest.raises(AnalysisError, match="1 subject .*least 2 subjects"):
+        stats.rm_anova(df[df["subject"] == "S00"])
+    # a column left empty everywhere (a CSV's empty column) is no column
+    assert stats.rm_anova(df.assign(subject=np.nan)).attrs["unit"] == "trial"
+
+
+def test_unit_column_is_carried_and_checked():
+    df = multi_long(84)
+    df["unit"] = "px"
+    assert (stats.compute_agreement(df)["unit"] == "px").all()
+    assert (stats.compute_difference_curves(df)["unit"] == "px").all()
+    assert "unit" not in stats.compute_agreement(df.drop(columns="unit")).columns
+    df.loc[(df["bodypart"] == "hip") & (df["axis"] == "x") & (df["trial"] == "T01"), "unit"] = "m"
+    with pytest.raises(AnalysisError, match="body part and axis hip x several units"):
+        stats.compute_agreement(df)
+
+
+# ---------------------------------------------------------------------------------------
 # agreement
 # ---------------------------------------------------------------------------------------
 def test_difference_curves_match_one_sample_t_interval():

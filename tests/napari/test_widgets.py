@@ -245,6 +245,8 @@ def test_stats_dock_runs_in_worker_and_fills_table(make_napari_viewer, tmp_path,
     assert list(table["sig"].fillna("")) == ["*" if v < 0.05 else "" for v in p]
     assert widget.progress.value == widget.progress.max == 4
     assert widget.plot_part.value in ("ankle x", "heel x")
+    top, bottom = widget._figure.axes
+    assert top.get_ylabel() == "x relative to neck (px)" and bottom.get_ylabel() == "difference (px)"
     files = widget.export_to(tmp_path / "export")
     assert (tmp_path / "export" / "anova.csv").is_file() and (tmp_path / "export" / "stats_plot.png").is_file()
     assert all(f.exists() for f in files)

@@ -144,6 +144,7 @@ class LoadTrialPairWidget(Container):
         self.load_row = PushButton(text="Load trial")
         self.pick = CheckBox(label="pick files", value=False, tooltip="Pick two prediction files and videos by hand")
         self.trial_name = _line("trial name", "T01")
+        self.subject = _line("subject", "")  # the person: their trials are averaged in the statistics
         self.pred_a = FileEdit(label="C1 predictions", filter="*.h5 *.csv", value="")
         self.video_a = FileEdit(label="C1 video", filter=VIDEO_FILE_FILTER, value="")
         self.pred_b = FileEdit(label="C3 predictions", filter="*.h5 *.csv", value="")
@@ -154,7 +155,8 @@ class LoadTrialPairWidget(Container):
                                tooltip="Mirror a view whose subject walks right to left, so both views agree")
         self.progress = ProgressBar(label="loading", min=0, max=1, value=0, visible=False)
         self.status = Label(value="")
-        self._picked = (self.trial_name, self.pred_a, self.video_a, self.pred_b, self.video_b, self.load_files)
+        self._picked = (self.trial_name, self.subject, self.pred_a, self.video_a, self.pred_b, self.video_b,
+                        self.load_files)
         self.extend([
             self.manifest, self.folder, self.trial, self.load_row, self.pick, *self._picked,
             self.load_sample, self.mirror, self.progress, self.status,
@@ -219,6 +221,7 @@ class LoadTrialPairWidget(Container):
             self.status.value = "pick at least one predictions file"
             return []
         rows = pair_rows(trial=self.trial_name.value, predictions=preds, videos=vids)
+        rows["subject"] = self.subject.value.strip() or np.nan
         return self.load_in_background(rows) if background else self.add_rows(rows)
 
     def _on_load_sample(self, *_, background: bool = False):
@@ -666,6 +669,7 @@ class StatsWidget(Container):
 
     def _draw(self, *_):
         from ..core.stats import compute_difference_curves
+        from ..report.figures import value_label
 
         if self.result is None or not self.plot_part.value:
             return
@@ -680,7 +684,8 @@ class StatsWidget(Container):
             ax1.plot(m.index, m["mean"], label=str(view))
             ax1.fill_between(m.index, m["mean"] - m["std"], m["mean"] + m["std"], alpha=0.2)
         ax1.set_title(f"mean cycle: {bodypart} {axis}", fontsize=9)
-        ax1.set_ylabel("px")
+        unit = str(sub["unit"].iloc[0]) if "unit" in sub.columns and len(sub) else "px"
+        ax1.set_ylabel(value_label(axis, unit, bodypart=bodypart), fontsize=8)
         ax1.legend(fontsize=7)
         try:
             diff = compute_difference_curves(sub)
@@ -694,6 +699,7 @@ class StatsWidget(Container):
             ax2.legend(fontsize=7)
         ax2.axhline(0, color="0.6", lw=0.8)
         ax2.set_title("view difference", fontsize=9)
+        ax2.set_ylabel(f"difference ({unit})", fontsize=8)
         ax2.set_xlabel("% gait cycle")
         self._canvas.draw_idle()
 

@@ -189,6 +189,7 @@ def compute_cycles(
     duration_tolerance: float = 0.35,
     min_likelihood: float | None = None,
     max_reference_gap_s: float = 0.5,
+    px_per_m: float | None = None,
 ) -> pd.DataFrame:
     """Every valid gait cycle of one leg, resampled to ``n_points`` samples (0-100 %).
 
@@ -225,14 +226,19 @@ def compute_cycles(
         Points with a lower DLC likelihood are missing, as in
         :func:`~napari_gaitint.core.events.detect_events` (None: 0.6 for raw predictions, 0
         for a pose cleaned by :func:`~napari_gaitint.core.clean.clean_pose`).
+    px_per_m
+        The view's scale (pixels per metre on the walkway): when given, the values are in
+        metres instead of pixels.
 
     Returns
     -------
     pandas.DataFrame
-        Long table ``side, cycle, bodypart, axis, pct, value`` (value in px, NaN for a
-        body part blanked in a cycle); ``attrs["skipped"]`` lists the rejected cycles and
-        why, ``attrs["gaps"]`` the blanked body parts per cycle, ``attrs["reference"]`` the
-        reference used and ``attrs["missing_bodyparts"]`` those without any data.
+        Long table ``side, cycle, bodypart, axis, pct, value`` (value in px, or m with
+        ``px_per_m``; NaN for a body part blanked in a cycle); ``attrs["skipped"]`` lists the
+        rejected cycles and why, ``attrs["gaps"]`` the blanked body parts per cycle,
+        ``attrs["reference"]`` the reference used (x is relative to it),
+        ``attrs["y_reference"]``, ``attrs["unit"]`` (``"px"`` or ``"m"``) and
+        ``attrs["missing_bodyparts"]`` those without any data.
 
     Raises
     ------
@@ -242,6 +248,8 @@ def compute_cycles(
     """
     if y_reference not in Y_REFERENCES:
         raise ValueError(f"y_reference must be one of {Y_REFERENCES}, got {y_reference!r}")
+    if px_per_m is not None and not (np.isfinite(px_per_m) and px_per_m > 0):
+        raise AnalysisError(f"px_per_m must be a positive number of pixels per metre, not {px_per_m}")
     bodyparts = tuple(bodyparts or pose.bodyparts)
     pose.bodypart_index(reference)
     for bp in bodyparts:
@@ -304,6 +312,8 @@ def compute_cycles(
         values[r, 0] = xr - (xr[:, :1] + (xr[:, -1:] - xr[:, :1]) * pct[None, :] / 100.0)
     if y_reference == "floor":
         values[:, 1] -= floor
+    if px_per_m is not None:
+        values /= px_per_m
     cycle_numbers = valid["cycle"].to_numpy(int)
     gap_notes = []
     for bp, (bad, run) in blank.items():
@@ -334,6 +344,8 @@ def compute_cycles(
     ]
     out.attrs["gaps"] = gap_notes
     out.attrs["reference"] = reference
+    out.attrs["y_reference"] = y_reference
+    out.attrs["unit"] = "px" if px_per_m is None else "m"
     out.attrs["missing_bodyparts"] = list(missing)
     if notes:
         out.attrs["notes"] = notes
@@ -788,6 +800,44 @@ def compute_steps(
     }, columns=list(STEP_COLUMNS))
     out.attrs.update(scale=float(scale), foot=foot, reference=ref, lag_frames=lag_frames)
     return out
+
+
+def compute_px_per_m(line_px, length_m: float) -> float:
+    """A view's scale from a line drawn over a known floor distance.
+
+    Parameters
+    ----------
+    line_px
+        The line's two end points in the view's image pixels, ``(2, 2)`` (x, y or row,
+        column: the length is the same), or ``(2, D)`` with the image coordinates last
+        (napari's ``(frame, y, x)``).
+    length_m
+        The real length of that distance on the walkway, in metres.
+
+    Returns
+    -------
+    float
+        Pixels per metre (the ``px_per_m`` of the manifest).
+
+    Raises
+    ------
+    AnalysisError
+        If the length is not positive or the line has no length.
+
+    Examples
+    --------
+    >>> compute_px_per_m([[100.0, 400.0], [500.0, 400.0]], 0.5)
+    800.0
+    """
+    line = np.asarray(line_px, dtype=float)
+    if line.ndim != 2 or line.shape[0] != 2 or line.shape[1] < 2:
+        raise AnalysisError(f"a calibration line has two end points of 2 coordinates, not an array of shape {line.shape}")
+    if not (np.isfinite(length_m) and length_m > 0):
+        raise AnalysisError(f"the line's length must be a positive number of metres, not {length_m}")
+    px = float(np.hypot(*(line[1, -2:] - line[0, -2:])))
+    if not (np.isfinite(px) and px >= 1.0):
+        raise AnalysisError(f"the calibration line is {px:.2g} pixels long; draw it over the known distance")
+    return px / float(length_m)
 
 
 def _nanmean(v: np.ndarray) -> float:

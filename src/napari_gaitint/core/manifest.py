@@ -34,7 +34,11 @@ import pandas as pd
 from .errors import InputFileError
 
 #: Columns of ``trials.csv`` (see :mod:`napari_gaitint.core.pipeline`), in the order written.
-MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height", "individual")
+#: ``subject`` (optional) names the person of each trial: the trials of a subject are
+#: averaged per view before the statistics; ``px_per_m`` (optional) is the view's scale
+#: (pixels per metre on the walkway), for lengths and speeds in metres.
+MANIFEST_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height", "individual",
+                    "subject", "px_per_m")
 #: Every column name the readers know (matched whatever the case and spacing of the header).
 KNOWN_COLUMNS = (*MANIFEST_COLUMNS, "events", "mirrored")
 #: File-dialog filter for manifests (spreadsheets save tab-separated text as .txt or .tsv).
@@ -44,7 +48,9 @@ REQUIRED_COLUMNS = ("trial", "view", "predictions")
 #: Columns holding file paths, relative to the manifest's folder (or absolute).
 PATH_COLUMNS = ("predictions", "video", "events")
 #: Columns holding numbers (a decimal comma is accepted).
-NUMBER_COLUMNS = ("fps", "width", "height")
+NUMBER_COLUMNS = ("fps", "width", "height", "px_per_m")
+#: Number columns that must be positive where filled in.
+POSITIVE_COLUMNS = ("px_per_m",)
 #: Number columns that hold whole numbers of pixels.
 WHOLE_NUMBER_COLUMNS = ("width", "height")
 
@@ -54,6 +60,8 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _WINDOWS_ABSOLUTE = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_WHAT = {"fps": " of frames per second", "width": " of pixels", "height": " of pixels",
+         "px_per_m": " of pixels per metre"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,7 +172,8 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     """A manifest's rows, typed, with absolute file paths.
 
     The cells are read by :func:`read_manifest_cells`; then text columns are strings (NaN
-    when empty), ``fps``, ``width`` and ``height`` numbers (decimal commas accepted), and
+    when empty), ``fps``, ``width``, ``height`` and ``px_per_m`` numbers (decimal commas
+    accepted), and
     ``predictions``, ``video`` and ``events`` absolute paths (relative ones are relative to
     the manifest's folder; Windows separators are read as such). Other columns stay text.
 
@@ -172,8 +181,10 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     ------
     InputFileError
         Naming the row and column of the first problem: an empty trial, view or
-        predictions cell, a number that is not one, a prediction file that does not exist,
-        a trial and view listed twice, or no trial at all.
+        predictions cell, a number that is not one (or a ``px_per_m`` that is not positive),
+        a prediction file that does not exist, a trial and view listed twice, a ``subject``
+        filled in on some rows only or differing between the views of a trial, or no trial
+        at all.
     """
     path = Path(path)
     cells = read_manifest_cells(path)
@@ -195,6 +206,8 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
             out[col] = pd.Series(values.where(values.ne(""), np.nan).tolist(), index=values.index)
     df = pd.DataFrame(out, index=cells.index)
     _check_predictions(df, cells, path)
+    if "subject" in df.columns:
+        validate_subjects(df, path)
     dup = df.duplicated(["trial", "view"], keep=False)
     if dup.any():
         first = df[dup].iloc[0]
@@ -306,10 +319,13 @@ def _numbers(values: pd.Series, col: str, path: Path) -> pd.Series:
     parsed = pd.to_numeric(text.where(text.ne(""), np.nan), errors="coerce")
     bad = values.index[parsed.isna() & text.ne("")].tolist()
     if bad:
-        raise InputFileError(
-            path, f"{_rows(bad)}, column {col}: '{values[bad[0]]}' is not a number"
-            f"{' of frames per second' if col == 'fps' else ' of pixels'}"
-        )
+        raise InputFileError(path, f"{_rows(bad)}, column {col}: '{values[bad[0]]}' is not a number{_WHAT[col]}")
+    if col in POSITIVE_COLUMNS:
+        bad = values.index[parsed.notna() & ~(parsed > 0)].tolist()
+        if bad:
+            raise InputFileError(
+                path, f"{_rows(bad)}, column {col}: '{values[bad[0]]}' is not a positive number{_WHAT[col]}"
+            )
     if col in WHOLE_NUMBER_COLUMNS:
         frac = values.index[parsed.notna() & (parsed % 1 != 0)].tolist()
         if frac:
@@ -358,6 +374,39 @@ def _check_predictions(df: pd.DataFrame, cells: pd.DataFrame, path: Path) -> Non
             problem += "; paths are relative to the manifest's folder"
     more = f" ({len(missing) - 1} more row(s) name missing files: {_rows(missing[1:])})" if len(missing) > 1 else ""
     raise InputFileError(path, f"row {row}, column predictions: {problem}{more}")
+
+
+def validate_subjects(df: pd.DataFrame, path: Path | None = None) -> None:
+    """Refuse a ``subject`` column filled in on some rows only, or naming two subjects for
+    the views of one trial (a column left empty everywhere means: each trial its own subject).
+
+    ``df`` has the columns ``trial`` and ``subject`` (NaN when empty); the message names the
+    rows by ``df``'s index (the spreadsheet's row numbers in :func:`read_manifest`).
+
+    Raises
+    ------
+    InputFileError
+        Naming ``path``, the rows and the trial.
+    """
+    subject = df["subject"]
+    if subject.isna().all():
+        return
+    empty = df.index[subject.isna()].tolist()
+    if empty:
+        raise InputFileError(
+            path, f"{_rows(empty)}, column subject: empty while other rows name a subject; give "
+            "every trial its subject (or leave the column empty everywhere: each trial is then its "
+            "own subject)"
+        )
+    per_trial = subject.groupby(df["trial"], sort=False).nunique()
+    if (per_trial > 1).any():
+        trial = per_trial.index[per_trial > 1][0]
+        rows = df.index[df["trial"].eq(trial)].tolist()
+        names = ", ".join(repr(s) for s in dict.fromkeys(subject[df["trial"].eq(trial)]))
+        raise InputFileError(
+            path, f"{_rows(rows)}, column subject: the views of trial {trial!r} name different "
+            f"subjects ({names}); the views of a trial show one subject"
+        )
 
 
 def _rows(rows: list[int], limit: int = 5) -> str:
@@ -422,7 +471,41 @@ def write_manifest_cells(path: str | Path, cells: pd.DataFrame, dialect: CsvDial
     return write_atomic(path, lambda tmp: tmp.write_bytes(data), overwrite=True)
 
 
+def save_manifest_values(path: str | Path, column: str, values: dict[tuple[str, str], object]) -> Path:
+    """Set ``column`` on the rows ``(trial, view)`` of the manifest at ``path``.
+
+    Every other cell is kept as it is, and the file keeps the way it was written
+    (:func:`write_manifest_cells`); a column the file lacks is added at the end. Used to save
+    a view's calibration (``px_per_m``) from napari.
+
+    Parameters
+    ----------
+    values
+        ``{(trial, view): value}``; values are written as :func:`format_cell` writes them.
+
+    Raises
+    ------
+    InputFileError
+        If the manifest cannot be read or lacks one of the ``(trial, view)`` rows.
+    """
+    path = Path(path)
+    cells = read_manifest_cells(path)
+    dialect = cells.attrs["dialect"]
+    keys = list(zip(cells["trial"], cells["view"], strict=True))
+    absent = [k for k in values if (str(k[0]), str(k[1])) not in set(keys)]
+    if absent:
+        raise InputFileError(path, f"no row for trial {absent[0][0]!r} view {absent[0][1]!r}; "
+                             f"cannot save its {column}")
+    if column not in cells.columns:
+        cells[column] = ""
+    wanted = {(str(t), str(v)): x for (t, v), x in values.items()}
+    for row, key in zip(cells.index, keys, strict=True):
+        if key in wanted:
+            cells.at[row, column] = format_cell(wanted[key], dialect)
+    return write_manifest_cells(path, cells, dialect)
+
+
 __all__ = [
     "KNOWN_COLUMNS", "MANIFEST_COLUMNS", "MANIFEST_FILE_FILTER", "REQUIRED_COLUMNS", "CsvDialect", "format_cell",
-    "read_manifest", "read_manifest_cells", "write_manifest_cells",
+    "read_manifest", "read_manifest_cells", "save_manifest_values", "validate_subjects", "write_manifest_cells",
 ]

@@ -16,6 +16,10 @@ events   optional events.csv with hand-edited events (else they are detected; a
 fps      frame rate in Hz
 width    video width in pixels (needed to mirror / re-base x)
 height   video height in pixels
+subject  optional: the person of the trial (the trials of a subject are averaged per
+         view before the statistics: the subject is the repeated-measures unit)
+px_per_m optional: the view's scale in pixels per metre on the walkway (lengths and
+         speeds in metres; cycles in metres with ``cycles_units = "m"``)
 ======== ===============================================================
 
 Spreadsheets may save it with ``;`` or tab separators, decimal commas, a byte-order mark,
@@ -45,6 +49,7 @@ from pandas.api.types import union_categoricals
 
 from ._csv import write_csv
 from ._files import write_atomic, write_text_atomic
+from .angles import ANGLE_AXIS
 from .errors import AnalysisError, GaitintError, GaitintWarning, InputFileError, OutputExistsError
 from .io import (
     Pose,
@@ -59,10 +64,15 @@ from .io import (
 )
 from .manifest import MANIFEST_COLUMNS, read_manifest
 
-
 # ---------------------------------------------------------------------------------------
 # configuration
 # ---------------------------------------------------------------------------------------
+#: Units of the x and y cycle curves (``AnalysisConfig.cycles_units``).
+CYCLES_UNITS = ("px", "m")
+#: Unit of the joint-angle curves (``axis`` ``angle``) in the cycle tables.
+ANGLE_UNIT = "deg"
+
+
 @dataclasses.dataclass(frozen=True)
 class AnalysisConfig:
     """Every setting of an analysis run, in physical units.
@@ -92,7 +102,13 @@ class AnalysisConfig:
     bodyparts
         Mapping from our roles (neck, hip, knee, ankle, heel, toe) to the file's names.
     px_per_m
-        Pixel scale for step length in metres (``None``: pixels only).
+        Pixel scale (pixels per metre) of every view, for stride and step lengths and speed
+        in metres (``None``: pixels only). A ``px_per_m`` in the manifest (per view, e.g.
+        from the napari calibration) takes precedence.
+    cycles_units
+        Unit of the x and y cycle curves: ``"px"`` (image pixels, the default) or ``"m"``
+        (each view's pixels divided by its ``px_per_m``, which every view then needs). Joint
+        angles are in degrees either way.
     n_jobs
         Processes for per-trial work and for formatting large CSV tables (1: in this
         process; 0 or less: all cores).
@@ -111,6 +127,7 @@ class AnalysisConfig:
     stats_engine: str = "numpy"
     bodyparts: Mapping[str, str] = dataclasses.field(default_factory=dict)
     px_per_m: float | None = None
+    cycles_units: str = "px"
     n_jobs: int = 1
     scheduler: str | None = None
 
@@ -135,6 +152,10 @@ class AnalysisConfig:
             )
         cfg = cls(**dict(data))
         cfg.clean_config()  # validate the cleaning keywords early
+        if cfg.cycles_units not in CYCLES_UNITS:
+            raise InputFileError(source, f"cycles_units must be one of {list(CYCLES_UNITS)}, not {cfg.cycles_units!r}")
+        if cfg.px_per_m is not None and not (isinstance(cfg.px_per_m, (int, float)) and cfg.px_per_m > 0):
+            raise InputFileError(source, f"px_per_m must be a positive number of pixels per metre, not {cfg.px_per_m!r}")
         return cfg
 
     def resolved(self) -> AnalysisConfig:
@@ -145,7 +166,8 @@ class AnalysisConfig:
         from .event_methods import DEFAULT_METHOD
 
         clean = {k: v for k, v in dataclasses.asdict(self.clean_config()).items() if v is not None}
-        return dataclasses.replace(self, clean=clean, events_method=self.events_method or DEFAULT_METHOD)
+        return dataclasses.replace(self, clean=clean, events_method=self.events_method or DEFAULT_METHOD,
+                                   cycles_reference=self.cycles_reference or _default_cycles_reference())
 
     def clean_config(self):
         """The :class:`~napari_gaitint.core.clean.CleanConfig` these settings describe."""
@@ -172,6 +194,23 @@ class AnalysisConfig:
         if self.cycles_reference:
             kw["reference"] = self.cycles_reference
         return kw
+
+    def view_px_per_m(self, row: Mapping | None = None) -> float | None:
+        """The scale of a manifest row's view: its ``px_per_m`` cell, else the setting."""
+        value = row.get("px_per_m") if row is not None else None
+        if value is not None and pd.notna(value):
+            return float(value)
+        return float(self.px_per_m) if self.px_per_m else None
+
+
+def _default_cycles_reference() -> str:
+    """The body part x is relative to in the cycles when the settings name none (the
+    default of :func:`~napari_gaitint.core.cycles.compute_cycles`)."""
+    import inspect
+
+    from .cycles import compute_cycles
+
+    return inspect.signature(compute_cycles).parameters["reference"].default
 
 
 def load_config(path: str | Path) -> AnalysisConfig:
@@ -308,7 +347,8 @@ def find_trials(folder: str | Path, *, views: tuple[str, ...] = ("C1", "C3")) ->
             notes.append(f"{trial} {view}: used {path.name}, not {other.name}")
         rows.append({"trial": trial, "view": view, "side": np.nan, "predictions": str(path.resolve()),
                      "video": str(video.resolve()) if video is not None else np.nan,
-                     "fps": np.nan, "width": np.nan, "height": np.nan, "individual": np.nan})
+                     "fps": np.nan, "width": np.nan, "height": np.nan, "individual": np.nan,
+                     "subject": np.nan, "px_per_m": np.nan})
     table = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
     table.attrs["notes"] = notes
     return table
@@ -508,16 +548,20 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
         if events is None:  # the cleaning's flags lower the confidence of events they touch
             events = detect_events(oriented, side=side, fps=pose.fps, flags=cleaned.flags,
                                    **config.events_kwargs())
-        cycles = compute_cycles(oriented, events, side=side, **config.cycles_kwargs())
+        cycles = compute_cycles(oriented, events, side=side, px_per_m=_cycles_scale(row, config),
+                                **config.cycles_kwargs())
         cycles = _with_angle_cycles(cycles, oriented, events, side, config)
         views.append((row, pose, side, cleaned, oriented, events, cycles))
     results = []
     for i, (row, pose, side, cleaned, oriented, events, cycles) in enumerate(views):
         steps = _steps(views[i], views[1 - i]) if len(views) == 2 else None
-        params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=config.px_per_m,
+        px_per_m = config.view_px_per_m(row)
+        params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=px_per_m,
                                     steps=steps)
         tilt = oriented.meta["orientation"]["tilt_deg"]
         params["floor_tilt_deg"] = np.nan if tilt is None else tilt
+        if px_per_m is not None:
+            params["px_per_m"] = px_per_m
         results.append(
             ViewResult(
                 trial=str(row["trial"]), view=str(row["view"]), side=side, raw=pose,
@@ -526,6 +570,19 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             )
         )
     return results
+
+
+def _cycles_scale(row: pd.Series, config: AnalysisConfig) -> float | None:
+    """The px_per_m the view's cycles are divided by (None: cycles in pixels)."""
+    if config.cycles_units == "px":
+        return None
+    px_per_m = config.view_px_per_m(row)
+    if px_per_m is None:
+        raise AnalysisError(
+            f"view {row['view']}: cycles_units = 'm' needs its scale: give px_per_m in the manifest "
+            "(or calibrate the view in napari), or px_per_m in the config"
+        )
+    return px_per_m
 
 
 def _with_angle_cycles(cycles: pd.DataFrame, oriented: Pose, events: pd.DataFrame, side: str,
@@ -597,8 +654,11 @@ class CohortResult:
                 lines.append(f"  {p['trial']} {p['view']}: {p['problem']}")
         if self.anova is not None and len(self.anova):
             sig = self.anova[(self.anova["effect"] == "perspective") & (self.anova["p_unc"] < 0.05)]
+            units = f"{int(self.anova['n'].max())} trials"
+            if self.anova.attrs.get("unit") == "subject":
+                units = f"{int(self.anova['n'].max())} subjects ({int(self.anova['n_trials'].max())} trials)"
             lines.append(
-                f"RM-ANOVA on {int(self.anova['n'].max())} trials: perspective effect p<0.05 for "
+                f"RM-ANOVA on {units}: perspective effect p<0.05 for "
                 f"{len(sig)} of {int((self.anova['effect'] == 'perspective').sum())} body part/axis tests"
             )
         shown = {k: v for k, v in self.files.items() if not k.startswith("figure_")}
@@ -694,6 +754,7 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
 
         from ._threads import limit_worker_process
 
+        _import_steps()  # once here: forked workers start with them (else each imports them)
         pool = ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), initializer=limit_worker_process)
         try:
             for out in pool.map(_trial_job, jobs, chunksize=_chunksize(len(jobs), n_jobs)):
@@ -704,6 +765,12 @@ def _map_jobs(jobs: list, config: AnalysisConfig, progress: bool) -> Iterable:
             # only the chunks under way are waited for, not the rest of the cohort
             pool.shutdown(wait=True, cancel_futures=True)
     bar.close()
+
+
+def _import_steps() -> None:
+    """Import the modules of the per-trial steps (scipy.signal and .interpolate among them:
+    ~0.5 s), which :func:`analyze_trial` imports on first use."""
+    from . import angles, clean, cycles, events, orient  # noqa: F401
 
 
 #: Most trials a worker process takes at a time: the results come back in chunks, so this
@@ -764,6 +831,7 @@ def analyze_cohort(
     t0 = time.perf_counter()
     config = config or AnalysisConfig()
     table = manifest if isinstance(manifest, pd.DataFrame) else load_manifest(manifest)
+    subjects = _subjects(table)  # (a table with subjects on some trials only: refused before any work)
     out_dir = Path(out_dir) if out_dir is not None else None
     cache = _TrialCache(out_dir / _CACHE_DIR if out_dir is not None else None, config)
     # the files an interrupted run of this analysis wrote (or was writing) are ours to replace
@@ -817,7 +885,8 @@ def analyze_cohort(
         if lacking:
             problems.append({"trial": trial, "view": ",".join(lacking),
                              "problem": f"the manifest has no {' or '.join(lacking)} view for this trial"})
-    result = _collect(per_view, problems, config)  # (moves the cycle tables out of per_view)
+    # (moves the cycle tables out of per_view)
+    result = _collect(per_view, problems, config, subjects)
     result.resumed_trials = len(jobs) - len(todo)
     if out_dir is not None:
         cache.claim([_FINAL_CLAIM])
@@ -1022,8 +1091,14 @@ class _ColumnFill:
         return self.values
 
 
-def _collect(per_view: list[dict], problems: list[dict], config: AnalysisConfig) -> CohortResult:
-    """The cohort's tables from the views' (whose cycle tables it takes out of ``per_view``)."""
+def _collect(per_view: list[dict], problems: list[dict], config: AnalysisConfig,
+             subjects: Mapping[str, str] | None = None) -> CohortResult:
+    """The cohort's tables from the views' (whose cycle tables it takes out of ``per_view``).
+
+    The cycle tables get a ``unit`` column at the end (``px`` or ``m`` for x and y, ``deg``
+    for the joint angles); with ``subjects`` (``{trial: subject}``, from the manifest's
+    ``subject`` column) every table gets a ``subject`` column at the end.
+    """
     from .cycles import CYCLE_COLUMNS, MEAN_COLUMNS, mean_cycles
 
     def cat(key, columns=()):
@@ -1042,8 +1117,38 @@ def _collect(per_view: list[dict], problems: list[dict], config: AnalysisConfig)
     else:
         cycles = pd.DataFrame(columns=["trial", "view", "side", "bodypart", "axis", "pct", "value"])
     parameters = cat("parameters", ("trial", "view"))
+    for table in (cycles, cycles_all):
+        if len(table):
+            table["unit"] = _relabel(table["axis"], lambda a: ANGLE_UNIT if a == ANGLE_AXIS else config.cycles_units)
+    if subjects:
+        for table in (events, cycles, cycles_all, parameters):
+            if len(table):
+                table["subject"] = _relabel(table["trial"], lambda t: subjects[str(t)])
     problems_df = pd.DataFrame(problems, columns=["trial", "view", "problem"])
     return CohortResult(None, events, cycles, cycles_all, parameters, None, problems_df)
+
+
+def _relabel(column: pd.Series, label: Callable[[str], str]) -> pd.Categorical:
+    """``label(value)`` of every row of a column, as a categorical (computed once per
+    distinct value: the cycle tables have millions of rows)."""
+    col = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+    names = [str(label(c)) for c in col.cat.categories]
+    categories = list(dict.fromkeys(names))
+    recode = np.array([categories.index(n) for n in names] + [-1], dtype=np.int32)
+    return pd.Categorical.from_codes(recode[col.cat.codes.to_numpy()], categories=categories)
+
+
+def _subjects(table: pd.DataFrame) -> dict[str, str] | None:
+    """``{trial: subject}`` from the manifest's ``subject`` column (None when it has none:
+    each trial is then its own subject). A table not read from a file (napari's loaded
+    trials) is checked as :func:`~napari_gaitint.core.manifest.read_manifest` checks files."""
+    if "subject" not in table.columns or table["subject"].isna().all():
+        return None
+    from .manifest import validate_subjects
+
+    path = table.attrs.get("path")
+    validate_subjects(table, Path(path) if path else None)
+    return {str(t): str(s) for t, s in zip(table["trial"], table["subject"], strict=True)}
 
 
 def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | None = None,
@@ -1066,7 +1171,7 @@ def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | 
 
             outputs = write_stats_outputs(
                 out_dir, result.cycles, correction=config.correction, engine=config.stats_engine,
-                report=report, figures=report, config=config.to_dict(),
+                report=report, figures=report, config=config.resolved().to_dict(),
                 parameters=result.parameters, events=result.events, overwrite=overwrite,
             )
             result.files.update(outputs.files)
@@ -1077,10 +1182,11 @@ def _run_stats(result: CohortResult, config: AnalysisConfig, *, out_dir: Path | 
     dropped = pd.DataFrame(anova.attrs.get("dropped") or [], columns=["trial", "bodypart", "axis", "reason"])
     if len(dropped):
         rows = []
+        subject = anova.attrs.get("unit") == "subject"
         for (trial, reason), g in dropped.groupby(["trial", "reason"], sort=False):
             parts = sorted({f"{b}/{a}" for b, a in zip(g["bodypart"], g["axis"], strict=True)})
             what = "all body parts" if len(parts) >= anova.groupby(["bodypart", "axis"], observed=True).ngroups else ", ".join(parts)
-            rows.append({"trial": trial, "view": "",
+            rows.append({"trial": f"(subject {trial})" if subject else trial, "view": "",
                          "problem": f"statistics: left out of {what}: {reason}"})
         note(rows)
     return anova

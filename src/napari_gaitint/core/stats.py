@@ -7,21 +7,34 @@ axis (``"x"``/``"y"``) and normalised time point ``pct`` (any number of levels, 
 Several rows for the same cell (e.g. several cycles of one trial) are averaged first, so each
 trial contributes one mean curve per view, as in the seed analysis.
 
+Subjects
+--------
+A lab records several trials of each person. With a ``subject`` column (one subject per
+trial), the trials of a subject are averaged per view (each trial with its mean curve,
+whatever its number of cycles) and the *subject* is the repeated-measures unit of the ANOVA,
+the agreement and the difference curves; ``n`` then counts subjects, and ``n_subjects`` and
+``n_trials`` (the trials in those subjects) are added. Without the column each trial is its
+own subject, as in the seed analysis (``attrs["unit"]`` says which: ``"trial"`` or
+``"subject"``). An optional ``unit`` column (``px``, ``m``, ``deg``: one per body part and
+axis) is carried into the agreement and difference-curve tables.
+
 Missing cells
 -------------
 The ANOVA needs every trial in every view at every time point. For each body part and axis,
 trials without a complete curve in all views (a view without cycles, NaN points) are dropped
 for that body part/axis and *reported*: :func:`rm_anova` returns them in
-``result.attrs["dropped_trials"]`` (trial ids) and ``result.attrs["dropped"]`` (one dict per
-trial, body part and axis with the reason), and emits a :class:`UserWarning`. The column
-``n`` gives the number of trials used.
+``result.attrs["dropped_trials"]`` (trial ids; subject ids with a ``subject`` column) and
+``result.attrs["dropped"]`` (one dict per trial, body part and axis with the reason), and
+emits a :class:`UserWarning`. The column ``n`` gives the number of trials (subjects) used.
 
 Statistics
 ----------
 * :func:`rm_anova` - two-way repeated-measures ANOVA with within factors ``time`` (the pct
-  levels) and ``perspective`` (the views), subject = trial, per body part and axis, computed
-  with :func:`pingouin.rm_anova`; Greenhouse-Geisser epsilon and corrected p, partial eta
-  squared; optional Holm/FDR correction across the body part/axis tests of each effect.
+  levels) and ``perspective`` (the views), subject = trial (or the ``subject`` column), per
+  body part and axis, with the formulas of :func:`pingouin.rm_anova` (vectorised, or pingouin
+  itself); Greenhouse-Geisser epsilon and corrected p, partial eta squared; optional
+  Holm/FDR correction across the body part/axis tests of each effect.
+* :func:`compute_subject_means` - the trials of each subject averaged per view.
 * :func:`compute_difference_curves` - mean view difference over the cycle with a t-based CI.
 * :func:`compute_agreement` - Bland-Altman bias and limits of agreement, RMSE, MAE and ICC.
 * :func:`greenhouse_geisser_epsilon` - an independent GG epsilon from the covariance of
@@ -62,6 +75,11 @@ AGREEMENT_COLUMNS: tuple[str, ...] = (
 )
 #: The ICC reported by :func:`compute_agreement`: two-way random, absolute agreement, single.
 ICC_TYPE = "ICC(A,1)"
+#: Optional columns of a cycles table that the statistics use: the subject of each trial
+#: (the repeated-measures unit) and the unit of the values (``px``, ``m``, ``deg``).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("subject", "unit")
+#: Columns added to the ANOVA and agreement tables when the cycles name subjects.
+SUBJECT_COUNT_COLUMNS: tuple[str, ...] = ("n_subjects", "n_trials")
 _CORRECTIONS = ("holm", "fdr_bh", "bonf")
 _BLAND_ALTMAN_Z = 1.96
 
@@ -80,14 +98,16 @@ def validate_cycles_table(cycles: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``trial, view, bodypart, axis, pct, value``; rows with a missing value are
-        dropped and duplicate cells (several cycles per trial and view) averaged.
+        Columns ``trial, view, bodypart, axis, pct, value`` (and ``subject``, ``unit`` when
+        the table has them filled in); rows with a missing value are dropped and duplicate
+        cells (several cycles per trial and view) averaged.
 
     Raises
     ------
     AnalysisError
-        If columns are missing (they are named), ``value``/``pct`` are not numeric, or no
-        finite value is left.
+        If columns are missing (they are named), ``value``/``pct`` are not numeric, no
+        finite value is left, a trial names two subjects, a subject is missing on some
+        rows, or a body part and axis have values in two units.
     """
     if not isinstance(cycles, pd.DataFrame):
         raise AnalysisError(f"expected a pandas DataFrame of cycles, got {type(cycles).__name__}")
@@ -114,18 +134,92 @@ def validate_cycles_table(cycles: pd.DataFrame) -> pd.DataFrame:
     finite = np.isfinite(numeric["value"].to_numpy(dtype=float))
     # time levels written by different tools may differ in the last bits (0.1 * 3 vs 0.3)
     numeric["pct"] = numeric["pct"].astype(float).round(6)
+    # (a column left empty everywhere, e.g. a CSV's empty subject column, is no column)
+    extra = [c for c in OPTIONAL_COLUMNS if c in cycles.columns and cycles[c].notna().any()]
     # one copy of the rows kept, column by column (a cohort's table has millions of rows)
-    df = pd.DataFrame({c: (numeric[c] if c in numeric else cycles[c])[finite] for c in REQUIRED_COLUMNS},
+    df = pd.DataFrame({c: (numeric[c] if c in numeric else cycles[c])[finite] for c in (*REQUIRED_COLUMNS, *extra)},
                       copy=False)
     if df.empty:
         raise AnalysisError("the cycles table has no finite values")
-    for col in ("trial", "view", "bodypart", "axis"):
+    for col in ("trial", "view", "bodypart", "axis", *extra):
         if df[col].isna().any():
             raise AnalysisError(f"column {col!r} of the cycles table has empty entries")
+    if extra:
+        _check_one_per(df, "subject", ["trial"], "trial")
+        _check_one_per(df, "unit", ["bodypart", "axis"], "body part and axis")
     keys = ["trial", "view", "bodypart", "axis", "pct"]
     if not df.duplicated(keys).any():
         return df.reset_index(drop=True)
-    return df.groupby(keys, sort=False, observed=True)["value"].mean().reset_index()
+    # (subject and unit follow from the trial and the body part and axis)
+    out = df.groupby([*keys, *extra], sort=False, observed=True)["value"].mean().reset_index()
+    return out[[*REQUIRED_COLUMNS, *extra]] if extra else out
+
+
+def _check_one_per(df: pd.DataFrame, col: str, by: list[str], what: str) -> None:
+    """Raise when a ``by`` group of ``df`` has several values of ``col`` (if it has ``col``)."""
+    if col not in df.columns:
+        return
+    counts = df.groupby(by, sort=False, observed=True)[col].nunique()
+    if (counts > 1).any():
+        key = counts.index[counts > 1][0]
+        key = key if isinstance(key, tuple) else (key,)
+        sel = np.logical_and.reduce([df[b].eq(k).to_numpy() for b, k in zip(by, key, strict=True)])
+        found = ", ".join(repr(str(v)) for v in pd.unique(df.loc[sel, col]))
+        raise AnalysisError(f"the cycles table gives {what} {' '.join(map(str, key))} several {col}s ({found}); "
+                            f"one {col} per {what}")
+
+
+def compute_subject_means(cycles: pd.DataFrame) -> pd.DataFrame:
+    """The trials of each subject averaged per view: the repeated-measures units.
+
+    Parameters
+    ----------
+    cycles
+        Long cycles table with a ``subject`` column (one subject per trial); several cycles
+        of a trial are averaged first (:func:`validate_cycles_table`), so every trial counts
+        once whatever its number of cycles.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``subject, view, bodypart, axis, pct, value, n_trials`` (the trials averaged
+        at that point; and ``unit`` when the table has it). Without a ``subject`` column each
+        trial is its own subject (``n_trials`` 1).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"subject": ["S1"] * 4, "trial": ["T1", "T1", "T2", "T2"],
+    ...                   "view": ["C1", "C3"] * 2, "bodypart": "knee", "axis": "y", "pct": 0.0,
+    ...                   "value": [10.0, 12.0, 20.0, 16.0]})
+    >>> compute_subject_means(t)[["subject", "view", "value", "n_trials"]].to_numpy().tolist()
+    [['S1', 'C1', 15.0, 2], ['S1', 'C3', 14.0, 2]]
+    """
+    df = validate_cycles_table(cycles)
+    if "subject" not in df.columns:
+        out = df.rename(columns={"trial": "subject"})
+        out["n_trials"] = 1
+        return out
+    extra = ["unit"] if "unit" in df.columns else []
+    g = df.groupby(["subject", "view", "bodypart", "axis", "pct", *extra], sort=False, observed=True)["value"]
+    out = g.agg(value="mean", n_trials="count").reset_index()
+    return out[["subject", "view", "bodypart", "axis", "pct", "value", "n_trials", *extra]]
+
+
+def _units(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A validated table by repeated-measures unit, with the unit in the ``trial`` column
+    (the statistics below are written for trials), and the trials of each subject (columns
+    ``subject, trial, bodypart, axis``; None when each trial is its own subject)."""
+    if "subject" not in df.columns:
+        return df, None
+    trials = df[["subject", "trial", "bodypart", "axis"]].drop_duplicates()
+    means = compute_subject_means(df).drop(columns="n_trials").rename(columns={"subject": "trial"})
+    return means, trials
+
+
+def _trial_count(trials: pd.DataFrame, bodypart, axis, subjects) -> int:
+    """The trials of ``subjects`` with data for ``bodypart``/``axis``."""
+    sel = trials["bodypart"].eq(bodypart) & trials["axis"].eq(axis) & trials["subject"].isin(list(subjects))
+    return int(trials.loc[sel, "trial"].nunique())
 
 
 def _ordered_unique(values: pd.Series) -> list:
@@ -357,7 +451,8 @@ def rm_anova(
     """Two-way repeated-measures ANOVA (time x perspective) per body part and axis.
 
     Within factors: ``time`` (the ``pct`` levels) and ``perspective`` (the views); subject =
-    trial. The default engine is the formulas of :func:`pingouin.rm_anova` vectorised over
+    trial, or the ``subject`` column when the table has one (its trials averaged per view
+    first: :func:`compute_subject_means`). The default engine is the formulas of :func:`pingouin.rm_anova` vectorised over
     body parts (same F, p, GG epsilon and partial eta squared to ~1e-10, checked against
     pingouin and statsmodels ``AnovaRM`` in the tests); ``engine="pingouin"`` calls pingouin
     itself (about 65x slower with 101 time levels).
@@ -365,7 +460,8 @@ def rm_anova(
     Parameters
     ----------
     cycles
-        Long table ``trial, view, bodypart, axis, pct, value`` (see the module docstring).
+        Long table ``trial, view, bodypart, axis, pct, value`` (optional ``subject``; see
+        the module docstring).
     correction
         ``None``, ``"holm"``, ``"fdr_bh"`` (or ``"bonf"``): adds ``p_corr``, the
         Greenhouse-Geisser p (``p_gg``) corrected across the body part/axis tests, separately
@@ -384,9 +480,11 @@ def rm_anova(
         Columns :data:`ANOVA_COLUMNS` (+ ``p_corr``): ``F``, ``ddof1``/``ddof2`` (uncorrected
         degrees of freedom), ``p_unc``, ``p_gg`` (Greenhouse-Geisser corrected), ``eps``
         (GG epsilon; 1 for a 2-level perspective factor), ``np2`` (partial eta squared
-        ``SS_effect / (SS_effect + SS_error)``), ``n`` (trials used). ``attrs`` holds
-        ``dropped_trials`` (list of ids), ``dropped`` (list of dicts trial/bodypart/axis/reason),
-        ``views`` and ``correction``.
+        ``SS_effect / (SS_effect + SS_error)``), ``n`` (trials used; subjects with a
+        ``subject`` column, then ``n_subjects`` and ``n_trials`` follow at the end). ``attrs``
+        holds ``dropped_trials`` (list of ids: subjects with a ``subject`` column),
+        ``dropped`` (list of dicts trial/bodypart/axis/reason), ``views``, ``correction``,
+        ``engine``, ``unit`` (``"trial"`` or ``"subject"``) and ``n_trials``.
 
     Raises
     ------
@@ -406,13 +504,16 @@ def rm_anova(
     df = validate_cycles_table(cycles)
     views = _resolve_views(df, views)
     df = df[df["view"].isin(views)]
-    n_trials_total = df["trial"].nunique()
-    if n_trials_total < 2:
+    df, trials = _units(df)
+    unit = "trial" if trials is None else "subject"
+    n_units_total = df["trial"].nunique()
+    if n_units_total < 2:
         raise AnalysisError(
-            f"the cycles table has {n_trials_total} trial"
+            f"the cycles table has {n_units_total} {unit}"
             + "".join(f" ({t})" for t in pd.unique(df["trial"])[:1])
             + "; a repeated-measures ANOVA needs at "
-            "least 2 trials (subjects) with data in every view"
+            + ("least 2 trials (subjects) with data in every view" if trials is None
+               else "least 2 subjects with data in every view")
         )
     if df["pct"].nunique() < 2:
         raise AnalysisError("the cycles table has a single time point (pct); the time factor needs at least 2")
@@ -422,6 +523,7 @@ def rm_anova(
     rows: list[dict] = []
     dropped: list[dict] = []
     problems: list[str] = []
+    n_trials: list[int] = []  # per row, with subjects: the trials in the subjects used
     n_ok = 0
     for bp in bparts:
         for ax in axs:
@@ -431,13 +533,16 @@ def rm_anova(
             if sub.empty:
                 problems.append(f"{bp}/{ax}: no data")
                 rows.extend(_nan_rows(bp, ax, 0))
+                n_trials += [0] * len(EFFECTS)
                 continue
             cube, kept, pct, drops = _cube(sub, views)
+            if trials is not None:
+                n_trials += [_trial_count(trials, bp, ax, kept)] * len(EFFECTS)
             dropped.extend({"trial": d["trial"], "bodypart": bp, "axis": ax, "reason": d["reason"]}
                            for d in drops)
             n = len(kept)
             if n < 2:
-                problems.append(f"{bp}/{ax}: {n} complete trial(s), need 2")
+                problems.append(f"{bp}/{ax}: {n} complete {unit}(s), need 2")
                 rows.extend(_nan_rows(bp, ax, n))
                 continue
             if len(pct) < 2:
@@ -483,11 +588,14 @@ def rm_anova(
         for eff in EFFECTS:
             sel = (out["effect"] == eff).to_numpy()
             out.loc[sel, "p_corr"] = correct_pvalues(out.loc[sel, "p_gg"].to_numpy(), method=correction)
+    if trials is not None:
+        out["n_subjects"] = out["n"]
+        out["n_trials"] = n_trials
 
     dropped_trials = list(pd.unique(pd.Series([d["trial"] for d in dropped], dtype=object)))
     if dropped:
         msg = (
-            f"rm_anova: dropped {len(dropped_trials)} trial(s) without complete data in all views "
+            f"rm_anova: dropped {len(dropped_trials)} {unit}(s) without complete data in all views "
             f"({', '.join(map(str, dropped_trials))}) for at least one body part/axis"
         )
         warnings.warn(msg, UserWarning, stacklevel=2)
@@ -496,6 +604,9 @@ def rm_anova(
     out.attrs["dropped"] = dropped
     out.attrs["views"] = list(views)
     out.attrs["correction"] = correction
+    out.attrs["engine"] = engine
+    out.attrs["unit"] = unit
+    out.attrs["n_trials"] = int(df["trial"].nunique() if trials is None else trials["trial"].nunique())
     return out
 
 
@@ -520,8 +631,9 @@ def format_dropped(anova: pd.DataFrame) -> str:
     by_trial: dict = {}
     for d in dropped:
         by_trial.setdefault(d["trial"], set()).add(d["reason"])
-    lines = [f"  trial {t}: {'; '.join(sorted(r))}" for t, r in by_trial.items()]
-    return f"dropped {len(by_trial)} trial(s) without complete data in all views:\n" + "\n".join(lines)
+    unit = anova.attrs.get("unit", "trial")
+    lines = [f"  {unit} {t}: {'; '.join(sorted(r))}" for t, r in by_trial.items()]
+    return f"dropped {len(by_trial)} {unit}(s) without complete data in all views:\n" + "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------
@@ -569,12 +681,15 @@ def compute_difference_curves(
     Returns
     -------
     DataFrame
-        Columns ``bodypart, axis, pct, mean_diff, ci_low, ci_high, n``; ``attrs["views"]``.
+        Columns ``bodypart, axis, pct, mean_diff, ci_low, ci_high, n`` (and ``unit`` when
+        the cycles have one); ``n`` counts trials, or subjects when the table has a
+        ``subject`` column (their trials averaged first); ``attrs["views"]``.
     """
     if not 0 < confidence < 1:
         raise AnalysisError(f"confidence must be between 0 and 1, not {confidence}")
     df = validate_cycles_table(cycles)
     view_a, view_b = _two_views(df, views)
+    df, trials = _units(df)
     pairs = _paired(df, view_a, view_b)
     if pairs.empty:
         raise AnalysisError(f"no trial has data in both views {view_a!r} and {view_b!r}")
@@ -590,9 +705,20 @@ def compute_difference_curves(
     out = _order_like(out, df).sort_values(["_bp", "_ax", "pct"], kind="stable")
     out = out.loc[:, list(DIFFERENCE_COLUMNS)].reset_index(drop=True)
     out["n"] = out["n"].astype(int)
+    _add_unit(out, df)
     out.attrs["views"] = [view_a, view_b]
     out.attrs["confidence"] = confidence
+    out.attrs["unit"] = "trial" if trials is None else "subject"
     return out
+
+
+def _add_unit(out: pd.DataFrame, df: pd.DataFrame) -> None:
+    """Append the ``unit`` of each body part and axis of ``df`` (when it has them) to ``out``."""
+    if "unit" not in df.columns or out.empty:
+        return
+    units = df.drop_duplicates(["bodypart", "axis"]).set_index(["bodypart", "axis"])["unit"]
+    keys = pd.MultiIndex.from_arrays([out["bodypart"], out["axis"]])
+    out["unit"] = units.reindex(keys).astype(str).to_numpy()
 
 
 def _order_like(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
@@ -615,11 +741,13 @@ def compute_bland_altman_points(
     Returns
     -------
     DataFrame
-        Columns ``bodypart, axis, trial, mean_a, mean_b, average, diff`` (``diff = a - b``);
-        ``attrs["views"]``.
+        Columns ``bodypart, axis, trial, mean_a, mean_b, average, diff`` (``diff = a - b``;
+        ``trial`` holds the subject when the table has a ``subject`` column: one point per
+        subject, its trials averaged per view); ``attrs["views"]``, ``attrs["unit"]``.
     """
     df = validate_cycles_table(cycles)
     view_a, view_b = _two_views(df, views)
+    df, trials = _units(df)
     pairs = _paired(df, view_a, view_b)
     n_pct = df.groupby(["bodypart", "axis"], sort=False, observed=True)["pct"].nunique().rename("n_pct_all")
     g = pairs.groupby(["bodypart", "axis", "trial"], sort=False, observed=True)
@@ -632,6 +760,7 @@ def compute_bland_altman_points(
     out = per.loc[:, ["bodypart", "axis", "trial", "mean_a", "mean_b", "average", "diff"]]
     out = out.reset_index(drop=True)
     out.attrs["views"] = [view_a, view_b]
+    out.attrs["unit"] = "trial" if trials is None else "subject"
     return out
 
 
@@ -688,15 +817,20 @@ def compute_agreement(
     -------
     DataFrame
         Columns :data:`AGREEMENT_COLUMNS`, one row per body part and axis; ``n`` = trials
-        with complete curves in both views.
+        with complete curves in both views. With a ``subject`` column the points are the
+        subjects (their trials averaged per view), ``n`` counts them and ``n_subjects``,
+        ``n_trials`` follow; a ``unit`` column of the cycles is carried over (the unit of
+        ``bias`` to ``mae``).
     """
     df = validate_cycles_table(cycles)
     view_a, view_b = _two_views(df, views)
+    df, trials = _units(df)
     pairs = _paired(df, view_a, view_b)
     if pairs.empty:
         raise AnalysisError(f"no trial has data in both views {view_a!r} and {view_b!r}")
     ba = compute_bland_altman_points(df, views=(view_a, view_b))
     rows = []
+    n_trials = []
     for bp in _ordered_unique(df["bodypart"]):
         for ax in _ordered_unique(df["axis"]):
             p = pairs[(pairs["bodypart"] == bp) & (pairs["axis"] == ax)]
@@ -716,8 +850,15 @@ def compute_agreement(
                 "mae": float(np.mean(np.abs(d_all))) if d_all.size else np.nan,
                 "icc": _icc(p), "icc_type": ICC_TYPE,
             })
+            if trials is not None:
+                n_trials.append(_trial_count(trials, bp, ax, t["trial"]))
     out = pd.DataFrame(rows, columns=list(AGREEMENT_COLUMNS))
+    _add_unit(out, df)
+    if trials is not None:
+        out["n_subjects"] = out["n"]
+        out["n_trials"] = n_trials
     out.attrs["views"] = [view_a, view_b]
+    out.attrs["unit"] = "trial" if trials is None else "subject"
     return out
 
 
@@ -762,7 +903,7 @@ def spm_rm_anova(
         raise AnalysisError("whole-curve statistics need spm1d: pip install 'napari-gaitint[spm]'") from err
     df = validate_cycles_table(cycles)
     views = _resolve_views(df, views)
-    df = df[df["view"].isin(views)]
+    df, _ = _units(df[df["view"].isin(views)])
     rows = []
     for bp in _select(df["bodypart"], bodyparts, "body part"):
         for ax in _select(df["axis"], axes, "axis"):

@@ -47,6 +47,12 @@ class StatsOutputs:
                 lines.append(f"  {key}: {self.files[key]}")
         persp = self.anova[self.anova["effect"] == "perspective"]
         sig = persp[persp["p_gg"] < 0.05]
+        if self.anova.attrs.get("unit") == "subject":
+            units = (f"{int(self.anova['n_subjects'].max())} subjects "
+                     f"({int(self.anova['n_trials'].max())} trials, averaged per subject and view)")
+        else:
+            units = f"{int(self.anova['n'].max())} trials (no subject column: each trial is a subject)"
+        lines.append(f"RM-ANOVA on {units}")
         lines.append(
             f"perspective effect p_gg < 0.05 in {len(sig)} of {persp['F'].notna().sum()} body part/axis tests"
             + (": " + ", ".join(f"{b}/{a}" for b, a in zip(sig["bodypart"], sig["axis"], strict=True)) if len(sig) else "")
@@ -97,12 +103,15 @@ def write_stats_outputs(
 
     ``figures=False`` skips the figures (also in the report), which is much faster.
     ``spm=True`` adds the whole-curve SPM test (``spm.csv``; needs the ``[spm]`` extra).
-    ``events`` (an events table) lets the report count and list low-confidence events.
+    ``events`` (an events table) lets the report count and list low-confidence events;
+    ``parameters`` (the gait parameters) fill the report's table and mark the mean toe off
+    of each view on the mean cycles; ``config`` (the run's settings, as ``config.toml``
+    has them) is shown in the report and written into its Methods.
     Nothing is written if any output exists already and ``overwrite`` is False
     (:class:`~napari_gaitint.core.errors.OutputExistsError`), or if the statistics fail.
     The agreement compares the first two views (sorted) unless ``views`` gives them.
     """
-    from .figures import make_figures, save_figure_bytes
+    from .figures import DEFAULT_X_REFERENCE, make_figures, mean_toe_off_pct, save_figure_bytes
     from .html import build_report
 
     out_dir = Path(out_dir)
@@ -118,7 +127,14 @@ def write_stats_outputs(
     agreement = compute_agreement(df, views=pair)
     diff = compute_difference_curves(df, views=pair)
     spm_table = spm_rm_anova(df, views=views) if spm else None
-    figs = make_figures(df, views=pair, difference_curves=diff, agreement=agreement) if figures else {}
+    cfg = {"correction": correction, "views": list(views) if views else None, "engine": engine}
+    cfg.update(dict(config or {}))
+    figs = {}
+    if figures:
+        # (the cycles as given: their side column names the leg of each view)
+        figs = make_figures(cycles, views=pair, difference_curves=diff, agreement=agreement,
+                            toe_off_pct=mean_toe_off_pct(parameters),
+                            x_reference=cfg.get("cycles_reference") or DEFAULT_X_REFERENCE)
 
     files: dict[str, Path] = {}
     files["anova"] = write_csv(planned["anova"], anova, overwrite=overwrite)
@@ -135,9 +151,7 @@ def write_stats_outputs(
             if path.suffix == ".png":
                 pngs[name] = data  # embedded in the report as is (no second rendering)
     if report:
-        cfg = {"correction": correction, "views": list(views) if views else None, "engine": engine}
-        cfg.update(dict(config or {}))
-        files["report"] = build_report(out_dir, df, anova, agreement, cfg, parameters,
+        files["report"] = build_report(out_dir, cycles, anova, agreement, cfg, parameters,
                                        difference_curves=diff, figures=pngs, spm=spm_table,
                                        events=events, overwrite=overwrite)
     return StatsOutputs(out_dir=out_dir, anova=anova, agreement=agreement, difference_curves=diff,
