@@ -74,7 +74,9 @@ def _add_demo(sub) -> None:
     )
     p.add_argument("out_dir", type=Path, nargs="?", default=Path("gaitint-demo"),
                    help="output folder (default ./gaitint-demo)")
-    p.add_argument("--gui", action="store_true", help="open napari on the sample with the widgets docked")
+    p.add_argument("--gui", action="store_true",
+                   help="open napari on the sample with the widgets docked (existing results are opened as "
+                        "they are, not computed again)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing demo folder's results")
 
 
@@ -105,9 +107,13 @@ def _cmd_demo(args) -> int:
 
     if args.gui:
         _require_gui()
-    # the sample is written with all cores (the same data as with one); then the analysis
-    result = run_demo(args.out_dir, overwrite=args.overwrite, progress=True, n_jobs=0)
-    print(result.summary())
+    results = Path(args.out_dir) / "results"
+    if args.gui and not args.overwrite and (results / "events.csv").is_file():
+        print(f"opening the demo results in {results} (run 'gaitint demo --overwrite' to compute them again)")
+    else:
+        # the sample is written with all cores (the same data as with one); then the analysis
+        result = run_demo(args.out_dir, overwrite=args.overwrite, progress=True, n_jobs=0)
+        print(result.summary())
     if args.gui:
         from ._napari._launch import open_viewer_on_sample
 

@@ -174,3 +174,82 @@ def test_synthetic_events_roundtrip(tmp_path):
     back = ann.load_events(tmp_path / "events.csv")
     assert_array_equal(back["frame"].to_numpy(), ev["frame"].to_numpy())
     assert np.isfinite(back["time_s"]).all()
+
+
+def test_event_editor_windows_duplicates_and_undo():
+    """The annotator's edits: delete/nudge only near the frame, a second heel strike 0.15 frame
+    from a detected one is the same event, every edit undoes and redoes exactly."""
+    det = ann.normalize_events(pd.DataFrame({
+        "side": ["left", "left", "left", "right"],
+        "event": ["heel_strike", "toe_off", "heel_strike", "heel_strike"],
+        "frame": [20.4, 36.0, 55.15, 30.0],
+    }), trial="T01", fps=25.0)
+    ed = ann.EventEditor(det, trial="T01", fps=25.0, n_frames=100)
+    # delete: the nearest left event is 19 frames away: nothing happens, and it says so
+    res = ed.delete_near(74, side="left")
+    assert not res.changed and "nearest: HS L at frame 55.15" in res.message and not ed.can_undo
+    pd.testing.assert_frame_equal(ed.events, det)
+    # near enough: deleted, remembered as a rejected detection; undo brings both tables back
+    res = ed.delete_near(35, side="left")
+    assert res.changed and res.frame == 36.0 and 36.0 not in set(ed.events["frame"])
+    assert list(ed.rejected["frame"]) == [36.0]
+    assert ed.undo().frame == 36.0
+    pd.testing.assert_frame_equal(ed.events, det)
+    assert ed.rejected.empty and ed.can_redo
+    ed.redo()
+    assert 36.0 not in set(ed.events["frame"])
+    # a manual heel strike 0.15 frame from the detected one: one event (manual), not two
+    res = ed.add(side="left", event="heel_strike", frame=55)
+    hs = ed.events[(ed.events["side"] == "left") & (ed.events["event"] == "heel_strike")]
+    assert list(hs["frame"]) == [20.4, 55.0] and list(hs["source"]) == ["detected", "manual"]
+    assert "one event" in res.message and 55.15 in set(ed.rejected["frame"])
+    assert not ed.add(side="left", event="heel_strike", frame=55).changed  # already there
+    # the other side and the other kind are other events
+    ed.add(side="right", event="heel_strike", frame=55)
+    ed.add(side="left", event="toe_off", frame=56)
+    assert len(ed.events) == 5
+    # nudge only near; the event becomes manual on a whole frame
+    assert not ed.nudge_near(40, +1, side="right").changed
+    res = ed.nudge_near(31, +1, side="right")
+    assert res.frame == 31.0 and 30.0 not in set(ed.events.loc[ed.events["side"] == "right", "frame"])
+    # markers deleted in the viewer: one action for all of them
+    before = ed.events.copy()
+    ed.remove_rows([0, 1])
+    assert len(ed.events) == len(before) - 2
+    ed.undo()
+    pd.testing.assert_frame_equal(ed.events, before)
+
+
+def test_merge_duplicate_events_keeps_the_manual_one():
+    ev = ann.normalize_events(pd.DataFrame({
+        "side": ["left"] * 4 + ["right"],
+        "event": ["heel_strike"] * 4 + ["heel_strike"],
+        "frame": [10.0, 11.5, 40.0, 40.15, 40.0],
+        "source": ["detected", "manual", "detected", "detected", "detected"],
+    }), trial="T01")
+    out, n = ann.merge_duplicate_events(ev)
+    assert n == 2
+    assert out[["side", "frame", "source"]].values.tolist() == [
+        ["left", 11.5, "manual"], ["left", 40.0, "detected"], ["right", 40.0, "detected"]]
+
+
+def test_other_columns_of_an_events_file_survive_edits_and_saves(tmp_path):
+    """The detector's confidence and why (or any column someone added) are kept by load, edit,
+    autosave and save; an event added by hand has them empty."""
+    ev = _detected().assign(confidence=[1.0, 0.5, 0.9, 1.0, 0.25], why=["", "gap", "", "", "wrong limb"])
+    path = tmp_path / "events.csv"
+    ann.save_events(ev, path)
+    back = ann.load_events(path)
+    assert list(back.columns) == [*ann.EVENT_COLUMNS, "confidence", "why"]
+    ed = ann.EventEditor(back, trial="T01", fps=FPS)
+    ed.add(side="left", event="toe_off", frame=50)
+    ed.delete_near(39, side="right")
+    ann.save_events(ed.events, path, overwrite=True)
+    saved = pd.read_csv(path, keep_default_na=False)
+    assert list(saved.columns) == [*ann.EVENT_COLUMNS, "confidence", "why"]
+    kept = saved[saved["frame"] == 25.7].iloc[0]
+    assert float(kept["confidence"]) == 0.5 and kept["why"] == "gap"
+    assert saved.loc[saved["frame"] == 50.0, "confidence"].iloc[0] == ""  # added by hand
+    ann.autosave_events(path, ed.events)
+    recovered, _ = ann.recover_events(path)
+    assert_allclose(recovered["confidence"].to_numpy(float), ed.events["confidence"].to_numpy(float))

@@ -206,26 +206,76 @@ def test_editor_edits_undo_flags():
     ed = qa.PoseEditor(pose, view="C1")
     ed.move(1, "knee", x=12.5, y=33.25)
     ed.delete(3, "toe")
-    ed.mark_far_leg(4, "ankle")  # no estimate: the label goes missing, kept on the far chain
+    ed.mark_far_leg(5, "ankle")  # the last frame: no neighbours after it, the label goes missing
     assert_array_equal(ed.pose.bodypart("knee")[1], [12.5, 33.25, 1.0])
     assert np.isnan(ed.pose.bodypart("toe")[3]).all()
-    assert np.isnan(ed.pose.bodypart("ankle")[4]).all()
-    assert_array_equal(ed.far.bodypart("ankle")[4], pose.bodypart("ankle")[4])
-    assert_array_equal(ed.corrected_frames(), [1, 3, 4])
+    assert np.isnan(ed.pose.bodypart("ankle")[5]).all()
+    assert_array_equal(ed.far.bodypart("ankle")[5], pose.bodypart("ankle")[5])  # kept on the far chain
+    assert_array_equal(ed.corrected_frames(), [1, 3, 5])
     fl = ed.flags()
     assert fl[1, 1] == clean.FLAG_MANUAL and fl[0, 1] == 0 and (fl & clean.FLAG_MANUAL).sum() == 3 * clean.FLAG_MANUAL
     tab = ed.corrections_table()
-    assert list(tab["frame"]) == [1, 3, 4] and list(tab["bodypart"]) == ["knee", "toe", "ankle"]
+    assert list(tab["frame"]) == [1, 3, 5] and list(tab["bodypart"]) == ["knee", "toe", "ankle"]
     assert ed.dirty
-    # undo in reverse order restores exactly
-    assert ed.undo()["op"] == "far_leg"
-    assert ed.far is None
+    # undo in reverse order restores exactly, and says where each edit was
+    op = ed.undo()
+    assert (op["op"], op["frame"]) == ("far_leg", 5)
+    assert np.isnan(ed.far.values).all()
     assert ed.undo()["op"] == "delete"
     assert ed.undo()["op"] == "move"
     assert ed.undo() is None
     assert_array_equal(ed.pose.values, pose.values)
     assert not ed.manual.any()
     assert_array_equal(ed.original.values, pose.values)
+    # redo replays them in order; a new edit clears what is left to redo
+    assert ed.redo()["op"] == "move" and ed.redo()["op"] == "delete"
+    assert_array_equal(ed.pose.bodypart("knee")[1], [12.5, 33.25, 1.0]) and ed.can_redo
+    ed.move(2, "hip", x=0.0, y=0.0)
+    assert not ed.can_redo and ed.redo() is None
+
+
+def test_batch_is_one_undo_and_replays():
+    """A drag of several selected points is one action: one Ctrl+Z takes all of it back."""
+    pose = _pose()
+    ed = qa.PoseEditor(pose, view="C1")
+    ed.batch([{"op": "move", "frame": 2, "bodypart": b, "x": 1.0, "y": 2.0} for b in ("knee", "ankle", "toe")])
+    assert ed.manual[2, 1:].all() and len(ed.ops) == 1 and ed.ops[0]["op"] == "batch"
+    assert ed.undo()["frame"] == 2
+    assert_array_equal(ed.pose.values, pose.values) and not ed.manual.any() and not ed.can_undo
+    # the edit log replays to the same state (autosave recovery)
+    ed.redo()
+    ed2 = qa.PoseEditor(pose, view="C1")
+    ed2.replay(ed.ops)
+    assert_array_equal(ed2.pose.values, ed.pose.values)
+    assert_array_equal(ed2.manual, ed.manual)
+
+
+def test_far_leg_key_puts_the_label_on_the_near_leg():
+    """W on labels lying on the far leg: the near point comes back from its own trusted neighbours
+    (the run of wrong frames, flagged by the cleaning core or lying on the far-leg estimate, left out)."""
+    n = 60
+    t = np.arange(n, dtype=float)
+    near = np.column_stack([200 + 6 * t + 25 * np.sin(t / 4), 400 - 30 * np.sin(t / 5) ** 2])
+    far = near + [60.0, 5.0]
+    v = np.zeros((n, 1, 3))
+    v[:, 0, :2], v[:, 0, 2] = near, 0.95
+    wrong = np.array([30, 31, 32])
+    v[wrong, 0, :2] = far[wrong] + [1.5, -1.0]  # the labels sit on the far leg
+    pose = Pose(v, ("ankle",), fps=25.0)
+    far_pose = Pose(np.column_stack([far, np.full(n, 0.9)])[:, None, :], ("ankle",))
+    flags = np.zeros((n, 1), np.int64)
+    flags[31, 0] = clean.FLAG_WRONG_LIMB  # the cleaning core saw one of the three
+    ed = qa.PoseEditor(pose, far=far_pose, flags=flags, margin_px=15.0)
+    assert not ed.trusted("ankle")[wrong].any() and ed.trusted("ankle")[[29, 33]].all()
+    for f in wrong:
+        assert ed.mark_far_leg(int(f), "ankle") == "neighbours"
+        assert np.linalg.norm(ed.pose.xy[f, 0] - near[f]) < 1.0  # a smooth track: the spline is within 1 px
+        assert_array_equal(ed.far.xy[f, 0], v[f, 0, :2])  # the label went to the far leg
+    # a run of doubtful frames longer than the gap the estimate bridges: left to place by hand
+    v2 = v.copy()
+    v2[10:22, 0, :2] = far[10:22]
+    ed2 = qa.PoseEditor(Pose(v2, ("ankle",)), far=far_pose, margin_px=15.0)
+    assert ed2.mark_far_leg(15, "ankle") == "missing" and np.isnan(ed2.pose.values[15, 0]).all()
 
 
 def _source(tmp_path, trial, view="C1"):
@@ -271,6 +321,114 @@ def test_save_refined_reopens_exactly(tmp_path, trial):
     # refusing to write onto the source
     with pytest.raises(InputFileError, match="never overwritten"):
         qa.save_refined(ed, path=src)
+
+
+def test_resume_and_merge_never_lose_a_correction(tmp_path, trial):
+    """Save, reopen, continue; two sessions saving the same file: every correction and tick survives."""
+    src = _source(tmp_path, trial)
+    frames = qa.suspect_frames(qa.find_suspects(load_pose(src), view="C1"))
+
+    def session():
+        pose = load_pose(src)
+        ed, review = qa.PoseEditor(pose, view="C1"), qa.ReviewState(frames)
+        saved = qa.load_saved_corrections(pose)
+        if saved is not None:
+            ed.resume(saved)
+            review.reviewed |= saved.reviewed
+            review.mark_saved()
+        return ed, review
+
+    assert qa.load_saved_corrections(load_pose(src)) is None  # nothing saved yet
+    a, ra = session()
+    a.move(10, "ankle", x=300.5, y=410.25)
+    ra.accept("C1", 10)
+    assert ra.dirty
+    out = qa.save_refined(a, review=ra)
+    assert qa.review_path(src) in out and not a.dirty
+    ra.mark_saved()
+
+    # reopen: the saved state, nothing unsaved, nothing to undo
+    b, rb = session()
+    assert_array_equal(b.pose.values, a.pose.values) and not b.dirty and not b.can_undo
+    assert_array_equal(b.manual, a.manual) and rb.reviewed == {("C1", 10)} and not rb.dirty
+    b.delete(20, "knee")
+    qa.save_refined(b, review=rb)
+    back = qa.load_saved_corrections(load_pose(src))
+    assert back.manual[a.row(10), 3] and back.manual[a.row(20), 2] and back.n_corrected == 2  # the first fix kept
+    assert list(pd.read_csv(qa.refined_path(src, ext=".csv").with_name(
+        qa.refined_path(src).stem + "_corrections.csv"))["frame"]) == [10, 20]
+
+    # two sessions open at once: each save merges what the other saved meanwhile
+    c, rc = session()
+    d, rd = session()
+    c.move(30, "toe", x=1.0, y=2.0)
+    rc.accept("C1", 30)
+    qa.save_refined(c, review=rc)
+    d.move(40, "heel", x=3.0, y=4.0)
+    rd.accept("C1", 40)
+    qa.save_refined(d, review=rd)
+    assert d.n_merged == 1
+    assert_array_equal(d.pose.bodypart("toe")[d.row(30)], [1.0, 2.0, 1.0])  # c's fix came into d
+    final = qa.load_saved_corrections(load_pose(src))
+    assert final.n_corrected == 4 and final.reviewed == {("C1", 10), ("C1", 30), ("C1", 40)}
+
+    # the same point corrected differently in both: refused with a clear choice
+    e, _ = session()
+    f, _ = session()
+    e.move(50, "hip", x=1.0, y=1.0)
+    qa.save_refined(e)
+    f.move(50, "hip", x=2.0, y=2.0)
+    f.move(51, "hip", x=5.0, y=5.0)
+    with pytest.raises(qa.CorrectionsConflictError, match="hip in frame 50") as info:
+        qa.save_refined(f)
+    assert info.value.conflicts == [(50, "hip")]
+    assert_array_equal(load_pose(qa.refined_path(src)).bodypart("hip")[50, :2], [1.0, 1.0])  # nothing written
+    qa.save_refined(f, on_conflict="theirs")
+    hip = load_pose(qa.refined_path(src)).bodypart("hip")
+    assert_array_equal(hip[50, :2], [1.0, 1.0])
+    assert_array_equal(hip[51, :2], [5.0, 5.0])  # f's other fix kept
+    assert qa.load_saved_corrections(load_pose(src)).n_corrected == 6
+
+
+def test_corrections_saved_by_an_earlier_version_are_resumed(tmp_path, trial):
+    """A <stem>_refined.h5 beside the source (the name before refined/) is where QA starts from;
+    the next save goes to refined/ and leaves the old file as it was."""
+    src = _source(tmp_path, trial)
+    pose = load_pose(src)
+    old = pose.copy()
+    old.values[12, pose.bodypart_index("knee")] = (11.0, 22.0, 1.0)
+    legacy = qa.legacy_refined_path(src, ext=".h5")
+    save_pose(old, legacy)
+    sha = file_sha256(legacy)
+    saved = qa.load_saved_corrections(load_pose(src))
+    assert saved.path == legacy and saved.n_corrected == 1
+    ed = qa.PoseEditor(load_pose(src), view="C1")
+    ed.resume(saved)
+    ed.delete(13, "toe")
+    out = qa.save_refined(ed)
+    back = load_pose(qa.refined_path(src))
+    assert out[0] == qa.refined_path(src) and file_sha256(legacy) == sha
+    assert_array_equal(back.bodypart("knee")[12], [11.0, 22.0, 1.0]) and np.isnan(back.bodypart("toe")[13]).all()
+
+
+def test_refined_file_of_another_source_is_refused(tmp_path, trial):
+    src = _source(tmp_path, trial)
+    other = trial.views["C1"].pose
+    save_pose(other.replace(values=other.values[:-5], index=None), qa.refined_path(src))
+    with pytest.raises(InputFileError, match="does not match its source"):
+        qa.load_saved_corrections(load_pose(src))
+
+
+def test_review_ticks_alone_are_autosaved_and_offered(tmp_path, trial):
+    src = _source(tmp_path, trial)
+    pose = load_pose(src)
+    review = qa.ReviewState(qa.suspect_frames(qa.find_suspects(pose, view="C1")))
+    review.accept(*review.key(0))
+    qa.autosave_edits(qa.PoseEditor(pose, view="C1"), review=review)
+    assert qa.has_autosave(src)
+    again = qa.ReviewState(review.frames)
+    assert qa.recover_edits(qa.PoseEditor(pose, view="C1"), review=again) == 0
+    assert again.reviewed == review.reviewed
 
 
 def test_save_refined_real_dlc_files(tmp_path, dlc_fixtures_dir):
@@ -364,3 +522,27 @@ def test_corrected_frames_to_dlc_labels(tmp_path, trial):
     assert (folder / "CollectedData_Anna.h5.bak").is_file()
     with pytest.raises(AnalysisError, match="no corrected"):
         qa.export_corrected_labels(qa.PoseEditor(load_pose(src)), tmp_path / "p2", video_name="v", scorer="s")
+
+
+def test_a_wrong_limb_run_goes_on_where_the_legs_come_close():
+    """A label on the far leg next to a frame the cleaning flagged is listed even where the legs
+    are too close (under the hip) for the other-view hint alone; not next to one, it is not."""
+    n = 12
+    v = np.zeros((n, 2, 3))
+    v[..., 2] = 0.95
+    v[:, 0, :2] = (300.0, 200.0)  # hip
+    v[:, 1, :2] = (300.0, 380.0)  # the near toe, under the hip
+    far = v[:, 1:, :].copy()
+    far[:, 0, 0] += 6.0  # the far toe 6 px away: the legs are crossing
+    for f in (4, 5, 9):  # labels on the far leg; the cleaning flagged only frame 5
+        v[f, 1, :2] = far[f, 0, :2]
+    pose = Pose(v, ("hip", "toe"))
+    mapped = Pose(np.concatenate([v[:, :1], far], axis=1), ("hip", "toe"))
+    flags = np.zeros((n, 2), np.int64)
+    flags[5, 1] = clean.FLAG_WRONG_LIMB
+    s = qa.find_suspects(pose, view="C1", flags=flags, other_mapped=mapped,
+                         config=qa.QAConfig(other_view_margin_px=15.0))
+    toe = s[s["bodypart"] == "toe"].set_index("frame")
+    assert "other_view" in toe.loc[4, "kinds"] and "wrong_limb" in toe.loc[5, "kinds"]
+    assert 9 not in toe.index or "other_view" not in toe.loc[9, "kinds"]  # alone: not evidence
+    assert toe.loc[4, "score"] < toe.loc[5, "score"]

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.napari
 
 
 
-def press(qtbot, viewer, key):
-    qtbot.keyClick(viewer.window._qt_viewer.canvas.native, key)
+def press(qtbot, viewer, key, modifier=Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(viewer.window._qt_viewer.canvas.native, key, modifier)
 
 
 def copy_trial(folder: Path, sample_manifest, *, video: bool) -> pd.DataFrame:
@@ -142,12 +142,12 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     press(qtbot, viewer, Qt.Key.Key_BracketLeft)
     assert viewer.dims.current_step[0] == f0 + 2
     # X deletes the nearest left event: our moved heel strike
-    press(qtbot, viewer, Qt.Key.Key_X)
+    press(qtbot, viewer, Qt.Key.Key_D)
     assert not ((widget.events["frame"] == f0 + 2) & (widget.events["side"] == "left")).any()
     # X on a detected left heel strike: deleted and remembered as rejected
     hs = detected[(detected["side"] == "left") & (detected["event"] == "heel_strike")].iloc[1]
     viewer.dims.set_current_step(0, int(round(hs["frame"])))
-    press(qtbot, viewer, Qt.Key.Key_X)
+    press(qtbot, viewer, Qt.Key.Key_D)
     assert hs["frame"] not in set(widget.events["frame"]) and list(widget.rejected["frame"]) == [hs["frame"]]
     assert widget.dirty and ann.read_autosave(widget.path) is not None
 
@@ -212,7 +212,8 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     assert not widget.dirty and ann.read_autosave(path) is None
     back = ann.load_events(path)
     pd.testing.assert_frame_equal(back, ann.sort_events(widget.events))
-    assert list(pd.read_csv(path).columns) == list(ann.EVENT_COLUMNS)
+    columns = list(pd.read_csv(path).columns)  # ours, then the detector's own (kept)
+    assert columns[: len(ann.EVENT_COLUMNS)] == list(ann.EVENT_COLUMNS) and "confidence" in columns
     assert list(ann.load_rejected(path)["frame"]) == [hs["frame"]]
 
     # re-detection keeps the manual edits (the user answers "keep") and does not bring back the
@@ -370,3 +371,151 @@ def test_annotator_reads_side_named_body_parts(answers, make_napari_viewer, tmp_
     assert len(widget.events) > 10
     for view in ("C1", "C3"):
         np.testing.assert_allclose(widget.layers[view].data, reference.layers[view].data)
+
+
+def test_annotator_resumes_saved_events_and_merges_a_second_window(answers, make_napari_viewer, tmp_path,
+                                                                   sample_manifest, qtbot):
+    """Save, close, reopen: the annotator resumes from <trial>_events.csv and says so; two windows
+    saving in turn keep each other's edits."""
+    from napari_gaitint._napari._annotate import EventAnnotator
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+
+    def open_annotator():
+        viewer = make_napari_viewer()
+        open_trial(viewer, rows)
+        widget = EventAnnotator(viewer)
+        viewer.window.add_dock_widget(widget, name="Gait events", area="bottom")
+        widget.start()
+        viewer.layers.selection.active = widget.layers["C1"]
+        return viewer, widget
+
+    viewer, widget = open_annotator()
+    path = widget.path
+    assert path.name == "T01_events.csv" and not path.exists()
+    f0 = _gap_frame(widget.events, "left")
+    viewer.dims.set_current_step(0, f0)
+    press(qtbot, viewer, Qt.Key.Key_H)
+    qtbot.mouseClick(widget.save_button, Qt.MouseButton.LeftButton)
+    assert path.is_file() and not widget.dirty
+    saved = widget.events.copy()
+    viewer.close()
+
+    viewer2, widget2 = open_annotator()
+    assert widget2.last_message.startswith("resumed") and path.name in widget2.last_message
+    pd.testing.assert_frame_equal(widget2.events, saved)
+    assert not widget2.dirty
+    viewer3, widget3 = open_annotator()
+    # window 2 deletes a detected event, window 3 adds a toe off; both save
+    gone = saved[(saved["side"] == "left") & (saved["source"] == "detected")].iloc[0]
+    viewer2.dims.set_current_step(0, int(round(gone["frame"])))
+    press(qtbot, viewer2, Qt.Key.Key_D)
+    qtbot.mouseClick(widget2.save_button, Qt.MouseButton.LeftButton)
+    f1 = f0 + 4
+    viewer3.dims.set_current_step(0, f1)
+    press(qtbot, viewer3, Qt.Key.Key_T)
+    qtbot.mouseClick(widget3.save_button, Qt.MouseButton.LeftButton)
+    assert "merged" in widget3.last_message
+    back = ann.load_events(path)
+    left = back[back["side"] == "left"]
+    assert ((left["frame"] == f0) & (left["source"] == "manual")).any()
+    assert ((left["frame"] == f1) & (left["event"] == "toe_off")).any()
+    assert not ((left["frame"] == gone["frame"]) & (left["event"] == gone["event"])).any()
+    pd.testing.assert_frame_equal(widget3.events, back)
+
+
+def test_event_keys_act_near_the_frame_merge_duplicates_undo_and_follow_napari_delete(
+        answers, make_napari_viewer, tmp_path, sample_manifest, qtbot):
+    """D deletes only near the current frame (and says when none is), H next to a detected heel
+    strike merges with it, Ctrl+Z / Ctrl+Shift+Z undo and redo (returning to the frame), napari's
+    own Delete on a marker deletes its event from the table and the saved file, each event is
+    drawn on its own foot in both views, and Ctrl+Z undoes the last edit of either dock."""
+    from gui_user import truth_of
+
+    from napari_gaitint._napari._annotate import EventAnnotator
+    from napari_gaitint._napari._qa import QAWidget
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+    viewer = make_napari_viewer()
+    open_trial(viewer, rows)
+    qa = QAWidget(viewer)
+    viewer.window.add_dock_widget(qa, name="QA")
+    widget = EventAnnotator(viewer)
+    viewer.window.add_dock_widget(widget, name="Events", tabify=True)
+    qa.start()
+    qtbot.mouseClick(widget.start_button, Qt.MouseButton.LeftButton)
+    viewer.layers.selection.active = widget.layers["C1"]
+    detected = widget.events.copy()
+    left = detected[detected["side"] == "left"].sort_values("frame")
+    far = left["frame"].to_numpy(float)
+
+    # D with no left event within 3 frames: nothing deleted, and the dock says what is nearest
+    gap = _gap_frame(detected, "left")
+    viewer.dims.set_current_step(0, gap)
+    press(qtbot, viewer, Qt.Key.Key_D)
+    pd.testing.assert_frame_equal(widget.events, detected)
+    nearest = far[np.argmin(np.abs(far - gap))]
+    assert f"no left event within 3 frames of frame {gap}" in widget.last_message
+    assert f"{nearest:g}" in widget.last_message
+
+    # H on the frame of a detected heel strike (a fraction of a frame from it): one event, manual
+    hs = left[left["event"] == "heel_strike"].iloc[0]
+    f_hs = int(round(hs["frame"]))
+    viewer.dims.set_current_step(0, f_hs)
+    press(qtbot, viewer, Qt.Key.Key_H)
+    near = widget.events[(widget.events["side"] == "left") & (widget.events["event"] == "heel_strike")
+                         & (np.abs(widget.events["frame"] - f_hs) < 3)]
+    assert near[["frame", "source"]].values.tolist() == [[float(f_hs), "manual"]]
+    assert "one event" in widget.last_message
+
+    # undo from another frame: back to that frame, the detected event back; redo again
+    viewer.dims.set_current_step(0, 0)
+    press(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.dims.current_step[0] == f_hs
+    pd.testing.assert_frame_equal(widget.events, detected)
+    press(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert ((widget.events["frame"] == f_hs) & (widget.events["source"] == "manual")).sum() == 1
+
+    # napari's own Delete on a marker: the event leaves the table, the other view and the file
+    layer = widget.layers["C1"]
+    to = left[left["event"] == "toe_off"].iloc[0]
+    viewer.dims.set_current_step(0, int(round(to["frame"])))
+    i = int(np.flatnonzero((np.rint(layer.data[:, 0]) == round(to["frame"]))
+                           & (layer.features["event"] == "toe_off").to_numpy()
+                           & (layer.features["side"] == "left").to_numpy())[0])
+    layer.selected_data = {i}
+    press(qtbot, viewer, Qt.Key.Key_Delete)
+    qtbot.wait(20)
+    assert not ((widget.events["frame"] == to["frame"]) & (widget.events["event"] == "toe_off")).any()
+    assert len(widget.layers["C3"].data) == len(widget.events)
+    assert to["frame"] in set(widget.rejected["frame"])
+    qtbot.mouseClick(widget.save_button, Qt.MouseButton.LeftButton)
+    saved = ann.load_events(widget.path)
+    assert not ((saved["frame"] == to["frame"]) & (saved["event"] == "toe_off")).any()
+
+    # each event on its own foot: in C1 (the left camera) a right heel strike sits on the far
+    # (right) heel, estimated from C3, not on the near heel the camera sees
+    c1 = widget.layers["C1"]
+    right_hs = np.flatnonzero((c1.features["side"] == "right").to_numpy() & (c1.features["event"] == "heel_strike").to_numpy())
+    assert right_hs.size
+    near_truth, far_truth = truth_of(sample_manifest, "T01", "C1"), truth_of(sample_manifest, "T01", "C1", far=True)
+    for i in right_hs:
+        f, y, x = c1.data[i]
+        d_far = np.linalg.norm(far_truth.bodypart("heel")[int(f), :2] - (x, y))
+        d_near = np.linalg.norm(near_truth.bodypart("heel")[int(f), :2] - (x, y))
+        assert d_far < 30.0 and d_far < d_near, (f, d_far, d_near)
+
+    # Ctrl+Z undoes the last edit of either dock: a QA correction made after the event edits first
+    press(qtbot, viewer, Qt.Key.Key_N)
+    view, frame = qa.review.key(qa.review.position)
+    s = qa.sessions[view]
+    qa_layer = viewer.layers[s.layer.name]
+    assert len(qa_layer.selected_data) == 1
+    before_qa, before_events = s.editor.pose.values.copy(), widget.events.copy()
+    press(qtbot, viewer, Qt.Key.Key_Delete)
+    assert not np.array_equal(s.editor.pose.values, before_qa, equal_nan=True)
+    press(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_array_equal(s.editor.pose.values, before_qa)
+    pd.testing.assert_frame_equal(widget.events, before_events)
+    press(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # now the event edit
+    assert to["frame"] in set(widget.events["frame"])

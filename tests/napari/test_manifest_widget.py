@@ -11,7 +11,7 @@ from numpy.testing import assert_array_equal
 pytestmark = pytest.mark.napari
 
 
-def test_load_trial_pair_from_a_spreadsheet_manifest(make_napari_viewer, sample_manifest, tmp_path):
+def test_load_trial_pair_from_a_spreadsheet_manifest(make_napari_viewer, sample_manifest, tmp_path, qtbot):
     from napari_gaitint._napari._widgets import LoadTrialPairWidget
 
     folder = tmp_path / "Studie"
@@ -32,7 +32,8 @@ def test_load_trial_pair_from_a_spreadsheet_manifest(make_napari_viewer, sample_
     widget.manifest.value = str(sheet)
     widget._on_manifest()
     assert list(widget.trial.choices) == ["T01"], widget.status.value
-    widget.load_row.clicked.emit()
+    widget.load_row.clicked.emit()  # the files are read in a worker: wait as a user does
+    qtbot.waitUntil(lambda: not widget.loading and widget.load_row.enabled, timeout=30_000)
     names = {lay.name for lay in viewer.layers}
     assert {"T01 C1 keypoints", "T01 C3 keypoints", "T01 C1 video", "T01 C3 video"} <= names
 
@@ -41,6 +42,7 @@ def test_load_trial_pair_from_a_spreadsheet_manifest(make_napari_viewer, sample_
     plain.manifest.value = str(sample_manifest)
     plain._on_manifest()
     plain.load_row.clicked.emit()
+    qtbot.waitUntil(lambda: not plain.loading and plain.load_row.enabled, timeout=30_000)
     for name in ("T01 C1 keypoints", "T01 C3 keypoints"):
         assert_array_equal(viewer.layers[name].data, ours.layers[name].data)
         assert_array_equal(viewer.layers[name].affine.affine_matrix, ours.layers[name].affine.affine_matrix)

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from gui_user import canvas_native, canvas_xy, click, drag
 from numpy.testing import assert_array_equal
-from qtpy.QtCore import QEvent, QPointF, Qt
-from qtpy.QtGui import QCloseEvent, QMouseEvent
+from qtpy.QtCore import QPointF, Qt
+from qtpy.QtGui import QCloseEvent
 from qtpy.QtWidgets import QApplication
 
 from napari_gaitint.core import clean, qa
@@ -24,40 +25,8 @@ pytestmark = pytest.mark.napari
 # ---------------------------------------------------------------------------------------
 # helpers: a user at the canvas
 # ---------------------------------------------------------------------------------------
-def canvas_native(viewer):
-    return viewer.window._qt_viewer.canvas.native
-
-
 def press(qtbot, viewer, key, modifier=Qt.KeyboardModifier.NoModifier):
     qtbot.keyClick(canvas_native(viewer), key, modifier)
-
-
-def canvas_xy(viewer, layer, point) -> QPointF:
-    """Canvas pixel of a layer data point ``(frame, y, x)`` (through the layer affine and camera)."""
-    world = layer.data_to_world(np.asarray(point, float))
-    x, y = viewer.window._qt_viewer.canvas.view.scene.transform.map([world[-1], world[-2], 0, 1])[:2]
-    return QPointF(float(x), float(y))
-
-
-def _mouse(kind, pos, buttons):
-    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
-    return QMouseEvent(kind, pos, pos, button, buttons, Qt.KeyboardModifier.NoModifier)
-
-
-def drag(viewer, start: QPointF, end: QPointF, steps: int = 6) -> None:
-    native = canvas_native(viewer)
-    left = Qt.MouseButton.LeftButton
-    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonPress, start, left))
-    for t in np.linspace(0, 1, steps + 1)[1:]:
-        p = QPointF(start.x() + t * (end.x() - start.x()), start.y() + t * (end.y() - start.y()))
-        QApplication.sendEvent(native, _mouse(QEvent.Type.MouseMove, p, left))
-    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton))
-
-
-def click(viewer, pos: QPointF) -> None:
-    native = canvas_native(viewer)
-    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton))
-    QApplication.sendEvent(native, _mouse(QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.NoButton))
 
 
 def point_index(layer, frame, label) -> int:
@@ -158,15 +127,16 @@ def test_suspect_list_navigation_and_counter(qa_session, qtbot):
     assert widget.table.selectionModel().isRowSelected(0, model.index(0, 0).parent())
     s = widget.sessions[view]
     assert viewer.layers.selection.active.name == s.layer.name
-    parts = set(review.frames.iloc[0]["bodyparts"].split(","))
-    selected = {str(s.layer.features["label"].iloc[i]) for i in s.layer.selected_data}
-    assert selected == parts & set(s.pose.bodyparts[j] for j in np.flatnonzero(np.isfinite(s.pose.xy[s.editor.row(frame), :, 0])))
+    # one point selected: the frame's most suspect part (the others stay visible, unselected)
+    top = widget.suspects[(widget.suspects["view"] == view) & (widget.suspects["frame"] == frame)].iloc[0]
+    selected = [str(s.layer.features["label"].iloc[i]) for i in s.layer.selected_data]
+    assert selected == [top["bodypart"]]
     press(qtbot, viewer, Qt.Key.Key_N)
     assert viewer.dims.current_step[0] == review.key(1)[1]
     press(qtbot, viewer, Qt.Key.Key_B)
     assert viewer.dims.current_step[0] == frame and review.position == 0
-    # R: accept and go to the next unreviewed frame
-    press(qtbot, viewer, Qt.Key.Key_R)
+    # Enter: accept and go to the next unreviewed frame
+    press(qtbot, viewer, Qt.Key.Key_Return)
     assert (view, frame) in review.reviewed and review.position == 1
     assert widget.counter.text().startswith(f"1 of {review.n} reviewed")
     assert widget.table.model().index(0, 0).data() == "✓"
@@ -337,7 +307,7 @@ def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, q
     drag(viewer, start, QPointF(start.x() - 25, start.y() + 15))
     layer.selected_data = {point_index(layer, 30, "hip")}
     press(qtbot, viewer, Qt.Key.Key_Delete)
-    press(qtbot, viewer, Qt.Key.Key_R)
+    press(qtbot, viewer, Qt.Key.Key_Return)
     edited = s.editor.pose.values.copy()
     reviewed = set(widget.review.reviewed)
     shown = np.asarray(layer.data).copy()
@@ -433,3 +403,75 @@ def test_side_named_body_parts_get_the_same_suspects(answers, make_napari_viewer
     assert got == expect and any("wrong_limb" in k for *_, k in got)
     far = theirs.sessions["C1"].editor.far
     assert far is not None and set(far.bodyparts) == {"LKnee", "LAnkle", "LHeel", "LToe"}
+
+
+def test_save_close_reopen_and_continue_never_loses_a_correction(answers, make_napari_viewer, trial_rows, qtbot):
+    """The issue's session: fix, save, close, reopen, fix again, save - and two windows on one
+    trial saving in turn. Every correction and review tick survives; the counter is right."""
+
+    def open_qa():
+        viewer = make_napari_viewer()
+        open_trial(viewer, trial_rows)
+        _, widget = viewer.window.add_plugin_dock_widget("napari-gaitint", "Label QA")
+        widget.start()
+        viewer.reset_view()
+        s = widget.sessions["C1"]
+        layer = viewer.layers[s.layer.name]
+        viewer.layers.selection.active = layer
+        return viewer, widget, s, layer
+
+    viewer, widget, s, layer = open_qa()
+    src = s.pose.source
+    refined = qa.refined_path(src)
+    viewer.dims.set_current_step(0, 40)
+    qtbot.wait(20)
+    start = canvas_xy(viewer, layer, layer.data[point_index(layer, 40, "ankle")])
+    drag(viewer, start, QPointF(start.x() + 25, start.y() - 15))
+    moved = s.editor.pose.bodypart("ankle")[s.editor.row(40)].copy()
+    assert s.editor.manual[s.editor.row(40), s.pose.bodypart_index("ankle")]
+    press(qtbot, viewer, Qt.Key.Key_N)  # the first suspect ...
+    first = widget.review.key(0)
+    press(qtbot, viewer, Qt.Key.Key_Return)  # ... accepted as reviewed
+    assert widget.review.reviewed == {first}
+    assert "unsaved edits" in widget.counter.text()
+    qtbot.mouseClick(widget.save_button, Qt.MouseButton.LeftButton)
+    assert refined.is_file() and not widget.dirty
+    assert "unsaved" not in widget.counter.text()  # the counter follows the save
+    assert widget.counter.text().startswith("1 of ")
+    viewer.close()  # not dirty: closes without asking
+
+    # reopen: QA resumes from the refined file and the review ticks, and says so
+    viewer2, widget2, s2, layer2 = open_qa()
+    assert "resumed" in widget2.status.text() and refined.name in widget2.status.text()
+    assert_array_equal(s2.editor.pose.bodypart("ankle")[s2.editor.row(40)], moved)
+    i = point_index(layer2, 40, "ankle")
+    assert layer2.features["status"].iloc[i] == "manual"
+    assert_array_equal(np.asarray(layer2.data[i])[1:], moved[[1, 0]])
+    assert widget2.review.reviewed == {first} and widget2.table.model().index(0, 0).data() == "✓"
+    assert widget2.counter.text().startswith("1 of ") and "unsaved" not in widget2.counter.text()
+    assert not widget2.dirty
+    # one more fix, save: the earlier fix is still in the file
+    viewer2.dims.set_current_step(0, 41)
+    layer2.selected_data = {point_index(layer2, 41, "toe")}
+    press(qtbot, viewer2, Qt.Key.Key_Delete)
+    qtbot.mouseClick(widget2.save_button, Qt.MouseButton.LeftButton)
+    back = load_pose(refined)
+    assert_array_equal(back.bodypart("ankle")[40], moved)
+    assert np.isnan(back.bodypart("toe")[41]).all()
+
+    # a second window on the same trial: each save merges what the other saved meanwhile
+    viewer3, widget3, s3, layer3 = open_qa()
+    viewer2.dims.set_current_step(0, 50)
+    layer2.selected_data = {point_index(layer2, 50, "knee")}
+    press(qtbot, viewer2, Qt.Key.Key_Delete)
+    qtbot.mouseClick(widget2.save_button, Qt.MouseButton.LeftButton)
+    viewer3.dims.set_current_step(0, 60)
+    layer3.selected_data = {point_index(layer3, 60, "heel")}
+    press(qtbot, viewer3, Qt.Key.Key_Delete)
+    qtbot.mouseClick(widget3.save_button, Qt.MouseButton.LeftButton)
+    assert "merged" in widget3.status.text()
+    back = load_pose(refined)
+    assert_array_equal(back.bodypart("ankle")[40], moved)
+    assert all(np.isnan(back.bodypart(b)[f]).all() for f, b in ((41, "toe"), (50, "knee"), (60, "heel")))
+    assert np.isnan(s3.editor.pose.bodypart("knee")[s3.editor.row(50)]).all()  # window 3 shows window 2's fix
+    assert "knee" not in set(layer3.features.loc[np.rint(layer3.data[:, 0]) == 50, "label"].astype(str))

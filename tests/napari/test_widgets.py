@@ -74,7 +74,7 @@ def test_sample_opens_both_views_side_by_side(sample_viewer, sample_manifest):
     assert set(k3.features["label"]) == {"neck", "hip", "knee", "ankle", "heel", "toe"}
 
 
-def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, sample_manifest, tmp_path):
+def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, sample_manifest, tmp_path, qtbot):
     from napari_gaitint._napari._widgets import LoadTrialPairWidget
 
     viewer = make_napari_viewer()
@@ -82,14 +82,27 @@ def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, samp
     viewer.window.add_dock_widget(widget)
     widget.manifest.value = str(sample_manifest)
     assert list(widget.trial.choices) == ["T01"]
+    # the button reads the files in a worker, with a progress bar, then adds the layers
+    steps = []
+    widget.progress.changed.connect(steps.append)
     widget.load_row.clicked.emit()
+    assert not widget.progress.native.isHidden() and not widget.load_row.enabled
+    qtbot.waitUntil(lambda: not widget.loading and widget.load_row.enabled, timeout=30_000)
     assert {"T01 C1 keypoints", "T01 C3 keypoints", "T01 C1 video"} <= {lay.name for lay in viewer.layers}
+    assert steps[-1] == widget.progress.max == 4 and widget.progress.native.isHidden()
+    assert widget.status.value.startswith("loaded")
+    # the trial list is still there after the layers came in (napari resets dock choices)
+    assert list(widget.trial.choices) == ["T01"] and widget.trial.value == "T01"
+    assert widget.trial.native.currentText() == "T01"
     # picked files: predictions only, named by the trial name typed
     rows = load_manifest(sample_manifest)
+    widget.pick.value = True
+    assert not widget.pred_a.native.isHidden()
     widget.trial_name.value = "mine"
     widget.pred_a.value = rows.loc[0, "predictions"]
     widget.pred_b.value = rows.loc[1, "predictions"]
     widget.load_files.clicked.emit()
+    qtbot.waitUntil(lambda: not widget.loading and widget.load_files.enabled, timeout=30_000)
     assert {"mine C1 keypoints", "mine C3 keypoints"} <= {lay.name for lay in viewer.layers}
     # a folder as DeepLabCut leaves it (no trials.csv): trials found by file name
     import shutil
@@ -105,6 +118,7 @@ def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, samp
     assert "found by file name" in widget.status.value and list(widget.trial.choices) == ["T01"]
     before = len(viewer.layers)
     widget.load_row.clicked.emit()
+    qtbot.waitUntil(lambda: not widget.loading and widget.load_row.enabled, timeout=30_000)
     assert len(viewer.layers) > before
 
 

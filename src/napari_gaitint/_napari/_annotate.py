@@ -1,26 +1,22 @@
-"""Gait-event annotation dock: keys on the events layers and the timeline, events.csv, autosave.
+"""Gait-event annotation dock: keys, the timeline, ``<trial>_events.csv``, autosave.
 
-A thin skin over :mod:`napari_gaitint.core.annotations`. It takes the events of the trial
-loaded in the viewer (the layers of "Detect gait events", or runs the detector), shows them on
-BOTH views (an ``<trial> <view> events (edit)`` layer per view: markers at the heel for heel
-strikes and at the toe for toe offs, text ``HS L``/``TO R``; detected events are diamonds,
-manual ones stars) and on a timeline plot (one signal per side, a vertical line per event:
-solid detected, dashed manual; a black line at the current frame; click to jump).
+A thin skin over :class:`napari_gaitint.core.annotations.EventEditor`. It takes the events of
+the trial loaded in the viewer (the layers of "Detect gait events", the saved
+``<trial>_events.csv``, or runs the detector), shows them on BOTH views (an ``<trial> <view>
+events (edit)`` layer per view: a heel strike at that foot's heel, a toe off at its toe -
+the camera-facing foot where the camera sees it, the far foot estimated from the other
+camera where it does not; text ``HS L``/``TO R``; detected events are diamonds, manual ones
+stars) and on a timeline plot (one signal per side, a line per event: solid detected, dashed
+manual; a black line at the current frame; click to jump; it folds away).
 
-Keys (on the events layers, and on the timeline when it has the focus):
-
-===========  ==========================================================
-``H``        add a heel strike for the selected side at the current frame
-``T``        add a toe off for the selected side at the current frame
-``X``        delete the event of the selected side nearest to the current frame
-``,`` ``.``  nudge that nearest event by -1 / +1 frame (the frame follows it)
-``[`` ``]``  jump to the previous / next event (either side)
-``L`` ``R``  select the left / right side
-===========  ==========================================================
-
-Every edit is autosaved next to the events file; "Save events.csv" writes it atomically
-(rows of other trials in the same file are kept); re-running detection keeps manual edits
-unless the user says otherwise; "Recompute cycles" cuts cycles from the edited events.
+Keys (napari actions, rebindable in Preferences > Shortcuts; see :mod:`._keys`): ``H`` heel
+strike, ``T`` toe off, ``D`` delete the event at (within 3 frames of) the current frame,
+``,``/``.`` move it one frame, ``[``/``]`` previous / next event, ``L``/``R`` side,
+``Ctrl+Z``/``Ctrl+Shift+Z`` undo / redo. Deleting a marker with napari's own tools deletes
+its event. Every edit is autosaved next to the events file; Save writes
+``<trial>_events.csv`` (merging what another window saved meanwhile); re-running detection
+keeps manual edits unless the user says otherwise; "Recompute cycles" cuts cycles from the
+edited events.
 """
 
 from __future__ import annotations
@@ -30,50 +26,44 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from qtpy.QtCore import Qt
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core import annotations as ann
+from ..core._files import file_sha256
 from ..core.errors import GaitintError
 from ..core.io import Pose, side_of_view, with_role_names
 from . import _convert
+from ._keys import key_label, next_stamp, register_dock
+from ._layers import set_points
 from ._qa import (
     _CloseGuard,
     _info,
     _layer_pose,
     install_close_guard,
     raw_keypoint_layers,
+    show_message,
     weak_slot,
+    wrapping_label,
 )
 
 if TYPE_CHECKING:
     import napari
 
-#: Key bindings: napari key -> (method, help).
-EVENT_KEYS: dict[str, tuple[str, str]] = {
-    "h": ("add_heel_strike", "add heel strike (selected side, current frame)"),
-    "t": ("add_toe_off", "add toe off (selected side, current frame)"),
-    "x": ("delete_nearest", "delete nearest event of the selected side"),
-    ",": ("nudge_back", "nudge nearest event -1 frame"),
-    ".": ("nudge_forward", "nudge nearest event +1 frame"),
-    "[": ("previous_event", "previous event"),
-    "]": ("next_event", "next event"),
-    "l": ("select_left", "select left side"),
-    "r": ("select_right", "select right side"),
-}
-
 
 class EventAnnotator(QWidget):
     """Dock widget: annotate heel strikes and toe offs of the trial loaded in the viewer."""
 
+    DOCK = "events"
     #: Test hooks: callables answering the questions instead of message boxes.
     close_prompt = None
     confirm_prompt = None
@@ -85,47 +75,71 @@ class EventAnnotator(QWidget):
         self.side_views: dict[str, str] = {}
         self.layers: dict[str, object] = {}
         self.trial = ""
-        self.events = ann.empty_events()
-        self.rejected = ann.empty_events()
+        self.editor = ann.EventEditor()
         self._other_trials = ann.empty_events()
         self.path: Path | None = None
         self._loaded_from: Path | None = None
+        self._base = ann.empty_events()  # this trial's rows in the file when read (merge base)
+        self._loaded_sha: str | None = None
         self.dirty = False
         self.cycles: pd.DataFrame | None = None
         self._signals: dict[str, np.ndarray] = {}
+        self._mapped: dict[str, Pose | None] = {}  # the other camera's points in each view's image
+        self._event_artists: list = []
+        self._pending: list[int] = []
+        self._undo_stamps: list[int] = []
+        self._redo_stamps: list[int] = []
         self._updating = False
         self.last_message = ""
 
         self.setLayout(QVBoxLayout())
         row = QHBoxLayout()
         self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Take the events of the trial in the viewer (saved, detected or detect now)")
         self.start_button.clicked.connect(weak_slot(self, "start"))
         self.side_box = QComboBox()
         self.side_box.addItems(list(ann.SIDES))
+        self.side_box.currentTextChanged.connect(weak_slot(self, "_side_changed", pass_args=True))
+        self.save_button = QPushButton("Save")
+        self.save_button.setToolTip("Save the events to <trial>_events.csv next to the predictions "
+                                    "(edits saved meanwhile by another window are merged in)")
+        self.save_button.clicked.connect(weak_slot(self, "_save_default"))
         row.addWidget(self.start_button)
-        row.addWidget(QLabel("side:"))
+        row.addWidget(QLabel("side"))
         row.addWidget(self.side_box)
-        for text, slot in (("Load…", "_load_dialog"), ("Save events.csv", "_save_clicked"),
-                           ("Re-detect", "redetect"), ("Recompute cycles", "recompute_cycles")):
-            b = QPushButton(text)
-            b.clicked.connect(weak_slot(self, slot))
-            row.addWidget(b)
+        row.addWidget(self.save_button)
         self.layout().addLayout(row)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        for pair in ((("Save as…", "_save_clicked", "Save the events to another file"),
+                      ("Load…", "_load_dialog", "Load an events .csv")),
+                     (("Re-detect", "redetect", "Run the detector again; manual edits are kept unless you say otherwise"),
+                      ("Cycles", "recompute_cycles", "Recompute the gait cycles (HS to HS) from the edited events"))):
+            line = QHBoxLayout()
+            for text, slot, tip in pair:
+                b = QPushButton(text)
+                b.setToolTip(tip)
+                b.clicked.connect(weak_slot(self, slot))
+                line.addWidget(b)
+            self.layout().addLayout(line)
+        self.status = wrapping_label()
         self.layout().addWidget(self.status)
-        help_text = QLabel(
-            "<b>Keys</b> (events layers, timeline): H heel strike · T toe off · X delete nearest · "
-            ", / . nudge −1 / +1 frame · [ / ] previous / next event · L / R side · click the plot to jump"
-        )
-        help_text.setWordWrap(True)
-        self.layout().addWidget(help_text)
+        self.message = wrapping_label()
+        self.layout().addWidget(self.message)
+        self.help = QLabel("")
+        self.help.setWordWrap(True)
+        self.layout().addWidget(self.help)
+        self.timeline_toggle = QToolButton()
+        self.timeline_toggle.setText("▾ timeline")
+        self.timeline_toggle.setCheckable(True)
+        self.timeline_toggle.setChecked(True)
+        self.timeline_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.timeline_toggle.toggled.connect(weak_slot(self, "show_timeline", pass_args=True))
+        self.layout().addWidget(self.timeline_toggle)
         self._make_timeline()
-        keys = "; ".join(f"{k.upper()}: {h}" for k, (_, h) in EVENT_KEYS.items())
-        self.setToolTip(f"Keys on the events layers and the timeline — {keys}")
         self._guard = _CloseGuard(self)
         self._guarded = None
         napari_viewer.dims.events.current_step.connect(self._on_step)
+        register_dock(self)  # our keys, also when this dock has the focus
+        self._update_help()
 
     # ------------------------------------------------------------------------------------
     # set-up
@@ -134,12 +148,29 @@ class EventAnnotator(QWidget):
     def side(self) -> str:
         return self.side_box.currentText()
 
+    @property
+    def events(self) -> pd.DataFrame:
+        """This trial's events (the editor's table)."""
+        return self.editor.events
+
+    @events.setter
+    def events(self, value: pd.DataFrame) -> None:
+        self.editor.events = ann.sort_events(value)
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        return self.editor.rejected
+
+    @rejected.setter
+    def rejected(self, value: pd.DataFrame) -> None:
+        self.editor.rejected = ann.sort_events(value)
+
     def showEvent(self, event):  # noqa: N802 (Qt API)
         install_close_guard(self)
         super().showEvent(event)
 
     def start(self, *, path: str | Path | None = None) -> None:
-        """Collect the trial's views and events (events layers, ``path``, or detection) and show them."""
+        """Collect the trial's views and events (saved file, events layers, or detection) and show them."""
         install_close_guard(self)
         try:
             self._start(path)
@@ -163,6 +194,10 @@ class EventAnnotator(QWidget):
             pose = with_role_names(_layer_pose(lay), side=side)
             self.views[view] = (lay, pose)
             self.side_views[side] = view
+        self.editor = ann.EventEditor(trial=self.trial, fps=self.fps, n_frames=self.n_frames)
+        self._undo_stamps, self._redo_stamps = [], []
+        self._mapped = self._map_views()
+        self._signals = {}
         first = next(iter(self.views.values()))[1]
         if self.path is None:
             folder = Path(first.source).parent if first.source else Path.cwd()
@@ -176,18 +211,52 @@ class EventAnnotator(QWidget):
             if missing:  # views without a Detect-events layer: detect with the default method
                 parts = [f for f in (found, self._detect(missing)) if f is not None and len(f)]
                 found = ann.sort_events(pd.concat(parts, ignore_index=True)) if parts else ann.empty_events()
+            found, n_merged = ann.merge_duplicate_events(found)
             self.events = found
             self.rejected = ann.empty_events()
+            self._base, self._loaded_sha, self._loaded_from = ann.empty_events(), None, None
+            if n_merged:
+                self._notify(f"merged {n_merged} duplicate detections (same side and kind within "
+                             f"{ann.DUPLICATE_WINDOW_FRAMES:g} frames)")
+            if self.path.is_file():  # resume from what was saved
+                detected = self.events
+                self.load(self.path)
+                if not len(self.events) and len(detected):  # the file has no rows of this trial yet
+                    self.events = detected
+                else:
+                    self._notify(f"resumed {self._summary()} from {self.path.name}")
             recovered = ann.recover_events(self.path)
             if recovered is not None and self.confirm(
                 f"Unsaved event edits of {self.path.name} were autosaved. Recover them?"
             ):
-                self.events, self.rejected = recovered
+                events, self.rejected = recovered
+                mine = (events["trial"] == self.trial) | (events["trial"] == "")
+                self.events = ann.sort_events(events[mine])
                 self.dirty = True
-            elif self.path.is_file():
-                self.load(self.path)
         self._make_layers()
+        self._draw_timeline()
         self._refresh()
+
+    def _summary(self) -> str:
+        n_manual = int((self.events["source"] == "manual").sum())
+        return f"{len(self.events)} events ({n_manual} manual, {len(self.rejected)} rejected detections)"
+
+    def _map_views(self) -> dict[str, Pose | None]:
+        """Each view's image gets the other camera's points (its far leg): markers of the other
+        side's events are drawn there, on the right foot."""
+        from ..core import qa as core_qa
+
+        out: dict[str, Pose | None] = {}
+        for view, (_lay, pose) in self.views.items():
+            other = next((p for v, (_l, p) in self.views.items() if v != view), None)
+            out[view] = None
+            if other is None:
+                continue
+            try:
+                out[view] = core_qa.map_other_view(pose, other)[0]
+            except (GaitintError, ValueError) as err:
+                self._notify(f"{view}: the other side's events are not drawn there ({err})")
+        return out
 
     @property
     def fps(self) -> float | None:
@@ -259,31 +328,43 @@ class EventAnnotator(QWidget):
             data, kw = self._layer_kwargs(view)
             layer = self.viewer.add_points(data, name=name, affine=np.asarray(lay.affine.affine_matrix), **kw)
             layer.metadata["gaitint"] = {"kind": "events_edit", "trial": self.trial, "view": view}
-            for key, (method, _h) in EVENT_KEYS.items():
-                layer.bind_key(key, weak_slot(self, method), overwrite=True)
+            layer.events.data.connect(weak_slot(self, "_on_layer_data", view, pass_args=True))
             self.layers[view] = layer
         if self.layers:
             self.viewer.layers.selection.active = next(iter(self.layers.values()))
 
-    def _layer_kwargs(self, view: str) -> tuple[np.ndarray, dict]:
-        pose = self.views[view][1]
+    def _markers(self, view: str) -> tuple[np.ndarray, pd.DataFrame]:
+        """Marker points of every event in ``view``'s image, each on its own foot."""
+        own = self.views[view][1]
+        own_side = next((s for s, v in self.side_views.items() if v == view), None)
         rows, feats = [], []
-        for i in range(len(self.events)):
-            one = self.events.iloc[[i]]
-            d, f = _convert.events_to_points(one, pose)  # skips an event whose marker has no position
+        for side in ann.SIDES:
+            pose = own if side == own_side else self._mapped.get(view)
+            mask = (self.events["side"] == side).to_numpy()
+            if pose is None or not mask.any():
+                continue
+            d, f = _convert.events_to_points(self.events[mask], pose)
             if len(d):
+                f["row"] = np.flatnonzero(mask)[f["row"].to_numpy(int)]
+                f["source"] = self.events["source"].to_numpy()[f["row"].to_numpy(int)]
+                f["foot"] = "near" if side == own_side else "far"
                 rows.append(d)
-                feats.append(f.assign(source=one["source"].to_numpy()))
-        data = np.vstack(rows) if rows else np.empty((0, 3))
-        feats = (pd.concat(feats, ignore_index=True) if feats else
-                 pd.DataFrame(columns=["event", "side", "frame_exact", "label", "text", "source"]))
+                feats.append(f)
+        if not rows:
+            return np.empty((0, 3)), pd.DataFrame(
+                columns=["event", "side", "frame_exact", "label", "text", "row", "source", "foot"])
+        return np.vstack(rows), pd.concat(feats, ignore_index=True)
+
+    def _layer_kwargs(self, view: str) -> tuple[np.ndarray, dict]:
+        data, feats = self._markers(view)
         src = feats["source"].to_numpy()
-        symbols = np.where(src == "manual", "star", "diamond") if len(feats) else "diamond"
+        n = len(feats)
+        symbols = np.where(src == "manual", "star", "diamond") if n else "diamond"
         border = np.array([(1.0, 0.9, 0.0, 1.0) if s == "manual" else (1.0, 1.0, 1.0, 1.0) for s in src]).reshape(-1, 4)
         kw = {
             "features": feats,
-            "face_color": _convert.event_colors(feats) if len(feats) else "red",
-            "border_color": border if len(feats) else "white",
+            "face_color": _convert.event_colors(feats) if n else "red",
+            "border_color": border if n else "white",
             "symbol": symbols,
             "size": 22,
             "text": {"string": "{text}", "color": "white", "size": 11, "anchor": "upper_left",
@@ -297,28 +378,52 @@ class EventAnnotator(QWidget):
             for view, layer in self.layers.items():
                 data, kw = self._layer_kwargs(view)
                 layer.selected_data = set()
-                layer.data = data
-                layer.features = kw["features"]
+                props = {"features": kw["features"]}
                 if len(data):
-                    layer.face_color = kw["face_color"]
-                    layer.border_color = kw["border_color"]
-                    layer.symbol = kw["symbol"]
-                layer.text = kw["text"]
+                    props.update(face_color=kw["face_color"], border_color=kw["border_color"], symbol=kw["symbol"])
+                set_points(layer, data, **props)  # the text follows the features
         finally:
             self._updating = False
+
+    def _on_layer_data(self, view: str, event) -> None:
+        """Markers deleted with napari's own tools delete their events; markers added or dragged
+        by hand are put back (events are added with H / T and moved with , / .)."""
+        if self._updating:
+            return
+        action = str(getattr(event, "action", "")).split(".")[-1].lower()
+        layer = self.layers.get(view)
+        idx = [int(i) for i in (getattr(event, "data_indices", ()) or ())]
+        if action == "removing" and layer is not None:
+            rows = layer.features["row"].to_numpy()
+            self._pending = [int(rows[i]) for i in idx if i < len(rows)]
+        elif action == "removed":
+            pending, self._pending = self._pending, []
+            result = self.editor.remove_rows(pending)
+            QTimer.singleShot(0, weak_slot(self, "_apply", result))
+        elif action in ("added", "changed"):
+            QTimer.singleShot(0, weak_slot(self, "_refresh"))
+            self._notify(f"add events with {key_label('add_heel_strike')} / {key_label('add_toe_off')} and "
+                         f"move them with {key_label('nudge_back')} / {key_label('nudge_forward')}")
 
     def _make_timeline(self) -> None:
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
-        self.figure = Figure(figsize=(7, 2.4), tight_layout=True)
+        self.figure = Figure(figsize=(3.2, 1.8), tight_layout=True)  # its size is the dock's width hint
         self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumHeight(170)
+        self.canvas.setMinimumHeight(110)
+        self.canvas.setMinimumWidth(120)
         self.canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.ax = self.figure.add_subplot(111)
+        self._background = None
         self.canvas.mpl_connect("button_press_event", self._on_click)
-        self.canvas.mpl_connect("key_press_event", self._on_key)
+        self.canvas.mpl_connect("draw_event", self._on_draw)
         self.layout().addWidget(self.canvas, 1)
+
+    def show_timeline(self, shown: bool = True) -> None:
+        """Fold the timeline away (more room for the video) or show it again."""
+        self.canvas.setVisible(bool(shown))
+        self.timeline_toggle.setText(("▾" if shown else "▸") + " timeline")
 
     def _timeline_signals(self) -> dict[str, np.ndarray]:
         """Heel x minus hip x (gait coordinates, px) per side, the classic event signal."""
@@ -337,30 +442,77 @@ class EventAnnotator(QWidget):
         return out
 
     def _draw_timeline(self) -> None:
+        """Draw the signals (once per trial and side change); events by :meth:`_draw_events`."""
         ax = self.ax
         ax.clear()
+        self._event_artists = []
         if not self._signals:
             self._signals = self._timeline_signals()
         frames = np.arange(self.n_frames)
         colors = {"left": "tab:green", "right": "tab:purple"}
         for side, sig in self._signals.items():
             ax.plot(frames[: len(sig)], sig, lw=1.3, color=colors.get(side, "k"), label=f"{side} heel x - hip x")
-        ev_colors = {"heel_strike": _convert.EVENT_COLORS["heel_strike"], "toe_off": _convert.EVENT_COLORS["toe_off"]}
-        for ev in self.events.itertuples(index=False):
-            ls = "--" if ev.source == "manual" else "-"
-            ymin, ymax = (0.5, 1.0) if ev.side == "left" else (0.0, 0.5)
-            ax.axvline(ev.frame, ymin=ymin, ymax=ymax, color=ev_colors.get(ev.event, "k"), ls=ls, lw=1.4)
-            ax.text(ev.frame, ymax, f" {_convert.EVENT_ABBREV.get(ev.event, '?')}{ev.side[:1].upper()}",
-                    transform=ax.get_xaxis_transform(), fontsize=7, va="top", color=ev_colors.get(ev.event, "k"))
         ax.set_xlim(0, max(self.n_frames - 1, 1))
-        ax.set_xlabel("frame")
-        ax.set_ylabel("px")
-        ax.set_title(f"{self.trial} events — selected side: {self.side} (upper half left, lower half right; "
-                     "dashed = manual)", fontsize=8)
+        ax.set_xlabel("frame", fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.set_title(self._title(), fontsize=6.5)
         if self._signals:
-            ax.legend(fontsize=7, loc="lower right")
-        self._frame_line = ax.axvline(self._current_frame(), color="k", lw=1)
-        self.canvas.draw_idle()
+            ax.legend(fontsize=6, loc="lower right")
+        self._frame_line = ax.axvline(self._current_frame(), color="k", lw=1, animated=True)
+        self._background = None
+        self._draw_events()
+        self.canvas.draw_idle()  # the signals (a full draw; the events are blitted on top)
+
+    def _on_draw(self, _event=None) -> None:
+        """After a full draw: keep the picture of the signals, draw the events on top."""
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_animated()
+
+    def _draw_animated(self) -> None:
+        for artist in (*self._event_artists, getattr(self, "_frame_line", None)):
+            if artist is not None:
+                self.ax.draw_artist(artist)
+
+    def _blit(self) -> None:
+        """Redraw only the events and the frame line over the kept picture of the signals
+        (a full matplotlib draw took ~40-80 ms per key press)."""
+        if self._background is None or not self.canvas.isVisible():
+            self.canvas.draw_idle()
+            return
+        self.canvas.restore_region(self._background)
+        self._draw_animated()
+        # painted with the rest of the window at the next turn of the event loop (blit()
+        # repainted at once: a second composition of the whole window, ~30 ms in software GL)
+        self.canvas.update()
+
+    def _title(self) -> str:
+        return (f"{self.trial} · side {self.side}\n"
+                "top L, bottom R · red HS, blue TO · dashed: manual")
+
+    def _draw_events(self) -> None:
+        """One line per event (left side upper half, right lower; heel strike red, toe off blue;
+        manual dashed), as two line collections blitted over the signals: a key press redraws
+        two artists, not one line and one label per event."""
+        from matplotlib.collections import LineCollection
+
+        for artist in self._event_artists:
+            artist.remove()
+        self._event_artists = []
+        ev = self.events
+        if len(ev):
+            frames = ev["frame"].to_numpy(float)
+            lower = (ev["side"] != "left").to_numpy()
+            segments = np.stack([np.column_stack([frames, np.where(lower, 0.0, 0.5)]),
+                                 np.column_stack([frames, np.where(lower, 0.5, 1.0)])], axis=1)
+            colors = [_convert.EVENT_COLORS.get(e, (0, 0, 0, 1)) for e in ev["event"]]
+            manual = (ev["source"] == "manual").to_numpy()
+            for mask, style in ((~manual, "solid"), (manual, "dashed")):
+                if mask.any():
+                    lines = LineCollection(segments[mask], colors=[c for c, m in zip(colors, mask, strict=True) if m],
+                                           linestyles=style, linewidths=1.4, animated=True,
+                                           transform=self.ax.get_xaxis_transform())
+                    self._event_artists.append(self.ax.add_collection(lines, autolim=False))
+        self._blit()
 
     def _on_step(self, event=None) -> None:
         line = getattr(self, "_frame_line", None)
@@ -368,7 +520,8 @@ class EventAnnotator(QWidget):
             return
         try:
             line.set_xdata([self._current_frame()] * 2)
-            self.canvas.draw_idle()
+            if self.canvas.isVisible():
+                self._blit()
         except RuntimeError:  # canvas deleted
             pass
 
@@ -376,20 +529,22 @@ class EventAnnotator(QWidget):
         if event.inaxes is self.ax and event.xdata is not None:
             self.viewer.dims.set_current_step(0, int(round(event.xdata)))
 
-    def _on_key(self, event) -> None:
-        for key, (method, _h) in EVENT_KEYS.items():
-            if event.key == key:
-                getattr(self, method)()
-                return
-
     def _refresh(self) -> None:
         self._render_layers()
-        self._draw_timeline()
+        self._draw_events()
         counts = self.events.groupby(["side", "source"]).size().to_dict() if len(self.events) else {}
         summary = ", ".join(f"{s} {src}: {n}" for (s, src), n in sorted(counts.items()))
         unsaved = " · unsaved edits" if self.dirty else ""
         where = self.path.name if self.path else ""
         self.status.setText(f"{len(self.events)} events ({summary}) · {where}{unsaved}")
+
+    def _update_help(self) -> None:
+        k = key_label
+        self.help.setText(
+            f"<b>Keys</b>: {k('add_heel_strike')} heel strike · {k('add_toe_off')} toe off · "
+            f"{k('delete_event')} delete · {k('nudge_back')} {k('nudge_forward')} move ∓1 frame · "
+            f"{k('previous_event')} {k('next_event')} previous / next · {k('select_left')} {k('select_right')} "
+            f"side · {k('undo')} undo · click the timeline to jump")
 
     # ------------------------------------------------------------------------------------
     # edits
@@ -397,22 +552,36 @@ class EventAnnotator(QWidget):
     def _current_frame(self) -> int:
         return int(self.viewer.dims.current_step[0])
 
-    def _edited(self, message: str) -> None:
-        self.dirty = True
-        if self.path is not None:
-            try:
-                ann.autosave_events(self.path, self._all_events(), rejected=self.rejected)
-            except (OSError, GaitintError) as err:
-                self._notify(f"autosave failed: {err}", error=True)
-        self._refresh()
-        self._notify(message)
+    def _started(self) -> bool:
+        if not self.views:
+            self._notify("press Start first (events of the trial in the viewer)", error=True)
+            return False
+        return True
+
+    def _apply(self, result: ann.EditResult, *, undoing: str = "") -> None:
+        """Show an edit's outcome: history stamps, autosave, layers, timeline, message."""
+        if result.changed:
+            if undoing == "undo":
+                self._redo_stamps.append(self._undo_stamps.pop() if self._undo_stamps else next_stamp())
+            elif undoing == "redo":
+                self._undo_stamps.append(self._redo_stamps.pop() if self._redo_stamps else next_stamp())
+            else:
+                self._undo_stamps.append(next_stamp())
+                self._redo_stamps = []
+            self.dirty = True
+            if self.path is not None:
+                try:
+                    ann.autosave_events(self.path, self._all_events(), rejected=self.rejected)
+                except (OSError, GaitintError) as err:
+                    self._notify(f"autosave failed: {err}", error=True)
+            self._refresh()
+        self._notify(result.message, warn=not result.changed)
 
     def _add(self, event: str) -> None:
-        frame = self._current_frame()
-        view = self.side_views.get(self.side, "")
-        self.events = ann.add_event(self.events, side=self.side, event=event, frame=frame, fps=self.fps,
-                                    trial=self.trial, view=view)
-        self._edited(f"added {_convert.EVENT_ABBREV[event]} {self.side} at frame {frame}")
+        if not self._started():
+            return
+        self._apply(self.editor.add(side=self.side, event=event, frame=self._current_frame(),
+                                    view=self.side_views.get(self.side, "")))
 
     def add_heel_strike(self) -> None:
         self._add("heel_strike")
@@ -421,30 +590,45 @@ class EventAnnotator(QWidget):
         self._add("toe_off")
 
     def delete_nearest(self) -> None:
-        self.events, self.rejected, removed = ann.delete_nearest_event(
-            self.events, self._current_frame(), side=self.side, rejected=self.rejected)
-        if removed is None:
-            self._notify(f"no {self.side} event to delete")
-            return
-        self._edited(f"deleted {_convert.EVENT_ABBREV.get(removed['event'], '?')} {removed['side']} "
-                     f"at frame {removed['frame']:.1f}")
+        """Delete the selected side's event at the current frame (within a few frames)."""
+        if self._started():
+            self._apply(self.editor.delete_near(self._current_frame(), side=self.side))
 
     def _nudge(self, delta: int) -> None:
-        pos = ann.nearest_event(self.events, self._current_frame(), side=self.side)
-        if pos is None:
-            self._notify(f"no {self.side} event to nudge")
+        if not self._started():
             return
-        self.events, self.rejected, new = ann.nudge_event(self.events, pos, delta, fps=self.fps,
-                                                          rejected=self.rejected, n_frames=self.n_frames)
-        frame = float(self.events.iloc[new]["frame"])
-        self.viewer.dims.set_current_step(0, int(round(frame)))
-        self._edited(f"moved {self.events.iloc[new]['event']} {self.side} to frame {frame:.0f}")
+        result = self.editor.nudge_near(self._current_frame(), delta, side=self.side)
+        if result.changed:
+            self.viewer.dims.set_current_step(0, int(round(result.frame)))
+        self._apply(result)
 
     def nudge_back(self) -> None:
         self._nudge(-1)
 
     def nudge_forward(self) -> None:
         self._nudge(+1)
+
+    def undo_stamp(self) -> int:
+        return self._undo_stamps[-1] if self._undo_stamps and self.editor.can_undo else 0
+
+    def redo_stamp(self) -> int:
+        return self._redo_stamps[-1] if self._redo_stamps and self.editor.can_redo else 0
+
+    def undo(self) -> None:
+        """Undo the last event edit and go to its frame."""
+        self._history_step("undo")
+
+    def redo(self) -> None:
+        self._history_step("redo")
+
+    def _history_step(self, which: str) -> None:
+        result = getattr(self.editor, which)()
+        if result is None:
+            self._notify(f"no event edit to {which}")
+            return
+        if result.frame is not None:
+            self.viewer.dims.set_current_step(0, int(round(result.frame)))
+        self._apply(result, undoing=which)
 
     def _jump(self, backwards: bool) -> None:
         frame = ann.next_event_frame(self.events, self._current_frame(), backwards=backwards)
@@ -461,17 +645,20 @@ class EventAnnotator(QWidget):
 
     def select_left(self) -> None:
         self.side_box.setCurrentText("left")
-        self._draw_timeline()
 
     def select_right(self) -> None:
         self.side_box.setCurrentText("right")
-        self._draw_timeline()
+
+    def _side_changed(self, _text: str = "") -> None:
+        if self.views:
+            self.ax.set_title(self._title(), fontsize=6.5)
+            self.canvas.draw_idle()  # the title is part of the kept picture: a full draw
 
     # ------------------------------------------------------------------------------------
     # detection, cycles
     # ------------------------------------------------------------------------------------
     def redetect(self) -> ann.MergeResult | None:
-        """Run the detector again; manual edits are kept unless the user says to drop them."""
+        """Run the detector again; manual edits are kept unless the user says to drop them (undoable)."""
         try:
             detected = self._detect()
         except GaitintError as err:
@@ -482,13 +669,11 @@ class EventAnnotator(QWidget):
         if n_manual:
             keep = self.confirm(f"Keep your {n_manual} manual event edits? (No discards them.)")
         res = ann.merge_detected_events(self.events, detected, rejected=self.rejected, keep_manual=keep)
-        self.events = res.events
-        if not keep:
-            self.rejected = ann.empty_events()
-        self._edited(f"re-detected: {res.n_detected} detected events, {res.n_manual_kept} manual kept"
-                     + (f", {res.n_manual_dropped} manual discarded" if res.n_manual_dropped else "")
-                     + (f", {res.n_detected_suppressed} detections left out (edited by hand)"
-                        if res.n_detected_suppressed else ""))
+        message = (f"re-detected: {res.n_detected} detected events, {res.n_manual_kept} manual kept"
+                   + (f", {res.n_manual_dropped} manual discarded" if res.n_manual_dropped else "")
+                   + (f", {res.n_detected_suppressed} detections left out (edited by hand)"
+                      if res.n_detected_suppressed else ""))
+        self._apply(self.editor.replace(res.events, self.rejected if keep else ann.empty_events(), message=message))
         return res
 
     def recompute_cycles(self) -> pd.DataFrame | None:
@@ -525,29 +710,60 @@ class EventAnnotator(QWidget):
         table = ann.load_events(path)
         mine = (table["trial"] == self.trial) | (table["trial"] == "")
         self._other_trials = table[~mine]
-        self.events = ann.sort_events(table[mine].assign(trial=self.trial))
         rej = ann.load_rejected(path)
-        self.rejected = rej[(rej["trial"] == self.trial) | (rej["trial"] == "")] if len(rej) else rej
+        rej = rej[(rej["trial"] == self.trial) | (rej["trial"] == "")] if len(rej) else rej
+        self.editor = ann.EventEditor(ann.sort_events(table[mine].assign(trial=self.trial)), rej,
+                                      trial=self.trial, fps=self.fps, n_frames=self.n_frames)
+        self._undo_stamps, self._redo_stamps = [], []
         self.path = self._loaded_from = path
+        self._base, self._loaded_sha = self.events.copy(), file_sha256(path)
         self.dirty = False
         if self.layers:
             self._refresh()
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write the events (all trials of the file) atomically; removes the autosave."""
+        """Write the events (all trials of the file) atomically; removes the autosave.
+
+        If the file was saved by someone else since this session read it (or it appeared
+        since), their additions and deletions are merged in
+        (:func:`~napari_gaitint.core.annotations.merge_saved_events`): nothing is dropped.
+        Saving onto another existing file asks first.
+        """
         path = Path(path) if path is not None else self.path
-        overwrite = path == self._loaded_from or not path.exists() or path == self.path
-        if path.exists() and not overwrite and not self.confirm(f"{path.name} exists. Replace it?"):
+        ours = path == self.path or path == self._loaded_from
+        if path.exists() and not ours and not self.confirm(f"{path.name} exists. Replace it?"):
             raise GaitintError(f"{path}: not replaced")
+        note = ""
+        if path.exists() and ours and file_sha256(path) != self._loaded_sha:
+            table = ann.load_events(path)
+            mine = (table["trial"] == self.trial) | (table["trial"] == "")
+            theirs = ann.sort_events(table[mine].assign(trial=self.trial))
+            self.events, n_added, n_removed = ann.merge_saved_events(self._base, self.events, theirs)
+            self._other_trials = table[~mine]  # other trials as they are now, not as first read
+            rej = ann.load_rejected(path)
+            self.rejected = pd.concat([self.rejected, rej[rej["trial"].isin([self.trial, ""])]],
+                                      ignore_index=True).drop_duplicates()
+            note = (f" (merged with edits saved meanwhile by another session: {n_added} added, "
+                    f"{n_removed} deleted)")
         ann.save_events(self._all_events(), path, rejected=self.rejected, overwrite=True)
         if self.path is not None:
             ann.discard_autosave(self.path)
         ann.discard_autosave(path)
         self.path = self._loaded_from = path
+        self._base, self._loaded_sha = self.events.copy(), file_sha256(path)
         self.dirty = False
         self._refresh()
-        self._notify(f"saved {path}")
+        self._notify(f"saved {path}{note}")
         return path
+
+    def _save_default(self) -> None:
+        if self.path is None:
+            self._notify("press Start first", error=True)
+            return
+        try:
+            self.save()
+        except GaitintError as err:
+            self._notify(str(err), error=True)
 
     def _save_clicked(self) -> None:
         from qtpy.QtWidgets import QFileDialog
@@ -600,13 +816,10 @@ class EventAnnotator(QWidget):
             return True
         return False
 
-    def _notify(self, text: str, *, error: bool = False) -> None:
+    def _notify(self, text: str, *, error: bool = False, warn: bool = False) -> None:
+        """A message in the dock and napari's status bar (``warn``: in orange, e.g. a key that
+        found nothing to act on); an ``error`` also pops up."""
         self.last_message = text
-        if error:
-            self.status.setText(text)
-        try:
-            from napari.utils.notifications import show_error, show_info
-
-            (show_error if error else show_info)(text)
-        except Exception:  # pragma: no cover
-            pass
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #ff9040;" if error or warn else "")
+        show_message(self.viewer, text, error=error)

@@ -87,13 +87,14 @@ def bodypart_colors(bodyparts: Sequence[str], colormap: str | None = DEFAULT_COL
 def status_from_flags(flags: np.ndarray) -> np.ndarray:
     """Name of the most important cleaning flag of each entry (``"ok"`` for 0).
 
-    Priority: wrong_limb > outlier > interpolated > low_likelihood > manual > filtered.
+    Priority: manual > wrong_limb > outlier > interpolated > low_likelihood > filtered (a
+    person's correction supersedes what the cleaning core judged of the label).
     Works without core.clean (bit values read from it when available).
     """
     flags = np.asarray(flags, dtype=np.int64)
     out = np.full(flags.shape, "ok", dtype=object)
     bits = _flag_bits()
-    for name in ("filtered", "manual", "low_likelihood", "interpolated", "outlier", "wrong_limb"):
+    for name in ("filtered", "low_likelihood", "interpolated", "outlier", "wrong_limb", "manual"):
         bit = bits.get(name)
         if bit:
             out[(flags & bit) != 0] = name
@@ -356,10 +357,12 @@ def events_to_points(events: pd.DataFrame, pose: Pose) -> tuple[np.ndarray, pd.D
     data
         ``(n_events, 3)`` ``frame, y_px, x_px`` with frame the rounded event frame.
     features
-        ``event``, ``side``, ``frame_exact`` (float), ``label`` (``HS``/``TO``), ``text``.
+        ``event``, ``side``, ``frame_exact`` (float), ``label`` (``HS``/``TO``), ``text`` and
+        ``row`` (the event's position in ``events``; an event without a marker position is
+        left out).
     """
     rows, feats = [], []
-    for ev in events.itertuples(index=False):
+    for row, ev in enumerate(events.itertuples(index=False)):
         frame = float(ev.frame)
         f = int(np.clip(np.rint(frame), 0, pose.n_frames - 1))
         part = "heel" if ev.event == "heel_strike" else "toe"
@@ -382,10 +385,11 @@ def events_to_points(events: pd.DataFrame, pose: Pose) -> tuple[np.ndarray, pd.D
                 "frame_exact": frame,
                 "label": abbrev,
                 "text": f"{abbrev} {str(getattr(ev, 'side', ''))[:1].upper()}".strip(),
+                "row": row,
             }
         )
     data = np.asarray(rows, dtype=float).reshape(-1, 3)
-    return data, pd.DataFrame(feats, columns=["event", "side", "frame_exact", "label", "text"])
+    return data, pd.DataFrame(feats, columns=["event", "side", "frame_exact", "label", "text", "row"])
 
 
 def event_colors(features: pd.DataFrame) -> np.ndarray:

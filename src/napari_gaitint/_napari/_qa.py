@@ -5,20 +5,26 @@ layers the loader made) the widget
 
 * cleans the view with the opposite view (:func:`core.clean.clean_pose`, wrong-limb flags
   only: no filtering) and maps the opposite view into this image (far-leg estimate);
-* ranks suspicious frames (:func:`core.qa.find_suspects`) in a table; ``N``/``B`` walk it,
-  a click on a row jumps there; a counter shows "k of n reviewed";
+* ranks suspicious frames (:func:`core.qa.find_suspects`) in a table, filterable by reason;
+  ``N``/``B`` walk it, a click on a row jumps there, selecting the most suspect point of the
+  frame (one point; the others stay visible), zoomed and centred on it (``F`` toggles back to
+  both views; the other view at the same moment is shown in the dock); a counter shows
+  "k of n reviewed";
 * adds an editable ``<trial> <view> QA`` points layer (the source layer is not touched) and a
   faint ``far leg`` layer. Dragging a point moves it, ``Delete`` makes it missing, ``W``
-  marks it "far leg / swapped", ``R`` accepts the frame as reviewed, ``Ctrl+Z`` undoes;
+  puts a label lying on the far leg back on the near leg (or arms one click to place it),
+  the body-part picker arms one click to place (or move) any part, ``Enter`` accepts the
+  frame as reviewed, ``Ctrl+Z``/``Ctrl+Shift+Z`` undo/redo one action and go to its frame;
   every edit goes through a :class:`core.qa.PoseEditor` (manual flag, edit log);
-* autosaves the edit log next to the source after every edit, offers to recover it, warns
-  when the window closes with unsaved edits;
-* saves ``refined/<source>.h5/.csv`` (DLC layout and name, same frame index) and exports the
-  corrected frames as DLC ``CollectedData`` labels.
+* resumes from the saved refined file and review ticks, autosaves the edit log next to the
+  source after every edit, offers to recover it, warns when the window closes with unsaved
+  edits;
+* saves ``refined/<source>.h5/.csv`` (DLC layout and name, same frame index), merging
+  corrections another window saved meanwhile, and exports the corrected frames as DLC
+  ``CollectedData`` labels.
 
-Keys (on the QA layers): ``N`` next suspect, ``B`` previous suspect, ``R`` accept frame as
-reviewed and go to the next unreviewed one, ``W`` far leg / swapped, ``Delete``/``Backspace``
-delete → missing (napari's own delete of the selected points), ``Ctrl+Z`` undo.
+The keys are napari actions (:mod:`._keys`): listed and rebindable in Preferences > Shortcuts,
+working on the canvas whichever layer is selected and in this dock.
 """
 
 from __future__ import annotations
@@ -29,13 +35,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from qtpy.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt
+from qtpy.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer
+from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -46,24 +58,32 @@ from ..core import qa as core_qa
 from ..core.errors import GaitintError
 from ..core.io import LEG_CHAIN, Pose, side_of_view, with_role_names
 from . import _convert
+from ._inset import inset_image
+from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
+from ._layers import set_points
 from ._widgets import _info, layer_pose
 
 if TYPE_CHECKING:
     import napari
 
-#: Key bindings of the QA layers: key -> (method name, help text).
-QA_KEYS: dict[str, tuple[str, str]] = {
-    "n": ("next_suspect", "next suspect frame"),
-    "b": ("previous_suspect", "previous suspect frame"),
-    "r": ("accept_and_next", "accept frame as reviewed, go to next unreviewed"),
-    "w": ("mark_far_leg", "far leg / swapped (selected points)"),
-    "Control-z": ("undo", "undo the last correction"),
-}
 FAR_COLOR = "#c8ff00"
+#: Image pixels shown across the canvas's shorter side when zoomed on a suspect (the default of
+#: the dock's zoom size).
+ZOOM_CROP_PX = 260.0
+#: Largest size (screen px) of the other view's picture in the dock.
+INSET_HEIGHT_PX = 150
+INSET_WIDTH_PX = 260
+#: Widest the body-parts column of the suspects table gets (screen px; longer lists elided).
+PARTS_COLUMN_PX = 70
 #: Columns of the suspects table.
-TABLE_COLUMNS = ("✓", "view", "frame", "score", "why", "parts")
+TABLE_COLUMNS = ("✓", "view", "frame", "parts", "why", "score")
 KIND_LABELS = {"wrong_limb": "wrong limb", "other_view": "other view", "jump": "jump",
                "low_likelihood": "low likelihood"}
+FILTER_LABELS = {"all": "all reasons", **KIND_LABELS, "not_only_low_likelihood": "all but low likelihood only"}
+#: Dock buttons -> widget methods (the key actions of :mod:`._keys` call the same methods).
+BUTTON_SLOTS = {"previous_suspect": "previous_suspect", "next_suspect": "next_suspect",
+                "accept_and_next": "accept_and_next", "far_leg": "mark_far_leg",
+                "delete_selected": "delete_selected", "undo": "undo"}
 
 
 class SuspectTableModel(QAbstractTableModel):
@@ -103,7 +123,11 @@ class SuspectTableModel(QAbstractTableModel):
         if not index.isValid() or self.review is None:
             return None
         r, c = index.row(), index.column()
-        if role == Qt.ItemDataRole.TextAlignmentRole and c in (2, 3):
+        if role == Qt.ItemDataRole.ToolTipRole and c in (3, 4):
+            if c == 3:
+                return str(self._cols["bodyparts"][r]).replace(",", ", ")
+            return ", ".join(KIND_LABELS.get(k, k) for k in str(self._cols["kinds"][r]).split("+"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and c in (2, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
@@ -114,10 +138,10 @@ class SuspectTableModel(QAbstractTableModel):
         if c == 2:
             return str(int(self._cols["frame"][r]))
         if c == 3:
-            return f"{self._cols['score'][r]:.1f}"
+            return str(self._cols["bodyparts"][r]).replace(",", ", ")
         if c == 4:
             return ", ".join(KIND_LABELS.get(k, k) for k in str(self._cols["kinds"][r]).split("+"))
-        return str(self._cols["bodyparts"][r]).replace(",", ", ")
+        return f"{self._cols['score'][r]:.1f}"
 
 
 def _layer_pose(layer) -> Pose:
@@ -194,6 +218,7 @@ class ViewSession:
 class QAWidget(QWidget):
     """Dock widget: QA of the keypoints of the trial loaded in the viewer."""
 
+    DOCK = "qa"
     #: Answer for the close prompt: a callable returning "save", "discard" or "cancel".
     #: ``None`` asks with a message box (tests set it).
     close_prompt = None
@@ -206,74 +231,147 @@ class QAWidget(QWidget):
         self.config = config or core_qa.QAConfig()
         self.sessions: dict[str, ViewSession] = {}
         self.review: core_qa.ReviewState | None = None
+        self.suspects: pd.DataFrame | None = None
         self.trial: str | None = None
-        self._history: list[str] = []  # view of each edit, for a global undo
+        self._all_frames: pd.DataFrame | None = None  # the suspect frames before filtering
+        self._parts: dict[tuple[str, int], list[str]] = {}  # suspect parts of a frame, by score
+        self._far_parts: dict[tuple[str, int], list[str]] = {}  # those judged on the far leg
+        self._history: list[tuple[int, str]] = []  # (stamp, view) of each undoable action
+        self._redo_history: list[tuple[int, str]] = []
         self._updating = False
+        self._placing: tuple[str, str] | None = None  # (view, body part) armed for one click
+        self._build()
+        self._guard = _CloseGuard(self)
+        self._guarded = None
+        napari_viewer.dims.events.current_step.connect(weak_slot(self, "_on_step"))
+        register_dock(self)  # our keys, also when this dock has the focus
+        self._update_help()
 
-        self.setLayout(QVBoxLayout())
+    def _build(self) -> None:
+        layout = QVBoxLayout()
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.setLayout(layout)
         top = QHBoxLayout()
         self.start_button = QPushButton("Start QA")
+        self.start_button.setToolTip("Rank the suspect labels of the trial in the viewer (resumes saved work)")
         self.start_button.clicked.connect(weak_slot(self, "start"))
         self.counter = QLabel("no suspects yet")
+        self.counter.setWordWrap(True)
         top.addWidget(self.start_button)
         top.addWidget(self.counter, 1)
-        self.layout().addLayout(top)
+        layout.addLayout(top)
+
+        show = QHBoxLayout()
+        show.addWidget(QLabel("show"))
+        self.filter_box = QComboBox()
+        for which in core_qa.SUSPECT_FILTERS:
+            self.filter_box.addItem(FILTER_LABELS.get(which, which), which)
+        self.filter_box.setToolTip("Narrow the suspect list to one reason (review ticks are kept)")
+        self.filter_box.currentIndexChanged.connect(weak_slot(self, "_filter_changed", pass_args=True))
+        self.filter_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.filter_box.setMinimumContentsLength(8)
+        show.addWidget(self.filter_box, 1)
+        layout.addLayout(show)
+        zoom = QHBoxLayout()  # its own row: under napari's style the two rows did not fit in one
+        self.zoom_box = QCheckBox("zoom on the suspect")
+        self.zoom_box.setToolTip("Zoom and centre on each suspect (the other view is shown below)")
+        self.zoom_box.setChecked(True)
+        self.zoom_box.toggled.connect(weak_slot(self, "_zoom_toggled", pass_args=True))
+        zoom.addWidget(self.zoom_box)
+        self.zoom_px = QSpinBox()
+        self.zoom_px.setRange(40, 2000)
+        self.zoom_px.setSingleStep(20)
+        self.zoom_px.setValue(int(ZOOM_CROP_PX))
+        self.zoom_px.setSuffix(" px")
+        self.zoom_px.setToolTip("Image pixels shown across the canvas (its shorter side) when zoomed on a suspect")
+        self.zoom_px.valueChanged.connect(weak_slot(self, "_zoom_size_changed", pass_args=True))
+        zoom.addWidget(self.zoom_px)
+        zoom.addStretch(1)
+        layout.addLayout(zoom)
 
         self.table = QTableView()
         self.table.setModel(SuspectTableModel())
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setResizeContentsPrecision(200)  # column widths: 200 rows
-        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.verticalHeader().setDefaultSectionSize(18)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setMinimumHeight(110)
         self.table.clicked.connect(weak_slot(self, "_on_cell_clicked", pass_args=True))
-        self.layout().addWidget(self.table, 1)
+        layout.addWidget(self.table, 1)
 
-        nav = QHBoxLayout()
-        for text, slot in (("◀ Prev (B)", "previous_suspect"), ("Next (N) ▶", "next_suspect"),
-                           ("Accept (R)", "accept_and_next")):
-            b = QPushButton(text)
-            b.clicked.connect(weak_slot(self, slot))
-            nav.addWidget(b)
-        self.layout().addLayout(nav)
-        edit = QHBoxLayout()
-        for text, slot in (("Far leg / swapped (W)", "mark_far_leg"), ("Delete → missing", "delete_selected"),
-                           ("Undo (Ctrl+Z)", "undo")):
-            b = QPushButton(text)
-            b.clicked.connect(weak_slot(self, slot))
-            edit.addWidget(b)
-        self.layout().addLayout(edit)
+        self.buttons: dict[str, QPushButton] = {}
+        for row in (("previous_suspect", "next_suspect", "accept_and_next"),
+                    ("far_leg", "delete_selected", "undo")):
+            line = QHBoxLayout()
+            for action in row:
+                b = QPushButton()
+                b.clicked.connect(weak_slot(self, BUTTON_SLOTS[action]))
+                self.buttons[action] = b
+                line.addWidget(b)
+            layout.addLayout(line)
+
+        place = QHBoxLayout()
+        place.setSpacing(2)
+        place.addWidget(QLabel("place"))
+        self.picker = QHBoxLayout()
+        self.picker.setSpacing(2)
+        place.addLayout(self.picker, 1)
+        layout.addLayout(place)
+        self.part_buttons: dict[str, QPushButton] = {}
+
+        self.inset = QLabel()
+        self.inset.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.inset.setFixedHeight(INSET_HEIGHT_PX)
+        self.inset.setMinimumWidth(1)  # the picture never widens the dock
+        self.inset.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.inset.setVisible(False)
+        self.inset.setToolTip("The other view at the same moment, around the same body part")
+        layout.addWidget(self.inset)
+
         out = QHBoxLayout()
-        self.save_button = QPushButton("Save refined/ .h5/.csv")
+        self.save_button = QPushButton("Save")
+        self.save_button.setToolTip("Save refined/<predictions>.h5/.csv beside the predictions, the corrections "
+                                    "list and the review ticks (corrections saved meanwhile by another window "
+                                    "are merged in)")
         self.save_button.clicked.connect(weak_slot(self, "save"))
         self.export_button = QPushButton("Export DLC labels…")
         self.export_button.clicked.connect(weak_slot(self, "_export_dialog"))
         out.addWidget(self.save_button)
         out.addWidget(self.export_button)
-        self.layout().addLayout(out)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.layout().addWidget(self.status)
-        help_text = QLabel(
-            "<b>Keys on the QA layers</b>: N / B next / previous suspect · R accept frame, next · "
-            "drag a point to fix it · Delete → missing · W far leg / swapped · Ctrl+Z undo"
-        )
-        help_text.setWordWrap(True)
-        self.layout().addWidget(help_text)
-        keys = ", ".join(f"{k.replace('Control-', 'Ctrl+').upper()}: {h}" for k, (_, h) in QA_KEYS.items())
-        self.setToolTip(f"Keys on the QA layers — {keys}; Delete/Backspace: delete → missing; drag a point to fix it")
+        layout.addLayout(out)
+        self.status = wrapping_label()
+        layout.addWidget(self.status)
+        self.help = QLabel("")
+        self.help.setWordWrap(True)
+        layout.addWidget(self.help)
 
-        self._guard = _CloseGuard(self)
-        self._guarded = None
+    def _update_help(self) -> None:
+        """Button texts and the help line name the keys in force (they can be rebound)."""
+        k = key_label
+        texts = {"previous_suspect": f"◀ prev ({k('previous_suspect')})",
+                 "next_suspect": f"next ({k('next_suspect')}) ▶",
+                 "accept_and_next": f"✓ ok ({k('accept_and_next')})",
+                 "far_leg": f"far leg ({k('far_leg')})",
+                 "delete_selected": "→ missing (Del)",
+                 "undo": f"undo ({k('undo')})"}
+        for action, b in self.buttons.items():
+            b.setText(texts[action])
+            b.setToolTip(ACTIONS[action].description if action in ACTIONS else
+                         "Make the selected point missing (napari's Delete key)")
+        self.help.setText(
+            f"<b>Keys</b>: {k('next_suspect')} / {k('previous_suspect')} next / previous · "
+            f"{k('accept_and_next')} reviewed · {k('far_leg')} far leg → near leg ({k('far_leg_frame')}: "
+            f"the frame's whole leg) · drag to move · Del missing · {k('toggle_zoom')} zoom · {k('undo')} undo")
 
     # ------------------------------------------------------------------------------------
     # set-up
     # ------------------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
-        """Unsaved corrections in any view."""
-        return any(s.editor.dirty for s in self.sessions.values())
+        """Unsaved corrections in any view, or review ticks not saved yet."""
+        return any(s.editor.dirty for s in self.sessions.values()) or bool(
+            self.review is not None and self.sessions and self.review.dirty)
 
     def showEvent(self, event):  # noqa: N802 (Qt API)
         install_close_guard(self)
@@ -296,7 +394,7 @@ class QAWidget(QWidget):
                     if lay is not None and lay.name in self.viewer.layers:
                         self.viewer.layers.remove(lay.name)
                 s.source_layer.visible = True
-            self.sessions, self._history = {}, []
+            self.sessions, self._history, self._redo_history = {}, [], []
         layers = layers if layers is not None else raw_keypoint_layers(self.viewer)
         if not layers:
             raise GaitintError("no keypoints layer: load a trial pair (or a DLC file) first")
@@ -344,7 +442,13 @@ class QAWidget(QWidget):
             found["bodypart"] = [file_name[v].get(b, b) for b in found["bodypart"]]
             suspects.append(found)
         self.suspects = core_qa.rank_suspects(*suspects)
-        self.review = core_qa.ReviewState(core_qa.suspect_frames(self.suspects))
+        self._parts, self._far_parts = {}, {}
+        for v, f, b, k in self.suspects[["view", "frame", "bodypart", "kinds"]].itertuples(index=False):
+            self._parts.setdefault((str(v), int(f)), []).append(str(b))  # best score first
+            if "wrong_limb" in str(k) or "other_view" in str(k):  # judged to lie on the far leg
+                self._far_parts.setdefault((str(v), int(f)), []).append(str(b))
+        self._all_frames = core_qa.suspect_frames(self.suspects)
+        self.review = core_qa.ReviewState(self._select_frames())
         for v in views:
             lay, pose = poses[v]
             far = None
@@ -355,13 +459,49 @@ class QAWidget(QWidget):
             editor = core_qa.PoseEditor(pose, far=far, flags=flags[v], view=v,
                                          margin_px=core_clean.margin_px_for(checked[v], cfg))
             self.sessions[v] = ViewSession(v, lay, pose, editor)
+        self._resume_saved()
         self._offer_recovery()
         for v in views:
             self._make_layers(self.sessions[v])
         self._fill_table()
         self._update_counter()
+        self._make_picker()
         if self.sessions:
             self.viewer.layers.selection.active = next(iter(self.sessions.values())).layer
+
+    def _select_frames(self) -> pd.DataFrame:
+        which = self.filter_box.currentData() or "all"
+        if which == "all":
+            return self._all_frames
+        return core_qa.suspect_frames(core_qa.select_suspects(self.suspects, which))
+
+    def _filter_changed(self, _index: int = 0) -> None:
+        if self.review is None or self.suspects is None:
+            return
+        self.review = self.review.with_frames(self._select_frames())
+        self._fill_table()
+        self._update_counter()
+        if 0 <= self.review.position < self.review.n:
+            self.table.selectRow(self.review.position)
+
+    def _resume_saved(self) -> None:
+        """Start each view from its saved refined file and review ticks, and say so."""
+        said = []
+        for s in self.sessions.values():
+            try:
+                saved = core_qa.load_saved_corrections(s.pose)
+            except GaitintError as err:  # kept as it is: a save would refuse to overwrite it
+                self._notify(f"{s.view}: {err}", error=True)
+                continue
+            if saved is None:
+                continue
+            s.editor.resume(saved)
+            self.review.reviewed |= saved.reviewed
+            said.append(f"{s.view}: {saved.n_corrected} corrected points and "
+                        f"{len(saved.reviewed)} reviewed frames from {saved.path.name}")
+        self.review.mark_saved()
+        if said:
+            self._notify("resumed " + "; ".join(said))
 
     def _offer_recovery(self) -> None:
         found = [s for s in self.sessions.values() if s.pose.source and core_qa.has_autosave(s.pose.source)]
@@ -378,8 +518,7 @@ class QAWidget(QWidget):
             if s.pose.source is None:
                 continue
             n = core_qa.recover_edits(s.editor, review=self.review)
-            if n:
-                self._history.extend([s.view] * len(s.editor._undo))
+            self._history += [(next_stamp(), s.view) for _ in range(len(s.editor._undo))]
             total += n
             if s.layer is not None:
                 self._render(s)
@@ -401,8 +540,6 @@ class QAWidget(QWidget):
         s.far_layer.metadata["gaitint"] = {"kind": "far_leg", "view": s.view, "trial": self.trial}
         self.viewer.layers.selection.active = s.layer
         s.layer.mode = "select"
-        for key, (method, _help) in QA_KEYS.items():
-            s.layer.bind_key(key, weak_slot(self, method), overwrite=True)
         s.layer.events.data.connect(weak_slot(self, "_on_data", s, pass_args=True))
 
     def _points_kwargs(self, s: ViewSession) -> tuple[np.ndarray, dict]:
@@ -424,22 +561,32 @@ class QAWidget(QWidget):
         return data, {"features": feats, "face_color": FAR_COLOR, "border_color": FAR_COLOR,
                       "size": 9, "symbol": "x", "opacity": 0.6}
 
-    def _render(self, s: ViewSession) -> None:
-        """Redraw a view's QA and far-leg layers from its editor."""
+    def _render(self, s: ViewSession, *, select: tuple[int, str] | None = None) -> None:
+        """Redraw a view's QA and far-leg layers from its editor; ``select`` a (frame, part)."""
         self._updating = True
         try:
             data, kw = self._points_kwargs(s)
             s.layer.selected_data = set()
-            s.layer.data = data
-            s.layer.features = kw["features"]
-            s.layer.face_color = kw["face_color"]
-            s.layer.border_color = kw["border_color"]
+            set_points(s.layer, data, features=kw["features"], face_color=kw["face_color"],
+                       border_color=kw["border_color"])
             fdata, fkw = self._far_kwargs(s)
-            s.far_layer.data = fdata
-            if len(fdata):
-                s.far_layer.features = fkw["features"]
+            set_points(s.far_layer, fdata, **({"features": fkw["features"]} if len(fdata) else {}))
+            if select is not None:
+                i = self._index_of(s, *select)
+                if i is not None:
+                    s.layer.selected_data = {i}
         finally:
             self._updating = False
+
+    @staticmethod
+    def _index_of(s: ViewSession, frame: int, part: str) -> int | None:
+        """Row of the point ``part`` in ``frame`` in the view's QA layer (None if missing)."""
+        data = np.asarray(s.layer.data)
+        if not len(data):
+            return None
+        hit = np.flatnonzero((np.rint(data[:, 0]).astype(int) == int(frame))
+                             & (s.layer.features["label"].astype(str).to_numpy() == part))
+        return int(hit[0]) if hit.size else None
 
     # ------------------------------------------------------------------------------------
     # edits coming from the layer (drag, delete, add)
@@ -453,43 +600,67 @@ class QAWidget(QWidget):
         action = str(getattr(event, "action", ""))
         action = action.split(".")[-1].lower()
         idx = [int(i) for i in (getattr(event, "data_indices", ()) or ())]
+        pose = s.editor.pose
         if action == "removing":
             s.pending_remove = [self._point_key(s, i) for i in idx]
         elif action == "removed":
-            for frame, label in s.pending_remove:
-                if label in s.editor.pose.bodyparts and np.isfinite(s.editor.pose.bodypart(label)[s.editor.row(frame), :2]).all():
-                    s.editor.delete(frame, label)
-                    self._history.append(s.view)
+            ops = [{"op": "delete", "frame": f, "bodypart": b} for f, b in s.pending_remove
+                   if b in pose.bodyparts and np.isfinite(pose.bodypart(b)[s.editor.row(f), :2]).all()]
             s.pending_remove = []
-            self._after_edit(s)
+            self._edit(s, ops, f"{s.view}: {', '.join(o['bodypart'] for o in ops)} made missing")
         elif action == "changed":
+            ops = []
             for i in idx:
                 if i >= len(s.layer.data):
                     continue
                 frame, label = self._point_key(s, i)
-                if label not in s.editor.pose.bodyparts:
-                    continue
-                y, x = (float(v) for v in np.asarray(s.layer.data[i])[-2:])
-                s.editor.move(frame, label, x=x, y=y)
-                self._history.append(s.view)
+                if label in pose.bodyparts:
+                    y, x = (float(v) for v in np.asarray(s.layer.data[i])[-2:])
+                    ops.append({"op": "move", "frame": frame, "bodypart": label, "x": x, "y": y})
             self._recolor(s, idx)
-            self._after_edit(s)
+            self._edit(s, ops, "", render=False)
         elif action == "added":
-            bad = []
+            # a click in add mode (armed by W or the body-part picker): the part goes there,
+            # moved if it was placed already - one action either way
+            ops = []
             for i in idx:
                 frame, label = self._point_key(s, i)
-                if label not in s.editor.pose.bodyparts or np.isfinite(s.editor.pose.bodypart(label)[s.editor.row(frame), :2]).all():
-                    bad.append(i)
-                    continue
-                y, x = (float(v) for v in np.asarray(s.layer.data[i])[-2:])
-                s.editor.move(frame, label, x=x, y=y)
-                self._history.append(s.view)
-            if bad:
-                self._notify("that body part is already placed in this frame: drag it instead")
-            from qtpy.QtCore import QTimer
+                if label in pose.bodyparts:
+                    y, x = (float(v) for v in np.asarray(s.layer.data[i])[-2:])
+                    ops.append({"op": "move", "frame": frame, "bodypart": label, "x": x, "y": y})
+            self._placing = None
+            QTimer.singleShot(0, weak_slot(self, "_after_place", s))
+            last = (ops[-1]["frame"], ops[-1]["bodypart"]) if ops else None
+            self._edit(s, ops, f"{s.view}: {', '.join(o['bodypart'] for o in ops)} placed", render=False,
+                       select=last)
 
-            QTimer.singleShot(0, lambda: self._render(s))
-            self._after_edit(s)
+    def _after_place(self, s: ViewSession) -> None:
+        s.layer.mode = "select"
+        frame = self._current_frame()
+        placed = [b for (f, b) in [self._last_edit(s)] if f == frame] if s.editor.can_undo else []
+        self._render(s, select=(frame, placed[0]) if placed else None)
+        self._update_picker()
+
+    @staticmethod
+    def _last_edit(s: ViewSession) -> tuple[int, str]:
+        op = s.editor.ops[-1] if s.editor.ops else {}
+        if op.get("op") == "batch":
+            op = op["ops"][-1]
+        return int(op.get("frame", -1)), str(op.get("bodypart", ""))
+
+    def _edit(self, s: ViewSession, ops: list[dict], message: str, *, render: bool = True,
+              select: tuple[int, str] | None = None) -> None:
+        """Apply layer edits to the view's editor as ONE undoable action."""
+        if not ops:
+            return
+        s.editor.batch(ops)
+        self._history.append((next_stamp(), s.view))
+        self._redo_history = []
+        if render:
+            self._render(s, select=select)
+        self._after_edit(s)
+        if message:
+            self._notify(message)
 
     def _recolor(self, s: ViewSession, indices) -> None:
         """Mark moved points as manual in the layer features and colours (no data reset)."""
@@ -510,6 +681,7 @@ class QAWidget(QWidget):
     def _after_edit(self, s: ViewSession) -> None:
         self.autosave()
         self._update_counter()
+        self._update_picker()
 
     # ------------------------------------------------------------------------------------
     # actions (buttons and keys)
@@ -522,7 +694,17 @@ class QAWidget(QWidget):
         for s in self.sessions.values():
             if same_layer(active, s.layer):
                 return s
+        if self.review is not None and 0 <= self.review.position < self.review.n:
+            s = self.sessions.get(self.review.key(self.review.position)[0])
+            if s is not None:
+                return s
         return next(iter(self.sessions.values()), None)
+
+    def _started(self) -> bool:
+        if self.review is None:
+            self._notify("press Start QA first (the trial in the viewer)", error=True)
+            return False
+        return True
 
     def _show(self, key) -> None:
         if key is None:
@@ -533,20 +715,26 @@ class QAWidget(QWidget):
         s = self.sessions.get(view)
         if s is not None and s.layer is not None:
             self.viewer.layers.selection.active = s.layer
-            parts = set(self.review.frames.iloc[self.review.position]["bodyparts"].split(","))
-            feats = s.layer.features
-            frames = np.rint(np.asarray(s.layer.data)[:, 0]).astype(int) if len(s.layer.data) else np.empty(0, int)
-            sel = np.flatnonzero((frames == int(frame)) & feats["label"].astype(str).isin(parts).to_numpy())
-            s.layer.selected_data = set(sel.tolist())
+            # one point selected (the most suspect one there); the others stay visible
+            for part in self._parts.get((view, int(frame)), []):
+                i = self._index_of(s, int(frame), part)
+                if i is not None:
+                    s.layer.selected_data = {i}
+                    break
+            else:
+                s.layer.selected_data = set()
+            if self.zoom_box.isChecked():
+                self._zoom_on(s)
         self.table.selectRow(self.review.position)
         self._update_counter()
+        self._update_picker()
 
     def next_suspect(self) -> None:
-        if self.review is not None:
+        if self._started():
             self._show(self.review.next())
 
     def previous_suspect(self) -> None:
-        if self.review is not None:
+        if self._started():
             self._show(self.review.previous())
 
     def _on_cell_clicked(self, index: QModelIndex) -> None:
@@ -558,7 +746,7 @@ class QAWidget(QWidget):
 
     def accept(self) -> tuple[str, int] | None:
         """Accept the current frame (of the current suspect's view, else the active layer's view)."""
-        if self.review is None:
+        if not self._started():
             return None
         frame = self._current_frame()
         if 0 <= self.review.position < self.review.n and self.review.key(self.review.position)[1] == frame:
@@ -575,8 +763,9 @@ class QAWidget(QWidget):
         return key
 
     def accept_and_next(self) -> None:
-        self.accept()
-        if self.review is not None and self.review.k < self.review.n:
+        if self.accept() is None:
+            return
+        if self.review.k < self.review.n:
             start = self.review.position
             key = self.review.next(unreviewed_only=True)
             if key is None:  # wrap around to earlier unreviewed frames
@@ -586,42 +775,237 @@ class QAWidget(QWidget):
                     self.review.position = start
             self._show(key)
 
+    def _selected(self, s: ViewSession) -> list[tuple[int, str]]:
+        return [self._point_key(s, i) for i in sorted(s.layer.selected_data) if i < len(s.layer.data)]
+
     def mark_far_leg(self) -> None:
-        """"Far leg / swapped" for the selected points of the active QA layer."""
-        s = self._active_session()
-        if s is None or not s.layer.selected_data:
-            self._notify("select the point(s) that sit on the far leg first")
+        """"Far leg": the selected label lies on the far leg; put it on the near leg.
+
+        It goes where its own track says it should be (from the trusted frames around it);
+        where that is unknown the point becomes missing and one click places it (add mode,
+        that body part armed)."""
+        if not self._started():
             return
-        keys = [self._point_key(s, i) for i in sorted(s.layer.selected_data)]
-        done = []
-        for frame, label in keys:
-            if label not in LEG_CHAIN:
-                self._notify(f"{label} is not on the leg chain; drag or delete it instead")
-                continue
-            s.editor.mark_far_leg(frame, label)
-            self._history.append(s.view)
-            done.append(label)
-        self._render(s)
+        s = self._active_session()
+        keys = self._selected(s) if s is not None else []
+        if not keys:
+            self._notify("select the point that sits on the far leg first (N selects the suspect)")
+            return
+        frame, label = keys[0]
+        if len(keys) > 1:
+            self._notify("one point at a time: the first selected is fixed")
+        if label not in LEG_CHAIN and label not in (s.editor.far.bodyparts if s.editor.far is not None else ()):
+            self._notify(f"{label} is not on the leg chain; drag it, or place it with the picker")
+            return
+        outcome = s.editor.mark_far_leg(frame, label)
+        self._history.append((next_stamp(), s.view))
+        self._redo_history = []
+        self._render(s, select=(frame, label))
         self._after_edit(s)
-        if done:
-            self._notify(f"{s.view}: {', '.join(done)} marked as far leg")
+        if outcome == "missing":
+            self.place(label, view=s.view)
+            self._notify(f"{s.view}: {label} moved to the far leg; its near position is unknown here - "
+                         "click where it is")
+        else:
+            self._notify(f"{s.view}: {label} moved to the near leg (from its neighbours); the label went "
+                         "to the far leg")
+
+    def mark_far_leg_frame(self) -> None:
+        """Every leg label of this frame that the list judges to lie on the far leg (wrong limb,
+        other view) - a whole leg swapped - goes to the far leg and back on the near leg, as
+        one action; where a near position is unknown, one click places the first of them."""
+        if not self._started():
+            return
+        s = self._active_session()
+        frame = self._current_frame()
+        chain = set(LEG_CHAIN) | set(s.editor.far.bodyparts if s.editor.far is not None else ())
+        parts = [b for b in self._far_parts.get((s.view, frame), []) if b in chain]
+        if not parts:
+            self._notify(f"{s.view}: no leg label of frame {frame} is judged to be on the far leg; "
+                         "select one and use far leg on it", error=True)
+            return
+        s.editor.batch([{"op": "far_leg", "frame": frame, "bodypart": b} for b in parts])
+        self._history.append((next_stamp(), s.view))
+        self._redo_history = []
+        row = s.editor.row(frame)
+        missing = [b for b in parts if not np.isfinite(s.editor.pose.bodypart(b)[row, :2]).all()]
+        self._render(s, select=(frame, parts[0]))
+        self._after_edit(s)
+        if missing:
+            self.place(missing[0], view=s.view)
+        self._notify(f"{s.view}: {', '.join(parts)} moved to the near leg (from their neighbours)"
+                     + (f"; click where the {missing[0]} is" if missing else ""))
+
+    def place(self, part: str, *, view: str | None = None) -> None:
+        """Arm one click to place ``part`` in the current frame (moved there if it exists)."""
+        if not self._started():
+            return
+        s = self.sessions.get(view) if view else self._active_session()
+        if s is None or part not in s.editor.pose.bodyparts:
+            self._notify(f"no body part {part!r} in this view", error=True)
+            return
+        self.viewer.layers.selection.active = s.layer
+        defaults = s.layer.feature_defaults
+        row = defaults.iloc[0].to_dict() if len(defaults) else {}
+        row.update({"label": part, "likelihood": 1.0, "flags": core_clean.FLAG_MANUAL, "status": "manual"})
+        s.layer.feature_defaults = {k: v for k, v in row.items() if k in s.layer.features.columns}
+        s.layer.selected_data = set()
+        s.layer.mode = "add"
+        self._placing = (s.view, part)
+        self._notify(f"{s.view}: click where the {part} is in frame {self._current_frame()}")
+        self._update_picker()
 
     def delete_selected(self) -> None:
         s = self._active_session()
         if s is not None and s.layer.selected_data:
             s.layer.remove_selected()  # goes through _on_data like the Delete key
 
+    def undo_stamp(self) -> int:
+        return self._history[-1][0] if self._history else 0
+
+    def redo_stamp(self) -> int:
+        return self._redo_history[-1][0] if self._redo_history else 0
+
     def undo(self) -> None:
-        if not self._history:
-            self._notify("nothing to undo")
+        """Undo the last correction (all of one drag or key press) and go to its frame."""
+        self._step_history(self._history, self._redo_history, "undo")
+
+    def redo(self) -> None:
+        self._step_history(self._redo_history, self._history, "redo")
+
+    def _step_history(self, source: list, target: list, which: str) -> None:
+        if not source:
+            self._notify(f"nothing to {which}")
             return
-        view = self._history.pop()
+        stamp, view = source.pop()
         s = self.sessions[view]
-        op = s.editor.undo()
-        self._render(s)
+        op = getattr(s.editor, which)()
+        if op is None:
+            self._notify(f"nothing to {which}")
+            return
+        target.append((stamp, view))
+        if op.get("op") == "batch":
+            op = op["ops"][0]
+        frame, part = int(op.get("frame", self._current_frame())), str(op.get("bodypart", ""))
+        self.viewer.dims.set_current_step(0, frame)
+        self.viewer.layers.selection.active = s.layer
+        self._render(s, select=(frame, part))
         self._after_edit(s)
-        if op:
-            self._notify(f"undid {op['op']} of {op.get('bodypart', '')} in frame {op.get('frame', '')}")
+        self._notify(f"{which}: {op['op'].replace('_', ' ')} of {part} in frame {frame}")
+
+    # ------------------------------------------------------------------------------------
+    # seeing: zoom on the suspect, the other view, the body-part picker
+    # ------------------------------------------------------------------------------------
+    def toggle_zoom(self) -> None:
+        """Zoom on the suspect, or back to both views (the zoom box follows)."""
+        self.zoom_box.setChecked(not self.zoom_box.isChecked())
+
+    @property
+    def zoom_crop_px(self) -> float:
+        """Image pixels shown across the canvas's shorter side when zoomed on a suspect."""
+        return float(self.zoom_px.value())
+
+    @zoom_crop_px.setter
+    def zoom_crop_px(self, value: float) -> None:
+        self.zoom_px.setValue(int(round(value)))
+
+    def _zoom_size_changed(self, _value: int = 0) -> None:
+        s = self._active_session()
+        if self.zoom_box.isChecked() and s is not None and self.review is not None:
+            self._zoom_on(s)
+
+    def _zoom_toggled(self, on: bool) -> None:
+        s = self._active_session()
+        if on and s is not None:
+            self._zoom_on(s)
+        else:
+            self.inset.setVisible(False)
+            self.viewer.reset_view()
+
+    def _zoom_on(self, s: ViewSession) -> None:
+        """Centre the canvas on the selected point (else the view's hip) at ``zoom_crop_px``."""
+        frame = self._current_frame()
+        keys = self._selected(s)
+        point = None
+        for f, part in keys or [(frame, p) for p in ("hip", "knee", *s.editor.pose.bodyparts)]:
+            i = self._index_of(s, f, part)
+            if i is not None:
+                point = np.asarray(s.layer.data[i], float)
+                break
+        if point is None:
+            return
+        world = np.asarray(s.layer.data_to_world(point), float)
+        camera = self.viewer.scene.camera
+        camera.center = (float(world[-2]), float(world[-1]))
+        win = self.window()  # napari's main window once docked; its centre is the canvas
+        canvas = win.centralWidget() if win is not self and hasattr(win, "centralWidget") else None
+        short_px = min(canvas.width(), canvas.height()) if canvas is not None else 600
+        camera.zoom = max(short_px, 100) / float(self.zoom_crop_px)
+        self._update_inset(s.view, frame)
+
+    def _update_inset(self, view: str, frame: int) -> None:
+        """The other view at the same moment, around the same body part, below the table."""
+        other = next((o for v, o in self.sessions.items() if v != view), None)
+        if other is None or not self.zoom_box.isChecked():
+            self.inset.setVisible(False)
+            return
+        s = self.sessions[view]
+        keys = self._selected(s)
+        part = keys[0][1] if keys else "hip"
+        image = inset_image(self.viewer, other, frame, part, crop_px=self.zoom_crop_px * 1.5,
+                            height_px=INSET_HEIGHT_PX, width_px=INSET_WIDTH_PX, trial=self.trial)
+        if image is None:
+            self.inset.setVisible(False)
+            return
+        h, w = image.shape[:2]
+        qimg = QImage(image.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888)
+        self.inset.setPixmap(QPixmap.fromImage(qimg))
+        self.inset.setToolTip(f"{other.view} at frame {frame}, around its {part}")
+        self.inset.setVisible(True)
+
+    def _on_step(self, event=None) -> None:
+        if not self.sessions:
+            return
+        self._update_picker()
+        if self.inset.isVisible():
+            s = self._active_session()
+            if s is not None:
+                self._update_inset(s.view, self._current_frame())
+
+    def _make_picker(self) -> None:
+        while self.picker.count():
+            item = self.picker.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        self.part_buttons = {}
+        s = next(iter(self.sessions.values()), None)
+        if s is None:
+            return
+        for part in s.editor.pose.bodyparts:
+            b = QPushButton(part)
+            b.setToolTip(f"Place (or move) the {part} of the current frame with one click "
+                         "(red: missing in this frame; pressed: the next click places it)")
+            b.setCheckable(True)
+            b.setMinimumWidth(10)
+            b.setStyleSheet("padding: 1px 3px;")
+            b.clicked.connect(weak_slot(self, "place", part))
+            self.picker.addWidget(b)
+            self.part_buttons[part] = b
+        forward_keys(self)  # the new buttons pass our keys on too
+        self._update_picker()
+
+    def _update_picker(self) -> None:
+        """Mark the parts missing in the current frame of the active view (to place)."""
+        s = self._active_session()
+        if s is None or not self.part_buttons:
+            return
+        row = s.editor.row(self._current_frame()) if self._current_frame() in set(s.editor.pose.frames) else None
+        for part, b in self.part_buttons.items():
+            missing = row is not None and part in s.editor.pose.bodyparts and not np.isfinite(
+                s.editor.pose.bodypart(part)[row, :2]).all()
+            # the state in colour and the pressed look, not in the text: the row keeps its width
+            b.setChecked(self._placing == (s.view, part))
+            b.setStyleSheet("padding: 1px 3px;" + (" color: #ff6060; font-weight: bold;" if missing else ""))
 
     # ------------------------------------------------------------------------------------
     # files
@@ -635,15 +1019,36 @@ class QAWidget(QWidget):
                     self._notify(f"autosave failed: {err}", error=True)
 
     def save(self) -> list[Path]:
-        """Save ``refined/<source>.h5/.csv`` (+ corrections csv) for every view with a source."""
-        out = []
+        """Save ``refined/<source>.h5/.csv``, the corrections csv and the review ticks of every
+        view with a source. Corrections saved meanwhile by another session are merged in
+        (never dropped); points corrected differently on both sides ask whose to keep."""
+        out, merged, failed = [], [], False
         for s in self.sessions.values():
             try:
-                out += core_qa.save_refined(s.editor)
+                try:
+                    out += core_qa.save_refined(s.editor, review=self.review)
+                except core_qa.CorrectionsConflictError as err:
+                    keep = "ours" if self.confirm(f"{err}\n\nKeep your corrections of these points? "
+                                                  "(No keeps the file's.)") else "theirs"
+                    out += core_qa.save_refined(s.editor, review=self.review, on_conflict=keep)
             except GaitintError as err:
+                failed = True
                 self._notify(str(err), error=True)
+                continue
+            if s.editor.n_merged:
+                merged.append(f"{s.editor.n_merged} in {s.view}")
+                self._render(s)
+            saved = core_qa.load_review(core_qa.review_path(s.pose.source)) if s.pose.source else set()
+            self.review.reviewed |= saved
+        if not failed and self.review is not None:
+            self.review.mark_saved()
+            self.table.model().set_review(self.review)
+        self._update_counter()
         if out:
-            self._notify("saved " + ", ".join(p.name for p in out))
+            extra = f" (merged corrections saved meanwhile by another session: {', '.join(merged)})" if merged else ""
+            views = ", ".join(s.view for s in self.sessions.values() if s.pose.source is not None)
+            self._notify(f"saved {views}: {len(out)} files (refined .h5/.csv, corrections, review ticks) "
+                         f"in {out[0].parent}{extra}")
         return out
 
     def export_labels(self, target, *, scorer: str = "gaitint-qa", video_paths: dict | None = None) -> list[Path]:
@@ -726,26 +1131,59 @@ class QAWidget(QWidget):
                 s.editor.mark_saved()
                 if s.pose.source is not None:
                     core_qa.discard_autosave(s.pose.source)
+            if self.review is not None:
+                self.review.mark_saved()
             return True
         return False
 
     def _fill_table(self) -> None:
         self.table.model().set_review(self.review)
         self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        header.resizeSection(3, min(header.sectionSize(3), PARTS_COLUMN_PX))
+        # the reasons take the room left (elided, full text in the tooltip); the rest fit
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
 
     def _update_counter(self) -> None:
         if self.review is None:
             return
         n_manual = sum(int(s.editor.manual.sum()) for s in self.sessions.values())
         unsaved = " · unsaved edits" if self.dirty else ""
-        self.counter.setText(f"{self.review.counter_text()} · {n_manual} points corrected{unsaved}")
+        which = self.filter_box.currentData() or "all"
+        shown = "" if which == "all" else f" ({FILTER_LABELS.get(which, which)})"
+        self.counter.setText(f"{self.review.counter_text()}{shown} · {n_manual} points corrected{unsaved}")
 
     def _notify(self, text: str, *, error: bool = False) -> None:
+        """A message in the dock and napari's status bar; a problem also pops up."""
         self.status.setText(text)
-        try:
-            from napari.utils.notifications import show_error, show_info
+        self.status.setStyleSheet("color: #ff9040;" if error else "")
+        show_message(self.viewer, text, error=error)
 
-            (show_error if error else show_info)(text)
+
+def wrapping_label(text: str = "") -> QLabel:
+    """A message line that wraps and never widens its dock (a long file name is cut instead)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setMinimumWidth(1)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def show_message(viewer, text: str, *, error: bool = False) -> None:
+    """Say ``text`` in napari's status bar; a problem (``error``) also as a napari notification.
+
+    Routine messages (one per key press) do not pop up: a notification per key would cover the
+    canvas and cost a few ms each.
+    """
+    try:
+        viewer.status = text
+    except Exception:  # pragma: no cover - a viewer without a status
+        pass
+    if error:
+        try:
+            from napari.utils.notifications import show_warning
+
+            show_warning(text)
         except Exception:  # pragma: no cover - no napari app
             pass
 

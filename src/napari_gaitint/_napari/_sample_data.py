@@ -15,7 +15,7 @@ from pathlib import Path
 #: Seed and size of the sample (changing them makes a new cache folder).
 SAMPLE_SEED = 2026
 SAMPLE_TRIALS = 1
-SAMPLE_VERSION = "v1"
+SAMPLE_VERSION = "v2"  # v2: the walker with feet calibrated on real walking
 
 
 def cache_root() -> Path:

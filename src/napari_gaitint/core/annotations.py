@@ -50,11 +50,20 @@ def empty_events() -> pd.DataFrame:
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.loc[:, list(EVENT_COLUMNS)].copy()
+    # other columns (e.g. the detector's confidence and why) are kept, after ours, as they are
+    extra = [c for c in df.columns if c not in EVENT_COLUMNS and not str(c).startswith("_")]
+    out = df.loc[:, [*EVENT_COLUMNS, *extra]].copy()
     for c in ("trial", "view", "side", "event", "source"):
         out[c] = out[c].fillna("").astype(str).astype(object)
     out["frame"] = pd.to_numeric(out["frame"], errors="raise").astype(float)
     out["time_s"] = pd.to_numeric(out["time_s"], errors="coerce").astype(float)
+    for c in extra:  # a text column reads back with "" for missing, a number column with NaN
+        if not pd.api.types.is_numeric_dtype(out[c]):
+            numbers = pd.to_numeric(out[c].replace("", np.nan), errors="coerce")
+            if numbers.notna().sum() == out[c].replace("", np.nan).notna().sum():
+                out[c] = numbers.astype(float)
+            else:
+                out[c] = out[c].fillna("").astype(str).astype(object)
     return out
 
 
@@ -304,6 +313,256 @@ def previous_event_frame(events: pd.DataFrame, frame: float, *, side: str | None
 
 
 # ---------------------------------------------------------------------------------------
+# An events table under edit: windows, duplicates, undo
+# ---------------------------------------------------------------------------------------
+#: Events of the same trial, side and kind closer than this (frames) are one event: adding one
+#: there merges with it instead of making a duplicate (a side's strides are >= ~15 frames apart).
+DUPLICATE_WINDOW_FRAMES = 2.0
+#: Delete and nudge act on the selected side's event nearest to the current frame, within this
+#: many frames; farther away they do nothing and say so.
+NEAR_WINDOW_FRAMES = 3.0
+_ABBREV = {"heel_strike": "HS", "toe_off": "TO"}
+
+
+def _name(row) -> str:
+    return f"{_ABBREV.get(row['event'], row['event'])} {str(row['side'])[:1].upper()}"
+
+
+class EditHistory:
+    """Undo and redo stacks of an editor: one entry per action; a new action clears the redo stack.
+
+    Shared by :class:`EventEditor` and :class:`napari_gaitint.core.qa.PoseEditor`.
+    """
+
+    def __init__(self):
+        self._undo: list = []
+        self._redo: list = []
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def _record(self, entry) -> None:
+        self._undo.append(entry)
+        self._redo = []
+
+    def _step(self, forward: bool):
+        """The entry to redo (``forward``) or undo, moved to the other stack; ``None`` if none."""
+        source, target = (self._redo, self._undo) if forward else (self._undo, self._redo)
+        if not source:
+            return None
+        entry = source.pop()
+        target.append(entry)
+        return entry
+
+
+@dataclasses.dataclass(frozen=True)
+class EditResult:
+    """What an :class:`EventEditor` edit did.
+
+    Attributes
+    ----------
+    message
+        One line for the user ("deleted HS L at frame 40", "no left event within 3 frames ...").
+    frame
+        The frame the edit concerns (the annotator shows it), ``None`` if none.
+    changed
+        Whether the table changed (an undoable action was recorded).
+    """
+
+    message: str
+    frame: float | None = None
+    changed: bool = False
+
+
+class EventEditor(EditHistory):
+    """An events table under manual edit, with undo/redo.
+
+    Every edit records the previous ``(events, rejected)`` tables as one undo step; edits
+    go through the pure functions of this module (:func:`add_event`,
+    :func:`delete_nearest_event`, :func:`nudge_event`), so a detected event that is deleted or
+    moved lands in :attr:`rejected` and re-detection does not bring it back.
+
+    Parameters
+    ----------
+    events, rejected
+        Starting tables (empty when ``None``).
+    trial
+        Trial of the events added.
+    fps
+        Frame rate (frames/s) for ``time_s``.
+    n_frames
+        Number of frames (nudges stay inside).
+
+    Examples
+    --------
+    >>> ed = EventEditor(trial="T01", fps=25.0)
+    >>> ed.add(side="left", event="heel_strike", frame=40).message
+    'added HS L at frame 40'
+    >>> ed.add(side="left", event="heel_strike", frame=41).message  # one frame away: the same event
+    'HS L at frame 40 moved to frame 41 (one event, not two)'
+    >>> ed.delete_near(60, side="left").message
+    'no left event within 3 frames of frame 60 (nearest: HS L at frame 41)'
+    >>> ed.undo().message, ed.events["frame"].tolist()
+    ('undid: HS L at frame 40 moved to frame 41 (one event, not two)', [40.0])
+    """
+
+    def __init__(self, events: pd.DataFrame | None = None, rejected: pd.DataFrame | None = None, *,
+                 trial: str = "", fps: float | None = None, n_frames: int | None = None):
+        super().__init__()
+        self.events = sort_events(events) if events is not None else empty_events()
+        self.rejected = sort_events(rejected) if rejected is not None else empty_events()
+        self.trial = trial
+        self.fps = fps
+        self.n_frames = n_frames
+
+    def _commit(self, events: pd.DataFrame, rejected: pd.DataFrame, result: EditResult) -> EditResult:
+        # an entry: the tables before and after, and what the edit was
+        self._record(((self.events, self.rejected), (events, rejected), result))
+        self.events, self.rejected = events, rejected
+        return result
+
+    def replace(self, events: pd.DataFrame, rejected: pd.DataFrame | None = None, *, message: str = "") -> EditResult:
+        """Replace the tables as one undoable action (e.g. a re-detection)."""
+        rejected = self.rejected if rejected is None else sort_events(rejected)
+        return self._commit(sort_events(events), rejected, EditResult(message, None, True))
+
+    def _mask(self, side: str | None, event: str | None = None) -> np.ndarray:
+        ev = self.events
+        m = (ev["trial"] == self.trial).to_numpy() | (ev["trial"] == "").to_numpy()
+        if side is not None:
+            m &= ev["side"].to_numpy() == side
+        if event is not None:
+            m &= ev["event"].to_numpy() == event
+        return m
+
+    def _nearest(self, frame: float, side: str | None, event: str | None = None,
+                 window: float | None = None) -> int | None:
+        m = self._mask(side, event)
+        if not m.any():
+            return None
+        dist = np.where(m, np.abs(self.events["frame"].to_numpy(float) - float(frame)), np.inf)
+        pos = int(np.argmin(dist))
+        return None if window is not None and dist[pos] > window else pos
+
+    def _none_near(self, frame: float, side: str, window: float) -> EditResult:
+        pos = self._nearest(frame, side)
+        nearest = "" if pos is None else (
+            f" (nearest: {_name(self.events.iloc[pos])} at frame {self.events['frame'].iloc[pos]:g})")
+        return EditResult(f"no {side} event within {window:g} frames of frame {frame:g}{nearest}", None, False)
+
+    def add(self, *, side: str, event: str, frame: float, view: str = "",
+            window_frames: float = DUPLICATE_WINDOW_FRAMES) -> EditResult:
+        """Add a manual event at ``frame``; next to one of the same side and kind (within
+        ``window_frames``) it moves that one there instead (one event, not two)."""
+        frame = float(frame)
+        pos = self._nearest(frame, side, event, window_frames)
+        if pos is not None:
+            row = self.events.iloc[pos]
+            if np.isclose(float(row["frame"]), frame) and row["source"] == "manual":
+                return EditResult(f"{_name(row)} is already at frame {frame:g}", frame, False)
+            old = float(row["frame"])
+            events, rejected, _new = nudge_event(self.events, pos, frame - old, fps=self.fps,
+                                                 rejected=self.rejected, n_frames=self.n_frames)
+            if float(events.iloc[_new]["frame"]) != frame:  # nudge_event rounds to whole frames
+                events.loc[events.index[_new], ["frame", "time_s"]] = [frame, _time(frame, self.fps)]
+            msg = f"{_name(row)} at frame {old:g} moved to frame {frame:g} (one event, not two)"
+            return self._commit(sort_events(events), rejected, EditResult(msg, frame, True))
+        events = add_event(self.events, side=side, event=event, frame=frame, fps=self.fps,
+                           trial=self.trial, view=view)
+        msg = f"added {_ABBREV.get(event, event)} {side[:1].upper()} at frame {frame:g}"
+        return self._commit(events, self.rejected, EditResult(msg, frame, True))
+
+    def delete_near(self, frame: float, *, side: str, window_frames: float = NEAR_WINDOW_FRAMES) -> EditResult:
+        """Delete the ``side`` event nearest to ``frame`` if it is within ``window_frames``."""
+        pos = self._nearest(frame, side, window=window_frames)
+        if pos is None:
+            return self._none_near(frame, side, window_frames)
+        return self.remove_rows([pos])
+
+    def nudge_near(self, frame: float, delta_frames: float, *, side: str,
+                   window_frames: float = NEAR_WINDOW_FRAMES) -> EditResult:
+        """Move the ``side`` event nearest to ``frame`` (within ``window_frames``) by ``delta_frames``."""
+        pos = self._nearest(frame, side, window=window_frames)
+        if pos is None:
+            return self._none_near(frame, side, window_frames)
+        row = self.events.iloc[pos]
+        events, rejected, new = nudge_event(self.events, pos, delta_frames, fps=self.fps,
+                                            rejected=self.rejected, n_frames=self.n_frames)
+        to = float(events.iloc[new]["frame"])
+        msg = f"moved {_name(row)} to frame {to:g}"
+        return self._commit(events, rejected, EditResult(msg, to, True))
+
+    def remove_rows(self, positions) -> EditResult:
+        """Delete the events at row ``positions`` (e.g. markers deleted in the viewer)."""
+        positions = sorted({int(p) for p in positions if 0 <= int(p) < len(self.events)})
+        if not positions:
+            return EditResult("no event to delete", None, False)
+        rows = self.events.iloc[positions]
+        rejected = self.rejected
+        for i in range(len(rows)):
+            rejected = _reject(rejected, rows.iloc[[i]])
+        events = sort_events(self.events.drop(index=self.events.index[positions]))
+        names = ", ".join(f"{_name(r)} at frame {r['frame']:g}" for _, r in rows.iterrows())
+        return self._commit(events, rejected, EditResult(f"deleted {names}", float(rows["frame"].iloc[0]), True))
+
+    def undo(self) -> EditResult | None:
+        """Go back one edit; returns what was undone (its frame), ``None`` if nothing is left."""
+        return self._go(forward=False)
+
+    def redo(self) -> EditResult | None:
+        """Apply the last undone edit again."""
+        return self._go(forward=True)
+
+    def _go(self, *, forward: bool) -> EditResult | None:
+        entry = self._step(forward)
+        if entry is None:
+            return None
+        before, after, result = entry
+        self.events, self.rejected = after if forward else before
+        return EditResult(f"{'redid' if forward else 'undid'}: {result.message}", result.frame, True)
+
+
+def merge_duplicate_events(events: pd.DataFrame, *, window_frames: float = DUPLICATE_WINDOW_FRAMES
+                           ) -> tuple[pd.DataFrame, int]:
+    """Merge events of the same trial, side and kind closer than ``window_frames``.
+
+    Of each group the manual event is kept (the first manual one), else the first detected
+    one. Returns the table (sorted) and the number of events merged away.
+
+    Examples
+    --------
+    >>> ev = normalize_events(pd.DataFrame({"side": ["left"] * 3, "event": ["heel_strike"] * 3,
+    ...                                     "frame": [39.85, 40.0, 70.0]}), trial="T01")
+    >>> ev.loc[1, "source"] = "manual"
+    >>> out, n = merge_duplicate_events(ev)
+    >>> out["frame"].tolist(), out["source"].tolist(), n
+    ([40.0, 70.0], ['manual', 'detected'], 1)
+    """
+    ev = sort_events(events)
+    if len(ev) < 2:
+        return ev, 0
+    drop = np.zeros(len(ev), bool)
+    for _, g in ev.groupby(["trial", "side", "event"], sort=False):
+        idx = g.index.to_numpy()
+        frames = g["frame"].to_numpy(float)
+        start = 0
+        for k in range(1, len(idx) + 1):
+            if k == len(idx) or frames[k] - frames[k - 1] > window_frames:
+                group = idx[start:k]
+                if len(group) > 1:
+                    manual = [i for i in group if ev.at[i, "source"] == "manual"]
+                    keep = manual[0] if manual else group[0]
+                    drop[[i for i in group if i != keep]] = True
+                start = k
+    return sort_events(ev[~drop]), int(drop.sum())
+
+
+# ---------------------------------------------------------------------------------------
 # Re-detection
 # ---------------------------------------------------------------------------------------
 @dataclasses.dataclass
@@ -373,6 +632,46 @@ def merge_detected_events(
         n_detected_suppressed=int((~keep).sum()),
         n_detected=int(keep.sum()),
     )
+
+
+def _row_keys(events: pd.DataFrame) -> list[tuple]:
+    """Hashable identity of each row: every column, the frame to 1e-6 frame."""
+    t = _typed(events)
+    return list(zip(t["trial"], t["view"], t["side"], t["event"], np.round(t["frame"].to_numpy(float), 6),
+                    t["source"], strict=True))
+
+
+def merge_saved_events(
+    base: pd.DataFrame, ours: pd.DataFrame, theirs: pd.DataFrame
+) -> tuple[pd.DataFrame, int, int]:
+    """Three-way merge of an events table saved meanwhile by someone else.
+
+    ``base`` is the table as this session read it, ``ours`` as edited here, ``theirs`` as
+    it is in the file now. Events the other side added are added, events it deleted (and
+    we kept unchanged) are deleted; our own additions and deletions stay.
+
+    Returns
+    -------
+    events, n_added, n_removed
+        The merged table (sorted) and how many of the other side's additions and deletions
+        were applied.
+
+    Examples
+    --------
+    >>> b = add_event(empty_events(), side="left", event="heel_strike", frame=10)
+    >>> o = add_event(b, side="left", event="toe_off", frame=20)
+    >>> t = add_event(empty_events(), side="right", event="heel_strike", frame=30)  # deleted 10, added 30
+    >>> m, added, removed = merge_saved_events(b, o, t)
+    >>> m["frame"].tolist(), added, removed
+    ([20.0, 30.0], 1, 1)
+    """
+    base_k, our_k, their_k = (set(_row_keys(t)) for t in (base, ours, theirs))
+    gone = (base_k - their_k) & our_k
+    new = their_k - base_k - our_k
+    keep = [k not in gone for k in _row_keys(ours)]
+    take = [k in new for k in _row_keys(theirs)]
+    merged = pd.concat([_typed(ours)[keep], _typed(theirs)[take]], ignore_index=True)
+    return sort_events(merged), len(new), len(gone)
 
 
 # ---------------------------------------------------------------------------------------
@@ -481,11 +780,13 @@ def discard_autosave(target: str | Path) -> None:
 
 
 def events_to_records(events: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows of an events table (NaN kept as NaN)."""
-    return [
-        {c: (float(v) if c in ("frame", "time_s") else str(v)) for c, v in row.items()}
-        for row in _typed(events).to_dict(orient="records")
-    ]
+    """JSON-ready rows of an events table (NaN kept as NaN; numbers of other columns stay numbers)."""
+    def cell(c, v):
+        if c in ("frame", "time_s") or (c not in EVENT_COLUMNS and isinstance(v, int | float | np.number)):
+            return float(v)
+        return str(v)
+
+    return [{c: cell(c, v) for c, v in row.items()} for row in _typed(events).to_dict(orient="records")]
 
 
 def events_from_records(records: list[dict]) -> pd.DataFrame:
@@ -518,8 +819,13 @@ def recover_events(target: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | No
 __all__ = [
     "AUTOSAVE_SUFFIX",
     "EVENT_COLUMNS",
+    "DUPLICATE_WINDOW_FRAMES",
     "EVENT_TYPES",
+    "EditHistory",
+    "EditResult",
+    "EventEditor",
     "MergeResult",
+    "NEAR_WINDOW_FRAMES",
     "SIDES",
     "SOURCES",
     "add_event",
@@ -533,6 +839,8 @@ __all__ = [
     "load_events",
     "load_rejected",
     "merge_detected_events",
+    "merge_duplicate_events",
+    "merge_saved_events",
     "nearest_event",
     "next_event_frame",
     "normalize_events",

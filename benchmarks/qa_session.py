@@ -1,0 +1,213 @@
+"""Replay a label-QA and event-annotation session as a user, at 1280 x 800: keys, clicks, time.
+
+The demo's trial T01 (the plugin's sample: the same files ``gaitint demo`` writes for T01, with
+video, generated afresh into a temporary folder) is opened as ``gaitint demo --gui`` opens it
+(one column of tabbed docks). Then, with keys and clicks sent to the canvas and the docks as a
+user types them:
+
+1. Label QA: a click on Start QA; N walks the suspect list (zoomed on each suspect). Where the
+   synthetic truth says the label lies on the far leg (the 11 wrong-limb labels the
+   generator injected), it is fixed as a user who sees the near leg would: W (Shift+W when
+   the frame's whole leg is on the far leg), and only where the point W leaves is more than
+   2 px from the leg, one drag (or one click when W armed the placing) there. Other suspects
+   get Enter (reviewed). One click saves.
+2. Events: a click on Start, then five times each: ``]`` to the next event, ``L``/``R`` for its
+   side, ``D``, Ctrl+Z, ``[``, ``]``; ``H`` and ``T`` in a gap, ``,`` and ``.``; ``D`` far from
+   any event.
+
+Printed: one row per injected error (keys or clicks it took, what W did, distance of the
+fixed point to the truth in image px), the time of each kind of step (key or click until
+the canvas is drawn: median and max ms), the goals (every injected error within 2 px in at
+most 2 keys or clicks; every key within 100 ms) and, as the baseline measured the same way
+in the same run, napari's own frame step (Right arrow) with the ratio ours / napari.
+
+Needs a display: run under Xvfb (software OpenGL there)::
+
+    xvfb-run -a -s "-screen 0 1280x800x24" python benchmarks/qa_session.py
+    xvfb-run -a -s "-screen 0 1280x800x24" python benchmarks/qa_session.py --shots docs/images
+
+(never with QT_QPA_PLATFORM=offscreen: it renders black). ``--shots`` saves full-window
+screenshots of the session there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "napari"))  # the simulated user of the GUI tests
+from _shared import draw_now, run_script  # noqa: E402
+
+WINDOW = (1280, 800)
+TOLERANCE_PX = 2.0
+KEY_BUDGET_MS = 100.0
+REPEATS = 5  # each event key is timed this many times
+
+
+def main(argv=None, tmp_dirs=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shots", type=Path, help="save 1280x800 screenshots of the session in this folder")
+    args = parser.parse_args(argv)
+
+    import gui_user as user
+    import pandas as pd
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QApplication
+
+    from napari_gaitint._napari._annotate import EventAnnotator
+    from napari_gaitint._napari._launch import open_viewer_on_sample
+    from napari_gaitint._napari._qa import QAWidget
+    from napari_gaitint._napari._sample_data import ensure_sample
+
+    tmp = Path(tempfile.mkdtemp(prefix="gaitint-qa-session-"))
+    tmp_dirs.append(tmp)
+    # the demo's T01 (same seed, same files), with its truth, made now by the current walker
+    # (not a cached sample an older version of it wrote)
+    t0 = time.perf_counter()
+    manifest = ensure_sample(tmp / "generated")
+    print(f"sample trial generated in {time.perf_counter() - t0:.1f} s")
+    rows = user.copy_trial(tmp / "sample", manifest, trial="T01")
+    rows.to_csv(tmp / "sample" / "trials.csv", index=False)
+    injected = user.injected_wrong_limb(manifest, "T01")
+    truths = {v: user.truth_of(manifest, "T01", v) for v in ("C1", "C3")}
+    for cls in (QAWidget, EventAnnotator):  # no dialog stops the replay
+        cls.confirm_prompt = staticmethod(lambda text: True)
+        cls.close_prompt = staticmethod(lambda: "discard")
+
+    t0 = time.perf_counter()
+    viewer = open_viewer_on_sample(tmp, run=False, size=WINDOW)
+    window = viewer.window._qt_window
+    window.show()
+    for _ in range(10):
+        QApplication.processEvents()
+        time.sleep(0.02)
+    open_s = time.perf_counter() - t0
+    docks = viewer.window.dock_widgets
+    qa, events = docks["QA"], docks["Events"]
+    times: dict[str, list[float]] = {}
+
+    def act(kind, fn):
+        t = time.perf_counter()
+        fn()
+        draw_now(viewer)
+        times.setdefault(kind, []).append(1000 * (time.perf_counter() - t))
+
+    def shot(name):
+        if args.shots is None:
+            return
+        args.shots.mkdir(parents=True, exist_ok=True)
+        draw_now(viewer)
+        import matplotlib.image as mpimg
+
+        mpimg.imsave(args.shots / name, viewer.screenshot(canvas_only=False, flash=False))
+
+    shot("napari_qa_load.png")
+    # napari's own frame step, the baseline
+    for _ in range(15):
+        act("napari frame step (Right)", lambda: user.press(viewer, Qt.Key.Key_Right))
+    viewer.dims.set_current_step(0, 0)
+
+    # ---- label QA ----------------------------------------------------------------------------
+    qa.parentWidget().raise_()
+    t = time.perf_counter()
+    act("Start QA (click)", lambda: user.QTest.mouseClick(qa.start_button, Qt.MouseButton.LeftButton))
+    start_s = time.perf_counter() - t
+    fixed, reviewed, first_fix = [], 0, True
+    act("N", lambda: user.press(viewer, Qt.Key.Key_N))
+    for _ in range(qa.review.n):
+        view, frame = qa.review.key(qa.review.position)
+        if any((v, f) == (view, frame) for (v, f, _b) in injected):
+            if first_fix:
+                shot("napari_qa_suspect.png")
+            fixed += user.fix_suspect(viewer, qa, injected, truths, act=act, tolerance_px=TOLERANCE_PX)
+            if first_fix:
+                shot("napari_qa_fixed.png")
+                first_fix = False
+            if {(r["view"], r["frame"], r["bodypart"]) for r in fixed} >= injected:
+                break
+            act("N", lambda: user.press(viewer, Qt.Key.Key_N))
+        else:  # not one of the injected errors: reviewed, on to the next unreviewed
+            act("Enter", lambda: user.press(viewer, Qt.Key.Key_Return))
+            reviewed += 1
+    for _ in range(10):  # a few more suspects reviewed (the low-likelihood ones after the errors)
+        act("N", lambda: user.press(viewer, Qt.Key.Key_N))
+        act("Enter", lambda: user.press(viewer, Qt.Key.Key_Return))
+        reviewed += 1
+    act("Ctrl+Z (QA)", lambda: user.press(viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier))
+    act("Ctrl+Shift+Z (QA)", lambda: user.press(viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                                                | Qt.KeyboardModifier.ShiftModifier))
+    act("Save (click)", lambda: user.QTest.mouseClick(qa.save_button, Qt.MouseButton.LeftButton))
+
+    # ---- events ------------------------------------------------------------------------------
+    events.parentWidget().raise_()
+    act("F (zoom out)", lambda: user.press(viewer, Qt.Key.Key_F))
+    act("Start events (click)", lambda: user.QTest.mouseClick(events.start_button, Qt.MouseButton.LeftButton))
+    viewer.layers.selection.active = events.layers["C1"]
+    viewer.dims.set_current_step(0, 0)
+    for _ in range(REPEATS):  # at each of the next events: its side, delete it, undo
+        act("]", lambda: user.press(viewer, Qt.Key.Key_BracketRight))
+        ev = events.events
+        here = ev.loc[np.abs(ev["frame"] - viewer.dims.current_step[0]).idxmin()]
+        side_key = Qt.Key.Key_L if here["side"] == "left" else Qt.Key.Key_R
+        act("L / R", lambda side_key=side_key: user.press(viewer, side_key))
+        act("D (at an event)", lambda: user.press(viewer, Qt.Key.Key_D))
+        act("Ctrl+Z (events)", lambda: user.press(viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier))
+        act("[", lambda: user.press(viewer, Qt.Key.Key_BracketLeft))
+        act("]", lambda: user.press(viewer, Qt.Key.Key_BracketRight))
+    act("L / R", lambda: user.press(viewer, Qt.Key.Key_L))
+    ev = events.events
+    left = np.sort(ev.loc[ev["side"] == "left", "frame"].to_numpy(float))
+    gaps = np.argsort(np.diff(left))[::-1][:REPEATS]  # the widest gaps between left events
+    for g in gaps:  # a heel strike and a toe off in a gap, moved back and forth, kept
+        frame = int(round((left[g] + left[g + 1]) / 2))
+        viewer.dims.set_current_step(0, frame)
+        act("H", lambda: user.press(viewer, Qt.Key.Key_H))
+        viewer.dims.set_current_step(0, frame + 3)
+        act("T", lambda: user.press(viewer, Qt.Key.Key_T))
+        act(",", lambda: user.press(viewer, Qt.Key.Key_Comma))
+        act(".", lambda: user.press(viewer, Qt.Key.Key_Period))
+    frames = events.events.loc[events.events["side"] == "left", "frame"].to_numpy(float)
+    lonely = max(range(events.n_frames), key=lambda f: np.abs(frames - f).min())  # far from every left event
+    for _ in range(REPEATS):
+        viewer.dims.set_current_step(0, lonely)
+        act("D (no event near)", lambda: user.press(viewer, Qt.Key.Key_D))
+        assert "no left event" in events.last_message, events.last_message
+    viewer.dims.set_current_step(0, int(round((left[gaps[0]] + left[gaps[0] + 1]) / 2)))
+    shot("napari_events.png")
+    act("Save events (click)", lambda: user.QTest.mouseClick(events.save_button, Qt.MouseButton.LeftButton))
+
+    # ---- report ------------------------------------------------------------------------------
+    print(f"window {window.width()}x{window.height()}; canvas "
+          f"{viewer.window._qt_viewer.canvas.native.width()}x{viewer.window._qt_viewer.canvas.native.height()}; "
+          f"opening the trial with all docks {open_s:.2f} s; Start QA {start_s:.2f} s "
+          f"({qa.review.n} suspect frames)")
+    table = pd.DataFrame(fixed)
+    print(f"\ninjected wrong-limb labels of T01: {len(injected)}; fixed: {len(table)}; other suspects "
+          f"accepted with Enter: {reviewed}")
+    if len(table):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    base = float(np.median(times["napari frame step (Right)"]))
+    print("\nstep                           n   median ms   max ms   / napari frame step")
+    for kind, ms in times.items():
+        print(f"{kind:<28} {len(ms):>3}   {np.median(ms):9.1f}   {max(ms):6.1f}   {np.median(ms) / base:8.2f}")
+    keys = {k: v for k, v in times.items() if "click" not in k and "napari" not in k and k not in ("drag",)}
+    worst = max(max(v) for v in keys.values())
+    within = bool(len(table)) and table["distance_px"].max() <= TOLERANCE_PX
+    print(f"\ngoal: every injected error within {TOLERANCE_PX:g} px in <= 2 keys or clicks: "
+          f"{'met' if within and table['actions'].max() <= 2 and len(table) == len(injected) else 'NOT met'} "
+          f"(max {table['distance_px'].max():.2f} px, max {table['actions'].max()} actions, "
+          f"mean {table['actions'].mean():.2f})")
+    print(f"goal: every key within {KEY_BUDGET_MS:g} ms: {'met' if worst <= KEY_BUDGET_MS else 'NOT met'} "
+          f"(slowest key {worst:.0f} ms; median {np.median(np.concatenate(list(keys.values()))):.0f} ms)")
+    viewer.close()
+
+
+if __name__ == "__main__":
+    run_script("qa_session.py", lambda argv, tmp: main(argv, tmp))
