@@ -282,7 +282,7 @@ def _oriented(pose: Pose, direction: int) -> Pose:
         return orient_pose(pose, direction=direction)
 
 
-EVENT_METHODS = ["velocity", "zeni", "seed", "ankle_hip"]
+EVENT_METHODS = ["foot", "velocity", "zeni", "seed", "ankle_hip"]
 
 
 @FAST

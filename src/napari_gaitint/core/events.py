@@ -346,6 +346,12 @@ def detect_events(
         info = {key: val[keep] for key, val in info.items()}
         confidence, why = event_confidence(positions=positions, kinds=kinds, info=info, **conf_kw)
         events_dropped = int(drop.sum())
+        if not keep.any():
+            raise AnalysisError(
+                f"{where}no heel strike or toe off found in {pose.n_frames} frames "
+                f"({pose.n_frames / fps:.1f} s; {n_valid} with data): the only candidates lie at "
+                "the edges of the data and contradict each other's timing (partial steps)"
+            )
     else:
         events_dropped = 0
     is_hs = kinds == HEEL_STRIKE
