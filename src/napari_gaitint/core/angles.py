@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import AnalysisError
-from .io import Pose
+from .pose import Pose
 
 #: The angles computed, in the order of the output columns.
 JOINTS: tuple[str, ...] = ("hip", "knee", "ankle", "trunk")
@@ -178,7 +178,7 @@ def compute_angles(pose: Pose, *, fps: float | None = None, min_likelihood: floa
 
     Examples
     --------
-    >>> from napari_gaitint.core.synthetic import generate_trial
+    >>> from napari_gaitint.synthetic import generate_trial
     >>> from napari_gaitint.core.orient import orient_pose
     >>> view = generate_trial(0).views["C1"]
     >>> table = compute_angles(orient_pose(view.true_pose))
@@ -244,7 +244,7 @@ def compute_angle_cycles(
         _valid_or_raise,
         split_cycles,
     )
-    from .events import frame_to_position
+    from .event_signals import frame_to_position
 
     angles = pose_angles_deg(pose, min_likelihood=min_likelihood)
     where = f"{pose.source}: " if pose.source is not None else ""

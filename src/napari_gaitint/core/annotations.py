@@ -13,15 +13,14 @@ back an event the user removed nor duplicate one the user moved; :func:`merge_de
 keeps every manual event and reports what it replaced.
 
 Files: :func:`save_events` writes ``events.csv`` atomically (and ``<stem>.rejected.csv``
-when there are rejected detections); :func:`write_autosave` keeps unsaved edits in a sidecar
-``<stem>.gaitint-autosave.json`` that :func:`read_autosave` recovers after a crash.
+when there are rejected detections); :func:`autosave_events` keeps unsaved edits in a sidecar
+``<stem>.gaitint-autosave.json`` (:mod:`.edits`) that :func:`recover_events` recovers after a
+crash.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,19 +28,26 @@ import numpy as np
 import pandas as pd
 
 from ._files import write_text_atomic
+from .edits import EditHistory, read_autosave, write_autosave
 from .errors import InputFileError
 
 #: Columns of an events table, in file order.
 EVENT_COLUMNS: tuple[str, ...] = ("trial", "view", "side", "event", "frame", "time_s", "source")
+
+
 #: Event names.
 EVENT_TYPES: tuple[str, ...] = ("heel_strike", "toe_off")
+
+
 SIDES: tuple[str, ...] = ("left", "right")
+
+
 SOURCES: tuple[str, ...] = ("detected", "manual")
+
+
 # pandas < 3 parses floats with a fast, not always exact parser; >= 3 round-trips by default
 # (and deprecates the option).
 _ROUND_TRIP = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
-#: Suffix of the autosave sidecar file.
-AUTOSAVE_SUFFIX = ".gaitint-autosave.json"
 
 
 def empty_events() -> pd.DataFrame:
@@ -129,9 +135,6 @@ def normalize_events(
     return sort_events(out)
 
 
-# ---------------------------------------------------------------------------------------
-# Edits
-# ---------------------------------------------------------------------------------------
 def _time(frame: float, fps: float | None) -> float:
     return float(frame) / float(fps) if fps else float("nan")
 
@@ -312,52 +315,22 @@ def previous_event_frame(events: pd.DataFrame, frame: float, *, side: str | None
     return next_event_frame(events, frame, side=side, backwards=True)
 
 
-# ---------------------------------------------------------------------------------------
 # An events table under edit: windows, duplicates, undo
-# ---------------------------------------------------------------------------------------
 #: Events of the same trial, side and kind closer than this (frames) are one event: adding one
 #: there merges with it instead of making a duplicate (a side's strides are >= ~15 frames apart).
 DUPLICATE_WINDOW_FRAMES = 2.0
+
+
 #: Delete and nudge act on the selected side's event nearest to the current frame, within this
 #: many frames; farther away they do nothing and say so.
 NEAR_WINDOW_FRAMES = 3.0
+
+
 _ABBREV = {"heel_strike": "HS", "toe_off": "TO"}
 
 
 def _name(row) -> str:
     return f"{_ABBREV.get(row['event'], row['event'])} {str(row['side'])[:1].upper()}"
-
-
-class EditHistory:
-    """Undo and redo stacks of an editor: one entry per action; a new action clears the redo stack.
-
-    Shared by :class:`EventEditor` and :class:`napari_gaitint.core.qa.PoseEditor`.
-    """
-
-    def __init__(self):
-        self._undo: list = []
-        self._redo: list = []
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    @property
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    def _record(self, entry) -> None:
-        self._undo.append(entry)
-        self._redo = []
-
-    def _step(self, forward: bool):
-        """The entry to redo (``forward``) or undo, moved to the other stack; ``None`` if none."""
-        source, target = (self._redo, self._undo) if forward else (self._undo, self._redo)
-        if not source:
-            return None
-        entry = source.pop()
-        target.append(entry)
-        return entry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -562,9 +535,6 @@ def merge_duplicate_events(events: pd.DataFrame, *, window_frames: float = DUPLI
     return sort_events(ev[~drop]), int(drop.sum())
 
 
-# ---------------------------------------------------------------------------------------
-# Re-detection
-# ---------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class MergeResult:
     """Outcome of :func:`merge_detected_events`.
@@ -674,9 +644,6 @@ def merge_saved_events(
     return sort_events(merged), len(new), len(gone)
 
 
-# ---------------------------------------------------------------------------------------
-# Files
-# ---------------------------------------------------------------------------------------
 def rejected_path(path: str | Path) -> Path:
     """Sidecar file of rejected detections next to an ``events.csv``."""
     path = Path(path)
@@ -743,42 +710,6 @@ def save_events(
     return path
 
 
-# ---------------------------------------------------------------------------------------
-# Autosave
-# ---------------------------------------------------------------------------------------
-def autosave_path(target: str | Path) -> Path:
-    """Sidecar autosave file of the file ``target`` (``<stem>.gaitint-autosave.json``)."""
-    target = Path(target)
-    return target.with_name(f"{target.stem}{AUTOSAVE_SUFFIX}")
-
-
-def write_autosave(target: str | Path, payload: Mapping) -> Path:
-    """Write unsaved edits of ``target`` to its sidecar, atomically (replaces the previous one).
-
-    ``payload`` must be JSON-serialisable; ``target``, ``kind`` and ``saved_at`` are added.
-    """
-    data = {"target": str(Path(target)), "saved_at": time.time(), **dict(payload)}
-    return write_text_atomic(autosave_path(target), json.dumps(data, allow_nan=True), overwrite=True)
-
-
-def read_autosave(target: str | Path) -> dict | None:
-    """The autosaved payload of ``target``, or ``None`` if there is none (or it is unreadable)."""
-    p = autosave_path(target)
-    if not p.is_file():
-        return None
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def discard_autosave(target: str | Path) -> None:
-    """Remove the autosave sidecar of ``target`` (after a successful save)."""
-    p = autosave_path(target)
-    if p.exists():
-        p.unlink()
-
-
 def events_to_records(events: pd.DataFrame) -> list[dict]:
     """JSON-ready rows of an events table (NaN kept as NaN; numbers of other columns stay numbers)."""
     def cell(c, v):
@@ -814,42 +745,3 @@ def recover_events(target: str | Path) -> tuple[pd.DataFrame, pd.DataFrame] | No
     if not data or data.get("kind") != "events":
         return None
     return events_from_records(data.get("events", [])), events_from_records(data.get("rejected", []))
-
-
-__all__ = [
-    "AUTOSAVE_SUFFIX",
-    "EVENT_COLUMNS",
-    "DUPLICATE_WINDOW_FRAMES",
-    "EVENT_TYPES",
-    "EditHistory",
-    "EditResult",
-    "EventEditor",
-    "MergeResult",
-    "NEAR_WINDOW_FRAMES",
-    "SIDES",
-    "SOURCES",
-    "add_event",
-    "autosave_events",
-    "autosave_path",
-    "delete_nearest_event",
-    "discard_autosave",
-    "empty_events",
-    "events_from_records",
-    "events_to_records",
-    "load_events",
-    "load_rejected",
-    "merge_detected_events",
-    "merge_duplicate_events",
-    "merge_saved_events",
-    "nearest_event",
-    "next_event_frame",
-    "normalize_events",
-    "nudge_event",
-    "previous_event_frame",
-    "read_autosave",
-    "recover_events",
-    "rejected_path",
-    "save_events",
-    "sort_events",
-    "write_autosave",
-]

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from .clean import CleanResult
-    from .io import Pose
+    from .pose import Pose
 
 #: How to get what this module needs, quoted in its errors.
 INSTALL_HINT = "pip install 'napari-gaitint[movement]'"
@@ -189,7 +189,7 @@ def save_movement_dataset(poses: Pose | CleanResult, path: str | Path, *,
 
 def _flag_attrs() -> dict:
     """CF attributes of the ``flags`` bit field: one mask and name per flag."""
-    from .clean import FLAG_MANUAL, flag_names, flag_reasons
+    from .clean_flags import FLAG_MANUAL, flag_names, flag_reasons
 
     bits = [1 << i for i in range(FLAG_MANUAL.bit_length()) if flag_names(1 << i)]
     return {

@@ -22,7 +22,8 @@ import warnings
 import numpy as np
 
 from .errors import AnalysisError, ConfigError, GaitintWarning, InputFileError
-from .io import Pose
+from .event_signals import _FOOT_FALLBACK, _with_data, mask_low_likelihood, relative_x
+from .pose import Pose
 
 #: Walking direction codes: +1 left-to-right in the image, -1 right-to-left.
 LEFT_TO_RIGHT = 1
@@ -132,7 +133,7 @@ def detect_pose_direction(pose: Pose, *, reference: str = "neck") -> int:
     Tries the travel of ``reference`` across the image, then of the other trunk point
     (neck ↔ hip) when the reference is missing; when the body does not travel (treadmill,
     a camera that follows the subject) it falls back to the feet's motion relative to the
-    body (:func:`~napari_gaitint.core.events.detect_walking_direction_from_feet`).
+    body (:func:`~detect_walking_direction_from_feet`).
 
     Raises
     ------
@@ -148,7 +149,6 @@ def detect_pose_direction(pose: Pose, *, reference: str = "neck") -> int:
             return detect_walking_direction(pose.bodypart(ref)[:, 0])
         except AnalysisError:
             still.append(ref)
-    from .events import detect_walking_direction_from_feet
 
     for ref in [r for r in ("hip", "neck") if r in pose.bodyparts]:
         try:
@@ -220,7 +220,7 @@ def floor_tilt_deg(pose: Pose) -> float | None:
     >>> round(floor_tilt_deg(Pose(v, ("heel", "hip", "ankle"))), 2)  # atan(0.05)
     2.86
     """
-    from .io import leg_length_px
+    from .pose import leg_length_px
 
     parts = [p for p in ("heel", "toe") if p in pose.bodyparts] or (
         ["ankle"] if "ankle" in pose.bodyparts else [])
@@ -263,6 +263,53 @@ def floor_tilt_deg(pose: Pose) -> float | None:
             break
         keep = new
     return float(np.degrees(np.arctan(slope)))
+
+
+def detect_walking_direction_from_feet(
+    pose: Pose, *, reference: str = "hip", foot: str = "heel", fps: float | None = None,
+    min_likelihood: float = 0.6, min_margin: float = 0.04,
+) -> int:
+    """Walking direction (+1 toward +x, -1 toward -x) from the foot's motion relative to the body.
+
+    Works where the body does not travel across the image (a treadmill, a camera following
+    the subject), so :func:`~napari_gaitint.core.orient.detect_walking_direction` cannot
+    tell. In walking the foot is on the floor for more than half of each stride (stance,
+    ~55-70 %), moving backward relative to the body, and swings forward quickly for the
+    rest: the relative position ``foot x - reference x`` decreases in most frames when the
+    walk goes toward +x. Velocities are taken over +/- 40 ms to average out keypoint noise.
+    Image coordinates (or any frame whose y direction does not matter) are fine.
+
+    Raises
+    ------
+    AnalysisError
+        When fewer than 20 frames have data or the share of decreasing frames is within
+        ``min_margin`` of one half (not walking, or running).
+
+    Examples
+    --------
+    >>> from napari_gaitint.core.orient import orient_pose
+    >>> direction = detect_walking_direction_from_feet(pose)  # doctest: +SKIP
+    >>> gait = orient_pose(pose, direction=direction)  # doctest: +SKIP
+    """
+    pose = mask_low_likelihood(pose, min_likelihood)
+    bp = _with_data(pose, foot, _FOOT_FALLBACK.get(foot, ()))
+    rel = relative_x(pose, bp, reference)
+    fps = fps or pose.fps or 25.0
+    k = max(1, int(round(0.04 * fps)))
+    v = rel[2 * k :] - rel[: -2 * k] if rel.size > 2 * k else np.zeros(0)
+    v = v[np.isfinite(v) & (v != 0)]
+    where = f"{pose.source}: " if pose.source is not None else ""
+    if v.size < 20:
+        raise AnalysisError(f"{where}too few frames with {bp} and {reference} to tell the "
+                            "walking direction from the feet")
+    backward = float(np.mean(v < 0))
+    if abs(backward - 0.5) < min_margin:
+        raise AnalysisError(
+            f"{where}cannot tell the walking direction from the feet: the {bp} moves backward "
+            f"relative to the {reference} in {100 * backward:.0f} % of the frames (walking: "
+            "55-70 % toward the walking direction); give the direction explicitly"
+        )
+    return 1 if backward > 0.5 else -1
 
 
 def rotate_xy(xy_px: np.ndarray, angle_deg: float, pivot_px: tuple[float, float]) -> np.ndarray:

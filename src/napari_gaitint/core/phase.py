@@ -33,10 +33,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .config import LOW_CONFIDENCE
 from .errors import AnalysisError
-from .event_methods import LOW_CONFIDENCE
 from .events import HEEL_STRIKE, TOE_OFF, detect_events, phase_conflicts
-from .io import Pose
+from .pose import Pose
 
 #: Settings of the tolerant second pass that looks for a missing partner event.
 TOLERANT_PASS = {"despike": None, "max_gap_s": 0.4, "min_prominence": 0.15, "min_distance_stride": 0.3}
@@ -107,7 +107,7 @@ def detect_events_both_legs(
     elif len(rates) > 1:
         why_not = "the poses have different frame rates"
     elif lag_frames is None:
-        from .clean import estimate_view_lag
+        from .clean_align import estimate_view_lag
 
         lag_frames, info = estimate_view_lag(poses[0], poses[1])
         if info.get("beyond_range"):

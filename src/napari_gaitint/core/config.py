@@ -1,0 +1,194 @@
+"""The settings of every analysis step, in one place: the single home of every default.
+
+One frozen, validated settings object per step: :class:`CleanConfig` (cleaning,
+:func:`~napari_gaitint.core.clean.clean_pose`), and the choices every entry point offers (the
+command line builds its options from here, the napari docks their fields). This module
+imports nothing heavy, so ``gaitint --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from .errors import AnalysisError
+
+#: Our six roles, in the order the analysis uses them.
+ROLES: tuple[str, ...] = ("neck", "hip", "knee", "ankle", "heel", "toe")
+#: The joints of the leg chain (the ones DLC may take from the far leg).
+LEG_CHAIN: tuple[str, ...] = ("knee", "ankle", "heel", "toe")
+
+# ---------------------------------------------------------------------------------------
+# cleaning
+# ---------------------------------------------------------------------------------------
+#: Wrong-limb / outlier detectors of the cleaning (:class:`CleanConfig` ``method``).
+CLEAN_METHODS = ("twoview", "baseline", "none")
+#: Gap-filling methods (:class:`CleanConfig` ``gap_method``).
+GAP_METHODS = ("linear", "pchip", "spline")
+#: Low-pass filters (:class:`CleanConfig` ``filter``).
+FILTERS = ("butterworth", "savgol", "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class CleanConfig:
+    """Cleaning settings, in physical units.
+
+    Parameters
+    ----------
+    likelihood_threshold
+        Points with a DLC likelihood below this (0–1) are removed; 0 disables.
+    method
+        Wrong-limb/outlier detection: ``"twoview"`` (default), ``"baseline"`` (the seed's
+        rule) or ``"none"``.
+    margin_px
+        Distance in pixels that counts as "clearly different" (jump size for the baseline,
+        minimum deviation and minimum near/far leg separation for ``"twoview"``). ``None``
+        (default): ``margin_leg`` times the subject's leg length in this view's image
+        (:func:`margin_px_for`), so the same settings hold for any camera distance and
+        resolution.
+    margin_leg
+        The margin as a fraction of the leg length (median hip–ankle distance, px) when
+        ``margin_px`` is None. 0.09 gives ~15 px for a leg of ~170 px (a 960 × 540 walkway
+        view with the subject about half the image height).
+    outlier_sigma
+        ``"twoview"`` flags isolated spikes whose deviation from the cubic prediction of
+        their neighbours exceeds this many robust standard deviations (and ``2 *
+        margin_px``).
+    max_run_s
+        Longest wrong-limb run the single-view fall-back looks for, in seconds.
+    max_gap_s, max_gap_frames
+        Longest gap that is filled; ``max_gap_frames`` wins when given; 0 disables filling.
+    gap_method
+        ``"linear"``, ``"pchip"`` or ``"spline"`` (cubic spline through the valid samples).
+    filter
+        ``"butterworth"`` (zero-lag, :func:`scipy.signal.sosfiltfilt`), ``"savgol"`` or
+        ``"none"``.
+    cutoff_hz
+        Butterworth cut-off frequency in Hz (6 Hz is usual for walking kinematics).
+    filter_order
+        Butterworth order of one pass; the forward–backward filter has twice this order.
+    savgol_window_s, savgol_polyorder
+        Savitzky–Golay window length in seconds (rounded to an odd number of frames) and
+        polynomial order.
+    filtered_flag_px
+        :data:`FLAG_FILTERED` marks points the filter moved by more than this.
+    leg_chain
+        Body parts of the leg that swap together.
+    reference
+        Body parts seen by both cameras, used to align the other view.
+    other_leg
+        The other leg's ``hip, knee, ankle, heel, toe`` in the same file (one camera sees
+        both legs, as a pose estimator labels them), or None. Without the other view, that
+        leg's own track is the far leg of ``leg_chain`` and vice versa, and frames where the
+        two legs' labels are exchanged are exchanged back (both legs are cleaned). Names not
+        in the file are skipped. :func:`config_for_names` sets it for files with both legs.
+    max_lag_s
+        The two cameras should be synchronised. If the shared ``reference`` tracks match
+        clearly better with the other view shifted by a whole number of frames (up to this
+        many seconds), the far leg is taken from the shifted frames and a warning says so
+        (:func:`estimate_view_lag`). 0: frames are matched by number only. Lags beyond
+        half a stride (~0.5 s) cannot be told from smaller ones (the gait repeats).
+    """
+
+    likelihood_threshold: float = 0.6
+    method: str = "twoview"
+    margin_px: float | None = None
+    margin_leg: float = 0.09
+    outlier_sigma: float = 8.0
+    max_run_s: float = 0.4
+    max_gap_s: float = 0.4
+    max_gap_frames: int | None = None
+    gap_method: str = "spline"
+    filter: str = "butterworth"
+    cutoff_hz: float = 6.0
+    filter_order: int = 2
+    savgol_window_s: float = 0.28
+    savgol_polyorder: int = 3
+    filtered_flag_px: float = 1.0
+    leg_chain: tuple[str, ...] = LEG_CHAIN
+    reference: tuple[str, ...] = ("neck", "hip")
+    other_leg: tuple[str, ...] | None = None
+    max_lag_s: float = 0.5
+
+    def __post_init__(self):
+        if self.method not in CLEAN_METHODS:
+            raise ValueError(f"method must be one of {CLEAN_METHODS}, got {self.method!r}")
+        if self.gap_method not in GAP_METHODS:
+            raise ValueError(f"gap_method must be one of {GAP_METHODS}, got {self.gap_method!r}")
+        if self.filter not in FILTERS:
+            raise ValueError(f"filter must be one of {FILTERS}, got {self.filter!r}")
+        if not 0.0 <= self.likelihood_threshold <= 1.0:
+            raise ValueError(f"likelihood_threshold must be in [0, 1], got {self.likelihood_threshold}")
+        if self.margin_px is not None and not self.margin_px > 0:
+            raise ValueError(f"margin_px must be > 0 (or None: from the leg length), got {self.margin_px}")
+        if not self.max_lag_s >= 0:
+            raise ValueError(f"max_lag_s must be >= 0, got {self.max_lag_s}")
+        if not self.margin_leg > 0:
+            raise ValueError(f"margin_leg must be > 0, got {self.margin_leg}")
+        if self.cutoff_hz <= 0:
+            raise ValueError(f"cutoff_hz must be > 0, got {self.cutoff_hz}")
+        if self.filter_order < 1:
+            raise ValueError(f"filter_order must be >= 1, got {self.filter_order}")
+        if self.max_gap_s < 0 or (self.max_gap_frames is not None and self.max_gap_frames < 0):
+            raise ValueError("the maximum gap must be >= 0")
+        object.__setattr__(self, "leg_chain", tuple(self.leg_chain))
+        object.__setattr__(self, "reference", tuple(self.reference))
+        if self.other_leg is not None:
+            other_leg = tuple(self.other_leg)
+            if len(other_leg) != 1 + len(self.leg_chain):
+                raise ValueError("other_leg names the other leg's hip, knee, ankle, heel and toe "
+                                 f"(5 body parts), got {other_leg!r}")
+            object.__setattr__(self, "other_leg", other_leg)
+
+    def to_dict(self) -> dict:
+        """Plain dict (for provenance / TOML)."""
+        return dataclasses.asdict(self)
+
+    def gap_frames(self, fps: float | None) -> int:
+        """The maximum gap in frames (needs ``fps`` unless ``max_gap_frames`` is set)."""
+        if self.max_gap_frames is not None:
+            return int(self.max_gap_frames)
+        if self.max_gap_s == 0:
+            return 0
+        if not fps:
+            raise AnalysisError(
+                "the frame rate is unknown, so max_gap_s cannot be turned into frames; "
+                "give fps (--fps) or max_gap_frames"
+            )
+        return int(math.floor(self.max_gap_s * fps + 1e-9))
+
+
+# ---------------------------------------------------------------------------------------
+# events
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class EventMethod:
+    """Which body part's x (relative to the reference) gives which event."""
+
+    hs_bodypart: str
+    to_bodypart: str
+    default_reference: str
+    description: str
+
+
+#: The event detectors by name (described in :mod:`napari_gaitint.core.events`).
+EVENT_METHODS: dict[str, EventMethod] = {
+    "zeni": EventMethod("heel", "toe", "hip", "Zeni: max of heel x - ref x / min of toe x - ref x"),
+    "seed": EventMethod("ankle", "ankle", "neck", "seed: max / min of ankle x - neck x"),
+    "ankle_neck": EventMethod("ankle", "ankle", "neck", "alias of 'seed'"),
+    "ankle_hip": EventMethod("ankle", "ankle", "hip", "max / min of ankle x - hip x"),
+    "velocity": EventMethod(
+        "heel", "toe", "hip",
+        "Zeni, then refined to where the heel stops / the toe starts moving forward",
+    ),
+    "foot": EventMethod(
+        "heel", "toe", "hip",
+        "heel strike where the heel comes to rest (Zeni's heel maximum extrapolated by its "
+        "deceleration); toe off where the toe overtakes the body (Zeni's toe minimum)",
+    ),
+}
+#: The default detector of every entry point (CLI, widgets, annotator, pipeline), chosen on
+#: real walking (validation/validate_real_events.py; tables in docs/methods/events.md).
+DEFAULT_METHOD = "foot"
+#: Events with a lower ``confidence`` are counted as low-confidence (report, QA order).
+LOW_CONFIDENCE = 0.5
