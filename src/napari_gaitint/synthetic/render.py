@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._files import write_atomic
+from ..core._files import write_atomic
 
 BACKGROUND = (236, 236, 231)
 FLOOR = (214, 213, 206)
