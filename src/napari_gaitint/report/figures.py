@@ -22,15 +22,13 @@ import numpy as np
 import pandas as pd
 
 from ..core._files import write_atomic
-from ..core.angles import ANGLE_AXIS
-from ..core.stats import (
-    _resolve_views,
-    _units,
+from ..core.agreement import (
     compute_agreement,
     compute_bland_altman_points,
     compute_difference_curves,
-    validate_cycles_table,
 )
+from ..core.angles import ANGLE_AXIS
+from ..core.stats import _resolve_views, _units, validate_cycles_table
 
 #: Colours per view (tab10 order); C1 first.
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")

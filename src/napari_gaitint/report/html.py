@@ -144,7 +144,7 @@ def _p(text: str) -> str:
 def methods_html(config: Mapping, anova: pd.DataFrame | None, cycles: pd.DataFrame,
                  versions: Mapping[str, str]) -> str:
     """The Methods section, from what ran: the settings of the run (``config``: those of
-    :class:`~napari_gaitint.core.pipeline.AnalysisConfig` as ``config.toml`` has them, and
+    :class:`~napari_gaitint.workflow.config.AnalysisConfig` as ``config.toml`` has them, and
     ``engine``, ``correction``), the ANOVA's attributes (engine, correction, unit) and the
     package versions."""
     e = html.escape
@@ -250,7 +250,8 @@ _MAX_LOW_EVENTS = 30
 
 def _event_confidence_line(events: pd.DataFrame) -> tuple[str, pd.DataFrame | None]:
     """"N events, M with confidence below LOW_CONFIDENCE (reasons)", and those events."""
-    from ..core.events import LOW_CONFIDENCE, sort_events_by_confidence
+    from ..core.config import LOW_CONFIDENCE
+    from ..core.events import sort_events_by_confidence
 
     n = len(events)
     if "confidence" not in events.columns:

@@ -9,16 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..core._csv import write_csv
+from ..core.agreement import compute_agreement, compute_difference_curves
 from ..core.angles import ANGLE_AXIS
 from ..core.errors import OutputExistsError
-from ..core.stats import (
-    compute_agreement,
-    compute_difference_curves,
-    format_dropped,
-    rm_anova,
-    spm_rm_anova,
-    validate_cycles_table,
-)
+from ..core.stats import format_dropped, rm_anova, spm_rm_anova, validate_cycles_table
 from .figures import ANGLE_FIGURE_NAMES
 
 #: Figure names written to ``figures/`` (PNG and SVG each).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Iterable, Iterator
 
-from .errors import GaitintError
+from ..core.errors import GaitintError
 
 
 def _run_pickled(blob: bytes) -> bytes:

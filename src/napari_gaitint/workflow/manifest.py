@@ -26,14 +26,18 @@ import dataclasses
 import io
 import os
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PureWindowsPath
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputFileError
+from ..core._csv import write_csv
+from ..core.errors import InputFileError
+from ..core.pose import side_of_view
+from ..core.video import VIDEO_SUFFIXES
 
-#: Columns of ``trials.csv`` (see :mod:`napari_gaitint.core.pipeline`), in the order written.
+#: Columns of ``trials.csv`` (see :func:`load_manifest`), in the order written.
 #: ``subject`` (optional) names the person of each trial: the trials of a subject are
 #: averaged per view before the statistics; ``px_per_m`` (optional) is the view's scale
 #: (pixels per metre on the walkway), for lengths and speeds in metres.
@@ -53,7 +57,6 @@ NUMBER_COLUMNS = ("fps", "width", "height", "px_per_m")
 POSITIVE_COLUMNS = ("px_per_m",)
 #: Number columns that hold whole numbers of pixels.
 WHOLE_NUMBER_COLUMNS = ("width", "height")
-
 _SEPARATORS = (",", ";", "\t")
 _SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -449,8 +452,7 @@ def write_manifest_cells(path: str | Path, cells: pd.DataFrame, dialect: CsvDial
     cannot hold turns it into UTF-8 with a byte-order mark, which spreadsheets recognise),
     line ends and ``sep=`` line of the file it was read from.
     """
-    from ._csv import write_csv
-    from ._files import write_atomic
+    from ..core._files import write_atomic
 
     cells = cells.reset_index(drop=True)
     if dialect.is_default:
@@ -505,7 +507,283 @@ def save_manifest_values(path: str | Path, column: str, values: dict[tuple[str, 
     return write_manifest_cells(path, cells, dialect)
 
 
-__all__ = [
-    "KNOWN_COLUMNS", "MANIFEST_COLUMNS", "MANIFEST_FILE_FILTER", "REQUIRED_COLUMNS", "CsvDialect", "format_cell",
-    "read_manifest", "read_manifest_cells", "save_manifest_values", "validate_subjects", "write_manifest_cells",
-]
+# ---------------------------------------------------------------------------------------
+# trials from file names, manifests of a cohort
+# ---------------------------------------------------------------------------------------
+_VIEW_TOKEN = re.compile(r"(?<![A-Za-z0-9])(C\d+)(?![0-9])", re.IGNORECASE)
+#: Files in a predictions folder that are not DLC predictions of a video (ours, DLC labels).
+_NOT_PREDICTIONS = re.compile(r"(_cleaned|_flags|_events|_full|_meta|_mirrored)$|^(CollectedData|trials)",
+                              re.IGNORECASE)
+
+
+def trial_view_from_name(name: str | Path) -> tuple[str | None, str | None, str]:
+    """``(trial, view, video stem)`` from a DeepLabCut output or video file name.
+
+    DeepLabCut names predictions after the video (``<video>DLC_<scorer>...``); the view is
+    the last token ``C<digits>`` of the video name standing as a word, the trial the video
+    name without it. ``(None, None, video stem)`` when the name has no view.
+
+    Examples
+    --------
+    >>> trial_view_from_name("T01_C1DLC_resnet50_gaitJan1shuffle1_1000.h5")
+    ('T01', 'C1', 'T01_C1')
+    >>> trial_view_from_name("rat5-c3-run2.mp4")[:2], trial_view_from_name("T02_C3DLC.csv")[:2]
+    (('rat5-run2', 'C3'), ('T02', 'C3'))
+    """
+    stem = Path(name).stem
+    cut = re.search(r"DLC(?=_|$)", stem)
+    video_stem = stem[: cut.start()] if cut and cut.start() > 0 else stem
+    matches = list(_VIEW_TOKEN.finditer(video_stem))
+    if not matches:
+        return None, None, video_stem
+    m = matches[-1]
+    head = video_stem[: m.start()]
+    head = head[:-1] if head[-1:] in "_-. " and head else head
+    trial = (head + video_stem[m.end():]).strip("_-. ") or video_stem
+    return trial, m.group(1).upper(), video_stem
+
+
+def find_trials(folder: str | Path, *, views: tuple[str, ...] = ("C1", "C3")) -> pd.DataFrame:
+    """A manifest made from the file names in a folder of DeepLabCut outputs.
+
+    DeepLabCut names its predictions after the video: ``T01_C1.mp4`` gives
+    ``T01_C1DLC_<scorer>.h5`` (and ``..._filtered.h5``, ``.csv`` copies). Each prediction
+    file whose video name holds a view token (``C1``, ``C3`` as a separate word:
+    ``T01_C1``, ``rat5-C3-run2``) becomes a row; the trial is the video name without the
+    view (``T01``, ``rat5-run2``). Per trial and view the unfiltered ``.h5`` is preferred
+    (this package cleans and filters itself), then ``.csv``, then the filtered ones; among
+    several scorers the newest file. The video of the same name, when it is in the folder,
+    fills the ``video`` column (frame rate and size are read from it). ``attrs["notes"]``
+    says which files were passed over and why.
+
+    Raises
+    ------
+    InputFileError
+        If the folder does not exist or holds no prediction file named that way.
+
+    Examples
+    --------
+    >>> find_trials("my_dlc_outputs")  # doctest: +SKIP
+      trial view  side                               predictions                video  ...
+    0   T01   C1   NaN  /data/my_dlc_outputs/T01_C1DLC_resnet50_gaitJan1shuffle1_100000.h5  .../T01_C1.mp4
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(folder, "not a folder")
+    wanted = {v.upper() for v in views}
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    videos = {p.stem: p for p in files if p.suffix.lower() in VIDEO_SUFFIXES}
+    found: dict[tuple[str, str], list] = {}
+    notes = []
+    for path in files:
+        if path.suffix.lower() not in (".h5", ".csv") or _NOT_PREDICTIONS.search(path.stem):
+            continue
+        trial, view, video_stem = trial_view_from_name(path.name)
+        if view is None:
+            continue
+        if view not in wanted:
+            notes.append(f"{path.name}: view {view} is not one of {', '.join(sorted(wanted))}")
+            continue
+        filtered = "filtered" in path.stem[len(video_stem):].lower()
+        rank = (filtered, path.suffix.lower() != ".h5", -path.stat().st_mtime)
+        found.setdefault((trial, view), []).append((rank, path, videos.get(video_stem)))
+    if not found:
+        raise InputFileError(
+            folder, "no trials.csv and no DeepLabCut predictions named like T01_C1DLC_<scorer>.h5 "
+            "(a view token C1/C3 in the video name); write a trials.csv (columns trial, view, "
+            "predictions, video)"
+        )
+    rows = []
+    for (trial, view), options in sorted(found.items()):
+        options.sort(key=lambda o: o[0])
+        _, path, video = options[0]
+        for _, other, _ in options[1:]:
+            notes.append(f"{trial} {view}: used {path.name}, not {other.name}")
+        rows.append({"trial": trial, "view": view, "side": np.nan, "predictions": str(path.resolve()),
+                     "video": str(video.resolve()) if video is not None else np.nan,
+                     "fps": np.nan, "width": np.nan, "height": np.nan, "individual": np.nan,
+                     "subject": np.nan, "px_per_m": np.nan})
+    table = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
+    table.attrs["notes"] = notes
+    return table
+
+
+def write_manifest(table: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a manifest (e.g. from :func:`find_trials`) as ``trials.csv``, file paths relative
+    to its folder where possible; an existing file is kept unless ``overwrite``."""
+    path = Path(path)
+    cols = [c for c in MANIFEST_COLUMNS if c in table.columns]
+    out = table[cols].copy()
+    for col in ("predictions", "video"):
+        out[col] = [_relative(p, path.parent) if isinstance(p, str) and p else p for p in out[col]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_csv(path, out, overwrite=overwrite)
+
+
+def _relative(file: str, base: Path) -> str:
+    try:
+        return Path(os.path.relpath(Path(file).resolve(), base.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return str(file)
+
+
+def load_manifest(path: str | Path) -> pd.DataFrame:
+    """Read ``trials.csv`` (or the ``trials.csv`` inside a folder) with absolute file paths.
+
+    The file may come from a spreadsheet (``;`` or tab separators, decimal commas, a
+    byte-order mark, CRLF, ``Trial `` headers, Windows separators in paths): see
+    :func:`napari_gaitint.workflow.manifest.read_manifest`. A folder without ``trials.csv`` is
+    read by file name (:func:`find_trials`); ``attrs["found_by_name"]`` is then True.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing or cannot be read, lacks columns, or names prediction files
+        that do not exist; the message names the row and column.
+    """
+    path = Path(path)
+    found_by_name = False
+    if path.is_dir():
+        if (path / "trials.csv").is_file():
+            path = path / "trials.csv"
+        else:
+            df = find_trials(path)
+            found_by_name, notes = True, df.attrs.get("notes", [])
+            path = path / "trials.csv"  # (not written: paths are absolute already)
+    if not found_by_name:
+        df = read_manifest(path)
+    # Events edited in napari are saved as <trial>_events.csv next to the predictions; a run
+    # uses them (for the views and sides they cover) unless the manifest names a file.
+    found = [_saved_events(row) for _, row in df.iterrows()]
+    df["events_auto"] = [f is not None and not isinstance(row.get("events"), str)
+                         for f, (_, row) in zip(found, df.iterrows(), strict=True)]
+    df["events"] = pd.Series(
+        [row.get("events") if isinstance(row.get("events"), str) else (f or np.nan)
+         for f, (_, row) in zip(found, df.iterrows(), strict=True)],
+        index=df.index, dtype=object,
+    )
+    df.attrs["path"] = str(path)
+    df.attrs["found_by_name"] = found_by_name
+    if found_by_name:
+        df.attrs["notes"] = notes
+    return df
+
+
+def _saved_events(row: pd.Series) -> str | None:
+    pred = row.get("predictions")
+    if not isinstance(pred, str):
+        return None
+    path = Path(pred).parent / f"{row['trial']}_events.csv"
+    return str(path) if path.is_file() else None
+
+
+def row_individual(row: pd.Series) -> str | None:
+    """The manifest row's ``individual`` (multi-animal files), None when not given."""
+    individual = row.get("individual")
+    return individual if isinstance(individual, str) and individual.strip() else None
+
+
+def _side_for(row: pd.Series) -> str:
+    side = side_of_view(str(row["view"]), row.get("side"))
+    if side is not None:
+        return side
+    raise InputFileError(row["predictions"], f"manifest gives no side (left/right) for view {row['view']!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# trial pairs of videos (gaitint dlc)
+# ---------------------------------------------------------------------------------------
+#: Suffix added to the stem of a mirrored video copy.
+MIRROR_SUFFIX = "_mirrored"
+#: Columns of ``trials.csv`` written here (the pipeline's columns plus ``mirrored``).
+_PAIR_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height",
+                    "mirrored")
+
+
+def trial_name_from_videos(video_c1: str | Path, video_c3: str | Path) -> str:
+    """The trial name two view videos share: their stems without the view names.
+
+    ``T01_C1.mp4`` + ``T01_C3.mp4`` -> ``T01``; ``rat5-C1-run2.avi`` + ``rat5-C3-run2.avi`` ->
+    ``rat5-run2``. Falls back to the C1 stem when the names have nothing in common.
+    """
+    a, b = Path(video_c1).stem, Path(video_c3).stem
+    cleaned = []
+    for stem, view in ((a, "C1"), (b, "C3")):
+        s = re.sub(rf"[_\-. ]?{view}(?=$|[_\-. ])", "", stem, count=1, flags=re.IGNORECASE)
+        cleaned.append(s.strip("_-. "))
+    if cleaned[0] and cleaned[0] == cleaned[1]:
+        return cleaned[0]
+    prefix = os.path.commonprefix([a, b]).strip("_-. ")
+    return prefix or a
+
+
+def find_trial_pairs(folder: str | Path, *, views: Sequence[str] = ("C1", "C3")) -> list[tuple[str, Path, Path]]:
+    """Find ``(trial, video_C1, video_C3)`` pairs in a folder by name.
+
+    A video whose stem contains the first view name (``C1``, as a separate token such as
+    ``T01_C1`` or ``rat-C1-2``) pairs with the file of the same name with ``C3`` instead.
+    Mirrored copies (``*_mirrored``) are ignored.
+
+    Raises
+    ------
+    InputFileError
+        If the folder does not exist or holds no pair.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(folder, "not a folder of videos")
+    v1, v3 = views
+    pattern = re.compile(rf"(?<![A-Za-z0-9]){v1}(?![0-9])", re.IGNORECASE)
+    pairs = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in VIDEO_SUFFIXES or path.stem.endswith(MIRROR_SUFFIX):
+            continue
+        matches = list(pattern.finditer(path.stem))
+        if not matches:
+            continue
+        m = matches[-1]
+        other_stem = path.stem[: m.start()] + v3 + path.stem[m.end():]
+        other = path.with_name(other_stem + path.suffix)
+        if other.is_file():
+            pairs.append((trial_name_from_videos(path, other), path, other))
+    if not pairs:
+        raise InputFileError(
+            folder, f"no trial pairs found: expected videos named like T01_{v1}.mp4 and T01_{v3}.mp4"
+        )
+    return pairs
+
+
+def _relpath(path: Path, base: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+    except ValueError:  # other drive on Windows
+        return str(path.resolve())
+
+
+def update_manifest(manifest: str | Path, rows: Iterable[Mapping]) -> Path:
+    """Add or replace ``(trial, view)`` rows of a ``trials.csv`` manifest, atomically.
+
+    Rows of other trials/views and any extra columns the file has are kept, cell for cell,
+    and the file keeps the way it was written (a spreadsheet's ``;`` separators, decimal
+    commas, encoding and line ends: :func:`~napari_gaitint.workflow.manifest.write_manifest_cells`).
+    Paths in ``rows`` are written as given (make them relative to the manifest's folder).
+    """
+    from .manifest import format_cell, read_manifest_cells, write_manifest_cells
+
+    manifest = Path(manifest)
+    new = pd.DataFrame(list(rows))
+    if not manifest.exists():
+        cols = [c for c in _PAIR_COLUMNS if c in new.columns]
+        cols += [c for c in new.columns if c not in cols]
+        write_csv(manifest, new[cols].sort_values(["trial", "view"], kind="stable"), overwrite=True)
+        return manifest
+    old = read_manifest_cells(manifest, required=("trial", "view"))
+    dialect = old.attrs["dialect"]
+    new = new.apply(lambda col: col.map(lambda v: format_cell(v, dialect)))
+    keys = set(zip(new["trial"], new["view"], strict=True))
+    keep = [(t, v) not in keys for t, v in zip(old["trial"], old["view"], strict=True)]
+    table = pd.concat([old[keep].reset_index(drop=True), new], ignore_index=True).fillna("")
+    cols = [c for c in _PAIR_COLUMNS if c in table.columns]
+    cols += [c for c in table.columns if c not in cols]
+    table = table[cols].sort_values(["trial", "view"], kind="stable")
+    return write_manifest_cells(manifest, table, dialect)
