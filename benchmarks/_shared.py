@@ -32,11 +32,11 @@ def synthetic_cohort(folder, n_pairs: int, tmp_dirs: list, *, prefix: str = "gai
     """The manifest of a synthetic cohort of ``n_pairs`` trial pairs (no video, seed 61) in
     ``folder``, written unless it is there already; in a new temporary folder (removed at
     the end, see :func:`run_script`) when ``folder`` is None. ``options`` go to
-    :func:`~napari_gaitint.core.synthetic.write_synthetic_cohort`."""
+    :func:`~napari_gaitint.synthetic.files.write_synthetic_cohort`."""
     import tempfile
     from pathlib import Path
 
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     if folder is None:
         folder = Path(tempfile.mkdtemp(prefix=prefix))

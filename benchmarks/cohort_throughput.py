@@ -35,6 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _shared import run_script, synthetic_cohort  # noqa: E402
 
+from napari_gaitint.core.agreement import _icc, _paired
+
 
 def _peak_rss_mb() -> tuple[float, float]:
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -57,10 +59,11 @@ def _main(argv, tmp_dirs: list) -> None:
     args = ap.parse_args(argv)
     n_pairs = 6 if args.quick else args.pairs or (24 if args.minutes else 61)
 
-    from napari_gaitint.core.pipeline import AnalysisConfig, analyze_cohort
+    from napari_gaitint.workflow.cohort import analyze_cohort
+    from napari_gaitint.workflow.config import AnalysisConfig
 
     if args.manifest is not None:
-        from napari_gaitint.core.pipeline import load_manifest
+        from napari_gaitint.workflow.manifest import load_manifest
 
         manifest = args.manifest
         table = load_manifest(manifest)  # a clear error for a bad manifest, before timing
@@ -201,10 +204,10 @@ def _time_statistics(res, tmp_dirs: list, rounds: int = 2) -> None:
     print(f"  saving the figures: ours {best['ours']:.2f} s, savefig per format {best['savefig']:.2f} s "
           f"({best['savefig'] / max(best['ours'], 1e-9):.1f}x; identical PNGs)")
 
-    pairs = stats._paired(df, *sorted(df["view"].unique())[:2])
+    pairs = _paired(df, *sorted(df["view"].unique())[:2])
     groups = [g for _, g in pairs.groupby(["bodypart", "axis"], observed=True)]
     t = time.perf_counter()
-    ours = [stats._icc(g) for g in groups]
+    ours = [_icc(g) for g in groups]
     t_ours = time.perf_counter() - t
     t = time.perf_counter()
     ref = []

@@ -83,7 +83,7 @@ def _butterworth_with_gaps(pose, fps: float, repeat: int) -> None:
     """Ours (``lowpass``) vs scipy's ``sosfiltfilt`` per stretch on tracks with many gaps."""
     from scipy.signal import butter, sosfiltfilt
 
-    from napari_gaitint.core.clean import lowpass
+    from napari_gaitint.core.clean_filters import lowpass
 
     xy = pose.values[..., :2].reshape(pose.n_frames, -1).copy()
     rng = np.random.default_rng(0)
@@ -125,11 +125,12 @@ def main(argv=None) -> None:
     n_frames = 5_000 if args.quick else args.frames
     repeat = 1 if args.quick else args.repeat
 
-    from napari_gaitint.core.clean import CleanConfig, clean_pose
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.core.config import CleanConfig
     from napari_gaitint.core.cycles import compute_cycles
     from napari_gaitint.core.events import detect_events
     from napari_gaitint.core.orient import orient_pose
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     fps = 25.0
     t0 = time.perf_counter()

@@ -51,7 +51,8 @@ BODYPARTS = ("neck", "hip", "knee", "ankle", "heel", "toe",
 def make_predictions(path: Path, n_frames: int, *, seed: int = 0) -> Path:
     """A DLC predictions ``.h5`` of ``n_frames`` x 12 keypoints written by our core.io as
     DeepLabCut writes them (with PyTables' index on the frame column)."""
-    from napari_gaitint.core.io import Pose, pose_to_dlc_table, write_dlc_table
+    from napari_gaitint.core.io import pose_to_dlc_table, write_dlc_table
+    from napari_gaitint.core.pose import Pose
 
     rng = np.random.default_rng(seed)
     k = len(BODYPARTS)

@@ -68,7 +68,7 @@ def _main(argv, tmp_dirs: list) -> None:
     args = ap.parse_args(argv)
     n_pairs, repeat = (6, 1) if args.quick else (args.pairs, max(1, args.repeat))
 
-    from napari_gaitint.core.pipeline import load_manifest
+    from napari_gaitint.workflow.manifest import load_manifest
 
     manifest = args.manifest or synthetic_cohort(args.dir, n_pairs, tmp_dirs, prefix="gaitint-report-speed-")
     table = load_manifest(manifest)

@@ -48,16 +48,17 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from validate_events import observable  # noqa: E402
 
-from napari_gaitint.core.cycles import compute_cycles, compute_parameters  # noqa: E402
+from napari_gaitint.core.config import DEFAULT_METHOD
+from napari_gaitint.core.cycles import compute_cycles
 from napari_gaitint.core.errors import AnalysisError  # noqa: E402
-from napari_gaitint.core.events import (  # noqa: E402
-    DEFAULT_METHOD,
-    detect_events,
+from napari_gaitint.core.events import detect_events, match_events
+from napari_gaitint.core.orient import (
     detect_walking_direction_from_feet,
-    match_events,
+    orient_pose,  # noqa: E402
 )
-from napari_gaitint.core.orient import orient_pose  # noqa: E402
-from napari_gaitint.core.synthetic import WalkerParams, generate_trial  # noqa: E402
+from napari_gaitint.core.parameters import compute_parameters  # noqa: E402
+from napari_gaitint.synthetic.trial import generate_trial  # noqa: E402
+from napari_gaitint.synthetic.walker import WalkerParams
 
 #: Slow walking: 0.5 m/s, long stride time, long stance; fast: 2 m/s, short stance.
 SPEEDS = {

@@ -18,7 +18,7 @@ time x perspective interaction is also null here (no view-specific shape), so it
 rejection rate must stay <= 5 % (uncorrected it is inflated, which is why GG is reported).
 
 The model is deliberately simple (it is a valid null model for the ANOVA, not a gait
-simulator). ``napari_gaitint.core.pipeline.analyze_cohort`` on the synthetic walker can replace
+simulator). ``napari_gaitint.workflow.cohort.analyze_cohort`` on the synthetic walker can replace
 :func:`simulate_cohort` once it exists.
 
 Run::

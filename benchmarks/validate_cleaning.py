@@ -32,14 +32,9 @@ import time
 
 import numpy as np
 
-from napari_gaitint.core.clean import (
-    FLAG_LOW_LIKELIHOOD,
-    FLAG_OUTLIER,
-    FLAG_WRONG_LIMB,
-    CleanConfig,
-    clean_pose,
-)
-from napari_gaitint.core.io import LEG_CHAIN
+from napari_gaitint.core.clean import clean_pose
+from napari_gaitint.core.clean_flags import FLAG_LOW_LIKELIHOOD, FLAG_OUTLIER, FLAG_WRONG_LIMB
+from napari_gaitint.core.config import LEG_CHAIN, CleanConfig
 
 DETECTED = FLAG_OUTLIER | FLAG_WRONG_LIMB
 REMOVED = DETECTED | FLAG_LOW_LIKELIHOOD
@@ -205,7 +200,7 @@ def lag_table(trials, lags) -> str:
     wrong-limb points repaired by the default cleaning, with and without the lag search."""
     import warnings
 
-    from napari_gaitint.core.clean import estimate_view_lag
+    from napari_gaitint.core.clean_align import estimate_view_lag
 
     lines = ["| other view late by (frames) | lag found exactly | left at 0 | not used (out of sync) "
              "| wrong lag | repaired % (default) | repaired % (max_lag_s=0) | clean frames flagged (default) |",
@@ -251,7 +246,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def main(argv=None) -> int:
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="12 trial pairs instead of 60")

@@ -31,9 +31,11 @@ import time
 import numpy as np
 import pandas as pd
 
-from napari_gaitint.core.events import METHODS, detect_events, mask_low_likelihood, match_events
+from napari_gaitint.core.config import EVENT_METHODS as METHODS
+from napari_gaitint.core.event_signals import mask_low_likelihood
+from napari_gaitint.core.events import detect_events, match_events
 from napari_gaitint.core.orient import orient_pose
-from napari_gaitint.core.synthetic import generate_trial
+from napari_gaitint.synthetic.trial import generate_trial
 
 ALIASES = {"ankle_neck"}  # same detector as "seed"
 

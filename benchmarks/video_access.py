@@ -8,7 +8,7 @@ forward from a key frame far back:
   noise makes x264 code nearly every frame as a P frame (each decoded frame is needed by the
   next): the hard case, where no reader that decodes forward can be much more than ~2.4x
   faster than imageio on these frame lists (the ceiling printed below);
-* ``walker540``, ``walker1080``: the synthetic walker's footage (``core/render.py`` frames,
+* ``walker540``, ``walker1080``: the synthetic walker's footage (``synthetic/render.py`` frames,
   a treadmill trial) encoded with x264's defaults (preset medium, CRF 23), as
   ``ffmpeg -i in.avi out.mp4`` writes it: about two thirds B frames, most of which no other
   frame refers to, so a reader can skip them on the way to its frame (ours does; imageio
@@ -92,8 +92,8 @@ def make_video(path: Path, *, width: int, height: int, n_frames: int, fps: int =
 def make_walker_video(path: Path, *, width: int, height: int, n_frames: int, fps: int = 25) -> Path:
     """The synthetic walker on a treadmill (the sample's rendering), encoded with x264's
     defaults (preset medium, CRF 23, B frames as x264 chooses them)."""
-    from napari_gaitint.core.render import iter_frames
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.render import iter_frames
+    from napari_gaitint.synthetic.trial import generate_trial
 
     trial = generate_trial(seed=5, fps=fps, frame_size=(width, height), duration_s=n_frames / fps,
                            treadmill=True)

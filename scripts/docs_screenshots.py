@@ -51,7 +51,7 @@ def _new_viewer(napari):
 
 def _trial_rows(manifest: Path, folder: Path):
     """The sample's first trial, predictions copied to ``folder`` (the docks write next to them)."""
-    from napari_gaitint.core.pipeline import load_manifest
+    from napari_gaitint.workflow.manifest import load_manifest
 
     rows = load_manifest(manifest)
     rows = rows[rows["trial"] == rows["trial"].iloc[0]].copy()
@@ -168,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
 
         import napari
         from napari_gaitint._napari._sample_data import ensure_sample
-        from napari_gaitint.core.pipeline import DEMO_SEED, DEMO_TRIALS
-        from napari_gaitint.core.synthetic import write_synthetic_cohort
+        from napari_gaitint.synthetic.demo import DEMO_SEED, DEMO_TRIALS
+        from napari_gaitint.synthetic.files import write_synthetic_cohort
 
         manifest = ensure_sample()
         # the statistics need a cohort: the demo's trials, without videos

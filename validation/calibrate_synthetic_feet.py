@@ -48,15 +48,11 @@ import pandas as pd
 from scipy.optimize import least_squares
 
 from napari_gaitint.core.events import detect_events
-from napari_gaitint.core.io import Pose, load_pose
+from napari_gaitint.core.io import load_pose
 from napari_gaitint.core.orient import orient_pose
-from napari_gaitint.core.synthetic import (
-    Walker,
-    WalkerParams,
-    _bump,
-    draw_walker_params,
-    generate_trial,
-)
+from napari_gaitint.core.pose import Pose
+from napari_gaitint.synthetic.trial import generate_trial
+from napari_gaitint.synthetic.walker import Walker, WalkerParams, _bump, draw_walker_params
 
 REPO = Path(__file__).resolve().parents[1]
 REALGAIT = REPO.parent / "shared" / "realgait"
@@ -326,7 +322,7 @@ def _bump_slope(s, peak, h=1e-5):
 
 def fit_swing(prof: dict[str, pd.DataFrame], fitted: dict[str, float], *, leg_m: float, stride_m: float,
               n_walks: int = 6) -> dict[str, float]:
-    """The swing bumps (:func:`~napari_gaitint.core.synthetic._bump`, in swing fractions):
+    """The swing bumps (:func:`~napari_gaitint.synthetic.walker._bump`, in swing fractions):
     walkers with everything else ``fitted`` and no bumps are simulated, and each bump is
     fitted to what the real profile adds over the swing (TO to TO + 1 - duty): heel height
     (leg lengths), foot pitch (deg), and the heel's forward speed (walking speeds) for the

@@ -60,10 +60,10 @@ sys.path.insert(0, str(HERE.parent / "benchmarks"))
 import validate_cleaning as bench  # noqa: E402  (benchmarks/validate_cleaning.py)
 import validate_real_events as vre  # noqa: E402  (validation/validate_real_events.py)
 
-from napari_gaitint.core.clean import CleanConfig, clean_pose  # noqa: E402
+from napari_gaitint.core.clean import clean_pose  # noqa: E402
+from napari_gaitint.core.config import DEFAULT_METHOD, LEG_CHAIN, CleanConfig  # noqa: E402
 from napari_gaitint.core.errors import AnalysisError  # noqa: E402
-from napari_gaitint.core.events import DEFAULT_METHOD  # noqa: E402
-from napari_gaitint.core.io import LEG_CHAIN, Pose  # noqa: E402
+from napari_gaitint.core.pose import Pose  # noqa: E402
 
 #: A few trials of four labs (the test's and ``--quick``'s).
 QUICK_TRIALS = ("zoo_hc036a10", "gaitalytics_overground", "qualisys_walk", "btk_pig_beltc_2")

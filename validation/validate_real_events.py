@@ -70,10 +70,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from napari_gaitint.core.events import DEFAULT_METHOD, LOW_CONFIDENCE, METHODS, detect_events
-from napari_gaitint.core.io import Pose, load_pose
+from napari_gaitint.core.config import DEFAULT_METHOD, LOW_CONFIDENCE
+from napari_gaitint.core.config import EVENT_METHODS as METHODS
+from napari_gaitint.core.events import detect_events
+from napari_gaitint.core.io import load_pose
 from napari_gaitint.core.orient import orient_pose
 from napari_gaitint.core.phase import detect_events_both_legs
+from napari_gaitint.core.pose import Pose
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Where the real set lives next to the repository (not shipped with it).

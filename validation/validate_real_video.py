@@ -36,10 +36,13 @@ import pandas as pd
 
 from napari_gaitint.core import annotations as ann
 from napari_gaitint.core.clean import clean_pose, config_for_names
-from napari_gaitint.core.events import DEFAULT_METHOD, METHODS, detect_events, match_events
-from napari_gaitint.core.io import Pose, load_pose, rename_bodyparts
+from napari_gaitint.core.config import DEFAULT_METHOD
+from napari_gaitint.core.config import EVENT_METHODS as METHODS
+from napari_gaitint.core.events import detect_events, match_events
+from napari_gaitint.core.io import load_pose
 from napari_gaitint.core.orient import orient_pose
 from napari_gaitint.core.phase import detect_events_both_legs
+from napari_gaitint.core.pose import Pose, rename_bodyparts
 
 DATA = Path(__file__).resolve().parent / "data" / "real_video"
 #: The trials: frame rate (Hz) and frame size (px) of each video (its PROVENANCE.md).

@@ -11,10 +11,12 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+unknown"
 
+from .core.config import ROLES
 from .core.errors import AnalysisError, GaitintError, InputFileError, OutputExistsError
-from .core.io import ROLES, Pose, load_pose, load_poses, read_dlc_table, save_pose, write_dlc_table
+from .core.io import load_pose, load_poses, read_dlc_table, save_pose, write_dlc_table
 from .core.movement_io import save_movement_dataset, to_movement_dataset
 from .core.orient import detect_walking_direction, orient_pose
+from .core.pose import Pose
 
 __all__ = [
     "ROLES",

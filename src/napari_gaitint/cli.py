@@ -43,7 +43,7 @@ def _add_synth(sub) -> None:
 
 
 def _cmd_synth(args) -> int:
-    from .core.synthetic import write_synthetic_cohort
+    from .synthetic.files import write_synthetic_cohort
 
     if args.trials < 1:
         raise GaitintError(f"--trials must be at least 1 (got {args.trials})")
@@ -103,7 +103,7 @@ def _require_gui() -> None:
 
 
 def _cmd_demo(args) -> int:
-    from .core.pipeline import run_demo
+    from .synthetic.demo import run_demo
 
     if args.gui:
         _require_gui()
@@ -145,7 +145,8 @@ def _add_analyze(sub) -> None:
 def _cmd_analyze(args) -> int:
     import dataclasses
 
-    from .core.pipeline import AnalysisConfig, analyze_cohort, load_config
+    from .workflow.cohort import analyze_cohort
+    from .workflow.config import AnalysisConfig, load_config
 
     config = load_config(args.config) if args.config else AnalysisConfig()
     changes = {}
@@ -155,7 +156,7 @@ def _cmd_analyze(args) -> int:
         changes["scheduler"] = args.scheduler
     config = dataclasses.replace(config, **changes)
 
-    from .core.pipeline import load_manifest
+    from .workflow.manifest import load_manifest
 
     table = load_manifest(args.manifest)
     if table.attrs.get("found_by_name"):
@@ -168,7 +169,7 @@ def _cmd_analyze(args) -> int:
             progress=True, report=not args.no_report,
         )
     if table.attrs.get("found_by_name"):
-        from .core.pipeline import write_manifest
+        from .workflow.manifest import write_manifest
 
         found = write_manifest(table, args.out / "trials_found.csv", overwrite=True)
         print(f"trials found by name: {found} (edit it and run gaitint analyze {found} to change them)")
@@ -204,7 +205,7 @@ def _add_manifest(sub) -> None:
 
 
 def _cmd_manifest(args) -> int:
-    from .core.pipeline import find_trials, write_manifest
+    from .workflow.manifest import find_trials, write_manifest
 
     table = find_trials(args.folder)
     _print_found(table, args.folder, lead="{folder}: ")
@@ -267,14 +268,8 @@ def _cmd_clean(args) -> int:
     from .core._csv import write_csv
     from .core.clean import clean_pose, config_for_names, flags_table
     from .core.errors import InputFileError, OutputExistsError
-    from .core.io import (
-        dlc_metadata_path,
-        load_pose,
-        parse_bodypart_mapping,
-        save_pose,
-        side_of_view,
-        write_dlc_metadata,
-    )
+    from .core.io import dlc_metadata_path, load_pose, save_pose, write_dlc_metadata
+    from .core.pose import parse_bodypart_mapping, side_of_view
 
     try:
         mapping = parse_bodypart_mapping(args.bodyparts) or {}
@@ -385,7 +380,8 @@ def _add_events(sub) -> None:
         "time_s; frame fractional). The input file is never modified.",
     )
     p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
-    from .core.event_methods import DEFAULT_METHOD, METHODS
+    from .core.config import DEFAULT_METHOD
+    from .core.config import EVENT_METHODS as METHODS
 
     p.add_argument("--fps", type=float, default=25.0,
                    help="frame rate in Hz (default 25; a DLC file does not record it: give the "
@@ -404,7 +400,7 @@ def _add_events(sub) -> None:
 
 def _trial_view_from_name(name: str) -> tuple[str | None, str | None]:
     """``T01_C1DLC_resnet50...h5`` -> ("T01", "C1"); (None, None) when the name does not say."""
-    from .core.pipeline import trial_view_from_name
+    from .workflow.manifest import trial_view_from_name
 
     trial, view, _ = trial_view_from_name(name)
     return trial, view
@@ -442,8 +438,9 @@ def _load_oriented_view(args):
     import numpy as np
 
     from .core.errors import GaitintWarning, InputFileError
-    from .core.io import load_pose, parse_bodypart_mapping, side_of_view, validate_time_series
+    from .core.io import load_pose
     from .core.orient import orient_pose
+    from .core.pose import parse_bodypart_mapping, side_of_view, validate_time_series
 
     try:
         mapping = parse_bodypart_mapping(args.bodyparts)
@@ -478,7 +475,8 @@ def _load_oriented_view(args):
 
 
 def _cmd_events(args) -> int:
-    from .core.events import DEFAULT_METHOD, LOW_CONFIDENCE, detect_events
+    from .core.config import DEFAULT_METHOD, LOW_CONFIDENCE
+    from .core.events import detect_events
 
     oriented, trial, view, side, side_note = _load_oriented_view(args)
     events = detect_events(
@@ -675,7 +673,7 @@ def _parse_name_map(text: str | None) -> dict[str, str] | None:
 
 
 def _cmd_dlc(args) -> int:
-    from .core import dlc
+    from . import dlc
 
     kind = args.dlc_command
     if kind == "mirror":

@@ -17,8 +17,8 @@ from napari_gaitint.core.angles import (
     signed_angle_deg,
 )
 from napari_gaitint.core.cycles import compute_cycles, mean_cycles
-from napari_gaitint.core.io import Pose
 from napari_gaitint.core.orient import orient_pose
+from napari_gaitint.core.pose import Pose
 
 BODYPARTS = ("neck", "hip", "knee", "ankle", "heel", "toe")
 
@@ -155,7 +155,7 @@ def test_image_coordinates_are_refused():
 
 @pytest.fixture(scope="module")
 def synthetic_view():
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     view = generate_trial(1).views["C1"]
     return orient_pose(view.true_pose), view.events
@@ -224,7 +224,7 @@ def test_append_refuses_other_cycles(synthetic_view):
 def test_cli_angles_writes_the_per_frame_table(tmp_path, capsys):
     from napari_gaitint import cli
     from napari_gaitint.core.io import load_pose, save_pose
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     view = generate_trial(2).views["C3"]
     pred = save_pose(view.pose, tmp_path / "T02_C3DLC_resnet50_x.h5")
@@ -256,8 +256,8 @@ def test_cli_angles_writes_the_per_frame_table(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
-    from napari_gaitint.core.pipeline import analyze_cohort
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
+    from napari_gaitint.workflow.cohort import analyze_cohort
 
     folder = tmp_path_factory.mktemp("angles_cohort")
     manifest = write_synthetic_cohort(folder / "sample", n_trials=3, seed=5, video=False)
@@ -265,7 +265,7 @@ def cohort(tmp_path_factory):
 
 
 def test_analyze_puts_angle_cycles_into_the_tables_and_the_statistics(cohort):
-    from napari_gaitint.core.stats import compute_agreement
+    from napari_gaitint.core.agreement import compute_agreement
 
     for table in (cohort.cycles, cohort.cycles_all):
         ang = table[table["axis"] == ANGLE_AXIS]

@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from napari_gaitint.core import annotations as ann
+from napari_gaitint.core.edits import autosave_path, discard_autosave, read_autosave
 from napari_gaitint.core.errors import InputFileError, OutputExistsError
 
 FPS = 25.0
@@ -151,19 +152,19 @@ def test_autosave_and_recover(tmp_path):
     rejected = ev.iloc[[0]]
     assert ann.recover_events(target) is None
     side = ann.autosave_events(target, ev, rejected=rejected)
-    assert side == ann.autosave_path(target) and side.name == "events.gaitint-autosave.json"
+    assert side == autosave_path(target) and side.name == "events.gaitint-autosave.json"
     got, got_rej = ann.recover_events(target)
     pd.testing.assert_frame_equal(got, ann.sort_events(ev))
     pd.testing.assert_frame_equal(got_rej, ann.sort_events(rejected))
-    ann.discard_autosave(target)
+    discard_autosave(target)
     assert ann.recover_events(target) is None
     # a corrupt sidecar is ignored, not a crash
-    ann.autosave_path(target).write_text("{not json")
-    assert ann.read_autosave(target) is None
+    autosave_path(target).write_text("{not json")
+    assert read_autosave(target) is None
 
 
 def test_synthetic_events_roundtrip(tmp_path):
-    synthetic = pytest.importorskip("napari_gaitint.core.synthetic")
+    synthetic = pytest.importorskip("napari_gaitint.synthetic")
     trial = synthetic.generate_trial(3)
     parts = [
         ann.normalize_events(v.events[["side", "event", "frame"]], trial="T01", view=name, fps=trial.fps)

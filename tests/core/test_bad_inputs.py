@@ -30,8 +30,8 @@ from napari_gaitint.core.errors import (
     InputFileError,
     OutputExistsError,
 )
-from napari_gaitint.core.io import Pose
 from napari_gaitint.core.orient import detect_walking_direction, orient_pose
+from napari_gaitint.core.pose import Pose, align_view_lengths, parse_bodypart_mapping, validate_fps
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
@@ -216,7 +216,7 @@ CASES = [
          lambda p, d: io.load_pose(p, bodyparts={"toe": "BigToe"}), InputFileError,
          r"missing body part\(s\) toe \(as 'BigToe'\); .* --bodyparts toe=toe"),
     Case("mapping-text", "malformed --bodyparts text", lambda d: None,
-         lambda p, d: io.parse_bodypart_mapping("neck:Neck"), ConfigError,
+         lambda p, d: parse_bodypart_mapping("neck:Neck"), ConfigError,
          r"body-part mapping item 'neck:Neck' must look like role=name", names_file=False),
     Case("mapping-dup", "two roles mapped to one body part", lambda d: _copy(d, "pred_single.h5"),
          lambda p, d: io.load_pose(p, bodyparts={"heel": "toe"}), ConfigError,
@@ -235,10 +235,10 @@ CASES = [
          r"pred_single\.h5: the frame rate \(fps\) must be a positive number of frames per "
          r"second, got 0"),
     Case("fps-missing", "fps missing (no fps in the manifest)", lambda d: d / "trials.csv",
-         lambda p, d: io.validate_fps(float("nan"), source=p), InputFileError,
+         lambda p, d: validate_fps(float("nan"), source=p), InputFileError,
          r"trials\.csv: the frame rate \(fps\) is missing; give it"),
     Case("fps-none", "fps not given at all", lambda d: None,
-         lambda p, d: io.validate_fps(None), ConfigError,
+         lambda p, d: validate_fps(None), ConfigError,
          r"the frame rate \(fps\) is missing; give it", names_file=False),
     Case("out-exists", "output file exists", lambda d: _copy(d, "pred_single.csv", "out.csv"),
          lambda p, d: io.save_pose(io.load_pose(DATA / "pred_single.h5"), p), OutputExistsError,
@@ -261,7 +261,7 @@ CASES = [
          lambda p, d: io.save_pose(io.load_pose(DATA / "pred_single.h5"), p), InputFileError,
          r"out\.xlsx: output must end in \.h5 or \.csv"),
     Case("lengths", "views with different frame counts (trimming off)", lambda d: None,
-         lambda p, d: io.align_view_lengths(_pose(250, "T01_C1.h5"), _pose(247, "T01_C3.h5"),
+         lambda p, d: align_view_lengths(_pose(250, "T01_C1.h5"), _pose(247, "T01_C3.h5"),
                                             trim=False),
          AnalysisError, r"the two views have different frame counts: T01_C1\.h5 has 250, "
          r"T01_C3\.h5 has 247 \(they differ by 3 frames\); the cameras must be synchronised",
@@ -305,7 +305,7 @@ def test_bad_input_gives_clear_error(case, tmp_path):
 
 def test_view_lengths_trim_warns():
     with pytest.warns(GaitintWarning, match="differ by 3 frames"):
-        a, b = io.align_view_lengths(_pose(250, "T01_C1.h5"), _pose(247, "T01_C3.h5"))
+        a, b = align_view_lengths(_pose(250, "T01_C1.h5"), _pose(247, "T01_C3.h5"))
     assert a.n_frames == b.n_frames == 247
 
 
@@ -419,7 +419,7 @@ def test_cli_debug_reraises(tmp_path):
 
 
 def test_cli_works_with_unicode_and_spaces(tmp_path, capsys):
-    synthetic = pytest.importorskip("napari_gaitint.core.synthetic")
+    synthetic = pytest.importorskip("napari_gaitint.synthetic")
     trial = synthetic.generate_trial(0)
     folder = tmp_path / "Müller lab" / "essai n°1 漢字"
     pred = io.save_pose(trial.views["C1"].pose, folder / "T01_C1 DLC.h5")
@@ -485,13 +485,13 @@ def test_errors_survive_a_worker_process():
     themselves, with the same message."""
     import pickle
 
-    from napari_gaitint.core.dlc import DLCNotInstalledError
     from napari_gaitint.core.errors import (
         AnalysisError,
         ConfigError,
         GaitintError,
         OutputExistsError,
     )
+    from napari_gaitint.dlc.project import DLCNotInstalledError
 
     for err in (InputFileError("/data/T01_C1.csv", "line 7 has 3 values"), InputFileError(None, "x"),
                 OutputExistsError("/out/events.csv"), AnalysisError("no cycles"), ConfigError("fps"),

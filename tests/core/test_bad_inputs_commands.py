@@ -58,7 +58,7 @@ def _cleanup():
 @functools.lru_cache(maxsize=1)
 def _base() -> Path:
     """A synthetic cohort and its analysis (cycles.csv), made once per module run."""
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     root = _tmpdir("gaitint-cmd-")
     folder = root / "cohorte de base"

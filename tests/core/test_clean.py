@@ -7,22 +7,20 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from napari_gaitint.core.clean import (
+from napari_gaitint.core.clean import clean_pose, flags_table
+from napari_gaitint.core.clean_align import far_leg_from_other_view
+from napari_gaitint.core.clean_filters import fill_gaps, lowpass
+from napari_gaitint.core.clean_flags import (
     FLAG_FILTERED,
     FLAG_INTERPOLATED,
     FLAG_LOW_LIKELIHOOD,
     FLAG_OUTLIER,
     FLAG_WRONG_LIMB,
-    CleanConfig,
-    clean_pose,
-    far_leg_from_other_view,
-    fill_gaps,
     flag_names,
-    flags_table,
-    lowpass,
 )
+from napari_gaitint.core.config import CleanConfig
 from napari_gaitint.core.errors import AnalysisError
-from napari_gaitint.core.io import Pose
+from napari_gaitint.core.pose import Pose
 
 NO_FILTER = dict(filter="none")
 
@@ -115,7 +113,7 @@ def test_fill_gaps_never_extrapolates_through_a_lone_sample():
 
 
 def test_the_cleaned_pose_before_the_filter_is_kept_for_event_timing():
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     trial = generate_trial(1)
     c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
@@ -166,7 +164,7 @@ def test_butterworth_equals_scipy_sosfiltfilt_on_every_stretch_to_the_bit(layout
     from scipy.signal import butter, sosfiltfilt
 
     if stack_samples is not None:  # small chunks: a length class is split over several calls
-        monkeypatch.setattr("napari_gaitint.core.clean._STACK_SAMPLES", stack_samples)
+        monkeypatch.setattr("napari_gaitint.core.clean_filters._STACK_SAMPLES", stack_samples)
 
     rng = np.random.default_rng(["one", "few", "many_short", "many_mixed", "inf_and_1d"].index(layout))
     n = {"one": 300, "few": 300, "many_short": 400, "many_mixed": 3000, "inf_and_1d": 500}[layout]
@@ -247,7 +245,7 @@ def test_flags_table_equals_a_row_by_row_table():
     reasons, frame numbers from the pose's index, and an empty table of the same types."""
     import dataclasses
 
-    from napari_gaitint.core.clean import flag_reasons
+    from napari_gaitint.core.clean_flags import flag_reasons
 
     def by_rows(res):  # names and reasons point by point
         rows, cols = np.nonzero(res.flags)
@@ -301,7 +299,7 @@ def test_baseline_spike_rule():
 
 
 # --- wrong-limb repair on the synthetic walker ------------------------------------------
-synthetic = pytest.importorskip("napari_gaitint.core.synthetic")
+synthetic = pytest.importorskip("napari_gaitint.synthetic")
 DETECTED = FLAG_WRONG_LIMB | FLAG_OUTLIER
 SEEDS = (11, 22, 33)
 
@@ -366,7 +364,7 @@ def test_single_view_fallback_still_repairs_most(trials):
 def test_virtual_far_leg_is_this_leg_half_a_stride_away():
     """Legs that swing alike half a stride apart: the far leg is found from the near one
     (to the interpolation between frames), and the stride from the near leg alone."""
-    from napari_gaitint.core.clean import virtual_far_leg
+    from napari_gaitint.core.clean_align import virtual_far_leg
 
     fps, stride = 25.0, 26.4
     t = np.arange(120.0)
@@ -398,8 +396,8 @@ def test_virtual_far_leg_on_the_walker():
     """On the synthetic walker's exact keypoints the estimate lies within 0.1 leg length of
     the far leg (median; perspective makes the far leg smaller in the image) and the stride
     within a frame of the heel strikes' intervals."""
-    from napari_gaitint.core.clean import virtual_far_leg
-    from napari_gaitint.core.io import leg_length_px
+    from napari_gaitint.core.clean_align import virtual_far_leg
+    from napari_gaitint.core.pose import leg_length_px
 
     view = synthetic.generate_trial(2).views["C1"]
     p, cfg = view.true_pose, CleanConfig()
@@ -617,7 +615,7 @@ def _scaled(pose: Pose, k: float) -> Pose:
 
 def test_margin_from_leg_length_fixed_and_fallbacks(trials):
     from napari_gaitint.core.clean import margin_px_for
-    from napari_gaitint.core.io import leg_length_px
+    from napari_gaitint.core.pose import leg_length_px
 
     pose = trials[0].views["C1"].pose
     leg = leg_length_px(pose)
@@ -690,7 +688,7 @@ def _late(pose: Pose, k: int) -> Pose:
 
 
 def test_view_lag_found_within_range_and_never_wrong(trials):
-    from napari_gaitint.core.clean import estimate_view_lag
+    from napari_gaitint.core.clean_align import estimate_view_lag
 
     for trial in trials:
         c1, c3 = trial.views["C1"].pose, trial.views["C3"].pose
@@ -714,7 +712,7 @@ def test_view_lag_found_within_range_and_never_wrong(trials):
 
 
 def test_view_lag_stays_zero_for_synchronised_views_of_all_kinds():
-    from napari_gaitint.core.clean import estimate_view_lag
+    from napari_gaitint.core.clean_align import estimate_view_lag
 
     kinds = [dict(fps=100.0), dict(frame_size=(640, 360)), dict(noise_scale=3.0),
              dict(treadmill=True, duration_s=12), dict(dropout_rate=0.05)]

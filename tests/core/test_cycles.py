@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from napari_gaitint.core.cycles import compute_cycles, compute_parameters, mean_cycles, split_cycles
+from napari_gaitint.core.config import ROLES
+from napari_gaitint.core.cycles import compute_cycles, mean_cycles, split_cycles
 from napari_gaitint.core.errors import AnalysisError
-from napari_gaitint.core.io import ROLES, Pose
+from napari_gaitint.core.parameters import compute_parameters
+from napari_gaitint.core.pose import Pose
 
 FPS = 25.0
 T = 27.5  # stride, frames
@@ -275,7 +277,7 @@ def test_walker_parameters_and_cycles_from_detected_events(seed):
 
     from napari_gaitint.core.events import detect_events, match_events
     from napari_gaitint.core.orient import orient_pose
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -430,7 +432,8 @@ def _limping_trial(seed: int, share: float, duty: float | None = None):
     """Right heel strike at ``share`` of the left stride (stance ``duty``, default drawn)."""
     import dataclasses
 
-    from napari_gaitint.core.synthetic import draw_walker_params, generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
+    from napari_gaitint.synthetic.walker import draw_walker_params
 
     params = dataclasses.replace(draw_walker_params(np.random.default_rng(seed)), right_step_share=share)
     if duty is not None:
@@ -453,8 +456,8 @@ def test_steps_of_true_poses_are_the_world_steps():
     lengths: the step lengths of the world, step by step (< 0.7 cm: perspective, and the two
     legs' median hip-ankle distances, which set the scale between the views, differ by
     ~0.5 % on this limping walker)."""
-    from napari_gaitint.core.cycles import compute_steps
     from napari_gaitint.core.orient import orient_pose
+    from napari_gaitint.core.parameters import compute_steps
 
     trial = _limping_trial(5, 0.44)
     for a, b in (("C1", "C3"), ("C3", "C1")):
@@ -481,9 +484,9 @@ def test_a_limp_is_measured_where_half_the_stride_would_hide_it(seed):
     and the trailing one is rising: a third of a frame of timing and the 6 Hz low-pass make
     up the error, up to 0.021 on these trials.)"""
     from napari_gaitint.core.clean import clean_pose
-    from napari_gaitint.core.cycles import compute_steps
     from napari_gaitint.core.events import detect_events
     from napari_gaitint.core.orient import orient_pose
+    from napari_gaitint.core.parameters import compute_steps
 
     # Stance 66 % of the stride, so that both feet are on the floor around either heel
     # strike: at 61 % and 0.42 the trailing foot would be 3 % of a stride from toe off at
@@ -512,8 +515,8 @@ def test_a_limp_is_measured_where_half_the_stride_would_hide_it(seed):
 
 
 def test_a_missed_heel_strike_of_the_other_leg_invalidates_that_step_only():
-    from napari_gaitint.core.cycles import compute_steps
     from napari_gaitint.core.orient import orient_pose
+    from napari_gaitint.core.parameters import compute_steps
 
     trial = _limping_trial(3, 0.5)
     c1, c3 = trial.views["C1"], trial.views["C3"]
@@ -534,8 +537,8 @@ def test_a_missed_heel_strike_of_the_other_leg_invalidates_that_step_only():
 
 
 def test_a_spurious_heel_strike_of_the_other_leg_invalidates_that_step_only():
-    from napari_gaitint.core.cycles import compute_steps
     from napari_gaitint.core.orient import orient_pose
+    from napari_gaitint.core.parameters import compute_steps
 
     trial = _limping_trial(3, 0.5)
     c1, c3 = trial.views["C1"], trial.views["C3"]

@@ -13,8 +13,8 @@ import pandas as pd
 from napari_gaitint import cli
 from napari_gaitint.core._files import file_sha256
 from napari_gaitint.core.io import load_pose
-from napari_gaitint.core.pipeline import DEMO_TRIALS
 from napari_gaitint.core.video import probe_video
+from napari_gaitint.synthetic.demo import DEMO_TRIALS
 
 
 def test_demo_runs_the_whole_job_and_finds_the_true_events(tmp_path, capsys):

@@ -9,17 +9,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from napari_gaitint.core.config import DEFAULT_METHOD, ROLES
+from napari_gaitint.core.config import EVENT_METHODS as METHODS
 from napari_gaitint.core.errors import AnalysisError
-from napari_gaitint.core.events import (
-    DEFAULT_METHOD,
-    METHODS,
-    bridge_gaps,
-    detect_events,
-    estimate_period_frames,
-    match_events,
-)
-from napari_gaitint.core.io import ROLES, Pose
+from napari_gaitint.core.event_signals import bridge_gaps, estimate_period_frames
+from napari_gaitint.core.events import detect_events, match_events
 from napari_gaitint.core.orient import gait_to_image, orient_pose
+from napari_gaitint.core.pose import Pose
 
 FPS = 25.0
 
@@ -330,7 +326,7 @@ def _walker_view_errors(seed, method):
     """Per event name: signed error (frames, detected - true) of the events found on both raw
     views of a synthetic trial; asserts that every event well inside the data is found and
     none invented."""
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     errors = {"heel_strike": [], "toe_off": []}
     for view in generate_trial(seed).views.values():
@@ -374,7 +370,8 @@ def test_walker_velocity_method_times_toe_off_early(seed):
 def test_cli_events_writes_csv(tmp_path, capsys):
     from napari_gaitint.cli import main
     from napari_gaitint.core.io import load_pose, save_pose
-    from napari_gaitint.core.synthetic import generate_trial, prediction_filename
+    from napari_gaitint.synthetic.files import prediction_filename
+    from napari_gaitint.synthetic.trial import generate_trial
 
     trial = generate_trial(5, trial="T07")
     view = trial.views["C3"]
@@ -442,7 +439,7 @@ def test_wrong_limb_run_at_a_sharp_peak_does_not_hide_the_heel_strike():
 
 
 def test_remove_spikes_keeps_sharp_extrema():
-    from napari_gaitint.core.events import remove_spikes
+    from napari_gaitint.core.event_signals import remove_spikes
 
     t = np.arange(60.0)
     s = 100 * np.exp(-0.5 * ((t - 30) / 2.0) ** 2)  # a sharp, tall peak: steep but smooth
@@ -513,7 +510,7 @@ def _walker_errors(method, **kw):
     trial, and the number of spurious events."""
     import warnings
 
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -613,7 +610,8 @@ def test_stray_label_on_the_last_frame_invents_no_toe_off():
 def test_cli_events_levels_a_rolled_camera_unless_asked_not_to(tmp_path, capsys):
     from napari_gaitint.cli import main
     from napari_gaitint.core.io import save_pose
-    from napari_gaitint.core.synthetic import generate_trial, prediction_filename
+    from napari_gaitint.synthetic.files import prediction_filename
+    from napari_gaitint.synthetic.trial import generate_trial
 
     trial = generate_trial(5, trial="T07", roll_deg=3.0)
     pred = save_pose(trial.views["C3"].pose, tmp_path / prediction_filename("T07", "C3"))
@@ -677,7 +675,7 @@ def test_confidence_full_for_clean_data_and_lowered_by_a_gap():
 
 
 def test_cleaning_flags_lower_the_confidence():
-    from napari_gaitint.core.clean import FLAG_FILTERED, FLAG_WRONG_LIMB
+    from napari_gaitint.core.clean_flags import FLAG_FILTERED, FLAG_WRONG_LIMB
 
     pose, _, to_true = planted_foot_walker()
     flags = np.zeros((pose.n_frames, len(ROLES)), dtype=np.int64)
@@ -717,7 +715,8 @@ def test_event_confidence_phase_conflicts():
 
 
 def test_sort_events_by_confidence_puts_doubtful_events_first():
-    from napari_gaitint.core.events import LOW_CONFIDENCE, sort_events_by_confidence
+    from napari_gaitint.core.config import LOW_CONFIDENCE
+    from napari_gaitint.core.events import sort_events_by_confidence
 
     pose, hs_true, _ = planted_foot_walker()
     gap = pose.copy()

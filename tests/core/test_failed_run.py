@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 
 from napari_gaitint import cli
-from napari_gaitint.core import pipeline
 from napari_gaitint.core.errors import OutputExistsError
+from napari_gaitint.workflow.cohort import analyze_cohort
 
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory) -> Path:
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     folder = tmp_path_factory.mktemp("cohort")
     return write_synthetic_cohort(folder, n_trials=2, seed=7, fps=25.0, video=False, bias_px=0.0)
@@ -70,9 +70,9 @@ def test_a_failed_run_does_not_take_a_users_file(cohort, tmp_path):
     good = manifest.read_text()
     manifest.write_text(good.replace(",25.0,", ",0,"))
     out = tmp_path / "results"
-    assert pipeline.analyze_cohort(manifest, out, report=False).failed
+    assert analyze_cohort(manifest, out, report=False).failed
     (out / "events.csv").write_text("my own events\n")
     manifest.write_text(good)
     with pytest.raises(OutputExistsError, match="events.csv"):
-        pipeline.analyze_cohort(manifest, out, report=False)
+        analyze_cohort(manifest, out, report=False)
     assert (out / "events.csv").read_text() == "my own events\n"

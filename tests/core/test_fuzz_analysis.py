@@ -26,23 +26,17 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_array_equal
 
 from napari_gaitint.core import annotations, qa
-from napari_gaitint.core.clean import (
-    FILTERS,
-    FLAG_LOW_LIKELIHOOD,
-    FLAG_OUTLIER,
-    FLAG_WRONG_LIMB,
-    GAP_METHODS,
-    METHODS,
-    CleanConfig,
-    clean_pose,
-    fill_gaps,
-    lowpass,
-)
-from napari_gaitint.core.cycles import CYCLE_COLUMNS, compute_cycles, compute_parameters
+from napari_gaitint.core.clean import clean_pose
+from napari_gaitint.core.clean_filters import fill_gaps, lowpass
+from napari_gaitint.core.clean_flags import FLAG_LOW_LIKELIHOOD, FLAG_OUTLIER, FLAG_WRONG_LIMB
+from napari_gaitint.core.config import CLEAN_METHODS as METHODS
+from napari_gaitint.core.config import FILTERS, GAP_METHODS, CleanConfig
+from napari_gaitint.core.cycles import CYCLE_COLUMNS, compute_cycles
 from napari_gaitint.core.errors import AnalysisError, ConfigError, GaitintError, InputFileError
 from napari_gaitint.core.events import EVENT_COLUMNS, HEEL_STRIKE, TOE_OFF, detect_events
-from napari_gaitint.core.io import Pose
 from napari_gaitint.core.orient import orient_pose
+from napari_gaitint.core.parameters import compute_parameters
+from napari_gaitint.core.pose import Pose
 from napari_gaitint.core.stats import ANOVA_COLUMNS, rm_anova
 
 #: GAITINT_FUZZ_EXAMPLES=500 for a longer hunt (the default keeps the file under ~30 s)
@@ -92,7 +86,7 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def _trial():
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     return generate_trial(3)
 

@@ -16,6 +16,7 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_array_equal
 
 from napari_gaitint.core import io
+from napari_gaitint.core.config import ROLES
 from napari_gaitint.core.errors import (
     AnalysisError,
     ConfigError,
@@ -23,7 +24,6 @@ from napari_gaitint.core.errors import (
     GaitintWarning,
     InputFileError,
 )
-from napari_gaitint.core.io import Pose
 from napari_gaitint.core.orient import (
     deorient_pose,
     detect_walking_direction,
@@ -32,6 +32,7 @@ from napari_gaitint.core.orient import (
     mirror_x,
     orient_pose,
 )
+from napari_gaitint.core.pose import Pose, align_view_lengths, parse_bodypart_mapping
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FAST = settings(max_examples=25, deadline=None,
@@ -226,10 +227,10 @@ def test_random_bytes_never_crash(raw, suffix):
 @given(text=st.text(st.sampled_from(list("neckhiptoe=,: NH")), max_size=40))
 def test_parse_bodypart_mapping_fuzz(text):
     try:
-        out = io.parse_bodypart_mapping(text)
+        out = parse_bodypart_mapping(text)
     except ConfigError:
         return
-    assert out is None or (set(out) <= set(io.ROLES) and all(out.values()))
+    assert out is None or (set(out) <= set(ROLES) and all(out.values()))
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,7 +314,7 @@ def test_align_view_lengths_properties(na, nb, trim):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            a2, b2 = io.align_view_lengths(a, b, trim=trim)
+            a2, b2 = align_view_lengths(a, b, trim=trim)
         except AnalysisError as err:
             assert na != nb and (not trim or min(na, nb) == 0)
             assert f"differ by {abs(na - nb)} frame" in str(err)

@@ -18,6 +18,7 @@ from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal
 
 from napari_gaitint.core import io
+from napari_gaitint.core.config import ROLES
 from napari_gaitint.core.errors import (
     AnalysisError,
     ConfigError,
@@ -25,7 +26,15 @@ from napari_gaitint.core.errors import (
     InputFileError,
     OutputExistsError,
 )
-from napari_gaitint.core.io import ROLES, Pose
+from napari_gaitint.core.pose import (
+    Pose,
+    align_view_lengths,
+    match_roles,
+    parse_bodypart_mapping,
+    rename_bodyparts,
+    validate_fps,
+    with_role_names,
+)
 
 # (relative path, number of column levels, number of index levels, has likelihood)
 REAL_FILES = [
@@ -213,7 +222,8 @@ def test_synthetic_predictions_are_written_like_deeplabcut_s(tmp_path):
     them costs what reading a DLC output costs."""
     import tables
 
-    from napari_gaitint.core.synthetic import generate_trial, write_trial_files
+    from napari_gaitint.synthetic.files import write_trial_files
+    from napari_gaitint.synthetic.trial import generate_trial
 
     rows = write_trial_files(generate_trial(3), tmp_path, video=False)
     for row in rows:
@@ -369,18 +379,18 @@ def test_pose_api():
 # body-part mapping
 # ---------------------------------------------------------------------------------------
 def test_parse_bodypart_mapping():
-    assert io.parse_bodypart_mapping(None) is None
-    assert io.parse_bodypart_mapping("  ") is None
-    assert io.parse_bodypart_mapping("neck=Nose, toe = Big Toe,") == {
+    assert parse_bodypart_mapping(None) is None
+    assert parse_bodypart_mapping("  ") is None
+    assert parse_bodypart_mapping("neck=Nose, toe = Big Toe,") == {
         "neck": "Nose", "toe": "Big Toe"}
     with pytest.raises(ConfigError, match="must look like role=name"):
-        io.parse_bodypart_mapping("neck")
+        parse_bodypart_mapping("neck")
     with pytest.raises(ConfigError, match="unknown role 'elbow'"):
-        io.parse_bodypart_mapping("elbow=Elbow")
+        parse_bodypart_mapping("elbow=Elbow")
     with pytest.raises(ConfigError, match="no file name for role 'hip'"):
-        io.parse_bodypart_mapping("hip=")
+        parse_bodypart_mapping("hip=")
     with pytest.raises(ConfigError, match="twice"):
-        io.parse_bodypart_mapping("hip=A,hip=B")
+        parse_bodypart_mapping("hip=A,hip=B")
 
 
 def _custom_names_pose(rng):
@@ -390,8 +400,8 @@ def _custom_names_pose(rng):
 
 def test_rename_bodyparts_selects_and_orders_roles(rng):
     pose = _custom_names_pose(rng)
-    mapping = io.parse_bodypart_mapping("neck=Neck,hip=Hip,knee=Knee,ankle=Ankle,heel=Heel,toe=Toe")
-    out = io.rename_bodyparts(pose, mapping)
+    mapping = parse_bodypart_mapping("neck=Neck,hip=Hip,knee=Knee,ankle=Ankle,heel=Heel,toe=Toe")
+    out = rename_bodyparts(pose, mapping)
     assert out.bodyparts == ROLES
     for role in ROLES:
         assert_array_equal(out.bodypart(role), pose.bodypart(mapping[role]))
@@ -400,18 +410,18 @@ def test_rename_bodyparts_selects_and_orders_roles(rng):
 
 
 def test_rename_bodyparts_missing_gives_mapping_hint(rng):
-    assert io.rename_bodyparts(_custom_names_pose(rng), {}).bodyparts == ROLES  # Neck, Hip...: matched
+    assert rename_bodyparts(_custom_names_pose(rng), {}).bodyparts == ROLES  # Neck, Hip...: matched
     names = ("Nose", "Nck", "Hp", "Kne", "Ankl", "Hel", "To", "Tail")  # abbreviations: not guessed
     pose = Pose(rng.normal(size=(5, len(names), 3)), names, source="/data/t01.h5")
     with pytest.raises(InputFileError) as err:
-        io.rename_bodyparts(pose, {})
+        rename_bodyparts(pose, {})
     msg = str(err.value)
     assert msg.startswith(str(pose.source))
     assert "missing body part(s) neck, hip, knee, ankle, heel, toe" in msg
     assert "--bodyparts neck=Nck,hip=Hp,knee=Kne,ankle=Ankl,heel=Hel,toe=To" in msg
     pose = _custom_names_pose(rng)
     with pytest.raises(InputFileError, match=r"toe \(as 'BigToe'\).*toe=Toe"):
-        io.rename_bodyparts(pose, {"neck": "Neck", "hip": "Hip", "knee": "Knee",
+        rename_bodyparts(pose, {"neck": "Neck", "hip": "Hip", "knee": "Knee",
                                    "ankle": "Ankle", "heel": "Heel", "toe": "BigToe"})
 
 
@@ -421,7 +431,7 @@ def test_load_pose_with_mapping_on_real_file(dlc_fixtures_dir):
     mapping = dict(zip(["neck", "hip", "knee", "ankle"],
                        ["bodypart1", "bodypart2", "bodypart3", "objectA"], strict=True))
     roles = ("neck", "hip", "knee", "ankle")
-    pose = io.rename_bodyparts(raw, mapping, roles=roles)
+    pose = rename_bodyparts(raw, mapping, roles=roles)
     assert pose.bodyparts == roles
     assert_array_equal(pose.bodypart("ankle"), raw.bodypart("objectA"))
     with pytest.raises(InputFileError, match=r"missing body part\(s\) heel, toe; the file has "
@@ -437,15 +447,15 @@ def test_load_pose_with_mapping_on_real_file(dlc_fixtures_dir):
 # ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("good", [25, 25.0, "29.97", np.float32(50)])
 def test_validate_fps_accepts(good):
-    assert io.validate_fps(good) == pytest.approx(float(good))
+    assert validate_fps(good) == pytest.approx(float(good))
 
 
 @pytest.mark.parametrize("bad", [None, "", 0, -25, float("nan"), float("inf"), "abc", [25]])
 def test_validate_fps_refuses(bad):
     with pytest.raises(ConfigError, match="frame rate"):
-        io.validate_fps(bad)
+        validate_fps(bad)
     with pytest.raises(InputFileError, match=r"^/x/trials\.csv: the frame rate \(fps\) "):
-        io.validate_fps(bad, source="/x/trials.csv")
+        validate_fps(bad, source="/x/trials.csv")
 
 
 def test_load_pose_checks_fps(data_dir):
@@ -462,7 +472,7 @@ def test_align_view_lengths_equal_is_identity():
     a, b = _pose(5), _pose(5)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = io.align_view_lengths(a, b)
+        out = align_view_lengths(a, b)
     assert out[0] is a and out[1] is b
 
 
@@ -471,7 +481,7 @@ def test_align_view_lengths_trims_end_with_warning():
     b = _pose(7, "/d/T01_C3.h5")
     with pytest.warns(GaitintWarning, match=r"T01_C1.h5 has 10, T01_C3.h5 has 7 \(they differ "
                       r"by 3 frames\); trimming the last 3 frames"):
-        a2, b2 = io.align_view_lengths(a, b)
+        a2, b2 = align_view_lengths(a, b)
     assert a2.n_frames == b2.n_frames == 7
     assert_array_equal(a2.values, a.values[:7])
     assert list(a2.index) == list(range(7))
@@ -482,9 +492,9 @@ def test_align_view_lengths_trims_end_with_warning():
 def test_align_view_lengths_refuses():
     a, b = _pose(10, "/d/a.h5"), _pose(9, "/d/b.h5")
     with pytest.raises(AnalysisError, match="differ by 1 frame\\b.*synchronised"):
-        io.align_view_lengths(a, b, trim=False)
+        align_view_lengths(a, b, trim=False)
     with pytest.raises(AnalysisError, match="more than the 0 allowed"):
-        io.align_view_lengths(a, b, max_diff_frames=0)
+        align_view_lengths(a, b, max_diff_frames=0)
 
 
 # ---------------------------------------------------------------------------------------
@@ -566,22 +576,22 @@ def test_first_frame_without_values_survives_csv(data_dir, tmp_path):
     (["ankle", "malleolus", "toe", "foot"], None, {"ankle": "ankle", "toe": "toe"}),
 ])
 def test_match_roles_common_dlc_names(names, side, expected):
-    assert io.match_roles(names, side=side) == expected
+    assert match_roles(names, side=side) == expected
 
 
 def test_match_roles_mapping_first_and_rename_uses_side(tmp_path):
-    assert io.match_roles(["Neck", "Nose"], {"neck": "Nose"}) == {"neck": "Nose"}
+    assert match_roles(["Neck", "Nose"], {"neck": "Nose"}) == {"neck": "Nose"}
     names = ("Neck", "LHip", "RHip", "LKnee", "LAnkle", "LHeel", "LToe", "RToe")
-    pose = io.Pose(np.random.default_rng(0).random((4, len(names), 3)), names)
-    out = io.rename_bodyparts(pose, {}, side="left")
-    assert out.bodyparts == io.ROLES
+    pose = Pose(np.random.default_rng(0).random((4, len(names), 3)), names)
+    out = rename_bodyparts(pose, {}, side="left")
+    assert out.bodyparts == ROLES
     assert_array_equal(out.bodypart("toe"), pose.bodypart("LToe"))
     assert out.meta["bodypart_names"]["hip"] == "LHip"
     with pytest.raises(InputFileError, match="missing body part.*hip"):
-        io.rename_bodyparts(pose, {})  # no side: LHip or RHip?
+        rename_bodyparts(pose, {})  # no side: LHip or RHip?
     path = io.save_pose(pose, tmp_path / "T01_C1.h5")
-    assert io.load_pose(path, bodyparts={}, side="left").bodyparts == io.ROLES
-    kept = io.with_role_names(pose, side="right")
+    assert io.load_pose(path, bodyparts={}, side="left").bodyparts == ROLES
+    kept = with_role_names(pose, side="right")
     assert kept.bodyparts[:3] == ("neck", "LHip", "hip") and "toe" in kept.bodyparts
 
 
@@ -624,7 +634,7 @@ def test_overlapping_individuals_pick_the_longest_and_say_so(rng, tmp_path):
 
 def test_side_of_view_one_rule_for_every_caller():
     """An explicit side wins; C1/C3 by the walkway's convention, any case; else unknown."""
-    from napari_gaitint.core.io import side_of_view
+    from napari_gaitint.core.pose import side_of_view
 
     assert side_of_view("C1") == "left" and side_of_view(" c3 ") == "right"
     assert side_of_view("C1", "RIGHT") == "right"

@@ -12,13 +12,8 @@ import pytest
 
 from napari_gaitint import cli
 from napari_gaitint.core.errors import InputFileError
-from napari_gaitint.core.io import (
-    image_path_key,
-    is_image_index,
-    load_pose,
-    sort_image_rows,
-    validate_time_series,
-)
+from napari_gaitint.core.io import image_path_key, load_pose, sort_image_rows
+from napari_gaitint.core.pose import is_image_index, validate_time_series
 
 # which animal of the multi-animal file is taken is not the point here
 pytestmark = pytest.mark.filterwarnings("ignore::napari_gaitint.core.errors.GaitintWarning")

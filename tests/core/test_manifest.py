@@ -13,9 +13,15 @@ import pandas as pd
 import pytest
 
 from napari_gaitint import cli
-from napari_gaitint.core import dlc, pipeline
 from napari_gaitint.core.errors import InputFileError
-from napari_gaitint.core.manifest import CsvDialect, read_manifest_cells
+from napari_gaitint.workflow.cohort import analyze_cohort
+from napari_gaitint.workflow.manifest import (
+    _PAIR_COLUMNS,
+    CsvDialect,
+    load_manifest,
+    read_manifest_cells,
+    update_manifest,
+)
 
 PRED_DIR = "prédictions ü"  # non-ASCII folder: the encodings must carry it
 
@@ -24,7 +30,7 @@ PRED_DIR = "prédictions ü"  # non-ASCII folder: the encodings must carry it
 def cohort(tmp_path_factory) -> Path:
     """A synthetic cohort whose predictions sit in a sub-folder; returns its plain trials.csv
     (written by pandas, paths with forward slashes)."""
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     folder = tmp_path_factory.mktemp("cohort")
     manifest = write_synthetic_cohort(folder, n_trials=3, seed=3, fps=25.0, video=False, bias_px=0.0)
@@ -88,8 +94,8 @@ SPREADSHEETS = {
 @pytest.mark.parametrize("kind", SPREADSHEETS)
 def test_spreadsheet_manifest_reads_as_ours(cohort, kind):
     sheet = _spreadsheet(cohort, f"trials {kind}.csv", **SPREADSHEETS[kind])
-    ours = pipeline.load_manifest(cohort)
-    theirs = pipeline.load_manifest(sheet)
+    ours = load_manifest(cohort)
+    theirs = load_manifest(sheet)
     pd.testing.assert_frame_equal(theirs, ours)
     assert theirs["predictions"].map(lambda p: Path(p).is_file()).all()
     assert theirs["fps"].tolist() == [25.0] * 6 and theirs["width"].tolist() == [960] * 6
@@ -168,7 +174,7 @@ def test_bad_manifest_names_file_row_and_column(cohort, case, tmp_path):
     path.write_bytes(("\r\n".join(lines).replace("{pred}", str(cohort.parent / pred)) + "\r\n")
                      .encode("utf-8-sig"))
     with pytest.raises(InputFileError) as info:
-        pipeline.load_manifest(path)
+        load_manifest(path)
     message = str(info.value)
     assert message.startswith(f"{path}: "), message
     assert re.search(pattern, message), message
@@ -178,10 +184,10 @@ def test_workbook_and_binary_files_are_named_for_what_they_are(tmp_path):
     xlsx = tmp_path / "trials.csv"
     xlsx.write_bytes(b"PK\x03\x04" + bytes(100))
     with pytest.raises(InputFileError, match=r"spreadsheet workbook .*save it as CSV"):
-        pipeline.load_manifest(xlsx)
+        load_manifest(xlsx)
     xlsx.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
     with pytest.raises(InputFileError, match=r"is not a text file"):
-        pipeline.load_manifest(xlsx)
+        load_manifest(xlsx)
 
 
 def test_a_backslash_in_a_linux_file_name_is_kept_when_that_file_exists(cohort, tmp_path):
@@ -191,7 +197,7 @@ def test_a_backslash_in_a_linux_file_name_is_kept_when_that_file_exists(cohort, 
     shutil.copy(pred, odd)
     path = tmp_path / "trials.csv"
     path.write_text("trial,view,side,predictions,fps,width,height\nT01,C1,left,odd\\name.h5,25,960,540\n")
-    assert pipeline.load_manifest(path)["predictions"][0] == str(odd)
+    assert load_manifest(path)["predictions"][0] == str(odd)
 
 
 def test_subject_and_scale_columns_are_read(cohort, tmp_path):
@@ -201,15 +207,15 @@ def test_subject_and_scale_columns_are_read(cohort, tmp_path):
     path = tmp_path / "trials.csv"
     path.write_bytes((f"{HEADER};Subject;px_per_m\r\n{_row(pred=pred)};007;812,5\r\n"
                       f"{_row(pred=pred, view='C3')};007;\r\n").encode())
-    table = pipeline.load_manifest(path)
+    table = load_manifest(path)
     assert table["subject"].tolist() == ["007", "007"]
     assert table["px_per_m"].tolist()[0] == 812.5 and np.isnan(table["px_per_m"].tolist()[1])
     path.write_text(f"trial,view,predictions,subject\nT01,C1,{pred},\nT01,C3,{pred},\n")
-    assert pipeline.load_manifest(path)["subject"].isna().all()
+    assert load_manifest(path)["subject"].isna().all()
 
 
 def test_save_manifest_values_keeps_the_other_cells_and_the_dialect(tmp_path):
-    from napari_gaitint.core.manifest import save_manifest_values
+    from napari_gaitint.workflow.manifest import save_manifest_values
 
     path = tmp_path / "trials.csv"
     text = ("Trial ;View;Predictions;fps;Notes\r\n"
@@ -240,7 +246,7 @@ def test_update_manifest_keeps_the_spreadsheet_dialect_and_cells(tmp_path):
             "T01;C1;left;.\\a.h5;25,0;960;540;für später\r\n"
             "T02;C3;right;.\\old.h5;25,0;960;540;redo\r\n")
     path.write_bytes(text.encode("utf-8-sig"))
-    dlc.update_manifest(path, [NEW_ROW])
+    update_manifest(path, [NEW_ROW])
     raw = path.read_bytes()
     assert raw.startswith(codecs.BOM_UTF8) and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     lines = raw.decode("utf-8-sig").splitlines()
@@ -257,9 +263,9 @@ def test_update_manifest_of_our_own_file_is_unchanged_in_form(tmp_path):
                         "predictions": ["a.h5", "b.h5"], "video": ["a.mp4", np.nan],
                         "fps": [25.0, 30.0], "width": [960, 960], "height": [540, 540]})
     old.to_csv(path, index=False)
-    dlc.update_manifest(path, [NEW_ROW])
+    update_manifest(path, [NEW_ROW])
     expected = pd.concat([old.iloc[:1], pd.DataFrame([NEW_ROW])], ignore_index=True)
-    cols = [c for c in dlc.MANIFEST_COLUMNS if c in expected.columns]
+    cols = [c for c in _PAIR_COLUMNS if c in expected.columns]
     assert path.read_text() == expected[cols].to_csv(index=False)
 
 
@@ -267,7 +273,7 @@ def test_update_manifest_falls_back_to_utf8_for_characters_the_file_cannot_hold(
     path = tmp_path / "trials.csv"
     path.write_bytes("trial;view;predictions\r\nT01;C1;café.h5\r\n".encode("cp1252"))
     assert read_manifest_cells(path).attrs["dialect"].encoding == "cp1252"
-    dlc.update_manifest(path, [{"trial": "T02", "view": "C1", "predictions": "漢字.h5"}])
+    update_manifest(path, [{"trial": "T02", "view": "C1", "predictions": "漢字.h5"}])
     cells = read_manifest_cells(path, required=("trial", "view"))
     assert cells["predictions"].tolist() == ["café.h5", "漢字.h5"]
     assert cells.attrs["dialect"].encoding == "utf-8-sig"
@@ -297,8 +303,8 @@ def test_real_walking_under_a_spreadsheet_manifest(tmp_path):
     sheet = _spreadsheet(plain, "Versuche.csv", path=_windows,
                          header=lambda c: c.capitalize() + ("  " if c == "view" else ""))
     assert b";25,0;960;540\r\n" in sheet.read_bytes()
-    ours = pipeline.analyze_cohort(plain, None, stats=False)
-    theirs = pipeline.analyze_cohort(sheet, None, stats=False)
+    ours = analyze_cohort(plain, None, stats=False)
+    theirs = analyze_cohort(sheet, None, stats=False)
     assert ours.problems.empty and ours.cycles["trial"].nunique() == len(REAL_TRIALS)
     pd.testing.assert_frame_equal(theirs.events, ours.events)
     pd.testing.assert_frame_equal(theirs.cycles_all, ours.cycles_all)

@@ -18,7 +18,8 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from napari_gaitint import cli
-from napari_gaitint.core.clean import clean_pose, flag_names
+from napari_gaitint.core.clean import clean_pose
+from napari_gaitint.core.clean_flags import flag_names
 from napari_gaitint.core.errors import GaitintError
 from napari_gaitint.core.io import load_pose
 from napari_gaitint.core.movement_io import (
@@ -35,7 +36,7 @@ SINGLE = "single/reachingvideo1shortDLC_resnet50_TESTNov4shuffle1_10.h5"
 
 @pytest.fixture(scope="module")
 def trial(tmp_path_factory) -> tuple[Path, Path]:
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     folder = tmp_path_factory.mktemp("walk")
     manifest = write_synthetic_cohort(folder, n_trials=1, seed=4, fps=25.0, video=False, bias_px=0.0)
@@ -149,7 +150,7 @@ def test_real_single_file_without_frame_rate_counts_frames(dlc_fixtures_dir):
 def test_dimension_names_follow_the_installed_movement():
     assert movement_dims("0.15.0")[2:] == ("keypoints", "individuals")
     assert movement_dims("0.17.0")[2:] == ("keypoint", "individual")
-    from napari_gaitint.core.io import Pose
+    from napari_gaitint.core.pose import Pose
 
     ds = to_movement_dataset(Pose(np.zeros((3, 2, 3)), ("hip", "knee"), fps=10), movement_version="0.17.0")
     assert ds.position.dims == ("time", "space", "keypoint", "individual")
@@ -157,7 +158,7 @@ def test_dimension_names_follow_the_installed_movement():
 
 def test_refusals(tmp_path, trial):
     from napari_gaitint.core.errors import OutputExistsError
-    from napari_gaitint.core.io import Pose
+    from napari_gaitint.core.pose import Pose
 
     pose = Pose(np.zeros((3, 2, 3)), ("hip", "knee"), fps=10)
     with pytest.raises(ValueError, match=r"flags have shape \(3,\), expected"):

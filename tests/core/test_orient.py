@@ -7,8 +7,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from napari_gaitint.core import io
+from napari_gaitint.core.config import ROLES
 from napari_gaitint.core.errors import AnalysisError, ConfigError, InputFileError
-from napari_gaitint.core.io import ROLES, Pose
 from napari_gaitint.core.orient import (
     LEFT_TO_RIGHT,
     RIGHT_TO_LEFT,
@@ -19,6 +19,7 @@ from napari_gaitint.core.orient import (
     mirror_x,
     orient_pose,
 )
+from napari_gaitint.core.pose import Pose
 
 W, H = 960, 540
 
@@ -203,7 +204,7 @@ def test_orient_own_fixture_walks_right_to_left(data_dir):
 
 
 def test_orient_synthetic_views():
-    synthetic = pytest.importorskip("napari_gaitint.core.synthetic")
+    synthetic = pytest.importorskip("napari_gaitint.synthetic")
     trial = synthetic.generate_trial(3)
     for name, view in trial.views.items():
         g = orient_pose(view.pose)
@@ -216,7 +217,7 @@ def test_orient_synthetic_views():
 def test_orient_treadmill_falls_back_to_the_feet():
     """On a treadmill the body does not cross the image; the feet still tell the direction."""
     from napari_gaitint.core.orient import detect_pose_direction
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     trial = generate_trial(5, treadmill=True, duration_s=8.0)
     for view in trial.views.values():
@@ -226,7 +227,7 @@ def test_orient_treadmill_falls_back_to_the_feet():
 
 
 def test_orient_without_neck_uses_the_hip():
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     view = generate_trial(6).views["C1"]
     pose = view.pose.copy()
@@ -235,8 +236,9 @@ def test_orient_without_neck_uses_the_hip():
 
 
 def test_orient_standing_subject_is_a_clear_error():
+    from napari_gaitint.core.config import ROLES
     from napari_gaitint.core.errors import AnalysisError
-    from napari_gaitint.core.io import ROLES, Pose
+    from napari_gaitint.core.pose import Pose
 
     values = np.zeros((50, len(ROLES), 3))
     values[..., 0] = np.arange(len(ROLES)) * 10.0 + 300
@@ -263,7 +265,7 @@ def test_floor_tilt_recovers_the_camera_roll(kwargs):
     right-to-left and is mirrored), within 0.5 degrees also with 3x DLC noise; a level camera
     is not rotated."""
     from napari_gaitint.core.orient import MIN_TILT_DEG
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     for seed, roll in ((0, {"C1": 2.5, "C3": -1.5}), (1, {"C1": 0.0, "C3": 0.0})):
         views = _cleaned_views(generate_trial(seed, roll_deg=roll, **kwargs))
@@ -283,7 +285,7 @@ def test_levelled_cycles_match_the_level_camera():
     levelled they are off by several pixels (heights ramp over the stride, limb x shifts)."""
     from napari_gaitint.core.cycles import compute_cycles, mean_cycles
     from napari_gaitint.core.events import detect_events
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     def poses_events(trial, level):
         pose = orient_pose(_cleaned_views(trial)["C3"], level=level)
@@ -315,7 +317,7 @@ def test_levelled_cycles_match_the_level_camera():
 
 
 def test_levelled_pose_maps_back_onto_the_image():
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     pose = _cleaned_views(generate_trial(2, roll_deg=3.0))["C1"]
     oriented = orient_pose(pose)
@@ -328,7 +330,7 @@ def test_treadmill_and_too_tilted_floors_are_left_alone():
     """On a treadmill every stance covers the same short stretch: no tilt is fitted. A fit
     beyond MAX_TILT_DEG is not trusted: a warning naming the file, and no rotation."""
     from napari_gaitint.core.errors import GaitintWarning
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     views = _cleaned_views(generate_trial(0, treadmill=True, roll_deg=2.0))
     for pose in views.values():
@@ -349,7 +351,7 @@ def test_orient_like_gives_another_version_of_a_view_the_same_gait_coordinates()
     (direction and levelling rotation from the filtered one, not estimated again)."""
     from napari_gaitint.core.clean import clean_pose
     from napari_gaitint.core.orient import orient_like
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     trial = generate_trial(2, roll_deg=3.0)
     res = clean_pose(trial.views["C1"].pose, other=trial.views["C3"].pose)

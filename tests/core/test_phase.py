@@ -95,7 +95,7 @@ def test_too_few_events_to_know_the_phases_change_nothing():
 
 @pytest.fixture(scope="module")
 def walker_pair():
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     trial = generate_trial(3)
     return tuple(orient_pose(trial.views[v].pose) for v in ("C1", "C3"))

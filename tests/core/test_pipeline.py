@@ -9,10 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_gaitint.core import pipeline
 from napari_gaitint.core._files import file_sha256
 from napari_gaitint.core.errors import GaitintError, InputFileError, OutputExistsError
-from napari_gaitint.core.pipeline import AnalysisConfig, config_to_toml, load_config, load_manifest
+from napari_gaitint.workflow import cohort as cohort_module
+from napari_gaitint.workflow._tables import _concat_views
+from napari_gaitint.workflow.analyze import analyze_trial
+from napari_gaitint.workflow.cohort import CohortResult, _count_cycles, _run_stats, analyze_cohort
+from napari_gaitint.workflow.config import AnalysisConfig, config_to_toml, load_config
+from napari_gaitint.workflow.manifest import find_trials, load_manifest
+from napari_gaitint.workflow.resume import _CACHE_DIR
 
 
 def test_config_toml_round_trip(tmp_path):
@@ -59,7 +64,7 @@ def test_manifest_missing_file(tmp_path):
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     out = tmp_path_factory.mktemp("cohort")
     manifest = write_synthetic_cohort(out, n_trials=4, seed=11, fps=25.0, video=False, bias_px=0.0)
@@ -68,7 +73,7 @@ def cohort(tmp_path_factory):
 
 def test_analyze_cohort_writes_everything(cohort, tmp_path):
     before = {p: file_sha256(p) for p in cohort.parent.rglob("*") if p.is_file()}
-    res = pipeline.analyze_cohort(cohort, tmp_path / "out", report=False)
+    res = analyze_cohort(cohort, tmp_path / "out", report=False)
     # sources untouched
     assert before == {p: file_sha256(p) for p in cohort.parent.rglob("*") if p.is_file()}
     for name in ("events.csv", "cycles.csv", "cycles_all.csv", "parameters.csv", "anova.csv", "config.toml"):
@@ -77,7 +82,7 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     recorded = load_config(tmp_path / "out" / "config.toml")
     assert {"margin_leg", "max_lag_s", "likelihood_threshold", "leg_chain"} <= set(recorded.clean)
     assert recorded.clean_config() == AnalysisConfig().clean_config()
-    from napari_gaitint.core.events import DEFAULT_METHOD
+    from napari_gaitint.core.config import DEFAULT_METHOD
 
     assert recorded.events_method == DEFAULT_METHOD  # the detector used, spelt out
     cycles = pd.read_csv(tmp_path / "out" / "cycles.csv")
@@ -112,8 +117,8 @@ def test_analyze_cohort_writes_everything(cohort, tmp_path):
     np.testing.assert_allclose(params["step_length_px"], 0.96 * params["stride_length_px"] / 2, rtol=0.1)
     # a second run refuses to overwrite, and --overwrite works
     with pytest.raises(OutputExistsError):
-        pipeline.analyze_cohort(cohort, tmp_path / "out", report=False)
-    pipeline.analyze_cohort(cohort, tmp_path / "out", report=False, overwrite=True)
+        analyze_cohort(cohort, tmp_path / "out", report=False)
+    analyze_cohort(cohort, tmp_path / "out", report=False, overwrite=True)
 
 
 def test_analyze_cohort_reports_failing_trial(cohort, tmp_path):
@@ -121,12 +126,12 @@ def test_analyze_cohort_reports_failing_trial(cohort, tmp_path):
     broken = tmp_path / "broken.h5"
     broken.write_bytes(b"not an hdf5 file at all")
     table.loc[0, "predictions"] = str(broken)
-    res = pipeline.analyze_cohort(table, None, report=False)
+    res = analyze_cohort(table, None, report=False)
     assert len(res.problems) == 1
     assert "broken.h5" in res.problems["problem"].iloc[0]
     assert res.cycles["trial"].nunique() == 3
     with pytest.raises(GaitintError, match="broken.h5"):
-        pipeline.analyze_cohort(table, None, report=False, strict=True)
+        analyze_cohort(table, None, report=False, strict=True)
 
 
 def test_unsynchronised_views_are_reported_and_still_analysed(cohort, tmp_path):
@@ -141,7 +146,7 @@ def test_unsynchronised_views_are_reported_and_still_analysed(cohort, tmp_path):
     late.values[:] = np.nan
     late.values[:-3] = pose.values[3:]
     table.loc[row, "predictions"] = str(save_pose(late, tmp_path / "late_C3.h5"))
-    res = pipeline.analyze_cohort(table, None, report=False)
+    res = analyze_cohort(table, None, report=False)
     notes = res.problems[res.problems["problem"].str.contains("synchronis")]
     assert len(notes) == 2 and (notes["trial"] == table.loc[row, "trial"]).all()  # one per view
     assert "3 frames" in notes["problem"].iloc[0] and "late_C3.h5" in " ".join(notes["problem"])
@@ -159,7 +164,7 @@ def test_dlc_names_are_matched_without_a_mapping(cohort, tmp_path):
     from napari_gaitint.core.io import load_pose, save_pose
 
     table = load_manifest(cohort)
-    ours = pipeline.analyze_cohort(table, None, stats=False)
+    ours = analyze_cohort(table, None, stats=False)
     names = {"neck": "Neck", "hip": "Hip", "knee": "Knee", "ankle": "Ankle", "heel": "Heel", "toe": "BigToe"}
     for i, row in table.iterrows():
         pose = load_pose(row["predictions"])
@@ -169,7 +174,7 @@ def test_dlc_names_are_matched_without_a_mapping(cohort, tmp_path):
         both = pose.replace(values=values, bodyparts=(
             "Neck", *(me + names[b] for b in pose.bodyparts[1:]), *(them + names[b] for b in pose.bodyparts[1:])))
         table.loc[i, "predictions"] = str(save_pose(both, tmp_path / f"{row['trial']}_{row['view']}.h5"))
-    theirs = pipeline.analyze_cohort(table, None, stats=False)
+    theirs = analyze_cohort(table, None, stats=False)
     assert theirs.problems.empty
     pd.testing.assert_frame_equal(theirs.events, ours.events)
     pd.testing.assert_frame_equal(theirs.cycles, ours.cycles)
@@ -212,13 +217,13 @@ def test_folder_of_dlc_outputs_is_analysed_without_a_manifest(cohort, tmp_path):
         _blank_video(folder / f"{stem}.mp4", load_pose(src).n_frames)
     shutil.copy(src, folder / "T01_C2DLC_resnet50_frontshuffle1_1000.h5")
     shutil.copy(src, folder / "CollectedData_me.h5")
-    found = pipeline.find_trials(folder)
+    found = find_trials(folder)
     assert found[["trial", "view"]].values.tolist() == [["T01", "C1"], ["T01", "C3"]]
     assert [Path(p).name for p in found["predictions"]] == [Path(p).name for p in table["predictions"]]
     assert [Path(p).name for p in found["video"]] == ["T01_C1.mp4", "T01_C3.mp4"]
     assert any("C2" in n for n in found.attrs["notes"])
-    ours = pipeline.analyze_cohort(table, None, stats=False)
-    by_name = pipeline.analyze_cohort(folder, None, stats=False)
+    ours = analyze_cohort(table, None, stats=False)
+    by_name = analyze_cohort(folder, None, stats=False)
     pd.testing.assert_frame_equal(by_name.events, ours.events)
     # the command line: gaitint manifest writes an editable trials.csv (relative paths)
     assert main(["analyze", str(folder), "--out", str(tmp_path / "res"), "--no-report"]) == 0
@@ -244,18 +249,18 @@ def test_manifest_individual_column_chooses_the_subject(cohort, tmp_path):
         path = tmp_path / Path(row["predictions"]).name
         write_dlc_table(poses_to_dlc_table([other, walker]), path)
         table.loc[i, "predictions"] = str(path)
-    ours = pipeline.analyze_cohort(load_manifest(cohort).iloc[:2], None, stats=False)
+    ours = analyze_cohort(load_manifest(cohort).iloc[:2], None, stats=False)
     table["individual"] = "walker"
-    chosen = pipeline.analyze_cohort(table, None, stats=False)
+    chosen = analyze_cohort(table, None, stats=False)
     pd.testing.assert_frame_equal(chosen.events, ours.events)
     table["individual"] = np.nan
-    guessed = pipeline.analyze_cohort(table, None, stats=False)
+    guessed = analyze_cohort(table, None, stats=False)
     assert guessed.problems["problem"].str.contains("individuals have data at the same time").any()
 
 
 def test_parallel_matches_serial(cohort):
-    serial = pipeline.analyze_cohort(cohort, None, stats=False)
-    par = pipeline.analyze_cohort(
+    serial = analyze_cohort(cohort, None, stats=False)
+    par = analyze_cohort(
         cohort, None, stats=False, config=dataclasses.replace(AnalysisConfig(), n_jobs=2)
     )
     pd.testing.assert_frame_equal(serial.cycles, par.cycles)
@@ -269,13 +274,13 @@ def test_cohort_cycle_tables_are_compact_and_equal_the_per_trial_ones(cohort):
     from napari_gaitint.core.cycles import mean_cycles
 
     table = load_manifest(cohort).iloc[:4]
-    res = pipeline.analyze_cohort(table.iloc[::-1], None, stats=False)
+    res = analyze_cohort(table.iloc[::-1], None, stats=False)
     for df in (res.cycles_all, res.cycles):
         for col in ("trial", "view", "side", "bodypart", "axis"):
             assert isinstance(df[col].dtype, pd.CategoricalDtype), col
         keys = list(zip(df["trial"].astype(str), df["view"].astype(str), strict=True))
         assert keys == sorted(keys)
-    views = pipeline.analyze_trial(table[table["trial"] == table["trial"].iloc[0]], AnalysisConfig())
+    views = analyze_trial(table[table["trial"] == table["trial"].iloc[0]], AnalysisConfig())
     for v in views:
         mine = res.cycles_all[(res.cycles_all["trial"] == v.trial) & (res.cycles_all["view"] == v.view)]
         np.testing.assert_array_equal(mine["value"].to_numpy(), v.cycles["value"].to_numpy())
@@ -344,13 +349,13 @@ def test_concat_views_equals_pandas_concat_and_frees_the_views():
     assert want["cycle"].dtype == np.int64  # (int32 and int64 pieces: pd.concat's type)
     per_view = views()
     for release in (False, True):
-        got = pipeline._concat_views(per_view, "cycles", (), release=release)
+        got = _concat_views(per_view, "cycles", (), release=release)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
         for col in ("trial", "view", "side", "bodypart", "axis"):
             assert got[col].cat.categories.equals(want[col].cat.categories), col
             assert got[col].cat.codes.dtype == want[col].cat.codes.dtype, col
     assert all("cycles" not in v for v in per_view)
-    empty = pipeline._concat_views([{"trial": "T1", "view": "C1", "cycles": tables[("T1", "C1")]}],
+    empty = _concat_views([{"trial": "T1", "view": "C1", "cycles": tables[("T1", "C1")]}],
                                    "cycles", ("side", "value"), release=True)
     assert list(empty.columns) == ["trial", "view", "side", "value"] and empty.empty
 
@@ -363,9 +368,9 @@ def test_summary_counts_the_cycles_as_a_groupby():
     cycles_all = cycles_all.astype({"trial": "category", "view": "category"})
     cycles_all.loc[len(cycles_all) - 3:, "trial"] = np.nan  # (no trial: not counted)
     n = cycles_all.groupby(["trial", "view", "cycle"], observed=True).ngroups
-    assert pipeline._count_cycles(cycles_all) == n == 7
-    assert pipeline._count_cycles(cycles_all.iloc[:0]) == 0
-    res = pipeline.CohortResult(None, pd.DataFrame(), pd.DataFrame(), cycles_all, pd.DataFrame(), None,
+    assert _count_cycles(cycles_all) == n == 7
+    assert _count_cycles(cycles_all.iloc[:0]) == 0
+    res = CohortResult(None, pd.DataFrame(), pd.DataFrame(), cycles_all, pd.DataFrame(), None,
                                 pd.DataFrame(columns=["trial", "view", "problem"]))
     assert " 7 gait cycles" in res.summary()
 
@@ -374,14 +379,14 @@ def test_dask_scheduler_matches_local(tmp_path):
     """8 trials on 2 workers (with 4 trials a serialisation failure of pandas 3 tables on the
     workers did not show)."""
     distributed = pytest.importorskip("distributed")
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     cohort = write_synthetic_cohort(tmp_path, n_trials=8, seed=5, video=False)
-    local = pipeline.analyze_cohort(cohort, None, stats=False)
+    local = analyze_cohort(cohort, None, stats=False)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         cfg = dataclasses.replace(AnalysisConfig(), scheduler=cluster.scheduler_address)
-        remote = pipeline.analyze_cohort(cohort, None, stats=False, config=cfg)
+        remote = analyze_cohort(cohort, None, stats=False, config=cfg)
     pd.testing.assert_frame_equal(local.cycles, remote.cycles)
     pd.testing.assert_frame_equal(local.parameters, remote.parameters)
 
@@ -390,7 +395,7 @@ def test_unreachable_scheduler_is_a_clear_error(cohort):
     pytest.importorskip("distributed")
     cfg = dataclasses.replace(AnalysisConfig(), scheduler="tcp://127.0.0.1:9")
     with pytest.raises(GaitintError, match="cannot reach the dask scheduler"):
-        pipeline.analyze_cohort(cohort, None, stats=False, config=cfg)
+        analyze_cohort(cohort, None, stats=False, config=cfg)
 
 
 def _interrupt_after_two_trials(cohort, out):
@@ -400,17 +405,17 @@ def _interrupt_after_two_trials(cohort, out):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        pipeline.analyze_cohort(cohort, out, report=False, on_progress=interrupt)
+        analyze_cohort(cohort, out, report=False, on_progress=interrupt)
 
 
 def test_interrupted_run_leaves_no_results_and_resumes(cohort, tmp_path):
     out = tmp_path / "out"
     _interrupt_after_two_trials(cohort, out)
     assert not (out / "events.csv").exists() and not (out / "cycles.csv").exists()
-    resumed = pipeline.analyze_cohort(cohort, out, report=False)
+    resumed = analyze_cohort(cohort, out, report=False)
     assert resumed.resumed_trials == 2
-    assert not (out / pipeline._CACHE_DIR).exists()
-    fresh = pipeline.analyze_cohort(cohort, None, report=False)
+    assert not (out / _CACHE_DIR).exists()
+    fresh = analyze_cohort(cohort, None, report=False)
     pd.testing.assert_frame_equal(resumed.cycles, fresh.cycles)
     pd.testing.assert_frame_equal(resumed.anova.reset_index(drop=True), fresh.anova.reset_index(drop=True))
 
@@ -424,7 +429,7 @@ def test_cleaned_files_hold_the_cleaned_poses_serial_and_in_processes(cohort, tm
 
     table = load_manifest(cohort)
     first = table["trial"].iloc[0]
-    views = pipeline.analyze_trial(table[table["trial"] == first], AnalysisConfig())
+    views = analyze_trial(table[table["trial"] == first], AnalysisConfig())
     # each view's predictions' file name (DeepLabCut's <video>DLC_<scorer>), and its flags
     stem_of = {(t, v): Path(p).stem for t, v, p in zip(table["trial"], table["view"],
                                                          table["predictions"], strict=True)}
@@ -432,7 +437,7 @@ def test_cleaned_files_hold_the_cleaned_poses_serial_and_in_processes(cohort, tm
                       for kind in (".h5", "_flags.csv", "_meta.pickle"))  # + DLC's metadata
     for n_jobs in (1, 2):
         out = tmp_path / f"jobs{n_jobs}"
-        res = pipeline.analyze_cohort(cohort, out, report=False, stats=False,
+        res = analyze_cohort(cohort, out, report=False, stats=False,
                                       config=dataclasses.replace(AnalysisConfig(), n_jobs=n_jobs))
         assert res.files["cleaned"] == out / "cleaned"
         assert sorted(p.name for p in (out / "cleaned").iterdir()) == expected
@@ -451,12 +456,12 @@ def test_run_refuses_to_replace_a_cleaned_file_it_did_not_make(cohort, tmp_path)
     mine.write_bytes(b"my hand-corrected labels")
     for _ in range(2):  # the refusal leaves no cache that would let the next run replace it
         with pytest.raises(OutputExistsError, match=mine.name):
-            pipeline.analyze_cohort(cohort, out, report=False)
+            analyze_cohort(cohort, out, report=False)
         assert mine.read_bytes() == b"my hand-corrected labels"
-        assert not (out / pipeline._CACHE_DIR).exists()
+        assert not (out / _CACHE_DIR).exists()
         # and it takes back the files it had written for the trials before
         assert [p.name for p in (out / "cleaned").iterdir()] == [mine.name]
-    pipeline.analyze_cohort(cohort, out, report=False, overwrite=True)  # asked for: replaced
+    analyze_cohort(cohort, out, report=False, overwrite=True)  # asked for: replaced
     assert mine.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"
 
 
@@ -466,7 +471,7 @@ def test_resumed_run_recomputes_a_trial_whose_cleaned_files_are_gone(cohort, tmp
     written = sorted(p.name for p in (out / "cleaned").glob("*.h5"))
     assert len(written) == 4  # the two finished trials' views
     (out / "cleaned" / written[0]).unlink()
-    resumed = pipeline.analyze_cohort(cohort, out, report=False)
+    resumed = analyze_cohort(cohort, out, report=False)
     assert resumed.resumed_trials == 1
     assert len(list((out / "cleaned").glob("*.h5"))) == 8
 
@@ -485,21 +490,21 @@ def test_resumed_run_replaces_its_own_files_and_no_one_elses(cohort, tmp_path):
     mine = out / "cleaned" / f"{Path(last['predictions']).stem}_flags.csv"
     mine.write_bytes(b"my notes")
     with pytest.raises(OutputExistsError, match=mine.name):
-        pipeline.analyze_cohort(cohort, out, report=False)
+        analyze_cohort(cohort, out, report=False)
     assert mine.read_bytes() == b"my notes"
     # it took back what both runs wrote there, and the cache: the folder is as the user left it
     assert [p.name for p in (out / "cleaned").iterdir()] == [mine.name]
-    assert not (out / pipeline._CACHE_DIR).exists()
+    assert not (out / _CACHE_DIR).exists()
     mine.unlink()
-    assert pipeline.analyze_cohort(cohort, out, report=False).resumed_trials == 0
+    assert analyze_cohort(cohort, out, report=False).resumed_trials == 0
 
     again = tmp_path / "again"
     _interrupt_after_two_trials(cohort, again)
-    for entry in (again / pipeline._CACHE_DIR).glob("*.pkl"):
+    for entry in (again / _CACHE_DIR).glob("*.pkl"):
         entry.unlink()  # as if killed before each entry was saved
-    resumed = pipeline.analyze_cohort(cohort, again, report=False)
+    resumed = analyze_cohort(cohort, again, report=False)
     assert resumed.resumed_trials == 0  # every trial again, the first run's files replaced
-    assert not (again / pipeline._CACHE_DIR).exists()
+    assert not (again / _CACHE_DIR).exists()
     for name, data in written.items():  # the same results as the first run's files
         path = again / "cleaned" / name
         if not name.endswith(".h5"):  # flags .csv, DeepLabCut's _meta.pickle
@@ -518,39 +523,39 @@ def test_resumed_run_keeps_result_tables_it_did_not_make(cohort, tmp_path, monke
     _interrupt_after_two_trials(cohort, out)
     (out / "events.csv").write_text("my events\n")
     with pytest.raises(OutputExistsError, match="events.csv"):
-        pipeline.analyze_cohort(cohort, out, report=False)
+        analyze_cohort(cohort, out, report=False)
     assert (out / "events.csv").read_text() == "my events\n"
     (out / "events.csv").rename(tmp_path / "events.csv")
-    real = pipeline._run_stats
+    real = _run_stats
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt  # after the tables are written
 
-    monkeypatch.setattr(pipeline, "_run_stats", killed)
+    monkeypatch.setattr(cohort_module, "_run_stats", killed)
     with pytest.raises(KeyboardInterrupt):
-        pipeline.analyze_cohort(cohort, out, report=False)
-    assert (out / "events.csv").is_file() and (out / pipeline._CACHE_DIR).is_dir()
-    monkeypatch.setattr(pipeline, "_run_stats", real)
-    resumed = pipeline.analyze_cohort(cohort, out, report=False)
+        analyze_cohort(cohort, out, report=False)
+    assert (out / "events.csv").is_file() and (out / _CACHE_DIR).is_dir()
+    monkeypatch.setattr(cohort_module, "_run_stats", real)
+    resumed = analyze_cohort(cohort, out, report=False)
     assert resumed.resumed_trials == 4 and (out / "anova.csv").is_file()
 
 
 def test_interrupted_command_says_it_resumes(cohort, tmp_path, monkeypatch, capsys):
     from napari_gaitint.cli import main
 
-    real = pipeline._run_stats
+    real = _run_stats
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "_run_stats", killed)
+    monkeypatch.setattr(cohort_module, "_run_stats", killed)
     command = ["analyze", str(cohort), "--out", str(tmp_path / "res"), "--no-report"]
     assert main(command) == 130
     assert "interrupted; the same command resumes it" in capsys.readouterr().err
-    monkeypatch.setattr(pipeline, "_run_stats", real)
+    monkeypatch.setattr(cohort_module, "_run_stats", real)
     assert main(command) == 0
     assert (tmp_path / "res" / "anova.csv").is_file()
-    assert not (tmp_path / "res" / pipeline._CACHE_DIR).exists()
+    assert not (tmp_path / "res" / _CACHE_DIR).exists()
 
 
 def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
@@ -558,7 +563,7 @@ def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
     from napari_gaitint.core.annotations import save_events
 
     table = load_manifest(cohort)
-    detected = pipeline.analyze_cohort(table, None, stats=False)
+    detected = analyze_cohort(table, None, stats=False)
     row = table.iloc[0]
     ev = detected.events[(detected.events.trial == row.trial) & (detected.events.view == row.view)].copy()
     hs = ev[ev.event == "heel_strike"].index
@@ -568,7 +573,7 @@ def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
     path = tmp_path / "edited events.csv"
     save_events(ev, path)
     table.loc[table.index[0], "events"] = str(path)
-    edited = pipeline.analyze_cohort(table, None, stats=False)
+    edited = analyze_cohort(table, None, stats=False)
     def of_view(df):
         return df[(df["trial"] == row.trial) & (df["view"] == row.view)]
 
@@ -584,7 +589,7 @@ def test_trial_missing_one_view_is_dropped_and_reported(cohort):
     lone = table.iloc[0]
     table = table[~((table.trial == lone.trial) & (table.view != lone.view))]
     with pytest.warns(UserWarning, match="dropped 1 trial"):
-        res = pipeline.analyze_cohort(table, None, report=False)
+        res = analyze_cohort(table, None, report=False)
     assert (res.anova["n"] == 3).all()
     stats_rows = res.problems[res.problems["problem"].str.startswith("statistics")]
     assert set(stats_rows["trial"]) == {lone.trial}
@@ -593,17 +598,17 @@ def test_trial_missing_one_view_is_dropped_and_reported(cohort):
 
 def test_events_saved_by_the_annotator_are_found_next_to_the_predictions(tmp_path):
     from napari_gaitint.core.annotations import save_events
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     manifest = write_synthetic_cohort(tmp_path / "c", n_trials=2, seed=3, video=False)
-    detected = pipeline.analyze_cohort(manifest, None, stats=False)
+    detected = analyze_cohort(manifest, None, stats=False)
     ev = detected.events[(detected.events.trial == "T01") & (detected.events.view == "C1")].copy()
     ev = ev.drop(index=ev[ev.event == "heel_strike"].index[0])
     ev["source"] = "manual"
     save_events(ev, manifest.parent / "T01_events.csv")
     table = load_manifest(manifest)
     assert table["events_auto"].sum() == 2  # both views of T01
-    edited = pipeline.analyze_cohort(table, None, stats=False)
+    edited = analyze_cohort(table, None, stats=False)
     got = edited.events
     assert (got[(got.trial == "T01") & (got.view == "C1")]["source"] == "manual").all()
     # the view the file does not cover is detected as before
@@ -620,16 +625,16 @@ def test_rolled_cameras_are_levelled_before_the_views_are_compared(tmp_path):
     coordinates their floors tilt opposite ways, which shows as a difference between the
     views. Parameters report each view's floor tilt; with levelling (the default) the views
     agree as well as with level cameras (same walks), without it they do not."""
-    from napari_gaitint.core.stats import compute_agreement
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.core.agreement import compute_agreement
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     level = write_synthetic_cohort(tmp_path / "level", n_trials=4, seed=8, video=False)
     rolled = write_synthetic_cohort(tmp_path / "rolled", n_trials=4, seed=8, video=False,
                                     roll_deg={"C1": 2.5, "C3": 2.0})
     res = {
-        "level": pipeline.analyze_cohort(level, None, stats=False),
-        "levelled": pipeline.analyze_cohort(rolled, None, stats=False),
-        "not levelled": pipeline.analyze_cohort(
+        "level": analyze_cohort(level, None, stats=False),
+        "levelled": analyze_cohort(rolled, None, stats=False),
+        "not levelled": analyze_cohort(
             rolled, None, stats=False, config=AnalysisConfig(level_floor=False)),
     }
     tilt = res["levelled"].parameters.groupby("view")["floor_tilt_deg"]
@@ -662,7 +667,7 @@ def test_cleaned_files_of_predictions_with_the_same_name_do_not_collide(cohort, 
     manifest = tmp_path / "trials.csv"
     pd.DataFrame(rows).to_csv(manifest, index=False)
     out = tmp_path / "out"
-    pipeline.analyze_cohort(manifest, out, report=False, stats=False)
+    analyze_cohort(manifest, out, report=False, stats=False)
     written = sorted(p.relative_to(out / "cleaned").as_posix() for p in (out / "cleaned").rglob("*.h5"))
     assert written == sorted(f"{r['trial']}_{r['view']}/{r['view']}DLC_resnet50_x.h5" for r in rows)
     first, second = (out / "cleaned" / written[0]), (out / "cleaned" / written[2])  # T01_C1, T02_C1
@@ -679,7 +684,7 @@ def test_events_are_timed_before_the_low_pass_both_legs_together(cohort):
 
     table = load_manifest(cohort)
     rows = table[table["trial"] == table["trial"].iloc[0]]
-    views = pipeline.analyze_trial(rows, AnalysisConfig())
+    views = analyze_trial(rows, AnalysisConfig())
     poses = [v.raw for v in views]
     cleaned = [clean_pose(poses[i], other=poses[1 - i]) for i in (0, 1)]
     unfiltered = [orient_like(c.unfiltered, v.oriented) for c, v in zip(cleaned, views, strict=True)]
@@ -697,7 +702,7 @@ def test_subject_column_makes_subjects_the_repeated_measures_unit(tmp_path):
     numbers are those of the ANOVA of the subject means computed by hand."""
     from napari_gaitint.cli import main
     from napari_gaitint.core.stats import rm_anova
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
 
     manifest = write_synthetic_cohort(tmp_path / "study", n_trials=30, seed=5, video=False, n_jobs=0)
     table = pd.read_csv(manifest)
@@ -727,8 +732,8 @@ def test_manifest_scale_gives_metres(cohort, tmp_path):
     table = load_manifest(cohort).iloc[:4].copy()
     scales = {"C1": 500.0, "C3": 400.0}
     table["px_per_m"] = table["view"].map(scales)
-    px = pipeline.analyze_cohort(load_manifest(cohort).iloc[:4], None, stats=False)
-    m = pipeline.analyze_cohort(table, None, stats=False, config=AnalysisConfig(cycles_units="m"))
+    px = analyze_cohort(load_manifest(cohort).iloc[:4], None, stats=False)
+    m = analyze_cohort(table, None, stats=False, config=AnalysisConfig(cycles_units="m"))
     assert "px_per_m" not in px.parameters.columns
     scale = m.parameters["view"].map(scales)
     np.testing.assert_allclose(m.parameters["px_per_m"], scale)
@@ -741,7 +746,7 @@ def test_manifest_scale_gives_metres(cohort, tmp_path):
     np.testing.assert_array_equal(m.cycles_all["value"].to_numpy()[~pos], px.cycles_all["value"].to_numpy()[~pos])
     assert set(zip(m.cycles["axis"], m.cycles["unit"], strict=True)) == {("x", "m"), ("y", "m"), ("angle", "deg")}
     table.loc[table["view"] == "C3", "px_per_m"] = np.nan
-    half = pipeline.analyze_cohort(table, None, stats=False, config=AnalysisConfig(cycles_units="m"))
+    half = analyze_cohort(table, None, stats=False, config=AnalysisConfig(cycles_units="m"))
     assert half.failed
     assert half.problems["problem"].str.contains("view C3: cycles_units = 'm' needs its scale").all()
 
@@ -760,6 +765,6 @@ def test_trials_given_as_a_table_with_subjects_on_some_only_are_refused_before_a
     """napari passes the loaded trials as a table (not a file): it is checked as a file is."""
     table = load_manifest(cohort).iloc[:4].copy()
     table["subject"] = [np.nan, np.nan, "P1", "P1"]
-    monkeypatch.setattr(pipeline, "analyze_trial", lambda *a, **k: pytest.fail("analysed"))
+    monkeypatch.setattr(cohort_module, "analyze_trial", lambda *a, **k: pytest.fail("analysed"))
     with pytest.raises(InputFileError, match="column subject: empty while other rows name a subject"):
-        pipeline.analyze_cohort(table, None, stats=False)
+        analyze_cohort(table, None, stats=False)

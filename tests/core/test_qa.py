@@ -11,10 +11,26 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from napari_gaitint.core import clean, qa
 from napari_gaitint.core._files import file_sha256
+from napari_gaitint.core.clean_flags import FLAG_MANUAL, FLAG_WRONG_LIMB
+from napari_gaitint.core.corrections import (
+    CorrectionsConflictError,
+    PoseEditor,
+    autosave_edits,
+    has_autosave,
+    legacy_refined_path,
+    load_saved_corrections,
+    recover_edits,
+    refined_path,
+    review_path,
+    save_refined,
+    swap_with_far_leg,
+)
 from napari_gaitint.core.errors import AnalysisError, GaitintWarning, InputFileError
-from napari_gaitint.core.io import Pose, load_pose, read_dlc_table, save_pose
+from napari_gaitint.core.io import load_pose, read_dlc_table, save_pose
+from napari_gaitint.core.pose import Pose
+from napari_gaitint.dlc.labels import export_corrected_labels
 
-synthetic = pytest.importorskip("napari_gaitint.core.synthetic")
+synthetic = pytest.importorskip("napari_gaitint.synthetic")
 
 
 def read_like_napari_deeplabcut(path) -> tuple[np.ndarray, np.ndarray]:
@@ -186,7 +202,7 @@ def test_swap_with_far_leg():
     near = _pose()
     far = near.select(["knee", "ankle", "toe"])
     far.values[..., 0] += 50.0  # far leg 50 px away: a different place
-    n2, f2 = qa.swap_with_far_leg(near, far, frame=2, bodyparts=["knee"])
+    n2, f2 = swap_with_far_leg(near, far, frame=2, bodyparts=["knee"])
     assert_array_equal(n2.bodypart("knee")[2, :2], far.bodypart("knee")[2, :2])
     assert n2.bodypart("knee")[2, 2] == 1.0
     assert_array_equal(f2.bodypart("knee")[2], near.bodypart("knee")[2])
@@ -194,16 +210,16 @@ def test_swap_with_far_leg():
     # estimate where the label already is: the label was on the far leg, near becomes missing
     close = near.select(["knee", "ankle", "toe"])
     close.values[..., 0] += 3.0
-    n3, f3 = qa.swap_with_far_leg(near, close, frame=4, bodyparts=["ankle"], margin_px=15.0)
+    n3, f3 = swap_with_far_leg(near, close, frame=4, bodyparts=["ankle"], margin_px=15.0)
     assert np.isnan(n3.bodypart("ankle")[4]).all()
     assert_array_equal(f3.bodypart("ankle")[4], near.bodypart("ankle")[4])
     with pytest.raises(AnalysisError, match="frame 99"):
-        qa.swap_with_far_leg(near, far, frame=99, bodyparts=["knee"])
+        swap_with_far_leg(near, far, frame=99, bodyparts=["knee"])
 
 
 def test_editor_edits_undo_flags():
     pose = _pose()
-    ed = qa.PoseEditor(pose, view="C1")
+    ed = PoseEditor(pose, view="C1")
     ed.move(1, "knee", x=12.5, y=33.25)
     ed.delete(3, "toe")
     ed.mark_far_leg(5, "ankle")  # the last frame: no neighbours after it, the label goes missing
@@ -213,7 +229,7 @@ def test_editor_edits_undo_flags():
     assert_array_equal(ed.far.bodypart("ankle")[5], pose.bodypart("ankle")[5])  # kept on the far chain
     assert_array_equal(ed.corrected_frames(), [1, 3, 5])
     fl = ed.flags()
-    assert fl[1, 1] == clean.FLAG_MANUAL and fl[0, 1] == 0 and (fl & clean.FLAG_MANUAL).sum() == 3 * clean.FLAG_MANUAL
+    assert fl[1, 1] == FLAG_MANUAL and fl[0, 1] == 0 and (fl & FLAG_MANUAL).sum() == 3 * FLAG_MANUAL
     tab = ed.corrections_table()
     assert list(tab["frame"]) == [1, 3, 5] and list(tab["bodypart"]) == ["knee", "toe", "ankle"]
     assert ed.dirty
@@ -237,14 +253,14 @@ def test_editor_edits_undo_flags():
 def test_batch_is_one_undo_and_replays():
     """A drag of several selected points is one action: one Ctrl+Z takes all of it back."""
     pose = _pose()
-    ed = qa.PoseEditor(pose, view="C1")
+    ed = PoseEditor(pose, view="C1")
     ed.batch([{"op": "move", "frame": 2, "bodypart": b, "x": 1.0, "y": 2.0} for b in ("knee", "ankle", "toe")])
     assert ed.manual[2, 1:].all() and len(ed.ops) == 1 and ed.ops[0]["op"] == "batch"
     assert ed.undo()["frame"] == 2
     assert_array_equal(ed.pose.values, pose.values) and not ed.manual.any() and not ed.can_undo
     # the edit log replays to the same state (autosave recovery)
     ed.redo()
-    ed2 = qa.PoseEditor(pose, view="C1")
+    ed2 = PoseEditor(pose, view="C1")
     ed2.replay(ed.ops)
     assert_array_equal(ed2.pose.values, ed.pose.values)
     assert_array_equal(ed2.manual, ed.manual)
@@ -264,8 +280,8 @@ def test_far_leg_key_puts_the_label_on_the_near_leg():
     pose = Pose(v, ("ankle",), fps=25.0)
     far_pose = Pose(np.column_stack([far, np.full(n, 0.9)])[:, None, :], ("ankle",))
     flags = np.zeros((n, 1), np.int64)
-    flags[31, 0] = clean.FLAG_WRONG_LIMB  # the cleaning core saw one of the three
-    ed = qa.PoseEditor(pose, far=far_pose, flags=flags, margin_px=15.0)
+    flags[31, 0] = FLAG_WRONG_LIMB  # the cleaning core saw one of the three
+    ed = PoseEditor(pose, far=far_pose, flags=flags, margin_px=15.0)
     assert not ed.trusted("ankle")[wrong].any() and ed.trusted("ankle")[[29, 33]].all()
     for f in wrong:
         assert ed.mark_far_leg(int(f), "ankle") == "neighbours"
@@ -274,7 +290,7 @@ def test_far_leg_key_puts_the_label_on_the_near_leg():
     # a run of doubtful frames longer than the gap the estimate bridges: left to place by hand
     v2 = v.copy()
     v2[10:22, 0, :2] = far[10:22]
-    ed2 = qa.PoseEditor(Pose(v2, ("ankle",)), far=far_pose, margin_px=15.0)
+    ed2 = PoseEditor(Pose(v2, ("ankle",)), far=far_pose, margin_px=15.0)
     assert ed2.mark_far_leg(15, "ankle") == "missing" and np.isnan(ed2.pose.values[15, 0]).all()
 
 
@@ -288,11 +304,11 @@ def test_save_refined_reopens_exactly(tmp_path, trial):
     src = _source(tmp_path, trial)
     sha = file_sha256(src)
     pose = load_pose(src)
-    ed = qa.PoseEditor(pose, view="C1")
+    ed = PoseEditor(pose, view="C1")
     ed.move(10, "ankle", x=321.125, y=400.5)
     ed.delete(11, "toe")
     ed.delete(0, "neck")
-    paths = qa.save_refined(ed)
+    paths = save_refined(ed)
     # refined/<source name>: DeepLabCut's name, in a folder of its own
     assert [p.relative_to(src.parent).as_posix() for p in paths] == [
         f"refined/{src.stem}.h5", f"refined/{src.stem}.csv", f"refined/{src.stem}_corrections.csv"]
@@ -315,12 +331,12 @@ def test_save_refined_reopens_exactly(tmp_path, trial):
     assert list(corr["frame"]) == [0, 10, 11]
     # a second save replaces the refined files; the source is still untouched
     ed.move(12, "knee", x=1.0, y=2.0)
-    qa.save_refined(ed)
+    save_refined(ed)
     assert load_pose(paths[0]).bodypart("knee")[12, 0] == 1.0
     assert file_sha256(src) == sha
     # refusing to write onto the source
     with pytest.raises(InputFileError, match="never overwritten"):
-        qa.save_refined(ed, path=src)
+        save_refined(ed, path=src)
 
 
 def test_resume_and_merge_never_lose_a_correction(tmp_path, trial):
@@ -330,21 +346,21 @@ def test_resume_and_merge_never_lose_a_correction(tmp_path, trial):
 
     def session():
         pose = load_pose(src)
-        ed, review = qa.PoseEditor(pose, view="C1"), qa.ReviewState(frames)
-        saved = qa.load_saved_corrections(pose)
+        ed, review = PoseEditor(pose, view="C1"), qa.ReviewState(frames)
+        saved = load_saved_corrections(pose)
         if saved is not None:
             ed.resume(saved)
             review.reviewed |= saved.reviewed
             review.mark_saved()
         return ed, review
 
-    assert qa.load_saved_corrections(load_pose(src)) is None  # nothing saved yet
+    assert load_saved_corrections(load_pose(src)) is None  # nothing saved yet
     a, ra = session()
     a.move(10, "ankle", x=300.5, y=410.25)
     ra.accept("C1", 10)
     assert ra.dirty
-    out = qa.save_refined(a, review=ra)
-    assert qa.review_path(src) in out and not a.dirty
+    out = save_refined(a, review=ra)
+    assert review_path(src) in out and not a.dirty
     ra.mark_saved()
 
     # reopen: the saved state, nothing unsaved, nothing to undo
@@ -352,42 +368,42 @@ def test_resume_and_merge_never_lose_a_correction(tmp_path, trial):
     assert_array_equal(b.pose.values, a.pose.values) and not b.dirty and not b.can_undo
     assert_array_equal(b.manual, a.manual) and rb.reviewed == {("C1", 10)} and not rb.dirty
     b.delete(20, "knee")
-    qa.save_refined(b, review=rb)
-    back = qa.load_saved_corrections(load_pose(src))
+    save_refined(b, review=rb)
+    back = load_saved_corrections(load_pose(src))
     assert back.manual[a.row(10), 3] and back.manual[a.row(20), 2] and back.n_corrected == 2  # the first fix kept
-    assert list(pd.read_csv(qa.refined_path(src, ext=".csv").with_name(
-        qa.refined_path(src).stem + "_corrections.csv"))["frame"]) == [10, 20]
+    assert list(pd.read_csv(refined_path(src, ext=".csv").with_name(
+        refined_path(src).stem + "_corrections.csv"))["frame"]) == [10, 20]
 
     # two sessions open at once: each save merges what the other saved meanwhile
     c, rc = session()
     d, rd = session()
     c.move(30, "toe", x=1.0, y=2.0)
     rc.accept("C1", 30)
-    qa.save_refined(c, review=rc)
+    save_refined(c, review=rc)
     d.move(40, "heel", x=3.0, y=4.0)
     rd.accept("C1", 40)
-    qa.save_refined(d, review=rd)
+    save_refined(d, review=rd)
     assert d.n_merged == 1
     assert_array_equal(d.pose.bodypart("toe")[d.row(30)], [1.0, 2.0, 1.0])  # c's fix came into d
-    final = qa.load_saved_corrections(load_pose(src))
+    final = load_saved_corrections(load_pose(src))
     assert final.n_corrected == 4 and final.reviewed == {("C1", 10), ("C1", 30), ("C1", 40)}
 
     # the same point corrected differently in both: refused with a clear choice
     e, _ = session()
     f, _ = session()
     e.move(50, "hip", x=1.0, y=1.0)
-    qa.save_refined(e)
+    save_refined(e)
     f.move(50, "hip", x=2.0, y=2.0)
     f.move(51, "hip", x=5.0, y=5.0)
-    with pytest.raises(qa.CorrectionsConflictError, match="hip in frame 50") as info:
-        qa.save_refined(f)
+    with pytest.raises(CorrectionsConflictError, match="hip in frame 50") as info:
+        save_refined(f)
     assert info.value.conflicts == [(50, "hip")]
-    assert_array_equal(load_pose(qa.refined_path(src)).bodypart("hip")[50, :2], [1.0, 1.0])  # nothing written
-    qa.save_refined(f, on_conflict="theirs")
-    hip = load_pose(qa.refined_path(src)).bodypart("hip")
+    assert_array_equal(load_pose(refined_path(src)).bodypart("hip")[50, :2], [1.0, 1.0])  # nothing written
+    save_refined(f, on_conflict="theirs")
+    hip = load_pose(refined_path(src)).bodypart("hip")
     assert_array_equal(hip[50, :2], [1.0, 1.0])
     assert_array_equal(hip[51, :2], [5.0, 5.0])  # f's other fix kept
-    assert qa.load_saved_corrections(load_pose(src)).n_corrected == 6
+    assert load_saved_corrections(load_pose(src)).n_corrected == 6
 
 
 def test_corrections_saved_by_an_earlier_version_are_resumed(tmp_path, trial):
@@ -397,26 +413,26 @@ def test_corrections_saved_by_an_earlier_version_are_resumed(tmp_path, trial):
     pose = load_pose(src)
     old = pose.copy()
     old.values[12, pose.bodypart_index("knee")] = (11.0, 22.0, 1.0)
-    legacy = qa.legacy_refined_path(src, ext=".h5")
+    legacy = legacy_refined_path(src, ext=".h5")
     save_pose(old, legacy)
     sha = file_sha256(legacy)
-    saved = qa.load_saved_corrections(load_pose(src))
+    saved = load_saved_corrections(load_pose(src))
     assert saved.path == legacy and saved.n_corrected == 1
-    ed = qa.PoseEditor(load_pose(src), view="C1")
+    ed = PoseEditor(load_pose(src), view="C1")
     ed.resume(saved)
     ed.delete(13, "toe")
-    out = qa.save_refined(ed)
-    back = load_pose(qa.refined_path(src))
-    assert out[0] == qa.refined_path(src) and file_sha256(legacy) == sha
+    out = save_refined(ed)
+    back = load_pose(refined_path(src))
+    assert out[0] == refined_path(src) and file_sha256(legacy) == sha
     assert_array_equal(back.bodypart("knee")[12], [11.0, 22.0, 1.0]) and np.isnan(back.bodypart("toe")[13]).all()
 
 
 def test_refined_file_of_another_source_is_refused(tmp_path, trial):
     src = _source(tmp_path, trial)
     other = trial.views["C1"].pose
-    save_pose(other.replace(values=other.values[:-5], index=None), qa.refined_path(src))
+    save_pose(other.replace(values=other.values[:-5], index=None), refined_path(src))
     with pytest.raises(InputFileError, match="does not match its source"):
-        qa.load_saved_corrections(load_pose(src))
+        load_saved_corrections(load_pose(src))
 
 
 def test_review_ticks_alone_are_autosaved_and_offered(tmp_path, trial):
@@ -424,10 +440,10 @@ def test_review_ticks_alone_are_autosaved_and_offered(tmp_path, trial):
     pose = load_pose(src)
     review = qa.ReviewState(qa.suspect_frames(qa.find_suspects(pose, view="C1")))
     review.accept(*review.key(0))
-    qa.autosave_edits(qa.PoseEditor(pose, view="C1"), review=review)
-    assert qa.has_autosave(src)
+    autosave_edits(PoseEditor(pose, view="C1"), review=review)
+    assert has_autosave(src)
     again = qa.ReviewState(review.frames)
-    assert qa.recover_edits(qa.PoseEditor(pose, view="C1"), review=again) == 0
+    assert recover_edits(PoseEditor(pose, view="C1"), review=again) == 0
     assert again.reviewed == review.reviewed
 
 
@@ -448,10 +464,10 @@ def test_save_refined_real_dlc_files(tmp_path, dlc_fixtures_dir):
              "individual2 19 frames, individual3 18 frames); using individual1, the one with the "
              "most. Choose another with individual=... (--individual, or an individual column in "
              "trials.csv)"])
-        ed = qa.PoseEditor(pose)
+        ed = PoseEditor(pose)
         ed.move(int(pose.frames[3]), pose.bodyparts[0], x=5.5, y=6.5)
         ed.delete(int(pose.frames[4]), pose.bodyparts[1])
-        out = qa.save_refined(ed)
+        out = save_refined(ed)
         refined = pd.read_hdf(out[0])
         assert refined.index.equals(original.index)
         assert refined.columns.equals(original.columns)
@@ -468,33 +484,33 @@ def test_autosave_recover_and_source_check(tmp_path, trial):
     src = _source(tmp_path, trial)
     pose = load_pose(src)
     frames = qa.suspect_frames(qa.find_suspects(pose, view="C1"))
-    ed, review = qa.PoseEditor(pose, view="C1"), qa.ReviewState(frames)
+    ed, review = PoseEditor(pose, view="C1"), qa.ReviewState(frames)
     ed.move(5, "heel", x=100.0, y=200.0)
     ed.delete(6, "heel")
     ed.undo()
     ed.mark_far_leg(7, "knee")
     review.accept("C1", int(frames.iloc[0]["frame"]))
-    side = qa.autosave_edits(ed, review=review)
-    assert side.exists() and qa.has_autosave(src)
+    side = autosave_edits(ed, review=review)
+    assert side.exists() and has_autosave(src)
     # "crash": a fresh editor on the same source recovers the same state
-    ed2, review2 = qa.PoseEditor(load_pose(src), view="C1"), qa.ReviewState(frames)
-    assert qa.recover_edits(ed2, review=review2) == 4
+    ed2, review2 = PoseEditor(load_pose(src), view="C1"), qa.ReviewState(frames)
+    assert recover_edits(ed2, review=review2) == 4
     assert_array_equal(ed2.pose.values, ed.pose.values)
     assert_array_equal(ed2.manual, ed.manual)
     assert review2.reviewed == review.reviewed
     # saving discards the autosave
-    qa.save_refined(ed2)
+    save_refined(ed2)
     assert not side.exists()
     # an autosave of a source that changed since is refused
-    qa.autosave_edits(ed, review=review)
+    autosave_edits(ed, review=review)
     save_pose(trial.views["C3"].pose, src, overwrite=True)
     with pytest.raises(InputFileError, match="changed since"):
-        qa.recover_edits(qa.PoseEditor(load_pose(src)))
+        recover_edits(PoseEditor(load_pose(src)))
 
 
 def test_corrected_frames_to_dlc_labels(tmp_path, trial):
     src = _source(tmp_path, trial)
-    ed = qa.PoseEditor(load_pose(src))
+    ed = PoseEditor(load_pose(src))
     ed.move(12, "toe", x=410.0, y=500.0)
     ed.delete(30, "knee")
     # frame images exist already (e.g. from an earlier export): no video needed
@@ -502,7 +518,7 @@ def test_corrected_frames_to_dlc_labels(tmp_path, trial):
     folder.mkdir(parents=True)
     for name in ("img012.png", "img030.png", "img050.png"):
         (folder / name).write_bytes(b"png")
-    paths = qa.export_corrected_labels(ed, tmp_path / "proj", video_name="T01_C1", scorer="Anna")
+    paths = export_corrected_labels(ed, tmp_path / "proj", video_name="T01_C1", scorer="Anna")
     assert [p.name for p in paths] == ["CollectedData_Anna.h5", "CollectedData_Anna.csv"]
     for p in paths:
         table = read_dlc_table(p)
@@ -513,15 +529,15 @@ def test_corrected_frames_to_dlc_labels(tmp_path, trial):
         assert table.loc[("labeled-data", "T01_C1", "img012.png"), ("Anna", "toe", "x")] == 410.0
         assert np.isnan(table.loc[("labeled-data", "T01_C1", "img030.png"), ("Anna", "knee", "x")])
     # a later export merges: the earlier frames stay
-    ed2 = qa.PoseEditor(load_pose(src))
+    ed2 = PoseEditor(load_pose(src))
     ed2.move(50, "heel", x=300.0, y=480.0)
-    paths = qa.export_corrected_labels(ed2, tmp_path / "proj", video_name="T01_C1", scorer="Anna")
+    paths = export_corrected_labels(ed2, tmp_path / "proj", video_name="T01_C1", scorer="Anna")
     table = read_dlc_table(paths[0])
     assert [i[2] for i in table.index] == ["img012.png", "img030.png", "img050.png"]
     assert table.loc[("labeled-data", "T01_C1", "img012.png"), ("Anna", "toe", "x")] == 410.0
     assert (folder / "CollectedData_Anna.h5.bak").is_file()
     with pytest.raises(AnalysisError, match="no corrected"):
-        qa.export_corrected_labels(qa.PoseEditor(load_pose(src)), tmp_path / "p2", video_name="v", scorer="s")
+        export_corrected_labels(PoseEditor(load_pose(src)), tmp_path / "p2", video_name="v", scorer="s")
 
 
 def test_a_wrong_limb_run_goes_on_where_the_legs_come_close():
@@ -539,7 +555,7 @@ def test_a_wrong_limb_run_goes_on_where_the_legs_come_close():
     pose = Pose(v, ("hip", "toe"))
     mapped = Pose(np.concatenate([v[:, :1], far], axis=1), ("hip", "toe"))
     flags = np.zeros((n, 2), np.int64)
-    flags[5, 1] = clean.FLAG_WRONG_LIMB
+    flags[5, 1] = FLAG_WRONG_LIMB
     s = qa.find_suspects(pose, view="C1", flags=flags, other_mapped=mapped,
                          config=qa.QAConfig(other_view_margin_px=15.0))
     toe = s[s["bodypart"] == "toe"].set_index("frame")

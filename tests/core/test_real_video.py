@@ -15,15 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_gaitint.core.clean import (
-    FLAG_INTERPOLATED,
-    FLAG_SWAPPED,
-    FLAG_WRONG_LIMB,
-    clean_pose,
-    config_for_names,
-)
-from napari_gaitint.core.events import DEFAULT_METHOD
-from napari_gaitint.core.io import Pose
+from napari_gaitint.core.clean import clean_pose, config_for_names
+from napari_gaitint.core.clean_flags import FLAG_INTERPOLATED, FLAG_SWAPPED, FLAG_WRONG_LIMB
+from napari_gaitint.core.config import DEFAULT_METHOD
+from napari_gaitint.core.pose import Pose
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("validate_real_video",
@@ -156,7 +151,7 @@ def test_single_view_cleaning_uses_the_other_leg_and_leaves_the_far_leg_alone():
 def _both_legs(seed: int, rng) -> tuple[Pose, Pose]:
     """One camera (C1) seeing both legs of the synthetic walker: the near (left) and far
     (right) legs' true keypoints plus 1.5 px of noise; returns (noisy, true)."""
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     view = generate_trial(seed).views["C1"]
     parts = ("hip", "knee", "ankle", "heel", "toe")

@@ -14,6 +14,12 @@ from numpy.testing import assert_allclose
 from napari_gaitint.cli import main
 from napari_gaitint.core import stats
 from napari_gaitint.core._files import file_sha256
+from napari_gaitint.core.agreement import (
+    AGREEMENT_COLUMNS,
+    DIFFERENCE_COLUMNS,
+    compute_agreement,
+    compute_difference_curves,
+)
 from napari_gaitint.core.errors import OutputExistsError
 from napari_gaitint.report import build_report, make_figures, save_figure
 from napari_gaitint.report.outputs import planned_outputs, write_stats_outputs
@@ -48,8 +54,8 @@ def results(cohort):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         anova = stats.rm_anova(cohort, correction="holm")
-    agreement = stats.compute_agreement(cohort)
-    diff = stats.compute_difference_curves(cohort)
+    agreement = compute_agreement(cohort)
+    diff = compute_difference_curves(cohort)
     figs = make_figures(cohort, difference_curves=diff, agreement=agreement)
     return anova, agreement, diff, figs
 
@@ -165,7 +171,7 @@ def test_report_lists_dropped_trials(tmp_path):
     df = small_cohort(seed=1, n=5, t=11, drop_view_of="T2")
     with pytest.warns(UserWarning, match="dropped 1 trial"):
         anova = stats.rm_anova(df)
-    path = build_report(tmp_path, df, anova, stats.compute_agreement(df), {}, figures={})
+    path = build_report(tmp_path, df, anova, compute_agreement(df), {}, figures={})
     text = path.read_text(encoding="utf-8")
     assert "no data in view(s) C3" in text and "<td class=\"l\">T2</td>" in text
 
@@ -194,8 +200,8 @@ def test_cli_stats_end_to_end(tmp_path, cohort, capsys):
     anova = pd.read_csv(out / "anova.csv")
     assert list(anova.columns) == [*stats.ANOVA_COLUMNS, "p_corr"]
     assert set(anova["effect"]) == set(stats.EFFECTS) and (anova["n"] == 4).all()
-    assert list(pd.read_csv(out / "difference_curves.csv").columns) == list(stats.DIFFERENCE_COLUMNS)
-    assert list(pd.read_csv(out / "agreement.csv").columns) == list(stats.AGREEMENT_COLUMNS)
+    assert list(pd.read_csv(out / "difference_curves.csv").columns) == list(DIFFERENCE_COLUMNS)
+    assert list(pd.read_csv(out / "agreement.csv").columns) == list(AGREEMENT_COLUMNS)
     # a second run refuses and leaves the files alone
     before = file_sha256(out / "anova.csv")
     assert main(["stats", str(csv), "--out", str(out)]) == 2
@@ -279,8 +285,9 @@ def test_tables_scroll_inside_the_page_and_long_text_wraps(tmp_path, cohort, res
 def test_analyze_report_holds_every_setting_and_names_views_legs_units(tmp_path):
     """The report of gaitint analyze: the Configuration has the cleaning settings config.toml
     has (not an empty clean), the Methods say what ran, views are named with their leg."""
-    from napari_gaitint.core.pipeline import analyze_cohort, load_config
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
+    from napari_gaitint.workflow.cohort import analyze_cohort
+    from napari_gaitint.workflow.config import load_config
 
     manifest = write_synthetic_cohort(tmp_path / "s", n_trials=3, seed=2, video=False)
     res = analyze_cohort(manifest, tmp_path / "out")

@@ -13,6 +13,14 @@ from numpy.testing import assert_allclose
 from scipy import stats as sps
 
 from napari_gaitint.core import stats
+from napari_gaitint.core.agreement import (
+    AGREEMENT_COLUMNS,
+    DIFFERENCE_COLUMNS,
+    _icc,
+    compute_agreement,
+    compute_bland_altman_points,
+    compute_difference_curves,
+)
 from napari_gaitint.core.errors import AnalysisError
 
 RTOL = 1e-6
@@ -360,14 +368,14 @@ def test_each_trial_counts_once_in_its_subject_whatever_its_cycles():
 def test_agreement_and_difference_curves_by_subject():
     df = subject_cohort(82)
     means = df.groupby(["subject", "view", "bodypart", "axis", "pct"], as_index=False)["value"].mean()
-    ref = stats.compute_agreement(means.rename(columns={"subject": "trial"}))
-    agr = stats.compute_agreement(df)
+    ref = compute_agreement(means.rename(columns={"subject": "trial"}))
+    agr = compute_agreement(df)
     cols = ["n", "bias", "sd_diff", "loa_low", "loa_high", "rmse", "mae", "icc"]
     assert_allclose(agr[cols].to_numpy(float), ref[cols].to_numpy(float), rtol=1e-9)
     assert agr[["n_subjects", "n_trials"]].to_numpy().tolist() == [[10, 30]]
-    diff = stats.compute_difference_curves(df)
+    diff = compute_difference_curves(df)
     assert (diff["n"] == 10).all() and diff.attrs["unit"] == "subject"
-    points = stats.compute_bland_altman_points(df)
+    points = compute_bland_altman_points(df)
     assert sorted(points["trial"]) == sorted(df["subject"].unique())
 
 
@@ -390,12 +398,12 @@ def test_subject_column_errors_are_named():
 def test_unit_column_is_carried_and_checked():
     df = multi_long(84)
     df["unit"] = "px"
-    assert (stats.compute_agreement(df)["unit"] == "px").all()
-    assert (stats.compute_difference_curves(df)["unit"] == "px").all()
-    assert "unit" not in stats.compute_agreement(df.drop(columns="unit")).columns
+    assert (compute_agreement(df)["unit"] == "px").all()
+    assert (compute_difference_curves(df)["unit"] == "px").all()
+    assert "unit" not in compute_agreement(df.drop(columns="unit")).columns
     df.loc[(df["bodypart"] == "hip") & (df["axis"] == "x") & (df["trial"] == "T01"), "unit"] = "m"
     with pytest.raises(AnalysisError, match="body part and axis hip x several units"):
-        stats.compute_agreement(df)
+        compute_agreement(df)
 
 
 # ---------------------------------------------------------------------------------------
@@ -404,8 +412,8 @@ def test_unit_column_is_carried_and_checked():
 def test_difference_curves_match_one_sample_t_interval():
     cube = random_cube(80, 8, 2, 11, bias=1.5)
     df = cube_to_long(cube)
-    out = stats.compute_difference_curves(df, views=("C1", "C2"))
-    assert list(out.columns) == list(stats.DIFFERENCE_COLUMNS)
+    out = compute_difference_curves(df, views=("C1", "C2"))
+    assert list(out.columns) == list(DIFFERENCE_COLUMNS)
     d = cube[:, 0, :] - cube[:, 1, :]
     for k in (0, 5, 10):
         res = sps.ttest_1samp(d[:, k], 0.0)
@@ -414,7 +422,7 @@ def test_difference_curves_match_one_sample_t_interval():
         assert_allclose([row.mean_diff, row.ci_low, row.ci_high], [d[:, k].mean(), ci.low, ci.high], rtol=1e-10)
         assert row.n == 8
     # the difference is a - b: swapping the views flips the sign
-    flipped = stats.compute_difference_curves(df, views=("C2", "C1"))
+    flipped = compute_difference_curves(df, views=("C2", "C1"))
     assert_allclose(flipped["mean_diff"], -out["mean_diff"], rtol=1e-12)
 
 
@@ -432,8 +440,8 @@ def _icc_a1(x):
 def test_agreement_bland_altman_rmse_icc_known_answers():
     cube = random_cube(90, 10, 2, 11, bias=2.0)
     df = cube_to_long(cube)
-    ag = stats.compute_agreement(df, views=("C1", "C2"))
-    assert list(ag.columns) == list(stats.AGREEMENT_COLUMNS)
+    ag = compute_agreement(df, views=("C1", "C2"))
+    assert list(ag.columns) == list(AGREEMENT_COLUMNS)
     row = ag.iloc[0]
     per_trial = cube[:, 0, :].mean(axis=1) - cube[:, 1, :].mean(axis=1)
     assert_allclose(row.bias, per_trial.mean(), rtol=1e-12)
@@ -463,18 +471,18 @@ def test_icc_matches_pingouin_intraclass_corr(seed, noise):
         warnings.simplefilter("ignore")
         ref = pg.intraclass_corr(data=long, targets="target", raters="rater", ratings="rating")
     key = "ICC(A,1)" if "ICC(A,1)" in set(ref["Type"]) else "ICC2"
-    assert_allclose(stats._icc(pairs), ref.set_index("Type").loc[key, "ICC"], rtol=1e-10)
+    assert_allclose(_icc(pairs), ref.set_index("Type").loc[key, "ICC"], rtol=1e-10)
 
 
 def test_icc_undefined_cases_are_nan():
-    assert np.isnan(stats._icc(pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, 2.0]})))
-    assert np.isnan(stats._icc(pd.DataFrame({"a": [3.0] * 5, "b": [3.0] * 5})))
+    assert np.isnan(_icc(pd.DataFrame({"a": [1.0, 2.0], "b": [1.0, 2.0]})))
+    assert np.isnan(_icc(pd.DataFrame({"a": [3.0] * 5, "b": [3.0] * 5})))
 
 
 def test_agreement_identical_views_is_perfect():
     cube = random_cube(91, 6, 1, 11)
     df = cube_to_long(np.concatenate([cube, cube], axis=1))
-    ag = stats.compute_agreement(df).iloc[0]
+    ag = compute_agreement(df).iloc[0]
     assert_allclose([ag.bias, ag.sd_diff, ag.rmse], [0.0, 0.0, 0.0], atol=1e-12)
     assert_allclose(ag.icc, 1.0, rtol=1e-12)
 
@@ -482,9 +490,9 @@ def test_agreement_identical_views_is_perfect():
 def test_bland_altman_points_skip_incomplete_trials():
     df = cube_to_long(random_cube(92, 5, 2, 11))
     df = df[~((df["trial"] == "T01") & (df["view"] == "C2") & (df["pct"] > 50))]
-    pts = stats.compute_bland_altman_points(df)
+    pts = compute_bland_altman_points(df)
     assert sorted(pts["trial"]) == ["T00", "T02", "T03", "T04"]
-    assert stats.compute_agreement(df)["n"].tolist() == [4]
+    assert compute_agreement(df)["n"].tolist() == [4]
 
 
 def test_gg_epsilon_function_bounds_and_two_levels():

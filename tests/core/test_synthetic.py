@@ -7,18 +7,17 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from napari_gaitint.core.config import LEG_CHAIN, ROLES
 from napari_gaitint.core.errors import InputFileError, OutputExistsError
-from napari_gaitint.core.io import LEG_CHAIN, ROLES, load_pose, read_dlc_table
+from napari_gaitint.core.io import load_pose, read_dlc_table
 from napari_gaitint.core.orient import detect_walking_direction
-from napari_gaitint.core.synthetic import (
+from napari_gaitint.synthetic.files import load_truth, prediction_filename, write_synthetic_cohort
+from napari_gaitint.synthetic.trial import (
     MAX_NOISE_PX,
     SCORER,
     WRONG_LIMB_RATES,
     generate_cohort,
     generate_trial,
-    load_truth,
-    prediction_filename,
-    write_synthetic_cohort,
 )
 
 SEEDS = (0, 1, 2, 7)

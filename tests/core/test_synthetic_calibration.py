@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_gaitint.core.synthetic import WalkerParams
+from napari_gaitint.synthetic.walker import WalkerParams
 
 
 @pytest.fixture(scope="module")

@@ -36,9 +36,13 @@ pytestmark = pytest.mark.dlc
 if importlib.util.find_spec("deeplabcut") is None:  # cheap check; no 8-s import at collection
     pytest.skip("DeepLabCut not installed (pip install 'napari-gaitint[dlc]')", allow_module_level=True)
 
+from napari_gaitint import dlc  # noqa: E402
 from napari_gaitint.cli import main  # noqa: E402
-from napari_gaitint.core import dlc  # noqa: E402
-from napari_gaitint.core.io import ROLES, read_dlc_table  # noqa: E402
+from napari_gaitint.core.config import ROLES  # noqa: E402
+from napari_gaitint.core.corrections import PoseEditor, save_refined  # noqa: E402
+from napari_gaitint.core.io import read_dlc_table  # noqa: E402
+from napari_gaitint.core.pose import VIEW_SIDES  # noqa: E402
+from napari_gaitint.workflow.manifest import _PAIR_COLUMNS, MIRROR_SUFFIX  # noqa: E402
 
 FRAME_SIZE = (192, 108)  # small frames: training on 2 CPU cores in minutes
 EPOCHS = int(os.environ.get("GAITINT_DLC_EPOCHS", "12"))
@@ -56,7 +60,7 @@ def _inside(xy, size, margin=2.0):
 
 
 def _render_view(view, path):
-    from napari_gaitint.core.render import render_video
+    from napari_gaitint.synthetic.render import render_video
 
     return render_video(view, path)
 
@@ -92,7 +96,7 @@ def _patch_pytorch_config(path: Path, *, epochs: int) -> dict:
 def e2e(tmp_path_factory):
     """Build, train and run everything once; the tests below check the outputs."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no model hub here: fail fast, never hang
-    from napari_gaitint.core.synthetic import generate_trial
+    from napari_gaitint.synthetic.trial import generate_trial
 
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
@@ -211,9 +215,9 @@ def test_manifest_rows_and_prediction_layout(e2e):
     man = _manifest(e2e)
     assert sorted(zip(man.trial, man.view, strict=True)) == [
         ("T01", "C1"), ("T01", "C3"), ("T02", "C1"), ("T02", "C3")]
-    assert list(man.columns[:9]) == list(dlc.MANIFEST_COLUMNS)
+    assert list(man.columns[:9]) == list(_PAIR_COLUMNS)
     for _, row in man.iterrows():
-        assert row["side"] == dlc.VIEW_SIDES[row["view"]]
+        assert row["side"] == VIEW_SIDES[row["view"]]
         assert str(row["mirrored"]) == str(row["view"] == "C3")
         assert (row["width"], row["height"]) == FRAME_SIZE and row["fps"] == pytest.approx(25.0)
         video = e2e["out"] / row["video"]
@@ -236,7 +240,7 @@ def test_mirrored_view_maps_back_exactly(e2e):
     width = FRAME_SIZE[0]
     raw_dir = e2e["out"] / "dlc-raw"
     for trial in TEST_SEEDS:
-        raw = next(raw_dir.glob(f"{trial}_C3{dlc.MIRROR_SUFFIX}DLC*.h5"))
+        raw = next(raw_dir.glob(f"{trial}_C3{MIRROR_SUFFIX}DLC*.h5"))
         mapped = next(e2e["out"].glob(f"{trial}_C3DLC*.h5"))
         a, b = read_dlc_table(raw), read_dlc_table(mapped)
         ax, bx = a.xs("x", axis=1, level="coords"), b.xs("x", axis=1, level="coords")
@@ -254,7 +258,7 @@ def _errors(e2e, trial, view, *, unmapped=False):
     man = _manifest(e2e).set_index(["trial", "view"])
     path = e2e["out"] / man.loc[(trial, view), "predictions"]
     if unmapped:
-        path = next((e2e["out"] / "dlc-raw").glob(f"{trial}_{view}{dlc.MIRROR_SUFFIX}DLC*.h5"))
+        path = next((e2e["out"] / "dlc-raw").glob(f"{trial}_{view}{MIRROR_SUFFIX}DLC*.h5"))
     pred = read_dlc_table(path).to_numpy(dtype=float).reshape(-1, len(ROLES), 3)[..., :2]
     sv = e2e["test_truth"][(trial, view)]
     truth = sv.true_pose.select(ROLES).xy
@@ -321,7 +325,7 @@ def test_run_deeplabcut_dock_loads_the_network_predictions(e2e, report, make_nap
     """The napari dock runs the same analysis on the trial pair shown in the viewer."""
     from napari_gaitint._napari._dlc import RunDLCWidget
     from napari_gaitint._napari._widgets import LoadTrialPairWidget
-    from napari_gaitint.core.pipeline import load_manifest
+    from napari_gaitint.workflow.manifest import load_manifest
 
     viewer = make_napari_viewer()
     loader = LoadTrialPairWidget(viewer)
@@ -383,7 +387,6 @@ def test_deeplabcut_tools_take_our_outputs_only_when_told(e2e, report, capsys):
     import deeplabcut
     from deeplabcut.utils import auxiliaryfunctions
 
-    from napari_gaitint.core import qa
     from napari_gaitint.core.io import load_pose
 
     config = str(e2e["config"])
@@ -400,9 +403,9 @@ def test_deeplabcut_tools_take_our_outputs_only_when_told(e2e, report, capsys):
 
     assert main(["clean", str(pred), "--fps", "25"]) == 0
     cleaned = work / "cleaned" / pred.name
-    editor = qa.PoseEditor(load_pose(pred))
+    editor = PoseEditor(load_pose(pred))
     editor.move(5, "knee", x=50.0, y=40.0)
-    refined = qa.save_refined(editor)[0]
+    refined = save_refined(editor)[0]
     assert refined == work / "refined" / pred.name
     capsys.readouterr()
 

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.dlc
 if importlib.util.find_spec("deeplabcut") is None:
     pytest.skip("DeepLabCut not installed (pip install 'napari-gaitint[dlc]')", allow_module_level=True)
 
-from napari_gaitint.core import dlc  # noqa: E402
-from napari_gaitint.core.io import Pose  # noqa: E402
+from napari_gaitint import dlc  # noqa: E402
+from napari_gaitint.core.pose import Pose  # noqa: E402
 
 BPS = ["neck", "hip", "knee", "ankle", "heel", "toe"]
 W, H, N = 96, 64, 20

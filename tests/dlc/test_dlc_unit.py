@@ -13,10 +13,20 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from napari_gaitint.core import dlc
+from napari_gaitint import dlc
+from napari_gaitint.core.config import ROLES
 from napari_gaitint.core.errors import GaitintError, InputFileError
-from napari_gaitint.core.io import ROLES, Pose, read_dlc_table
+from napari_gaitint.core.io import read_dlc_table
+from napari_gaitint.core.pose import Pose
 from napari_gaitint.core.video import probe_video
+from napari_gaitint.dlc.analyze import _mirror_table_x
+from napari_gaitint.dlc.labels import _read_video_frames
+from napari_gaitint.workflow.manifest import (
+    _PAIR_COLUMNS,
+    find_trial_pairs,
+    trial_name_from_videos,
+    update_manifest,
+)
 
 W, H, N = 64, 48, 12
 
@@ -76,7 +86,7 @@ def test_phone_rotated_video_is_read_and_mirrored_upright(tmp_path, video_writer
     want = np.stack([upright(f, stored % 360) for f in _bar_frames()]).astype(float)
     if stored == -90:  # clockwise: the stored top-left corner ends top-right
         assert_array_equal(want[0, 0, -1], _bar_frames()[0][0, 0])
-    got = dlc._read_video_frames(src, {0, 7})
+    got = _read_video_frames(src, {0, 7})
     assert np.abs(got[7] - want[7]).mean() < 2.0 and got[7].shape == want[7].shape
     out = dlc.mirror_video(src, tmp_path / "T01_C3_mirrored.mp4")
     m = probe_video(out)
@@ -112,9 +122,9 @@ def test_mirror_pose_x_is_an_involution_and_keeps_nan():
 def test_mirror_table_x_changes_only_x():
     cols = pd.MultiIndex.from_product([["net"], ["neck", "toe"], ["x", "y", "likelihood"]])
     df = pd.DataFrame((np.arange(12.0).reshape(2, 6) + 0.1).astype(np.float32), columns=cols)
-    out = dlc._mirror_table_x(df, 100)
+    out = _mirror_table_x(df, 100)
     # exact both ways although DeepLabCut writes float32
-    assert_array_equal(dlc._mirror_table_x(out, 100).to_numpy(), df.to_numpy(dtype=float))
+    assert_array_equal(_mirror_table_x(out, 100).to_numpy(), df.to_numpy(dtype=float))
     assert_allclose(out.xs("x", axis=1, level=2).to_numpy(), 99.0 - df.xs("x", axis=1, level=2).to_numpy())
     for c in ("y", "likelihood"):
         assert_array_equal(out.xs(c, axis=1, level=2).to_numpy(), df.xs(c, axis=1, level=2).to_numpy())
@@ -126,33 +136,33 @@ def test_mirror_table_x_changes_only_x():
      ("C1_walk3.mp4", "C3_walk3.mp4", "walk3"), ("a.mp4", "b.mp4", "a")],
 )
 def test_trial_name_from_videos(c1, c3, trial):
-    assert dlc.trial_name_from_videos(c1, c3) == trial
+    assert trial_name_from_videos(c1, c3) == trial
 
 
 def test_find_trial_pairs(tmp_path):
     for name in ("T01_C1.mp4", "T01_C3.mp4", "T02_C1.mp4", "T02_C3.mp4", "T03_C1.mp4",
                  "T01_C3_mirrored.mp4", "notes.txt", "T10_C11.mp4"):
         (tmp_path / name).write_bytes(b"x")
-    pairs = dlc.find_trial_pairs(tmp_path)
+    pairs = find_trial_pairs(tmp_path)
     assert [(t, a.name, b.name) for t, a, b in pairs] == [
         ("T01", "T01_C1.mp4", "T01_C3.mp4"), ("T02", "T02_C1.mp4", "T02_C3.mp4")]
     with pytest.raises(InputFileError, match="not a folder"):
-        dlc.find_trial_pairs(tmp_path / "T01_C1.mp4")
+        find_trial_pairs(tmp_path / "T01_C1.mp4")
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(InputFileError, match="no trial pairs"):
-        dlc.find_trial_pairs(empty)
+        find_trial_pairs(empty)
 
 
 def test_update_manifest_replaces_rows_of_the_trial_and_keeps_others(tmp_path):
     path = tmp_path / "trials.csv"
     pd.DataFrame({"trial": ["T01", "T01", "T02"], "view": ["C1", "C3", "C1"], "side": ["left", "right", "left"],
                   "predictions": ["a.h5", "b.h5", "c.h5"], "note": ["x", "y", "z"]}).to_csv(path, index=False)
-    dlc.update_manifest(path, [{"trial": "T01", "view": "C3", "side": "right", "predictions": "new.h5",
+    update_manifest(path, [{"trial": "T01", "view": "C3", "side": "right", "predictions": "new.h5",
                                 "video": "T01_C3.mp4", "fps": 25.0, "width": 960, "height": 540,
                                 "mirrored": True}])
     df = pd.read_csv(path, dtype={"trial": str})
-    assert list(df.columns[:9]) == list(dlc.MANIFEST_COLUMNS) and "note" in df.columns
+    assert list(df.columns[:9]) == list(_PAIR_COLUMNS) and "note" in df.columns
     assert df[["trial", "view", "predictions"]].values.tolist() == [
         ["T01", "C1", "a.h5"], ["T01", "C3", "new.h5"], ["T02", "C1", "c.h5"]]
     assert str(df.loc[df.view.eq("C3"), "mirrored"].item()) == "True"

@@ -75,7 +75,7 @@ def selected_labels(layer) -> list[str]:
 def copy_trial(folder: Path, manifest: Path, *, trial: str | None = None, video: bool = True) -> pd.DataFrame:
     """One trial of ``manifest`` with its predictions copied to ``folder`` (files may be written
     next to them) and its videos linked; returns its manifest rows."""
-    from napari_gaitint.core.pipeline import load_manifest
+    from napari_gaitint.workflow.manifest import load_manifest
 
     folder.mkdir(parents=True, exist_ok=True)
     rows = load_manifest(manifest)

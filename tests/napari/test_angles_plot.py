@@ -24,8 +24,8 @@ def test_angles_plot_beside_the_event_plot(make_napari_viewer, sample_manifest, 
         layer_pose,
     )
     from napari_gaitint.core.angles import JOINTS, compute_angle_cycles, compute_angles
-    from napari_gaitint.core.io import with_role_names
     from napari_gaitint.core.orient import orient_pose
+    from napari_gaitint.core.pose import with_role_names
 
     viewer = make_napari_viewer(show=True)
     viewer.window._qt_window.resize(1600, 1000)

@@ -14,8 +14,9 @@ from qtpy.QtGui import QCloseEvent
 from qtpy.QtWidgets import QApplication
 
 from napari_gaitint.core import annotations as ann
+from napari_gaitint.core.edits import read_autosave
 from napari_gaitint.core.errors import AnalysisError
-from napari_gaitint.core.pipeline import load_manifest
+from napari_gaitint.workflow.manifest import load_manifest
 
 pytestmark = pytest.mark.napari
 
@@ -149,7 +150,7 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     viewer.dims.set_current_step(0, int(round(hs["frame"])))
     press(qtbot, viewer, Qt.Key.Key_D)
     assert hs["frame"] not in set(widget.events["frame"]) and list(widget.rejected["frame"]) == [hs["frame"]]
-    assert widget.dirty and ann.read_autosave(widget.path) is not None
+    assert widget.dirty and read_autosave(widget.path) is not None
 
     # the timeline: R selects the right side, H adds a right heel strike; a click jumps to a frame
     fr = _gap_frame(detected, "right")
@@ -209,7 +210,7 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     # save: events.csv reloads exactly; the file holds the manual and the detected events
     path = tmp_path / "T01_events.csv"
     widget.save(path)
-    assert not widget.dirty and ann.read_autosave(path) is None
+    assert not widget.dirty and read_autosave(path) is None
     back = ann.load_events(path)
     pd.testing.assert_frame_equal(back, ann.sort_events(widget.events))
     columns = list(pd.read_csv(path).columns)  # ours, then the detector's own (kept)
@@ -272,7 +273,7 @@ def test_event_edits_survive_a_crash_and_close_warns(answers, make_napari_viewer
     assert m[["text", "source"]].values.tolist() == [["TO R", "manual"]]
     out = widget2.save()
     pd.testing.assert_frame_equal(ann.load_events(out), ann.sort_events(edited))
-    assert ann.read_autosave(out) is None
+    assert read_autosave(out) is None
 
 
 def test_annotator_takes_over_the_detect_events_layer(answers, make_napari_viewer, tmp_path, sample_manifest):

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from napari_gaitint.core.manifest import read_manifest_cells
-from napari_gaitint.core.pipeline import load_manifest
+from napari_gaitint.workflow.manifest import load_manifest, read_manifest_cells
 
 pytestmark = pytest.mark.napari
 

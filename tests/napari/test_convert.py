@@ -8,7 +8,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from napari_gaitint._napari import _convert
-from napari_gaitint.core.io import ROLES, Pose
+from napari_gaitint.core.config import ROLES
+from napari_gaitint.core.pose import Pose
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_points_are_frame_y_x_with_dlc_feature_names(pose):
 
 
 def test_colour_by_bodypart_and_status(pose):
-    from napari_gaitint.core.clean import FLAG_FILTERED, FLAG_WRONG_LIMB
+    from napari_gaitint.core.clean_flags import FLAG_FILTERED, FLAG_WRONG_LIMB
 
     flags = np.zeros((10, 6), int)
     flags[5, 3] = FLAG_WRONG_LIMB | FLAG_FILTERED

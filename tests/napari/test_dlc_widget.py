@@ -15,10 +15,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from napari_gaitint import dlc as core_dlc
 from napari_gaitint._napari import _dlc
-from napari_gaitint.core import dlc as core_dlc
+from napari_gaitint.core.errors import GaitintError
 from napari_gaitint.core.io import load_pose
-from napari_gaitint.core.pipeline import load_manifest
+from napari_gaitint.core.pose import VIEW_SIDES
+from napari_gaitint.workflow.manifest import load_manifest, update_manifest
 
 pytestmark = pytest.mark.napari
 
@@ -57,10 +59,10 @@ def stand_in(monkeypatch, sample_manifest):
             dest = out / f"{Path(video).stem}DLC_stand_in.h5"
             shutil.copyfile(rows.loc[view, "predictions"], dest)
             predictions[view] = dest
-            table.append({"trial": "T01", "view": view, "side": core_dlc.VIEW_SIDES[view],
+            table.append({"trial": "T01", "view": view, "side": VIEW_SIDES[view],
                           "predictions": dest.name, "video": str(video), "fps": rows.loc[view, "fps"],
                           "width": 960, "height": 540, "mirrored": view == mirror})
-        manifest = core_dlc.update_manifest(out / "trials.csv", table)
+        manifest = update_manifest(out / "trials.csv", table)
         progress(f"wrote {manifest}")
         return core_dlc.PairAnalysis(trial="T01", predictions=predictions, raw=dict(predictions),
                                      mirrored=mirror, mirrored_video=None, manifest=manifest,
@@ -170,7 +172,7 @@ def test_errors_of_the_analysis_reach_the_status_line(make_napari_viewer, qtbot,
                                                       tmp_path, sample_manifest):
     def fails(*args, progress=None, **kwargs):
         progress("importing DeepLabCut")
-        raise core_dlc.GaitintError(f"{project}: no trained shuffle 1")
+        raise GaitintError(f"{project}: no trained shuffle 1")
 
     monkeypatch.setattr(core_dlc, "dlc_available", lambda: True)
     monkeypatch.setattr(core_dlc, "analyze_trial_pair", fails)

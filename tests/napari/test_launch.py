@@ -77,7 +77,7 @@ def test_demo_gui_opens_existing_results_without_running_again(tmp_path, monkeyp
     --overwrite needed, nothing computed again, no file touched)."""
     from napari_gaitint import cli
     from napari_gaitint._napari import _launch
-    from napari_gaitint.core import pipeline
+    from napari_gaitint.synthetic import demo
 
     results = tmp_path / "demo" / "results"
     results.mkdir(parents=True)
@@ -85,7 +85,7 @@ def test_demo_gui_opens_existing_results_without_running_again(tmp_path, monkeyp
     before = (results / "events.csv").stat().st_mtime_ns
     opened, ran = [], []
     monkeypatch.setattr(_launch, "open_viewer_on_sample", lambda out_dir, **kw: opened.append(out_dir))
-    monkeypatch.setattr(pipeline, "run_demo", lambda *a, **kw: ran.append(a))
+    monkeypatch.setattr(demo, "run_demo", lambda *a, **kw: ran.append(a))
     assert cli.main(["demo", str(tmp_path / "demo"), "--gui"]) == 0
     assert opened == [tmp_path / "demo"] and ran == []
     assert (results / "events.csv").stat().st_mtime_ns == before

@@ -25,7 +25,7 @@ from numpy.testing import assert_array_equal
 from qtpy.QtCore import QPointF, Qt
 from qtpy.QtWidgets import QApplication
 
-from napari_gaitint.core import qa as core_qa
+from napari_gaitint.core.corrections import refined_path
 from napari_gaitint.core.io import load_pose
 
 pytestmark = pytest.mark.napari
@@ -99,7 +99,7 @@ def test_injected_wrong_limb_labels_fixed_in_two_keys_or_clicks(session, sample_
     qtbot.mouseClick(qa.save_button, Qt.MouseButton.LeftButton)
     for r in fixed:
         src = qa.sessions[r["view"]].pose.source
-        back = load_pose(core_qa.refined_path(src))
+        back = load_pose(refined_path(src))
         truth = truths[r["view"]].bodypart(r["bodypart"])[r["frame"], :2]
         assert np.linalg.norm(back.bodypart(r["bodypart"])[r["frame"], :2] - truth) <= 2.0
 

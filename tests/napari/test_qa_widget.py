@@ -14,10 +14,11 @@ from qtpy.QtCore import QPointF, Qt
 from qtpy.QtGui import QCloseEvent
 from qtpy.QtWidgets import QApplication
 
-from napari_gaitint.core import clean, qa
+from napari_gaitint.core import clean
 from napari_gaitint.core._files import file_sha256
+from napari_gaitint.core.corrections import has_autosave, refined_path
 from napari_gaitint.core.io import load_pose
-from napari_gaitint.core.pipeline import load_manifest
+from napari_gaitint.workflow.manifest import load_manifest
 
 pytestmark = pytest.mark.napari
 
@@ -203,14 +204,14 @@ def test_fix_by_mouse_and_keys_then_save_and_reopen_exactly(qa_session, qtbot, t
     assert not s.editor.manual[s.editor.row(frame), s.pose.bodypart_index("knee")]
 
     # the autosave follows every edit
-    assert qa.has_autosave(src)
+    assert has_autosave(src)
 
     # 4. save: refined/<source name> .h5 and .csv beside the source; the source is untouched
     paths = widget.save()
     assert file_sha256(src) == sha
     h5 = src.parent / "refined" / (src.stem + ".h5")
     assert h5 in paths and h5.with_suffix(".csv") in paths
-    assert not widget.dirty and not qa.has_autosave(src)
+    assert not widget.dirty and not has_autosave(src)
 
     # reopen: exactly the corrections, nothing else, same frames
     expected = load_pose(src).values.copy()
@@ -311,7 +312,7 @@ def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, q
     edited = s.editor.pose.values.copy()
     reviewed = set(widget.review.reviewed)
     shown = np.asarray(layer.data).copy()
-    assert qa.has_autosave(s.pose.source)
+    assert has_autosave(s.pose.source)
 
     # the session dies: no save, no close prompt (the guard is gone with the process)
     if widget._guarded is not None:
@@ -422,7 +423,7 @@ def test_save_close_reopen_and_continue_never_loses_a_correction(answers, make_n
 
     viewer, widget, s, layer = open_qa()
     src = s.pose.source
-    refined = qa.refined_path(src)
+    refined = refined_path(src)
     viewer.dims.set_current_step(0, 40)
     qtbot.wait(20)
     start = canvas_xy(viewer, layer, layer.data[point_index(layer, 40, "ankle")])

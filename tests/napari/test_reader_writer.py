@@ -139,7 +139,9 @@ def test_video_reader_takes_camcorder_files(tmp_path, video_writer, make_numbere
 
 
 def _roles_table(n_frames: int, seed: int = 0):
-    from napari_gaitint.core.io import ROLES, Pose, pose_to_dlc_table
+    from napari_gaitint.core.config import ROLES
+    from napari_gaitint.core.io import pose_to_dlc_table
+    from napari_gaitint.core.pose import Pose
 
     values = np.random.default_rng(seed).uniform(0, 500, (n_frames, len(ROLES), 3))
     values[5, 2, :2] = np.nan  # a missing keypoint
@@ -150,7 +152,7 @@ def test_long_recordings_get_a_windowed_tracks_layer(monkeypatch):
     """A full Tracks layer of a very long recording makes every frame change slow: above
     MAX_TRACK_POINTS the layer holds only the frames napari would draw (tail..head)."""
     import napari_gaitint._napari._reader as reader
-    from napari_gaitint.core.io import ROLES
+    from napari_gaitint.core.config import ROLES
 
     table = _roles_table(40)
     layers = reader.dlc_table_to_layers(table)
@@ -190,7 +192,7 @@ def test_tracks_are_coloured_by_body_part():
 
     from napari_gaitint._napari._convert import bodypart_colors
     from napari_gaitint._napari._reader import dlc_table_to_layers
-    from napari_gaitint.core.io import ROLES
+    from napari_gaitint.core.config import ROLES
 
     tdata, tkw, _ = dlc_table_to_layers(_roles_table(40), tracks=True)[1]
     layer = Tracks(tdata, **tkw)
@@ -212,7 +214,8 @@ def test_points_data_are_column_major():
 def test_windowed_tracks_follow_the_frame_slider(make_napari_viewer, monkeypatch, tmp_path):
     import napari_gaitint._napari._reader as reader
     from napari_gaitint._napari._convert import bodypart_colors
-    from napari_gaitint.core.io import ROLES, pose_from_dlc_table, save_pose
+    from napari_gaitint.core.config import ROLES
+    from napari_gaitint.core.io import pose_from_dlc_table, save_pose
 
     viewer = make_napari_viewer()
     path = tmp_path / "longDLC_resnet50_testshuffle1_100.h5"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from napari_gaitint.core.pipeline import load_manifest
+from napari_gaitint.workflow.manifest import load_manifest
 
 pytestmark = pytest.mark.napari
 
@@ -136,7 +136,9 @@ def _run_clean(viewer, layer_name, **params):
 
 def test_clean_flags_the_repaired_wrong_limb_points(sample_viewer, truth):
     from napari_gaitint._napari._widgets import layer_pose
-    from napari_gaitint.core.clean import FLAG_WRONG_LIMB, CleanConfig, clean_pose
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.core.clean_flags import FLAG_WRONG_LIMB
+    from napari_gaitint.core.config import CleanConfig
 
     viewer = sample_viewer
     raw = viewer.layers["T01 C1 keypoints"]
@@ -179,7 +181,7 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
     cleaned = _run_clean(viewer, "T01 C1 keypoints")
     widget = detect_events_widget()
     viewer.window.add_dock_widget(widget)
-    from napari_gaitint.core.events import DEFAULT_METHOD
+    from napari_gaitint.core.config import DEFAULT_METHOD
 
     assert widget.method.value == DEFAULT_METHOD  # the default of every entry point
     widget.layer.value = cleaned
@@ -218,9 +220,9 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
 
 def test_stats_dock_runs_in_worker_and_fills_table(make_napari_viewer, tmp_path, qtbot):
     from napari_gaitint._napari._widgets import StatsWidget
-    from napari_gaitint.core.pipeline import analyze_cohort
     from napari_gaitint.core.stats import rm_anova
-    from napari_gaitint.core.synthetic import write_synthetic_cohort
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
+    from napari_gaitint.workflow.cohort import analyze_cohort
 
     manifest = write_synthetic_cohort(tmp_path / "cohort", n_trials=4, seed=11, video=False)
     viewer = make_napari_viewer()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from napari_gaitint.core.events import DEFAULT_METHOD
+from napari_gaitint.core.config import DEFAULT_METHOD
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REALGAIT = REPO_ROOT.parent / "shared" / "realgait"

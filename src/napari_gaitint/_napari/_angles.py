@@ -19,7 +19,7 @@ import pandas as pd
 from ..core.angles import JOINTS, compute_angle_cycles, compute_angles, locate_in_cycles
 from ..core.errors import AnalysisError
 from ..core.events import HEEL_STRIKE
-from ..core.io import Pose
+from ..core.pose import Pose
 
 #: One colour per joint (the same in both panels).
 JOINT_COLORS = {"hip": "tab:blue", "knee": "tab:orange", "ankle": "tab:green", "trunk": "tab:purple"}

@@ -39,9 +39,10 @@ from qtpy.QtWidgets import (
 )
 
 from ..core import annotations as ann
+from ..core import edits as core_edits
 from ..core._files import file_sha256
 from ..core.errors import GaitintError
-from ..core.io import Pose, side_of_view, with_role_names
+from ..core.pose import Pose, side_of_view, with_role_names
 from . import _convert
 from ._keys import key_label, next_stamp, register_dock
 from ._layers import set_points
@@ -427,7 +428,7 @@ class EventAnnotator(QWidget):
 
     def _timeline_signals(self) -> dict[str, np.ndarray]:
         """Heel x minus hip x (gait coordinates, px) per side, the classic event signal."""
-        from ..core.events import relative_x
+        from ..core.event_signals import relative_x
         from ..core.orient import orient_pose
 
         out = {}
@@ -747,8 +748,8 @@ class EventAnnotator(QWidget):
                     f"{n_removed} deleted)")
         ann.save_events(self._all_events(), path, rejected=self.rejected, overwrite=True)
         if self.path is not None:
-            ann.discard_autosave(self.path)
-        ann.discard_autosave(path)
+            core_edits.discard_autosave(self.path)
+        core_edits.discard_autosave(path)
         self.path = self._loaded_from = path
         self._base, self._loaded_sha = self.events.copy(), file_sha256(path)
         self.dirty = False
@@ -812,7 +813,7 @@ class EventAnnotator(QWidget):
         if answer == "discard":
             self.dirty = False
             if self.path is not None:
-                ann.discard_autosave(self.path)
+                core_edits.discard_autosave(self.path)
             return True
         return False
 

@@ -1,7 +1,7 @@
 """Calibrate a view's scale: a line over a known floor distance, its length in metres, saved
 as ``px_per_m`` in ``trials.csv`` (a thin dock over
 :func:`~napari_gaitint.core.cycles.compute_px_per_m` and
-:func:`~napari_gaitint.core.manifest.save_manifest_values`)."""
+:func:`~napari_gaitint.workflow.manifest.save_manifest_values`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from magicgui.widgets import (
 )
 
 from ..core.errors import GaitintError
-from ..core.manifest import MANIFEST_FILE_FILTER
+from ..workflow.manifest import MANIFEST_FILE_FILTER
 
 if TYPE_CHECKING:
     import napari
@@ -82,7 +82,7 @@ class CalibrateWidget(Container):
 
     def px_per_m(self) -> float:
         """The scale of the last line drawn on the chosen view."""
-        from ..core.cycles import compute_px_per_m
+        from ..core.parameters import compute_px_per_m
 
         layer = self.shapes_layer()
         if not len(layer.data):
@@ -91,7 +91,7 @@ class CalibrateWidget(Container):
 
     def save_to_manifest(self) -> float:
         """Write the chosen view's ``px_per_m`` into the manifest; returns it."""
-        from ..core.manifest import read_manifest_cells, save_manifest_values
+        from ..workflow.manifest import read_manifest_cells, save_manifest_values
 
         path = Path(str(self.manifest.value))
         if not path.is_file():

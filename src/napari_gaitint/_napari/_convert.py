@@ -27,7 +27,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.io import ROLES, Pose, image_path_key
+from ..core.config import ROLES
+from ..core.io import image_path_key
+from ..core.pose import Pose
 
 #: Colormap of body parts (single-animal) and individuals (multi-animal) unless the DLC
 #: project's config.yaml names another: napari-deeplabcut's default, so that a file looks
@@ -102,11 +104,9 @@ def status_from_flags(flags: np.ndarray) -> np.ndarray:
 
 
 def _flag_bits() -> dict[str, int]:
-    """Flag bit values from core.clean (the single source of truth)."""
-    try:
-        from ..core import clean
-    except ImportError:  # pragma: no cover - core.clean not written yet
-        return {}
+    """Flag bit values from core.clean_flags (the single source of truth)."""
+    from ..core import clean_flags
+
     names = {
         "low_likelihood": "FLAG_LOW_LIKELIHOOD",
         "interpolated": "FLAG_INTERPOLATED",
@@ -115,7 +115,7 @@ def _flag_bits() -> dict[str, int]:
         "filtered": "FLAG_FILTERED",
         "manual": "FLAG_MANUAL",
     }
-    return {k: int(getattr(clean, v)) for k, v in names.items() if hasattr(clean, v)}
+    return {k: int(getattr(clean_flags, v)) for k, v in names.items()}
 
 
 def pose_to_points(

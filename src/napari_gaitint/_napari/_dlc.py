@@ -1,6 +1,6 @@
 """Dock widget "Run DeepLabCut": analyse the loaded trial pair with a DLC network.
 
-A thin skin over :func:`napari_gaitint.core.dlc.analyze_trial_pair` (the same function as
+A thin skin over :func:`napari_gaitint.dlc.analyze.analyze_trial_pair` (the same function as
 ``gaitint dlc analyze``): it runs in a ``thread_worker`` (DeepLabCut takes seconds to
 minutes), reports each step in a progress bar, then adds the predictions to the viewer as
 keypoints + tracks layers placed on the videos already shown (or adds the videos too).
@@ -25,7 +25,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ..core import dlc as core_dlc
+from .. import dlc as core_dlc
 from ..core.errors import GaitintError
 from ..core.video import VIDEO_FILE_FILTER
 from ._widgets import _add_layer_tuples, _info, _notify_error, progress_steps, start_worker
@@ -53,14 +53,14 @@ def loaded_videos(viewer) -> dict[str, Path]:
 
 
 def prediction_layer_tuples(viewer, result: core_dlc.PairAnalysis) -> list[tuple]:
-    """Layers of a :class:`~napari_gaitint.core.dlc.PairAnalysis`, fitted to the viewer.
+    """Layers of a :class:`~napari_gaitint.dlc.analyze.PairAnalysis`, fitted to the viewer.
 
     The predictions are read back through the manifest that ``analyze_trial_pair`` wrote
     (the same rows ``gaitint analyze`` uses). A video already shown in the viewer is not
     added again: the new keypoints and tracks take that video layer's placement (affine)
     so they land on it.
     """
-    from ..core.pipeline import load_manifest
+    from ..workflow.manifest import load_manifest
     from ._layers import trial_pair_layers
 
     rows = load_manifest(result.manifest)
@@ -161,7 +161,7 @@ class RunDLCWidget(Container):
         }
 
     def start(self, *_):
-        """Run :func:`~napari_gaitint.core.dlc.analyze_trial_pair` in a ``thread_worker``."""
+        """Run :func:`~napari_gaitint.dlc.analyze.analyze_trial_pair` in a ``thread_worker``."""
         from napari.qt.threading import thread_worker
 
         try:

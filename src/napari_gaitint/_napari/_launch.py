@@ -15,7 +15,7 @@ NAPARI_DOCKS_HEIGHT_PX = 170
 
 def open_viewer_on_sample(out_dir: str | Path, *, run: bool = True, size: tuple[int, int] | None = None):
     """Open a napari viewer on the first trial of ``out_dir/sample/trials.csv`` (as written by
-    :func:`napari_gaitint.core.pipeline.run_demo`), with the Load, Label QA, Annotate events,
+    :func:`napari_gaitint.synthetic.demo.run_demo`), with the Load, Label QA, Annotate events,
     Clean, Detect events and Stats widgets docked as tabs (Load in front) and the stats widget
     pointed at the sample manifest. Nothing is computed again: results already in
     ``out_dir/results`` stay as they are.
@@ -34,7 +34,7 @@ def open_viewer_on_sample(out_dir: str | Path, *, run: bool = True, size: tuple[
 
     import napari
 
-    from ..core.pipeline import load_manifest
+    from ..workflow.manifest import load_manifest
     from ._annotate import EventAnnotator
     from ._qa import QAWidget
     from ._sample_data import ensure_sample

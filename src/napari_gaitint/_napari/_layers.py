@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import GaitintError
-from ..core.io import Pose, load_pose, side_of_view
+from ..core.io import load_pose
+from ..core.pose import Pose, side_of_view
 from . import _convert
 from ._reader import keypoint_layer_kwargs, tracks_for_display
 
@@ -25,8 +26,8 @@ GAP_PX = 20.0
 
 def view_direction(pose: Pose) -> int | None:
     """Image walking direction (+1 / -1) of a pose from its neck (or first part); None if unclear."""
-    from ..core.io import match_roles
     from ..core.orient import detect_walking_direction
+    from ..core.pose import match_roles
 
     names = match_roles(pose.bodyparts)  # the file's names for neck / hip (Neck, C7...)
     ref = names.get("neck") or names.get("hip") or pose.bodyparts[0]
@@ -91,7 +92,7 @@ def trial_pair_layers(
     ----------
     rows
         Manifest rows (``trial, view, side, predictions, video, fps, width, height``; file
-        paths absolute, as :func:`napari_gaitint.core.pipeline.load_manifest` returns them).
+        paths absolute, as :func:`napari_gaitint.workflow.manifest.load_manifest` returns them).
     mirror
         ``"auto"``: mirror every view whose subject walks right-to-left in the image, so
         both views show the walk in the same direction; ``"none"``: no mirroring.
@@ -99,7 +100,7 @@ def trial_pair_layers(
         Called ``(done, total, what)`` after each step (a predictions file read, a view's
         layers made: two steps per view).
     """
-    from ..core.pipeline import row_individual
+    from ..workflow.manifest import row_individual
 
     rows = pd.DataFrame(list(rows)) if not isinstance(rows, pd.DataFrame) else rows
     total = 2 * len(rows)

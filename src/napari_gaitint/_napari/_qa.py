@@ -54,9 +54,15 @@ from qtpy.QtWidgets import (
 )
 
 from ..core import clean as core_clean
+from ..core import clean_flags as core_clean_flags
+from ..core import config as core_config
+from ..core import corrections as core_corrections
+from ..core import edits as core_edits
 from ..core import qa as core_qa
+from ..core.config import LEG_CHAIN
 from ..core.errors import GaitintError
-from ..core.io import LEG_CHAIN, Pose, side_of_view, with_role_names
+from ..core.pose import Pose, side_of_view, with_role_names
+from ..dlc import labels as labels
 from . import _convert
 from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
@@ -205,7 +211,7 @@ def same_layer(a, b) -> bool:
 class ViewSession:
     """One view under QA: its editor, layers and placement."""
 
-    def __init__(self, view: str, source_layer, pose: Pose, editor: core_qa.PoseEditor):
+    def __init__(self, view: str, source_layer, pose: Pose, editor: core_corrections.PoseEditor):
         self.view = view
         self.source_layer = source_layer
         self.pose = pose
@@ -415,7 +421,7 @@ class QAWidget(QWidget):
         views = list(poses)
         suspects = []
         flags, mapped = {}, {}
-        cfg = core_clean.CleanConfig(filter="none", max_gap_frames=0,
+        cfg = core_config.CleanConfig(filter="none", max_gap_frames=0,
                                      likelihood_threshold=self.config.likelihood_threshold)
         for v in views:
             others = [o for o in views if o != v]
@@ -456,7 +462,7 @@ class QAWidget(QWidget):
                 names = [b for b in LEG_CHAIN if b in mapped[v].bodyparts and file_name[v].get(b, b) in pose.bodyparts]
                 far = mapped[v].select(names)
                 far.bodyparts = tuple(file_name[v].get(b, b) for b in names)
-            editor = core_qa.PoseEditor(pose, far=far, flags=flags[v], view=v,
+            editor = core_corrections.PoseEditor(pose, far=far, flags=flags[v], view=v,
                                          margin_px=core_clean.margin_px_for(checked[v], cfg))
             self.sessions[v] = ViewSession(v, lay, pose, editor)
         self._resume_saved()
@@ -489,7 +495,7 @@ class QAWidget(QWidget):
         said = []
         for s in self.sessions.values():
             try:
-                saved = core_qa.load_saved_corrections(s.pose)
+                saved = core_corrections.load_saved_corrections(s.pose)
             except GaitintError as err:  # kept as it is: a save would refuse to overwrite it
                 self._notify(f"{s.view}: {err}", error=True)
                 continue
@@ -504,7 +510,7 @@ class QAWidget(QWidget):
             self._notify("resumed " + "; ".join(said))
 
     def _offer_recovery(self) -> None:
-        found = [s for s in self.sessions.values() if s.pose.source and core_qa.has_autosave(s.pose.source)]
+        found = [s for s in self.sessions.values() if s.pose.source and core_corrections.has_autosave(s.pose.source)]
         if not found:
             return
         names = ", ".join(Path(s.pose.source).name for s in found)
@@ -517,7 +523,7 @@ class QAWidget(QWidget):
         for s in self.sessions.values():
             if s.pose.source is None:
                 continue
-            n = core_qa.recover_edits(s.editor, review=self.review)
+            n = core_corrections.recover_edits(s.editor, review=self.review)
             self._history += [(next_stamp(), s.view) for _ in range(len(s.editor._undo))]
             total += n
             if s.layer is not None:
@@ -669,7 +675,7 @@ class QAWidget(QWidget):
             feats = s.layer.features.copy()
             for i in indices:
                 if i < len(feats):
-                    feats.loc[feats.index[i], "flags"] = int(feats["flags"].iloc[i]) | core_clean.FLAG_MANUAL
+                    feats.loc[feats.index[i], "flags"] = int(feats["flags"].iloc[i]) | core_clean_flags.FLAG_MANUAL
                     feats.loc[feats.index[i], "likelihood"] = 1.0
             feats["status"] = _convert.status_from_flags(feats["flags"].to_numpy())
             s.layer.features = feats
@@ -847,7 +853,7 @@ class QAWidget(QWidget):
         self.viewer.layers.selection.active = s.layer
         defaults = s.layer.feature_defaults
         row = defaults.iloc[0].to_dict() if len(defaults) else {}
-        row.update({"label": part, "likelihood": 1.0, "flags": core_clean.FLAG_MANUAL, "status": "manual"})
+        row.update({"label": part, "likelihood": 1.0, "flags": core_clean_flags.FLAG_MANUAL, "status": "manual"})
         s.layer.feature_defaults = {k: v for k, v in row.items() if k in s.layer.features.columns}
         s.layer.selected_data = set()
         s.layer.mode = "add"
@@ -1014,7 +1020,7 @@ class QAWidget(QWidget):
         for s in self.sessions.values():
             if s.pose.source is not None and (s.editor.ops or self.review and self.review.reviewed):
                 try:
-                    core_qa.autosave_edits(s.editor, review=self.review)
+                    core_corrections.autosave_edits(s.editor, review=self.review)
                 except (OSError, GaitintError) as err:  # never lose the session over an autosave
                     self._notify(f"autosave failed: {err}", error=True)
 
@@ -1026,11 +1032,11 @@ class QAWidget(QWidget):
         for s in self.sessions.values():
             try:
                 try:
-                    out += core_qa.save_refined(s.editor, review=self.review)
-                except core_qa.CorrectionsConflictError as err:
+                    out += core_corrections.save_refined(s.editor, review=self.review)
+                except core_corrections.CorrectionsConflictError as err:
                     keep = "ours" if self.confirm(f"{err}\n\nKeep your corrections of these points? "
                                                   "(No keeps the file's.)") else "theirs"
-                    out += core_qa.save_refined(s.editor, review=self.review, on_conflict=keep)
+                    out += core_corrections.save_refined(s.editor, review=self.review, on_conflict=keep)
             except GaitintError as err:
                 failed = True
                 self._notify(str(err), error=True)
@@ -1038,7 +1044,7 @@ class QAWidget(QWidget):
             if s.editor.n_merged:
                 merged.append(f"{s.editor.n_merged} in {s.view}")
                 self._render(s)
-            saved = core_qa.load_review(core_qa.review_path(s.pose.source)) if s.pose.source else set()
+            saved = core_corrections.load_review(core_corrections.review_path(s.pose.source)) if s.pose.source else set()
             self.review.reviewed |= saved
         if not failed and self.review is not None:
             self.review.mark_saved()
@@ -1062,7 +1068,7 @@ class QAWidget(QWidget):
         it. Any other folder gets
         ``labeled-data/<video>/CollectedData_<scorer>.h5/.csv`` written by ``core.qa``.
         """
-        from ..core import dlc as core_dlc
+        from .. import dlc as core_dlc
 
         target = Path(target)
         config = target if target.name == "config.yaml" else target / "config.yaml"
@@ -1086,7 +1092,7 @@ class QAWidget(QWidget):
                                                             video=video, register_video=video is not None)
                     out += [res.h5, res.csv, *res.images]
                 else:
-                    out += core_qa.export_corrected_labels(
+                    out += labels.export_corrected_labels(
                         s.editor, target, video_name=video_name, scorer=scorer, video_path=video,
                     )
             except GaitintError as err:
@@ -1130,7 +1136,7 @@ class QAWidget(QWidget):
             for s in self.sessions.values():
                 s.editor.mark_saved()
                 if s.pose.source is not None:
-                    core_qa.discard_autosave(s.pose.source)
+                    core_edits.discard_autosave(s.pose.source)
             if self.review is not None:
                 self.review.mark_saved()
             return True

@@ -16,15 +16,14 @@ import pandas as pd
 
 from ..core.errors import GaitintError
 from ..core.io import (
-    Pose,
     dlc_columns,
     image_path_key,
-    is_image_index,
     list_individuals,
     pose_from_dlc_table,
     read_dlc_table,
     sort_image_rows,
 )
+from ..core.pose import Pose, is_image_index
 from . import _convert
 from ._video import VIDEO_SUFFIXES
 

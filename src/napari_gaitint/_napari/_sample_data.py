@@ -1,6 +1,6 @@
 """Sample data: the embedded synthetic trial pair (two videos + DLC-style predictions).
 
-The trial is generated once by :func:`napari_gaitint.core.synthetic.write_synthetic_cohort`
+The trial is generated once by :func:`napari_gaitint.synthetic.files.write_synthetic_cohort`
 into a cache folder (``$NAPARI_GAITINT_CACHE`` or ``~/.cache/napari-gaitint``) and reused;
 it is regenerated when the generator version changes (the folder name holds it).
 """
@@ -33,7 +33,7 @@ def ensure_sample(folder: str | Path | None = None, *, n_trials: int = SAMPLE_TR
     Generated into a temporary sibling folder and renamed into place, so an interrupted run
     or two viewers starting at once never leave a half-written sample.
     """
-    from ..core.synthetic import write_synthetic_cohort
+    from ..synthetic.files import write_synthetic_cohort
 
     folder = Path(folder) if folder is not None else cache_root() / (
         f"sample-{SAMPLE_VERSION}-seed{SAMPLE_SEED}-n{n_trials}{'' if video else '-novideo'}"
@@ -60,7 +60,7 @@ def ensure_sample(folder: str | Path | None = None, *, n_trials: int = SAMPLE_TR
 
 def sample_trial_pair() -> list[tuple]:
     """npe2 sample data: both views of the synthetic trial, side by side (C3 mirrored)."""
-    from ..core.pipeline import load_manifest
+    from ..workflow.manifest import load_manifest
     from ._layers import trial_pair_layers
 
     rows = load_manifest(ensure_sample())

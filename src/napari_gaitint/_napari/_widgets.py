@@ -2,7 +2,7 @@
 
 Each widget is a thin skin: it reads the pose from a layer, calls one core function
 (:func:`~napari_gaitint.core.clean.clean_pose`, :func:`~napari_gaitint.core.events.detect_events`,
-:func:`~napari_gaitint.core.pipeline.analyze_cohort`, :func:`~napari_gaitint.core.stats.rm_anova`)
+:func:`~napari_gaitint.workflow.cohort.analyze_cohort`, :func:`~napari_gaitint.core.stats.rm_anova`)
 and turns the result into layers with :mod:`._convert`. Nothing is computed twice.
 """
 
@@ -30,11 +30,11 @@ from magicgui.widgets import (
     Table,
 )
 
+from ..core.config import DEFAULT_METHOD
 from ..core.errors import GaitintError
-from ..core.event_methods import DEFAULT_METHOD
-from ..core.io import Pose, side_of_view
-from ..core.manifest import MANIFEST_FILE_FILTER
+from ..core.pose import Pose, side_of_view
 from ..core.video import VIDEO_FILE_FILTER
+from ..workflow.manifest import MANIFEST_FILE_FILTER
 from . import _convert
 
 if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
@@ -188,7 +188,7 @@ class LoadTrialPairWidget(Container):
         self._read_trials(Path(str(self.folder.value)), folder=True)
 
     def _read_trials(self, path: Path, *, folder: bool) -> None:
-        from ..core.pipeline import load_manifest
+        from ..workflow.manifest import load_manifest
 
         if not (path.is_dir() if folder else path.is_file()) or str(path) in ("", "."):
             return
@@ -225,7 +225,7 @@ class LoadTrialPairWidget(Container):
         return self.load_in_background(rows) if background else self.add_rows(rows)
 
     def _on_load_sample(self, *_, background: bool = False):
-        from ..core.pipeline import load_manifest
+        from ..workflow.manifest import load_manifest
         from ._sample_data import ensure_sample
 
         manifest = ensure_sample()
@@ -341,13 +341,13 @@ def _add_layer_tuples(viewer, tuples) -> list:
 # 2. Clean
 # ---------------------------------------------------------------------------------------
 def _clean_choices(name: str) -> list[str]:
-    from ..core import clean
+    from ..core import config
 
-    return list(getattr(clean, name))
+    return list(getattr(config, name))
 
 
 @magic_factory(
-    method={"choices": lambda _w: _clean_choices("METHODS")},
+    method={"choices": lambda _w: _clean_choices("CLEAN_METHODS")},
     filter={"choices": lambda _w: _clean_choices("FILTERS")},
     likelihood_threshold={"min": 0.0, "max": 1.0, "step": 0.05},
     margin_px={"min": 0.0, "max": 500.0, "label": "margin px (0: from leg length)"},
@@ -412,7 +412,7 @@ def cleaned_layer_tuples(layer, result) -> list[tuple]:
 # 3. Detect events
 # ---------------------------------------------------------------------------------------
 def _event_methods(_w=None) -> list[str]:
-    from ..core.events import METHODS
+    from ..core.config import EVENT_METHODS as METHODS
 
     return [m for m in METHODS if m != "ankle_neck"]
 
@@ -438,9 +438,11 @@ def detect_events_widget(
     it, the joint angles per frame and per cycle (:mod:`._angles`); clicking a plot moves the
     frame slider there.
     """
-    from ..core.events import METHODS, detect_events, relative_x
-    from ..core.io import validate_time_series, with_role_names
+    from ..core.config import EVENT_METHODS as METHODS
+    from ..core.event_signals import relative_x
+    from ..core.events import detect_events
     from ..core.orient import orient_pose
+    from ..core.pose import validate_time_series, with_role_names
 
     if layer is None:
         raise GaitintError("choose a keypoints layer")
@@ -668,7 +670,7 @@ class StatsWidget(Container):
             pass
 
     def _draw(self, *_):
-        from ..core.stats import compute_difference_curves
+        from ..core.agreement import compute_difference_curves
         from ..report.figures import value_label
 
         if self.result is None or not self.plot_part.value:
@@ -781,8 +783,8 @@ def progress_steps(fn):
 
 def _analysis_steps(source, bodyparts, axes):
     """Generator: yields ``(done, total)`` while the core runs; returns ``(result, anova)``."""
-    from ..core.pipeline import analyze_cohort
     from ..core.stats import rm_anova
+    from ..workflow.cohort import analyze_cohort
 
     result = yield from progress_steps(lambda report: analyze_cohort(
         source, None, stats=False, report=False, on_progress=lambda i, n: report((i, n))))

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import GaitintError, OutputExistsError, UnsafeWriteError
-from ..core.io import DLC_H5_KEY, Pose, poses_to_dlc_table, read_dlc_table, write_dlc_table
+from ..core.io import DLC_H5_KEY, poses_to_dlc_table, read_dlc_table, write_dlc_table
+from ..core.pose import Pose
 from . import _convert
 
 
