@@ -59,6 +59,19 @@ def _paired(df: pd.DataFrame, view_a, view_b) -> pd.DataFrame:
     return pd.concat([a, b], axis=1, join="inner").reset_index()
 
 
+def _view_pairs(cycles: pd.DataFrame, views: Sequence[str] | None, *, require_pairs: bool) -> tuple:
+    """The validated cycles (per subject where they have one), the two views, the subjects'
+    trials (``None`` without subjects) and the paired curves; with ``require_pairs`` an
+    :class:`AnalysisError` when no trial has both views."""
+    df = validate_cycles_table(cycles)
+    view_a, view_b = _two_views(df, views)
+    df, trials = _units(df)
+    pairs = _paired(df, view_a, view_b)
+    if require_pairs and pairs.empty:
+        raise AnalysisError(f"no trial has data in both views {view_a!r} and {view_b!r}")
+    return df, view_a, view_b, trials, pairs
+
+
 def compute_difference_curves(
     cycles: pd.DataFrame,
     *,
@@ -89,12 +102,7 @@ def compute_difference_curves(
     """
     if not 0 < confidence < 1:
         raise AnalysisError(f"confidence must be between 0 and 1, not {confidence}")
-    df = validate_cycles_table(cycles)
-    view_a, view_b = _two_views(df, views)
-    df, trials = _units(df)
-    pairs = _paired(df, view_a, view_b)
-    if pairs.empty:
-        raise AnalysisError(f"no trial has data in both views {view_a!r} and {view_b!r}")
+    df, view_a, view_b, trials, pairs = _view_pairs(cycles, views, require_pairs=True)
     pairs["d"] = pairs["a"] - pairs["b"]
     g = pairs.groupby(["bodypart", "axis", "pct"], sort=False, observed=True)["d"]
     out = g.agg(mean_diff="mean", sd="std", n="count").reset_index()
@@ -147,10 +155,7 @@ def compute_bland_altman_points(
         ``trial`` holds the subject when the table has a ``subject`` column: one point per
         subject, its trials averaged per view); ``attrs["views"]``, ``attrs["unit"]``.
     """
-    df = validate_cycles_table(cycles)
-    view_a, view_b = _two_views(df, views)
-    df, trials = _units(df)
-    pairs = _paired(df, view_a, view_b)
+    df, view_a, view_b, trials, pairs = _view_pairs(cycles, views, require_pairs=False)
     n_pct = df.groupby(["bodypart", "axis"], sort=False, observed=True)["pct"].nunique().rename("n_pct_all")
     g = pairs.groupby(["bodypart", "axis", "trial"], sort=False, observed=True)
     per = g.agg(mean_a=("a", "mean"), mean_b=("b", "mean"), n_pct=("pct", "nunique")).reset_index()
@@ -224,12 +229,7 @@ def compute_agreement(
         ``n_trials`` follow; a ``unit`` column of the cycles is carried over (the unit of
         ``bias`` to ``mae``).
     """
-    df = validate_cycles_table(cycles)
-    view_a, view_b = _two_views(df, views)
-    df, trials = _units(df)
-    pairs = _paired(df, view_a, view_b)
-    if pairs.empty:
-        raise AnalysisError(f"no trial has data in both views {view_a!r} and {view_b!r}")
+    df, view_a, view_b, trials, pairs = _view_pairs(cycles, views, require_pairs=True)
     ba = compute_bland_altman_points(df, views=(view_a, view_b))
     rows = []
     n_trials = []
