@@ -233,18 +233,24 @@ def _add_clean(sub) -> None:
     p.add_argument("--width", type=int, default=None, metavar="PX",
                    help="video width in pixels (checked against the coordinates; the views are "
                    "aligned from the data, so it is optional)")
+    from .core.config import CLEAN_METHODS, FILTERS, CleanConfig
+
+    defaults = CleanConfig()
     p.add_argument("--likelihood", type=float, default=None, metavar="L",
-                   help="likelihood threshold (default 0.6)")
-    p.add_argument("--method", choices=["twoview", "baseline", "none"], default=None,
-                   help="wrong-limb/outlier detection (default twoview; falls back to single-view "
-                   "checks without --other-view)")
-    p.add_argument("--filter", choices=["butterworth", "savgol", "none"], default=None,
-                   help="low-pass filter (default butterworth)")
-    p.add_argument("--cutoff-hz", type=float, default=None, help="Butterworth cut-off (default 6 Hz)")
-    p.add_argument("--max-gap-s", type=float, default=None, help="longest gap filled (default 0.4 s)")
+                   help=f"likelihood threshold (default {defaults.likelihood_threshold:g})")
+    p.add_argument("--method", choices=list(CLEAN_METHODS), default=None,
+                   help=f"wrong-limb/outlier detection (default {defaults.method}; falls back to "
+                   "single-view checks without --other-view)")
+    p.add_argument("--filter", choices=list(FILTERS), default=None,
+                   help=f"low-pass filter (default {defaults.filter})")
+    p.add_argument("--cutoff-hz", type=float, default=None,
+                   help=f"Butterworth cut-off (default {defaults.cutoff_hz:g} Hz)")
+    p.add_argument("--max-gap-s", type=float, default=None,
+                   help=f"longest gap filled (default {defaults.max_gap_s:g} s)")
     p.add_argument("--margin-px", type=float, default=None,
-                   help="pixel distance that counts as clearly different (default: 0.09 x the "
-                   "subject's leg length in the image, ~15 px for a 960x540 walkway view)")
+                   help=f"pixel distance that counts as clearly different (default: "
+                   f"{defaults.margin_leg:g} x the subject's leg length in the image, ~15 px for a "
+                   "960x540 walkway view)")
     p.add_argument("--bodyparts", default=None, metavar="MAP",
                    help="role=name mapping for body-part names not recognised (Neck, LHip, heel_r, "
                    "lateral_malleolus, MTP5... are), e.g. neck=Nose,toe=Tip")

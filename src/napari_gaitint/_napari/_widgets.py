@@ -30,7 +30,7 @@ from magicgui.widgets import (
     Table,
 )
 
-from ..core.config import DEFAULT_METHOD
+from ..core.config import DEFAULT_METHOD, CleanConfig
 from ..core.errors import GaitintError
 from ..core.pose import Pose, side_of_view
 from ..core.video import VIDEO_FILE_FILTER
@@ -358,12 +358,12 @@ def _clean_choices(name: str) -> list[str]:
 def clean_widget(
     layer: napari.layers.Points,
     viewer: napari.viewer.Viewer,
-    likelihood_threshold: float = 0.6,
-    method: str = "twoview",
+    likelihood_threshold: float = CleanConfig.likelihood_threshold,
+    method: str = CleanConfig.method,
     margin_px: float = 0.0,
-    max_gap_s: float = 0.4,
-    filter: str = "butterworth",
-    cutoff_hz: float = 6.0,
+    max_gap_s: float = CleanConfig.max_gap_s,
+    filter: str = CleanConfig.filter,
+    cutoff_hz: float = CleanConfig.cutoff_hz,
 ) -> list[napari.types.LayerDataTuple]:
     """Clean a keypoints layer; adds ``<name> cleaned`` points + tracks (original untouched).
 

@@ -17,6 +17,10 @@ from .errors import AnalysisError
 ROLES: tuple[str, ...] = ("neck", "hip", "knee", "ankle", "heel", "toe")
 #: The joints of the leg chain (the ones DLC may take from the far leg).
 LEG_CHAIN: tuple[str, ...] = ("knee", "ankle", "heel", "toe")
+#: DeepLabCut likelihood below which a point is not trusted: the default cut-off of the
+#: cleaning, of the event and cycle steps on uncleaned poses, of the walking direction from
+#: the feet and of label QA.
+LIKELIHOOD_THRESHOLD = 0.6
 
 # ---------------------------------------------------------------------------------------
 # cleaning
@@ -90,7 +94,7 @@ class CleanConfig:
         half a stride (~0.5 s) cannot be told from smaller ones (the gait repeats).
     """
 
-    likelihood_threshold: float = 0.6
+    likelihood_threshold: float = LIKELIHOOD_THRESHOLD
     method: str = "twoview"
     margin_px: float | None = None
     margin_leg: float = 0.09

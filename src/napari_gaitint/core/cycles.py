@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
 
+from .config import LIKELIHOOD_THRESHOLD
 from .errors import AnalysisError
 from .event_signals import bridge_gaps, frame_to_position, mask_low_likelihood
 from .events import HEEL_STRIKE, TOE_OFF
@@ -390,7 +391,7 @@ def _bridge_reference(pose: Pose, reference: str, max_gap_frames: float) -> Pose
 def _masked(pose: Pose, min_likelihood: float | None) -> Pose:
     """Points below the likelihood cut-off missing (as the event detector sees them)."""
     if min_likelihood is None:
-        min_likelihood = 0.0 if "cleaning" in pose.meta else 0.6
+        min_likelihood = 0.0 if "cleaning" in pose.meta else LIKELIHOOD_THRESHOLD
     return mask_low_likelihood(pose, min_likelihood)
 
 

@@ -81,7 +81,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_METHOD, LOW_CONFIDENCE  # noqa: F401 (re-exported)
+from .config import DEFAULT_METHOD, LIKELIHOOD_THRESHOLD, LOW_CONFIDENCE  # noqa: F401 (re-exported)
 from .config import EVENT_METHODS as METHODS
 from .errors import AnalysisError, GaitintWarning
 from .event_signals import (
@@ -234,7 +234,7 @@ def detect_events(
         raise AnalysisError(f"{where}the frame rate is unknown; give fps (e.g. --fps 25)")
 
     if min_likelihood is None:
-        min_likelihood = 0.0 if "cleaning" in pose.meta else 0.6
+        min_likelihood = 0.0 if "cleaning" in pose.meta else LIKELIHOOD_THRESHOLD
     filled = _unmeasured_frames(pose, flags)
     pose = mask_low_likelihood(pose, min_likelihood)
     # Stand-ins for a body part without data (after the likelihood cut-off): the other body
@@ -474,7 +474,7 @@ def _unmeasured_frames(pose: Pose, flags: np.ndarray | None) -> dict[str, np.nda
         return {bp: bad[:, j] for j, bp in enumerate(pose.bodyparts)}
     cleaning = pose.meta.get("cleaning")
     if cleaning and pose.has_likelihood:
-        cut = float(cleaning.get("config", {}).get("likelihood_threshold", 0.6) or 0.0)
+        cut = float(cleaning.get("config", {}).get("likelihood_threshold", LIKELIHOOD_THRESHOLD) or 0.0)
         lk = pose.likelihood
         for j, bp in enumerate(pose.bodyparts):
             out[bp] = np.isfinite(lk[:, j]) & (lk[:, j] < cut)

@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 
+from .config import LIKELIHOOD_THRESHOLD
 from .errors import AnalysisError, ConfigError, GaitintWarning, InputFileError
 from .event_signals import _FOOT_FALLBACK, _with_data, mask_low_likelihood, relative_x
 from .pose import Pose
@@ -267,7 +268,7 @@ def floor_tilt_deg(pose: Pose) -> float | None:
 
 def detect_walking_direction_from_feet(
     pose: Pose, *, reference: str = "hip", foot: str = "heel", fps: float | None = None,
-    min_likelihood: float = 0.6, min_margin: float = 0.04,
+    min_likelihood: float = LIKELIHOOD_THRESHOLD, min_margin: float = 0.04,
 ) -> int:
     """Walking direction (+1 toward +x, -1 toward -x) from the foot's motion relative to the body.
 

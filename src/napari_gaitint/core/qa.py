@@ -79,7 +79,7 @@ class QAConfig:
         ``weight x strength`` with strength in 0..1.
     """
 
-    likelihood_threshold: float = 0.6
+    likelihood_threshold: float = core_config.LIKELIHOOD_THRESHOLD
     jump_margin_px: float | None = None
     other_view_margin_px: float | None = None
     jump_margin_leg: float = 0.15
