@@ -5,7 +5,7 @@ Every case runs ``gaitint`` (:func:`napari_gaitint.cli.main`) on a copy of a sma
 cohort (3 trial pairs, no video) in a folder with spaces and unicode in its name. The cases
 are also the source of the second generated table in docs/errors.md; regenerate it with::
 
-    GAITINT_WRITE_ERRORS_DOC=1 .venv/bin/python -m pytest tests/core/test_bad_inputs_commands.py -k doc
+    GAITINT_WRITE_ERRORS_DOC=1 .venv/bin/python -m pytest tests/cli/test_bad_inputs_commands.py -k doc
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from napari_gaitint.core import io
 from napari_gaitint.core._files import file_sha256
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
-BEGIN = "<!-- BEGIN GENERATED commands (tests/core/test_bad_inputs_commands.py) -->"
+BEGIN = "<!-- BEGIN GENERATED commands (tests/cli/test_bad_inputs_commands.py) -->"
 END = "<!-- END GENERATED commands -->"
 
 
@@ -347,17 +347,17 @@ def test_errors_doc_commands_is_current():
             anchor = "## Known limits"
             intro = (
                 "## Commands: cohorts, events, statistics\n\n"
-                "The table below is generated from `tests/core/test_bad_inputs_commands.py` (each row "
+                "The table below is generated from `tests/cli/test_bad_inputs_commands.py` (each row "
                 "runs `gaitint` on a damaged copy of a synthetic cohort; folder parts of paths are "
                 "left out). A cohort run (`gaitint analyze`) skips a failing trial, lists it in "
                 "`problems.csv` and in its summary, and analyses the others (`--strict` stops "
                 "instead). Regenerate with `GAITINT_WRITE_ERRORS_DOC=1 .venv/bin/python -m pytest "
-                "tests/core/test_bad_inputs_commands.py -k doc`.\n\n"
+                "tests/cli/test_bad_inputs_commands.py -k doc`.\n\n"
             )
             piece = intro + block + "\n\n"
             text = text.replace(anchor, piece + anchor) if anchor in text else text + "\n" + piece
         DOC.write_text(text, encoding="utf-8")
     assert block in text, (
         "docs/errors.md is out of date; regenerate with GAITINT_WRITE_ERRORS_DOC=1 "
-        ".venv/bin/python -m pytest tests/core/test_bad_inputs_commands.py -k doc"
+        ".venv/bin/python -m pytest tests/cli/test_bad_inputs_commands.py -k doc"
     )
