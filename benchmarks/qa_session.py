@@ -25,6 +25,7 @@ Needs a display: run under Xvfb (software OpenGL there)::
 
     xvfb-run -a -s "-screen 0 1280x800x24" python benchmarks/qa_session.py
     xvfb-run -a -s "-screen 0 1280x800x24" python benchmarks/qa_session.py --shots docs/images
+    xvfb-run -a -s "-screen 0 1280x800x24" python benchmarks/qa_session.py --quick   # CI
 
 (never with QT_QPA_PLATFORM=offscreen: it renders black). ``--shots`` saves full-window
 screenshots of the session there.
@@ -54,7 +55,10 @@ REPEATS = 5  # each event key is timed this many times
 def main(argv=None, tmp_dirs=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shots", type=Path, help="save 1280x800 screenshots of the session in this folder")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"time each event key once instead of {REPEATS} times (CI: the session keeps running)")
     args = parser.parse_args(argv)
+    repeats = 1 if args.quick else REPEATS
 
     import gui_user as user
     import pandas as pd
@@ -151,7 +155,7 @@ def main(argv=None, tmp_dirs=None) -> None:
     act("Start events (click)", lambda: user.QTest.mouseClick(events.start_button, Qt.MouseButton.LeftButton))
     viewer.layers.selection.active = events.layers["C1"]
     viewer.dims.set_current_step(0, 0)
-    for _ in range(REPEATS):  # at each of the next events: its side, delete it, undo
+    for _ in range(repeats):  # at each of the next events: its side, delete it, undo
         act("]", lambda: user.press(viewer, Qt.Key.Key_BracketRight))
         ev = events.events
         here = ev.loc[np.abs(ev["frame"] - viewer.dims.current_step[0]).idxmin()]
@@ -164,7 +168,7 @@ def main(argv=None, tmp_dirs=None) -> None:
     act("L / R", lambda: user.press(viewer, Qt.Key.Key_L))
     ev = events.events
     left = np.sort(ev.loc[ev["side"] == "left", "frame"].to_numpy(float))
-    gaps = np.argsort(np.diff(left))[::-1][:REPEATS]  # the widest gaps between left events
+    gaps = np.argsort(np.diff(left))[::-1][:repeats]  # the widest gaps between left events
     for g in gaps:  # a heel strike and a toe off in a gap, moved back and forth, kept
         frame = int(round((left[g] + left[g + 1]) / 2))
         viewer.dims.set_current_step(0, frame)
@@ -175,7 +179,7 @@ def main(argv=None, tmp_dirs=None) -> None:
         act(".", lambda: user.press(viewer, Qt.Key.Key_Period))
     frames = events.events.loc[events.events["side"] == "left", "frame"].to_numpy(float)
     lonely = max(range(events.n_frames), key=lambda f: np.abs(frames - f).min())  # far from every left event
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         viewer.dims.set_current_step(0, lonely)
         act("D (no event near)", lambda: user.press(viewer, Qt.Key.Key_D))
         assert "no left event" in events.last_message, events.last_message

@@ -5,7 +5,7 @@
 #   bash benchmarks/run_quick.sh                 # with .venv/bin/python (or $PYTHON)
 #   PYTHON=.venv-bench/bin/python bash benchmarks/run_quick.sh   # with the movement baselines
 #
-# Benchmarks needing a display (napari_*.py) run under `xvfb-run -a` when it exists and are
+# Benchmarks needing a display (napari_*.py, qa_session.py) run under `xvfb-run -a` when it exists and are
 # skipped (with a note) otherwise; QT_QPA_PLATFORM=offscreen is never used (it renders black).
 # Timings printed here are not meaningful (tiny sizes, shared CI machines); run the scripts
 # without --quick for the numbers.
@@ -21,9 +21,9 @@ for script in benchmarks/[!_]*.py; do
   name="$(basename "$script")"
   cmd=("$PY" "$script" --quick)
   case "$name" in
-    napari_*)
+    napari_*|qa_session.py)
       if command -v xvfb-run >/dev/null 2>&1; then
-        cmd=(xvfb-run -a "${cmd[@]}")
+        cmd=(xvfb-run -a -s "-screen 0 1280x800x24" "${cmd[@]}")
       else
         echo "=== $name: skipped (needs a display: install xvfb)"
         continue

@@ -254,3 +254,38 @@ def test_stats_dock_runs_in_worker_and_fills_table(make_napari_viewer, tmp_path,
     assert all(f.exists() for f in files)
     html = (tmp_path / "export" / "report.html").read_text()
     assert "perspective" in html and "data:image/png;base64" in html
+
+
+def test_stats_dock_tests_joint_angles(make_napari_viewer, tmp_path, qtbot):
+    """Joints and the angle axis are choices: the knee and trunk angles get their ANOVA rows."""
+    from napari_gaitint._napari._widgets import StatsWidget
+    from napari_gaitint.core.stats import rm_anova
+    from napari_gaitint.synthetic.files import write_synthetic_cohort
+    from napari_gaitint.workflow.cohort import analyze_cohort
+
+    manifest = write_synthetic_cohort(tmp_path / "cohort", n_trials=3, seed=5, video=False)
+    viewer = make_napari_viewer()
+    widget = StatsWidget(viewer)
+    assert "trunk" in widget.bodyparts.choices and "angle" in widget.axes.choices
+    assert set(widget.axes.value) == {"x", "y", "angle"}  # angles tested by default, as in `gaitint analyze`
+    widget.manifest.value = str(manifest)
+    widget.bodyparts.value = ["knee", "trunk", "heel"]  # heel has no angle: no row for it
+    widget.axes.value = ["angle"]
+    widget.start()
+    qtbot.waitUntil(lambda: widget.run.enabled, timeout=120_000)
+    assert widget.anova is not None, widget.status.value
+    table = widget.table.to_dataframe()
+    cycles = analyze_cohort(manifest, stats=False, report=False).cycles
+    expected = rm_anova(cycles, bodyparts=["knee", "trunk"], axes=["angle"])
+    assert list(table["bodypart"]) == list(expected["bodypart"]) == ["knee"] * 3 + ["trunk"] * 3
+    assert set(table["axis"]) == {"angle"}
+    assert_allclose(table["F"].astype(float), expected["F"], atol=1e-3, rtol=1e-6)
+    assert widget.plot_part.choices == ("knee angle", "trunk angle")
+    top, _ = widget._figure.axes
+    assert "deg" in top.get_ylabel()
+    widget.axes.value = ["x"]
+    widget.bodyparts.value = ["trunk"]  # a joint has no x: said, not an empty table
+    widget.start()
+    qtbot.waitUntil(lambda: widget.run.enabled, timeout=120_000)
+    assert "the cycles have no trunk with axis x" in widget.status.value
+    assert list(widget.table.to_dataframe()["bodypart"]) == ["knee"] * 3 + ["trunk"] * 3  # the last result stays

@@ -30,8 +30,9 @@ from magicgui.widgets import (
     Table,
 )
 
-from ..core.config import DEFAULT_METHOD, CleanConfig
-from ..core.errors import GaitintError
+from ..core.angles import ANGLE_AXIS, JOINTS
+from ..core.config import DEFAULT_METHOD, ROLES, CleanConfig
+from ..core.errors import AnalysisError, GaitintError
 from ..core.pose import Pose, side_of_view
 from ..core.video import VIDEO_FILE_FILTER
 from ..workflow.manifest import MANIFEST_FILE_FILTER
@@ -560,9 +561,10 @@ class StatsWidget(Container):
         super().__init__(labels=True)
         self._viewer = viewer
         self.manifest = FileEdit(label="trials.csv", filter=MANIFEST_FILE_FILTER, mode="r", value="")
-        self.bodyparts = Select(label="body parts", choices=["neck", "hip", "knee", "ankle", "heel", "toe"],
-                                value=["neck", "hip", "knee", "ankle", "heel", "toe"])
-        self.axes = Select(label="axes", choices=["x", "y"], value=["x", "y"])
+        # body parts and joints (the angle's "body part"); x, y positions and joint angles
+        parts = list(dict.fromkeys([*ROLES, *JOINTS]))
+        self.bodyparts = Select(label="body parts / joints", choices=parts, value=parts)
+        self.axes = Select(label="axes", choices=["x", "y", ANGLE_AXIS], value=["x", "y", ANGLE_AXIS])
         self.run = PushButton(text="Run statistics")
         self.progress = ProgressBar(label="progress", min=0, max=1, value=0)
         self.status = Label(value="")
@@ -788,7 +790,13 @@ def _analysis_steps(source, bodyparts, axes):
 
     result = yield from progress_steps(lambda report: analyze_cohort(
         source, None, stats=False, report=False, on_progress=lambda i, n: report((i, n))))
-    anova = rm_anova(result.cycles, bodyparts=bodyparts, axes=axes)
+    cycles = result.cycles
+    # only the pairs the table has: a joint's angle has no x/y, a body part no angle
+    chosen = cycles[cycles["bodypart"].isin(bodyparts) & cycles["axis"].isin(axes)]
+    if chosen.empty:
+        raise AnalysisError(f"the cycles have no {' or '.join(bodyparts)} with axis {' or '.join(axes)} (joints have "
+                            "an angle, body parts x and y): choose other body parts or axes")
+    anova = rm_anova(chosen)
     anova = anova.copy()
     anova["significant"] = anova["p_gg"].fillna(anova["p_unc"]) < 0.05
     return result, anova
