@@ -28,9 +28,13 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
 
-from .config import LIKELIHOOD_THRESHOLD
 from .errors import AnalysisError
-from .event_signals import bridge_gaps, frame_to_position, mask_low_likelihood
+from .event_signals import (
+    bridge_gaps,
+    default_min_likelihood,
+    frame_to_position,
+    mask_low_likelihood,
+)
 from .events import HEEL_STRIKE, TOE_OFF
 from .pose import Pose
 
@@ -390,9 +394,7 @@ def _bridge_reference(pose: Pose, reference: str, max_gap_frames: float) -> Pose
 
 def _masked(pose: Pose, min_likelihood: float | None) -> Pose:
     """Points below the likelihood cut-off missing (as the event detector sees them)."""
-    if min_likelihood is None:
-        min_likelihood = 0.0 if "cleaning" in pose.meta else LIKELIHOOD_THRESHOLD
-    return mask_low_likelihood(pose, min_likelihood)
+    return mask_low_likelihood(pose, default_min_likelihood(pose, min_likelihood))
 
 
 def _usable(pose: Pose, reference: str, bodyparts) -> tuple[str, list[str], list[str]]:

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks
 
-from .config import DEFAULT_METHOD, LOW_CONFIDENCE  # noqa: F401 (re-exported)
+from .config import DEFAULT_METHOD, LIKELIHOOD_THRESHOLD, LOW_CONFIDENCE  # noqa: F401 (re-exported)
 from .pose import Pose
 
 # signals
@@ -78,6 +78,32 @@ def relative_x(pose: Pose, bodypart: str, reference: str, *, max_reference_gap_f
     """
     return pose.bodypart(bodypart)[:, 0] - reference_x(
         pose, reference, max_gap_frames=max_reference_gap_frames)
+
+
+def cleaning_likelihood_cutoff(pose: Pose) -> float | None:
+    """The likelihood cut-off the cleaning applied to ``pose``; ``None`` for a pose that was
+    not cleaned.
+
+    Read from ``pose.meta["cleaning"]``, the settings
+    :func:`~napari_gaitint.core.clean.clean_pose` records (a cleaned file keeps them in its
+    sidecar). This function and :func:`default_min_likelihood` are the only readers of that
+    entry: the event, cycle, parameter and angle steps take their default cut-off from
+    :func:`default_min_likelihood`, the event confidence uses this one.
+    """
+    cleaning = pose.meta.get("cleaning")
+    if not cleaning:
+        return None
+    return float(cleaning.get("config", {}).get("likelihood_threshold", LIKELIHOOD_THRESHOLD) or 0.0)
+
+
+def default_min_likelihood(pose: Pose, min_likelihood: float | None = None) -> float:
+    """The likelihood cut-off of the steps after cleaning: ``min_likelihood`` when given, else
+    0 for a cleaned pose (the cleaning removed its own low-likelihood points and filled some;
+    filled points keep their likelihood and must not be removed again) and
+    :data:`~napari_gaitint.core.config.LIKELIHOOD_THRESHOLD` for raw predictions."""
+    if min_likelihood is not None:
+        return min_likelihood
+    return 0.0 if "cleaning" in pose.meta else LIKELIHOOD_THRESHOLD
 
 
 def mask_low_likelihood(pose: Pose, min_likelihood: float) -> Pose:

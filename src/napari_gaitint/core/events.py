@@ -81,7 +81,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_METHOD, LIKELIHOOD_THRESHOLD, LOW_CONFIDENCE  # noqa: F401 (re-exported)
+from .config import DEFAULT_METHOD, LOW_CONFIDENCE  # noqa: F401 (re-exported)
 from .config import EVENT_METHODS as METHODS
 from .errors import AnalysisError, GaitintWarning
 from .event_signals import (
@@ -91,6 +91,8 @@ from .event_signals import (
     _robust_range,
     _with_data,
     bridge_gaps,
+    cleaning_likelihood_cutoff,
+    default_min_likelihood,
     estimate_period_frames,
     extrapolate_to_rest,
     mask_low_likelihood,
@@ -233,8 +235,7 @@ def detect_events(
     if not fps or fps <= 0:
         raise AnalysisError(f"{where}the frame rate is unknown; give fps (e.g. --fps 25)")
 
-    if min_likelihood is None:
-        min_likelihood = 0.0 if "cleaning" in pose.meta else LIKELIHOOD_THRESHOLD
+    min_likelihood = default_min_likelihood(pose, min_likelihood)
     filled = _unmeasured_frames(pose, flags)
     pose = mask_low_likelihood(pose, min_likelihood)
     # Stand-ins for a body part without data (after the likelihood cut-off): the other body
@@ -472,9 +473,8 @@ def _unmeasured_frames(pose: Pose, flags: np.ndarray | None) -> dict[str, np.nda
                              f"got {f.shape}")
         bad = (f & ~(FLAG_FILTERED | FLAG_MANUAL)) != 0
         return {bp: bad[:, j] for j, bp in enumerate(pose.bodyparts)}
-    cleaning = pose.meta.get("cleaning")
-    if cleaning and pose.has_likelihood:
-        cut = float(cleaning.get("config", {}).get("likelihood_threshold", LIKELIHOOD_THRESHOLD) or 0.0)
+    cut = cleaning_likelihood_cutoff(pose)
+    if cut is not None and pose.has_likelihood:
         lk = pose.likelihood
         for j, bp in enumerate(pose.bodyparts):
             out[bp] = np.isfinite(lk[:, j]) & (lk[:, j] < cut)
