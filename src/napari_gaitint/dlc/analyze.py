@@ -37,7 +37,7 @@ from ..core.io import (
     write_dlc_table,
 )
 from ..core.pose import VIEW_SIDES, Pose
-from ..workflow.manifest import _relpath, find_trial_pairs, trial_name_from_videos, update_manifest
+from ..workflow.manifest import _relative, find_trial_pairs, trial_name_from_videos, update_manifest
 from .mirror import mirror_video, mirrored_video_path
 from .project import _check_config, import_deeplabcut
 
@@ -256,7 +256,7 @@ def analyze_trial_pair(
         predictions[view] = dest
         rows.append({
             "trial": trial, "view": view, "side": VIEW_SIDES[view],
-            "predictions": _relpath(dest, manifest.parent), "video": _relpath(video, manifest.parent),
+            "predictions": _relative(dest, manifest.parent), "video": _relative(video, manifest.parent),
             "fps": info.fps, "width": info.width, "height": info.height,
             "mirrored": view == mirror_view,
         })

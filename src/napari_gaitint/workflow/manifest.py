@@ -620,11 +620,14 @@ def write_manifest(table: pd.DataFrame, path: str | Path, *, overwrite: bool = F
     return write_csv(path, out, overwrite=overwrite)
 
 
-def _relative(file: str, base: Path) -> str:
+def _relative(file: str | Path, base: Path) -> str:
+    """``file`` relative to ``base`` with ``/`` separators; absolute when it is on another
+    drive (Windows)."""
+    path = Path(file).resolve()
     try:
-        return Path(os.path.relpath(Path(file).resolve(), base.resolve())).as_posix()
+        return Path(os.path.relpath(path, base.resolve())).as_posix()
     except ValueError:  # another drive (Windows)
-        return str(file)
+        return str(path)
 
 
 def load_manifest(path: str | Path) -> pd.DataFrame:
@@ -695,9 +698,9 @@ def _side_for(row: pd.Series) -> str:
 # ---------------------------------------------------------------------------------------
 #: Suffix added to the stem of a mirrored video copy.
 MIRROR_SUFFIX = "_mirrored"
-#: Columns of ``trials.csv`` written here (the pipeline's columns plus ``mirrored``).
-_PAIR_COLUMNS = ("trial", "view", "side", "predictions", "video", "fps", "width", "height",
-                    "mirrored")
+#: Columns of the trial-pair rows :func:`update_manifest` writes (``gaitint dlc analyze``): the
+#: first eight of :data:`MANIFEST_COLUMNS` plus ``mirrored``.
+_PAIR_COLUMNS = (*MANIFEST_COLUMNS[:8], "mirrored")
 
 
 def trial_name_from_videos(video_c1: str | Path, video_c3: str | Path) -> str:
@@ -753,13 +756,6 @@ def find_trial_pairs(folder: str | Path, *, views: Sequence[str] = ("C1", "C3"))
     return pairs
 
 
-def _relpath(path: Path, base: Path) -> str:
-    try:
-        return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
-    except ValueError:  # other drive on Windows
-        return str(path.resolve())
-
-
 def update_manifest(manifest: str | Path, rows: Iterable[Mapping]) -> Path:
     """Add or replace ``(trial, view)`` rows of a ``trials.csv`` manifest, atomically.
 
@@ -768,8 +764,6 @@ def update_manifest(manifest: str | Path, rows: Iterable[Mapping]) -> Path:
     commas, encoding and line ends: :func:`~napari_gaitint.workflow.manifest.write_manifest_cells`).
     Paths in ``rows`` are written as given (make them relative to the manifest's folder).
     """
-    from .manifest import format_cell, read_manifest_cells, write_manifest_cells
-
     manifest = Path(manifest)
     new = pd.DataFrame(list(rows))
     if not manifest.exists():
