@@ -165,3 +165,19 @@ def test_plain_pip_install_brings_no_qt_and_the_cli_works(tmp_path):
                               "--no-report"], capture_output=True, text=True, timeout=600)
     assert analyze.returncode == 0, analyze.stderr
     assert (tmp_path / "r" / "anova.csv").is_file()
+
+
+def test_public_names_are_the_core_and_workflow_functions():
+    """Every name in ``napari_gaitint.__all__`` resolves, to the function of its own module."""
+    import napari_gaitint
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.core.stats import rm_anova
+    from napari_gaitint.workflow.cohort import analyze_cohort
+
+    missing = [name for name in napari_gaitint.__all__ if not hasattr(napari_gaitint, name)]
+    assert missing == []
+    assert napari_gaitint.clean_pose is clean_pose
+    assert napari_gaitint.rm_anova is rm_anova
+    assert napari_gaitint.analyze_cohort is analyze_cohort
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        napari_gaitint.not_a_name  # noqa: B018
