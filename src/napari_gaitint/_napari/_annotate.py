@@ -45,16 +45,8 @@ from ..core.io import Pose, side_of_view, with_role_names
 from . import _convert
 from ._keys import key_label, next_stamp, register_dock
 from ._layers import set_points
-from ._qa import (
-    _CloseGuard,
-    _info,
-    _layer_pose,
-    install_close_guard,
-    raw_keypoint_layers,
-    show_message,
-    weak_slot,
-    wrapping_label,
-)
+from ._qa import _info, _layer_pose, raw_keypoint_layers
+from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -135,7 +127,7 @@ class EventAnnotator(QWidget):
         self.timeline_toggle.toggled.connect(weak_slot(self, "show_timeline", pass_args=True))
         self.layout().addWidget(self.timeline_toggle)
         self._make_timeline()
-        self._guard = _CloseGuard(self)
+        self._guard = CloseGuard(self)
         self._guarded = None
         napari_viewer.dims.events.current_step.connect(self._on_step)
         register_dock(self)  # our keys, also when this dock has the focus

@@ -28,7 +28,8 @@ from magicgui.widgets import (
 from ..core import dlc as core_dlc
 from ..core.errors import GaitintError
 from ..core.video import VIDEO_FILE_FILTER
-from ._widgets import _add_layer_tuples, _info, _notify_error, progress_steps, start_worker
+from ._qt import notify_error, progress_steps, start_worker
+from ._widgets import _add_layer_tuples, _info
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -170,7 +171,7 @@ class RunDLCWidget(Container):
                 raise core_dlc.DLCNotInstalledError()
         except GaitintError as err:
             self.status.value = str(err)
-            _notify_error(err)
+            notify_error(err)
             return None
         n_steps = 4 if kwargs["mirror"] else 3
         self.progress.max, self.progress.value = n_steps, 0
@@ -194,7 +195,7 @@ class RunDLCWidget(Container):
 
     def _on_error(self, err):
         self.status.value = f"error: {err}"
-        _notify_error(err)
+        notify_error(err)
 
     def _on_done(self, result: core_dlc.PairAnalysis):
         self.result = result

@@ -29,13 +29,12 @@ working on the canvas whichever layer is selected and in this dock.
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from qtpy.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -61,6 +60,7 @@ from . import _convert
 from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
 from ._layers import set_points
+from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
 from ._widgets import _info, layer_pose
 
 if TYPE_CHECKING:
@@ -157,46 +157,6 @@ def raw_keypoint_layers(viewer) -> list:
     ]
 
 
-class _CloseGuard(QObject):
-    """Event filter on the main window: asks before closing with unsaved edits."""
-
-    def __init__(self, widget: QAWidget):
-        super().__init__()
-        self.widget = widget
-
-    def eventFilter(self, obj, event):  # noqa: N802 (Qt API)
-        if event.type() == QEvent.Type.Close and self.widget.dirty:
-            if not self.widget.confirm_close():
-                event.ignore()
-                return True
-        return False
-
-
-def weak_slot(obj, name: str, *args, pass_args: bool = False):
-    """A callback calling ``obj.<name>(*args)`` that does not keep ``obj`` alive.
-
-    Qt and napari hold callbacks strongly; a lambda closing over a widget would keep the
-    widget (and through it the viewer) alive after the window closed.
-    """
-    ref = weakref.ref(obj)
-
-    def slot(*signal_args):
-        target = ref()
-        if target is not None:
-            return getattr(target, name)(*args, *(signal_args if pass_args else ()))
-
-    return slot
-
-
-def install_close_guard(widget) -> None:
-    """Watch the main window's close once the widget is docked (asks about unsaved edits)."""
-    win = widget.window()
-    if win is widget or win is None or (widget._guarded is not None and widget._guarded() is win):
-        return
-    win.installEventFilter(widget._guard)
-    widget._guarded = weakref.ref(win)
-
-
 def same_layer(a, b) -> bool:
     """Identity of layers seen through napari's plugin proxies."""
     return a is not None and b is not None and getattr(a, "__wrapped__", a) is getattr(b, "__wrapped__", b)
@@ -241,7 +201,7 @@ class QAWidget(QWidget):
         self._updating = False
         self._placing: tuple[str, str] | None = None  # (view, body part) armed for one click
         self._build()
-        self._guard = _CloseGuard(self)
+        self._guard = CloseGuard(self)
         self._guarded = None
         napari_viewer.dims.events.current_step.connect(weak_slot(self, "_on_step"))
         register_dock(self)  # our keys, also when this dock has the focus
@@ -1158,34 +1118,6 @@ class QAWidget(QWidget):
         self.status.setText(text)
         self.status.setStyleSheet("color: #ff9040;" if error else "")
         show_message(self.viewer, text, error=error)
-
-
-def wrapping_label(text: str = "") -> QLabel:
-    """A message line that wraps and never widens its dock (a long file name is cut instead)."""
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setMinimumWidth(1)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    return label
-
-
-def show_message(viewer, text: str, *, error: bool = False) -> None:
-    """Say ``text`` in napari's status bar; a problem (``error``) also as a napari notification.
-
-    Routine messages (one per key press) do not pop up: a notification per key would cover the
-    canvas and cost a few ms each.
-    """
-    try:
-        viewer.status = text
-    except Exception:  # pragma: no cover - a viewer without a status
-        pass
-    if error:
-        try:
-            from napari.utils.notifications import show_warning
-
-            show_warning(text)
-        except Exception:  # pragma: no cover - no napari app
-            pass
 
 
 def _truthy(value) -> bool:

@@ -9,8 +9,6 @@ and turns the result into layers with :mod:`._convert`. Nothing is computed twic
 from __future__ import annotations
 
 import functools
-import queue
-import threading
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +35,14 @@ from ..core.io import ROLES, Pose, side_of_view
 from ..core.manifest import MANIFEST_FILE_FILTER
 from ..core.video import VIDEO_FILE_FILTER
 from . import _convert
+from ._qt import (
+    compact_file_edits,
+    line_edit,
+    notify_error,
+    progress_steps,
+    start_worker,
+    wrap_label,
+)
 
 if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
     import napari.layers
@@ -112,15 +118,6 @@ def _view_side(layer) -> str | None:
     return side_of_view(str(_info(layer).get("view", "")), _info(layer).get("side"))
 
 
-def _notify_error(err: Exception) -> None:
-    try:
-        from napari.utils.notifications import show_error
-
-        show_error(str(err))
-    except Exception:  # pragma: no cover - no napari app
-        pass
-
-
 # ---------------------------------------------------------------------------------------
 # 1. Load trial pair
 # ---------------------------------------------------------------------------------------
@@ -144,8 +141,8 @@ class LoadTrialPairWidget(Container):
         self.trial = ComboBox(label="trial", choices=self._trial_choices)
         self.load_row = PushButton(text="Load trial")
         self.pick = CheckBox(label="pick files", value=False, tooltip="Pick two prediction files and videos by hand")
-        self.trial_name = _line("trial name", "T01")
-        self.subject = _line("subject", "")  # the person: their trials are averaged in the statistics
+        self.trial_name = line_edit("trial name", "T01")
+        self.subject = line_edit("subject", "")  # the person: their trials are averaged in the statistics
         self.pred_a = FileEdit(label="C1 predictions", filter="*.h5 *.csv", value="")
         self.video_a = FileEdit(label="C1 video", filter=VIDEO_FILE_FILTER, value="")
         self.pred_b = FileEdit(label="C3 predictions", filter="*.h5 *.csv", value="")
@@ -292,7 +289,7 @@ class LoadTrialPairWidget(Container):
 
     def _on_load_error(self, err) -> None:
         self.status.value = str(err)
-        _notify_error(err)
+        notify_error(err)
 
     def _add(self, tuples) -> list:
         added = _add_layer_tuples(self._viewer, tuples)
@@ -300,28 +297,6 @@ class LoadTrialPairWidget(Container):
         self._viewer.dims.set_current_step(0, 0)
         self.status.value = f"loaded {', '.join(lay.name for lay in added if lay._type_string == 'points')}"
         return added
-
-
-def compact_file_edits(*edits) -> None:
-    """File fields with a narrow "…" button instead of "Select file": the docks fit a laptop screen."""
-    for edit in edits:
-        edit.choose_btn.text = "…"
-        edit.choose_btn.tooltip = "Choose…"
-
-
-def wrap_label(label) -> None:
-    """A magicgui Label whose long message wraps (or is cut) instead of widening its dock."""
-    from qtpy.QtWidgets import QSizePolicy
-
-    label.native.setWordWrap(True)
-    label.native.setMinimumWidth(1)
-    label.native.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-
-def _line(label: str, value: str):
-    from magicgui.widgets import LineEdit
-
-    return LineEdit(label=label, value=value)
 
 
 def _add_layer_tuples(viewer, tuples) -> list:
@@ -638,7 +613,7 @@ class StatsWidget(Container):
 
     def _on_error(self, err):
         self.status.value = f"error: {err}"
-        _notify_error(err)
+        notify_error(err)
 
     def _on_done(self, out):
         self.result, self.anova = out
@@ -736,49 +711,6 @@ class StatsWidget(Container):
         out = write_stats_outputs(folder, self.result.cycles, parameters=self.result.parameters,
                                   overwrite=overwrite)
         return files + list(out.files.values())
-
-
-def start_worker(work, *, yielded, returned, errored, button):
-    """Start the ``thread_worker`` function ``work`` with its signals connected first.
-
-    ``errored`` takes the worker's errors (shown in the dock's status line instead of
-    re-raised in Qt's event loop); ``button`` is enabled again when the worker finishes.
-    """
-    worker = work(_connect={
-        "yielded": yielded, "returned": returned, "errored": errored,
-        "finished": lambda: setattr(button, "enabled", True),
-    }, _start_thread=False)
-    worker.start()
-    return worker
-
-
-def progress_steps(fn):
-    """Generator for a ``thread_worker``: runs ``fn(report)`` and yields what it reports.
-
-    ``fn`` is called in a helper thread with a ``report(value)`` callback; every reported
-    value is yielded (so the worker's ``yielded`` signal updates the GUI in the main thread)
-    and ``fn``'s return value is returned (the worker's ``returned`` signal). Exceptions in
-    ``fn`` are re-raised in the worker.
-    """
-    q: queue.Queue = queue.Queue()
-    box: dict = {}
-
-    def target():
-        try:
-            box["result"] = fn(q.put)
-        except BaseException as err:  # re-raised in the worker thread below
-            box["error"] = err
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    while thread.is_alive() or not q.empty():
-        try:
-            yield q.get(timeout=0.05)
-        except queue.Empty:
-            pass
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
 
 
 def _analysis_steps(source, bodyparts, axes):
