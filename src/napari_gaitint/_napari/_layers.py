@@ -17,6 +17,7 @@ import pandas as pd
 from ..core.errors import GaitintError
 from ..core.io import Pose, load_pose, side_of_view
 from . import _convert
+from ._meta import kwargs_info
 from ._reader import keypoint_layer_kwargs, tracks_for_display
 
 #: Gap between the two views on the canvas (px).
@@ -64,7 +65,7 @@ def view_layers(
         from ._video import video_layer_data
 
         vdata, vkw, vtype = video_layer_data(video, name=f"{trial} {view} video", affine=affine)
-        vkw["metadata"]["gaitint"].update(info)
+        kwargs_info(vkw).update(info)
         layers.append((vdata, vkw, vtype))
     data, kw = keypoint_layer_kwargs(pose, name=f"{trial} {view} keypoints", extra_metadata=info)
     kw["affine"] = affine

@@ -60,8 +60,9 @@ from . import _convert
 from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
 from ._layers import set_points
+from ._meta import FAR_LEG, QA, copy_info, keypoint_layers, layer_info, set_layer_info
 from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
-from ._widgets import _info, layer_pose
+from ._widgets import layer_pose
 
 if TYPE_CHECKING:
     import napari
@@ -147,14 +148,6 @@ class SuspectTableModel(QAbstractTableModel):
 def _layer_pose(layer) -> Pose:
     """The pose a raw keypoints layer was made from (its edits are the QA session's)."""
     return layer_pose(layer, edits=False)
-
-
-def raw_keypoint_layers(viewer) -> list:
-    """Keypoints layers holding predictions as read (not cleaned, not ours)."""
-    return [
-        lay for lay in viewer.layers
-        if lay.__class__.__name__ == "Points" and _info(lay).get("kind") == "keypoints" and not _info(lay).get("cleaned")
-    ]
 
 
 def same_layer(a, b) -> bool:
@@ -355,19 +348,19 @@ class QAWidget(QWidget):
                         self.viewer.layers.remove(lay.name)
                 s.source_layer.visible = True
             self.sessions, self._history, self._redo_history = {}, [], []
-        layers = layers if layers is not None else raw_keypoint_layers(self.viewer)
+        layers = layers if layers is not None else keypoint_layers(self.viewer, raw=True)
         if not layers:
             raise GaitintError("no keypoints layer: load a trial pair (or a DLC file) first")
-        trial = _info(layers[0]).get("trial", "")
-        layers = [lay for lay in layers if _info(lay).get("trial", "") == trial][:2]
+        trial = layer_info(layers[0]).trial or ""
+        layers = [lay for lay in layers if (layer_info(lay).trial or "") == trial][:2]
         self.trial = trial
         poses, checked, file_name = {}, {}, {}
         for lay in layers:
-            view = str(_info(lay).get("view") or lay.name)
+            view = str(layer_info(lay).view or lay.name)
             poses[view] = (lay, _layer_pose(lay))
             # the checks run on role names (Neck, LHeel... -> neck, heel); the table and the
             # edits use the file's own names
-            side = side_of_view(view, _info(lay).get("side"))
+            side = side_of_view(view, layer_info(lay).side)
             roles = with_role_names(poses[view][1], side=side)
             same_columns = len(roles.bodyparts) == len(poses[view][1].bodyparts)
             checked[view] = roles if same_columns else poses[view][1]
@@ -492,12 +485,11 @@ class QAWidget(QWidget):
         affine = np.asarray(s.source_layer.affine.affine_matrix)
         data, kw = self._points_kwargs(s)
         s.layer = self.viewer.add_points(data, name=f"{self.trial} {s.view} QA".strip(), affine=affine, **kw)
-        s.layer.metadata["gaitint"] = {**{k: v for k, v in _info(s.source_layer).items() if k != "pose"},
-                                       "kind": "qa", "view": s.view, "pose": None}
+        set_layer_info(s.layer, {**copy_info(s.source_layer, drop=("pose",)), "kind": QA, "view": s.view, "pose": None})
         s.source_layer.visible = False
         fdata, fkw = self._far_kwargs(s)
         s.far_layer = self.viewer.add_points(fdata, name=f"{self.trial} {s.view} far leg".strip(), affine=affine, **fkw)
-        s.far_layer.metadata["gaitint"] = {"kind": "far_leg", "view": s.view, "trial": self.trial}
+        set_layer_info(s.far_layer, {"kind": FAR_LEG, "view": s.view, "trial": self.trial})
         self.viewer.layers.selection.active = s.layer
         s.layer.mode = "select"
         s.layer.events.data.connect(weak_slot(self, "_on_data", s, pass_args=True))
@@ -1030,8 +1022,7 @@ class QAWidget(QWidget):
         for s in self.sessions.values():
             if not s.editor.manual.any():
                 continue
-            info = _info(s.source_layer)
-            row = info.get("manifest_row") or {}
+            row = layer_info(s.source_layer).manifest_row or {}
             video = (video_paths or {}).get(s.view) or row.get("video")
             video = video if isinstance(video, str | Path) and Path(video).is_file() else None
             video_name = Path(video).stem if video else (Path(s.pose.source).stem if s.pose.source else s.view)

@@ -31,10 +31,11 @@ from magicgui.widgets import (
 from ..core.angles import ANGLE_AXIS, JOINTS
 from ..core.errors import AnalysisError, GaitintError
 from ..core.event_methods import DEFAULT_METHOD
-from ..core.io import ROLES, Pose, side_of_view
+from ..core.io import ROLES, Pose
 from ..core.manifest import MANIFEST_FILE_FILTER
 from ..core.video import VIDEO_FILE_FILTER
 from . import _convert
+from ._meta import EVENTS, KEY, copy_info, keypoint_layers, kwargs_info, layer_info, view_side
 from ._qt import (
     compact_file_edits,
     line_edit,
@@ -53,10 +54,6 @@ if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
 # ---------------------------------------------------------------------------------------
 # helpers: layer <-> pose
 # ---------------------------------------------------------------------------------------
-def _info(layer) -> dict:
-    return (layer.metadata or {}).get("gaitint", {})
-
-
 def layer_pose(layer, *, edits: bool = True) -> Pose:
     """The pose shown by a keypoints layer.
 
@@ -66,44 +63,37 @@ def layer_pose(layer, *, edits: bool = True) -> Pose:
     """
     from pathlib import Path
 
-    info = _info(layer)
-    template = info.get("pose")
+    info = layer_info(layer)
+    template = info.pose
     if not edits and isinstance(template, Pose):
         pose = template.copy()
     else:
         pose = _convert.points_to_pose(
             np.asarray(layer.data), layer.features, template=template,
-            n_frames=info.get("n_frames"), bodyparts=info.get("bodyparts"),
+            n_frames=info.n_frames, bodyparts=info.bodyparts,
         )
-        if pose.source is None and info.get("source"):
-            pose.source = Path(info["source"])
-        index = info.get("index")
+        if pose.source is None and info.source:
+            pose.source = Path(info.source)
+        index = info.index
         if pose.index is None and index is not None and len(index) == pose.n_frames:
             pose.index = index  # image paths of a multi-animal label layer
-    if pose.frame_size is None and info.get("frame_size"):
-        pose.frame_size = tuple(info["frame_size"])
-    if pose.fps is None and info.get("fps"):
-        pose.fps = float(info["fps"])
+    if pose.frame_size is None and info.frame_size:
+        pose.frame_size = tuple(info.frame_size)
+    if pose.fps is None and info.fps:
+        pose.fps = float(info.fps)
     return pose
-
-
-def _keypoint_layers(viewer) -> list:
-    return [
-        lay for lay in viewer.layers
-        if lay.__class__.__name__ == "Points" and _info(lay).get("kind") == "keypoints"
-    ]
 
 
 def partner_layer(viewer, layer):
     """The keypoints layer of the other view of the same trial (raw predictions), if loaded."""
-    info = _info(layer)
-    for other in _keypoint_layers(viewer):
-        oi = _info(other)
+    info = layer_info(layer)
+    for other in keypoint_layers(viewer):
+        oi = layer_info(other)
         if (
             other is not layer
-            and oi.get("trial") == info.get("trial")
-            and oi.get("view") != info.get("view")
-            and not oi.get("cleaned")
+            and oi.trial == info.trial
+            and oi.view != info.view
+            and not oi.cleaned
         ):
             return other
     return None
@@ -111,11 +101,6 @@ def partner_layer(viewer, layer):
 
 def _placement(layer) -> dict:
     return {"affine": np.asarray(layer.affine.affine_matrix)}
-
-
-def _view_side(layer) -> str | None:
-    """The leg the layer's camera sees (its side, else C1/C3); None when unknown."""
-    return side_of_view(str(_info(layer).get("view", "")), _info(layer).get("side"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -356,7 +341,7 @@ def clean_widget(
     other = layer_pose(other_layer) if other_layer is not None else None
     # the file's own names for our roles (Neck, LHeel...); the other view renamed to match
     config, other = config_for_names(
-        pose, other, side=_view_side(layer), likelihood_threshold=likelihood_threshold,
+        pose, other, side=view_side(layer), likelihood_threshold=likelihood_threshold,
         method=method, margin_px=margin_px or None, max_gap_s=max_gap_s, filter=filter,
         cutoff_hz=cutoff_hz,
     )
@@ -373,11 +358,11 @@ def cleaned_layer_tuples(layer, result) -> list[tuple]:
     """Points + tracks LayerDataTuples of a :class:`~napari_gaitint.core.clean.CleanResult`."""
     from ._reader import keypoint_layer_kwargs, tracks_for_display
 
-    info = {k: v for k, v in _info(layer).items() if k not in ("pose", "kind", "source")}
+    info = copy_info(layer, drop=("pose", "kind", "source"))
     info.update(cleaned=True, source_layer=layer.name, clean_summary=result.summary)
     name = f"{layer.name} cleaned"
     data, kw = keypoint_layer_kwargs(result.pose, name=name, flags=result.flags, extra_metadata=info)
-    kw["metadata"]["gaitint"]["source"] = None  # a derived layer has no source file to protect
+    kwargs_info(kw)["source"] = None  # a derived layer has no source file to protect
     kw.update(_placement(layer))
     tdata, tkw = tracks_for_display([result.pose], name=f"{name} tracks", extra_metadata=info)
     tkw.update(_placement(layer))
@@ -420,7 +405,7 @@ def detect_events_widget(
 
     if layer is None:
         raise GaitintError("choose a keypoints layer")
-    side = _view_side(layer) if side == "auto" else side
+    side = view_side(layer) if side == "auto" else side
     if side is None:
         raise GaitintError(f"{layer.name}: cannot tell which leg this camera sees (the view is "
                            "not C1 or C3 and no side was given); choose left or right in 'side'")
@@ -432,7 +417,7 @@ def detect_events_widget(
     oriented = orient_pose(pose)
     events = detect_events(oriented, side=side, fps=pose.fps, method=method, reference=ref)
     data, feats = _convert.events_to_points(events, pose)
-    info = {k: v for k, v in _info(layer).items() if k in ("trial", "view", "side", "mirrored")}
+    info = copy_info(layer, keep=("trial", "view", "side", "mirrored"))
     kwargs = {
         "name": f"{layer.name} events",
         "features": feats,
@@ -443,7 +428,7 @@ def detect_events_widget(
         "axis_labels": ("frame", "y", "x"),
         "text": {"string": "{label}", "color": "black", "size": 12, "anchor": "upper_left",
                  "translation": [0, -14, 0]},
-        "metadata": {"gaitint": {"kind": "events", "events": events, "method": method, **info,
+        "metadata": {KEY: {"kind": EVENTS, "events": events, "method": method, **info,
                                  "floor_tilt_deg": oriented.meta["orientation"]["tilt_deg"]}},
         **_placement(layer),
     }
@@ -576,7 +561,7 @@ class StatsWidget(Container):
         path = Path(str(self.manifest.value))
         if path.is_file() or (path.is_dir() and (path / "trials.csv").is_file() and str(self.manifest.value) not in ("", ".")):
             return path
-        rows = [_info(lay).get("manifest_row") for lay in _keypoint_layers(self._viewer)]
+        rows = [layer_info(lay).manifest_row for lay in keypoint_layers(self._viewer)]
         rows = [r for r in rows if r]
         if not rows:
             raise GaitintError("choose a trials.csv (or load trials in the viewer)")
