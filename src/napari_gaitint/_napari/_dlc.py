@@ -28,9 +28,9 @@ from magicgui.widgets import (
 from ..core import dlc as core_dlc
 from ..core.errors import GaitintError
 from ..core.video import VIDEO_FILE_FILTER
+from ._layers import add_layer_tuples
 from ._meta import VIDEO, info_dict, kwargs_info, layer_info
 from ._qt import notify_error, progress_steps, start_worker
-from ._widgets import _add_layer_tuples
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -202,7 +202,7 @@ class RunDLCWidget(Container):
         self.result = result
         self.progress.value = self.progress.max
         try:
-            self.added = _add_layer_tuples(self._viewer, prediction_layer_tuples(self._viewer, result))
+            self.added = add_layer_tuples(self._viewer, prediction_layer_tuples(self._viewer, result))
         except GaitintError as err:
             self._on_error(err)
             return

@@ -59,10 +59,9 @@ from ..core.io import LEG_CHAIN, Pose, side_of_view, with_role_names
 from . import _convert
 from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
-from ._layers import set_points
+from ._layers import layer_pose, set_points
 from ._meta import FAR_LEG, QA, copy_info, keypoint_layers, layer_info, set_layer_info
 from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
-from ._widgets import layer_pose
 
 if TYPE_CHECKING:
     import napari
