@@ -44,9 +44,8 @@ from ..core.errors import GaitintError
 from ..core.io import Pose, side_of_view, with_role_names
 from . import _convert
 from ._keys import key_label, next_stamp, register_dock
-from ._layers import set_points
+from ._layers import layer_pose, set_points
 from ._meta import EVENTS, EVENTS_EDIT, keypoint_layers, layer_info, set_layer_info
-from ._qa import _layer_pose
 from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
 
 if TYPE_CHECKING:
@@ -184,7 +183,7 @@ class EventAnnotator(QWidget):
             if side is None:  # not C1/C3 and no side given: the side not taken yet
                 side = next((s for s in ("left", "right") if s not in self.side_views), "left")
             # events and cycles work on roles: the file's Neck, LHeel... -> neck, heel
-            pose = with_role_names(_layer_pose(lay), side=side)
+            pose = with_role_names(layer_pose(lay, edits=False), side=side)
             self.views[view] = (lay, pose)
             self.side_views[side] = view
         self.editor = ann.EventEditor(trial=self.trial, fps=self.fps, n_frames=self.n_frames)

@@ -12,15 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from magicgui.widgets import (
-    CheckBox,
-    ComboBox,
-    Container,
-    FileEdit,
-    Label,
-    ProgressBar,
-    PushButton,
-)
+from magicgui.widgets import CheckBox, ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
 from ..core.errors import GaitintError
 from ..core.manifest import MANIFEST_FILE_FILTER
