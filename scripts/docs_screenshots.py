@@ -64,12 +64,10 @@ def _trial_rows(manifest: Path, folder: Path):
 
 
 def shoot_window(napari, app, cohort: Path, out: Path) -> None:
-    from napari_gaitint._napari._widgets import (
-        LoadTrialPairWidget,
-        StatsWidget,
-        clean_widget,
-        detect_events_widget,
-    )
+    from napari_gaitint._napari._clean import clean_widget
+    from napari_gaitint._napari._detect import detect_events_widget
+    from napari_gaitint._napari._load import LoadTrialPairWidget
+    from napari_gaitint._napari._stats import StatsWidget
 
     viewer = _new_viewer(napari)
     loader = LoadTrialPairWidget(viewer)

@@ -324,7 +324,7 @@ def test_run_deeplabcut_dock_loads_the_network_predictions(e2e, report, make_nap
                                                            tmp_path):
     """The napari dock runs the same analysis on the trial pair shown in the viewer."""
     from napari_gaitint._napari._dlc import RunDLCWidget
-    from napari_gaitint._napari._widgets import LoadTrialPairWidget
+    from napari_gaitint._napari._load import LoadTrialPairWidget
     from napari_gaitint.workflow.manifest import load_manifest
 
     viewer = make_napari_viewer()

@@ -17,12 +17,9 @@ def _rgb(name: str) -> np.ndarray:
 
 def test_angles_plot_beside_the_event_plot(make_napari_viewer, sample_manifest, qtbot, screenshot_dir):
     from napari_gaitint._napari._angles import JOINT_COLORS, AnglesPlot
-    from napari_gaitint._napari._widgets import (
-        EventsPlot,
-        clean_widget,
-        detect_events_widget,
-        layer_pose,
-    )
+    from napari_gaitint._napari._clean import clean_widget
+    from napari_gaitint._napari._detect import EventsPlot, detect_events_widget
+    from napari_gaitint._napari._layers import layer_pose
     from napari_gaitint.core.angles import JOINTS, compute_angle_cycles, compute_angles
     from napari_gaitint.core.orient import orient_pose
     from napari_gaitint.core.pose import with_role_names

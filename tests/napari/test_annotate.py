@@ -279,7 +279,7 @@ def test_event_edits_survive_a_crash_and_close_warns(answers, make_napari_viewer
 def test_annotator_takes_over_the_detect_events_layer(answers, make_napari_viewer, tmp_path, sample_manifest):
     """Events detected by the Detect-events dock are what the annotator edits; drawn once."""
     from napari_gaitint._napari._annotate import EventAnnotator
-    from napari_gaitint._napari._widgets import detect_events_widget
+    from napari_gaitint._napari._detect import detect_events_widget
 
     rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
     viewer = make_napari_viewer()
@@ -317,7 +317,7 @@ def test_views_not_named_c1_c3_get_both_sides_and_the_events_dock_asks(
     gives the two views the two legs (not both "left"), and the events dock asks which leg
     a camera sees instead of guessing."""
     from napari_gaitint._napari._annotate import EventAnnotator
-    from napari_gaitint._napari._widgets import detect_events_widget
+    from napari_gaitint._napari._detect import detect_events_widget
     from napari_gaitint.core.errors import GaitintError
 
     rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)

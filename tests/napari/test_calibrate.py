@@ -82,7 +82,7 @@ def test_nothing_drawn_or_no_manifest_is_said(sample_viewer, tmp_path):
 
 
 def test_loader_subject_field_goes_into_the_trial_rows(make_napari_viewer, sample_manifest):
-    from napari_gaitint._napari._widgets import LoadTrialPairWidget
+    from napari_gaitint._napari._load import LoadTrialPairWidget
 
     viewer = make_napari_viewer()
     widget = LoadTrialPairWidget(viewer)

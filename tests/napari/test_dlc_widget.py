@@ -1,7 +1,7 @@
 """The "Run DeepLabCut" dock without DeepLabCut: install hint, fields, worker and layers.
 
 DeepLabCut itself is exercised with a real trained network in tests/dlc (``bash
-scripts/dlc_test.sh``); here its one call, ``core.dlc.analyze_trial_pair``, is replaced by a
+scripts/dlc_test.sh``); here its one call, ``dlc.analyze.analyze_trial_pair``, is replaced by a
 stand-in that writes known predictions, so the skin (worker, progress, placement of the
 loaded layers on the videos in the viewer) is checked on every machine.
 """

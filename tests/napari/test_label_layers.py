@@ -12,7 +12,8 @@ pytestmark = pytest.mark.napari
 def test_widgets_refuse_a_label_layer(make_napari_viewer, dlc_fixtures):
     """Clean and Detect events say what the layer is instead of smoothing across images;
     the reader gave no Tracks layer."""
-    from napari_gaitint._napari._widgets import clean_widget, detect_events_widget
+    from napari_gaitint._napari._clean import clean_widget
+    from napari_gaitint._napari._detect import detect_events_widget
 
     viewer = make_napari_viewer()
     (layer,) = viewer.open(str(dlc_fixtures / "labels" / "CollectedData_Mackenzie.h5"),

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.napari
 
 
 def test_load_trial_pair_from_a_spreadsheet_manifest(make_napari_viewer, sample_manifest, tmp_path, qtbot):
-    from napari_gaitint._napari._widgets import LoadTrialPairWidget
+    from napari_gaitint._napari._load import LoadTrialPairWidget
 
     folder = tmp_path / "Studie"
     shutil.copytree(sample_manifest.parent, folder)
@@ -50,7 +50,7 @@ def test_load_trial_pair_from_a_spreadsheet_manifest(make_napari_viewer, sample_
 
 
 def test_a_bad_manifest_row_is_shown_in_the_dock(make_napari_viewer, tmp_path):
-    from napari_gaitint._napari._widgets import LoadTrialPairWidget
+    from napari_gaitint._napari._load import LoadTrialPairWidget
 
     sheet = tmp_path / "trials.csv"
     sheet.write_text("Trial;View;Predictions\r\nT01;C1;.\\nowhere\\T01_C1.h5\r\n", encoding="utf-8-sig")

@@ -257,7 +257,7 @@ def test_fix_by_mouse_and_keys_then_save_and_reopen_exactly(qa_session, qtbot, t
     for i, f in zip(labels.index, (frame, f2), strict=True):
         png = np.rint(mpimg.imread(h5_labels.parent / i[2])[..., :3] * 255).astype(np.uint8)
         assert_array_equal(png, np.asarray(video[f]))
-    # ... and merged into a DeepLabCut project (core.dlc), with the project's scorer
+    # ... and merged into a DeepLabCut project (dlc.labels), with the project's scorer
     project = tmp_path / "dlc_project"
     project.mkdir()
     (project / "config.yaml").write_text(

@@ -255,8 +255,9 @@ def test_windowed_tracks_follow_the_frame_slider(make_napari_viewer, monkeypatch
 def test_trial_pair_loader_windows_long_tracks(make_napari_viewer, monkeypatch, tmp_path):
     """The loader dock and the Clean dock use the same windowed tracks as the reader."""
     import napari_gaitint._napari._reader as reader
+    from napari_gaitint._napari._clean import clean_widget
     from napari_gaitint._napari._layers import pair_rows
-    from napari_gaitint._napari._widgets import LoadTrialPairWidget, clean_widget
+    from napari_gaitint._napari._load import LoadTrialPairWidget
     from napari_gaitint.core.io import pose_from_dlc_table, save_pose
 
     monkeypatch.setattr(reader, "MAX_TRACK_POINTS", 10)

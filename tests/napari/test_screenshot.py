@@ -20,11 +20,9 @@ def _canvas_xy(viewer, shot, world_y, world_x):
 
 
 def test_full_window_screenshot(make_napari_viewer, sample_manifest, qtbot, screenshot_dir):
-    from napari_gaitint._napari._widgets import (
-        LoadTrialPairWidget,
-        clean_widget,
-        detect_events_widget,
-    )
+    from napari_gaitint._napari._clean import clean_widget
+    from napari_gaitint._napari._detect import detect_events_widget
+    from napari_gaitint._napari._load import LoadTrialPairWidget
 
     viewer = make_napari_viewer(show=True)
     viewer.window._qt_window.resize(1600, 1000)

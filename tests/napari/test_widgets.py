@@ -75,7 +75,7 @@ def test_sample_opens_both_views_side_by_side(sample_viewer, sample_manifest):
 
 
 def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, sample_manifest, tmp_path, qtbot):
-    from napari_gaitint._napari._widgets import LoadTrialPairWidget
+    from napari_gaitint._napari._load import LoadTrialPairWidget
 
     viewer = make_napari_viewer()
     widget = LoadTrialPairWidget(viewer)
@@ -123,7 +123,7 @@ def test_load_trial_pair_widget_from_manifest_and_files(make_napari_viewer, samp
 
 
 def _run_clean(viewer, layer_name, **params):
-    from napari_gaitint._napari._widgets import clean_widget
+    from napari_gaitint._napari._clean import clean_widget
 
     widget = clean_widget()
     viewer.window.add_dock_widget(widget)
@@ -135,7 +135,7 @@ def _run_clean(viewer, layer_name, **params):
 
 
 def test_clean_flags_the_repaired_wrong_limb_points(sample_viewer, truth):
-    from napari_gaitint._napari._widgets import layer_pose
+    from napari_gaitint._napari._layers import layer_pose
     from napari_gaitint.core.clean import clean_pose
     from napari_gaitint.core.clean_flags import FLAG_WRONG_LIMB
     from napari_gaitint.core.config import CleanConfig
@@ -173,7 +173,8 @@ def test_clean_flags_the_repaired_wrong_limb_points(sample_viewer, truth):
 
 
 def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
-    from napari_gaitint._napari._widgets import detect_events_widget, layer_pose
+    from napari_gaitint._napari._detect import detect_events_widget
+    from napari_gaitint._napari._layers import layer_pose
     from napari_gaitint.core.events import detect_events
     from napari_gaitint.core.orient import orient_pose
 
@@ -208,7 +209,7 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
         same = tr.loc[tr["event"] == ev.event, "frame"].to_numpy()
         assert np.min(np.abs(same - ev.frame)) < 2.5
     # the signal plot: a line follows the slider, a click jumps the slider
-    from napari_gaitint._napari._widgets import EventsPlot
+    from napari_gaitint._napari._detect import EventsPlot
 
     plot = EventsPlot.latest()
     viewer.dims.set_current_step(0, 40)
@@ -219,7 +220,7 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
 
 
 def test_stats_dock_runs_in_worker_and_fills_table(make_napari_viewer, tmp_path, qtbot):
-    from napari_gaitint._napari._widgets import StatsWidget
+    from napari_gaitint._napari._stats import StatsWidget
     from napari_gaitint.core.stats import rm_anova
     from napari_gaitint.synthetic.files import write_synthetic_cohort
     from napari_gaitint.workflow.cohort import analyze_cohort
@@ -258,7 +259,7 @@ def test_stats_dock_runs_in_worker_and_fills_table(make_napari_viewer, tmp_path,
 
 def test_stats_dock_tests_joint_angles(make_napari_viewer, tmp_path, qtbot):
     """Joints and the angle axis are choices: the knee and trunk angles get their ANOVA rows."""
-    from napari_gaitint._napari._widgets import StatsWidget
+    from napari_gaitint._napari._stats import StatsWidget
     from napari_gaitint.core.stats import rm_anova
     from napari_gaitint.synthetic.files import write_synthetic_cohort
     from napari_gaitint.workflow.cohort import analyze_cohort

@@ -45,17 +45,9 @@ from ..core.errors import GaitintError
 from ..core.pose import Pose, side_of_view, with_role_names
 from . import _convert
 from ._keys import key_label, next_stamp, register_dock
-from ._layers import set_points
-from ._qa import (
-    _CloseGuard,
-    _info,
-    _layer_pose,
-    install_close_guard,
-    raw_keypoint_layers,
-    show_message,
-    weak_slot,
-    wrapping_label,
-)
+from ._layers import layer_pose, set_points
+from ._meta import EVENTS, EVENTS_EDIT, keypoint_layers, layer_info, set_layer_info
+from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -136,7 +128,7 @@ class EventAnnotator(QWidget):
         self.timeline_toggle.toggled.connect(weak_slot(self, "show_timeline", pass_args=True))
         self.layout().addWidget(self.timeline_toggle)
         self._make_timeline()
-        self._guard = _CloseGuard(self)
+        self._guard = CloseGuard(self)
         self._guarded = None
         napari_viewer.dims.events.current_step.connect(self._on_step)
         register_dock(self)  # our keys, also when this dock has the focus
@@ -179,20 +171,20 @@ class EventAnnotator(QWidget):
             self._notify(str(err), error=True)
 
     def _start(self, path):
-        layers = raw_keypoint_layers(self.viewer)
+        layers = keypoint_layers(self.viewer, raw=True)
         if not layers:
             raise GaitintError("no keypoints layer: load a trial pair first")
-        self.trial = str(_info(layers[0]).get("trial", ""))
-        layers = [lay for lay in layers if str(_info(lay).get("trial", "")) == self.trial][:2]
+        self.trial = str(layer_info(layers[0]).trial or "")
+        layers = [lay for lay in layers if str(layer_info(lay).trial or "") == self.trial][:2]
         self.views = {}
         self.side_views = {}
         for lay in layers:
-            view = str(_info(lay).get("view") or lay.name)
-            side = side_of_view(view, _info(lay).get("side"))
+            view = str(layer_info(lay).view or lay.name)
+            side = side_of_view(view, layer_info(lay).side)
             if side is None:  # not C1/C3 and no side given: the side not taken yet
                 side = next((s for s in ("left", "right") if s not in self.side_views), "left")
             # events and cycles work on roles: the file's Neck, LHeel... -> neck, heel
-            pose = with_role_names(_layer_pose(lay), side=side)
+            pose = with_role_names(layer_pose(lay, edits=False), side=side)
             self.views[view] = (lay, pose)
             self.side_views[side] = view
         self.editor = ann.EventEditor(trial=self.trial, fps=self.fps, n_frames=self.n_frames)
@@ -273,12 +265,12 @@ class EventAnnotator(QWidget):
     def _events_from_layers(self) -> pd.DataFrame | None:
         parts = []
         for lay in self.viewer.layers:
-            info = _info(lay)
-            if info.get("kind") != "events" or str(info.get("trial", "")) != self.trial:
+            info = layer_info(lay)
+            if info.kind != EVENTS or str(info.trial or "") != self.trial:
                 continue
             ev = info.get("events")
             if isinstance(ev, pd.DataFrame) and len(ev):
-                parts.append(ann.normalize_events(ev, trial=self.trial, view=str(info.get("view", "")),
+                parts.append(ann.normalize_events(ev, trial=self.trial, view=str(info.view or ""),
                                                   fps=self.fps, side_views=self.side_views))
         if not parts:
             return None
@@ -319,8 +311,8 @@ class EventAnnotator(QWidget):
         # the Detect-events layers of this trial are taken over (their events are in the
         # table): hide them so each event is drawn once, by the editable layers
         for other in self.viewer.layers:
-            info = _info(other)
-            if info.get("kind") == "events" and str(info.get("trial", "")) == self.trial:
+            info = layer_info(other)
+            if info.kind == EVENTS and str(info.trial or "") == self.trial:
                 other.visible = False
         for view, (lay, _pose) in self.views.items():
             name = f"{self.trial} {view} events (edit)".strip()
@@ -328,7 +320,7 @@ class EventAnnotator(QWidget):
                 self.viewer.layers.remove(name)
             data, kw = self._layer_kwargs(view)
             layer = self.viewer.add_points(data, name=name, affine=np.asarray(lay.affine.affine_matrix), **kw)
-            layer.metadata["gaitint"] = {"kind": "events_edit", "trial": self.trial, "view": view}
+            set_layer_info(layer, {"kind": EVENTS_EDIT, "trial": self.trial, "view": view})
             layer.events.data.connect(weak_slot(self, "_on_layer_data", view, pass_args=True))
             self.layers[view] = layer
         if self.layers:

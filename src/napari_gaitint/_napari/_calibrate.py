@@ -20,6 +20,7 @@ from magicgui.widgets import (
 
 from ..core.errors import GaitintError
 from ..workflow.manifest import MANIFEST_FILE_FILTER
+from ._meta import layer_info
 
 if TYPE_CHECKING:
     import napari
@@ -29,9 +30,9 @@ def _view_layers(viewer) -> dict[str, object]:
     """``{"T01 C1": keypoints layer}`` of the trials loaded by the Load trial pair dock."""
     out = {}
     for layer in viewer.layers:
-        info = (layer.metadata or {}).get("gaitint", {})
-        if layer._type_string == "points" and info.get("trial") is not None and info.get("view"):
-            out.setdefault(f"{info['trial']} {info['view']}", layer)
+        info = layer_info(layer)
+        if layer._type_string == "points" and info.trial is not None and info.view:
+            out.setdefault(f"{info.trial} {info.view}", layer)
     return out
 
 
@@ -97,8 +98,8 @@ class CalibrateWidget(Container):
         if not path.is_file():
             raise GaitintError("choose the trials.csv to save into")
         value = self.px_per_m()
-        info = _view_layers(self._viewer)[self.view.value].metadata["gaitint"]
-        trial, view = str(info["trial"]), str(info["view"])
+        info = layer_info(_view_layers(self._viewer)[self.view.value])
+        trial, view = str(info.trial), str(info.view)
         keys = [(trial, view)]
         if self.all_trials.value:
             cells = read_manifest_cells(path)

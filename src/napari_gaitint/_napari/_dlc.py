@@ -28,7 +28,9 @@ from magicgui.widgets import (
 from .. import dlc as core_dlc
 from ..core.errors import GaitintError
 from ..core.video import VIDEO_FILE_FILTER
-from ._widgets import _add_layer_tuples, _info, _notify_error, progress_steps, start_worker
+from ._layers import add_layer_tuples
+from ._meta import VIDEO, info_dict, kwargs_info, layer_info
+from ._qt import notify_error, progress_steps, start_worker
 
 if TYPE_CHECKING:
     import napari.viewer
@@ -45,10 +47,10 @@ def loaded_videos(viewer) -> dict[str, Path]:
     """``{view: video path}`` of the video layers in the viewer that name their view."""
     out: dict[str, Path] = {}
     for layer in viewer.layers:
-        info = _info(layer)
+        info = layer_info(layer)
         source = (layer.metadata or {}).get("source")
-        if info.get("kind") == "video" and source and str(info.get("view", "")).upper() in VIEWS:
-            out.setdefault(str(info["view"]).upper(), Path(source))
+        if info.kind == VIDEO and source and str(info.view or "").upper() in VIEWS:
+            out.setdefault(str(info.view).upper(), Path(source))
     return out
 
 
@@ -70,22 +72,22 @@ def prediction_layer_tuples(viewer, result: core_dlc.PairAnalysis) -> list[tuple
     shown = {}
     for layer in viewer.layers:
         source = (layer.metadata or {}).get("source")
-        if _info(layer).get("kind") == "video" and source:
+        if layer_info(layer).kind == VIDEO and source:
             shown[Path(source).resolve()] = layer
     tuples = trial_pair_layers(rows, mirror="auto")
     placed: dict[str, object] = {}  # view -> the video layer already in the viewer
     for _data, kw, kind in tuples:
         if kind == "image" and Path(kw["metadata"].get("source", "")).resolve() in shown:
-            placed[kw["metadata"]["gaitint"]["view"]] = shown[Path(kw["metadata"]["source"]).resolve()]
+            placed[kwargs_info(kw)["view"]] = shown[Path(kw["metadata"]["source"]).resolve()]
     out = []
     for data, kw, kind in tuples:
-        info = kw["metadata"]["gaitint"]
+        info = kwargs_info(kw)
         existing = placed.get(info.get("view"))
         if existing is not None:
             if kind == "image":
                 continue
             kw["affine"] = np.asarray(existing.affine.affine_matrix)
-            old = _info(existing)
+            old = info_dict(existing)
             for key in ("mirrored", "offset_px"):
                 if key in old:
                     info[key] = old[key]
@@ -170,7 +172,7 @@ class RunDLCWidget(Container):
                 raise core_dlc.DLCNotInstalledError()
         except GaitintError as err:
             self.status.value = str(err)
-            _notify_error(err)
+            notify_error(err)
             return None
         n_steps = 4 if kwargs["mirror"] else 3
         self.progress.max, self.progress.value = n_steps, 0
@@ -194,13 +196,13 @@ class RunDLCWidget(Container):
 
     def _on_error(self, err):
         self.status.value = f"error: {err}"
-        _notify_error(err)
+        notify_error(err)
 
     def _on_done(self, result: core_dlc.PairAnalysis):
         self.result = result
         self.progress.value = self.progress.max
         try:
-            self.added = _add_layer_tuples(self._viewer, prediction_layer_tuples(self._viewer, result))
+            self.added = add_layer_tuples(self._viewer, prediction_layer_tuples(self._viewer, result))
         except GaitintError as err:
             self._on_error(err)
             return

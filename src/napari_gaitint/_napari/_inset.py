@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _convert
-from ._widgets import _info
+from ._meta import VIDEO, layer_info
 
 _BACKGROUND = 40  # grey level where there is no video
 _DOT_RADIUS_PX = 3
@@ -18,9 +18,9 @@ _DOT_RADIUS_PX = 3
 
 def _video_layer(viewer, view: str, trial):
     for lay in viewer.layers:
-        info = _info(lay)
-        if info.get("kind") == "video" and str(info.get("view", "")) == str(view) and (
-                trial is None or str(info.get("trial", "")) == str(trial)):
+        info = layer_info(lay)
+        if info.kind == VIDEO and str(info.view or "") == str(view) and (
+                trial is None or str(info.trial or "") == str(trial)):
             return lay
     return None
 
@@ -77,6 +77,6 @@ def inset_image(viewer, session, frame: int, part: str, *, crop_px: float, heigh
         px, py = (xy[j, 0] - x0) * scale, (xy[j, 1] - y0) * scale
         disc = (xx - px) ** 2 + (yy - py) ** 2 <= _DOT_RADIUS_PX ** 2
         out[disc] = (np.asarray(colors[name][:3]) * 255).astype(np.uint8)
-    if bool(_info(session.source_layer).get("mirrored")):
+    if layer_info(session.source_layer).mirrored:
         out = np.ascontiguousarray(out[:, ::-1])
     return out

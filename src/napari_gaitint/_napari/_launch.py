@@ -36,9 +36,12 @@ def open_viewer_on_sample(out_dir: str | Path, *, run: bool = True, size: tuple[
 
     from ..workflow.manifest import load_manifest
     from ._annotate import EventAnnotator
+    from ._clean import clean_widget
+    from ._detect import detect_events_widget
+    from ._load import LoadTrialPairWidget
     from ._qa import QAWidget
     from ._sample_data import ensure_sample
-    from ._widgets import LoadTrialPairWidget, StatsWidget, clean_widget, detect_events_widget
+    from ._stats import StatsWidget
 
     manifest = Path(out_dir) / "sample" / "trials.csv"
     if not manifest.is_file():

@@ -4,6 +4,9 @@ The opposite view is mirrored by a layer affine (``x -> offset + width - 1 - x``
 copying frames or points, so the layer data stay in the video's own pixel coordinates
 (what DLC wrote; what the writer saves). All layers share axis 0 (frame), so the frame
 slider moves both views.
+
+And back: :func:`layer_pose` is the pose a keypoints layer shows (with the user's edits),
+:func:`partner_layer` the other view of its trial; :func:`add_layer_tuples` puts tuples in a viewer.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from ..core.errors import GaitintError
 from ..core.io import load_pose
 from ..core.pose import Pose, side_of_view
 from . import _convert
+from ._meta import keypoint_layers, kwargs_info, layer_info
 from ._reader import keypoint_layer_kwargs, tracks_for_display
 
 #: Gap between the two views on the canvas (px).
@@ -65,7 +69,7 @@ def view_layers(
         from ._video import video_layer_data
 
         vdata, vkw, vtype = video_layer_data(video, name=f"{trial} {view} video", affine=affine)
-        vkw["metadata"]["gaitint"].update(info)
+        kwargs_info(vkw).update(info)
         layers.append((vdata, vkw, vtype))
     data, kw = keypoint_layer_kwargs(pose, name=f"{trial} {view} keypoints", extra_metadata=info)
     kw["affine"] = affine
@@ -189,3 +193,71 @@ def set_points(layer, data, **properties) -> None:
         for name, value in properties.items():
             setattr(layer, name, value)
     layer.refresh(thumbnail=False)  # the layer list's thumbnail of a few markers: not worth a redraw
+
+
+# ---------------------------------------------------------------------------------------
+# layers -> poses, and into the viewer
+# ---------------------------------------------------------------------------------------
+def layer_pose(layer, *, edits: bool = True) -> Pose:
+    """The pose shown by a keypoints layer.
+
+    ``edits=True``: rebuilt from the layer's points, so the user's moves and deletions count
+    (the stored pose is the template for frames, names and metadata). ``edits=False``: the
+    pose the layer was made from (a copy of metadata ``pose``), if it has one.
+    """
+    from pathlib import Path
+
+    info = layer_info(layer)
+    template = info.pose
+    if not edits and isinstance(template, Pose):
+        pose = template.copy()
+    else:
+        pose = _convert.points_to_pose(
+            np.asarray(layer.data), layer.features, template=template,
+            n_frames=info.n_frames, bodyparts=info.bodyparts,
+        )
+        if pose.source is None and info.source:
+            pose.source = Path(info.source)
+        index = info.index
+        if pose.index is None and index is not None and len(index) == pose.n_frames:
+            pose.index = index  # image paths of a multi-animal label layer
+    if pose.frame_size is None and info.frame_size:
+        pose.frame_size = tuple(info.frame_size)
+    if pose.fps is None and info.fps:
+        pose.fps = float(info.fps)
+    return pose
+
+
+def partner_layer(viewer, layer):
+    """The keypoints layer of the other view of the same trial (raw predictions), if loaded."""
+    info = layer_info(layer)
+    for other in keypoint_layers(viewer):
+        oi = layer_info(other)
+        if (
+            other is not layer
+            and oi.trial == info.trial
+            and oi.view != info.view
+            and not oi.cleaned
+        ):
+            return other
+    return None
+
+
+def layer_placement(layer) -> dict:
+    """The ``affine`` kwarg that puts a layer made from ``layer`` where ``layer`` is on the canvas."""
+    return {"affine": np.asarray(layer.affine.affine_matrix)}
+
+
+def add_layer_tuples(viewer, tuples) -> list:
+    """Add LayerDataTuples to the viewer (a long recording's tracks follow the slider); returns the layers."""
+    from napari.layers import Layer
+
+    from ._reader import connect_track_windows, track_window_of
+
+    added = []
+    for data, kwargs, kind in tuples:
+        added.append(Layer.create(data, kwargs, kind))
+        viewer.add_layer(added[-1])
+    if any(track_window_of(lay) is not None for lay in added):
+        connect_track_windows(viewer)  # long recordings: tracks around the current frame
+    return added

@@ -29,13 +29,12 @@ working on the canvas whichever layer is selected and in this dock.
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from qtpy.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -66,8 +65,9 @@ from ..dlc import labels as labels
 from . import _convert
 from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
-from ._layers import set_points
-from ._widgets import _info, layer_pose
+from ._layers import layer_pose, set_points
+from ._meta import FAR_LEG, QA, copy_info, keypoint_layers, layer_info, set_layer_info
+from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -155,54 +155,6 @@ def _layer_pose(layer) -> Pose:
     return layer_pose(layer, edits=False)
 
 
-def raw_keypoint_layers(viewer) -> list:
-    """Keypoints layers holding predictions as read (not cleaned, not ours)."""
-    return [
-        lay for lay in viewer.layers
-        if lay.__class__.__name__ == "Points" and _info(lay).get("kind") == "keypoints" and not _info(lay).get("cleaned")
-    ]
-
-
-class _CloseGuard(QObject):
-    """Event filter on the main window: asks before closing with unsaved edits."""
-
-    def __init__(self, widget: QAWidget):
-        super().__init__()
-        self.widget = widget
-
-    def eventFilter(self, obj, event):  # noqa: N802 (Qt API)
-        if event.type() == QEvent.Type.Close and self.widget.dirty:
-            if not self.widget.confirm_close():
-                event.ignore()
-                return True
-        return False
-
-
-def weak_slot(obj, name: str, *args, pass_args: bool = False):
-    """A callback calling ``obj.<name>(*args)`` that does not keep ``obj`` alive.
-
-    Qt and napari hold callbacks strongly; a lambda closing over a widget would keep the
-    widget (and through it the viewer) alive after the window closed.
-    """
-    ref = weakref.ref(obj)
-
-    def slot(*signal_args):
-        target = ref()
-        if target is not None:
-            return getattr(target, name)(*args, *(signal_args if pass_args else ()))
-
-    return slot
-
-
-def install_close_guard(widget) -> None:
-    """Watch the main window's close once the widget is docked (asks about unsaved edits)."""
-    win = widget.window()
-    if win is widget or win is None or (widget._guarded is not None and widget._guarded() is win):
-        return
-    win.installEventFilter(widget._guard)
-    widget._guarded = weakref.ref(win)
-
-
 def same_layer(a, b) -> bool:
     """Identity of layers seen through napari's plugin proxies."""
     return a is not None and b is not None and getattr(a, "__wrapped__", a) is getattr(b, "__wrapped__", b)
@@ -247,7 +199,7 @@ class QAWidget(QWidget):
         self._updating = False
         self._placing: tuple[str, str] | None = None  # (view, body part) armed for one click
         self._build()
-        self._guard = _CloseGuard(self)
+        self._guard = CloseGuard(self)
         self._guarded = None
         napari_viewer.dims.events.current_step.connect(weak_slot(self, "_on_step"))
         register_dock(self)  # our keys, also when this dock has the focus
@@ -401,19 +353,19 @@ class QAWidget(QWidget):
                         self.viewer.layers.remove(lay.name)
                 s.source_layer.visible = True
             self.sessions, self._history, self._redo_history = {}, [], []
-        layers = layers if layers is not None else raw_keypoint_layers(self.viewer)
+        layers = layers if layers is not None else keypoint_layers(self.viewer, raw=True)
         if not layers:
             raise GaitintError("no keypoints layer: load a trial pair (or a DLC file) first")
-        trial = _info(layers[0]).get("trial", "")
-        layers = [lay for lay in layers if _info(lay).get("trial", "") == trial][:2]
+        trial = layer_info(layers[0]).trial or ""
+        layers = [lay for lay in layers if (layer_info(lay).trial or "") == trial][:2]
         self.trial = trial
         poses, checked, file_name = {}, {}, {}
         for lay in layers:
-            view = str(_info(lay).get("view") or lay.name)
+            view = str(layer_info(lay).view or lay.name)
             poses[view] = (lay, _layer_pose(lay))
             # the checks run on role names (Neck, LHeel... -> neck, heel); the table and the
             # edits use the file's own names
-            side = side_of_view(view, _info(lay).get("side"))
+            side = side_of_view(view, layer_info(lay).side)
             roles = with_role_names(poses[view][1], side=side)
             same_columns = len(roles.bodyparts) == len(poses[view][1].bodyparts)
             checked[view] = roles if same_columns else poses[view][1]
@@ -538,12 +490,11 @@ class QAWidget(QWidget):
         affine = np.asarray(s.source_layer.affine.affine_matrix)
         data, kw = self._points_kwargs(s)
         s.layer = self.viewer.add_points(data, name=f"{self.trial} {s.view} QA".strip(), affine=affine, **kw)
-        s.layer.metadata["gaitint"] = {**{k: v for k, v in _info(s.source_layer).items() if k != "pose"},
-                                       "kind": "qa", "view": s.view, "pose": None}
+        set_layer_info(s.layer, {**copy_info(s.source_layer, drop=("pose",)), "kind": QA, "view": s.view, "pose": None})
         s.source_layer.visible = False
         fdata, fkw = self._far_kwargs(s)
         s.far_layer = self.viewer.add_points(fdata, name=f"{self.trial} {s.view} far leg".strip(), affine=affine, **fkw)
-        s.far_layer.metadata["gaitint"] = {"kind": "far_leg", "view": s.view, "trial": self.trial}
+        set_layer_info(s.far_layer, {"kind": FAR_LEG, "view": s.view, "trial": self.trial})
         self.viewer.layers.selection.active = s.layer
         s.layer.mode = "select"
         s.layer.events.data.connect(weak_slot(self, "_on_data", s, pass_args=True))
@@ -1061,10 +1012,10 @@ class QAWidget(QWidget):
         """Export the corrected frames of every view as DLC machine labels (``CollectedData``).
 
         ``target`` is a DeepLabCut project (its folder or ``config.yaml``): the labels are merged
-        into ``labeled-data/<video>/`` by ``core.dlc.export_labels_to_project`` (the project's
+        into ``labeled-data/<video>/`` by ``dlc.labels.export_labels_to_project`` (the project's
         scorer and body parts, frame PNGs extracted, the video added to ``video_sets``). A view
         that DeepLabCut analysed through a mirrored copy (manifest column ``mirrored``) is
-        exported onto that copy (``core.dlc.export_labels_mirrored``), as the network sees
+        exported onto that copy (``dlc.labels.export_labels_mirrored``), as the network sees
         it. Any other folder gets
         ``labeled-data/<video>/CollectedData_<scorer>.h5/.csv`` written by ``core.qa``.
         """
@@ -1076,8 +1027,7 @@ class QAWidget(QWidget):
         for s in self.sessions.values():
             if not s.editor.manual.any():
                 continue
-            info = _info(s.source_layer)
-            row = info.get("manifest_row") or {}
+            row = layer_info(s.source_layer).manifest_row or {}
             video = (video_paths or {}).get(s.view) or row.get("video")
             video = video if isinstance(video, str | Path) and Path(video).is_file() else None
             video_name = Path(video).stem if video else (Path(s.pose.source).stem if s.pose.source else s.view)
@@ -1164,34 +1114,6 @@ class QAWidget(QWidget):
         self.status.setText(text)
         self.status.setStyleSheet("color: #ff9040;" if error else "")
         show_message(self.viewer, text, error=error)
-
-
-def wrapping_label(text: str = "") -> QLabel:
-    """A message line that wraps and never widens its dock (a long file name is cut instead)."""
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setMinimumWidth(1)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    return label
-
-
-def show_message(viewer, text: str, *, error: bool = False) -> None:
-    """Say ``text`` in napari's status bar; a problem (``error``) also as a napari notification.
-
-    Routine messages (one per key press) do not pop up: a notification per key would cover the
-    canvas and cost a few ms each.
-    """
-    try:
-        viewer.status = text
-    except Exception:  # pragma: no cover - a viewer without a status
-        pass
-    if error:
-        try:
-            from napari.utils.notifications import show_warning
-
-            show_warning(text)
-        except Exception:  # pragma: no cover - no napari app
-            pass
 
 
 def _truthy(value) -> bool:

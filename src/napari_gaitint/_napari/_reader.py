@@ -25,6 +25,7 @@ from ..core.io import (
 )
 from ..core.pose import Pose, is_image_index
 from . import _convert
+from ._meta import KEY, KEYPOINTS, TRACKS, info_dict, kwargs_info
 from ._video import VIDEO_SUFFIXES
 
 DLC_SUFFIXES = (".h5", ".hdf5", ".csv")
@@ -59,7 +60,7 @@ def napari_get_reader(path) -> Callable | None:
 
     def reader(_path=path):
         layers = dlc_table_to_layers(df, source=p)
-        if any("track_window" in kw["metadata"]["gaitint"] for _, kw, _ in layers):
+        if any("track_window" in kwargs_info(kw) for _, kw, _ in layers):
             _connect_current_viewer()
         return layers
 
@@ -130,7 +131,7 @@ def keypoint_layer_kwargs(
         features["label"] = pd.Categorical(features["label"].astype(str), categories=bodyparts)
     individuals = [p.individual or "" for p in poses]
     meta = {
-        "kind": "keypoints",
+        "kind": KEYPOINTS,
         "source": str(pose.source) if pose.source else None,
         "scorer": pose.scorer,
         "bodyparts": bodyparts,
@@ -154,7 +155,7 @@ def keypoint_layer_kwargs(
         "border_width": 0.1,
         "size": 16,
         "axis_labels": AXIS_LABELS,
-        "metadata": {"gaitint": meta,
+        "metadata": {KEY: meta,
                      **napari_deeplabcut_metadata(poses, name=name, colormap=colormap)},
     }
     return data, kwargs
@@ -232,7 +233,7 @@ def tracks_layer_kwargs(poses: list[Pose], *, name: str, extra_metadata: dict | 
         "color_by": TRACK_COLOR_FEATURE if cmap else "track_id",
         "blending": "translucent",  # additive washes out to white on bright video
         "axis_labels": AXIS_LABELS,
-        "metadata": {"gaitint": {"kind": "tracks", **(extra_metadata or {})}},
+        "metadata": {KEY: {"kind": TRACKS, **(extra_metadata or {})}},
     }
     if cmap:
         kwargs["colormaps_dict"] = {TRACK_COLOR_FEATURE: _track_colormap(cmap)}
@@ -357,8 +358,7 @@ class TrackWindow:
 
 def track_window_of(layer) -> TrackWindow | None:
     """The :class:`TrackWindow` of a windowed Tracks layer, else ``None``."""
-    meta = getattr(layer, "metadata", None) or {}
-    win = (meta.get("gaitint") or {}).get("track_window")
+    win = info_dict(layer).get("track_window")
     return win if isinstance(win, TrackWindow) else None
 
 
@@ -432,7 +432,7 @@ def windowed_tracks(tdata: np.ndarray, tkw: dict, *, frame: float = 0.0) -> tupl
     rows, _ = win.window_rows(frame, tkw.get("tail_length", 12), tkw.get("head_length", 0))
     kw = dict(tkw)
     kw["features"] = win.features.iloc[rows].reset_index(drop=True)
-    kw["metadata"] = {"gaitint": {**tkw["metadata"]["gaitint"], "track_window": win}}
+    kw["metadata"] = {KEY: {**kwargs_info(tkw), "track_window": win}}
     return win.data[rows], kw
 
 

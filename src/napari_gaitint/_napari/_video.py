@@ -41,6 +41,7 @@ import numpy as np
 
 from ..core.errors import InputFileError
 from ..core.video import VIDEO_SUFFIXES, display_rotation_deg, frames_in_container_index, upright
+from ._meta import KEY, VIDEO
 
 __all__ = ["VIDEO_SUFFIXES", "VideoArray", "load_video", "video_layer_data"]
 
@@ -928,7 +929,7 @@ def video_layer_data(path: str | Path, *, name: str | None = None, **layer_kwarg
     kwargs = {
         "name": name or Path(path).stem,
         "rgb": True,
-        "metadata": {**video.metadata, "gaitint": {"kind": "video"}},
+        "metadata": {**video.metadata, KEY: {"kind": VIDEO}},
         "contrast_limits": (0, 255),
         "multiscale": False,
         "axis_labels": ("frame", "y", "x"),

@@ -29,6 +29,7 @@ from ..core.errors import GaitintError, OutputExistsError, UnsafeWriteError
 from ..core.io import DLC_H5_KEY, poses_to_dlc_table, read_dlc_table, write_dlc_table
 from ..core.pose import Pose
 from . import _convert
+from ._meta import KEY, has_info, metadata_info
 
 
 def layer_to_poses(data: np.ndarray, meta: dict) -> list[Pose]:
@@ -36,7 +37,7 @@ def layer_to_poses(data: np.ndarray, meta: dict) -> list[Pose]:
     features = meta.get("features")
     if features is None or len(features) == 0:
         features = pd.DataFrame(meta.get("properties") or {})
-    info = (meta.get("metadata") or {}).get("gaitint", {})
+    info = metadata_info(meta.get("metadata"))
     template = info.get("pose")
     individuals = info.get("individuals") or [None]
     n_frames = info.get("n_frames")
@@ -71,9 +72,9 @@ def write_points(path: str, data, meta: dict) -> list[str]:
     """
     out = Path(path)
     layer_meta = meta.get("metadata") or {}
-    if "gaitint" not in layer_meta:
+    if not has_info(layer_meta):
         return [str(write_header_layer(out, data, meta))]
-    info = layer_meta["gaitint"]
+    info = layer_meta[KEY]
     source = info.get("source")
     is_source = source is not None and out.exists() and Path(source).resolve() == out.resolve()
     if is_source and not info.get("overwrite_source", False):
@@ -95,7 +96,7 @@ def save_points_layer(layer, path: str | Path, *, overwrite: bool = False) -> Pa
     if out.exists() and not overwrite:
         raise OutputExistsError(out)
     meta = {"name": layer.name, "features": layer.features, "metadata": layer.metadata}
-    if "gaitint" not in (layer.metadata or {}):
+    if not has_info(layer.metadata):
         return write_header_layer(out, np.asarray(layer.data), meta, overwrite=overwrite)
     poses = layer_to_poses(np.asarray(layer.data), meta)
     return write_dlc_table(poses_to_dlc_table(poses), out, overwrite=overwrite)

@@ -1,0 +1,165 @@
+"""Detect gait events dock: :func:`~napari_gaitint.core.events.detect_events` on a keypoints layer.
+
+Adds ``<layer> events`` (heel strike / toe off markers) and docks :class:`EventsPlot` (the
+detector's signal, click to jump) with the joint angles (:mod:`._angles`) beside it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from magicgui import magic_factory
+
+from ..core.config import DEFAULT_METHOD
+from ..core.errors import GaitintError
+from . import _convert
+from ._layers import layer_placement, layer_pose
+from ._meta import EVENTS, KEY, copy_info, view_side
+
+if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
+    import napari.layers
+    import napari.types
+    import napari.viewer
+
+
+def _event_methods(_w=None) -> list[str]:
+    from ..core.config import EVENT_METHODS as METHODS
+
+    return [m for m in METHODS if m != "ankle_neck"]
+
+
+@magic_factory(
+    method={"choices": _event_methods},
+    reference={"choices": ["auto", "hip", "neck"]},
+    side={"choices": ["auto", "left", "right"]},
+    call_button="Detect events",
+)
+def detect_events_widget(
+    layer: napari.layers.Points,
+    viewer: napari.viewer.Viewer,
+    method: str = DEFAULT_METHOD,
+    reference: str = "auto",
+    side: str = "auto",
+    show_plot: bool = True,
+) -> napari.types.LayerDataTuple:
+    """Heel strikes (HS) and toe offs (TO) of a keypoints layer's camera-facing leg.
+
+    Adds ``<layer> events``: markers at the heel (HS) / toe (TO) in the event frame, and
+    docks a plot of the detector's signal with the events and the current frame and, beside
+    it, the joint angles per frame and per cycle (:mod:`._angles`); clicking a plot moves the
+    frame slider there.
+    """
+    from ..core.config import EVENT_METHODS as METHODS
+    from ..core.event_signals import relative_x
+    from ..core.events import detect_events
+    from ..core.orient import orient_pose
+    from ..core.pose import validate_time_series, with_role_names
+
+    if layer is None:
+        raise GaitintError("choose a keypoints layer")
+    side = view_side(layer) if side == "auto" else side
+    if side is None:
+        raise GaitintError(f"{layer.name}: cannot tell which leg this camera sees (the view is "
+                           "not C1 or C3 and no side was given); choose left or right in 'side'")
+    pose = validate_time_series(layer_pose(layer), task="event detection")
+    pose = with_role_names(pose, side=side)  # Neck, LHeel... -> neck, heel
+    if pose.frame_size is None:
+        raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
+    ref = None if reference == "auto" else reference
+    oriented = orient_pose(pose)
+    events = detect_events(oriented, side=side, fps=pose.fps, method=method, reference=ref)
+    data, feats = _convert.events_to_points(events, pose)
+    info = copy_info(layer, keep=("trial", "view", "side", "mirrored"))
+    kwargs = {
+        "name": f"{layer.name} events",
+        "features": feats,
+        "face_color": _convert.event_colors(feats),
+        "border_color": "white",
+        "symbol": "diamond",
+        "size": 26,
+        "axis_labels": ("frame", "y", "x"),
+        "text": {"string": "{label}", "color": "black", "size": 12, "anchor": "upper_left",
+                 "translation": [0, -14, 0]},
+        "metadata": {KEY: {"kind": EVENTS, "events": events, "method": method, **info,
+                                 "floor_tilt_deg": oriented.meta["orientation"]["tilt_deg"]}},
+        **layer_placement(layer),
+    }
+    if show_plot and viewer is not None:
+        m = METHODS[method]
+        reference_name = ref or m.default_reference
+        signals = {
+            f"{m.hs_bodypart} x - {reference_name} x (HS)": relative_x(oriented, m.hs_bodypart, reference_name),
+        }
+        if m.to_bodypart != m.hs_bodypart:
+            signals[f"{m.to_bodypart} x - {reference_name} x (TO)"] = relative_x(oriented, m.to_bodypart, reference_name)
+        title = f"{layer.name}: {method}"
+        if oriented.meta["orientation"]["rotation_deg"]:  # a rolled camera: say so
+            title += f" (floor levelled, it was tilted {oriented.meta['orientation']['tilt_deg']:+.1f}°)"
+        plot = EventsPlot(viewer, pose.frames, signals, events, title=title)
+        viewer.window.add_dock_widget(plot.native_widget, name=f"events plot: {layer.name}", area="bottom")
+        from ._angles import dock_angles_plot
+
+        dock_angles_plot(viewer, oriented, events, side=side, name=layer.name)  # beside it
+    return (data, kwargs, "points")
+
+
+class EventsPlot:
+    """Matplotlib plot of an event signal: event markers, current-frame line, click to jump."""
+
+    _last = None  # weak reference to the most recent plot (never keeps a viewer alive)
+
+    @classmethod
+    def latest(cls) -> EventsPlot | None:
+        """The most recently created plot, if it still exists (for tests and scripting)."""
+        return cls._last() if cls._last is not None else None
+
+    def __init__(self, viewer, frames: np.ndarray, signals: dict[str, np.ndarray], events: pd.DataFrame, *, title: str = ""):
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.viewer = viewer
+        self.figure = Figure(figsize=(6, 2.2), tight_layout=True)
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setMinimumHeight(160)
+        ax = self.figure.add_subplot(111)
+        self.ax = ax
+        for label, sig in signals.items():
+            ax.plot(frames, sig, lw=1.2, label=label)
+        first = next(iter(signals.values()))
+        for ev in events.itertuples(index=False):
+            is_hs = ev.event == "heel_strike"
+            sig = list(signals.values())[0 if is_hs or len(signals) == 1 else 1]
+            y = np.interp(ev.frame, frames, np.where(np.isfinite(sig), sig, np.nanmean(sig)))
+            ax.plot(ev.frame, y, "v" if is_hs else "^", color="tab:red" if is_hs else "tab:blue", ms=7)
+        ax.set_xlabel("frame")
+        ax.set_ylabel("px (gait x)")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7, loc="upper right")
+        self.event_frames = events["frame"].to_numpy(float)
+        self.line = ax.axvline(float(viewer.dims.current_step[0]), color="k", lw=1)
+        del first
+        self.canvas.mpl_connect("button_press_event", self._on_click)
+        viewer.dims.events.current_step.connect(self._on_step)
+        self.native_widget = self.canvas
+        # napari holds event callbacks weakly: the docked canvas keeps the plot alive.
+        self.canvas._gaitint_plot = self
+        EventsPlot._last = weakref.ref(self)
+
+    def _on_step(self, event=None):
+        try:
+            self.line.set_xdata([self.viewer.dims.current_step[0]] * 2)
+            self.canvas.draw_idle()
+        except RuntimeError:  # canvas deleted
+            pass
+
+    def _on_click(self, event):
+        if event.inaxes is self.ax and event.xdata is not None:
+            self.jump_to(event.xdata)
+
+    def jump_to(self, frame: float) -> None:
+        """Move the viewer's frame slider to ``frame`` (rounded)."""
+        self.viewer.dims.set_current_step(0, int(round(frame)))
+

@@ -1,0 +1,156 @@
+"""Qt and magicgui helpers shared by the docks.
+
+Message lines that wrap instead of widening a dock, compact file fields, status-bar and error
+messages, ``thread_worker`` start-up and progress, callbacks that do not keep a widget alive, and
+the guard that asks before the window closes with unsaved edits.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import weakref
+
+from qtpy.QtCore import QEvent, QObject
+from qtpy.QtWidgets import QLabel, QSizePolicy, QWidget
+
+
+def wrapping_label(text: str = "") -> QLabel:
+    """A message line that wraps and never widens its dock (a long file name is cut instead)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setMinimumWidth(1)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def wrap_label(label) -> None:
+    """A magicgui Label whose long message wraps (or is cut) instead of widening its dock."""
+    label.native.setWordWrap(True)
+    label.native.setMinimumWidth(1)
+    label.native.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+
+def compact_file_edits(*edits) -> None:
+    """File fields with a narrow "…" button instead of "Select file": the docks fit a laptop screen."""
+    for edit in edits:
+        edit.choose_btn.text = "…"
+        edit.choose_btn.tooltip = "Choose…"
+
+
+def line_edit(label: str, value: str):
+    """A one-line text field (magicgui ``LineEdit``)."""
+    from magicgui.widgets import LineEdit
+
+    return LineEdit(label=label, value=value)
+
+
+def show_message(viewer, text: str, *, error: bool = False) -> None:
+    """Say ``text`` in napari's status bar; a problem (``error``) also as a napari notification.
+
+    Routine messages (one per key press) do not pop up: a notification per key would cover the
+    canvas and cost a few ms each.
+    """
+    try:
+        viewer.status = text
+    except Exception:  # pragma: no cover - a viewer without a status
+        pass
+    if error:
+        try:
+            from napari.utils.notifications import show_warning
+
+            show_warning(text)
+        except Exception:  # pragma: no cover - no napari app
+            pass
+
+
+def notify_error(err: Exception) -> None:
+    try:
+        from napari.utils.notifications import show_error
+
+        show_error(str(err))
+    except Exception:  # pragma: no cover - no napari app
+        pass
+
+
+def start_worker(work, *, yielded, returned, errored, button):
+    """Start the ``thread_worker`` function ``work`` with its signals connected first.
+
+    ``errored`` takes the worker's errors (shown in the dock's status line instead of
+    re-raised in Qt's event loop); ``button`` is enabled again when the worker finishes.
+    """
+    worker = work(_connect={
+        "yielded": yielded, "returned": returned, "errored": errored,
+        "finished": lambda: setattr(button, "enabled", True),
+    }, _start_thread=False)
+    worker.start()
+    return worker
+
+
+def progress_steps(fn):
+    """Generator for a ``thread_worker``: runs ``fn(report)`` and yields what it reports.
+
+    ``fn`` is called in a helper thread with a ``report(value)`` callback; every reported
+    value is yielded (so the worker's ``yielded`` signal updates the GUI in the main thread)
+    and ``fn``'s return value is returned (the worker's ``returned`` signal). Exceptions in
+    ``fn`` are re-raised in the worker.
+    """
+    q: queue.Queue = queue.Queue()
+    box: dict = {}
+
+    def target():
+        try:
+            box["result"] = fn(q.put)
+        except BaseException as err:  # re-raised in the worker thread below
+            box["error"] = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    while thread.is_alive() or not q.empty():
+        try:
+            yield q.get(timeout=0.05)
+        except queue.Empty:
+            pass
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+def weak_slot(obj, name: str, *args, pass_args: bool = False):
+    """A callback calling ``obj.<name>(*args)`` that does not keep ``obj`` alive.
+
+    Qt and napari hold callbacks strongly; a lambda closing over a widget would keep the
+    widget (and through it the viewer) alive after the window closed.
+    """
+    ref = weakref.ref(obj)
+
+    def slot(*signal_args):
+        target = ref()
+        if target is not None:
+            return getattr(target, name)(*args, *(signal_args if pass_args else ()))
+
+    return slot
+
+
+class CloseGuard(QObject):
+    """Event filter on the main window: asks before closing with unsaved edits."""
+
+    def __init__(self, widget: QWidget):
+        super().__init__()
+        self.widget = widget
+
+    def eventFilter(self, obj, event):  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.Close and self.widget.dirty:
+            if not self.widget.confirm_close():
+                event.ignore()
+                return True
+        return False
+
+
+def install_close_guard(widget) -> None:
+    """Watch the main window's close once the widget is docked (asks about unsaved edits)."""
+    win = widget.window()
+    if win is widget or win is None or (widget._guarded is not None and widget._guarded() is win):
+        return
+    win.installEventFilter(widget._guard)
+    widget._guarded = weakref.ref(win)
