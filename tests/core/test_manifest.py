@@ -18,8 +18,12 @@ from napari_gaitint.workflow.cohort import analyze_cohort
 from napari_gaitint.workflow.manifest import (
     _PAIR_COLUMNS,
     CsvDialect,
+    find_trial_pairs,
+    find_trials,
     load_manifest,
     read_manifest_cells,
+    trial_name_from_videos,
+    trial_view_from_name,
     update_manifest,
 )
 
@@ -212,6 +216,31 @@ def test_subject_and_scale_columns_are_read(cohort, tmp_path):
     assert table["px_per_m"].tolist()[0] == 812.5 and np.isnan(table["px_per_m"].tolist()[1])
     path.write_text(f"trial,view,predictions,subject\nT01,C1,{pred},\nT01,C3,{pred},\n")
     assert load_manifest(path)["subject"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("c3dorg_mac_type2a_left_view.mp4", (None, None)),  # "c3" inside a word is no view token
+     ("c3dorg_mac_type2a_C1DLC_resnet50_x.h5", ("c3dorg_mac_type2a", "C1")),
+     ("T01_C1DLC_resnet50_gaitJan1shuffle1_1000.h5", ("T01", "C1")),
+     ("rat5-c3-run2.mp4", ("rat5-run2", "C3")), ("walk.C3.h5", ("walk", "C3")),
+     ("C1 walk3.csv", ("walk3", "C1")), ("T01_C1x.mp4", (None, None)), ("T01C1.mp4", (None, None)),
+     ("T10_C11.mp4", ("T10", "C11"))],
+)
+def test_the_view_token_is_a_whole_token(name, expected):
+    assert trial_view_from_name(name)[:2] == expected
+
+
+def test_a_view_inside_a_word_makes_no_trial(tmp_path):
+    for name in ("c3dorg_mac_type2a_left_viewDLC_resnet50_x.h5", "T01_C1DLC_resnet50_x.h5"):
+        (tmp_path / name).write_bytes(b"x")
+    table = find_trials(tmp_path)
+    assert list(zip(table["trial"], table["view"], strict=True)) == [("T01", "C1")]
+    for name in ("c1dorg_a.mp4", "c3dorg_a.mp4", "c3dorg_C1.mp4", "c3dorg_C3.mp4"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [(t, a.name, b.name) for t, a, b in find_trial_pairs(tmp_path)] == [
+        ("c3dorg", "c3dorg_C1.mp4", "c3dorg_C3.mp4")]
+    assert trial_name_from_videos("c3dorg_C1.mp4", "c3dorg_C3.mp4") == "c3dorg"
 
 
 def test_save_manifest_values_keeps_the_other_cells_and_the_dialect(tmp_path):

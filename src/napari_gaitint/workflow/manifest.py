@@ -510,7 +510,14 @@ def save_manifest_values(path: str | Path, column: str, values: dict[tuple[str, 
 # ---------------------------------------------------------------------------------------
 # trials from file names, manifests of a cohort
 # ---------------------------------------------------------------------------------------
-_VIEW_TOKEN = re.compile(r"(?<![A-Za-z0-9])(C\d+)(?![0-9])", re.IGNORECASE)
+def _view_token(view: str = r"C\d+") -> re.Pattern:
+    """The pattern of a view token (``C1``, ``C3``, any case) standing as a whole token: at the
+    start or end of the name or between ``_``, ``-``, ``.`` and spaces (``c3dorg`` is no view)."""
+    return re.compile(rf"(?<![^_\-. ])({view})(?![^_\-. ])", re.IGNORECASE)
+
+
+#: Any view token ``C<digits>`` (see :func:`_view_token`).
+_VIEW_TOKEN = _view_token()
 #: Files in a predictions folder that are not DLC predictions of a video (ours, DLC labels).
 _NOT_PREDICTIONS = re.compile(r"(_cleaned|_flags|_events|_full|_meta|_mirrored)$|^(CollectedData|trials)",
                               re.IGNORECASE)
@@ -520,8 +527,9 @@ def trial_view_from_name(name: str | Path) -> tuple[str | None, str | None, str]
     """``(trial, view, video stem)`` from a DeepLabCut output or video file name.
 
     DeepLabCut names predictions after the video (``<video>DLC_<scorer>...``); the view is
-    the last token ``C<digits>`` of the video name standing as a word, the trial the video
-    name without it. ``(None, None, video stem)`` when the name has no view.
+    the last token ``C<digits>`` of the video name standing as a whole token (delimited by the
+    start or end of the name, ``_``, ``-``, ``.`` or a space), the trial the video name without
+    it. ``(None, None, video stem)`` when the name has no view.
 
     Examples
     --------
@@ -612,12 +620,18 @@ def write_manifest(table: pd.DataFrame, path: str | Path, *, overwrite: bool = F
     """Write a manifest (e.g. from :func:`find_trials`) as ``trials.csv``, file paths relative
     to its folder where possible; an existing file is kept unless ``overwrite``."""
     path = Path(path)
-    cols = [c for c in MANIFEST_COLUMNS if c in table.columns]
-    out = table[cols].copy()
+    out = table[_in_column_order(table, MANIFEST_COLUMNS, others=False)].copy()
     for col in ("predictions", "video"):
         out[col] = [_relative(p, path.parent) if isinstance(p, str) and p else p for p in out[col]]
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_csv(path, out, overwrite=overwrite)
+
+
+def _in_column_order(table: pd.DataFrame, first: Sequence[str], *, others: bool = True) -> list[str]:
+    """The table's columns named in ``first``, in that order, then (``others``) the rest as
+    they stand."""
+    cols = [c for c in first if c in table.columns]
+    return cols + [c for c in table.columns if c not in cols] if others else cols
 
 
 def _relative(file: str | Path, base: Path) -> str:
@@ -707,15 +721,13 @@ def trial_name_from_videos(video_c1: str | Path, video_c3: str | Path) -> str:
     """The trial name two view videos share: their stems without the view names.
 
     ``T01_C1.mp4`` + ``T01_C3.mp4`` -> ``T01``; ``rat5-C1-run2.avi`` + ``rat5-C3-run2.avi`` ->
-    ``rat5-run2``. Falls back to the C1 stem when the names have nothing in common.
+    ``rat5-run2`` (each name read by :func:`trial_view_from_name`). Falls back to the common
+    start of the stems, then to the C1 stem, when the names do not give one trial.
     """
     a, b = Path(video_c1).stem, Path(video_c3).stem
-    cleaned = []
-    for stem, view in ((a, "C1"), (b, "C3")):
-        s = re.sub(rf"[_\-. ]?{view}(?=$|[_\-. ])", "", stem, count=1, flags=re.IGNORECASE)
-        cleaned.append(s.strip("_-. "))
-    if cleaned[0] and cleaned[0] == cleaned[1]:
-        return cleaned[0]
+    trial_a, trial_b = trial_view_from_name(Path(video_c1).name)[0], trial_view_from_name(Path(video_c3).name)[0]
+    if trial_a and trial_a == trial_b:
+        return trial_a
     prefix = os.path.commonprefix([a, b]).strip("_-. ")
     return prefix or a
 
@@ -736,7 +748,7 @@ def find_trial_pairs(folder: str | Path, *, views: Sequence[str] = ("C1", "C3"))
     if not folder.is_dir():
         raise InputFileError(folder, "not a folder of videos")
     v1, v3 = views
-    pattern = re.compile(rf"(?<![A-Za-z0-9]){v1}(?![0-9])", re.IGNORECASE)
+    pattern = _view_token(re.escape(v1))
     pairs = []
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in VIDEO_SUFFIXES or path.stem.endswith(MIRROR_SUFFIX):
@@ -765,19 +777,17 @@ def update_manifest(manifest: str | Path, rows: Iterable[Mapping]) -> Path:
     Paths in ``rows`` are written as given (make them relative to the manifest's folder).
     """
     manifest = Path(manifest)
-    new = pd.DataFrame(list(rows))
-    if not manifest.exists():
-        cols = [c for c in _PAIR_COLUMNS if c in new.columns]
-        cols += [c for c in new.columns if c not in cols]
-        write_csv(manifest, new[cols].sort_values(["trial", "view"], kind="stable"), overwrite=True)
+    table = pd.DataFrame(list(rows))
+    dialect = None
+    if manifest.exists():
+        old = read_manifest_cells(manifest, required=("trial", "view"))
+        dialect = old.attrs["dialect"]
+        new = table.apply(lambda col: col.map(lambda v: format_cell(v, dialect)))
+        keys = set(zip(new["trial"], new["view"], strict=True))
+        keep = [(t, v) not in keys for t, v in zip(old["trial"], old["view"], strict=True)]
+        table = pd.concat([old[keep].reset_index(drop=True), new], ignore_index=True).fillna("")
+    table = table[_in_column_order(table, _PAIR_COLUMNS)].sort_values(["trial", "view"], kind="stable")
+    if dialect is None:
+        write_csv(manifest, table, overwrite=True)
         return manifest
-    old = read_manifest_cells(manifest, required=("trial", "view"))
-    dialect = old.attrs["dialect"]
-    new = new.apply(lambda col: col.map(lambda v: format_cell(v, dialect)))
-    keys = set(zip(new["trial"], new["view"], strict=True))
-    keep = [(t, v) not in keys for t, v in zip(old["trial"], old["view"], strict=True)]
-    table = pd.concat([old[keep].reset_index(drop=True), new], ignore_index=True).fillna("")
-    cols = [c for c in _PAIR_COLUMNS if c in table.columns]
-    cols += [c for c in table.columns if c not in cols]
-    table = table[cols].sort_values(["trial", "view"], kind="stable")
     return write_manifest_cells(manifest, table, dialect)
