@@ -661,23 +661,6 @@ def _parse_frames(text: str | None) -> list[int] | None:
     return frames
 
 
-def _parse_name_map(text: str | None) -> dict[str, str] | None:
-    """``"heel=LHeel, toe=LToe"`` -> ``{"heel": "LHeel", "toe": "LToe"}``."""
-    if not text or not text.strip():
-        return None
-    out: dict[str, str] = {}
-    for item in text.split(","):
-        if not item.strip():
-            continue
-        ours, sep, theirs = item.partition("=")
-        if not sep or not ours.strip() or not theirs.strip():
-            raise GaitintError(f"--bodyparts: {item.strip()!r} must look like ours=theirs, e.g. heel=LHeel")
-        if ours.strip() in out:
-            raise GaitintError(f"--bodyparts: {ours.strip()!r} is given twice")
-        out[ours.strip()] = theirs.strip()
-    return out
-
-
 def _cmd_dlc(args) -> int:
     from . import dlc
 
@@ -691,7 +674,9 @@ def _cmd_dlc(args) -> int:
             frames = _parse_frames(args.frames)
         except ValueError:
             raise GaitintError(f"--frames: expected numbers like 10,20,35-40, got {args.frames!r}") from None
-        names = {"bodyparts": _parse_name_map(args.bodyparts), "individual": args.individual}
+        from .core.pose import parse_bodypart_mapping
+
+        names = {"bodyparts": parse_bodypart_mapping(args.bodyparts, roles=None), "individual": args.individual}
         if args.mirror:
             res = dlc.export_labels_mirrored(args.config, args.video, args.labels, frames=frames, **names)
         else:

@@ -261,20 +261,24 @@ def validate_fps(fps, *, source: str | Path | None = None) -> float:
     raise ConfigError(problem)
 
 
-def parse_bodypart_mapping(text: str | None) -> dict[str, str] | None:
+def parse_bodypart_mapping(text: str | None, *, roles: Sequence[str] | None = ROLES) -> dict[str, str] | None:
     """Parse ``"neck=Neck,hip=Hip"`` into ``{"neck": "Neck", "hip": "Hip"}`` (roles first).
 
-    Roles not named map to themselves. Empty text gives ``None`` (no mapping).
+    Roles not named map to themselves. Empty text gives ``None`` (no mapping). With
+    ``roles=None`` the left-hand names are any body-part names (``ours=theirs``: our labels'
+    names to a DeepLabCut project's, ``gaitint dlc export-labels --bodyparts``).
 
     Raises
     ------
     ConfigError
-        For an item without ``=``, an unknown role, an empty name or a role given twice.
+        For an item without ``=``, an unknown role, an empty name or a name given twice.
 
     Examples
     --------
     >>> parse_bodypart_mapping("neck=Nose, toe = BigToe")
     {'neck': 'Nose', 'toe': 'BigToe'}
+    >>> parse_bodypart_mapping("HEEL=heel", roles=None)
+    {'HEEL': 'heel'}
     """
     if not text or not text.strip():
         return None
@@ -282,15 +286,22 @@ def parse_bodypart_mapping(text: str | None) -> dict[str, str] | None:
     for item in text.split(","):
         if not item.strip():
             continue
-        if "=" not in item:
+        role, sep, name = (s.strip() for s in item.partition("="))
+        if roles is None:  # any names: the command line's wording
+            if not sep or not role or not name:
+                raise ConfigError(f"--bodyparts: {item.strip()!r} must look like ours=theirs, e.g. heel=LHeel")
+            if role in mapping:
+                raise ConfigError(f"--bodyparts: {role!r} is given twice")
+            mapping[role] = name
+            continue
+        if not sep:
             raise ConfigError(
                 f"body-part mapping item {item.strip()!r} must look like role=name, e.g. "
                 "neck=Neck,hip=Hip"
             )
-        role, name = (s.strip() for s in item.split("=", 1))
-        if role not in ROLES:
+        if role not in roles:
             raise ConfigError(
-                f"unknown role {role!r} in body-part mapping; roles are {list(ROLES)}"
+                f"unknown role {role!r} in body-part mapping; roles are {list(roles)}"
             )
         if not name:
             raise ConfigError(f"body-part mapping gives no file name for role {role!r}")
