@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every benchmark in its --quick mode (small sizes) so they keep working; for CI.
+# Run every benchmark (timing script) in its --quick mode (small sizes) so they keep working;
+# for CI. The synthetic accuracy scripts are in validation/ (validation/run_quick.sh).
 # Exits non-zero if any benchmark fails (all are run; the failures are listed at the end).
 #
 #   bash benchmarks/run_quick.sh                 # with .venv/bin/python (or $PYTHON)

@@ -24,7 +24,7 @@ Variants, each measured against the real keypoints: ``raw`` (the simulated predi
 (``clean_pose`` without the other view) and ``two view`` (``clean_pose`` with the other
 view's simulated predictions: the default of ``gaitint analyze``; where the views cannot be
 aligned, treadmill running, the view alone, as ``gaitint analyze`` does). The counts are those of
-``benchmarks/validate_cleaning.py`` (same code): wrong-limb points *repaired* (removed and
+``validation/validate_cleaning.py`` (same code): wrong-limb points *repaired* (removed and
 the cleaned point closer to the true near leg than to the far leg; swaps where the legs are
 within 5 px are harmless and counted apart), clean points and frames *falsely flagged*,
 keypoint RMSE. Then the gait events of the default detector on each variant against the
@@ -55,9 +55,8 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "benchmarks"))
 
-import validate_cleaning as bench  # noqa: E402  (benchmarks/validate_cleaning.py)
+import validate_cleaning as bench  # noqa: E402  (validation/validate_cleaning.py)
 import validate_real_events as vre  # noqa: E402  (validation/validate_real_events.py)
 
 from napari_gaitint.core.clean import clean_pose  # noqa: E402

@@ -47,7 +47,7 @@ def test_demo_runs_the_whole_job_and_finds_the_true_events(tmp_path, capsys):
 
     # every detection is a true event, and every true event in view is found, within a
     # frame and a half (those within 0.5 s of a recording's ends are not required: the
-    # subject enters or leaves the picture there, see benchmarks/validate_events.py)
+    # subject enters or leaves the picture there, see validation/validate_events.py)
     found = pd.read_csv(results / "events.csv")
     truth = pd.read_csv(sample / "truth" / "events.csv")
     n_required = 0

@@ -307,7 +307,7 @@ def test_walker_parameters_and_cycles_from_detected_events(seed):
 
 
 # ---------------------------------------------------------------------------------------
-# regressions from benchmarks/robustness_events.py
+# regressions from validation/robustness_events.py
 # ---------------------------------------------------------------------------------------
 def test_missing_reference_and_body_part_do_not_reject_every_cycle():
     """Regression: with the neck (the default reference) or any one body part missing

@@ -23,8 +23,8 @@ simulator). ``napari_gaitint.workflow.cohort.analyze_cohort`` on the synthetic w
 
 Run::
 
-    python benchmarks/stats_calibration.py --quick   # CI: ~200 cohorts, exit 1 if miscalibrated
-    python benchmarks/stats_calibration.py           # full tables (a few minutes)
+    python validation/stats_calibration.py --quick   # CI: ~200 cohorts, exit 1 if miscalibrated
+    python validation/stats_calibration.py           # full tables (a few minutes)
 """
 
 from __future__ import annotations

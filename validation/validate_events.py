@@ -17,9 +17,9 @@ least all but one of the frames within +/-0.16 s of it (4 frames at 25 Hz, about
 stride: the window an extremum needs); the others (the subject entering or leaving the frame,
 the reference hidden) are counted apart as ``unobs``: no method can time them.
 
-    .venv/bin/python benchmarks/validate_events.py            # 5 seeds x 10 trials = 50 pairs
-    .venv/bin/python benchmarks/validate_events.py --quick    # 2 x 3 pairs, a few seconds
-    .venv/bin/python benchmarks/validate_events.py --fps 60 --noise-scale 2 --no-clean
+    .venv/bin/python validation/validate_events.py            # 5 seeds x 10 trials = 50 pairs
+    .venv/bin/python validation/validate_events.py --quick    # 2 x 3 pairs, a few seconds
+    .venv/bin/python validation/validate_events.py --fps 60 --noise-scale 2 --no-clean
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ all (``none``: likelihood, gap filling and filter only). Measured against the tr
   and that the variant leaves defined (``kept %``: the share of those points it keeps;
   the rest stay missing, e.g. gaps longer than the maximum gap).
 
-Run ``python benchmarks/validate_cleaning.py`` (60 trial pairs = 120 views) or ``--quick``
+Run ``python validation/validate_cleaning.py`` (60 trial pairs = 120 views) or ``--quick``
 (12 pairs); ``--sweep`` repeats it at 640x360, 960x540 and 1920x1080 (the subject's image
 size, DLC's pixel noise and the closest injected swaps scale with the image: a fixed pixel
 margin does not hold across them, the default margin from the leg length does); ``--lags``

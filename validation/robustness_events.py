@@ -29,9 +29,9 @@ Columns per scenario (all views of all seeds pooled):
 ``ms/view``        run time of events + cycles + parameters per view (ms); for the long
                    recordings also split, with a per-cycle-loop baseline for the cycles
 
-    .venv/bin/python benchmarks/robustness_events.py           # 4 seeds per scenario
-    .venv/bin/python benchmarks/robustness_events.py --quick   # 1 seed, no 100 000 frames
-    .venv/bin/python benchmarks/robustness_events.py --only fps --method zeni
+    .venv/bin/python validation/robustness_events.py           # 4 seeds per scenario
+    .venv/bin/python validation/robustness_events.py --quick   # 1 seed, no 100 000 frames
+    .venv/bin/python validation/robustness_events.py --only fps --method zeni
 """
 
 from __future__ import annotations
