@@ -81,3 +81,12 @@ def video_writer():
 def rng() -> np.random.Generator:
     """A seeded random generator (same numbers in every run)."""
     return np.random.default_rng(20261124)
+
+
+@pytest.fixture(scope="module")
+def trials():
+    """Three synthetic walker trial pairs (seeds 11, 22, 33) with wrong-limb runs injected:
+    the cleaning tests (tests/core/test_clean.py) and ``gaitint clean`` (tests/cli)."""
+    synthetic = pytest.importorskip("napari_gaitint.synthetic")
+    return [synthetic.generate_trial(seed) for seed in (11, 22, 33)]
+

@@ -221,39 +221,6 @@ def test_append_refuses_other_cycles(synthetic_view):
         append_angle_cycles(cycles, ang[ang["cycle"] != ang["cycle"].iloc[0]])
 
 
-def test_cli_angles_writes_the_per_frame_table(tmp_path, capsys):
-    from napari_gaitint import cli
-    from napari_gaitint.core.io import load_pose, save_pose
-    from napari_gaitint.synthetic.trial import generate_trial
-
-    view = generate_trial(2).views["C3"]
-    pred = save_pose(view.pose, tmp_path / "T02_C3DLC_resnet50_x.h5")
-    out = tmp_path / "angles.csv"
-    assert cli.main(["angles", str(pred), "--fps", "25", "--out", str(out)]) == 0
-    assert "right leg" in capsys.readouterr().out
-    table = pd.read_csv(out)
-    assert list(table.columns) == ["frame", "time_s", "hip", "knee", "ankle", "trunk"]
-    pose = load_pose(pred, fps=25.0)
-    expected = compute_angles(orient_pose(pose, frame_size=(960, 540)))
-    assert_allclose(table["time_s"], expected["time_s"])
-    assert_allclose(table[list(JOINTS)], expected[list(JOINTS)], atol=1e-9)
-    assert table["knee"].notna().mean() > 0.5  # (the walker enters and leaves the image)
-    # an existing output is kept; a file that does not say its leg takes it from the walking
-    # direction (C3 walks left-to-right: the right leg), as `gaitint events` does
-    assert cli.main(["angles", str(pred), "--fps", "25", "--out", str(out)]) == 2
-    assert "exists already" in capsys.readouterr().err
-    anonymous = save_pose(view.pose, tmp_path / "walk.h5")
-    assert cli.main(["angles", str(anonymous), "--fps", "25"]) == 0
-    assert "from the walking direction" in capsys.readouterr().out
-    assert_allclose(pd.read_csv(tmp_path / "walk_angles.csv")[list(JOINTS)], table[list(JOINTS)], atol=1e-9)
-    # a standing subject (no travel) cannot tell: --side is asked for
-    first = np.nanmean(view.pose.values, axis=0, keepdims=True)  # every frame the same pose
-    still = view.pose.replace(values=np.broadcast_to(first, view.pose.values.shape).copy())
-    assert cli.main(["angles", str(save_pose(still, tmp_path / "still.h5")), "--fps", "25"]) == 2
-    assert "give --side" in capsys.readouterr().err
-    assert not (tmp_path / "still_angles.csv").exists()
-
-
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     from napari_gaitint.synthetic.files import write_synthetic_cohort

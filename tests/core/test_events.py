@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -367,58 +365,8 @@ def test_walker_velocity_method_times_toe_off_early(seed):
     assert -1.8 < np.median(err["toe_off"]) < -1.0
 
 
-def test_cli_events_writes_csv(tmp_path, capsys):
-    from napari_gaitint.cli import main
-    from napari_gaitint.core.io import load_pose, save_pose
-    from napari_gaitint.synthetic.files import prediction_filename
-    from napari_gaitint.synthetic.trial import generate_trial
-
-    trial = generate_trial(5, trial="T07")
-    view = trial.views["C3"]
-    pred = save_pose(view.pose, tmp_path / prediction_filename("T07", "C3"))
-    out = tmp_path / "events.csv"
-    assert main(["events", str(pred), "--fps", "25", "--out", str(out)]) == 0
-    assert "wrote" in capsys.readouterr().out
-    df = pd.read_csv(out)
-    assert list(df.columns) == ["trial", "view", "side", "event", "frame", "time_s", "confidence", "why"]
-    assert set(df["trial"]) == {"T07"} and set(df["view"]) == {"C3"} and set(df["side"]) == {"right"}
-    expected = detect_events(orient_pose(load_pose(pred, fps=25), frame_size=(2000, 1000)), side="right")
-    assert_allclose(df["frame"], expected["frame"], atol=1e-9)  # frame size does not matter
-    m = match_events(df, view.events, tolerance_frames=3)
-    _assert_walker_events_close(m)
-    # never overwrite; an explicit frame size and method work too
-    assert main(["events", str(pred), "--out", str(out)]) == 2
-    assert "exists already" in capsys.readouterr().err
-    assert main(["events", str(pred), "--out", str(out), "--overwrite", "--method", "seed",
-                 "--width", "960", "--height", "540"]) == 0
-    # a file whose name does not say C1/C3: the side from the walking direction (a camera on
-    # the subject's right sees them walk left-to-right), said in the output
-    other = save_pose(view.pose, tmp_path / "walk.h5")
-    assert main(["events", str(other)]) == 0
-    assert "right side (from the walking direction, left-to-right" in capsys.readouterr().out
-    assert set(pd.read_csv(tmp_path / "walk_events.csv")["side"]) == {"right"}
-    left = save_pose(trial.views["C1"].pose, tmp_path / "walk_other_camera.h5")
-    assert main(["events", str(left)]) == 0
-    assert set(pd.read_csv(tmp_path / "walk_other_camera_events.csv")["side"]) == {"left"}
-    assert main(["events", str(other), "--side", "left", "--trial", "X", "--overwrite"]) == 0
-    written = pd.read_csv(tmp_path / "walk_events.csv")
-    assert written["trial"].unique().tolist() == ["X"] and set(written["side"]) == {"left"}
-    # a name that contradicts the walking direction is pointed out (events still written)
-    wrong = save_pose(view.pose, tmp_path / prediction_filename("T07", "C1"))  # walks as C3
-    assert main(["events", str(wrong)]) == 0
-    assert "the name says view C1 (the left leg) but the subject walks left-to-right" in (
-        capsys.readouterr().err)
-    # on a treadmill the subject does not travel: an unnamed file needs --side (8 s: on a
-    # clip of ~4 strides the whole body's mean x, feet included, moves 20-30 px between the
-    # first and last third in about a quarter of the walker's views, read as travel)
-    tread = generate_trial(5, trial="T08", treadmill=True, duration_s=8.0).views["C3"].pose
-    unnamed = save_pose(tread, tmp_path / "belt.h5")
-    assert main(["events", str(unnamed)]) == 2
-    assert "give --side" in capsys.readouterr().err
-
-
 # ---------------------------------------------------------------------------------------
-# regressions from benchmarks/robustness_events.py
+# regressions from validation/robustness_events.py
 # ---------------------------------------------------------------------------------------
 def test_wrong_limb_run_at_a_sharp_peak_does_not_hide_the_heel_strike():
     """Regression (fast walking, 1.6 m/s at 25 Hz): a 3-frame whole-leg swap right at a
@@ -526,16 +474,6 @@ def _walker_errors(method, **kw):
     return {k: np.asarray(v) for k, v in errs.items()}, spurious
 
 
-def _assert_walker_events_close(m: pd.DataFrame) -> None:
-    """Matched events (``match_events``) of the default detector on a raw walker view: median
-    within half a frame, each within 1.5 (seed 5's C3 has a 3-frame wrong-limb run of the
-    toe right after its first toe off, which lands 1.0 frame early on the raw track)."""
-    err = np.abs(m["error_frames"].dropna())
-    assert set(m.loc[err.index, "event"]) == {"heel_strike", "toe_off"}
-    assert np.median(err) <= 0.5
-    assert err.max() < 1.5
-
-
 WALKER_RATES = pytest.mark.parametrize("kw", [
     {"fps": 120.0},
     {"fps": 100.0, "noise_scale": 3.0},
@@ -605,23 +543,6 @@ def test_stray_label_on_the_last_frame_invents_no_toe_off():
         to = frames_of(ev, "toe_off")
         assert to.max() < last_stance - 5, method
     assert_allclose(detect_events(cut, side="left")["frame"], expected["frame"], atol=1e-6)
-
-
-def test_cli_events_levels_a_rolled_camera_unless_asked_not_to(tmp_path, capsys):
-    from napari_gaitint.cli import main
-    from napari_gaitint.core.io import save_pose
-    from napari_gaitint.synthetic.files import prediction_filename
-    from napari_gaitint.synthetic.trial import generate_trial
-
-    trial = generate_trial(5, trial="T07", roll_deg=3.0)
-    pred = save_pose(trial.views["C3"].pose, tmp_path / prediction_filename("T07", "C3"))
-    assert main(["events", str(pred), "--out", str(tmp_path / "a.csv")]) == 0
-    # (3 degrees of roll, fitted within 0.15 degree)
-    assert re.search(r"floor was tilted \+(2\.[89]|3\.[01])", capsys.readouterr().out)
-    assert main(["events", str(pred), "--out", str(tmp_path / "b.csv"), "--no-level"]) == 0
-    assert "tilted" not in capsys.readouterr().out
-    m = match_events(pd.read_csv(tmp_path / "a.csv"), trial.views["C3"].events, tolerance_frames=3)
-    assert np.abs(m["error_frames"].dropna()).max() < 1.0
 
 
 # ---------------------------------------------------------------------------------------

@@ -223,19 +223,3 @@ def test_one_legs_labels_on_the_other_foot_are_removed_not_interpolated(rng):
         j = bad.bodyparts.index(f"left_{b}")
         assert res.flags[f, j] & FLAG_WRONG_LIMB and not res.flags[f, j] & FLAG_INTERPOLATED
         assert np.isnan(res.pose.values[f, j, 0])
-
-
-def test_cli_clean_of_a_both_legs_file_checks_both_legs(tmp_path, capsys):
-    """`gaitint clean` on a pose estimator's file (LHeel/RHeel, no C1/C3 in the name, no other
-    view): before, no role matched the leg chain and no wrong-limb check ran at all."""
-    from napari_gaitint.cli import main
-
-    src = rv.DATA / "sports2d_demo.h5"
-    out = tmp_path / "cleaned.h5"
-    assert main(["clean", str(src), "--fps", "30", "--out", str(out)]) == 0
-    said = capsys.readouterr()
-    assert "not in" not in said.err and "swapped" in said.out
-    table = pd.read_csv(tmp_path / "cleaned_flags.csv")
-    swapped = table[table["names"].str.contains("swapped")]
-    assert set(swapped["frame"]) == {106, 158}
-    assert set(swapped["bodypart"]) >= {"left_heel", "right_heel", "left_toe", "right_toe"}

@@ -216,15 +216,6 @@ def test_cli_stats_end_to_end(tmp_path, cohort, capsys):
     assert_allclose(pd.read_csv(out2 / "anova.csv")["F"], anova["F"], rtol=1e-12)
 
 
-def test_cli_stats_names_missing_columns(tmp_path, capsys):
-    csv = tmp_path / "bad.csv"
-    pd.DataFrame({"trial": ["T1"], "view": ["C1"], "value": [1.0]}).to_csv(csv, index=False)
-    assert main(["stats", str(csv), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err
-    assert "'bodypart', 'axis', 'pct'" in err and "bad.csv" in err
-    assert not (tmp_path / "o").exists()
-
-
 def test_spm_option_needs_spm1d_and_writes_nothing_without_it(tmp_path, cohort):
     from napari_gaitint.core.errors import AnalysisError
 
