@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_gaitint import cli
+from bad_files import DATA, _copy, _lines, _renamed_parts, _write  # tests/bad_files.py
 from napari_gaitint.core import io
 from napari_gaitint.core._files import file_sha256
 from napari_gaitint.core.errors import (
@@ -33,7 +33,6 @@ from napari_gaitint.core.errors import (
 from napari_gaitint.core.orient import detect_walking_direction, orient_pose
 from napari_gaitint.core.pose import Pose, align_view_lengths, parse_bodypart_mapping, validate_fps
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 BEGIN = "<!-- BEGIN GENERATED core-io (tests/core/test_bad_inputs.py) -->"
 END = "<!-- END GENERATED core-io -->"
@@ -42,31 +41,6 @@ END = "<!-- END GENERATED core-io -->"
 # ---------------------------------------------------------------------------------------
 # helpers that make bad files from our good fixtures
 # ---------------------------------------------------------------------------------------
-def _lines(name="pred_single.csv") -> list[str]:
-    return (DATA / name).read_text().splitlines(True)
-
-
-def _write(folder: Path, name: str, content: str | bytes) -> Path:
-    path = folder / name
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
-
-
-def _copy(folder: Path, src: str, name: str | None = None) -> Path:
-    return _write(folder, name or src, (DATA / src).read_bytes())
-
-
-def _renamed_parts(folder: Path) -> Path:
-    lines = _lines()
-    cells = lines[1].rstrip("\n").split(",")
-    short = {"neck": "Nck", "hip": "Hp", "knee": "Kne", "ankle": "Ankl", "heel": "Hel", "toe": "To"}
-    lines[1] = ",".join(short.get(c, c) for c in cells) + "\n"
-    return _write(folder, "T01_C1 renamed.csv", "".join(lines))
-
-
 def _no_frames(folder: Path) -> Path:
     return _write(folder, "header_only.csv", "".join(_lines()[:3]))
 
@@ -350,85 +324,6 @@ def test_odd_but_valid_inputs_are_read(cid, what, make, tmp_path):
         np.testing.assert_array_equal(pose.values, ref.values)
     if cid == "latin1":
         assert pose.bodyparts[0] == "nück"
-
-
-# ---------------------------------------------------------------------------------------
-# CLI: exit 2, one line, no traceback; --debug re-raises
-# ---------------------------------------------------------------------------------------
-def _run(capsys, *argv):
-    rc = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-CLI_CASES = [
-    ("missing", lambda d: ["events", d / "T01_C1.h5"], r"T01_C1\.h5: file not found"),
-    ("truncated", lambda d: ["events", _write(d, "T01_C1.h5", (DATA / "pred_single.h5")
-                                              .read_bytes()[:30000])], r"is truncated"),
-    ("header", lambda d: ["events", _write(d, "T01_C1.csv", "".join(_lines()[:1] + _lines()[2:]))],
-     r"unexpected csv header rows"),
-    ("bodyparts-option", lambda d: ["events", _copy(d, "pred_single.h5", "T01_C1.h5"),
-                                    "--bodyparts", "elbow=Elbow"], r"unknown role 'elbow'"),
-    ("names", lambda d: ["events", _renamed_parts(d), "--side", "left"],
-     r"(missing body part\(s\)|no body part 'neck').*--bodyparts neck=Nck"),
-    ("fps-0", lambda d: ["events", _copy(d, "pred_single.h5", "T01_C1.h5"), "--fps", "0"],
-     r"frame rate \(fps\) must be a positive number"),
-    ("clean-fps-0", lambda d: ["clean", _copy(d, "pred_single.h5", "T01_C1.h5"), "--fps", "0"],
-     r"frame rate \(fps\) must be a positive number"),
-    ("clean-out-exists", lambda d: ["clean", _copy(d, "pred_single.h5", "T01_C1.h5"), "--fps",
-                                    "25", "--out", _copy(d, "pred_single.csv", "done.csv")],
-     r"done\.csv: exists already.*--overwrite"),
-    ("clean-out-is-input", lambda d: ["clean", _copy(d, "pred_single.h5", "T01_C1.h5"),
-                                      "--fps", "25", "--out", d / "T01_C1.h5", "--overwrite"],
-     r"would replace an input file"),
-    ("synth-out-under-file", lambda d: ["synth", _write(d, "notes.txt", "x") / "cohort",
-                                        "--trials", "1", "--no-video"],
-     r"notes\.txt: (is a file, not a folder|exists and is not a folder)"),
-]
-
-
-@pytest.mark.parametrize(("cid", "argv", "pattern"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
-def test_cli_user_errors_exit_2_with_one_line(cid, argv, pattern, tmp_path, capsys):
-    folder = tmp_path / "données 1"
-    folder.mkdir()
-    args = argv(folder)
-    before = {p: file_sha256(p) for p in folder.rglob("*") if p.is_file()}
-    rc, out, err = _run(capsys, *args)
-    assert rc == 2, (out, err)
-    lines = [ln for ln in err.splitlines() if ln.strip() and "%|" not in ln]  # skip progress bars
-    assert len(lines) == 1, err
-    assert lines[0].startswith(f"gaitint {args[0]}: error: "), err
-    assert re.search(pattern, lines[0]), lines[0]
-    assert "Traceback" not in err + out
-    assert {p: file_sha256(p) for p in folder.rglob("*") if p.is_file()} == before
-
-
-def test_cli_prints_multiline_messages_on_one_line(monkeypatch, capsys):
-    def boom(args):
-        raise AnalysisError("first line\n  second line")
-
-    monkeypatch.setitem(cli._COMMANDS, "events", boom)
-    rc, _out, err = _run(capsys, "events", "x_C1.h5")
-    assert rc == 2
-    assert err == "gaitint events: error: first line second line\n"
-
-
-def test_cli_debug_reraises(tmp_path):
-    with pytest.raises(InputFileError, match="file not found"):
-        cli.main(["--debug", "events", str(tmp_path / "T01_C1.h5")])
-
-
-def test_cli_works_with_unicode_and_spaces(tmp_path, capsys):
-    synthetic = pytest.importorskip("napari_gaitint.synthetic")
-    trial = synthetic.generate_trial(0)
-    folder = tmp_path / "Müller lab" / "essai n°1 漢字"
-    pred = io.save_pose(trial.views["C1"].pose, folder / "T01_C1 DLC.h5")
-    src_hash = file_sha256(pred)
-    rc, out, err = _run(capsys, "events", pred, "--fps", trial.fps)
-    assert rc == 0, err
-    events = pd.read_csv(folder / "T01_C1 DLC_events.csv")
-    assert {"heel_strike", "toe_off"} <= set(events["event"])
-    assert file_sha256(pred) == src_hash
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import re
 import warnings
 
 import numpy as np
@@ -11,37 +9,15 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from napari_gaitint.cli import main
 from napari_gaitint.core import stats
-from napari_gaitint.core._files import file_sha256
 from napari_gaitint.core.agreement import (
-    AGREEMENT_COLUMNS,
-    DIFFERENCE_COLUMNS,
     compute_agreement,
     compute_difference_curves,
 )
 from napari_gaitint.core.errors import OutputExistsError
 from napari_gaitint.report import build_report, make_figures, save_figure
-from napari_gaitint.report.outputs import planned_outputs, write_stats_outputs
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def small_cohort(seed=0, n=6, t=21, bias=1.0, drop_view_of=None):
-    rng = np.random.default_rng(seed)
-    pct = np.linspace(0, 100, t)
-    rows = []
-    for i in range(n):
-        subj = rng.normal(0, 2)
-        for view, off in (("C1", 0.0), ("C3", bias)):
-            if drop_view_of == f"T{i}" and view == "C3":
-                continue
-            for bp in ("hip", "ankle"):
-                for ax in ("x", "y"):
-                    val = 20 * np.sin(2 * np.pi * pct / 100) + subj + off + rng.normal(0, 1, t)
-                    rows.append(pd.DataFrame({"trial": f"T{i}", "view": view, "side": "left", "bodypart": bp,
-                                              "axis": ax, "pct": pct, "value": val}))
-    return pd.concat(rows, ignore_index=True)
+from napari_gaitint.report.outputs import write_stats_outputs
+from report_checks import PNG_MAGIC, assert_self_contained, small_cohort  # tests/report_checks.py
 
 
 @pytest.fixture(scope="module")
@@ -118,13 +94,6 @@ def test_save_figure_lays_out_once_for_all_formats(tmp_path):
     assert b"<svg" in written[tmp_path / "tiny.svg"][:2000]
 
 
-def assert_self_contained(text, n_images):
-    imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
-    assert len(imgs) == n_images
-    assert all(base64.b64decode(b)[:8] == PNG_MAGIC for b in imgs)
-    assert not re.search(r'(src|href)="https?://', text)  # nothing fetched from the network
-
-
 def test_report_is_self_contained(tmp_path, cohort, results):
     anova, agreement, diff, _ = results
     params = pd.DataFrame({"trial": ["T0", "T1"], "cadence_steps_per_min": [110.5, 112.25]})
@@ -183,37 +152,6 @@ def test_write_stats_outputs_refuses_before_writing_anything(tmp_path, cohort):
         write_stats_outputs(tmp_path, cohort)
     assert not (tmp_path / "anova.csv").exists()
     assert (tmp_path / "figures" / "bland_altman.svg").read_text() == "mine"
-
-
-def test_cli_stats_end_to_end(tmp_path, cohort, capsys):
-    csv = tmp_path / "cycles.csv"
-    small_cohort(seed=3, n=5, t=11, bias=3.0, drop_view_of="T4").to_csv(csv, index=False)
-    out = tmp_path / "out"
-    assert main(["stats", str(csv), "--out", str(out), "--correction", "fdr_bh"]) == 0
-    printed = capsys.readouterr().out
-    assert "trial T4: no data in view(s) C3" in printed
-    for path in planned_outputs(out).values():
-        assert path.is_file() and path.stat().st_size > 0, path
-    assert (out / "figures" / "mean_cycles.png").read_bytes()[:8] == PNG_MAGIC
-    assert "<svg" in (out / "figures" / "bland_altman.svg").read_text()[:2000]
-    assert_self_contained((out / "report.html").read_text(encoding="utf-8"), 3)
-    anova = pd.read_csv(out / "anova.csv")
-    assert list(anova.columns) == [*stats.ANOVA_COLUMNS, "p_corr"]
-    assert set(anova["effect"]) == set(stats.EFFECTS) and (anova["n"] == 4).all()
-    assert list(pd.read_csv(out / "difference_curves.csv").columns) == list(DIFFERENCE_COLUMNS)
-    assert list(pd.read_csv(out / "agreement.csv").columns) == list(AGREEMENT_COLUMNS)
-    # a second run refuses and leaves the files alone
-    before = file_sha256(out / "anova.csv")
-    assert main(["stats", str(csv), "--out", str(out)]) == 2
-    assert "exists already" in capsys.readouterr().err
-    assert file_sha256(out / "anova.csv") == before
-    # --overwrite replaces; --no-report / --no-figures skip the HTML / figures
-    out2 = tmp_path / "out2"
-    assert main(["stats", str(csv), "--out", str(out2), "--no-report", "--no-figures"]) == 0
-    assert not (out2 / "report.html").exists() and not (out2 / "figures").exists()
-    (out2 / "anova.csv").write_text("old")
-    assert main(["stats", str(csv), "--out", str(out2), "--no-report", "--no-figures", "--overwrite"]) == 0
-    assert_allclose(pd.read_csv(out2 / "anova.csv")["F"], anova["F"], rtol=1e-12)
 
 
 def test_spm_option_needs_spm1d_and_writes_nothing_without_it(tmp_path, cohort):
