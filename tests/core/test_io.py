@@ -17,7 +17,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal
 
-from napari_gaitint.core import io
+from napari_gaitint.core import io, io_read
 from napari_gaitint.core.config import ROLES
 from napari_gaitint.core.errors import (
     AnalysisError,
@@ -115,7 +115,7 @@ def test_read_matches_plain_pandas(kind, rel, ncol, nidx, lik, request, data_dir
 def test_dlc_prediction_tables_are_read_straight_from_pytables(kind, rel, request, data_dir):
     """The common layout skips pandas' HDFStore; the DataFrame is pandas' own, to the bit."""
     path = _resolve(kind, rel, request, data_dir)
-    direct = io._read_frame_table(path, None)
+    direct = io_read._read_frame_table(path, None)
     assert direct is not None and direct[1] == "df_with_missing"
     _assert_identical(direct[0], pd.read_hdf(path))
 
@@ -139,7 +139,7 @@ def test_other_hdf5_layouts_are_read_through_pandas(how, data_dir, tmp_path):
     key = how.pop("key", "df_with_missing")
     path = tmp_path / "other_layout.h5"
     df.to_hdf(path, key=key, mode="w", **how)
-    assert io._read_frame_table(path, None) is None
+    assert io_read._read_frame_table(path, None) is None
     got = io.read_dlc_table(path)
     want = pd.read_hdf(path)
     want.columns = want.columns.set_names(got.columns.names)
