@@ -364,7 +364,8 @@ def time_long_open(path: Path) -> dict[str, float]:
     import av
     import imageio.v3 as iio
 
-    from napari_gaitint._napari._video import VideoArray, _packet_index
+    from napari_gaitint._napari._video import VideoArray
+    from napari_gaitint._napari._video_decode import _packet_index
 
     out = {}
     t0 = time.perf_counter()
