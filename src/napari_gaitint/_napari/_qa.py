@@ -24,7 +24,9 @@ layers the loader made) the widget
   ``CollectedData`` labels.
 
 The keys are napari actions (:mod:`._keys`): listed and rebindable in Preferences > Shortcuts,
-working on the canvas whichever layer is selected and in this dock.
+working on the canvas whichever layer is selected and in this dock. The suspects table is in
+:mod:`._qa_table`, the actions of the buttons and keys in :mod:`._qa_actions`, saving and
+exporting in :mod:`._qa_files` (mixed into :class:`QAWidget`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from qtpy.QtCore import Qt, QTimer
 from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -67,6 +69,9 @@ from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
 from ._layers import layer_pose, set_points
 from ._meta import FAR_LEG, QA, copy_info, keypoint_layers, layer_info, set_layer_info
+from ._qa_actions import QAActions
+from ._qa_files import QAFiles
+from ._qa_table import KIND_LABELS, TABLE_COLUMNS, SuspectTableModel  # noqa: F401 (importable here)
 from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
 
 if TYPE_CHECKING:
@@ -81,10 +86,6 @@ INSET_HEIGHT_PX = 150
 INSET_WIDTH_PX = 260
 #: Widest the body-parts column of the suspects table gets (screen px; longer lists elided).
 PARTS_COLUMN_PX = 70
-#: Columns of the suspects table.
-TABLE_COLUMNS = ("✓", "view", "frame", "parts", "why", "score")
-KIND_LABELS = {"wrong_limb": "wrong limb", "other_view": "other view", "jump": "jump",
-               "low_likelihood": "low likelihood"}
 FILTER_LABELS = {"all": "all reasons", **KIND_LABELS, "not_only_low_likelihood": "all but low likelihood only"}
 #: Dock buttons -> widget methods (the key actions of :mod:`._keys` call the same methods).
 BUTTON_SLOTS = {"previous_suspect": "previous_suspect", "next_suspect": "next_suspect",
@@ -92,72 +93,9 @@ BUTTON_SLOTS = {"previous_suspect": "previous_suspect", "next_suspect": "next_su
                 "delete_selected": "delete_selected", "undo": "undo"}
 
 
-class SuspectTableModel(QAbstractTableModel):
-    """The ranked suspect frames of a :class:`core.qa.ReviewState` as a Qt table: cells are
-    made when they are drawn, so the tens of thousands of suspects of a long recording cost
-    nothing to list. Columns :data:`TABLE_COLUMNS`; ``✓`` marks reviewed frames."""
-
-    def __init__(self):
-        super().__init__()
-        self.review: core_qa.ReviewState | None = None
-        self._cols: dict = {}
-
-    def set_review(self, review: core_qa.ReviewState | None) -> None:
-        self.beginResetModel()
-        self.review = review
-        fr = review.frames if review is not None else pd.DataFrame()
-        self._cols = {c: fr[c].tolist() if c in fr else [""] * len(fr)
-                      for c in ("view", "frame", "score", "kinds", "bodyparts")}
-        self.endResetModel()
-
-    def row_changed(self, row: int) -> None:
-        """Redraw a row (after it was reviewed)."""
-        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() or self.review is None else self.review.n
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(TABLE_COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return TABLE_COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or self.review is None:
-            return None
-        r, c = index.row(), index.column()
-        if role == Qt.ItemDataRole.ToolTipRole and c in (3, 4):
-            if c == 3:
-                return str(self._cols["bodyparts"][r]).replace(",", ", ")
-            return ", ".join(KIND_LABELS.get(k, k) for k in str(self._cols["kinds"][r]).split("+"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and c in (2, 5):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if c == 0:
-            return "✓" if self.review.key(r) in self.review.reviewed else ""
-        if c == 1:
-            return str(self._cols["view"][r])
-        if c == 2:
-            return str(int(self._cols["frame"][r]))
-        if c == 3:
-            return str(self._cols["bodyparts"][r]).replace(",", ", ")
-        if c == 4:
-            return ", ".join(KIND_LABELS.get(k, k) for k in str(self._cols["kinds"][r]).split("+"))
-        return f"{self._cols['score'][r]:.1f}"
-
-
 def _layer_pose(layer) -> Pose:
     """The pose a raw keypoints layer was made from (its edits are the QA session's)."""
     return layer_pose(layer, edits=False)
-
-
-def same_layer(a, b) -> bool:
-    """Identity of layers seen through napari's plugin proxies."""
-    return a is not None and b is not None and getattr(a, "__wrapped__", a) is getattr(b, "__wrapped__", b)
 
 
 class ViewSession:
@@ -173,7 +111,7 @@ class ViewSession:
         self.pending_remove: list[tuple[int, str]] = []
 
 
-class QAWidget(QWidget):
+class QAWidget(QAActions, QAFiles, QWidget):
     """Dock widget: QA of the keypoints of the trial loaded in the viewer."""
 
     DOCK = "qa"
@@ -641,216 +579,6 @@ class QAWidget(QWidget):
         self._update_picker()
 
     # ------------------------------------------------------------------------------------
-    # actions (buttons and keys)
-    # ------------------------------------------------------------------------------------
-    def _current_frame(self) -> int:
-        return int(self.viewer.dims.current_step[0])
-
-    def _active_session(self) -> ViewSession | None:
-        active = self.viewer.layers.selection.active
-        for s in self.sessions.values():
-            if same_layer(active, s.layer):
-                return s
-        if self.review is not None and 0 <= self.review.position < self.review.n:
-            s = self.sessions.get(self.review.key(self.review.position)[0])
-            if s is not None:
-                return s
-        return next(iter(self.sessions.values()), None)
-
-    def _started(self) -> bool:
-        if self.review is None:
-            self._notify("press Start QA first (the trial in the viewer)", error=True)
-            return False
-        return True
-
-    def _show(self, key) -> None:
-        if key is None:
-            self._notify("no more suspects in that direction")
-            return
-        view, frame = key
-        self.viewer.dims.set_current_step(0, int(frame))
-        s = self.sessions.get(view)
-        if s is not None and s.layer is not None:
-            self.viewer.layers.selection.active = s.layer
-            # one point selected (the most suspect one there); the others stay visible
-            for part in self._parts.get((view, int(frame)), []):
-                i = self._index_of(s, int(frame), part)
-                if i is not None:
-                    s.layer.selected_data = {i}
-                    break
-            else:
-                s.layer.selected_data = set()
-            if self.zoom_box.isChecked():
-                self._zoom_on(s)
-        self.table.selectRow(self.review.position)
-        self._update_counter()
-        self._update_picker()
-
-    def next_suspect(self) -> None:
-        if self._started():
-            self._show(self.review.next())
-
-    def previous_suspect(self) -> None:
-        if self._started():
-            self._show(self.review.previous())
-
-    def _on_cell_clicked(self, index: QModelIndex) -> None:
-        self.go_to(index.row())
-
-    def go_to(self, row: int) -> None:
-        if self.review is not None and 0 <= row < self.review.n:
-            self._show(self.review.go_to(row))
-
-    def accept(self) -> tuple[str, int] | None:
-        """Accept the current frame (of the current suspect's view, else the active layer's view)."""
-        if not self._started():
-            return None
-        frame = self._current_frame()
-        if 0 <= self.review.position < self.review.n and self.review.key(self.review.position)[1] == frame:
-            key = self.review.key(self.review.position)
-        else:
-            s = self._active_session()
-            key = (s.view if s else "", frame)
-        self.review.accept(*key)
-        pos = self.review.index_of(*key)
-        if pos is not None:
-            self.table.model().row_changed(pos)
-        self.autosave()
-        self._update_counter()
-        return key
-
-    def accept_and_next(self) -> None:
-        if self.accept() is None:
-            return
-        if self.review.k < self.review.n:
-            start = self.review.position
-            key = self.review.next(unreviewed_only=True)
-            if key is None:  # wrap around to earlier unreviewed frames
-                self.review.position = -1
-                key = self.review.next(unreviewed_only=True)
-                if key is None:
-                    self.review.position = start
-            self._show(key)
-
-    def _selected(self, s: ViewSession) -> list[tuple[int, str]]:
-        return [self._point_key(s, i) for i in sorted(s.layer.selected_data) if i < len(s.layer.data)]
-
-    def mark_far_leg(self) -> None:
-        """"Far leg": the selected label lies on the far leg; put it on the near leg.
-
-        It goes where its own track says it should be (from the trusted frames around it);
-        where that is unknown the point becomes missing and one click places it (add mode,
-        that body part armed)."""
-        if not self._started():
-            return
-        s = self._active_session()
-        keys = self._selected(s) if s is not None else []
-        if not keys:
-            self._notify("select the point that sits on the far leg first (N selects the suspect)")
-            return
-        frame, label = keys[0]
-        if len(keys) > 1:
-            self._notify("one point at a time: the first selected is fixed")
-        if label not in LEG_CHAIN and label not in (s.editor.far.bodyparts if s.editor.far is not None else ()):
-            self._notify(f"{label} is not on the leg chain; drag it, or place it with the picker")
-            return
-        outcome = s.editor.mark_far_leg(frame, label)
-        self._history.append((next_stamp(), s.view))
-        self._redo_history = []
-        self._render(s, select=(frame, label))
-        self._after_edit(s)
-        if outcome == "missing":
-            self.place(label, view=s.view)
-            self._notify(f"{s.view}: {label} moved to the far leg; its near position is unknown here - "
-                         "click where it is")
-        else:
-            self._notify(f"{s.view}: {label} moved to the near leg (from its neighbours); the label went "
-                         "to the far leg")
-
-    def mark_far_leg_frame(self) -> None:
-        """Every leg label of this frame that the list judges to lie on the far leg (wrong limb,
-        other view) - a whole leg swapped - goes to the far leg and back on the near leg, as
-        one action; where a near position is unknown, one click places the first of them."""
-        if not self._started():
-            return
-        s = self._active_session()
-        frame = self._current_frame()
-        chain = set(LEG_CHAIN) | set(s.editor.far.bodyparts if s.editor.far is not None else ())
-        parts = [b for b in self._far_parts.get((s.view, frame), []) if b in chain]
-        if not parts:
-            self._notify(f"{s.view}: no leg label of frame {frame} is judged to be on the far leg; "
-                         "select one and use far leg on it", error=True)
-            return
-        s.editor.batch([{"op": "far_leg", "frame": frame, "bodypart": b} for b in parts])
-        self._history.append((next_stamp(), s.view))
-        self._redo_history = []
-        row = s.editor.row(frame)
-        missing = [b for b in parts if not np.isfinite(s.editor.pose.bodypart(b)[row, :2]).all()]
-        self._render(s, select=(frame, parts[0]))
-        self._after_edit(s)
-        if missing:
-            self.place(missing[0], view=s.view)
-        self._notify(f"{s.view}: {', '.join(parts)} moved to the near leg (from their neighbours)"
-                     + (f"; click where the {missing[0]} is" if missing else ""))
-
-    def place(self, part: str, *, view: str | None = None) -> None:
-        """Arm one click to place ``part`` in the current frame (moved there if it exists)."""
-        if not self._started():
-            return
-        s = self.sessions.get(view) if view else self._active_session()
-        if s is None or part not in s.editor.pose.bodyparts:
-            self._notify(f"no body part {part!r} in this view", error=True)
-            return
-        self.viewer.layers.selection.active = s.layer
-        defaults = s.layer.feature_defaults
-        row = defaults.iloc[0].to_dict() if len(defaults) else {}
-        row.update({"label": part, "likelihood": 1.0, "flags": core_clean_flags.FLAG_MANUAL, "status": "manual"})
-        s.layer.feature_defaults = {k: v for k, v in row.items() if k in s.layer.features.columns}
-        s.layer.selected_data = set()
-        s.layer.mode = "add"
-        self._placing = (s.view, part)
-        self._notify(f"{s.view}: click where the {part} is in frame {self._current_frame()}")
-        self._update_picker()
-
-    def delete_selected(self) -> None:
-        s = self._active_session()
-        if s is not None and s.layer.selected_data:
-            s.layer.remove_selected()  # goes through _on_data like the Delete key
-
-    def undo_stamp(self) -> int:
-        return self._history[-1][0] if self._history else 0
-
-    def redo_stamp(self) -> int:
-        return self._redo_history[-1][0] if self._redo_history else 0
-
-    def undo(self) -> None:
-        """Undo the last correction (all of one drag or key press) and go to its frame."""
-        self._step_history(self._history, self._redo_history, "undo")
-
-    def redo(self) -> None:
-        self._step_history(self._redo_history, self._history, "redo")
-
-    def _step_history(self, source: list, target: list, which: str) -> None:
-        if not source:
-            self._notify(f"nothing to {which}")
-            return
-        stamp, view = source.pop()
-        s = self.sessions[view]
-        op = getattr(s.editor, which)()
-        if op is None:
-            self._notify(f"nothing to {which}")
-            return
-        target.append((stamp, view))
-        if op.get("op") == "batch":
-            op = op["ops"][0]
-        frame, part = int(op.get("frame", self._current_frame())), str(op.get("bodypart", ""))
-        self.viewer.dims.set_current_step(0, frame)
-        self.viewer.layers.selection.active = s.layer
-        self._render(s, select=(frame, part))
-        self._after_edit(s)
-        self._notify(f"{which}: {op['op'].replace('_', ' ')} of {part} in frame {frame}")
-
-    # ------------------------------------------------------------------------------------
     # seeing: zoom on the suspect, the other view, the body-part picker
     # ------------------------------------------------------------------------------------
     def toggle_zoom(self) -> None:
@@ -965,99 +693,6 @@ class QAWidget(QWidget):
             b.setStyleSheet("padding: 1px 3px;" + (" color: #ff6060; font-weight: bold;" if missing else ""))
 
     # ------------------------------------------------------------------------------------
-    # files
-    # ------------------------------------------------------------------------------------
-    def autosave(self) -> None:
-        for s in self.sessions.values():
-            if s.pose.source is not None and (s.editor.ops or self.review and self.review.reviewed):
-                try:
-                    core_corrections.autosave_edits(s.editor, review=self.review)
-                except (OSError, GaitintError) as err:  # never lose the session over an autosave
-                    self._notify(f"autosave failed: {err}", error=True)
-
-    def save(self) -> list[Path]:
-        """Save ``refined/<source>.h5/.csv``, the corrections csv and the review ticks of every
-        view with a source. Corrections saved meanwhile by another session are merged in
-        (never dropped); points corrected differently on both sides ask whose to keep."""
-        out, merged, failed = [], [], False
-        for s in self.sessions.values():
-            try:
-                try:
-                    out += core_corrections.save_refined(s.editor, review=self.review)
-                except core_corrections.CorrectionsConflictError as err:
-                    keep = "ours" if self.confirm(f"{err}\n\nKeep your corrections of these points? "
-                                                  "(No keeps the file's.)") else "theirs"
-                    out += core_corrections.save_refined(s.editor, review=self.review, on_conflict=keep)
-            except GaitintError as err:
-                failed = True
-                self._notify(str(err), error=True)
-                continue
-            if s.editor.n_merged:
-                merged.append(f"{s.editor.n_merged} in {s.view}")
-                self._render(s)
-            saved = core_corrections.load_review(core_corrections.review_path(s.pose.source)) if s.pose.source else set()
-            self.review.reviewed |= saved
-        if not failed and self.review is not None:
-            self.review.mark_saved()
-            self.table.model().set_review(self.review)
-        self._update_counter()
-        if out:
-            extra = f" (merged corrections saved meanwhile by another session: {', '.join(merged)})" if merged else ""
-            views = ", ".join(s.view for s in self.sessions.values() if s.pose.source is not None)
-            self._notify(f"saved {views}: {len(out)} files (refined .h5/.csv, corrections, review ticks) "
-                         f"in {out[0].parent}{extra}")
-        return out
-
-    def export_labels(self, target, *, scorer: str = "gaitint-qa", video_paths: dict | None = None) -> list[Path]:
-        """Export the corrected frames of every view as DLC machine labels (``CollectedData``).
-
-        ``target`` is a DeepLabCut project (its folder or ``config.yaml``): the labels are merged
-        into ``labeled-data/<video>/`` by ``dlc.labels.export_labels_to_project`` (the project's
-        scorer and body parts, frame PNGs extracted, the video added to ``video_sets``). A view
-        that DeepLabCut analysed through a mirrored copy (manifest column ``mirrored``) is
-        exported onto that copy (``dlc.labels.export_labels_mirrored``), as the network sees
-        it. Any other folder gets
-        ``labeled-data/<video>/CollectedData_<scorer>.h5/.csv`` written by ``core.qa``.
-        """
-        from .. import dlc as core_dlc
-
-        target = Path(target)
-        config = target if target.name == "config.yaml" else target / "config.yaml"
-        out: list[Path] = []
-        for s in self.sessions.values():
-            if not s.editor.manual.any():
-                continue
-            row = layer_info(s.source_layer).manifest_row or {}
-            video = (video_paths or {}).get(s.view) or row.get("video")
-            video = video if isinstance(video, str | Path) and Path(video).is_file() else None
-            video_name = Path(video).stem if video else (Path(s.pose.source).stem if s.pose.source else s.view)
-            frames = list(s.editor.corrected_frames())
-            try:
-                if config.is_file() and video is not None and _truthy(row.get("mirrored")):
-                    # the network analysed this view through a mirrored copy: label that copy
-                    res = core_dlc.export_labels_mirrored(config, video, s.editor.pose, frames=frames)
-                    out += [res.h5, res.csv, *res.images]
-                elif config.is_file():
-                    res = core_dlc.export_labels_to_project(config, video_name, s.editor.pose, frames=frames,
-                                                            video=video, register_video=video is not None)
-                    out += [res.h5, res.csv, *res.images]
-                else:
-                    out += labels.export_corrected_labels(
-                        s.editor, target, video_name=video_name, scorer=scorer, video_path=video,
-                    )
-            except GaitintError as err:
-                self._notify(str(err), error=True)
-        self._notify("exported " + ", ".join(p.name for p in out) if out else "no corrected frames exported")
-        return out
-
-    def _export_dialog(self) -> None:
-        from qtpy.QtWidgets import QFileDialog
-
-        folder = QFileDialog.getExistingDirectory(self, "DeepLabCut project folder")
-        if folder:
-            self.export_labels(folder)
-
-    # ------------------------------------------------------------------------------------
     # prompts and display
     # ------------------------------------------------------------------------------------
     def confirm(self, text: str) -> bool:
@@ -1114,10 +749,3 @@ class QAWidget(QWidget):
         self.status.setText(text)
         self.status.setStyleSheet("color: #ff9040;" if error else "")
         show_message(self.viewer, text, error=error)
-
-
-def _truthy(value) -> bool:
-    """A manifest cell as a bool (``True``, ``"True"``, ``"1"``, ``"yes"``...)."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "y")
-    return bool(value) if value is not None and value == value else False
