@@ -556,8 +556,9 @@ def find_trials(folder: str | Path, *, views: tuple[str, ...] = ("C1", "C3")) ->
 
     DeepLabCut names its predictions after the video: ``T01_C1.mp4`` gives
     ``T01_C1DLC_<scorer>.h5`` (and ``..._filtered.h5``, ``.csv`` copies). Each prediction
-    file whose video name holds a view token (``C1``, ``C3`` as a separate word:
-    ``T01_C1``, ``rat5-C3-run2``) becomes a row; the trial is the video name without the
+    file whose video name holds a view token (``C1``, ``C3`` as a whole token between the
+    start or end, ``_``, ``-``, ``.`` or a space: ``T01_C1``, ``rat5-C3-run2``; not the ``c3``
+    of ``c3dorg``) becomes a row; the trial is the video name without the
     view (``T01``, ``rat5-run2``). Per trial and view the unfiltered ``.h5`` is preferred
     (this package cleans and filters itself), then ``.csv``, then the filtered ones; among
     several scorers the newest file. The video of the same name, when it is in the folder,
@@ -735,8 +736,8 @@ def trial_name_from_videos(video_c1: str | Path, video_c3: str | Path) -> str:
 def find_trial_pairs(folder: str | Path, *, views: Sequence[str] = ("C1", "C3")) -> list[tuple[str, Path, Path]]:
     """Find ``(trial, video_C1, video_C3)`` pairs in a folder by name.
 
-    A video whose stem contains the first view name (``C1``, as a separate token such as
-    ``T01_C1`` or ``rat-C1-2``) pairs with the file of the same name with ``C3`` instead.
+    A video whose stem contains the first view name (``C1``, as a whole token such as
+    ``T01_C1`` or ``rat-C1-2``: see :func:`trial_view_from_name`) pairs with the file of the same name with ``C3`` instead.
     Mirrored copies (``*_mirrored``) are ignored.
 
     Raises
