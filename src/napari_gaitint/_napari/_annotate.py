@@ -278,10 +278,8 @@ class EventAnnotator(QWidget):
             subset=["trial", "side", "event", "frame"]))
 
     def _detect(self, views=None) -> pd.DataFrame:
+        from ..core.chain import analyze_pair, analyze_view
         from ..core.errors import AnalysisError
-        from ..core.events import detect_events
-        from ..core.orient import orient_pose
-        from ..core.phase import detect_events_both_legs
 
         wanted = {side: view for side, view in self.side_views.items() if views is None or view in views}
         for view in wanted.values():
@@ -291,16 +289,13 @@ class EventAnnotator(QWidget):
         usable = {s: self.views[v][1] for s, v in self.side_views.items() if self.views[v][1].frame_size}
         if len(usable) == 2 and wanted:  # a trial pair: both legs together, as gait analysis does
             try:
-                sides = tuple(usable)
-                legs = detect_events_both_legs(tuple(orient_pose(p) for p in usable.values()), sides=sides,
-                                               lag_frames=None)
-                found = dict(zip(sides, legs, strict=True))
+                found = {r.side: r.events for r in analyze_pair(tuple(usable.values()), sides=tuple(usable))}
             except AnalysisError:  # one leg cannot be detected: each requested leg alone
                 found = {}
         parts = []
         for side, view in wanted.items():
             pose = self.views[view][1]
-            ev = found[side] if side in found else detect_events(orient_pose(pose), side=side, fps=pose.fps)
+            ev = found[side] if side in found else analyze_view(pose, side=side).events
             parts.append(ann.normalize_events(ev, trial=self.trial, view=view, fps=pose.fps))
         return ann.sort_events(pd.concat(parts, ignore_index=True)) if parts else ann.empty_events()
 

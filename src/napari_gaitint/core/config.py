@@ -196,3 +196,55 @@ EVENT_METHODS: dict[str, EventMethod] = {
 DEFAULT_METHOD = "foot"
 #: Events with a lower ``confidence`` are counted as low-confidence (report, QA order).
 LOW_CONFIDENCE = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class EventConfig:
+    """Event-detection settings: the keyword arguments of
+    :func:`~napari_gaitint.core.events.detect_events` a user sets, and their defaults (the
+    detector takes its defaults from here).
+
+    Parameters
+    ----------
+    method
+        Event detector, one of :data:`EVENT_METHODS` (default :data:`DEFAULT_METHOD`).
+    reference
+        Body reference (``"hip"``, ``"neck"``); None: the method's own.
+    min_likelihood
+        Points with a lower DLC likelihood are missing; None: the cut-off for the pose at
+        hand (:data:`LIKELIHOOD_THRESHOLD` for raw predictions, 0 for a cleaned pose, which
+        the caller states: :func:`~napari_gaitint.core.chain.likelihood_cutoff`).
+    max_gap_s, max_reference_gap_s, min_prominence, min_distance_stride, edge_stride, fit_stride, min_excursion_leg, stride_s, stride_range_s, rest_fraction, despike, max_spike_s, rest_half_width_s
+        As in :func:`~napari_gaitint.core.events.detect_events`.
+    """
+
+    method: str = DEFAULT_METHOD
+    reference: str | None = None
+    min_likelihood: float | None = None
+    max_gap_s: float = 0.2
+    max_reference_gap_s: float = 0.5
+    min_prominence: float = 0.3
+    min_distance_stride: float = 0.55
+    edge_stride: float = 0.12
+    fit_stride: float = 0.08
+    min_excursion_leg: float = 0.15
+    stride_s: float | None = None
+    stride_range_s: tuple[float, float] = (0.5, 3.0)
+    rest_fraction: float = 0.1
+    despike: float | None = 0.3
+    max_spike_s: float = 0.12
+    rest_half_width_s: float = 0.08
+
+    def __post_init__(self):
+        if self.method not in EVENT_METHODS:
+            raise ValueError(f"unknown event method {self.method!r}; choose from {sorted(EVENT_METHODS)}")
+        if self.min_likelihood is not None and not 0.0 <= self.min_likelihood <= 1.0:
+            raise ValueError(f"min_likelihood must be in [0, 1], got {self.min_likelihood}")
+        stride_range = tuple(self.stride_range_s)
+        if len(stride_range) != 2 or not 0 < stride_range[0] < stride_range[1]:
+            raise ValueError(f"stride_range_s must be (shortest, longest) in seconds, got {self.stride_range_s!r}")
+        object.__setattr__(self, "stride_range_s", stride_range)
+
+    def to_dict(self) -> dict:
+        """Plain dict: the keyword arguments of ``detect_events``."""
+        return dataclasses.asdict(self)

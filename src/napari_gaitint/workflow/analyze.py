@@ -104,7 +104,6 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     """
     from ..core.clean import clean_pose
     from ..core.cycles import compute_cycles
-    from ..core.orient import orient_pose
     from ..core.parameters import compute_parameters
 
     config = config or AnalysisConfig()
@@ -127,11 +126,10 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             warnings.warn(f"{err} Cleaned {row['view']} without the other view.", GaitintWarning,
                           stacklevel=2)
             cleaned = clean_pose(pose, other=None, config=clean_cfg)
-        oriented = orient_pose(cleaned.pose, level=config.level_floor)
-        prepared.append((row, pose, _side_for(row), cleaned, oriented))
-    all_events = _trial_events(prepared, config)
+        prepared.append((row, pose, _side_for(row), cleaned))
     views = []
-    for (row, pose, side, cleaned, oriented), events in zip(prepared, all_events, strict=True):
+    for (row, pose, side, cleaned), (oriented, events) in zip(prepared, _trial_events(prepared, config),
+                                                                strict=True):
         cycles = compute_cycles(oriented, events, side=side, px_per_m=_cycles_scale(row, config),
                                 **config.cycles_kwargs())
         cycles = _with_angle_cycles(cycles, oriented, events, side, config)
@@ -158,37 +156,40 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     return results
 
 
-def _trial_events(prepared: list[tuple], config: AnalysisConfig) -> list[pd.DataFrame]:
-    """Each view's events: edited by hand (manifest ``events``) or detected on the cleaned
-    pose before its low-pass filter (``CleanResult.events_pose``), oriented as the view.
+def _trial_events(prepared: list[tuple], config: AnalysisConfig) -> list[tuple[Pose, pd.DataFrame]]:
+    """Each view oriented (:func:`~napari_gaitint.core.orient.orient_pose`) and its events:
+    edited by hand (manifest ``events``) or detected on the cleaned pose before its low-pass
+    filter (``CleanResult.events_pose``), oriented as the view.
 
     When both views of a pair are detected, see different legs and were matched frame to
     frame by cleaning, the two legs are detected together and checked against each other
-    (:func:`~napari_gaitint.core.phase.detect_events_both_legs`); otherwise each view's leg
-    alone (:func:`~napari_gaitint.core.events.detect_events`). The cleaning's flags lower
-    the confidence of the events they touch.
+    (:func:`~napari_gaitint.core.chain.analyze_pair`); otherwise each view's leg alone
+    (:func:`~napari_gaitint.core.chain.analyze_view`). The cleaning's flags lower the
+    confidence of the events they touch.
     """
-    from ..core.events import detect_events
-    from ..core.orient import orient_like
-    from ..core.phase import detect_events_both_legs
+    from ..core.chain import analyze_pair, analyze_view
+    from ..core.orient import orient_pose
 
-    events = [_edited_events(row, side, pose.fps) for row, pose, side, _, _ in prepared]
-    todo = [i for i, ev in enumerate(events) if ev is None]
-    poses = {i: orient_like(prepared[i][3].events_pose, prepared[i][4]) for i in todo}
-    kw = config.events_kwargs()
-    if len(todo) == 2 and len(prepared) == 2:
-        (_, p0, s0, c0, _), (_, p1, s1, c1, _) = prepared
+    settings = config.event_config()
+    level = config.level_floor
+    edited = [_edited_events(row, side, pose.fps) for row, pose, side, _ in prepared]
+    if len(prepared) == 2 and all(ev is None for ev in edited):
+        (_, _, s0, c0), (_, _, s1, c1) = prepared
         align = c0.summary.get("alignment")  # None: cleaned without the other view
         if not (align or {}).get("lag_beyond_range"):
-            events[0], events[1] = detect_events_both_legs(
-                (poses[0], poses[1]), sides=(s0, s1),
-                lag_frames=align.get("lag_frames", 0) if align else None,
-                flags=(c0.flags, c1.flags), **kw)
-            return events
-    for i in todo:
-        _, pose, side, cleaned, _ = prepared[i]
-        events[i] = detect_events(poses[i], side=side, fps=pose.fps, flags=cleaned.flags, **kw)
-    return events
+            pair = analyze_pair((c0.pose, c1.pose), sides=(s0, s1), settings=settings, level=level,
+                                lag_frames=align.get("lag_frames", 0) if align else None,
+                                events_poses=(c0.events_pose, c1.events_pose), flags=(c0.flags, c1.flags))
+            return [(v.oriented, v.events) for v in pair]
+    out = []
+    for (_, pose, side, cleaned), events in zip(prepared, edited, strict=True):
+        if events is not None:
+            out.append((orient_pose(cleaned.pose, level=level), events))
+            continue
+        view = analyze_view(cleaned.pose, side=side, settings=settings, fps=pose.fps, level=level,
+                            events_pose=cleaned.events_pose, flags=cleaned.flags)
+        out.append((view.oriented, view.events))
+    return out
 
 
 def _cycles_scale(row: pd.Series, config: AnalysisConfig) -> float | None:
