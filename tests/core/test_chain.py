@@ -99,3 +99,23 @@ def test_pair_and_single_view_agree_with_detect_events():
 
     direct = detect_events(orient_pose(image), side="right")
     pd.testing.assert_frame_equal(analyze_view(image, side="right").events, direct)
+
+
+def test_cleaned_pose_cut_off_is_stated_not_read_from_meta():
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.synthetic.trial import generate_trial
+
+    views = generate_trial(4).views
+    c1, c3 = views["C1"], views["C3"]
+    res = clean_pose(c1.pose, other=c3.pose)
+    stated = res.pose.replace()
+    stated.meta.pop("cleaning")  # nothing hidden: the caller says the pose was cleaned
+    assert "cleaning" in res.pose.meta
+    with_meta = analyze_view(res.pose, side=c1.side, cleaned=True)
+    without_meta = analyze_view(stated, side=c1.side, cleaned=True)
+    pd.testing.assert_frame_equal(with_meta.events, without_meta.events)
+    # the cleaned cut-off keeps the points the cleaning filled (raw likelihood < 0.6)
+    low = np.isfinite(stated.likelihood) & (stated.likelihood < 0.6)
+    assert low.any()
+    raw_cut = analyze_view(stated, side=c1.side, settings=EventConfig(min_likelihood=0.6)).events
+    assert not raw_cut["frame"].equals(without_meta.events["frame"])

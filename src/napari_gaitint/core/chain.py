@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .config import EventConfig
+from .config import EventConfig, likelihood_cutoff
 from .pose import Pose
 
 
@@ -49,6 +49,14 @@ def _timed(oriented: Pose, events_pose: Pose | None) -> Pose:
     return orient_like(events_pose, oriented)
 
 
+def _detect_kwargs(settings: EventConfig | None, cleaned: bool) -> dict:
+    """The keyword arguments of ``detect_events``: the settings, with the likelihood cut-off
+    of a cleaned or a raw pose when they give none."""
+    kw = (settings or EventConfig()).to_dict()
+    kw["min_likelihood"] = likelihood_cutoff(kw["min_likelihood"], cleaned=cleaned)
+    return kw
+
+
 def analyze_view(
     pose: Pose,
     *,
@@ -60,6 +68,7 @@ def analyze_view(
     level: bool = True,
     events_pose: Pose | None = None,
     flags: np.ndarray | None = None,
+    cleaned: bool = False,
 ) -> ViewEvents:
     """Orient one view and detect the events of the leg it shows.
 
@@ -83,6 +92,10 @@ def analyze_view(
     flags
         Cleaning flags (``CleanResult.flags``) that lower the confidence of the events near
         frames cleaning changed.
+    cleaned
+        Whether the pose was cleaned by :func:`~napari_gaitint.core.clean.clean_pose`: it
+        sets the likelihood cut-off when ``settings.min_likelihood`` is None
+        (:func:`~napari_gaitint.core.config.likelihood_cutoff`).
 
     Returns
     -------
@@ -92,10 +105,9 @@ def analyze_view(
     from .events import detect_events
     from .orient import orient_pose
 
-    settings = settings or EventConfig()
     oriented = orient_pose(pose, frame_size=frame_size, direction=direction, level=level)
     events = detect_events(_timed(oriented, events_pose), side=side, fps=fps or pose.fps, flags=flags,
-                           **settings.to_dict())
+                           **_detect_kwargs(settings, cleaned))
     return ViewEvents(oriented, events, side)
 
 
@@ -108,6 +120,7 @@ def analyze_pair(
     lag_frames: float | None = None,
     events_poses: Sequence[Pose | None] = (None, None),
     flags: Sequence[np.ndarray | None] = (None, None),
+    cleaned: bool = False,
 ) -> tuple[ViewEvents, ViewEvents]:
     """Orient the two views of a trial pair and detect both legs' events together, each
     checked against the other (:func:`~napari_gaitint.core.phase.detect_events_both_legs`).
@@ -116,7 +129,7 @@ def analyze_pair(
     ----------
     poses, sides
         The two views (image coordinates) and the leg each shows.
-    settings, level, events_poses, flags
+    settings, level, events_poses, flags, cleaned
         As in :func:`analyze_view`, per view.
     lag_frames
         Frames the second view lags the first (from the cleaning's alignment); None:
@@ -130,9 +143,8 @@ def analyze_pair(
     from .orient import orient_pose
     from .phase import detect_events_both_legs
 
-    settings = settings or EventConfig()
     oriented = [orient_pose(p, level=level) for p in poses]
     timed = tuple(_timed(o, e) for o, e in zip(oriented, events_poses, strict=True))
     events = detect_events_both_legs(timed, sides=tuple(sides), lag_frames=lag_frames, flags=tuple(flags),
-                                     **settings.to_dict())
+                                     **_detect_kwargs(settings, cleaned))
     return tuple(ViewEvents(o, ev, s) for o, ev, s in zip(oriented, events, sides, strict=True))

@@ -21,6 +21,20 @@ LEG_CHAIN: tuple[str, ...] = ("knee", "ankle", "heel", "toe")
 #: cleaning, of the event and cycle steps on uncleaned poses, of the walking direction from
 #: the feet and of label QA.
 LIKELIHOOD_THRESHOLD = 0.6
+#: The likelihood cut-off of the steps after cleaning (events, cycles, parameters, angles) on
+#: a pose cleaned by :func:`~napari_gaitint.core.clean.clean_pose`: it removed its own
+#: low-likelihood points and filled some, which keep their raw likelihood and must not be
+#: removed again.
+CLEANED_LIKELIHOOD_THRESHOLD = 0.0
+
+
+def likelihood_cutoff(min_likelihood: float | None = None, *, cleaned: bool) -> float:
+    """The likelihood cut-off of a step after cleaning: ``min_likelihood`` when given, else
+    :data:`CLEANED_LIKELIHOOD_THRESHOLD` for a cleaned pose and :data:`LIKELIHOOD_THRESHOLD`
+    for raw predictions (the caller says which)."""
+    if min_likelihood is not None:
+        return float(min_likelihood)
+    return CLEANED_LIKELIHOOD_THRESHOLD if cleaned else LIKELIHOOD_THRESHOLD
 
 # ---------------------------------------------------------------------------------------
 # cleaning
@@ -212,8 +226,9 @@ class EventConfig:
         Body reference (``"hip"``, ``"neck"``); None: the method's own.
     min_likelihood
         Points with a lower DLC likelihood are missing; None: the cut-off for the pose at
-        hand (:data:`LIKELIHOOD_THRESHOLD` for raw predictions, 0 for a cleaned pose, which
-        the caller states: :func:`~napari_gaitint.core.chain.likelihood_cutoff`).
+        hand (:func:`likelihood_cutoff`: :data:`LIKELIHOOD_THRESHOLD` for raw predictions,
+        :data:`CLEANED_LIKELIHOOD_THRESHOLD` for a cleaned pose, which the caller states,
+        e.g. ``cleaned=True`` of :func:`~napari_gaitint.core.chain.analyze_view`).
     max_gap_s, max_reference_gap_s, min_prominence, min_distance_stride, edge_stride, fit_stride, min_excursion_leg, stride_s, stride_range_s, rest_fraction, despike, max_spike_s, rest_half_width_s
         As in :func:`~napari_gaitint.core.events.detect_events`.
     """

@@ -183,10 +183,12 @@ def detect_events(
     stride_range_s
         Plausible stride periods (s) searched by the autocorrelation.
     min_likelihood
-        Points with a lower DLC likelihood are treated as missing. None: 0.6 (DLC's usual
-        p-cutoff) for raw predictions, 0 for a pose cleaned by
-        :func:`~napari_gaitint.core.clean.clean_pose` (it already judged every point and
-        keeps the raw likelihood column, so the cut would undo its gap filling).
+        Points with a lower DLC likelihood are treated as missing. Callers that know whether
+        the pose was cleaned state it (:func:`~napari_gaitint.core.config.likelihood_cutoff`:
+        0.6, DLC's usual p-cutoff, for raw predictions, 0 for a pose cleaned by
+        :func:`~napari_gaitint.core.clean.clean_pose`, which already judged every point and
+        keeps the raw likelihood column, so the cut would undo its gap filling). None: that
+        rule, with a pose counted as cleaned when ``clean_pose`` made it (``pose.meta``).
     despike
         Runs of samples of a relative signal that jump away by more than this fraction of
         its robust range and back within ``max_spike_s`` (at least 3 samples) are treated

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.config import CLEANED_LIKELIHOOD_THRESHOLD
 from ..core.errors import (
     AnalysisError,
     GaitintWarning,
@@ -100,7 +101,9 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     -----
     Each view is cleaned with the other view's predictions as the far-leg reference. Events
     are timed on the cleaned pose before its low-pass filter, the two legs of a pair
-    together (:func:`_trial_events`); cycles and angles use the filtered pose.
+    together (:func:`_trial_events`); cycles and angles use the filtered pose. The steps
+    after cleaning keep every point of the cleaned pose
+    (:data:`~napari_gaitint.core.config.CLEANED_LIKELIHOOD_THRESHOLD`).
     """
     from ..core.clean import clean_pose
     from ..core.cycles import compute_cycles
@@ -131,7 +134,7 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     for (row, pose, side, cleaned), (oriented, events) in zip(prepared, _trial_events(prepared, config),
                                                                 strict=True):
         cycles = compute_cycles(oriented, events, side=side, px_per_m=_cycles_scale(row, config),
-                                **config.cycles_kwargs())
+                                min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD, **config.cycles_kwargs())
         cycles = _with_angle_cycles(cycles, oriented, events, side, config)
         # the unfiltered pose served the events; the results keep the filtered one
         cleaned = dataclasses.replace(cleaned, unfiltered=None)
@@ -141,7 +144,7 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
         steps = _steps(views[i], views[1 - i]) if len(views) == 2 else None
         px_per_m = config.view_px_per_m(row)
         params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=px_per_m,
-                                    steps=steps)
+                                    steps=steps, min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)
         tilt = oriented.meta["orientation"]["tilt_deg"]
         params["floor_tilt_deg"] = np.nan if tilt is None else tilt
         if px_per_m is not None:
@@ -179,7 +182,8 @@ def _trial_events(prepared: list[tuple], config: AnalysisConfig) -> list[tuple[P
         if not (align or {}).get("lag_beyond_range"):
             pair = analyze_pair((c0.pose, c1.pose), sides=(s0, s1), settings=settings, level=level,
                                 lag_frames=align.get("lag_frames", 0) if align else None,
-                                events_poses=(c0.events_pose, c1.events_pose), flags=(c0.flags, c1.flags))
+                                events_poses=(c0.events_pose, c1.events_pose), flags=(c0.flags, c1.flags),
+                                cleaned=True)
             return [(v.oriented, v.events) for v in pair]
     out = []
     for (_, pose, side, cleaned), events in zip(prepared, edited, strict=True):
@@ -187,7 +191,7 @@ def _trial_events(prepared: list[tuple], config: AnalysisConfig) -> list[tuple[P
             out.append((orient_pose(cleaned.pose, level=level), events))
             continue
         view = analyze_view(cleaned.pose, side=side, settings=settings, fps=pose.fps, level=level,
-                            events_pose=cleaned.events_pose, flags=cleaned.flags)
+                            events_pose=cleaned.events_pose, flags=cleaned.flags, cleaned=True)
         out.append((view.oriented, view.events))
     return out
 
@@ -213,7 +217,8 @@ def _with_angle_cycles(cycles: pd.DataFrame, oriented: Pose, events: pd.DataFram
     from ..core.angles import append_angle_cycles, compute_angle_cycles
 
     try:
-        angles = compute_angle_cycles(oriented, events, side=side, cycles=cycles, n_points=config.n_points)
+        angles = compute_angle_cycles(oriented, events, side=side, cycles=cycles, n_points=config.n_points,
+                                      min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)
     except AnalysisError:
         return cycles
     return append_angle_cycles(cycles, angles)
@@ -230,4 +235,5 @@ def _steps(view: tuple, other: tuple) -> pd.DataFrame | None:
     if side == other_side or not align or align.get("lag_beyond_range"):
         return None
     return compute_steps(oriented, events, other_oriented, other_events, side=side, other_side=other_side,
-                         fps=pose.fps, lag_frames=align.get("lag_frames", 0))
+                         fps=pose.fps, lag_frames=align.get("lag_frames", 0),
+                         min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)
