@@ -523,13 +523,15 @@ def _cmd_events(args) -> int:
 
 
 def _add_angles(sub) -> None:
+    from .core.config import LIKELIHOOD_THRESHOLD
+
     p = sub.add_parser(
         "angles",
         help="sagittal hip, knee, ankle and trunk angles of one DeepLabCut prediction file",
         description="Load one view's predictions, orient them (walking direction detected) and "
         "write the joint angles of every frame (frame, time_s, hip, knee, ankle, trunk; degrees, "
         "flexion, dorsiflexion and forward lean positive; see docs/methods/angles.md). Points "
-        "below likelihood 0.6 are missing. The input file is never modified.",
+        f"below likelihood {LIKELIHOOD_THRESHOLD:g} are missing. The input file is never modified.",
     )
     p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
     p.add_argument("--fps", type=float, required=True, help="frame rate in Hz (for time_s)")
@@ -569,14 +571,17 @@ def _add_stats(sub) -> None:
     )
     p.add_argument("cycles", type=Path, help="cycles table (.csv or .h5)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--correction", choices=["holm", "fdr_bh"], default=None,
+    from .core.config import CORRECTIONS, STATS_ENGINES, StatsConfig
+
+    p.add_argument("--correction", choices=list(CORRECTIONS), default=StatsConfig.correction,
                    help="multiple-comparison correction of p_gg across body part/axis tests")
     p.add_argument("--views", default=None,
                    help="comma-separated views to compare (default all; agreement uses the first two)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--no-figures", action="store_true", help="do not draw figures (faster)")
-    p.add_argument("--engine", choices=["numpy", "pingouin"], default="numpy",
-                   help="ANOVA engine: vectorised (default) or pingouin.rm_anova itself (same results)")
+    p.add_argument("--engine", choices=list(STATS_ENGINES), default=StatsConfig.engine,
+                   help=f"ANOVA engine: numpy, vectorised, or pingouin.rm_anova itself (same results; "
+                   f"default {StatsConfig.engine})")
     p.add_argument("--spm", action="store_true",
                    help="also test the whole curves with spm1d (needs the [spm] extra); writes spm.csv")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")

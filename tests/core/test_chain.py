@@ -119,3 +119,18 @@ def test_cleaned_pose_cut_off_is_stated_not_read_from_meta():
     assert low.any()
     raw_cut = analyze_view(stated, side=c1.side, settings=EventConfig(min_likelihood=0.6)).events
     assert not raw_cut["frame"].equals(without_meta.events["frame"])
+
+
+def test_stats_settings_are_the_defaults_of_rm_anova_and_the_config(tmp_path):
+    from napari_gaitint.core.config import CORRECTIONS, STATS_ENGINES, StatsConfig
+    from napari_gaitint.core.stats import rm_anova
+
+    assert inspect.signature(rm_anova).parameters["engine"].default == StatsConfig().engine
+    assert AnalysisConfig().stats_config() == StatsConfig()
+    assert set(CORRECTIONS) >= {"holm", "fdr_bh"} and set(STATS_ENGINES) == {"numpy", "pingouin"}
+    with pytest.raises(ValueError, match="engine must be one of numpy, pingouin"):
+        StatsConfig(engine="R")
+    path = tmp_path / "stats config.toml"
+    path.write_text('correction = "bonferroni"\n')
+    with pytest.raises(InputFileError, match=r"stats config\.toml.*correction must be one of holm"):
+        load_config(path)

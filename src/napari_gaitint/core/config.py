@@ -1,7 +1,9 @@
 """The settings of every analysis step, in one place: the single home of every default.
 
 One frozen, validated settings object per step: :class:`CleanConfig` (cleaning,
-:func:`~napari_gaitint.core.clean.clean_pose`), and the choices every entry point offers (the
+:func:`~napari_gaitint.core.clean.clean_pose`), :class:`EventConfig` (event detection,
+:func:`~napari_gaitint.core.events.detect_events`), :class:`StatsConfig` (statistics,
+:func:`~napari_gaitint.core.stats.rm_anova`), and the choices every entry point offers (the
 command line builds its options from here, the napari docks their fields). This module
 imports nothing heavy, so ``gaitint --help`` stays quick.
 """
@@ -263,3 +265,36 @@ class EventConfig:
     def to_dict(self) -> dict:
         """Plain dict: the keyword arguments of ``detect_events``."""
         return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------------------------------
+# statistics
+# ---------------------------------------------------------------------------------------
+#: Multiple-comparison corrections of the RM-ANOVA p-values (:class:`StatsConfig` ``correction``).
+CORRECTIONS = ("holm", "fdr_bh", "bonf")
+#: RM-ANOVA engines (:class:`StatsConfig` ``engine``): vectorised numpy or pingouin itself.
+STATS_ENGINES = ("numpy", "pingouin")
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsConfig:
+    """Statistics settings (:func:`~napari_gaitint.core.stats.rm_anova`).
+
+    Parameters
+    ----------
+    correction
+        Multiple-comparison correction across the ANOVA tests: None or one of
+        :data:`CORRECTIONS`.
+    engine
+        One of :data:`STATS_ENGINES`: ``"numpy"`` (vectorised, the default) or
+        ``"pingouin"`` (:func:`pingouin.rm_anova`); identical results.
+    """
+
+    correction: str | None = None
+    engine: str = "numpy"
+
+    def __post_init__(self):
+        if self.correction is not None and self.correction not in CORRECTIONS:
+            raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)} or None, not {self.correction!r}")
+        if self.engine not in STATS_ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(STATS_ENGINES)}, not {self.engine!r}")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.config import StatsConfig
 from ..core.errors import (
     GaitintError,
     InputFileError,
@@ -82,7 +83,7 @@ class AnalysisConfig:
     level_floor: bool = True
     n_points: int = 101
     correction: str | None = None
-    stats_engine: str = "numpy"
+    stats_engine: str = StatsConfig.engine
     bodyparts: Mapping[str, str] = dataclasses.field(default_factory=dict)
     px_per_m: float | None = None
     cycles_units: str = "px"
@@ -112,6 +113,7 @@ class AnalysisConfig:
         cfg.clean_config()  # validate the cleaning keywords early
         try:
             cfg.event_config()
+            cfg.stats_config()
         except (GaitintError, ValueError) as err:
             raise InputFileError(source, str(err)) from None
         if cfg.cycles_units not in CYCLES_UNITS:
@@ -157,6 +159,11 @@ class AnalysisConfig:
         except TypeError as err:
             names = [f.name for f in dataclasses.fields(EventConfig) if f.name not in ("method", "reference")]
             raise GaitintError(f"bad [events] setting ({err}); known: {names}") from err
+
+    def stats_config(self) -> StatsConfig:
+        """The :class:`~napari_gaitint.core.config.StatsConfig` of ``correction`` and
+        ``stats_engine``."""
+        return StatsConfig(correction=self.correction, engine=self.stats_engine)
 
     def cycles_kwargs(self) -> dict:
         """Keyword arguments for ``compute_cycles`` (only the ones set)."""
