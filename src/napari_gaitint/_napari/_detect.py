@@ -17,7 +17,7 @@ from ..core.config import EventConfig as _EventConfig
 from ..core.errors import GaitintError
 from . import _convert
 from ._layers import layer_placement, layer_pose
-from ._meta import EVENTS, KEY, copy_info, view_side
+from ._meta import EVENTS, KEY, copy_info, layer_info, view_side
 
 if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
     import napari.layers
@@ -69,7 +69,8 @@ def detect_events_widget(
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
     ref = None if reference == "auto" else reference
-    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref))
+    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref),
+                          cleaned=layer_info(layer).cleaned)
     oriented, events = result.oriented, result.events
     data, feats = _convert.events_to_points(events, pose)
     info = copy_info(layer, keep=("trial", "view", "side", "mirrored"))

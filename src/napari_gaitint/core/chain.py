@@ -49,11 +49,13 @@ def _timed(oriented: Pose, events_pose: Pose | None) -> Pose:
     return orient_like(events_pose, oriented)
 
 
-def _detect_kwargs(settings: EventConfig | None, cleaned: bool) -> dict:
+def _detect_kwargs(settings: EventConfig | None, cleaned: bool | None) -> dict:
     """The keyword arguments of ``detect_events``: the settings, with the likelihood cut-off
-    of a cleaned or a raw pose when they give none."""
+    of a cleaned or a raw pose when they give none (``cleaned`` None: ``detect_events``'
+    own rule for each pose)."""
     kw = (settings or EventConfig()).to_dict()
-    kw["min_likelihood"] = likelihood_cutoff(kw["min_likelihood"], cleaned=cleaned)
+    if cleaned is not None:
+        kw["min_likelihood"] = likelihood_cutoff(kw["min_likelihood"], cleaned=cleaned)
     return kw
 
 
@@ -68,7 +70,7 @@ def analyze_view(
     level: bool = True,
     events_pose: Pose | None = None,
     flags: np.ndarray | None = None,
-    cleaned: bool = False,
+    cleaned: bool | None = None,
 ) -> ViewEvents:
     """Orient one view and detect the events of the leg it shows.
 
@@ -95,7 +97,8 @@ def analyze_view(
     cleaned
         Whether the pose was cleaned by :func:`~napari_gaitint.core.clean.clean_pose`: it
         sets the likelihood cut-off when ``settings.min_likelihood`` is None
-        (:func:`~napari_gaitint.core.config.likelihood_cutoff`).
+        (:func:`~napari_gaitint.core.config.likelihood_cutoff`). None: not stated, the rule
+        of :func:`~napari_gaitint.core.events.detect_events` for ``min_likelihood=None``.
 
     Returns
     -------
@@ -120,7 +123,7 @@ def analyze_pair(
     lag_frames: float | None = None,
     events_poses: Sequence[Pose | None] = (None, None),
     flags: Sequence[np.ndarray | None] = (None, None),
-    cleaned: bool = False,
+    cleaned: bool | None = None,
 ) -> tuple[ViewEvents, ViewEvents]:
     """Orient the two views of a trial pair and detect both legs' events together, each
     checked against the other (:func:`~napari_gaitint.core.phase.detect_events_both_legs`).
