@@ -669,15 +669,17 @@ class EventAnnotator(QWidget):
 
     def recompute_cycles(self) -> pd.DataFrame | None:
         """Gait cycles (HS -> HS) of each view from the edited events (core.cycles)."""
+        from ..core.config import likelihood_cutoff
         from ..core.cycles import compute_cycles
         from ..core.orient import orient_pose
 
         parts, msgs = [], []
         for side, view in self.side_views.items():
-            pose = self.views[view][1]
+            layer, pose = self.views[view]
             ev = self.events[self.events["side"] == side]
             try:
-                cyc = compute_cycles(orient_pose(pose), ev, side=side, fps=pose.fps)
+                cyc = compute_cycles(orient_pose(pose), ev, side=side, fps=pose.fps,
+                                     min_likelihood=likelihood_cutoff(cleaned=layer_info(layer).cleaned))
             except GaitintError as err:
                 msgs.append(f"{view}: {err}")
                 continue
