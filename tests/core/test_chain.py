@@ -134,3 +134,18 @@ def test_stats_settings_are_the_defaults_of_rm_anova_and_the_config(tmp_path):
     path.write_text('correction = "bonferroni"\n')
     with pytest.raises(InputFileError, match=r"stats config\.toml.*correction must be one of holm"):
         load_config(path)
+
+
+def test_cycle_settings_are_the_defaults_of_the_cycle_steps():
+    from napari_gaitint.core.angles import compute_angle_cycles
+    from napari_gaitint.core.config import CycleConfig
+    from napari_gaitint.core.cycles import compute_cycles, split_cycles
+
+    defaults = CycleConfig()
+    for func in (compute_cycles, split_cycles, compute_angle_cycles):
+        params = inspect.signature(func).parameters
+        for f in dataclasses.fields(CycleConfig):
+            if f.name in params:
+                assert params[f.name].default == getattr(defaults, f.name), (func.__name__, f.name)
+    assert AnalysisConfig().n_points == defaults.n_points
+    assert AnalysisConfig().resolved().cycles_reference == defaults.reference

@@ -2,7 +2,8 @@
 
 One frozen, validated settings object per step: :class:`CleanConfig` (cleaning,
 :func:`~napari_gaitint.core.clean.clean_pose`), :class:`EventConfig` (event detection,
-:func:`~napari_gaitint.core.events.detect_events`), :class:`StatsConfig` (statistics,
+:func:`~napari_gaitint.core.events.detect_events`), :class:`CycleConfig` (gait cycles,
+:func:`~napari_gaitint.core.cycles.compute_cycles`), :class:`StatsConfig` (statistics,
 :func:`~napari_gaitint.core.stats.rm_anova`), and the choices every entry point offers (the
 command line builds its options from here, the napari docks their fields). This module
 imports nothing heavy, so ``gaitint --help`` stays quick.
@@ -265,6 +266,33 @@ class EventConfig:
     def to_dict(self) -> dict:
         """Plain dict: the keyword arguments of ``detect_events``."""
         return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------------------------------
+# cycles
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class CycleConfig:
+    """Gait-cycle settings (:func:`~napari_gaitint.core.cycles.compute_cycles`, which, with
+    :func:`~napari_gaitint.core.cycles.split_cycles` and
+    :func:`~napari_gaitint.core.angles.compute_angle_cycles`, takes its defaults from here).
+
+    Parameters
+    ----------
+    reference
+        Body part that x of the limbs is expressed relative to.
+    n_points
+        Samples per normalised cycle (101 → 0, 1, ..., 100 %).
+    y_reference, max_gap_s, duration_tolerance, max_reference_gap_s
+        As in :func:`~napari_gaitint.core.cycles.compute_cycles`.
+    """
+
+    reference: str = "neck"
+    n_points: int = 101
+    y_reference: str = "floor"
+    max_gap_s: float = 0.2
+    duration_tolerance: float = 0.35
+    max_reference_gap_s: float = 0.5
 
 
 # ---------------------------------------------------------------------------------------

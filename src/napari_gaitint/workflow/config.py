@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..core.config import StatsConfig
+from ..core.config import CycleConfig, StatsConfig
 from ..core.errors import (
     GaitintError,
     InputFileError,
@@ -81,7 +81,7 @@ class AnalysisConfig:
     events: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     cycles_reference: str | None = None
     level_floor: bool = True
-    n_points: int = 101
+    n_points: int = CycleConfig.n_points
     correction: str | None = None
     stats_engine: str = StatsConfig.engine
     bodyparts: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -131,7 +131,7 @@ class AnalysisConfig:
 
         clean = {k: v for k, v in dataclasses.asdict(self.clean_config()).items() if v is not None}
         return dataclasses.replace(self, clean=clean, events_method=self.events_method or DEFAULT_METHOD,
-                                   cycles_reference=self.cycles_reference or _default_cycles_reference())
+                                   cycles_reference=self.cycles_reference or CycleConfig.reference)
 
     def clean_config(self):
         """The :class:`~napari_gaitint.core.clean.CleanConfig` these settings describe."""
@@ -178,16 +178,6 @@ class AnalysisConfig:
         if value is not None and pd.notna(value):
             return float(value)
         return float(self.px_per_m) if self.px_per_m else None
-
-
-def _default_cycles_reference() -> str:
-    """The body part x is relative to in the cycles when the settings name none (the
-    default of :func:`~napari_gaitint.core.cycles.compute_cycles`)."""
-    import inspect
-
-    from ..core.cycles import compute_cycles
-
-    return inspect.signature(compute_cycles).parameters["reference"].default
 
 
 def load_config(path: str | Path) -> AnalysisConfig:
