@@ -54,7 +54,7 @@ def detect_events_widget(
     """
     from ..core.chain import analyze_view
     from ..core.config import EVENT_METHODS as METHODS
-    from ..core.config import EventConfig
+    from ..core.config import EventConfig, likelihood_cutoff
     from ..core.event_signals import relative_x
     from ..core.pose import validate_time_series, with_role_names
 
@@ -69,8 +69,8 @@ def detect_events_widget(
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
     ref = None if reference == "auto" else reference
-    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref),
-                          cleaned=layer_info(layer).cleaned)
+    cleaned = layer_info(layer).cleaned
+    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref), cleaned=cleaned)
     oriented, events = result.oriented, result.events
     data, feats = _convert.events_to_points(events, pose)
     info = copy_info(layer, keep=("trial", "view", "side", "mirrored"))
@@ -103,7 +103,8 @@ def detect_events_widget(
         viewer.window.add_dock_widget(plot.native_widget, name=f"events plot: {layer.name}", area="bottom")
         from ._angles import dock_angles_plot
 
-        dock_angles_plot(viewer, oriented, events, side=side, name=layer.name)  # beside it
+        dock_angles_plot(viewer, oriented, events, side=side, name=layer.name,  # beside it
+                         min_likelihood=likelihood_cutoff(cleaned=cleaned))
     return (data, kwargs, "points")
 
 
