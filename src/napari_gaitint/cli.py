@@ -435,17 +435,16 @@ def _side_from_direction(path: Path, fps: float, direction: int | None) -> tuple
     return side, direction, f" (from the walking direction, {walk}; --side to change)"
 
 
-def _load_oriented_view(args):
-    """``(pose in gait coordinates, trial, view, side, side_note)`` of ``args.predictions`` as
-    the one-file commands (events, angles) load it: roles by ``--bodyparts`` or by name, the
-    leg from ``--side``, the C1/C3 name or else the walking direction (``side_note`` says
-    so), oriented (walking direction detected). Warns when the name's side contradicts the
-    walking direction."""
+def _load_view(args):
+    """``(pose, trial, view, side, side_note, orientation)`` of ``args.predictions`` as the
+    one-file commands (events, angles) load it: roles by ``--bodyparts`` or by name, the leg
+    from ``--side``, the C1/C3 name or else the walking direction (``side_note`` says so);
+    ``orientation`` holds the keyword arguments of
+    :func:`~napari_gaitint.core.orient.orient_pose` (frame size, walking direction, levelling)."""
     import numpy as np
 
-    from .core.errors import GaitintWarning, InputFileError
+    from .core.errors import InputFileError
     from .core.io import load_pose
-    from .core.orient import orient_pose
     from .core.pose import parse_bodypart_mapping, side_of_view, validate_time_series
 
     try:
@@ -468,7 +467,14 @@ def _load_oriented_view(args):
     # the frame size just places the origin; without it the data extent serves.
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
     height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
-    oriented = orient_pose(pose, frame_size=(width, height), direction=direction, level=args.level)
+    orientation = {"frame_size": (width, height), "direction": direction, "level": args.level}
+    return pose, trial, view, side, side_note, orientation
+
+
+def _check_side(args, oriented, view: str, side: str, side_note: str) -> None:
+    """Warn when the name's side contradicts the walking direction in the image."""
+    from .core.errors import GaitintWarning
+
     walks = oriented.meta["orientation"]["direction"]
     if args.side is None and not side_note and side != ("left" if walks == -1 else "right"):
         # a camera sees the left leg exactly when the subject walks right-to-left in its image
@@ -477,18 +483,25 @@ def _load_oriented_view(args):
             f"walks {'right-to-left' if walks == -1 else 'left-to-right'} in the image, so this "
             f"camera sees the {'left' if walks == -1 else 'right'} leg (unless the video is "
             "mirrored); give --side if the side is wrong", GaitintWarning, stacklevel=2)
-    return oriented, trial, view, side, side_note
 
 
 def _cmd_events(args) -> int:
-    from .core.config import DEFAULT_METHOD, LOW_CONFIDENCE
-    from .core.events import detect_events
+    from .core.chain import analyze_view
+    from .core.config import LOW_CONFIDENCE, EventConfig
+    from .core.errors import AnalysisError
 
-    oriented, trial, view, side, side_note = _load_oriented_view(args)
-    events = detect_events(
-        oriented, side=side, fps=args.fps, method=args.method or DEFAULT_METHOD,
-        reference=args.reference,
-    )
+    pose, trial, view, side, side_note, orientation = _load_view(args)
+    settings = EventConfig(**{k: v for k, v in (("method", args.method), ("reference", args.reference))
+                              if v is not None})
+    try:
+        result = analyze_view(pose, side=side, settings=settings, fps=args.fps, **orientation)
+    except AnalysisError:  # the side check still speaks
+        from .core.orient import orient_pose
+
+        _check_side(args, orient_pose(pose, **orientation), view, side, side_note)
+        raise
+    oriented, events = result.oriented, result.events
+    _check_side(args, oriented, view, side, side_note)
     events.insert(0, "view", view)
     events.insert(0, "trial", trial)
     out = args.out or args.predictions.with_name(f"{args.predictions.stem}_events.csv")
@@ -510,13 +523,15 @@ def _cmd_events(args) -> int:
 
 
 def _add_angles(sub) -> None:
+    from .core.config import LIKELIHOOD_THRESHOLD
+
     p = sub.add_parser(
         "angles",
         help="sagittal hip, knee, ankle and trunk angles of one DeepLabCut prediction file",
         description="Load one view's predictions, orient them (walking direction detected) and "
         "write the joint angles of every frame (frame, time_s, hip, knee, ankle, trunk; degrees, "
         "flexion, dorsiflexion and forward lean positive; see docs/methods/angles.md). Points "
-        "below likelihood 0.6 are missing. The input file is never modified.",
+        f"below likelihood {LIKELIHOOD_THRESHOLD:g} are missing. The input file is never modified.",
     )
     p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
     p.add_argument("--fps", type=float, required=True, help="frame rate in Hz (for time_s)")
@@ -529,8 +544,11 @@ def _add_angles(sub) -> None:
 def _cmd_angles(args) -> int:
     from .core._csv import write_csv
     from .core.angles import JOINTS, compute_angles
+    from .core.orient import orient_pose
 
-    oriented, _, _, side, side_note = _load_oriented_view(args)
+    pose, _, view, side, side_note, orientation = _load_view(args)
+    oriented = orient_pose(pose, **orientation)
+    _check_side(args, oriented, view, side, side_note)
     table = compute_angles(oriented, fps=args.fps)
     out = args.out or args.predictions.with_name(f"{args.predictions.stem}_angles.csv")
     write_csv(out, table, overwrite=args.overwrite)
@@ -553,14 +571,17 @@ def _add_stats(sub) -> None:
     )
     p.add_argument("cycles", type=Path, help="cycles table (.csv or .h5)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    p.add_argument("--correction", choices=["holm", "fdr_bh"], default=None,
+    from .core.config import CORRECTIONS, STATS_ENGINES, StatsConfig
+
+    p.add_argument("--correction", choices=list(CORRECTIONS), default=StatsConfig.correction,
                    help="multiple-comparison correction of p_gg across body part/axis tests")
     p.add_argument("--views", default=None,
                    help="comma-separated views to compare (default all; agreement uses the first two)")
     p.add_argument("--no-report", action="store_true", help="do not write report.html")
     p.add_argument("--no-figures", action="store_true", help="do not draw figures (faster)")
-    p.add_argument("--engine", choices=["numpy", "pingouin"], default="numpy",
-                   help="ANOVA engine: vectorised (default) or pingouin.rm_anova itself (same results)")
+    p.add_argument("--engine", choices=list(STATS_ENGINES), default=StatsConfig.engine,
+                   help=f"ANOVA engine: numpy, vectorised, or pingouin.rm_anova itself (same results; "
+                   f"default {StatsConfig.engine})")
     p.add_argument("--spm", action="store_true",
                    help="also test the whole curves with spm1d (needs the [spm] extra); writes spm.csv")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")

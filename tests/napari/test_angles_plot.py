@@ -21,6 +21,7 @@ def test_angles_plot_beside_the_event_plot(make_napari_viewer, sample_manifest, 
     from napari_gaitint._napari._detect import EventsPlot, detect_events_widget
     from napari_gaitint._napari._layers import layer_pose
     from napari_gaitint.core.angles import JOINTS, compute_angle_cycles, compute_angles
+    from napari_gaitint.core.config import CLEANED_LIKELIHOOD_THRESHOLD
     from napari_gaitint.core.orient import orient_pose
     from napari_gaitint.core.pose import with_role_names
 
@@ -42,11 +43,12 @@ def test_angles_plot_beside_the_event_plot(make_napari_viewer, sample_manifest, 
     # the data are the core's, of the same oriented pose and events
     pose = orient_pose(with_role_names(layer_pose(layer), side="left"))
     events = viewer.layers["T01 C1 keypoints cleaned events"].metadata["gaitint"]["events"]
-    expected = compute_angles(pose)
+    cut = CLEANED_LIKELIHOOD_THRESHOLD  # a cleaned layer: the dock states the cleaned cut-off
+    expected = compute_angles(pose, min_likelihood=cut)
     for joint, line in zip(JOINTS, plot.ax_frames.lines, strict=False):
         assert line.get_label() == joint
         assert_allclose(line.get_ydata(), expected[joint], equal_nan=True)
-    cycles = compute_angle_cycles(pose, events, side="left")
+    cycles = compute_angle_cycles(pose, events, side="left", min_likelihood=cut)
     n_cycles = cycles["cycle"].nunique()
     assert n_cycles >= 2 and len(plot.ax_cycles.lines) == n_cycles * len(JOINTS) + len(JOINTS)
     knee = cycles[cycles["bodypart"] == "knee"]["value"]

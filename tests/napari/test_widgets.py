@@ -182,7 +182,7 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
     cleaned = _run_clean(viewer, "T01 C1 keypoints")
     widget = detect_events_widget()
     viewer.window.add_dock_widget(widget)
-    from napari_gaitint.core.config import DEFAULT_METHOD
+    from napari_gaitint.core.config import CLEANED_LIKELIHOOD_THRESHOLD, DEFAULT_METHOD
 
     assert widget.method.value == DEFAULT_METHOD  # the default of every entry point
     widget.layer.value = cleaned
@@ -190,7 +190,9 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
     widget.reference.value = "hip"
     widget()
     events_layer = viewer.layers["T01 C1 keypoints cleaned events"]
-    core = detect_events(orient_pose(layer_pose(cleaned)), side="left", method="zeni", reference="hip")
+    # a cleaned layer: the dock states the cleaned cut-off (0: the filled points are kept)
+    core = detect_events(orient_pose(layer_pose(cleaned)), side="left", method="zeni", reference="hip",
+                         min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)
     feats = events_layer.features
     assert list(feats["event"]) == list(core["event"])
     assert_allclose(feats["frame_exact"], core["frame"])

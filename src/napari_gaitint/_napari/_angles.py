@@ -40,6 +40,10 @@ class AnglesPlot:
         The leg the camera sees.
     title
         Shown above the plot.
+    min_likelihood
+        Likelihood cut-off of the angles (:func:`~napari_gaitint.core.config.likelihood_cutoff`
+        of a cleaned or a raw pose); None: the rule of
+        :func:`~napari_gaitint.core.angles.compute_angles`.
     """
 
     _last = None  # weak reference to the most recent plot (never keeps a viewer alive)
@@ -49,14 +53,15 @@ class AnglesPlot:
         """The most recently created plot, if it still exists (for tests and scripting)."""
         return cls._last() if cls._last is not None else None
 
-    def __init__(self, viewer, pose: Pose, events: pd.DataFrame, *, side: str, title: str = ""):
+    def __init__(self, viewer, pose: Pose, events: pd.DataFrame, *, side: str, title: str = "",
+                 min_likelihood: float | None = None):
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
 
         self.viewer = viewer
-        self.angles = compute_angles(pose)
+        self.angles = compute_angles(pose, min_likelihood=min_likelihood)
         try:
-            self.cycles = compute_angle_cycles(pose, events, side=side)
+            self.cycles = compute_angle_cycles(pose, events, side=side, min_likelihood=min_likelihood)
         except AnalysisError:  # no full cycle: the per-frame panel only
             self.cycles = None
         self.figure = Figure(figsize=(7, 2.4), layout="constrained")
@@ -125,8 +130,10 @@ class AnglesPlot:
         self.viewer.dims.set_current_step(0, int(round(frame)))
 
 
-def dock_angles_plot(viewer, pose: Pose, events: pd.DataFrame, *, side: str, name: str) -> AnglesPlot:
+def dock_angles_plot(viewer, pose: Pose, events: pd.DataFrame, *, side: str, name: str,
+                     min_likelihood: float | None = None) -> AnglesPlot:
     """Dock an :class:`AnglesPlot` of ``pose`` at the bottom of the viewer's window."""
-    plot = AnglesPlot(viewer, pose, events, side=side, title="joint angles per frame")
+    plot = AnglesPlot(viewer, pose, events, side=side, title="joint angles per frame",
+                      min_likelihood=min_likelihood)
     viewer.window.add_dock_widget(plot.native_widget, name=f"angles plot: {name}", area="bottom")
     return plot

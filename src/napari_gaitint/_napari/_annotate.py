@@ -278,10 +278,8 @@ class EventAnnotator(QWidget):
             subset=["trial", "side", "event", "frame"]))
 
     def _detect(self, views=None) -> pd.DataFrame:
+        from ..core.chain import analyze_pair, analyze_view
         from ..core.errors import AnalysisError
-        from ..core.events import detect_events
-        from ..core.orient import orient_pose
-        from ..core.phase import detect_events_both_legs
 
         wanted = {side: view for side, view in self.side_views.items() if views is None or view in views}
         for view in wanted.values():
@@ -289,18 +287,18 @@ class EventAnnotator(QWidget):
                 raise GaitintError(f"{view}: video frame size unknown; load the trial with its manifest or video")
         found = {}
         usable = {s: self.views[v][1] for s, v in self.side_views.items() if self.views[v][1].frame_size}
+        cleaned = {s: layer_info(self.views[v][0]).cleaned for s, v in self.side_views.items()}
         if len(usable) == 2 and wanted:  # a trial pair: both legs together, as gait analysis does
+            same = set(cleaned.values())  # one cut-off for both legs when both say the same
             try:
-                sides = tuple(usable)
-                legs = detect_events_both_legs(tuple(orient_pose(p) for p in usable.values()), sides=sides,
-                                               lag_frames=None)
-                found = dict(zip(sides, legs, strict=True))
+                found = {r.side: r.events for r in analyze_pair(
+                    tuple(usable.values()), sides=tuple(usable), cleaned=same.pop() if len(same) == 1 else None)}
             except AnalysisError:  # one leg cannot be detected: each requested leg alone
                 found = {}
         parts = []
         for side, view in wanted.items():
             pose = self.views[view][1]
-            ev = found[side] if side in found else detect_events(orient_pose(pose), side=side, fps=pose.fps)
+            ev = found[side] if side in found else analyze_view(pose, side=side, cleaned=cleaned[side]).events
             parts.append(ann.normalize_events(ev, trial=self.trial, view=view, fps=pose.fps))
         return ann.sort_events(pd.concat(parts, ignore_index=True)) if parts else ann.empty_events()
 
@@ -671,15 +669,17 @@ class EventAnnotator(QWidget):
 
     def recompute_cycles(self) -> pd.DataFrame | None:
         """Gait cycles (HS -> HS) of each view from the edited events (core.cycles)."""
+        from ..core.config import likelihood_cutoff
         from ..core.cycles import compute_cycles
         from ..core.orient import orient_pose
 
         parts, msgs = [], []
         for side, view in self.side_views.items():
-            pose = self.views[view][1]
+            layer, pose = self.views[view]
             ev = self.events[self.events["side"] == side]
             try:
-                cyc = compute_cycles(orient_pose(pose), ev, side=side, fps=pose.fps)
+                cyc = compute_cycles(orient_pose(pose), ev, side=side, fps=pose.fps,
+                                     min_likelihood=likelihood_cutoff(cleaned=layer_info(layer).cleaned))
             except GaitintError as err:
                 msgs.append(f"{view}: {err}")
                 continue

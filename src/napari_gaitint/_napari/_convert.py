@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.config import ROLES
+from ..core.config import LIKELIHOOD_THRESHOLD, ROLES
 from ..core.io import image_path_key
 from ..core.pose import Pose
 
@@ -122,7 +122,7 @@ def pose_to_points(
     pose: Pose,
     *,
     flags: np.ndarray | None = None,
-    pcutoff: float = 0.6,
+    pcutoff: float = LIKELIHOOD_THRESHOLD,
     keep_missing: bool = False,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Points-layer data and features of a pose.

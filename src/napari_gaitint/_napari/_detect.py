@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 from magicgui import magic_factory
 
-from ..core.config import DEFAULT_METHOD
+from ..core.config import EventConfig as _EventConfig
 from ..core.errors import GaitintError
 from . import _convert
 from ._layers import layer_placement, layer_pose
-from ._meta import EVENTS, KEY, copy_info, view_side
+from ._meta import EVENTS, KEY, copy_info, layer_info, view_side
 
 if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
     import napari.layers
@@ -40,7 +40,7 @@ def _event_methods(_w=None) -> list[str]:
 def detect_events_widget(
     layer: napari.layers.Points,
     viewer: napari.viewer.Viewer,
-    method: str = DEFAULT_METHOD,
+    method: str = _EventConfig.method,
     reference: str = "auto",
     side: str = "auto",
     show_plot: bool = True,
@@ -52,10 +52,10 @@ def detect_events_widget(
     it, the joint angles per frame and per cycle (:mod:`._angles`); clicking a plot moves the
     frame slider there.
     """
+    from ..core.chain import analyze_view
     from ..core.config import EVENT_METHODS as METHODS
+    from ..core.config import EventConfig, likelihood_cutoff
     from ..core.event_signals import relative_x
-    from ..core.events import detect_events
-    from ..core.orient import orient_pose
     from ..core.pose import validate_time_series, with_role_names
 
     if layer is None:
@@ -69,8 +69,9 @@ def detect_events_widget(
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
     ref = None if reference == "auto" else reference
-    oriented = orient_pose(pose)
-    events = detect_events(oriented, side=side, fps=pose.fps, method=method, reference=ref)
+    cleaned = layer_info(layer).cleaned
+    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref), cleaned=cleaned)
+    oriented, events = result.oriented, result.events
     data, feats = _convert.events_to_points(events, pose)
     info = copy_info(layer, keep=("trial", "view", "side", "mirrored"))
     kwargs = {
@@ -102,7 +103,8 @@ def detect_events_widget(
         viewer.window.add_dock_widget(plot.native_widget, name=f"events plot: {layer.name}", area="bottom")
         from ._angles import dock_angles_plot
 
-        dock_angles_plot(viewer, oriented, events, side=side, name=layer.name)  # beside it
+        dock_angles_plot(viewer, oriented, events, side=side, name=layer.name,  # beside it
+                         min_likelihood=likelihood_cutoff(cleaned=cleaned))
     return (data, kwargs, "points")
 
 

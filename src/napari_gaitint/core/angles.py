@@ -46,6 +46,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .config import CycleConfig
 from .errors import AnalysisError
 from .pose import Pose
 
@@ -200,10 +201,10 @@ def compute_angle_cycles(
     *,
     side: str,
     cycles: pd.DataFrame | None = None,
-    n_points: int = 101,
+    n_points: int = CycleConfig.n_points,
     fps: float | None = None,
-    max_gap_s: float = 0.2,
-    duration_tolerance: float = 0.35,
+    max_gap_s: float = CycleConfig.max_gap_s,
+    duration_tolerance: float = CycleConfig.duration_tolerance,
     min_likelihood: float | None = None,
 ) -> pd.DataFrame:
     """Every valid gait cycle's joint angles, resampled to ``n_points`` samples (0-100 %).

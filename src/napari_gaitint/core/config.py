@@ -1,7 +1,10 @@
 """The settings of every analysis step, in one place: the single home of every default.
 
 One frozen, validated settings object per step: :class:`CleanConfig` (cleaning,
-:func:`~napari_gaitint.core.clean.clean_pose`), and the choices every entry point offers (the
+:func:`~napari_gaitint.core.clean.clean_pose`), :class:`EventConfig` (event detection,
+:func:`~napari_gaitint.core.events.detect_events`), :class:`CycleConfig` (gait cycles,
+:func:`~napari_gaitint.core.cycles.compute_cycles`), :class:`StatsConfig` (statistics,
+:func:`~napari_gaitint.core.stats.rm_anova`), and the choices every entry point offers (the
 command line builds its options from here, the napari docks their fields). This module
 imports nothing heavy, so ``gaitint --help`` stays quick.
 """
@@ -21,6 +24,20 @@ LEG_CHAIN: tuple[str, ...] = ("knee", "ankle", "heel", "toe")
 #: cleaning, of the event and cycle steps on uncleaned poses, of the walking direction from
 #: the feet and of label QA.
 LIKELIHOOD_THRESHOLD = 0.6
+#: The likelihood cut-off of the steps after cleaning (events, cycles, parameters, angles) on
+#: a pose cleaned by :func:`~napari_gaitint.core.clean.clean_pose`: it removed its own
+#: low-likelihood points and filled some, which keep their raw likelihood and must not be
+#: removed again.
+CLEANED_LIKELIHOOD_THRESHOLD = 0.0
+
+
+def likelihood_cutoff(min_likelihood: float | None = None, *, cleaned: bool) -> float:
+    """The likelihood cut-off of a step after cleaning: ``min_likelihood`` when given, else
+    :data:`CLEANED_LIKELIHOOD_THRESHOLD` for a cleaned pose and :data:`LIKELIHOOD_THRESHOLD`
+    for raw predictions (the caller says which)."""
+    if min_likelihood is not None:
+        return float(min_likelihood)
+    return CLEANED_LIKELIHOOD_THRESHOLD if cleaned else LIKELIHOOD_THRESHOLD
 
 # ---------------------------------------------------------------------------------------
 # cleaning
@@ -196,3 +213,116 @@ EVENT_METHODS: dict[str, EventMethod] = {
 DEFAULT_METHOD = "foot"
 #: Events with a lower ``confidence`` are counted as low-confidence (report, QA order).
 LOW_CONFIDENCE = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class EventConfig:
+    """Event-detection settings: the keyword arguments of
+    :func:`~napari_gaitint.core.events.detect_events` a user sets, and their defaults (the
+    detector takes its defaults from here).
+
+    Parameters
+    ----------
+    method
+        Event detector, one of :data:`EVENT_METHODS` (default :data:`DEFAULT_METHOD`).
+    reference
+        Body reference (``"hip"``, ``"neck"``); None: the method's own.
+    min_likelihood
+        Points with a lower DLC likelihood are missing; None: the cut-off for the pose at
+        hand (:func:`likelihood_cutoff`: :data:`LIKELIHOOD_THRESHOLD` for raw predictions,
+        :data:`CLEANED_LIKELIHOOD_THRESHOLD` for a cleaned pose, which the caller states,
+        e.g. ``cleaned=True`` of :func:`~napari_gaitint.core.chain.analyze_view`).
+    max_gap_s, max_reference_gap_s, min_prominence, min_distance_stride, edge_stride, fit_stride, min_excursion_leg, stride_s, stride_range_s, rest_fraction, despike, max_spike_s, rest_half_width_s
+        As in :func:`~napari_gaitint.core.events.detect_events`.
+    """
+
+    method: str = DEFAULT_METHOD
+    reference: str | None = None
+    min_likelihood: float | None = None
+    max_gap_s: float = 0.2
+    max_reference_gap_s: float = 0.5
+    min_prominence: float = 0.3
+    min_distance_stride: float = 0.55
+    edge_stride: float = 0.12
+    fit_stride: float = 0.08
+    min_excursion_leg: float = 0.15
+    stride_s: float | None = None
+    stride_range_s: tuple[float, float] = (0.5, 3.0)
+    rest_fraction: float = 0.1
+    despike: float | None = 0.3
+    max_spike_s: float = 0.12
+    rest_half_width_s: float = 0.08
+
+    def __post_init__(self):
+        if self.method not in EVENT_METHODS:
+            raise ValueError(f"unknown event method {self.method!r}; choose from {sorted(EVENT_METHODS)}")
+        if self.min_likelihood is not None and not 0.0 <= self.min_likelihood <= 1.0:
+            raise ValueError(f"min_likelihood must be in [0, 1], got {self.min_likelihood}")
+        stride_range = tuple(self.stride_range_s)
+        if len(stride_range) != 2 or not 0 < stride_range[0] < stride_range[1]:
+            raise ValueError(f"stride_range_s must be (shortest, longest) in seconds, got {self.stride_range_s!r}")
+        object.__setattr__(self, "stride_range_s", stride_range)
+
+    def to_dict(self) -> dict:
+        """Plain dict: the keyword arguments of ``detect_events``."""
+        return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------------------------------
+# cycles
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class CycleConfig:
+    """Gait-cycle settings (:func:`~napari_gaitint.core.cycles.compute_cycles`, which, with
+    :func:`~napari_gaitint.core.cycles.split_cycles` and
+    :func:`~napari_gaitint.core.angles.compute_angle_cycles`, takes its defaults from here).
+
+    Parameters
+    ----------
+    reference
+        Body part that x of the limbs is expressed relative to.
+    n_points
+        Samples per normalised cycle (101 → 0, 1, ..., 100 %).
+    y_reference, max_gap_s, duration_tolerance, max_reference_gap_s
+        As in :func:`~napari_gaitint.core.cycles.compute_cycles`.
+    """
+
+    reference: str = "neck"
+    n_points: int = 101
+    y_reference: str = "floor"
+    max_gap_s: float = 0.2
+    duration_tolerance: float = 0.35
+    max_reference_gap_s: float = 0.5
+
+
+# ---------------------------------------------------------------------------------------
+# statistics
+# ---------------------------------------------------------------------------------------
+#: Multiple-comparison corrections of the RM-ANOVA p-values (:class:`StatsConfig` ``correction``).
+CORRECTIONS = ("holm", "fdr_bh", "bonf")
+#: RM-ANOVA engines (:class:`StatsConfig` ``engine``): vectorised numpy or pingouin itself.
+STATS_ENGINES = ("numpy", "pingouin")
+
+
+@dataclasses.dataclass(frozen=True)
+class StatsConfig:
+    """Statistics settings (:func:`~napari_gaitint.core.stats.rm_anova`).
+
+    Parameters
+    ----------
+    correction
+        Multiple-comparison correction across the ANOVA tests: None or one of
+        :data:`CORRECTIONS`.
+    engine
+        One of :data:`STATS_ENGINES`: ``"numpy"`` (vectorised, the default) or
+        ``"pingouin"`` (:func:`pingouin.rm_anova`); identical results.
+    """
+
+    correction: str | None = None
+    engine: str = "numpy"
+
+    def __post_init__(self):
+        if self.correction is not None and self.correction not in CORRECTIONS:
+            raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)} or None, not {self.correction!r}")
+        if self.engine not in STATS_ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(STATS_ENGINES)}, not {self.engine!r}")

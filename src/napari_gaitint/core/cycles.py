@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
 
+from .config import CycleConfig
 from .errors import AnalysisError
 from .event_signals import (
     bridge_gaps,
@@ -37,6 +38,9 @@ from .event_signals import (
 )
 from .events import HEEL_STRIKE, TOE_OFF
 from .pose import Pose
+
+#: The default settings (the defaults of :func:`compute_cycles` and :func:`split_cycles`).
+_SETTINGS = CycleConfig()
 
 CYCLE_COLUMNS = ("side", "cycle", "bodypart", "axis", "pct", "value")
 
@@ -54,8 +58,8 @@ def split_cycles(
     pose: Pose | None = None,
     bodyparts: list[str] | tuple[str, ...] | None = None,
     fps: float | None = None,
-    max_gap_s: float = 0.2,
-    duration_tolerance: float = 0.35,
+    max_gap_s: float = _SETTINGS.max_gap_s,
+    duration_tolerance: float = _SETTINGS.duration_tolerance,
     stride_frames: float | None = None,
 ) -> pd.DataFrame:
     """Cut the events of one leg into heel strike → next heel strike cycles, and judge them.
@@ -190,15 +194,15 @@ def compute_cycles(
     events: pd.DataFrame,
     *,
     side: str,
-    reference: str = "neck",
-    n_points: int = 101,
+    reference: str = _SETTINGS.reference,
+    n_points: int = _SETTINGS.n_points,
     bodyparts: list[str] | tuple[str, ...] | None = None,
-    y_reference: str = "floor",
+    y_reference: str = _SETTINGS.y_reference,
     fps: float | None = None,
-    max_gap_s: float = 0.2,
-    duration_tolerance: float = 0.35,
+    max_gap_s: float = _SETTINGS.max_gap_s,
+    duration_tolerance: float = _SETTINGS.duration_tolerance,
     min_likelihood: float | None = None,
-    max_reference_gap_s: float = 0.5,
+    max_reference_gap_s: float = _SETTINGS.max_reference_gap_s,
     px_per_m: float | None = None,
 ) -> pd.DataFrame:
     """Every valid gait cycle of one leg, resampled to ``n_points`` samples (0-100 %).

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks
 
-from .config import DEFAULT_METHOD, LIKELIHOOD_THRESHOLD, LOW_CONFIDENCE  # noqa: F401 (re-exported)
+from .config import DEFAULT_METHOD, LIKELIHOOD_THRESHOLD, LOW_CONFIDENCE, likelihood_cutoff  # noqa: F401 (re-exported)
 from .pose import Pose
 
 # signals
@@ -97,13 +97,15 @@ def cleaning_likelihood_cutoff(pose: Pose) -> float | None:
 
 
 def default_min_likelihood(pose: Pose, min_likelihood: float | None = None) -> float:
-    """The likelihood cut-off of the steps after cleaning: ``min_likelihood`` when given, else
-    0 for a cleaned pose (the cleaning removed its own low-likelihood points and filled some;
-    filled points keep their likelihood and must not be removed again) and
-    :data:`~napari_gaitint.core.config.LIKELIHOOD_THRESHOLD` for raw predictions."""
-    if min_likelihood is not None:
-        return min_likelihood
-    return 0.0 if "cleaning" in pose.meta else LIKELIHOOD_THRESHOLD
+    """The likelihood cut-off of the steps after cleaning when the caller gave none.
+
+    The entry points of this package state it (``cleaned=True`` of
+    :func:`~napari_gaitint.core.chain.analyze_view`, ``min_likelihood`` of the steps; rule:
+    :func:`~napari_gaitint.core.config.likelihood_cutoff`); a direct call with
+    ``min_likelihood=None`` on a pose cleaned by
+    :func:`~napari_gaitint.core.clean.clean_pose` (``"cleaning"`` in its ``meta``) keeps the
+    cleaned cut-off."""
+    return likelihood_cutoff(min_likelihood, cleaned="cleaning" in pose.meta)
 
 
 def mask_low_likelihood(pose: Pose, min_likelihood: float) -> Pose:

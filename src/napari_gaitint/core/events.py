@@ -81,7 +81,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_METHOD, LOW_CONFIDENCE  # noqa: F401 (re-exported)
+from .config import DEFAULT_METHOD, LOW_CONFIDENCE, EventConfig  # noqa: F401 (re-exported)
 from .config import EVENT_METHODS as METHODS
 from .errors import AnalysisError, GaitintWarning
 from .event_signals import (
@@ -105,6 +105,9 @@ from .event_signals import (
 from .orient import detect_walking_direction_from_feet
 from .pose import Pose, leg_length_px
 
+#: The default settings (every default of :func:`detect_events` is read from here).
+_SETTINGS = EventConfig()
+
 #: Event names in the events table.
 HEEL_STRIKE = "heel_strike"
 
@@ -123,22 +126,22 @@ def detect_events(
     *,
     side: str,
     fps: float | None = None,
-    method: str = DEFAULT_METHOD,
-    reference: str | None = None,
-    max_gap_s: float = 0.2,
-    max_reference_gap_s: float = 0.5,
-    min_prominence: float = 0.3,
-    min_distance_stride: float = 0.55,
-    edge_stride: float = 0.12,
-    fit_stride: float = 0.08,
-    min_excursion_leg: float = 0.15,
-    stride_s: float | None = None,
-    stride_range_s: tuple[float, float] = (0.5, 3.0),
-    rest_fraction: float = 0.1,
-    min_likelihood: float | None = None,
-    despike: float | None = 0.3,
-    max_spike_s: float = 0.12,
-    rest_half_width_s: float = 0.08,
+    method: str = _SETTINGS.method,
+    reference: str | None = _SETTINGS.reference,
+    max_gap_s: float = _SETTINGS.max_gap_s,
+    max_reference_gap_s: float = _SETTINGS.max_reference_gap_s,
+    min_prominence: float = _SETTINGS.min_prominence,
+    min_distance_stride: float = _SETTINGS.min_distance_stride,
+    edge_stride: float = _SETTINGS.edge_stride,
+    fit_stride: float = _SETTINGS.fit_stride,
+    min_excursion_leg: float = _SETTINGS.min_excursion_leg,
+    stride_s: float | None = _SETTINGS.stride_s,
+    stride_range_s: tuple[float, float] = _SETTINGS.stride_range_s,
+    rest_fraction: float = _SETTINGS.rest_fraction,
+    min_likelihood: float | None = _SETTINGS.min_likelihood,
+    despike: float | None = _SETTINGS.despike,
+    max_spike_s: float = _SETTINGS.max_spike_s,
+    rest_half_width_s: float = _SETTINGS.rest_half_width_s,
     flags: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Detect heel strikes and toe offs of the camera-facing leg.
@@ -180,10 +183,12 @@ def detect_events(
     stride_range_s
         Plausible stride periods (s) searched by the autocorrelation.
     min_likelihood
-        Points with a lower DLC likelihood are treated as missing. None: 0.6 (DLC's usual
-        p-cutoff) for raw predictions, 0 for a pose cleaned by
-        :func:`~napari_gaitint.core.clean.clean_pose` (it already judged every point and
-        keeps the raw likelihood column, so the cut would undo its gap filling).
+        Points with a lower DLC likelihood are treated as missing. Callers that know whether
+        the pose was cleaned state it (:func:`~napari_gaitint.core.config.likelihood_cutoff`:
+        0.6, DLC's usual p-cutoff, for raw predictions, 0 for a pose cleaned by
+        :func:`~napari_gaitint.core.clean.clean_pose`, which already judged every point and
+        keeps the raw likelihood column, so the cut would undo its gap filling). None: that
+        rule, with a pose counted as cleaned when ``clean_pose`` made it (``pose.meta``).
     despike
         Runs of samples of a relative signal that jump away by more than this fraction of
         its robust range and back within ``max_spike_s`` (at least 3 samples) are treated

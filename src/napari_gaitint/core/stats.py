@@ -51,6 +51,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ._threads import single_thread_blas
+from .config import CORRECTIONS, StatsConfig
 from .errors import AnalysisError
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("subject", "unit")
 SUBJECT_COUNT_COLUMNS: tuple[str, ...] = ("n_subjects", "n_trials")
 
 
-_CORRECTIONS = ("holm", "fdr_bh", "bonf")
+_CORRECTIONS = CORRECTIONS
 
 
 # input checking and reshaping
@@ -437,7 +438,7 @@ def rm_anova(
     bodyparts: Sequence[str] | None = None,
     axes: Sequence[str] | None = None,
     views: Sequence[str] | None = None,
-    engine: str = "numpy",
+    engine: str = StatsConfig.engine,
 ) -> pd.DataFrame:
     """Two-way repeated-measures ANOVA (time x perspective) per body part and axis.
 

@@ -11,6 +11,7 @@ import pandas as pd
 from ..core._csv import write_csv
 from ..core.agreement import compute_agreement, compute_difference_curves
 from ..core.angles import ANGLE_AXIS
+from ..core.config import StatsConfig
 from ..core.errors import OutputExistsError
 from ..core.stats import format_dropped, rm_anova, spm_rm_anova, validate_cycles_table
 from .figures import ANGLE_FIGURE_NAMES
@@ -83,7 +84,7 @@ def write_stats_outputs(
     *,
     correction: str | None = None,
     views: Sequence[str] | None = None,
-    engine: str = "numpy",
+    engine: str = StatsConfig.engine,
     report: bool = True,
     figures: bool = True,
     spm: bool = False,

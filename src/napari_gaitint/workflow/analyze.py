@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.config import CLEANED_LIKELIHOOD_THRESHOLD
 from ..core.errors import (
     AnalysisError,
     GaitintWarning,
@@ -100,11 +101,12 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     -----
     Each view is cleaned with the other view's predictions as the far-leg reference. Events
     are timed on the cleaned pose before its low-pass filter, the two legs of a pair
-    together (:func:`_trial_events`); cycles and angles use the filtered pose.
+    together (:func:`_trial_events`); cycles and angles use the filtered pose. The steps
+    after cleaning keep every point of the cleaned pose
+    (:data:`~napari_gaitint.core.config.CLEANED_LIKELIHOOD_THRESHOLD`).
     """
     from ..core.clean import clean_pose
     from ..core.cycles import compute_cycles
-    from ..core.orient import orient_pose
     from ..core.parameters import compute_parameters
 
     config = config or AnalysisConfig()
@@ -127,13 +129,12 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
             warnings.warn(f"{err} Cleaned {row['view']} without the other view.", GaitintWarning,
                           stacklevel=2)
             cleaned = clean_pose(pose, other=None, config=clean_cfg)
-        oriented = orient_pose(cleaned.pose, level=config.level_floor)
-        prepared.append((row, pose, _side_for(row), cleaned, oriented))
-    all_events = _trial_events(prepared, config)
+        prepared.append((row, pose, _side_for(row), cleaned))
     views = []
-    for (row, pose, side, cleaned, oriented), events in zip(prepared, all_events, strict=True):
+    for (row, pose, side, cleaned), (oriented, events) in zip(prepared, _trial_events(prepared, config),
+                                                                strict=True):
         cycles = compute_cycles(oriented, events, side=side, px_per_m=_cycles_scale(row, config),
-                                **config.cycles_kwargs())
+                                min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD, **config.cycles_kwargs())
         cycles = _with_angle_cycles(cycles, oriented, events, side, config)
         # the unfiltered pose served the events; the results keep the filtered one
         cleaned = dataclasses.replace(cleaned, unfiltered=None)
@@ -143,7 +144,7 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
         steps = _steps(views[i], views[1 - i]) if len(views) == 2 else None
         px_per_m = config.view_px_per_m(row)
         params = compute_parameters(oriented, events, side=side, fps=pose.fps, px_per_m=px_per_m,
-                                    steps=steps)
+                                    steps=steps, min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)
         tilt = oriented.meta["orientation"]["tilt_deg"]
         params["floor_tilt_deg"] = np.nan if tilt is None else tilt
         if px_per_m is not None:
@@ -158,37 +159,41 @@ def analyze_trial(rows: pd.DataFrame, config: AnalysisConfig | None = None) -> l
     return results
 
 
-def _trial_events(prepared: list[tuple], config: AnalysisConfig) -> list[pd.DataFrame]:
-    """Each view's events: edited by hand (manifest ``events``) or detected on the cleaned
-    pose before its low-pass filter (``CleanResult.events_pose``), oriented as the view.
+def _trial_events(prepared: list[tuple], config: AnalysisConfig) -> list[tuple[Pose, pd.DataFrame]]:
+    """Each view oriented (:func:`~napari_gaitint.core.orient.orient_pose`) and its events:
+    edited by hand (manifest ``events``) or detected on the cleaned pose before its low-pass
+    filter (``CleanResult.events_pose``), oriented as the view.
 
     When both views of a pair are detected, see different legs and were matched frame to
     frame by cleaning, the two legs are detected together and checked against each other
-    (:func:`~napari_gaitint.core.phase.detect_events_both_legs`); otherwise each view's leg
-    alone (:func:`~napari_gaitint.core.events.detect_events`). The cleaning's flags lower
-    the confidence of the events they touch.
+    (:func:`~napari_gaitint.core.chain.analyze_pair`); otherwise each view's leg alone
+    (:func:`~napari_gaitint.core.chain.analyze_view`). The cleaning's flags lower the
+    confidence of the events they touch.
     """
-    from ..core.events import detect_events
-    from ..core.orient import orient_like
-    from ..core.phase import detect_events_both_legs
+    from ..core.chain import analyze_pair, analyze_view
+    from ..core.orient import orient_pose
 
-    events = [_edited_events(row, side, pose.fps) for row, pose, side, _, _ in prepared]
-    todo = [i for i, ev in enumerate(events) if ev is None]
-    poses = {i: orient_like(prepared[i][3].events_pose, prepared[i][4]) for i in todo}
-    kw = config.events_kwargs()
-    if len(todo) == 2 and len(prepared) == 2:
-        (_, p0, s0, c0, _), (_, p1, s1, c1, _) = prepared
+    settings = config.event_config()
+    level = config.level_floor
+    edited = [_edited_events(row, side, pose.fps) for row, pose, side, _ in prepared]
+    if len(prepared) == 2 and all(ev is None for ev in edited):
+        (_, _, s0, c0), (_, _, s1, c1) = prepared
         align = c0.summary.get("alignment")  # None: cleaned without the other view
         if not (align or {}).get("lag_beyond_range"):
-            events[0], events[1] = detect_events_both_legs(
-                (poses[0], poses[1]), sides=(s0, s1),
-                lag_frames=align.get("lag_frames", 0) if align else None,
-                flags=(c0.flags, c1.flags), **kw)
-            return events
-    for i in todo:
-        _, pose, side, cleaned, _ = prepared[i]
-        events[i] = detect_events(poses[i], side=side, fps=pose.fps, flags=cleaned.flags, **kw)
-    return events
+            pair = analyze_pair((c0.pose, c1.pose), sides=(s0, s1), settings=settings, level=level,
+                                lag_frames=align.get("lag_frames", 0) if align else None,
+                                events_poses=(c0.events_pose, c1.events_pose), flags=(c0.flags, c1.flags),
+                                cleaned=True)
+            return [(v.oriented, v.events) for v in pair]
+    out = []
+    for (_, pose, side, cleaned), events in zip(prepared, edited, strict=True):
+        if events is not None:
+            out.append((orient_pose(cleaned.pose, level=level), events))
+            continue
+        view = analyze_view(cleaned.pose, side=side, settings=settings, fps=pose.fps, level=level,
+                            events_pose=cleaned.events_pose, flags=cleaned.flags, cleaned=True)
+        out.append((view.oriented, view.events))
+    return out
 
 
 def _cycles_scale(row: pd.Series, config: AnalysisConfig) -> float | None:
@@ -212,7 +217,8 @@ def _with_angle_cycles(cycles: pd.DataFrame, oriented: Pose, events: pd.DataFram
     from ..core.angles import append_angle_cycles, compute_angle_cycles
 
     try:
-        angles = compute_angle_cycles(oriented, events, side=side, cycles=cycles, n_points=config.n_points)
+        angles = compute_angle_cycles(oriented, events, side=side, cycles=cycles, n_points=config.n_points,
+                                      min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)
     except AnalysisError:
         return cycles
     return append_angle_cycles(cycles, angles)
@@ -229,4 +235,5 @@ def _steps(view: tuple, other: tuple) -> pd.DataFrame | None:
     if side == other_side or not align or align.get("lag_beyond_range"):
         return None
     return compute_steps(oriented, events, other_oriented, other_events, side=side, other_side=other_side,
-                         fps=pose.fps, lag_frames=align.get("lag_frames", 0))
+                         fps=pose.fps, lag_frames=align.get("lag_frames", 0),
+                         min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)

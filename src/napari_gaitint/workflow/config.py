@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.config import CycleConfig, StatsConfig
 from ..core.errors import (
     GaitintError,
     InputFileError,
@@ -36,6 +37,11 @@ class AnalysisConfig:
     events_method, events_reference
         Event detector (see :func:`napari_gaitint.core.events.detect_events`) and the body
         reference it uses.
+    events
+        The other settings of the event detector: keyword arguments of
+        :class:`napari_gaitint.core.config.EventConfig` (e.g. ``max_gap_s``,
+        ``stride_range_s``); its defaults when left out. The detector and reference are
+        ``events_method`` and ``events_reference``.
     cycles_reference
         Body part that x of the limbs is expressed relative to in the cycles.
     level_floor
@@ -72,11 +78,12 @@ class AnalysisConfig:
     clean: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     events_method: str | None = None
     events_reference: str | None = None
+    events: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     cycles_reference: str | None = None
     level_floor: bool = True
-    n_points: int = 101
+    n_points: int = CycleConfig.n_points
     correction: str | None = None
-    stats_engine: str = "numpy"
+    stats_engine: str = StatsConfig.engine
     bodyparts: Mapping[str, str] = dataclasses.field(default_factory=dict)
     px_per_m: float | None = None
     cycles_units: str = "px"
@@ -88,7 +95,7 @@ class AnalysisConfig:
         out = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None:
+            if v is None or (f.name == "events" and not v):
                 continue
             out[f.name] = dict(v) if isinstance(v, Mapping) else v
         return out
@@ -104,6 +111,11 @@ class AnalysisConfig:
             )
         cfg = cls(**dict(data))
         cfg.clean_config()  # validate the cleaning keywords early
+        try:
+            cfg.event_config()
+            cfg.stats_config()
+        except (GaitintError, ValueError) as err:
+            raise InputFileError(source, str(err)) from None
         if cfg.cycles_units not in CYCLES_UNITS:
             raise InputFileError(source, f"cycles_units must be one of {list(CYCLES_UNITS)}, not {cfg.cycles_units!r}")
         if cfg.px_per_m is not None and not (isinstance(cfg.px_per_m, (int, float)) and cfg.px_per_m > 0):
@@ -119,7 +131,7 @@ class AnalysisConfig:
 
         clean = {k: v for k, v in dataclasses.asdict(self.clean_config()).items() if v is not None}
         return dataclasses.replace(self, clean=clean, events_method=self.events_method or DEFAULT_METHOD,
-                                   cycles_reference=self.cycles_reference or _default_cycles_reference())
+                                   cycles_reference=self.cycles_reference or CycleConfig.reference)
 
     def clean_config(self):
         """The :class:`~napari_gaitint.core.clean.CleanConfig` these settings describe."""
@@ -131,14 +143,27 @@ class AnalysisConfig:
             names = [f.name for f in dataclasses.fields(CleanConfig)]
             raise GaitintError(f"bad [clean] setting ({err}); known: {names}") from err
 
-    def events_kwargs(self) -> dict:
-        """Keyword arguments for ``detect_events`` (only the ones set)."""
-        kw = {}
-        if self.events_method:
-            kw["method"] = self.events_method
-        if self.events_reference:
-            kw["reference"] = self.events_reference
-        return kw
+    def event_config(self):
+        """The :class:`~napari_gaitint.core.config.EventConfig` these settings describe
+        (``events_method`` and ``events_reference`` with the ``[events]`` table)."""
+        from ..core.config import DEFAULT_METHOD, EventConfig
+
+        extra = dict(self.events)
+        named = sorted({"method", "reference"} & set(extra))
+        if named:
+            raise GaitintError(f"[events] {named}: set the detector and its reference with "
+                               "events_method and events_reference")
+        try:
+            return EventConfig(method=self.events_method or DEFAULT_METHOD, reference=self.events_reference,
+                               **extra)
+        except TypeError as err:
+            names = [f.name for f in dataclasses.fields(EventConfig) if f.name not in ("method", "reference")]
+            raise GaitintError(f"bad [events] setting ({err}); known: {names}") from err
+
+    def stats_config(self) -> StatsConfig:
+        """The :class:`~napari_gaitint.core.config.StatsConfig` of ``correction`` and
+        ``stats_engine``."""
+        return StatsConfig(correction=self.correction, engine=self.stats_engine)
 
     def cycles_kwargs(self) -> dict:
         """Keyword arguments for ``compute_cycles`` (only the ones set)."""
@@ -153,16 +178,6 @@ class AnalysisConfig:
         if value is not None and pd.notna(value):
             return float(value)
         return float(self.px_per_m) if self.px_per_m else None
-
-
-def _default_cycles_reference() -> str:
-    """The body part x is relative to in the cycles when the settings name none (the
-    default of :func:`~napari_gaitint.core.cycles.compute_cycles`)."""
-    import inspect
-
-    from ..core.cycles import compute_cycles
-
-    return inspect.signature(compute_cycles).parameters["reference"].default
 
 
 def load_config(path: str | Path) -> AnalysisConfig:
