@@ -644,7 +644,7 @@ def match_events(
 
     Returns one row per true and per unmatched detected event: ``side, event, true_frame,
     frame, error_frames`` (detected minus true; NaN for a miss or a spurious detection).
-    Used by the tests and ``benchmarks/validate_events.py``.
+    Used by the tests and ``validation/validate_events.py``.
     """
     rows = []
     keys = set(zip(truth["side"], truth["event"], strict=True)) | set(
