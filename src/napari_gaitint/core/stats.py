@@ -80,9 +80,6 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("subject", "unit")
 SUBJECT_COUNT_COLUMNS: tuple[str, ...] = ("n_subjects", "n_trials")
 
 
-_CORRECTIONS = CORRECTIONS
-
-
 # input checking and reshaping
 def validate_cycles_table(cycles: pd.DataFrame) -> pd.DataFrame:
     """Check a long cycles table and return it reduced to one mean value per cell.
@@ -489,8 +486,8 @@ def rm_anova(
     >>> aov = rm_anova(cycles, correction="holm")  # doctest: +SKIP
     >>> aov.query("effect == 'perspective'")[["bodypart", "axis", "F", "p_gg", "p_corr"]]  # doctest: +SKIP
     """
-    if correction is not None and correction not in _CORRECTIONS:
-        raise AnalysisError(f"correction must be one of {', '.join(_CORRECTIONS)} or None, not {correction!r}")
+    if correction is not None and correction not in CORRECTIONS:
+        raise AnalysisError(f"correction must be one of {', '.join(CORRECTIONS)} or None, not {correction!r}")
     if engine not in _ENGINES:
         raise AnalysisError(f"engine must be one of {', '.join(_ENGINES)}, not {engine!r}")
     df = validate_cycles_table(cycles)
