@@ -122,3 +122,41 @@ def test_cli_angles_writes_the_per_frame_table(tmp_path, capsys):
     assert cli.main(["angles", str(save_pose(still, tmp_path / "still.h5")), "--fps", "25"]) == 2
     assert "give --side" in capsys.readouterr().err
     assert not (tmp_path / "still_angles.csv").exists()
+
+
+def test_cli_events_on_a_cleaned_file_passes_its_flags_and_the_cleaned_cut_off(tmp_path, trials):
+    """A file ``gaitint clean`` wrote: its flag table beside it is read and passed with the
+    cleaned likelihood cut-off, so the events (and their confidence) are the chain's."""
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.chain import analyze_view
+    from napari_gaitint.core.clean import flags_path, load_flags
+    from napari_gaitint.core.clean_flags import FLAG_INTERPOLATED
+    from napari_gaitint.core.io import load_pose, save_pose
+
+    views = trials[0].views
+    pred = {v: save_pose(views[v].pose, tmp_path / f"T01_{v}DLC_resnet50.h5") for v in ("C1", "C3")}
+    assert main(["clean", str(pred["C1"]), "--other-view", str(pred["C3"]), "--fps", "25"]) == 0
+    cleaned = pred["C1"].parent / "cleaned" / pred["C1"].name
+    out = tmp_path / "events.csv"
+    assert main(["events", str(cleaned), "--fps", "25", "--out", str(out)]) == 0
+    written = pd.read_csv(out, keep_default_na=False)
+    pose = load_pose(cleaned, fps=25, bodyparts={}, side="left")
+    flags = load_flags(flags_path(cleaned), pose, names=pose.meta["bodypart_names"])
+    assert flags.any()
+    size = tuple(int(np.ceil(np.nanmax(pose.xy[..., a]))) + 1 for a in (0, 1))
+    chain = analyze_view(pose, side="left", fps=25, frame_size=size, flags=flags, cleaned=True).events
+    assert_allclose(written["frame"], chain["frame"], atol=1e-9)
+    assert written["confidence"].tolist() == chain["confidence"].tolist()
+    assert written["why"].tolist() == chain["why"].tolist()
+    raw_cut = analyze_view(pose, side="left", fps=25, frame_size=size, flags=flags).events
+    assert not raw_cut["frame"].equals(chain["frame"])  # the cut-off 0 counted
+    # the flags counted: a table saying every heel and toe point was filled lowers them all
+    table = pd.read_csv(flags_path(cleaned))
+    name = {r: n for r, n in pose.meta["bodypart_names"].items() if r in ("heel", "toe")}
+    filled = pd.DataFrame([(f, n, FLAG_INTERPOLATED) for f in range(pose.n_frames) for n in name.values()],
+                          columns=["frame", "bodypart", "flags"])
+    pd.concat([table[["frame", "bodypart", "flags"]], filled]).drop_duplicates(
+        ["frame", "bodypart"], keep="last").to_csv(flags_path(cleaned), index=False)
+    assert main(["events", str(cleaned), "--fps", "25", "--out", str(out), "--overwrite"]) == 0
+    refilled = pd.read_csv(out, keep_default_na=False)
+    assert (refilled["confidence"] < 1).all() and refilled["why"].str.contains("flagged frames").all()

@@ -191,8 +191,17 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
     widget()
     events_layer = viewer.layers["T01 C1 keypoints cleaned events"]
     # a cleaned layer: the dock states the cleaned cut-off (0: the filled points are kept)
-    core = detect_events(orient_pose(layer_pose(cleaned)), side="left", method="zeni", reference="hip",
-                         min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)
+    # and passes the layer's cleaning flags (the confidence), as the chain gets them
+    shown = layer_pose(cleaned)
+    flags = np.zeros((shown.n_frames, len(shown.bodyparts)), dtype=np.int64)
+    points = cleaned.features
+    flags[points["frame"].to_numpy(int), [shown.bodyparts.index(b) for b in points["label"]]] = points["flags"]
+    assert flags.any()
+    core = detect_events(orient_pose(shown), side="left", method="zeni", reference="hip",
+                         min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD, flags=flags)
+    found = events_layer.metadata["gaitint"]["events"]
+    assert found["confidence"].tolist() == core["confidence"].tolist()
+    assert found["why"].tolist() == core["why"].tolist()
     feats = events_layer.features
     assert list(feats["event"]) == list(core["event"])
     assert_allclose(feats["frame_exact"], core["frame"])

@@ -64,13 +64,15 @@ def detect_events_widget(
     if side is None:
         raise GaitintError(f"{layer.name}: cannot tell which leg this camera sees (the view is "
                            "not C1 or C3 and no side was given); choose left or right in 'side'")
-    pose = validate_time_series(layer_pose(layer), task="event detection")
-    pose = with_role_names(pose, side=side)  # Neck, LHeel... -> neck, heel
+    shown = validate_time_series(layer_pose(layer), task="event detection")
+    pose = with_role_names(shown, side=side)  # Neck, LHeel... -> neck, heel
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
     ref = None if reference == "auto" else reference
-    cleaned = layer_info(layer).cleaned
-    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref), cleaned=cleaned)
+    cleaned = layer_info(layer).cleaned  # a cleaned layer: its cut-off and its flags (confidence)
+    flags = _convert.points_to_flags(layer.data, layer.features, template=shown, side=side) if cleaned else None
+    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref),
+                          flags=flags, cleaned=cleaned)
     oriented, events = result.oriented, result.events
     data, feats = _convert.events_to_points(events, pose)
     info = copy_info(layer, keep=("trial", "view", "side", "mirrored"))
