@@ -140,11 +140,14 @@ def _add_analyze(sub) -> None:
     p.add_argument("--strict", action="store_true", help="stop at the first failing trial")
     p.add_argument("--no-report", action="store_true", help="skip figures and the HTML report")
     p.add_argument("--overwrite", action="store_true", help="replace existing results in --out")
+    _add_event_options(p, "event detection (over the --config file's events_method, "
+                       "events_reference and [events] table; config.toml records them)")
 
 
 def _cmd_analyze(args) -> int:
     import dataclasses
 
+    from .core.errors import GaitintError, InputFileError
     from .workflow.cohort import analyze_cohort
     from .workflow.config import AnalysisConfig, load_config
 
@@ -154,7 +157,17 @@ def _cmd_analyze(args) -> int:
         changes["n_jobs"] = args.jobs
     if args.scheduler:
         changes["scheduler"] = args.scheduler
+    events = _event_options(args)
+    for name, field in (("method", "events_method"), ("reference", "events_reference")):
+        if name in events:
+            changes[field] = events.pop(name)
+    if events:
+        changes["events"] = {**config.events, **events}
     config = dataclasses.replace(config, **changes)
+    try:
+        config.event_config()
+    except GaitintError as err:
+        raise InputFileError(None, str(err)) from None
 
     from .workflow.manifest import load_manifest
 
@@ -389,22 +402,47 @@ def _add_events(sub) -> None:
         "of the events near changed frames. The input file is never modified.",
     )
     p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
-    from .core.config import DEFAULT_METHOD
-    from .core.config import EVENT_METHODS as METHODS
-
     p.add_argument("--fps", type=float, default=25.0,
                    help="frame rate in Hz (default 25; a DLC file does not record it: give the "
                    "video's rate)")
-    p.add_argument("--method", default=None, choices=list(METHODS),
-                   help=f"event detector (default {DEFAULT_METHOD}: heel strike where the heel comes "
-                   "to rest, toe off where the toe overtakes the body; chosen on real walking, see "
-                   "docs/methods/events.md; seed = ankle x - neck x)")
-    p.add_argument("--reference", choices=["neck", "hip"], default=None,
-                   help="body reference (default: the method's own; hip, neck for seed)")
+    _add_event_options(p)
     _add_view_options(p)
     p.add_argument("--out", type=Path, default=None,
                    help="output csv (default <predictions stem>_events.csv next to the input)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def _add_event_options(parser, title: str = "event detection") -> None:
+    """The event-detection options (:data:`~napari_gaitint.core.config.EVENT_OPTIONS`), their
+    defaults and choices from :class:`~napari_gaitint.core.config.EventConfig`. Each option
+    defaults to None on the command line: only what the user gives is set."""
+    from .core.config import EVENT_METHODS, EVENT_OPTIONS, EVENT_REFERENCES, EventConfig
+
+    p = parser.add_argument_group(title)
+    defaults = EventConfig()
+    for name, text in EVENT_OPTIONS.items():
+        default = getattr(defaults, name)
+        kw = {"type": float, "metavar": name.rsplit("_", 1)[-1].upper() if name.endswith("_s") else "L"}
+        if name == "method":
+            kw = {"choices": list(EVENT_METHODS)}
+        elif name == "reference":
+            kw = {"choices": list(EVENT_REFERENCES)}
+        elif name == "stride_range_s":
+            kw = {"type": float, "nargs": 2, "metavar": ("SHORTEST_S", "LONGEST_S")}
+        shown = " ".join(f"{v:g}" for v in default) if isinstance(default, tuple) else default
+        if name == "method":
+            shown = f"{default}: {EVENT_METHODS[default].description}"
+        if default is not None and f"(default {shown}" not in text and "(default:" not in text:
+            text = f"{text} (default {shown})"
+        p.add_argument(f"--{name.replace('_', '-')}", dest=f"event_{name}", default=None, help=text, **kw)
+
+
+def _event_options(args) -> dict:
+    """The event settings given on the command line (:func:`_add_event_options`), by field."""
+    from .core.config import EVENT_OPTIONS
+
+    given = {name: getattr(args, f"event_{name}") for name in EVENT_OPTIONS}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None}
 
 
 def _trial_view_from_name(name: str) -> tuple[str | None, str | None]:
@@ -499,11 +537,13 @@ def _check_side(args, oriented, view: str, side: str, side_note: str) -> None:
 def _cmd_events(args) -> int:
     from .core.chain import analyze_view
     from .core.config import LOW_CONFIDENCE, EventConfig
-    from .core.errors import AnalysisError
+    from .core.errors import AnalysisError, InputFileError
 
     pose, trial, view, side, side_note, orientation, flags = _load_view(args)
-    settings = EventConfig(**{k: v for k, v in (("method", args.method), ("reference", args.reference))
-                              if v is not None})
+    try:
+        settings = EventConfig(**_event_options(args))
+    except ValueError as err:
+        raise InputFileError(None, str(err)) from None
     try:  # a cleaned file (its flag table beside it): the cleaned cut-off and its flags
         result = analyze_view(pose, side=side, settings=settings, fps=args.fps, flags=flags,
                               cleaned=flags is not None, **orientation)

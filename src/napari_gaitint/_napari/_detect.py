@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from magicgui import magic_factory
 
+from ..core.config import EVENT_OPTIONS as _HELP
+from ..core.config import EVENT_REFERENCES as _REFERENCES
 from ..core.config import EventConfig as _EventConfig
 from ..core.errors import GaitintError
 from . import _convert
@@ -31,9 +33,31 @@ def _event_methods(_w=None) -> list[str]:
     return [m for m in METHODS if m != "ankle_neck"]
 
 
+#: The dock's word for a setting left to the detector (EventConfig's None).
+AUTO = "auto"
+
+
+def _optional_float(text: str, name: str) -> float | None:
+    """``"auto"`` (or empty) -> None, else the number ``text`` says."""
+    text = str(text).strip()
+    if text in ("", AUTO):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise GaitintError(f"{name}: give a number or '{AUTO}', not {text!r}") from None
+
+
 @magic_factory(
-    method={"choices": _event_methods},
-    reference={"choices": ["auto", "hip", "neck"]},
+    method={"choices": _event_methods, "tooltip": _HELP["method"]},
+    reference={"choices": [AUTO, *_REFERENCES], "tooltip": _HELP["reference"]},
+    min_likelihood={"label": "likelihood cut-off", "tooltip": _HELP["min_likelihood"]},
+    max_gap_s={"label": "max gap (s)", "min": 0.0, "max": 5.0, "step": 0.05, "tooltip": _HELP["max_gap_s"]},
+    stride_s={"label": "stride (s)", "tooltip": _HELP["stride_s"]},
+    shortest_stride_s={"label": "shortest stride (s)", "min": 0.05, "max": 10.0, "step": 0.1,
+                       "tooltip": _HELP["stride_range_s"]},
+    longest_stride_s={"label": "longest stride (s)", "min": 0.05, "max": 10.0, "step": 0.1,
+                      "tooltip": _HELP["stride_range_s"]},
     side={"choices": ["auto", "left", "right"]},
     call_button="Detect events",
 )
@@ -41,7 +65,12 @@ def detect_events_widget(
     layer: napari.layers.Points,
     viewer: napari.viewer.Viewer,
     method: str = _EventConfig.method,
-    reference: str = "auto",
+    reference: str = AUTO,
+    min_likelihood: str = AUTO,
+    max_gap_s: float = _EventConfig.max_gap_s,
+    stride_s: str = AUTO,
+    shortest_stride_s: float = _EventConfig.stride_range_s[0],
+    longest_stride_s: float = _EventConfig.stride_range_s[1],
     side: str = "auto",
     show_plot: bool = True,
 ) -> napari.types.LayerDataTuple:
@@ -50,7 +79,12 @@ def detect_events_widget(
     Adds ``<layer> events``: markers at the heel (HS) / toe (TO) in the event frame, and
     docks a plot of the detector's signal with the events and the current frame and, beside
     it, the joint angles per frame and per cycle (:mod:`._angles`); clicking a plot moves the
-    frame slider there.
+    frame slider there. The settings are those of
+    :data:`~napari_gaitint.core.config.EVENT_OPTIONS` (``gaitint events`` has the same
+    options; ``stride_range_s`` as its shortest and longest stride), their defaults
+    :class:`~napari_gaitint.core.config.EventConfig`'s;
+    ``"auto"``: the detector's own (the method's reference, the cut-off of a cleaned or raw
+    layer, the stride estimated).
     """
     from ..core.chain import analyze_view
     from ..core.config import EVENT_METHODS as METHODS
@@ -68,11 +102,17 @@ def detect_events_widget(
     pose = with_role_names(shown, side=side)  # Neck, LHeel... -> neck, heel
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
-    ref = None if reference == "auto" else reference
+    ref = None if reference == AUTO else reference
+    try:
+        settings = EventConfig(method=method, reference=ref, max_gap_s=max_gap_s,
+                               stride_range_s=(shortest_stride_s, longest_stride_s),
+                               min_likelihood=_optional_float(min_likelihood, "likelihood cut-off"),
+                               stride_s=_optional_float(stride_s, "stride"))
+    except ValueError as err:
+        raise GaitintError(str(err)) from None
     cleaned = layer_info(layer).cleaned  # a cleaned layer: its cut-off and its flags (confidence)
     flags = _convert.points_to_flags(layer.data, layer.features, template=shown, side=side) if cleaned else None
-    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref),
-                          flags=flags, cleaned=cleaned)
+    result = analyze_view(pose, side=side, settings=settings, flags=flags, cleaned=cleaned)
     oriented, events = result.oriented, result.events
     data, feats = _convert.events_to_points(events, pose)
     info = copy_info(layer, keep=("trial", "view", "side", "mirrored"))
@@ -106,7 +146,7 @@ def detect_events_widget(
         from ._angles import dock_angles_plot
 
         dock_angles_plot(viewer, oriented, events, side=side, name=layer.name,  # beside it
-                         min_likelihood=likelihood_cutoff(cleaned=cleaned))
+                         min_likelihood=likelihood_cutoff(settings.min_likelihood, cleaned=cleaned))
     return (data, kwargs, "points")
 
 
