@@ -6,7 +6,6 @@ detector's signal, click to jump) with the joint angles (:mod:`._angles`) beside
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +19,7 @@ from ..core.errors import GaitintError
 from . import _convert
 from ._layers import layer_placement, layer_pose
 from ._meta import EVENTS, KEY, copy_info, layer_info, view_side
+from ._plot import FramePlot
 
 if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
     import napari.layers
@@ -150,29 +150,15 @@ def detect_events_widget(
     return (data, kwargs, "points")
 
 
-class EventsPlot:
-    """Matplotlib plot of an event signal: event markers, current-frame line, click to jump."""
-
-    _last = None  # weak reference to the most recent plot (never keeps a viewer alive)
-
-    @classmethod
-    def latest(cls) -> EventsPlot | None:
-        """The most recently created plot, if it still exists (for tests and scripting)."""
-        return cls._last() if cls._last is not None else None
+class EventsPlot(FramePlot):
+    """Matplotlib plot of an event signal: event markers, current-frame line, click to jump
+    (:class:`~napari_gaitint._napari._plot.FramePlot`)."""
 
     def __init__(self, viewer, frames: np.ndarray, signals: dict[str, np.ndarray], events: pd.DataFrame, *, title: str = ""):
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
-        self.viewer = viewer
-        self.figure = Figure(figsize=(6, 2.2), tight_layout=True)
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumHeight(160)
-        ax = self.figure.add_subplot(111)
-        self.ax = ax
+        self._make_canvas(viewer, figsize=(6, 2.2), min_height=160, tight_layout=True)
+        ax = self.ax = self.figure.add_subplot(111)
         for label, sig in signals.items():
             ax.plot(frames, sig, lw=1.2, label=label)
-        first = next(iter(signals.values()))
         for ev in events.itertuples(index=False):
             is_hs = ev.event == "heel_strike"
             sig = list(signals.values())[0 if is_hs or len(signals) == 1 else 1]
@@ -183,27 +169,5 @@ class EventsPlot:
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7, loc="upper right")
         self.event_frames = events["frame"].to_numpy(float)
-        self.line = ax.axvline(float(viewer.dims.current_step[0]), color="k", lw=1)
-        del first
-        self.canvas.mpl_connect("button_press_event", self._on_click)
-        viewer.dims.events.current_step.connect(self._on_step)
-        self.native_widget = self.canvas
-        # napari holds event callbacks weakly: the docked canvas keeps the plot alive.
-        self.canvas._gaitint_plot = self
-        EventsPlot._last = weakref.ref(self)
-
-    def _on_step(self, event=None):
-        try:
-            self.line.set_xdata([self.viewer.dims.current_step[0]] * 2)
-            self.canvas.draw_idle()
-        except RuntimeError:  # canvas deleted
-            pass
-
-    def _on_click(self, event):
-        if event.inaxes is self.ax and event.xdata is not None:
-            self.jump_to(event.xdata)
-
-    def jump_to(self, frame: float) -> None:
-        """Move the viewer's frame slider to ``frame`` (rounded)."""
-        self.viewer.dims.set_current_step(0, int(round(frame)))
+        self._follow(ax)
 
