@@ -126,7 +126,7 @@ def main(argv=None) -> None:
     repeat = 1 if args.quick else args.repeat
 
     from napari_gaitint.core.clean import clean_pose
-    from napari_gaitint.core.config import CleanConfig
+    from napari_gaitint.core.config import CleanConfig, likelihood_cutoff
     from napari_gaitint.core.cycles import compute_cycles
     from napari_gaitint.core.events import detect_events
     from napari_gaitint.core.orient import orient_pose
@@ -155,8 +155,9 @@ def main(argv=None) -> None:
         cleaned = clean_pose(pose, other=other, config=cfg)
         # a treadmill recording does not move across the image: the direction is given
         oriented = orient_pose(cleaned.pose, direction=c1.direction)
-        events = detect_events(oriented, side=c1.side, fps=fps)
-        return compute_cycles(oriented, events, side=c1.side)
+        cut = likelihood_cutoff(cleaned=True)  # the cleaning judged every point
+        events = detect_events(oriented, side=c1.side, fps=fps, flags=cleaned.flags, min_likelihood=cut)
+        return compute_cycles(oriented, events, side=c1.side, min_likelihood=cut)
 
     try:
         base = _movement_chain(pose, fps, cfg.savgol_window_s, cfg.likelihood_threshold)

@@ -90,3 +90,18 @@ def trials():
     synthetic = pytest.importorskip("napari_gaitint.synthetic")
     return [synthetic.generate_trial(seed) for seed in (11, 22, 33)]
 
+
+
+#: Our DeepLabCut label files (tests/data): labelled images, not a video's time series.
+LABEL_FILES = ["labels_dlc2.h5", "labels_dlc3.h5", "labels_dlc3.csv", "labels_multi_dlc3.h5"]
+
+
+@pytest.fixture(params=LABEL_FILES)
+def label_file(request, data_dir, tmp_path):
+    """A copy of each label file, named as DeepLabCut names them (tests/core/test_label_files.py
+    and the commands refusing them, tests/cli/test_cli_label_files.py)."""
+    import shutil
+
+    src = tmp_path / f"CollectedData_{request.param}"
+    shutil.copy(data_dir / request.param, src)
+    return src

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from napari_gaitint.core.config import EVENT_METHODS as METHODS
+from napari_gaitint.core.config import likelihood_cutoff
 from napari_gaitint.core.event_signals import mask_low_likelihood
 from napari_gaitint.core.events import detect_events, match_events
 from napari_gaitint.core.orient import orient_pose
@@ -70,22 +71,26 @@ def run(seeds, trials_per_seed, tolerance, with_clean=True, **trial_kwargs):
             n_pairs += 1
             views = trial.views
             for name, view in views.items():
-                inputs = {"true": view.true_pose, "raw": view.pose}
+                # input -> (pose, keyword arguments of detect_events saying how it was made)
+                inputs = {"true": (view.true_pose, {}), "raw": (view.pose, {})}
                 if with_clean and clean_pose is not None:
                     other = next(v for n, v in views.items() if n != name)
                     try:
-                        # as gaitint analyze: events on the cleaned pose before its low-pass
-                        inputs["cleaned"] = clean_pose(view.pose, other=other.pose).events_pose
+                        # as gaitint analyze: events on the cleaned pose before its low-pass,
+                        # its flags and the cleaned likelihood cut-off
+                        res = clean_pose(view.pose, other=other.pose)
+                        inputs["cleaned"] = (res.events_pose, {"flags": res.flags,
+                                                               "min_likelihood": likelihood_cutoff(cleaned=True)})
                     except Exception as err:  # keep going; report it
                         failures.append((trial.trial if hasattr(trial, "trial") else seed, name, "clean", str(err)))
                 truth = view.events.copy()
                 obs = observable(view.pose, truth, fps=trial.fps)
                 truth["observable"] = obs
-                for src, pose in inputs.items():
+                for src, (pose, how) in inputs.items():
                     oriented = orient_pose(pose)
                     for method in methods:
                         try:
-                            ev = detect_events(oriented, side=view.side, method=method)
+                            ev = detect_events(oriented, side=view.side, method=method, **how)
                         except Exception as err:
                             failures.append((seed, k, name, src, method, str(err)))
                             ev = pd.DataFrame(columns=["side", "event", "frame", "time_s"])

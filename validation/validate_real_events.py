@@ -70,7 +70,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from napari_gaitint.core.config import DEFAULT_METHOD, LOW_CONFIDENCE
+from napari_gaitint.core.config import DEFAULT_METHOD, LOW_CONFIDENCE, likelihood_cutoff
 from napari_gaitint.core.config import EVENT_METHODS as METHODS
 from napari_gaitint.core.events import detect_events
 from napari_gaitint.core.io import load_pose
@@ -252,7 +252,9 @@ def _refused(err: Exception) -> pd.DataFrame:
 
 def detect_view(view: RealView, pose: Pose, method: str, flags=None, **kw) -> pd.DataFrame:
     """Events of the camera-facing leg (``time_s`` from the first csv row), or an empty
-    table when the detector refuses the view (counted as missed)."""
+    table when the detector refuses the view (counted as missed). A cleaned pose comes with
+    its ``flags``: the cleaned likelihood cut-off, as ``gaitint analyze``."""
+    kw.setdefault("min_likelihood", likelihood_cutoff(cleaned=flags is not None))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -265,16 +267,20 @@ def detect_view(view: RealView, pose: Pose, method: str, flags=None, **kw) -> pd
 def detect_pair(views: tuple[RealView, RealView], poses: tuple[Pose, Pose], method: str,
                 flags=(None, None), **kw) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both views' camera-facing legs detected together (the views are projections of the
-    same moments: lag 0); where that refuses, each view alone."""
+    same moments: lag 0); where that refuses, each view alone. Cleaned poses come with their
+    ``flags`` (:func:`detect_view`)."""
+    given = kw.pop("min_likelihood", None)
+    cuts = (given, given) if given is not None else tuple(likelihood_cutoff(cleaned=f is not None) for f in flags)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return detect_events_both_legs(
                 tuple(_oriented(v, p) for v, p in zip(views, poses, strict=True)),
-                sides=tuple(v.side for v in views), lag_frames=0, flags=flags, method=method, **kw)
+                sides=tuple(v.side for v in views), lag_frames=0, flags=flags, method=method,
+                min_likelihood=cuts, **kw)
     except Exception:  # noqa: BLE001 - one leg refused: each alone, as analyze would fail
-        return tuple(detect_view(v, p, method, flags=f, **kw)
-                     for v, p, f in zip(views, poses, flags, strict=True))
+        return tuple(detect_view(v, p, method, flags=f, min_likelihood=c, **kw)
+                     for v, p, f, c in zip(views, poses, flags, cuts, strict=True))
 
 
 def match_view(view: RealView, detected: pd.DataFrame, *, tolerance_s: float = 0.2) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import pandas as pd
 
 from napari_gaitint.core import annotations as ann
 from napari_gaitint.core.clean import clean_pose, config_for_names
-from napari_gaitint.core.config import DEFAULT_METHOD
+from napari_gaitint.core.config import DEFAULT_METHOD, likelihood_cutoff
 from napari_gaitint.core.config import EVENT_METHODS as METHODS
 from napari_gaitint.core.events import detect_events, match_events
 from napari_gaitint.core.io import load_pose
@@ -69,17 +69,19 @@ def clean_single_view(pose: Pose, *, unfiltered: bool = False, **config_kw) -> P
     return res.events_pose if unfiltered else res.pose
 
 
-def detect_leg_events(pose: Pose, side: str, method: str) -> pd.DataFrame:
-    """``gaitint events PRED --side SIDE --method METHOD`` on an in-memory pose."""
+def detect_leg_events(pose: Pose, side: str, method: str, *, cleaned: bool = False) -> pd.DataFrame:
+    """``gaitint events PRED --side SIDE --method METHOD`` on an in-memory pose (``cleaned``:
+    a file ``gaitint clean`` wrote, whose likelihood cut-off is 0)."""
     leg = rename_bodyparts(pose, {}, side=side)
-    return detect_events(orient_pose(leg), side=side, fps=pose.fps, method=method)
+    return detect_events(orient_pose(leg), side=side, fps=pose.fps, method=method,
+                         min_likelihood=likelihood_cutoff(cleaned=cleaned))
 
 
-def detect_both_legs(pose: Pose, method: str) -> pd.DataFrame:
+def detect_both_legs(pose: Pose, method: str, *, cleaned: bool = False) -> pd.DataFrame:
     """Both legs of the file detected together and checked against each other."""
     legs = tuple(orient_pose(rename_bodyparts(pose, {}, side=s)) for s in ("left", "right"))
     found = detect_events_both_legs(legs, sides=("left", "right"), fps=pose.fps, lag_frames=0,
-                                    method=method)
+                                    method=method, min_likelihood=likelihood_cutoff(cleaned=cleaned))
     return pd.concat(found, ignore_index=True)
 
 
@@ -114,9 +116,10 @@ def evaluate(methods=DEFAULT_METHODS, *, trials=tuple(TRIALS), tolerance_frames:
         inputs = {"raw": pose, "cleaned": clean_single_view(pose),
                   "cleaned_unfiltered": clean_single_view(pose, unfiltered=True)}
         for src, p in inputs.items():
-            found = {m: pd.concat([detect_leg_events(p, side, m) for side in ("left", "right")],
+            cleaned = src != "raw"
+            found = {m: pd.concat([detect_leg_events(p, side, m, cleaned=cleaned) for side in ("left", "right")],
                                   ignore_index=True) for m in methods}
-            found.update({both_legs(m): detect_both_legs(p, m) for m in pairs})
+            found.update({both_legs(m): detect_both_legs(p, m, cleaned=cleaned) for m in pairs})
             for method, detected in found.items():
                 for event in ("all", "heel_strike", "toe_off"):
                     pick_d = detected if event == "all" else detected[detected["event"] == event]

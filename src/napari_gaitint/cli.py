@@ -140,11 +140,14 @@ def _add_analyze(sub) -> None:
     p.add_argument("--strict", action="store_true", help="stop at the first failing trial")
     p.add_argument("--no-report", action="store_true", help="skip figures and the HTML report")
     p.add_argument("--overwrite", action="store_true", help="replace existing results in --out")
+    _add_event_options(p, "event detection (over the --config file's events_method, "
+                       "events_reference and [events] table; config.toml records them)")
 
 
 def _cmd_analyze(args) -> int:
     import dataclasses
 
+    from .core.errors import GaitintError, InputFileError
     from .workflow.cohort import analyze_cohort
     from .workflow.config import AnalysisConfig, load_config
 
@@ -154,7 +157,17 @@ def _cmd_analyze(args) -> int:
         changes["n_jobs"] = args.jobs
     if args.scheduler:
         changes["scheduler"] = args.scheduler
+    events = _event_options(args)
+    for name, field in (("method", "events_method"), ("reference", "events_reference")):
+        if name in events:
+            changes[field] = events.pop(name)
+    if events:
+        changes["events"] = {**config.events, **events}
     config = dataclasses.replace(config, **changes)
+    try:
+        config.event_config()
+    except GaitintError as err:
+        raise InputFileError(None, str(err)) from None
 
     from .workflow.manifest import load_manifest
 
@@ -273,6 +286,7 @@ def _cmd_clean(args) -> int:
 
     from .core._csv import write_csv
     from .core.clean import clean_pose, config_for_names, flags_table
+    from .core.clean import flags_path as cleaned_flags_path
     from .core.errors import InputFileError, OutputExistsError
     from .core.io import dlc_metadata_path, load_pose, save_pose, write_dlc_metadata
     from .core.pose import parse_bodypart_mapping, side_of_view
@@ -291,7 +305,7 @@ def _cmd_clean(args) -> int:
     if any(out.resolve() == s.resolve() for s in sources if s.exists()):
         raise InputFileError(out, "the output would replace an input file; choose another --out")
     as_movement = out.suffix.lower() == ".nc"
-    flags_path = None if as_movement else out.with_name(out.stem + "_flags.csv")
+    flags_path = None if as_movement else cleaned_flags_path(out)
     meta_path = dlc_metadata_path(out) if out.suffix.lower() == ".h5" else None
     for path in (out, flags_path, meta_path):
         if path is not None and path.exists() and not args.overwrite:
@@ -383,25 +397,52 @@ def _add_events(sub) -> None:
         help="detect heel strikes and toe offs in one DeepLabCut prediction file",
         description="Load one view's predictions, orient them (walking direction detected), "
         "detect heel strikes and toe offs and write events.csv (trial, view, side, event, frame, "
-        "time_s; frame fractional). The input file is never modified.",
+        "time_s; frame fractional). A file gaitint clean wrote (its _flags.csv beside it) keeps "
+        "every point the cleaning kept (likelihood cut-off 0) and its flags lower the confidence "
+        "of the events near changed frames. The input file is never modified.",
     )
     p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
-    from .core.config import DEFAULT_METHOD
-    from .core.config import EVENT_METHODS as METHODS
-
     p.add_argument("--fps", type=float, default=25.0,
                    help="frame rate in Hz (default 25; a DLC file does not record it: give the "
                    "video's rate)")
-    p.add_argument("--method", default=None, choices=list(METHODS),
-                   help=f"event detector (default {DEFAULT_METHOD}: heel strike where the heel comes "
-                   "to rest, toe off where the toe overtakes the body; chosen on real walking, see "
-                   "docs/methods/events.md; seed = ankle x - neck x)")
-    p.add_argument("--reference", choices=["neck", "hip"], default=None,
-                   help="body reference (default: the method's own; hip, neck for seed)")
+    _add_event_options(p)
     _add_view_options(p)
     p.add_argument("--out", type=Path, default=None,
                    help="output csv (default <predictions stem>_events.csv next to the input)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def _add_event_options(parser, title: str = "event detection") -> None:
+    """The event-detection options (:data:`~napari_gaitint.core.config.EVENT_OPTIONS`), their
+    defaults and choices from :class:`~napari_gaitint.core.config.EventConfig`. Each option
+    defaults to None on the command line: only what the user gives is set."""
+    from .core.config import EVENT_METHODS, EVENT_OPTIONS, EVENT_REFERENCES, EventConfig
+
+    p = parser.add_argument_group(title)
+    defaults = EventConfig()
+    for name, text in EVENT_OPTIONS.items():
+        default = getattr(defaults, name)
+        kw = {"type": float, "metavar": name.rsplit("_", 1)[-1].upper() if name.endswith("_s") else "L"}
+        if name == "method":
+            kw = {"choices": list(EVENT_METHODS)}
+        elif name == "reference":
+            kw = {"choices": list(EVENT_REFERENCES)}
+        elif name == "stride_range_s":
+            kw = {"type": float, "nargs": 2, "metavar": ("SHORTEST_S", "LONGEST_S")}
+        shown = " ".join(f"{v:g}" for v in default) if isinstance(default, tuple) else default
+        if name == "method":
+            shown = f"{default}: {EVENT_METHODS[default].description}"
+        if default is not None and f"(default {shown}" not in text and "(default:" not in text:
+            text = f"{text} (default {shown})"
+        p.add_argument(f"--{name.replace('_', '-')}", dest=f"event_{name}", default=None, help=text, **kw)
+
+
+def _event_options(args) -> dict:
+    """The event settings given on the command line (:func:`_add_event_options`), by field."""
+    from .core.config import EVENT_OPTIONS
+
+    given = {name: getattr(args, f"event_{name}") for name in EVENT_OPTIONS}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if v is not None}
 
 
 def _trial_view_from_name(name: str) -> tuple[str | None, str | None]:
@@ -436,11 +477,14 @@ def _side_from_direction(path: Path, fps: float, direction: int | None) -> tuple
 
 
 def _load_view(args):
-    """``(pose, trial, view, side, side_note, orientation)`` of ``args.predictions`` as the
-    one-file commands (events, angles) load it: roles by ``--bodyparts`` or by name, the leg
-    from ``--side``, the C1/C3 name or else the walking direction (``side_note`` says so);
+    """``(pose, trial, view, side, side_note, orientation, flags)`` of ``args.predictions`` as
+    the one-file commands (events, angles) load it: roles by ``--bodyparts`` or by name, the
+    leg from ``--side``, the C1/C3 name or else the walking direction (``side_note`` says so);
     ``orientation`` holds the keyword arguments of
-    :func:`~napari_gaitint.core.orient.orient_pose` (frame size, walking direction, levelling)."""
+    :func:`~napari_gaitint.core.orient.orient_pose` (frame size, walking direction, levelling).
+    ``flags``: the cleaning flags of a file ``gaitint clean`` (or ``analyze``) wrote, read from
+    the flag table beside it (:func:`~napari_gaitint.core.clean.flags_path`); None for
+    predictions that were not cleaned (no flag table beside them)."""
     import numpy as np
 
     from .core.errors import InputFileError
@@ -468,7 +512,12 @@ def _load_view(args):
     width = args.width or int(np.ceil(np.nanmax(pose.xy[..., 0], initial=0.0))) + 1
     height = args.height or int(np.ceil(np.nanmax(pose.xy[..., 1], initial=0.0))) + 1
     orientation = {"frame_size": (width, height), "direction": direction, "level": args.level}
-    return pose, trial, view, side, side_note, orientation
+    from .core.clean import flags_path, load_flags
+
+    table = flags_path(args.predictions)
+    flags = (load_flags(table, pose, names=pose.meta.get("bodypart_names")) if table.is_file()
+             else None)  # the file's names of our roles (rename_bodyparts records them)
+    return pose, trial, view, side, side_note, orientation, flags
 
 
 def _check_side(args, oriented, view: str, side: str, side_note: str) -> None:
@@ -488,13 +537,16 @@ def _check_side(args, oriented, view: str, side: str, side_note: str) -> None:
 def _cmd_events(args) -> int:
     from .core.chain import analyze_view
     from .core.config import LOW_CONFIDENCE, EventConfig
-    from .core.errors import AnalysisError
+    from .core.errors import AnalysisError, InputFileError
 
-    pose, trial, view, side, side_note, orientation = _load_view(args)
-    settings = EventConfig(**{k: v for k, v in (("method", args.method), ("reference", args.reference))
-                              if v is not None})
+    pose, trial, view, side, side_note, orientation, flags = _load_view(args)
     try:
-        result = analyze_view(pose, side=side, settings=settings, fps=args.fps, **orientation)
+        settings = EventConfig(**_event_options(args))
+    except ValueError as err:
+        raise InputFileError(None, str(err)) from None
+    try:  # a cleaned file (its flag table beside it): the cleaned cut-off and its flags
+        result = analyze_view(pose, side=side, settings=settings, fps=args.fps, flags=flags,
+                              cleaned=flags is not None, **orientation)
     except AnalysisError:  # the side check still speaks
         from .core.orient import orient_pose
 
@@ -531,7 +583,8 @@ def _add_angles(sub) -> None:
         description="Load one view's predictions, orient them (walking direction detected) and "
         "write the joint angles of every frame (frame, time_s, hip, knee, ankle, trunk; degrees, "
         "flexion, dorsiflexion and forward lean positive; see docs/methods/angles.md). Points "
-        f"below likelihood {LIKELIHOOD_THRESHOLD:g} are missing. The input file is never modified.",
+        f"below likelihood {LIKELIHOOD_THRESHOLD:g} are missing (none in a file gaitint clean wrote, "
+        "with its _flags.csv beside it: the cleaning judged them). The input file is never modified.",
     )
     p.add_argument("predictions", type=Path, help="DeepLabCut .h5/.csv predictions")
     p.add_argument("--fps", type=float, required=True, help="frame rate in Hz (for time_s)")
@@ -544,12 +597,13 @@ def _add_angles(sub) -> None:
 def _cmd_angles(args) -> int:
     from .core._csv import write_csv
     from .core.angles import JOINTS, compute_angles
+    from .core.config import likelihood_cutoff
     from .core.orient import orient_pose
 
-    pose, _, view, side, side_note, orientation = _load_view(args)
+    pose, _, view, side, side_note, orientation, flags = _load_view(args)
     oriented = orient_pose(pose, **orientation)
     _check_side(args, oriented, view, side, side_note)
-    table = compute_angles(oriented, fps=args.fps)
+    table = compute_angles(oriented, fps=args.fps, min_likelihood=likelihood_cutoff(cleaned=flags is not None))
     out = args.out or args.predictions.with_name(f"{args.predictions.stem}_angles.csv")
     write_csv(out, table, overwrite=args.overwrite)
     ranges = ", ".join(

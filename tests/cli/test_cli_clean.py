@@ -12,6 +12,8 @@ from numpy.testing import assert_allclose
 #: MediaPipe Pose keypoints of a public video (validation/data/real_video, see
 #: tests/core/test_real_video.py)
 REAL_VIDEO_DATA = Path(__file__).resolve().parents[2] / "validation" / "data" / "real_video"
+#: A prediction file named as DeepLabCut names it after the video.
+PRED = "T01_C1DLC_resnet50_gaitJan1shuffle1_1000.h5"
 
 
 def _write_pair(tmp_path, trial, suffix=".h5"):
@@ -123,3 +125,24 @@ def test_cli_clean_of_a_both_legs_file_checks_both_legs(tmp_path, capsys):
     swapped = table[table["names"].str.contains("swapped")]
     assert set(swapped["frame"]) == {106, 158}
     assert set(swapped["bodypart"]) >= {"left_heel", "right_heel", "left_toe", "right_toe"}
+
+
+def test_clean_writes_dlc_name_one_folder_down(data_dir, tmp_path):
+    """As DeepLabCut leaves a folder (predictions named after the video): the cleaned file
+    keeps the name, one folder down, with its flags and DeepLabCut's metadata."""
+    import pickle
+    import shutil
+
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.io import load_pose
+
+    video_folder = tmp_path
+    pred = shutil.copy(data_dir / "pred_single.h5", video_folder / PRED)
+    assert main(["clean", str(pred), "--fps", "25", "--method", "baseline"]) == 0
+    out = video_folder / "cleaned"
+    assert sorted(p.name for p in out.iterdir()) == [
+        PRED, PRED.replace(".h5", "_flags.csv"), PRED.replace(".h5", "_meta.pickle")]
+    # beside the video only the original: DLC looks there one folder deep, by name
+    assert sorted(p.name for p in video_folder.glob("*.h5")) == [PRED]
+    meta = pickle.loads((out / PRED.replace(".h5", "_meta.pickle")).read_bytes())
+    assert meta["data"]["cropping"] is False and meta["data"]["nframes"] == load_pose(pred).n_frames

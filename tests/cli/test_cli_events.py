@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 from numpy.testing import assert_allclose
 
 from napari_gaitint.core.angles import JOINTS, compute_angles
@@ -122,3 +123,108 @@ def test_cli_angles_writes_the_per_frame_table(tmp_path, capsys):
     assert cli.main(["angles", str(save_pose(still, tmp_path / "still.h5")), "--fps", "25"]) == 2
     assert "give --side" in capsys.readouterr().err
     assert not (tmp_path / "still_angles.csv").exists()
+
+
+def test_cli_events_on_a_cleaned_file_passes_its_flags_and_the_cleaned_cut_off(tmp_path, trials):
+    """A file ``gaitint clean`` wrote: its flag table beside it is read and passed with the
+    cleaned likelihood cut-off, so the events (and their confidence) are the chain's."""
+    from napari_gaitint.cli import main
+    from napari_gaitint.core.chain import analyze_view
+    from napari_gaitint.core.clean import flags_path, load_flags
+    from napari_gaitint.core.clean_flags import FLAG_INTERPOLATED
+    from napari_gaitint.core.io import load_pose, save_pose
+
+    views = trials[0].views
+    pred = {v: save_pose(views[v].pose, tmp_path / f"T01_{v}DLC_resnet50.h5") for v in ("C1", "C3")}
+    assert main(["clean", str(pred["C1"]), "--other-view", str(pred["C3"]), "--fps", "25"]) == 0
+    cleaned = pred["C1"].parent / "cleaned" / pred["C1"].name
+    out = tmp_path / "events.csv"
+    assert main(["events", str(cleaned), "--fps", "25", "--out", str(out)]) == 0
+    written = pd.read_csv(out, keep_default_na=False)
+    pose = load_pose(cleaned, fps=25, bodyparts={}, side="left")
+    flags = load_flags(flags_path(cleaned), pose, names=pose.meta["bodypart_names"])
+    assert flags.any()
+    size = tuple(int(np.ceil(np.nanmax(pose.xy[..., a]))) + 1 for a in (0, 1))
+    chain = analyze_view(pose, side="left", fps=25, frame_size=size, flags=flags, cleaned=True).events
+    assert_allclose(written["frame"], chain["frame"], atol=1e-9)
+    assert written["confidence"].tolist() == chain["confidence"].tolist()
+    assert written["why"].tolist() == chain["why"].tolist()
+    raw_cut = analyze_view(pose, side="left", fps=25, frame_size=size, flags=flags).events
+    assert not raw_cut["frame"].equals(chain["frame"])  # the cut-off 0 counted
+    # the flags counted: a table saying every heel and toe point was filled lowers them all
+    table = pd.read_csv(flags_path(cleaned))
+    name = {r: n for r, n in pose.meta["bodypart_names"].items() if r in ("heel", "toe")}
+    filled = pd.DataFrame([(f, n, FLAG_INTERPOLATED) for f in range(pose.n_frames) for n in name.values()],
+                          columns=["frame", "bodypart", "flags"])
+    pd.concat([table[["frame", "bodypart", "flags"]], filled]).drop_duplicates(
+        ["frame", "bodypart"], keep="last").to_csv(flags_path(cleaned), index=False)
+    assert main(["events", str(cleaned), "--fps", "25", "--out", str(out), "--overwrite"]) == 0
+    refilled = pd.read_csv(out, keep_default_na=False)
+    assert (refilled["confidence"] < 1).all() and refilled["why"].str.contains("flagged frames").all()
+
+
+def test_event_options_come_from_the_settings_and_reach_the_detector(tmp_path, capsys):
+    """``gaitint events`` options: one per EVENT_OPTIONS field, defaults shown from
+    EventConfig, the values given passed to the chain."""
+    import dataclasses
+
+    from napari_gaitint.cli import build_parser, main
+    from napari_gaitint.core.chain import analyze_view
+    from napari_gaitint.core.config import EVENT_OPTIONS, EventConfig
+    from napari_gaitint.core.io import load_pose, save_pose
+    from napari_gaitint.synthetic.files import prediction_filename
+    from napari_gaitint.synthetic.trial import generate_trial
+
+    assert set(EVENT_OPTIONS) <= {f.name for f in dataclasses.fields(EventConfig)}
+    args = build_parser().parse_args(["events", "x.h5"])
+    assert all(getattr(args, f"event_{name}") is None for name in EVENT_OPTIONS)  # only what is given
+    with pytest.raises(SystemExit):
+        main(["events", "--help"])
+    helptext = " ".join(capsys.readouterr().out.split())
+    assert f"(default {EventConfig().max_gap_s:g})" in helptext and "(default 0.5 3)" in helptext
+    view = generate_trial(5, trial="T07").views["C3"]
+    pred = save_pose(view.pose, tmp_path / prediction_filename("T07", "C3"))
+    out = tmp_path / "events.csv"
+    assert main(["events", str(pred), "--out", str(out), "--method", "zeni", "--max-gap-s", "0.05",
+                 "--stride-range-s", "0.8", "1.6", "--min-likelihood", "0.9", "--reference", "neck"]) == 0
+    written = pd.read_csv(out)
+    pose = load_pose(pred, fps=25, bodyparts={}, side="right")
+    size = tuple(int(np.ceil(np.nanmax(pose.xy[..., a]))) + 1 for a in (0, 1))
+    settings = EventConfig(method="zeni", max_gap_s=0.05, stride_range_s=(0.8, 1.6), min_likelihood=0.9,
+                           reference="neck")
+    chain = analyze_view(pose, side="right", settings=settings, fps=25, frame_size=size).events
+    assert_allclose(written["frame"], chain["frame"], atol=1e-9)
+    default = analyze_view(pose, side="right", settings=EventConfig(method="zeni"), fps=25, frame_size=size).events
+    assert not default["frame"].equals(chain["frame"])  # the options changed something
+    assert main(["events", str(pred), "--out", str(out), "--overwrite", "--min-likelihood", "2"]) == 2
+    assert "min_likelihood must be in [0, 1]" in capsys.readouterr().err
+
+
+def test_analyze_event_options_go_into_the_config_and_its_events_table(tmp_path, monkeypatch):
+    from napari_gaitint import cli
+    from napari_gaitint.workflow import cohort
+    from napari_gaitint.workflow.config import config_to_toml
+
+    seen = {}
+
+    def fake(table, out, *, config, **kw):
+        seen["config"] = config
+        raise SystemExit(0)
+
+    monkeypatch.setattr(cohort, "analyze_cohort", fake)
+    monkeypatch.setattr("napari_gaitint.workflow.manifest.load_manifest", lambda path: pd.DataFrame())
+    settings = tmp_path / "config.toml"
+    settings.write_text('events_method = "zeni"\n[events]\nmax_gap_s = 0.3\nfit_stride = 0.1\n')
+    with pytest.raises(SystemExit):
+        cli.main(["analyze", "trials.csv", "--out", str(tmp_path / "out"), "--config", str(settings),
+                  "--reference", "neck", "--stride-range-s", "0.6", "2.5", "--max-gap-s", "0.25"])
+    config = seen["config"]
+    assert config.events_method == "zeni" and config.events_reference == "neck"
+    assert dict(config.events) == {"max_gap_s": 0.25, "fit_stride": 0.1, "stride_range_s": (0.6, 2.5)}
+    event = config.event_config()
+    assert (event.max_gap_s, event.stride_range_s, event.fit_stride) == (0.25, (0.6, 2.5), 0.1)
+    toml = config_to_toml(config.resolved())
+    assert "[events]" in toml and "max_gap_s = 0.25" in toml and "stride_range_s = [0.6, 2.5]" in toml
+    with pytest.raises(SystemExit):  # nothing given: the config as it was
+        cli.main(["analyze", "trials.csv", "--out", str(tmp_path / "out"), "--config", str(settings)])
+    assert dict(seen["config"].events) == {"max_gap_s": 0.3, "fit_stride": 0.1}

@@ -121,6 +121,59 @@ def test_cleaned_pose_cut_off_is_stated_not_read_from_meta():
     assert not raw_cut["frame"].equals(without_meta.events["frame"])
 
 
+
+def test_a_cleaned_pose_without_a_stated_cut_off_gets_the_raw_default_not_its_meta():
+    """``min_likelihood=None`` is 0.6 (the documented default) for any pose: the steps never
+    read ``pose.meta["cleaning"]``; a cleaned pose's cut-off and flags are passed."""
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.core.config import LIKELIHOOD_THRESHOLD, likelihood_cutoff
+    from napari_gaitint.core.cycles import compute_cycles
+    from napari_gaitint.core.orient import orient_pose
+    from napari_gaitint.synthetic.trial import generate_trial
+
+    views = generate_trial(4).views
+    c1, c3 = views["C1"], views["C3"]
+    res = clean_pose(c1.pose, other=c3.pose)
+    assert "cleaning" in res.pose.meta  # the settings are recorded (for the sidecar) ...
+    oriented = orient_pose(res.events_pose)
+    bare = oriented.replace(meta={"orientation": oriented.meta["orientation"]})
+    default = detect_events(oriented, side=c1.side)
+    # ... but not read: with or without them, None is the raw predictions' cut-off
+    pd.testing.assert_frame_equal(default, detect_events(bare, side=c1.side))
+    pd.testing.assert_frame_equal(default, detect_events(oriented, side=c1.side,
+                                                         min_likelihood=LIKELIHOOD_THRESHOLD))
+    stated = detect_events(oriented, side=c1.side, min_likelihood=likelihood_cutoff(cleaned=True))
+    assert not stated["frame"].equals(default["frame"])  # the filled points count when stated
+    cycles = compute_cycles(oriented, stated, side=c1.side)
+    pd.testing.assert_frame_equal(cycles, compute_cycles(bare, stated, side=c1.side))
+    assert not cycles["value"].equals(
+        compute_cycles(oriented, stated, side=c1.side, min_likelihood=0.0)["value"])
+    # the confidence: the flags passed lower it near changed frames; nothing from meta
+    flagged = detect_events(oriented, side=c1.side, min_likelihood=0.0, flags=res.flags)
+    pd.testing.assert_frame_equal(flagged, detect_events(bare, side=c1.side, min_likelihood=0.0,
+                                                         flags=res.flags))
+    pd.testing.assert_frame_equal(flagged[["event", "frame"]], stated[["event", "frame"]])
+    assert (flagged["confidence"] <= stated["confidence"]).all()
+    assert (flagged["confidence"] < stated["confidence"]).any()
+    assert flagged["why"].str.contains("flagged frames").any()
+
+
+def test_analyze_pair_takes_the_cut_off_of_each_view():
+    from napari_gaitint.core.clean import clean_pose
+    from napari_gaitint.synthetic.trial import generate_trial
+
+    views = generate_trial(4).views
+    c1, c3 = views["C1"], views["C3"]
+    cleaned = clean_pose(c1.pose, other=c3.pose)
+    mixed = analyze_pair((cleaned.pose, c3.pose), sides=(c1.side, c3.side), cleaned=(True, False),
+                         flags=(cleaned.flags, None))
+    alone = [analyze_view(cleaned.pose, side=c1.side, cleaned=True, flags=cleaned.flags),
+             analyze_view(c3.pose, side=c3.side)]
+    for pair, one in zip(mixed, alone, strict=True):  # the legs agree: the pair check keeps all
+        pd.testing.assert_frame_equal(pair.events[["event", "frame", "confidence"]].reset_index(drop=True),
+                                      one.events[["event", "frame", "confidence"]].reset_index(drop=True))
+
+
 def test_stats_settings_are_the_defaults_of_rm_anova_and_the_config(tmp_path):
     from napari_gaitint.core.config import CORRECTIONS, STATS_ENGINES, StatsConfig
     from napari_gaitint.core.stats import rm_anova

@@ -652,3 +652,25 @@ def test_qa_mapping_follows_the_lag(trials):
     m3, align = qa.map_other_view(c1, _late(c3, 3))
     assert align["lag_frames"] == -3
     assert_allclose(m3.bodypart("neck")[10:-10, :2], m0.bodypart("neck")[10:-10, :2], atol=1.0, equal_nan=True)
+
+
+def test_load_flags_reads_back_the_flag_table(tmp_path, trials):
+    from napari_gaitint.core._csv import write_csv
+    from napari_gaitint.core.clean import clean_pose, flags_path, flags_table, load_flags
+    from napari_gaitint.core.errors import InputFileError
+
+    views = trials[0].views
+    res = clean_pose(views["C1"].pose, other=views["C3"].pose)
+    table = write_csv(flags_path(tmp_path / "T01_C1.h5"), flags_table(res))
+    assert table.name == "T01_C1_flags.csv"
+    np.testing.assert_array_equal(load_flags(table, res.pose), res.flags)
+    renamed = res.pose.replace(bodyparts=tuple(b.upper() for b in res.pose.bodyparts))
+    names = {b.upper(): b for b in res.pose.bodyparts}
+    np.testing.assert_array_equal(load_flags(table, renamed, names=names), res.flags)
+    short = res.pose.replace(values=res.pose.values[:10])
+    with pytest.raises(InputFileError, match="names frame .* do not have"):
+        load_flags(table, short)
+    bad = tmp_path / "bad_flags.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(InputFileError, match="no column"):
+        load_flags(bad, res.pose)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from napari_gaitint import cli
 from napari_gaitint.core.corrections import PoseEditor, save_refined
 from napari_gaitint.core.io import dlc_metadata_path, load_pose, write_dlc_metadata
 from napari_gaitint.workflow.cohort import _cleaned_names, _cleaned_paths
@@ -23,18 +22,6 @@ def video_folder(data_dir, tmp_path):
     """A folder as DeepLabCut leaves it: predictions named after the video."""
     shutil.copy(data_dir / "pred_single.h5", tmp_path / PRED)
     return tmp_path
-
-
-def test_clean_writes_dlc_name_one_folder_down(video_folder, capsys):
-    pred = video_folder / PRED
-    assert cli.main(["clean", str(pred), "--fps", "25", "--method", "baseline"]) == 0
-    out = video_folder / "cleaned"
-    assert sorted(p.name for p in out.iterdir()) == [
-        PRED, PRED.replace(".h5", "_flags.csv"), PRED.replace(".h5", "_meta.pickle")]
-    # beside the video only the original: DLC looks there one folder deep, by name
-    assert sorted(p.name for p in video_folder.glob("*.h5")) == [PRED]
-    meta = pickle.loads((out / PRED.replace(".h5", "_meta.pickle")).read_bytes())
-    assert meta["data"]["cropping"] is False and meta["data"]["nframes"] == load_pose(pred).n_frames
 
 
 def test_refined_keeps_the_name_in_refined(video_folder):

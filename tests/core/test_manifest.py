@@ -12,7 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from napari_gaitint import cli
+from manifest_sheets import (  # tests/manifest_sheets.py
+    _spreadsheet,
+    _windows,
+    write_sheet_cohort,
+)
 from napari_gaitint.core.errors import InputFileError
 from napari_gaitint.workflow.cohort import analyze_cohort
 from napari_gaitint.workflow.manifest import (
@@ -27,54 +31,10 @@ from napari_gaitint.workflow.manifest import (
     update_manifest,
 )
 
-PRED_DIR = "prédictions ü"  # non-ASCII folder: the encodings must carry it
-
 
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory) -> Path:
-    """A synthetic cohort whose predictions sit in a sub-folder; returns its plain trials.csv
-    (written by pandas, paths with forward slashes)."""
-    from napari_gaitint.synthetic.files import write_synthetic_cohort
-
-    folder = tmp_path_factory.mktemp("cohort")
-    manifest = write_synthetic_cohort(folder, n_trials=3, seed=3, fps=25.0, video=False, bias_px=0.0)
-    table = pd.read_csv(manifest, dtype={"trial": str})
-    (folder / PRED_DIR).mkdir()
-    for name in table["predictions"]:
-        shutil.move(folder / name, folder / PRED_DIR / name)
-    table["predictions"] = [f"{PRED_DIR}/{n}" for n in table["predictions"]]
-    manifest.unlink()
-    table.to_csv(manifest, index=False)
-    return manifest
-
-
-def _spreadsheet(plain: Path, name: str, *, sep=";", decimal=",", encoding="utf-8-sig", newline="\r\n",
-                 header=None, path=None, extra_rows=0, extra_cols=0, sep_line=False) -> Path:
-    """``plain`` re-written as a spreadsheet would: ``header(name)`` for each column name,
-    ``path(text)`` for each predictions cell, numbers with ``decimal``."""
-    table = pd.read_csv(plain, dtype=str, keep_default_na=False)
-    cols = [header(c) if header else c for c in table.columns]
-    lines = [f"sep={sep}"] if sep_line else []
-    lines.append(sep.join(cols + [""] * extra_cols))
-    for _, row in table.iterrows():
-        cells = []
-        for c, v in row.items():
-            if c == "predictions" and path:
-                v = path(v)
-            if c in ("fps", "width", "height") and decimal != ".":
-                v = v.replace(".", decimal)
-            if sep in v or '"' in v:
-                v = '"' + v.replace('"', '""') + '"'
-            cells.append(v)
-        lines.append(sep.join(cells + [""] * extra_cols))
-    lines += [sep * (len(cols) + extra_cols - 1)] * extra_rows
-    out = plain.with_name(name)
-    out.write_bytes((newline.join(lines) + newline).encode(encoding))
-    return out
-
-
-def _windows(text: str) -> str:
-    return ".\\" + text.replace("/", "\\")
+    return write_sheet_cohort(tmp_path_factory.mktemp("cohort"))
 
 
 SPREADSHEETS = {
@@ -109,16 +69,6 @@ def test_dialect_is_recorded(cohort):
     sheet = _spreadsheet(cohort, "dialect.csv")
     assert read_manifest_cells(sheet).attrs["dialect"] == CsvDialect(";", ",", "utf-8-sig", "\r\n")
     assert read_manifest_cells(cohort).attrs["dialect"].is_default
-
-
-def test_spreadsheet_manifest_analyses_as_ours(cohort, tmp_path, capsys):
-    """The command a user runs: the same results from the spreadsheet's file, byte for byte."""
-    sheet = _spreadsheet(cohort, "trials excel.csv", path=_windows,
-                         header=lambda c: c.capitalize() + " ")
-    assert cli.main(["analyze", str(cohort), "--out", str(tmp_path / "ours"), "--no-report"]) == 0
-    assert cli.main(["analyze", str(sheet), "--out", str(tmp_path / "sheet"), "--no-report"]) == 0
-    for name in ("events.csv", "cycles.csv", "cycles_all.csv", "parameters.csv", "anova.csv"):
-        assert (tmp_path / "sheet" / name).read_bytes() == (tmp_path / "ours" / name).read_bytes(), name
 
 
 # ---------------------------------------------------------------------------------------

@@ -519,3 +519,12 @@ def test_spm_skips_cleanly_without_spm1d():
     else:
         with pytest.raises(AnalysisError, match="spm1d"):
             stats.spm_rm_anova(cube_to_long(random_cube(93, 8, 2, 21)))
+
+
+def test_every_engine_of_the_settings_has_its_function_and_no_other_is_taken():
+    from napari_gaitint.core.config import STATS_ENGINES
+
+    for name in STATS_ENGINES:  # the one list of engines
+        assert callable(stats._engine(name))
+    with pytest.raises(AnalysisError, match="engine must be one of numpy, pingouin, not 'R'"):
+        stats._engine("R")

@@ -59,6 +59,11 @@ def test_angles_plot_beside_the_event_plot(make_napari_viewer, sample_manifest, 
     inside = int(np.ceil(frames["start_frame"].iloc[0] + 0.5 * (frames["end_frame"].iloc[0] - frames["start_frame"].iloc[0])))
     viewer.dims.set_current_step(0, inside)
     assert plot.line.get_xdata()[0] == inside
+    # both plots follow the one slider through what they share (_plot.FramePlot)
+    from napari_gaitint._napari._plot import FramePlot
+
+    assert isinstance(plot, FramePlot) and isinstance(events_plot, FramePlot) and plot is not events_plot
+    assert events_plot.line.get_xdata()[0] == inside
     cycle, pct = plot.current_cycle()
     assert cycle == int(frames["cycle"].iloc[0]) and 40 < pct < 60
     for joint in JOINTS:

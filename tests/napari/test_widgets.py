@@ -191,8 +191,17 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
     widget()
     events_layer = viewer.layers["T01 C1 keypoints cleaned events"]
     # a cleaned layer: the dock states the cleaned cut-off (0: the filled points are kept)
-    core = detect_events(orient_pose(layer_pose(cleaned)), side="left", method="zeni", reference="hip",
-                         min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD)
+    # and passes the layer's cleaning flags (the confidence), as the chain gets them
+    shown = layer_pose(cleaned)
+    flags = np.zeros((shown.n_frames, len(shown.bodyparts)), dtype=np.int64)
+    points = cleaned.features
+    flags[points["frame"].to_numpy(int), [shown.bodyparts.index(b) for b in points["label"]]] = points["flags"]
+    assert flags.any()
+    core = detect_events(orient_pose(shown), side="left", method="zeni", reference="hip",
+                         min_likelihood=CLEANED_LIKELIHOOD_THRESHOLD, flags=flags)
+    found = events_layer.metadata["gaitint"]["events"]
+    assert found["confidence"].tolist() == core["confidence"].tolist()
+    assert found["why"].tolist() == core["why"].tolist()
     feats = events_layer.features
     assert list(feats["event"]) == list(core["event"])
     assert_allclose(feats["frame_exact"], core["frame"])
@@ -219,6 +228,44 @@ def test_detect_events_layer_matches_core_and_truth(sample_viewer, truth):
     plot.jump_to(float(core["frame"].iloc[1]))
     assert viewer.dims.current_step[0] == int(np.rint(core["frame"].iloc[1]))
     assert len(plot.ax.lines) >= 1 + len(core)
+
+
+def test_detect_events_dock_fields_are_the_event_settings(sample_viewer):
+    """The dock's fields: the EVENT_OPTIONS settings with EventConfig's defaults; what is set
+    reaches the detector (and a bad value is a clear error)."""
+    from napari_gaitint._napari._detect import detect_events_widget
+    from napari_gaitint._napari._layers import layer_pose
+    from napari_gaitint.core.config import EVENT_OPTIONS, EVENT_REFERENCES, EventConfig
+    from napari_gaitint.core.errors import GaitintError
+    from napari_gaitint.core.events import detect_events
+    from napari_gaitint.core.orient import orient_pose
+
+    viewer = sample_viewer
+    widget = detect_events_widget()
+    viewer.window.add_dock_widget(widget)
+    defaults = EventConfig()
+    for name in set(EVENT_OPTIONS) - {"stride_range_s"}:
+        assert hasattr(widget, name), name
+    assert widget.max_gap_s.value == defaults.max_gap_s
+    assert (widget.shortest_stride_s.value, widget.longest_stride_s.value) == defaults.stride_range_s
+    assert list(widget.reference.choices) == ["auto", *EVENT_REFERENCES]
+    assert widget.min_likelihood.value == widget.stride_s.value == "auto"
+    raw = viewer.layers["T01 C1 keypoints"]
+    widget.layer.value = raw
+    widget.method.value = "zeni"
+    widget.min_likelihood.value = "0.9"
+    widget.max_gap_s.value = 0.05
+    widget.shortest_stride_s.value, widget.longest_stride_s.value = 0.8, 1.6
+    widget.show_plot.value = False
+    widget()
+    found = viewer.layers["T01 C1 keypoints events"].metadata["gaitint"]["events"]
+    core = detect_events(orient_pose(layer_pose(raw)), side="left", method="zeni", min_likelihood=0.9,
+                         max_gap_s=0.05, stride_range_s=(0.8, 1.6))
+    assert_allclose(found["frame"], core["frame"])
+    assert not detect_events(orient_pose(layer_pose(raw)), side="left", method="zeni")["frame"].equals(core["frame"])
+    widget.min_likelihood.value = "high"
+    with pytest.raises(GaitintError, match="likelihood cut-off: give a number or 'auto'"):
+        widget()
 
 
 def test_stats_dock_runs_in_worker_and_fills_table(make_napari_viewer, tmp_path, qtbot):

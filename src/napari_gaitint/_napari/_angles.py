@@ -11,8 +11,6 @@ frame slider there.
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 
@@ -20,12 +18,13 @@ from ..core.angles import JOINTS, compute_angle_cycles, compute_angles, locate_i
 from ..core.errors import AnalysisError
 from ..core.events import HEEL_STRIKE
 from ..core.pose import Pose
+from ._plot import FramePlot
 
 #: One colour per joint (the same in both panels).
 JOINT_COLORS = {"hip": "tab:blue", "knee": "tab:orange", "ankle": "tab:green", "trunk": "tab:purple"}
 
 
-class AnglesPlot:
+class AnglesPlot(FramePlot):
     """Matplotlib plot of the joint angles of one view, following the viewer's frame.
 
     Parameters
@@ -42,32 +41,21 @@ class AnglesPlot:
         Shown above the plot.
     min_likelihood
         Likelihood cut-off of the angles (:func:`~napari_gaitint.core.config.likelihood_cutoff`
-        of a cleaned or a raw pose); None: the rule of
-        :func:`~napari_gaitint.core.angles.compute_angles`.
+        of a cleaned or a raw pose); None: the default of
+        :func:`~napari_gaitint.core.angles.compute_angles` (raw predictions).
+
+    The current-frame line, the slider following and click to jump are
+    :class:`~napari_gaitint._napari._plot.FramePlot`'s.
     """
-
-    _last = None  # weak reference to the most recent plot (never keeps a viewer alive)
-
-    @classmethod
-    def latest(cls) -> AnglesPlot | None:
-        """The most recently created plot, if it still exists (for tests and scripting)."""
-        return cls._last() if cls._last is not None else None
 
     def __init__(self, viewer, pose: Pose, events: pd.DataFrame, *, side: str, title: str = "",
                  min_likelihood: float | None = None):
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
-        self.viewer = viewer
+        self._make_canvas(viewer, figsize=(7, 2.4), min_height=170, min_width=560, layout="constrained")
         self.angles = compute_angles(pose, min_likelihood=min_likelihood)
         try:
             self.cycles = compute_angle_cycles(pose, events, side=side, min_likelihood=min_likelihood)
         except AnalysisError:  # no full cycle: the per-frame panel only
             self.cycles = None
-        self.figure = Figure(figsize=(7, 2.4), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumHeight(170)
-        self.canvas.setMinimumWidth(560)
         self.ax_frames, self.ax_cycles = self.figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
         frames = self.angles["frame"].to_numpy(float)
         for joint in JOINTS:
@@ -79,7 +67,6 @@ class AnglesPlot:
         self.ax_frames.set_ylabel("angle (deg)")
         self.ax_frames.set_title(title, fontsize=9)
         self.figure.legend(*self.ax_frames.get_legend_handles_labels(), fontsize=7, loc="outside right center")
-        self.line = self.ax_frames.axvline(float(viewer.dims.current_step[0]), color="k", lw=1)
         self.dots = {}
         if self.cycles is not None:
             for (joint, _), g in self.cycles.groupby(["bodypart", "cycle"], sort=False, observed=True):
@@ -93,13 +80,7 @@ class AnglesPlot:
             self.ax_cycles.set_title("no full gait cycle", fontsize=9)
         self.ax_cycles.set_xlabel("gait cycle (%)")
         self.ax_cycles.set_xlim(0, 100)
-        self._on_step()
-        self.canvas.mpl_connect("button_press_event", self._on_click)
-        viewer.dims.events.current_step.connect(self._on_step)
-        self.native_widget = self.canvas
-        # napari holds event callbacks weakly: the docked canvas keeps the plot alive.
-        self.canvas._gaitint_plot = self
-        AnglesPlot._last = weakref.ref(self)
+        self._follow(self.ax_frames)
 
     def current_cycle(self) -> tuple[int | None, float]:
         """``(cycle, pct)`` of the viewer's current frame (``(None, nan)`` outside every cycle)."""
@@ -107,27 +88,15 @@ class AnglesPlot:
             return None, float("nan")
         return locate_in_cycles(float(self.viewer.dims.current_step[0]), self.cycles.attrs["cycle_frames"])
 
-    def _on_step(self, event=None):
-        try:
-            self.line.set_xdata([self.viewer.dims.current_step[0]] * 2)
-            cycle, pct = self.current_cycle()
-            for joint, dot in self.dots.items():
-                if cycle is None:
-                    dot.set_data([], [])
-                    continue
-                g = self.cycles[(self.cycles["cycle"] == cycle) & (self.cycles["bodypart"] == joint)]
-                dot.set_data([pct], [np.interp(pct, g["pct"], g["value"])])
-            self.canvas.draw_idle()
-        except RuntimeError:  # canvas deleted
-            pass
-
-    def _on_click(self, event):
-        if event.inaxes is self.ax_frames and event.xdata is not None:
-            self.jump_to(event.xdata)
-
-    def jump_to(self, frame: float) -> None:
-        """Move the viewer's frame slider to ``frame`` (rounded)."""
-        self.viewer.dims.set_current_step(0, int(round(frame)))
+    def _update(self) -> None:
+        """The dot of each joint at the current frame's place in its cycle."""
+        cycle, pct = self.current_cycle()
+        for joint, dot in self.dots.items():
+            if cycle is None:
+                dot.set_data([], [])
+                continue
+            g = self.cycles[(self.cycles["cycle"] == cycle) & (self.cycles["bodypart"] == joint)]
+            dot.set_data([pct], [np.interp(pct, g["pct"], g["value"])])
 
 
 def dock_angles_plot(viewer, pose: Pose, events: pd.DataFrame, *, side: str, name: str,

@@ -288,17 +288,21 @@ class EventAnnotator(QWidget):
         found = {}
         usable = {s: self.views[v][1] for s, v in self.side_views.items() if self.views[v][1].frame_size}
         cleaned = {s: layer_info(self.views[v][0]).cleaned for s, v in self.side_views.items()}
+        flags = {s: _convert.points_to_flags(self.views[v][0].data, self.views[v][0].features, side=s,
+                                             template=layer_pose(self.views[v][0], edits=False))
+                 if cleaned[s] else None for s, v in self.side_views.items()}
         if len(usable) == 2 and wanted:  # a trial pair: both legs together, as gait analysis does
-            same = set(cleaned.values())  # one cut-off for both legs when both say the same
             try:
                 found = {r.side: r.events for r in analyze_pair(
-                    tuple(usable.values()), sides=tuple(usable), cleaned=same.pop() if len(same) == 1 else None)}
+                    tuple(usable.values()), sides=tuple(usable), flags=tuple(flags[s] for s in usable),
+                    cleaned=tuple(cleaned[s] for s in usable))}
             except AnalysisError:  # one leg cannot be detected: each requested leg alone
                 found = {}
         parts = []
         for side, view in wanted.items():
             pose = self.views[view][1]
-            ev = found[side] if side in found else analyze_view(pose, side=side, cleaned=cleaned[side]).events
+            ev = found[side] if side in found else analyze_view(
+                pose, side=side, flags=flags[side], cleaned=cleaned[side]).events
             parts.append(ann.normalize_events(ev, trial=self.trial, view=view, fps=pose.fps))
         return ann.sort_events(pd.concat(parts, ignore_index=True)) if parts else ann.empty_events()
 

@@ -339,6 +339,22 @@ def points_to_pose(
     return Pose(values, bodyparts, individual=individual or None, has_likelihood="likelihood" in features)
 
 
+def points_to_flags(data: np.ndarray, features: pd.DataFrame, *, template: Pose,
+                    side: str | None = None) -> np.ndarray | None:
+    """The cleaning flags of keypoints-layer points (``flags`` feature, :func:`pose_to_points`)
+    as an ``(n_frames, n_bodyparts)`` array in the layout of the pose the analysis takes,
+    ``with_role_names(template, side=side)`` (0 where a point is missing), as
+    :func:`~napari_gaitint.core.events.detect_events` takes them. None without the feature.
+    """
+    from ..core.pose import with_role_names
+
+    if "flags" not in features:
+        return None
+    carrier = points_to_pose(data, features.assign(likelihood=features["flags"].to_numpy(float)),
+                             template=template)  # the flags ride in the likelihood column
+    return np.nan_to_num(with_role_names(carrier, side=side).likelihood, nan=0.0).astype(np.int64)
+
+
 # ---------------------------------------------------------------------------------------
 # Events
 # ---------------------------------------------------------------------------------------

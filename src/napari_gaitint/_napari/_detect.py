@@ -6,18 +6,20 @@ detector's signal, click to jump) with the joint angles (:mod:`._angles`) beside
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from magicgui import magic_factory
 
+from ..core.config import EVENT_OPTIONS as _HELP
+from ..core.config import EVENT_REFERENCES as _REFERENCES
 from ..core.config import EventConfig as _EventConfig
 from ..core.errors import GaitintError
 from . import _convert
 from ._layers import layer_placement, layer_pose
 from ._meta import EVENTS, KEY, copy_info, layer_info, view_side
+from ._plot import FramePlot
 
 if TYPE_CHECKING:  # `import napari.layers` binds `napari` too
     import napari.layers
@@ -31,9 +33,31 @@ def _event_methods(_w=None) -> list[str]:
     return [m for m in METHODS if m != "ankle_neck"]
 
 
+#: The dock's word for a setting left to the detector (EventConfig's None).
+AUTO = "auto"
+
+
+def _optional_float(text: str, name: str) -> float | None:
+    """``"auto"`` (or empty) -> None, else the number ``text`` says."""
+    text = str(text).strip()
+    if text in ("", AUTO):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise GaitintError(f"{name}: give a number or '{AUTO}', not {text!r}") from None
+
+
 @magic_factory(
-    method={"choices": _event_methods},
-    reference={"choices": ["auto", "hip", "neck"]},
+    method={"choices": _event_methods, "tooltip": _HELP["method"]},
+    reference={"choices": [AUTO, *_REFERENCES], "tooltip": _HELP["reference"]},
+    min_likelihood={"label": "likelihood cut-off", "tooltip": _HELP["min_likelihood"]},
+    max_gap_s={"label": "max gap (s)", "min": 0.0, "max": 5.0, "step": 0.05, "tooltip": _HELP["max_gap_s"]},
+    stride_s={"label": "stride (s)", "tooltip": _HELP["stride_s"]},
+    shortest_stride_s={"label": "shortest stride (s)", "min": 0.05, "max": 10.0, "step": 0.1,
+                       "tooltip": _HELP["stride_range_s"]},
+    longest_stride_s={"label": "longest stride (s)", "min": 0.05, "max": 10.0, "step": 0.1,
+                      "tooltip": _HELP["stride_range_s"]},
     side={"choices": ["auto", "left", "right"]},
     call_button="Detect events",
 )
@@ -41,7 +65,12 @@ def detect_events_widget(
     layer: napari.layers.Points,
     viewer: napari.viewer.Viewer,
     method: str = _EventConfig.method,
-    reference: str = "auto",
+    reference: str = AUTO,
+    min_likelihood: str = AUTO,
+    max_gap_s: float = _EventConfig.max_gap_s,
+    stride_s: str = AUTO,
+    shortest_stride_s: float = _EventConfig.stride_range_s[0],
+    longest_stride_s: float = _EventConfig.stride_range_s[1],
     side: str = "auto",
     show_plot: bool = True,
 ) -> napari.types.LayerDataTuple:
@@ -50,7 +79,12 @@ def detect_events_widget(
     Adds ``<layer> events``: markers at the heel (HS) / toe (TO) in the event frame, and
     docks a plot of the detector's signal with the events and the current frame and, beside
     it, the joint angles per frame and per cycle (:mod:`._angles`); clicking a plot moves the
-    frame slider there.
+    frame slider there. The settings are those of
+    :data:`~napari_gaitint.core.config.EVENT_OPTIONS` (``gaitint events`` has the same
+    options; ``stride_range_s`` as its shortest and longest stride), their defaults
+    :class:`~napari_gaitint.core.config.EventConfig`'s;
+    ``"auto"``: the detector's own (the method's reference, the cut-off of a cleaned or raw
+    layer, the stride estimated).
     """
     from ..core.chain import analyze_view
     from ..core.config import EVENT_METHODS as METHODS
@@ -64,13 +98,21 @@ def detect_events_widget(
     if side is None:
         raise GaitintError(f"{layer.name}: cannot tell which leg this camera sees (the view is "
                            "not C1 or C3 and no side was given); choose left or right in 'side'")
-    pose = validate_time_series(layer_pose(layer), task="event detection")
-    pose = with_role_names(pose, side=side)  # Neck, LHeel... -> neck, heel
+    shown = validate_time_series(layer_pose(layer), task="event detection")
+    pose = with_role_names(shown, side=side)  # Neck, LHeel... -> neck, heel
     if pose.frame_size is None:
         raise GaitintError(f"{layer.name}: video frame size unknown; load the trial with its video or manifest")
-    ref = None if reference == "auto" else reference
-    cleaned = layer_info(layer).cleaned
-    result = analyze_view(pose, side=side, settings=EventConfig(method=method, reference=ref), cleaned=cleaned)
+    ref = None if reference == AUTO else reference
+    try:
+        settings = EventConfig(method=method, reference=ref, max_gap_s=max_gap_s,
+                               stride_range_s=(shortest_stride_s, longest_stride_s),
+                               min_likelihood=_optional_float(min_likelihood, "likelihood cut-off"),
+                               stride_s=_optional_float(stride_s, "stride"))
+    except ValueError as err:
+        raise GaitintError(str(err)) from None
+    cleaned = layer_info(layer).cleaned  # a cleaned layer: its cut-off and its flags (confidence)
+    flags = _convert.points_to_flags(layer.data, layer.features, template=shown, side=side) if cleaned else None
+    result = analyze_view(pose, side=side, settings=settings, flags=flags, cleaned=cleaned)
     oriented, events = result.oriented, result.events
     data, feats = _convert.events_to_points(events, pose)
     info = copy_info(layer, keep=("trial", "view", "side", "mirrored"))
@@ -104,33 +146,19 @@ def detect_events_widget(
         from ._angles import dock_angles_plot
 
         dock_angles_plot(viewer, oriented, events, side=side, name=layer.name,  # beside it
-                         min_likelihood=likelihood_cutoff(cleaned=cleaned))
+                         min_likelihood=likelihood_cutoff(settings.min_likelihood, cleaned=cleaned))
     return (data, kwargs, "points")
 
 
-class EventsPlot:
-    """Matplotlib plot of an event signal: event markers, current-frame line, click to jump."""
-
-    _last = None  # weak reference to the most recent plot (never keeps a viewer alive)
-
-    @classmethod
-    def latest(cls) -> EventsPlot | None:
-        """The most recently created plot, if it still exists (for tests and scripting)."""
-        return cls._last() if cls._last is not None else None
+class EventsPlot(FramePlot):
+    """Matplotlib plot of an event signal: event markers, current-frame line, click to jump
+    (:class:`~napari_gaitint._napari._plot.FramePlot`)."""
 
     def __init__(self, viewer, frames: np.ndarray, signals: dict[str, np.ndarray], events: pd.DataFrame, *, title: str = ""):
-        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-        from matplotlib.figure import Figure
-
-        self.viewer = viewer
-        self.figure = Figure(figsize=(6, 2.2), tight_layout=True)
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumHeight(160)
-        ax = self.figure.add_subplot(111)
-        self.ax = ax
+        self._make_canvas(viewer, figsize=(6, 2.2), min_height=160, tight_layout=True)
+        ax = self.ax = self.figure.add_subplot(111)
         for label, sig in signals.items():
             ax.plot(frames, sig, lw=1.2, label=label)
-        first = next(iter(signals.values()))
         for ev in events.itertuples(index=False):
             is_hs = ev.event == "heel_strike"
             sig = list(signals.values())[0 if is_hs or len(signals) == 1 else 1]
@@ -141,27 +169,5 @@ class EventsPlot:
         ax.set_title(title, fontsize=9)
         ax.legend(fontsize=7, loc="upper right")
         self.event_frames = events["frame"].to_numpy(float)
-        self.line = ax.axvline(float(viewer.dims.current_step[0]), color="k", lw=1)
-        del first
-        self.canvas.mpl_connect("button_press_event", self._on_click)
-        viewer.dims.events.current_step.connect(self._on_step)
-        self.native_widget = self.canvas
-        # napari holds event callbacks weakly: the docked canvas keeps the plot alive.
-        self.canvas._gaitint_plot = self
-        EventsPlot._last = weakref.ref(self)
-
-    def _on_step(self, event=None):
-        try:
-            self.line.set_xdata([self.viewer.dims.current_step[0]] * 2)
-            self.canvas.draw_idle()
-        except RuntimeError:  # canvas deleted
-            pass
-
-    def _on_click(self, event):
-        if event.inaxes is self.ax and event.xdata is not None:
-            self.jump_to(event.xdata)
-
-    def jump_to(self, frame: float) -> None:
-        """Move the viewer's frame slider to ``frame`` (rounded)."""
-        self.viewer.dims.set_current_step(0, int(round(frame)))
+        self._follow(ax)
 

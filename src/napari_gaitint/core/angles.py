@@ -142,8 +142,8 @@ def pose_angles_deg(pose: Pose, *, min_likelihood: float | None = None) -> dict[
     """Per-frame joint angles of a pose in gait coordinates, ``{joint: (n_frames,) degrees}``.
 
     Points below the likelihood cut-off are missing (``min_likelihood`` as in
-    :func:`~napari_gaitint.core.cycles.compute_cycles`: None is 0.6 for raw predictions and
-    0 for a cleaned pose). Joints whose keypoints the pose lacks are left out.
+    :func:`~napari_gaitint.core.cycles.compute_cycles`: None is 0.6, the cut-off of raw
+    predictions; pass 0 for a cleaned pose). Joints whose keypoints the pose lacks are left out.
 
     Raises
     ------

@@ -49,13 +49,11 @@ def _timed(oriented: Pose, events_pose: Pose | None) -> Pose:
     return orient_like(events_pose, oriented)
 
 
-def _detect_kwargs(settings: EventConfig | None, cleaned: bool | None) -> dict:
+def _detect_kwargs(settings: EventConfig | None, cleaned: bool) -> dict:
     """The keyword arguments of ``detect_events``: the settings, with the likelihood cut-off
-    of a cleaned or a raw pose when they give none (``cleaned`` None: ``detect_events``'
-    own rule for each pose)."""
+    of a cleaned or a raw pose when they give none."""
     kw = (settings or EventConfig()).to_dict()
-    if cleaned is not None:
-        kw["min_likelihood"] = likelihood_cutoff(kw["min_likelihood"], cleaned=cleaned)
+    kw["min_likelihood"] = likelihood_cutoff(kw["min_likelihood"], cleaned=cleaned)
     return kw
 
 
@@ -70,7 +68,7 @@ def analyze_view(
     level: bool = True,
     events_pose: Pose | None = None,
     flags: np.ndarray | None = None,
-    cleaned: bool | None = None,
+    cleaned: bool = False,
 ) -> ViewEvents:
     """Orient one view and detect the events of the leg it shows.
 
@@ -92,13 +90,15 @@ def analyze_view(
         cleaned pose before its low-pass filter, ``CleanResult.events_pose``); it is
         oriented like ``pose``. None: ``pose`` itself.
     flags
-        Cleaning flags (``CleanResult.flags``) that lower the confidence of the events near
-        frames cleaning changed.
+        Cleaning flags (``CleanResult.flags``, or a cleaned file's flag table,
+        :func:`~napari_gaitint.core.clean.load_flags`) that lower the confidence of the
+        events near frames cleaning changed. Nothing else tells the detector which frames
+        the cleaning filled: pass them with a cleaned pose.
     cleaned
         Whether the pose was cleaned by :func:`~napari_gaitint.core.clean.clean_pose`: it
         sets the likelihood cut-off when ``settings.min_likelihood`` is None
-        (:func:`~napari_gaitint.core.config.likelihood_cutoff`). None: not stated, the rule
-        of :func:`~napari_gaitint.core.events.detect_events` for ``min_likelihood=None``.
+        (:func:`~napari_gaitint.core.config.likelihood_cutoff`: 0 cleaned, 0.6 raw). Only
+        this argument says so; ``pose.meta`` is not read.
 
     Returns
     -------
@@ -123,7 +123,7 @@ def analyze_pair(
     lag_frames: float | None = None,
     events_poses: Sequence[Pose | None] = (None, None),
     flags: Sequence[np.ndarray | None] = (None, None),
-    cleaned: bool | None = None,
+    cleaned: bool | Sequence[bool] = False,
 ) -> tuple[ViewEvents, ViewEvents]:
     """Orient the two views of a trial pair and detect both legs' events together, each
     checked against the other (:func:`~napari_gaitint.core.phase.detect_events_both_legs`).
@@ -132,8 +132,10 @@ def analyze_pair(
     ----------
     poses, sides
         The two views (image coordinates) and the leg each shows.
-    settings, level, events_poses, flags, cleaned
+    settings, level, events_poses, flags
         As in :func:`analyze_view`, per view.
+    cleaned
+        As in :func:`analyze_view`: one for both views, or one per view.
     lag_frames
         Frames the second view lags the first (from the cleaning's alignment); None:
         estimated from the poses.
@@ -148,6 +150,9 @@ def analyze_pair(
 
     oriented = [orient_pose(p, level=level) for p in poses]
     timed = tuple(_timed(o, e) for o, e in zip(oriented, events_poses, strict=True))
+    per_view = tuple(cleaned) if isinstance(cleaned, (tuple, list)) else (cleaned,) * 2
+    kw = [_detect_kwargs(settings, c) for c in per_view]
+    kw[0]["min_likelihood"] = (kw[0]["min_likelihood"], kw[1]["min_likelihood"])
     events = detect_events_both_legs(timed, sides=tuple(sides), lag_frames=lag_frames, flags=tuple(flags),
-                                     **_detect_kwargs(settings, cleaned))
+                                     **kw[0])
     return tuple(ViewEvents(o, ev, s) for o, ev, s in zip(oriented, events, sides, strict=True))

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,59 @@ def flags_table(result: CleanResult) -> pd.DataFrame:
             "reason": reasons[which].tolist(),
         }
     )
+
+
+def flags_path(pose_path: str | Path) -> Path:
+    """The flag table beside cleaned predictions: ``<stem>_flags.csv`` (:func:`flags_table`;
+    ``gaitint clean`` and ``gaitint analyze`` write it)."""
+    pose_path = Path(pose_path)
+    return pose_path.with_name(f"{pose_path.stem}_flags.csv")
+
+
+def load_flags(path: str | Path, pose: Pose, *, names: dict[str, str] | None = None) -> np.ndarray:
+    """The ``(n_frames, n_bodyparts)`` cleaning flags of ``pose`` from a flag table
+    (:func:`flags_table`, e.g. :func:`flags_path` of its cleaned file).
+
+    Parameters
+    ----------
+    path
+        The flag table (``frame, bodypart, flags, ...``; one row per flagged point).
+    pose
+        The cleaned pose the table belongs to: its frame numbers and body parts place the rows.
+    names
+        The table's name of each of ``pose``'s body parts where they differ (role to file
+        name, as :func:`~napari_gaitint.core.pose.rename_bodyparts` records in
+        ``meta["bodypart_names"]``).
+
+    Raises
+    ------
+    InputFileError
+        If the table lacks its columns or names frames or body parts ``pose`` does not have.
+    """
+    from .errors import InputFileError
+
+    path = Path(path)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise InputFileError(path, f"cannot read the cleaning flags: {err}") from None
+    missing = [c for c in ("frame", "bodypart", "flags") if c not in table.columns]
+    if missing:
+        raise InputFileError(path, f"is not a flag table of gaitint clean: no column(s) {missing}")
+    names = names or {}
+    col_of = {names.get(bp, bp): j for j, bp in enumerate(pose.bodyparts)}
+    row_of = pd.Series(np.arange(pose.n_frames), index=pose.frames.astype(np.int64))
+    out = np.zeros((pose.n_frames, len(pose.bodyparts)), dtype=np.int64)
+    table = table[table["bodypart"].astype(str).isin(col_of)]  # parts the analysis did not take
+    frames = table["frame"].to_numpy(np.int64)
+    unknown = ~np.isin(frames, row_of.index)
+    if unknown.any():
+        raise InputFileError(path, f"names frame {int(frames[unknown][0])}, which the cleaned "
+                             f"predictions ({pose.n_frames} frames) do not have")
+    rows = row_of.loc[frames].to_numpy()
+    cols = table["bodypart"].astype(str).map(col_of).to_numpy(np.int64)
+    out[rows, cols] = table["flags"].to_numpy(np.int64)
+    return out
 
 
 def config_for_names(

@@ -213,6 +213,27 @@ EVENT_METHODS: dict[str, EventMethod] = {
 DEFAULT_METHOD = "foot"
 #: Events with a lower ``confidence`` are counted as low-confidence (report, QA order).
 LOW_CONFIDENCE = 0.5
+#: The body references an entry point offers (:class:`EventConfig` ``reference``; None: the
+#: method's own, :attr:`EventMethod.default_reference`).
+EVENT_REFERENCES = ("hip", "neck")
+#: The :class:`EventConfig` fields a user sets from every entry point, with what each does:
+#: the options of ``gaitint events`` and ``gaitint analyze`` (``--min-likelihood``...) and
+#: the fields of the Detect-events dock are made from this table, their defaults from
+#: :class:`EventConfig`. The other fields are set in the ``[events]`` table of config.toml.
+EVENT_OPTIONS: dict[str, str] = {
+    "method": "event detector; docs/methods/events.md describes them all, the default was "
+              "chosen on real walking",
+    "reference": "body reference the foot is measured from (default: the method's own; hip, "
+                 "neck for seed)",
+    "min_likelihood": "likelihood cut-off: points below it are missing (default: 0.6 for raw "
+                      "predictions, 0 for cleaned ones, whose filled points keep their raw "
+                      "likelihood)",
+    "max_gap_s": "longest gap of the foot signal bridged, in seconds; longer ones split the "
+                 "recording",
+    "stride_s": "stride period in seconds when known (default: estimated from the data)",
+    "stride_range_s": "shortest and longest plausible stride period in seconds, searched when "
+                      "the stride is estimated",
+}
 
 
 @dataclasses.dataclass(frozen=True)

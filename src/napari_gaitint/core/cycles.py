@@ -28,11 +28,10 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
 
-from .config import CycleConfig
+from .config import CycleConfig, likelihood_cutoff
 from .errors import AnalysisError
 from .event_signals import (
     bridge_gaps,
-    default_min_likelihood,
     frame_to_position,
     mask_low_likelihood,
 )
@@ -238,8 +237,10 @@ def compute_cycles(
         moves smoothly; e.g. the arm hiding the hip marker), in x and y.
     min_likelihood
         Points with a lower DLC likelihood are missing, as in
-        :func:`~napari_gaitint.core.events.detect_events` (None: 0.6 for raw predictions, 0
-        for a pose cleaned by :func:`~napari_gaitint.core.clean.clean_pose`).
+        :func:`~napari_gaitint.core.events.detect_events` (None: 0.6, the cut-off of raw
+        predictions, whatever the pose's ``meta`` says; pass
+        ``likelihood_cutoff(cleaned=True)``, 0, for a pose cleaned by
+        :func:`~napari_gaitint.core.clean.clean_pose`).
     px_per_m
         The view's scale (pixels per metre on the walkway): when given, the values are in
         metres instead of pixels.
@@ -397,8 +398,9 @@ def _bridge_reference(pose: Pose, reference: str, max_gap_frames: float) -> Pose
 
 
 def _masked(pose: Pose, min_likelihood: float | None) -> Pose:
-    """Points below the likelihood cut-off missing (as the event detector sees them)."""
-    return mask_low_likelihood(pose, default_min_likelihood(pose, min_likelihood))
+    """Points below the likelihood cut-off missing (as the event detector sees them; None:
+    the cut-off of raw predictions, :data:`~napari_gaitint.core.config.LIKELIHOOD_THRESHOLD`)."""
+    return mask_low_likelihood(pose, likelihood_cutoff(min_likelihood, cleaned=False))
 
 
 def _usable(pose: Pose, reference: str, bodyparts) -> tuple[str, list[str], list[str]]:

@@ -80,34 +80,6 @@ def relative_x(pose: Pose, bodypart: str, reference: str, *, max_reference_gap_f
         pose, reference, max_gap_frames=max_reference_gap_frames)
 
 
-def cleaning_likelihood_cutoff(pose: Pose) -> float | None:
-    """The likelihood cut-off the cleaning applied to ``pose``; ``None`` for a pose that was
-    not cleaned.
-
-    Read from ``pose.meta["cleaning"]``, the settings
-    :func:`~napari_gaitint.core.clean.clean_pose` records (a cleaned file keeps them in its
-    sidecar). This function and :func:`default_min_likelihood` are the only readers of that
-    entry: the event, cycle, parameter and angle steps take their default cut-off from
-    :func:`default_min_likelihood`, the event confidence uses this one.
-    """
-    cleaning = pose.meta.get("cleaning")
-    if not cleaning:
-        return None
-    return float(cleaning.get("config", {}).get("likelihood_threshold", LIKELIHOOD_THRESHOLD) or 0.0)
-
-
-def default_min_likelihood(pose: Pose, min_likelihood: float | None = None) -> float:
-    """The likelihood cut-off of the steps after cleaning when the caller gave none.
-
-    The entry points of this package state it (``cleaned=True`` of
-    :func:`~napari_gaitint.core.chain.analyze_view`, ``min_likelihood`` of the steps; rule:
-    :func:`~napari_gaitint.core.config.likelihood_cutoff`); a direct call with
-    ``min_likelihood=None`` on a pose cleaned by
-    :func:`~napari_gaitint.core.clean.clean_pose` (``"cleaning"`` in its ``meta``) keeps the
-    cleaned cut-off."""
-    return likelihood_cutoff(min_likelihood, cleaned="cleaning" in pose.meta)
-
-
 def mask_low_likelihood(pose: Pose, min_likelihood: float) -> Pose:
     """A copy of ``pose`` with x, y of points below ``min_likelihood`` set to NaN."""
     if not min_likelihood or not pose.has_likelihood:

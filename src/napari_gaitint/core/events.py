@@ -81,7 +81,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_METHOD, LOW_CONFIDENCE, EventConfig  # noqa: F401 (re-exported)
+from .config import DEFAULT_METHOD, LOW_CONFIDENCE, EventConfig, likelihood_cutoff  # noqa: F401 (re-exported)
 from .config import EVENT_METHODS as METHODS
 from .errors import AnalysisError, GaitintWarning
 from .event_signals import (
@@ -91,8 +91,6 @@ from .event_signals import (
     _robust_range,
     _with_data,
     bridge_gaps,
-    cleaning_likelihood_cutoff,
-    default_min_likelihood,
     estimate_period_frames,
     extrapolate_to_rest,
     mask_low_likelihood,
@@ -183,12 +181,13 @@ def detect_events(
     stride_range_s
         Plausible stride periods (s) searched by the autocorrelation.
     min_likelihood
-        Points with a lower DLC likelihood are treated as missing. Callers that know whether
-        the pose was cleaned state it (:func:`~napari_gaitint.core.config.likelihood_cutoff`:
-        0.6, DLC's usual p-cutoff, for raw predictions, 0 for a pose cleaned by
-        :func:`~napari_gaitint.core.clean.clean_pose`, which already judged every point and
-        keeps the raw likelihood column, so the cut would undo its gap filling). None: that
-        rule, with a pose counted as cleaned when ``clean_pose`` made it (``pose.meta``).
+        Points with a lower DLC likelihood are treated as missing. None (default):
+        :data:`~napari_gaitint.core.config.LIKELIHOOD_THRESHOLD` (0.6, DLC's usual
+        p-cutoff), the cut-off of raw predictions, whatever the pose's ``meta`` says. For a
+        pose cleaned by :func:`~napari_gaitint.core.clean.clean_pose` pass
+        ``likelihood_cutoff(cleaned=True)`` (0; :func:`~napari_gaitint.core.config.likelihood_cutoff`):
+        the cleaning already judged every point and keeps the raw likelihood column, so a
+        second cut would undo its gap filling (``analyze_view(..., cleaned=True)`` does it).
     despike
         Runs of samples of a relative signal that jump away by more than this fraction of
         its robust range and back within ``max_spike_s`` (at least 3 samples) are treated
@@ -202,9 +201,10 @@ def detect_events(
         deceleration where it passes the body (:func:`extrapolate_to_rest`).
     flags
         Optional ``(n_frames, n_bodyparts)`` bit flags of :func:`~napari_gaitint.core.clean.clean_pose`
-        (``CleanResult.flags``); frames it removed, repaired or filled around an event lower
-        that event's confidence. Without them a cleaned pose's raw likelihood column tells
-        which frames were filled.
+        (``CleanResult.flags``; a cleaned file's ``<name>_flags.csv``,
+        :func:`~napari_gaitint.core.clean.load_flags`); frames it removed, repaired or
+        filled around an event lower that event's confidence. Without them only the gaps,
+        spikes, extrema and phase of the signals set the confidence.
 
     Returns
     -------
@@ -240,7 +240,7 @@ def detect_events(
     if not fps or fps <= 0:
         raise AnalysisError(f"{where}the frame rate is unknown; give fps (e.g. --fps 25)")
 
-    min_likelihood = default_min_likelihood(pose, min_likelihood)
+    min_likelihood = likelihood_cutoff(min_likelihood, cleaned=False)
     filled = _unmeasured_frames(pose, flags)
     pose = mask_low_likelihood(pose, min_likelihood)
     # Stand-ins for a body part without data (after the likelihood cut-off): the other body
@@ -466,24 +466,18 @@ def _events_table(pose: Pose, side: str, fps: float, hs: np.ndarray, to: np.ndar
 
 def _unmeasured_frames(pose: Pose, flags: np.ndarray | None) -> dict[str, np.ndarray]:
     """Per body part, the frames whose point was not measured as it stands: flagged by
-    cleaning (removed, repaired or filled; not merely low-pass filtered or set by hand), or,
-    in a cleaned pose without its flags, below the cleaning's likelihood cut-off (filled)."""
-    out: dict[str, np.ndarray] = {}
-    if flags is not None:
-        from .clean_flags import FLAG_FILTERED, FLAG_MANUAL
+    cleaning (removed, repaired or filled; not merely low-pass filtered or set by hand).
+    Empty without ``flags``."""
+    if flags is None:
+        return {}
+    from .clean_flags import FLAG_FILTERED, FLAG_MANUAL
 
-        f = np.asarray(flags)
-        if f.shape != (pose.n_frames, len(pose.bodyparts)):
-            raise ValueError(f"flags must have shape {(pose.n_frames, len(pose.bodyparts))}, "
-                             f"got {f.shape}")
-        bad = (f & ~(FLAG_FILTERED | FLAG_MANUAL)) != 0
-        return {bp: bad[:, j] for j, bp in enumerate(pose.bodyparts)}
-    cut = cleaning_likelihood_cutoff(pose)
-    if cut is not None and pose.has_likelihood:
-        lk = pose.likelihood
-        for j, bp in enumerate(pose.bodyparts):
-            out[bp] = np.isfinite(lk[:, j]) & (lk[:, j] < cut)
-    return out
+    f = np.asarray(flags)
+    if f.shape != (pose.n_frames, len(pose.bodyparts)):
+        raise ValueError(f"flags must have shape {(pose.n_frames, len(pose.bodyparts))}, "
+                         f"got {f.shape}")
+    bad = (f & ~(FLAG_FILTERED | FLAG_MANUAL)) != 0
+    return {bp: bad[:, j] for j, bp in enumerate(pose.bodyparts)}
 
 
 def event_confidence(

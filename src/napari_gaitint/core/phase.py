@@ -56,6 +56,7 @@ def detect_events_both_legs(
     fps: float | None = None,
     lag_frames: float | None = 0.0,
     flags: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+    min_likelihood: float | None | tuple[float | None, float | None] = None,
     tolerance_stride: float = TOLERANCE_STRIDE,
     **kwargs,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -78,6 +79,9 @@ def detect_events_both_legs(
         (:func:`~napari_gaitint.core.clean.estimate_view_lag`).
     flags
         Cleaning flags of each pose (``CleanResult.flags``) or None.
+    min_likelihood
+        The likelihood cut-off of :func:`~napari_gaitint.core.events.detect_events`, one
+        for both poses or one per pose (e.g. a cleaned view and a raw one).
     tolerance_stride
         How far (in strides) an event may be from where the other leg puts it.
     **kwargs
@@ -98,8 +102,9 @@ def detect_events_both_legs(
     AnalysisError
         As :func:`~napari_gaitint.core.events.detect_events`, for either leg.
     """
-    events = tuple(detect_events(p, side=s, fps=fps, flags=f, **kwargs)
-                   for p, s, f in zip(poses, sides, flags, strict=True))
+    cut = tuple(min_likelihood) if isinstance(min_likelihood, (tuple, list)) else (min_likelihood,) * 2
+    events = tuple(detect_events(p, side=s, fps=fps, flags=f, min_likelihood=m, **kwargs)
+                   for p, s, f, m in zip(poses, sides, flags, cut, strict=True))
     rates = {float(fps or p.fps or 0) for p in poses}
     why_not = None
     if sides[0] == sides[1]:
@@ -123,7 +128,8 @@ def detect_events_both_legs(
             kw = {**kwargs, **TOLERANT_PASS,
                   "stride_s": events[i].attrs["stride_frames"] / events[i].attrs["fps"]}
             try:
-                tolerant[i] = detect_events(poses[i], side=sides[i], fps=fps, flags=flags[i], **kw)
+                tolerant[i] = detect_events(poses[i], side=sides[i], fps=fps, flags=flags[i],
+                                            min_likelihood=cut[i], **kw)
             except AnalysisError:  # nothing to recover from
                 tolerant[i] = None
         return tolerant[i]

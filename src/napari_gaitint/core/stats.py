@@ -51,7 +51,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ._threads import single_thread_blas
-from .config import CORRECTIONS, StatsConfig
+from .config import CORRECTIONS, STATS_ENGINES, StatsConfig
 from .errors import AnalysisError
 
 logger = logging.getLogger(__name__)
@@ -425,7 +425,12 @@ def _numpy_rm_anova(cube: np.ndarray) -> pd.DataFrame:
     )
 
 
-_ENGINES = {"pingouin": _pingouin_rm_anova, "numpy": _numpy_rm_anova}
+def _engine(name: str):
+    """The RM-ANOVA function of engine ``name`` (one of :data:`~napari_gaitint.core.config.STATS_ENGINES`,
+    the one list of engines): ``_<name>_rm_anova`` of this module."""
+    if name not in STATS_ENGINES:
+        raise AnalysisError(f"engine must be one of {', '.join(STATS_ENGINES)}, not {name!r}")
+    return globals()[f"_{name}_rm_anova"]
 
 
 def rm_anova(
@@ -488,8 +493,7 @@ def rm_anova(
     """
     if correction is not None and correction not in CORRECTIONS:
         raise AnalysisError(f"correction must be one of {', '.join(CORRECTIONS)} or None, not {correction!r}")
-    if engine not in _ENGINES:
-        raise AnalysisError(f"engine must be one of {', '.join(_ENGINES)}, not {engine!r}")
+    run_engine = _engine(engine)
     df = validate_cycles_table(cycles)
     views = _resolve_views(df, views)
     df = df[df["view"].isin(views)]
@@ -543,7 +547,7 @@ def rm_anova(
                 rows.extend(_nan_rows(bp, ax, n))
                 continue
             with single_thread_blas():  # small products: one BLAS thread is much faster
-                aov = _ENGINES[engine](cube)
+                aov = run_engine(cube)
             for eff in EFFECTS:
                 r = aov.loc[eff]
                 rows.append({

@@ -617,15 +617,47 @@ def find_trials(folder: str | Path, *, views: tuple[str, ...] = ("C1", "C3")) ->
     return table
 
 
-def write_manifest(table: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write a manifest (e.g. from :func:`find_trials`) as ``trials.csv``, file paths relative
-    to its folder where possible; an existing file is kept unless ``overwrite``."""
+def write_manifest(table: pd.DataFrame, path: str | Path, *, overwrite: bool = False,
+                   merge: bool = False) -> Path:
+    """Write the rows of ``table`` to the manifest ``path`` (``trials.csv``), atomically: the one
+    writer of manifests (:func:`update_manifest` is ``merge=True``).
+
+    Parameters
+    ----------
+    table
+        Manifest rows, e.g. from :func:`find_trials`.
+    overwrite
+        A new manifest (``merge`` False) replaces an existing file only with ``overwrite``.
+    merge
+        False: ``table`` is the whole manifest: the :data:`MANIFEST_COLUMNS` it has, in their
+        order, file paths relative to the manifest's folder where possible. True: its
+        ``(trial, view)`` rows are added to, or replace theirs in, the manifest at ``path``
+        (created when missing); rows of other trials/views and any extra columns the file
+        has are kept, cell for cell, and the file keeps the way it was written (a
+        spreadsheet's ``;`` separators, decimal commas, encoding and line ends:
+        :func:`write_manifest_cells`); paths are written as given (make them relative to the
+        manifest's folder); rows are sorted by trial and view.
+    """
     path = Path(path)
-    out = table[_in_column_order(table, MANIFEST_COLUMNS, others=False)].copy()
-    for col in ("predictions", "video"):
-        out[col] = [_relative(p, path.parent) if isinstance(p, str) and p else p for p in out[col]]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_csv(path, out, overwrite=overwrite)
+    if not merge:
+        out = table[_in_column_order(table, MANIFEST_COLUMNS, others=False)].copy()
+        for col in ("predictions", "video"):
+            out[col] = [_relative(p, path.parent) if isinstance(p, str) and p else p for p in out[col]]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return write_csv(path, out, overwrite=overwrite)
+    dialect = None
+    if path.exists():
+        old = read_manifest_cells(path, required=("trial", "view"))
+        dialect = old.attrs["dialect"]
+        new = table.apply(lambda col: col.map(lambda v: format_cell(v, dialect)))
+        keys = set(zip(new["trial"], new["view"], strict=True))
+        keep = [(t, v) not in keys for t, v in zip(old["trial"], old["view"], strict=True)]
+        table = pd.concat([old[keep].reset_index(drop=True), new], ignore_index=True).fillna("")
+    table = table[_in_column_order(table, _PAIR_COLUMNS)].sort_values(["trial", "view"], kind="stable")
+    if dialect is None:
+        write_csv(path, table, overwrite=True)
+        return path
+    return write_manifest_cells(path, table, dialect)
 
 
 def _in_column_order(table: pd.DataFrame, first: Sequence[str], *, others: bool = True) -> list[str]:
@@ -770,25 +802,7 @@ def find_trial_pairs(folder: str | Path, *, views: Sequence[str] = ("C1", "C3"))
 
 
 def update_manifest(manifest: str | Path, rows: Iterable[Mapping]) -> Path:
-    """Add or replace ``(trial, view)`` rows of a ``trials.csv`` manifest, atomically.
-
-    Rows of other trials/views and any extra columns the file has are kept, cell for cell,
-    and the file keeps the way it was written (a spreadsheet's ``;`` separators, decimal
-    commas, encoding and line ends: :func:`~napari_gaitint.workflow.manifest.write_manifest_cells`).
-    Paths in ``rows`` are written as given (make them relative to the manifest's folder).
-    """
-    manifest = Path(manifest)
-    table = pd.DataFrame(list(rows))
-    dialect = None
-    if manifest.exists():
-        old = read_manifest_cells(manifest, required=("trial", "view"))
-        dialect = old.attrs["dialect"]
-        new = table.apply(lambda col: col.map(lambda v: format_cell(v, dialect)))
-        keys = set(zip(new["trial"], new["view"], strict=True))
-        keep = [(t, v) not in keys for t, v in zip(old["trial"], old["view"], strict=True)]
-        table = pd.concat([old[keep].reset_index(drop=True), new], ignore_index=True).fillna("")
-    table = table[_in_column_order(table, _PAIR_COLUMNS)].sort_values(["trial", "view"], kind="stable")
-    if dialect is None:
-        write_csv(manifest, table, overwrite=True)
-        return manifest
-    return write_manifest_cells(manifest, table, dialect)
+    """Add or replace ``(trial, view)`` rows of a ``trials.csv`` manifest, atomically:
+    :func:`write_manifest` with ``merge=True`` (other rows, extra columns and the file's
+    dialect kept; paths written as given, relative to the manifest's folder)."""
+    return write_manifest(pd.DataFrame(list(rows)), manifest, merge=True)
