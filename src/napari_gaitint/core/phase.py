@@ -259,12 +259,13 @@ def _typical_offsets(tables, shift, stride) -> dict[str, float]:
     """Median offset (strides) from each kind of event to the nearest partner event of the
     other leg (within half a stride), over both legs; kinds with fewer than 2 pairs left out."""
     out = {}
+    frames = [ev["frame"].to_numpy(float) for ev in tables]
+    kinds = [ev["event"].to_numpy() for ev in tables]
     for kind in (HEEL_STRIKE, TOE_OFF):
         d = []
         for i in (0, 1):
-            ev, other = tables[i], tables[1 - i]
-            p = ev.loc[ev["event"] == kind, "frame"].to_numpy(float) + shift[i]
-            q = other.loc[other["event"] == _PARTNER[kind], "frame"].to_numpy(float) + shift[1 - i]
+            p = frames[i][kinds[i] == kind] + shift[i]
+            q = frames[1 - i][kinds[1 - i] == _PARTNER[kind]] + shift[1 - i]
             if not p.size or not q.size:
                 continue
             diff = q[None, :] - p[:, None]
