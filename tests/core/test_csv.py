@@ -110,3 +110,30 @@ def test_existing_file_is_kept(tmp_path):
     write_csv(path, df, overwrite=True)
     assert path.read_text() == "a,b\n1,0.5\n2,1.5\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events.csv"]
+
+
+@pytest.mark.parametrize("columns", [["a", "b"], ["", ""], ["a b", " c "], ["ünï", "x"], ["a,b", "c"],
+                                     ['say "x"', "c"], [1, 2.5], ["a", None]])
+def test_header_bytes_equal_pandas(tmp_path, columns):
+    _same_as_pandas(pd.DataFrame([[1.5, 2.0], [3.0, np.nan]], columns=columns), tmp_path)
+
+
+def test_repeated_cells_and_joined_columns_bytes_equal_pandas(tmp_path):
+    # small integers, booleans, repeated floats (with -0.0 beside 0.0 and NaN) and
+    # categoricals next to each other: formatted once per distinct cell or combination
+    rng = np.random.default_rng(3)
+    n = 20000
+    pct = np.tile(np.linspace(0, 100, 101), n // 101 + 1)[:n]
+    pct[rng.integers(0, n, 50)] = -0.0
+    pct[rng.integers(0, n, 50)] = np.nan
+    df = pd.DataFrame({
+        "trial": pd.Categorical(np.repeat([f"T{i:02d}" for i in range(n // 1000)], 1000)),
+        "i8": np.repeat(np.arange(-100, 100, dtype=np.int8), n // 200),
+        "u64": np.repeat(np.arange(2**64 - 20, 2**64, dtype=np.uint64), n // 20),
+        "flag": np.repeat([True, False], n // 2),
+        "pct": pct,
+        "value": rng.normal(0, 50, n),
+        "unit": pd.Categorical(np.repeat(["px", "deg"], n // 2)),
+    })
+    df.loc[11, "trial"] = np.nan
+    _same_as_pandas(df, tmp_path)

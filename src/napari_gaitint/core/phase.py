@@ -190,14 +190,16 @@ def check_leg_phase(
             j = 1 - i
             ev_i, ev_j = tables[i], tables[j]
             pos_i = ev_i["frame"].to_numpy(float) + shift[i]
+            # the columns taken once (each column taken from a table copies its attrs)
+            kinds_i, conf_i, why_i = (ev_i[c].to_numpy() for c in ("event", "confidence", "why"))
+            pos_j, kinds_j = tables[j]["frame"].to_numpy(float) + shift[j], tables[j]["event"].to_numpy()
             for r, p in enumerate(pos_i):
-                kind = ev_i["event"].iat[r]
-                if ev_i["confidence"].iat[r] < LOW_CONFIDENCE or "phase conflict" in ev_i["why"].iat[r]:
+                kind = kinds_i[r]
+                if conf_i[r] < LOW_CONFIDENCE or "phase conflict" in why_i[r]:
                     continue
                 want = p + offsets[kind] * stride
-                pos_j = tables[j]["frame"].to_numpy(float) + shift[j]
                 partner = _PARTNER[kind]
-                same = pos_j[tables[j]["event"].to_numpy() == partner]
+                same = pos_j[kinds_j == partner]
                 if same.size and np.min(np.abs(same - want)) <= stride / 3:
                     continue  # the other leg has that event (maybe off: judged below)
                 found = redetect(j)
@@ -216,6 +218,7 @@ def check_leg_phase(
                 row["why"] = _join(row["why"].iat[0], "recovered from the other leg")
                 tables[j] = _sorted(pd.concat([ev_j, row], ignore_index=True), ev_j)
                 ev_j = tables[j]
+                pos_j, kinds_j = ev_j["frame"].to_numpy(float) + shift[j], ev_j["event"].to_numpy()
                 report["recovered"] += 1
 
     # 2. drop / flag the events without their partner where the other leg can tell
@@ -227,15 +230,16 @@ def check_leg_phase(
         kinds_j = tables[j]["event"].to_numpy()
         keep = np.ones(len(ev), dtype=bool)
         lonely = np.zeros(len(ev), dtype=bool)
+        kinds, whys = ev["event"].to_numpy(), ev["why"].to_numpy()
         for r, p in enumerate(pos):
-            kind = ev["event"].iat[r]
+            kind = kinds[r]
             want = p + offsets[kind] * stride
-            if not _inside(tables[j], shift[j], want):
+            if not (pos_j.size and pos_j.min() <= want <= pos_j.max()):  # other leg's events around
                 continue
             partners = pos_j[kinds_j == _PARTNER[kind]]
             if partners.size and np.min(np.abs(partners - want)) <= tol:
                 continue
-            if any(w in ev["why"].iat[r] for w in _UNSURE):
+            if any(w in whys[r] for w in _UNSURE):
                 keep[r] = False
             else:
                 lonely[r] = True
@@ -261,12 +265,13 @@ def _typical_offsets(tables, shift, stride) -> dict[str, float]:
     """Median offset (strides) from each kind of event to the nearest partner event of the
     other leg (within half a stride), over both legs; kinds with fewer than 2 pairs left out."""
     out = {}
+    frames = [ev["frame"].to_numpy(float) for ev in tables]
+    kinds = [ev["event"].to_numpy() for ev in tables]
     for kind in (HEEL_STRIKE, TOE_OFF):
         d = []
         for i in (0, 1):
-            ev, other = tables[i], tables[1 - i]
-            p = ev.loc[ev["event"] == kind, "frame"].to_numpy(float) + shift[i]
-            q = other.loc[other["event"] == _PARTNER[kind], "frame"].to_numpy(float) + shift[1 - i]
+            p = frames[i][kinds[i] == kind] + shift[i]
+            q = frames[1 - i][kinds[1 - i] == _PARTNER[kind]] + shift[1 - i]
             if not p.size or not q.size:
                 continue
             diff = q[None, :] - p[:, None]
@@ -276,12 +281,6 @@ def _typical_offsets(tables, shift, stride) -> dict[str, float]:
         if len(d) >= 2:
             out[kind] = float(np.median(d))
     return out
-
-
-def _inside(ev: pd.DataFrame, shift: float, at: float) -> bool:
-    """Whether ``at`` (first leg's clock) lies between the leg's first and last event."""
-    pos = ev["frame"].to_numpy(float) + shift
-    return bool(pos.size) and pos.min() <= at <= pos.max()
 
 
 def _join(why: str, reason: str) -> str:

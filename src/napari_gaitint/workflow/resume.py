@@ -28,10 +28,17 @@ class _TrialCache:
     def __init__(self, folder: Path | None, config: AnalysisConfig):
         self.folder = folder
         self.config_text = config_to_toml(config)
+        self._paths: dict[str, Path] = {}  # per trial: get and put look it up once
 
     def _path(self, job) -> Path | None:
         if self.folder is None:
             return None
+        trial = job[0]
+        if trial not in self._paths:
+            self._paths[trial] = self._key_path(job)
+        return self._paths[trial]
+
+    def _key_path(self, job) -> Path:
         import hashlib
 
         trial, rows, _ = job
