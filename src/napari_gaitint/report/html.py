@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..core._files import write_text_atomic
+from ..core.config import StatsConfig
 from ..core.stats import validate_cycles_table
 
 #: Packages whose versions the report lists.
@@ -188,7 +189,7 @@ def methods_html(config: Mapping, anova: pd.DataFrame | None, cycles: pd.DataFra
         parts.append(_p(f"The cycles table <code>{e(str(config['cycles']))}</code> was given as it is "
                         "(<code>gaitint stats</code>): how it was cleaned and cut is not part of this run."))
     if anova is not None:
-        engine = anova.attrs.get("engine") or config.get("engine") or config.get("stats_engine") or "numpy"
+        engine = anova.attrs.get("engine") or config.get("engine") or config.get("stats_engine") or StatsConfig().engine
         how = (f"with pingouin {e(versions.get('pingouin', ''))} (<code>pingouin.rm_anova</code>)"
                if engine == "pingouin" else
                "with numpy: the sums of squares and Greenhouse&ndash;Geisser epsilon of "

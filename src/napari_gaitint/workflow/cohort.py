@@ -453,8 +453,10 @@ def _cleaned_paths(view: dict, cleaned_dir: Path, names: dict[tuple[str, str], s
                    ) -> tuple[Path, Path]:
     """Where a view's cleaned predictions (DLC layout, :func:`_cleaned_names`) and flag table
     (``<name>_flags.csv`` beside it) go (and DeepLabCut's ``<name>_meta.pickle``)."""
+    from ..core.clean import flags_path
+
     pose_path = cleaned_dir / names[(str(view["trial"]), str(view["view"]))]
-    return pose_path, pose_path.with_name(f"{pose_path.stem}_flags.csv")
+    return pose_path, flags_path(pose_path)
 
 
 def _write_cleaned(view: dict, cleaned_dir: Path, cleaned_names: dict, made: list[Path],
