@@ -34,6 +34,7 @@ screenshots of the session there.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -52,11 +53,36 @@ KEY_BUDGET_MS = 100.0
 REPEATS = 5  # each event key is timed this many times
 
 
+def _time_key_handlers(profile=None) -> list[float]:
+    """Time spent in our key actions (``_keys.dispatch``: the dock method the key runs, with the
+    napari layer updates it makes), summed into the returned one-item list; profiled by the
+    ``cProfile.Profile`` ``profile`` if given."""
+    from napari_gaitint._napari import _keys
+
+    spent = [0.0]
+    dispatch = _keys.dispatch
+
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        if profile is not None:
+            profile.enable()
+        try:
+            return dispatch(*args, **kwargs)
+        finally:
+            if profile is not None:
+                profile.disable()
+            spent[0] += 1000 * (time.perf_counter() - t)
+
+    _keys.dispatch = timed  # the actions look the function up when they run
+    return spent
+
+
 def main(argv=None, tmp_dirs=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shots", type=Path, help="save 1280x800 screenshots of the session in this folder")
     parser.add_argument("--quick", action="store_true",
                         help=f"time each event key once instead of {REPEATS} times (CI: the session keeps running)")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the time in our key actions there")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else REPEATS
 
@@ -96,12 +122,21 @@ def main(argv=None, tmp_dirs=None) -> None:
     docks = viewer.window.dock_widgets
     qa, events = docks["QA"], docks["Events"]
     times: dict[str, list[float]] = {}
+    handler: dict[str, list[float]] = {}
+    profile = None
+    if args.profile is not None:
+        import cProfile
+
+        profile = cProfile.Profile()
+    in_key = _time_key_handlers(profile)
 
     def act(kind, fn):
+        in_key[0] = 0.0
         t = time.perf_counter()
         fn()
         draw_now(viewer)
         times.setdefault(kind, []).append(1000 * (time.perf_counter() - t))
+        handler.setdefault(kind, []).append(in_key[0])
 
     def shot(name):
         if args.shots is None:
@@ -198,18 +233,31 @@ def main(argv=None, tmp_dirs=None) -> None:
     if len(table):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     base = float(np.median(times["napari frame step (Right)"]))
-    print("\nstep                           n   median ms   max ms   / napari frame step")
+    print("\nFrom the key (or click) until the canvas is drawn; 'handler': of that, the time in our key's")
+    print("action (with the napari layer updates it makes), the rest is napari's and Qt's redraw.\n")
+    print(f"{'step':<28} {'n':>3}   {'median':>6} {'p95':>6} {'max':>6}   {'handler':>7} {'p95':>6}"
+          f"   {'<100 ms':>7}   / napari frame step")
     for kind, ms in times.items():
-        print(f"{kind:<28} {len(ms):>3}   {np.median(ms):9.1f}   {max(ms):6.1f}   {np.median(ms) / base:8.2f}")
+        ms, own = np.asarray(ms), np.asarray(handler[kind])
+        print(f"{kind:<28} {len(ms):>3}   {np.median(ms):6.1f} {np.percentile(ms, 95):6.1f} {ms.max():6.1f}   "
+              f"{np.median(own):7.1f} {np.percentile(own, 95):6.1f}   {np.mean(ms < KEY_BUDGET_MS):7.0%}   "
+              f"{np.median(ms) / base:8.2f}")
     keys = {k: v for k, v in times.items() if "click" not in k and "napari" not in k and k not in ("drag",)}
-    worst = max(max(v) for v in keys.values())
+    every = np.concatenate([np.asarray(v) for v in keys.values()])
+    own = np.concatenate([np.asarray(handler[k]) for k in keys])
     within = bool(len(table)) and table["distance_px"].max() <= TOLERANCE_PX
     print(f"\ngoal: every injected error within {TOLERANCE_PX:g} px in <= 2 keys or clicks: "
           f"{'met' if within and table['actions'].max() <= 2 and len(table) == len(injected) else 'NOT met'} "
           f"(max {table['distance_px'].max():.2f} px, max {table['actions'].max()} actions, "
           f"mean {table['actions'].mean():.2f})")
-    print(f"goal: every key within {KEY_BUDGET_MS:g} ms: {'met' if worst <= KEY_BUDGET_MS else 'NOT met'} "
-          f"(slowest key {worst:.0f} ms; median {np.median(np.concatenate(list(keys.values()))):.0f} ms)")
+    print(f"goal: every key within {KEY_BUDGET_MS:g} ms: {'met' if every.max() <= KEY_BUDGET_MS else 'NOT met'} "
+          f"(all {len(every)} key presses: median {np.median(every):.0f} ms, p95 {np.percentile(every, 95):.0f} ms, "
+          f"max {every.max():.0f} ms, {np.mean(every < KEY_BUDGET_MS):.0%} within {KEY_BUDGET_MS:g} ms; "
+          f"in the handler: median {np.median(own):.0f} ms, p95 {np.percentile(own, 95):.0f} ms; "
+          f"napari's frame step {base:.0f} ms; load average {os.getloadavg()[0]:.1f})")
+    if profile is not None:
+        profile.dump_stats(args.profile)
+        print(f"profile of the key actions: {args.profile}")
     viewer.close()
 
 
