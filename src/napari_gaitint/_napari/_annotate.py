@@ -13,7 +13,8 @@ Keys (napari actions, rebindable in Preferences > Shortcuts; see :mod:`._keys`):
 strike, ``T`` toe off, ``D`` delete the event at (within 3 frames of) the current frame,
 ``,``/``.`` move it one frame, ``[``/``]`` previous / next event, ``L``/``R`` side,
 ``Ctrl+Z``/``Ctrl+Shift+Z`` undo / redo. Deleting a marker with napari's own tools deletes
-its event. Every edit is autosaved next to the events file; Save writes
+its event. Edits are autosaved next to the events file (half a second after the last one, at
+once when the window closes or another trial is opened); Save writes
 ``<trial>_events.csv`` (merging what another window saved meanwhile); re-running detection
 keeps manual edits unless the user says otherwise; "Recompute cycles" cuts cycles from the
 edited events.
@@ -47,7 +48,14 @@ from . import _convert
 from ._keys import key_label, next_stamp, register_dock
 from ._layers import layer_pose, set_points
 from ._meta import EVENTS, EVENTS_EDIT, keypoint_layers, layer_info, set_layer_info
-from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
+from ._qt import (
+    CloseGuard,
+    DebouncedCall,
+    install_close_guard,
+    show_message,
+    weak_slot,
+    wrapping_label,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -130,6 +138,7 @@ class EventAnnotator(QWidget):
         self._make_timeline()
         self._guard = CloseGuard(self)
         self._guarded = None
+        self._autosave = DebouncedCall(self, "_write_autosave")
         napari_viewer.dims.events.current_step.connect(self._on_step)
         register_dock(self)  # our keys, also when this dock has the focus
         self._update_help()
@@ -171,6 +180,7 @@ class EventAnnotator(QWidget):
             self._notify(str(err), error=True)
 
     def _start(self, path):
+        self.flush_autosave()  # the edits of what was open before
         layers = keypoint_layers(self.viewer, raw=True)
         if not layers:
             raise GaitintError("no keypoints layer: load a trial pair first")
@@ -560,13 +570,22 @@ class EventAnnotator(QWidget):
                 self._undo_stamps.append(next_stamp())
                 self._redo_stamps = []
             self.dirty = True
-            if self.path is not None:
-                try:
-                    ann.autosave_events(self.path, self._all_events(), rejected=self.rejected)
-                except (OSError, GaitintError) as err:
-                    self._notify(f"autosave failed: {err}", error=True)
+            self._autosave.request()  # written half a second after the last edit (and on close)
             self._refresh()
         self._notify(result.message, warn=not result.changed)
+
+    def _write_autosave(self) -> None:
+        """Keep the unsaved edits next to the events file (:func:`~napari_gaitint.core.annotations.recover_events`)."""
+        if self.path is None or not self.dirty:
+            return
+        try:
+            ann.autosave_events(self.path, self._all_events(), rejected=self.rejected)
+        except (OSError, GaitintError) as err:
+            self._notify(f"autosave failed: {err}", error=True)
+
+    def flush_autosave(self) -> None:
+        """Write a pending autosave now (the window closes, another trial or file is opened)."""
+        self._autosave.flush()
 
     def _add(self, event: str) -> None:
         if not self._started():
@@ -701,6 +720,7 @@ class EventAnnotator(QWidget):
         """Load an ``events.csv``: this trial's rows are edited, other trials' rows kept for saving."""
         path = Path(path)
         table = ann.load_events(path)
+        self.flush_autosave()  # the edits of what was open before
         mine = (table["trial"] == self.trial) | (table["trial"] == "")
         self._other_trials = table[~mine]
         rej = ann.load_rejected(path)
@@ -739,6 +759,7 @@ class EventAnnotator(QWidget):
             note = (f" (merged with edits saved meanwhile by another session: {n_added} added, "
                     f"{n_removed} deleted)")
         ann.save_events(self._all_events(), path, rejected=self.rejected, overwrite=True)
+        self._autosave.cancel()  # saved: nothing to keep aside
         if self.path is not None:
             core_edits.discard_autosave(self.path)
         core_edits.discard_autosave(path)
@@ -804,6 +825,7 @@ class EventAnnotator(QWidget):
             return True
         if answer == "discard":
             self.dirty = False
+            self._autosave.cancel()
             if self.path is not None:
                 core_edits.discard_autosave(self.path)
             return True

@@ -17,8 +17,8 @@ layers the loader made) the widget
   frame as reviewed, ``Ctrl+Z``/``Ctrl+Shift+Z`` undo/redo one action and go to its frame;
   every edit goes through a :class:`core.qa.PoseEditor` (manual flag, edit log);
 * resumes from the saved refined file and review ticks, autosaves the edit log next to the
-  source after every edit, offers to recover it, warns when the window closes with unsaved
-  edits;
+  source (half a second after the last edit; at once when the window closes), offers to
+  recover it, warns when the window closes with unsaved edits;
 * saves ``refined/<source>.h5/.csv`` (DLC layout and name, same frame index), merging
   corrections another window saved meanwhile, and exports the corrected frames as DLC
   ``CollectedData`` labels.
@@ -72,7 +72,14 @@ from ._meta import FAR_LEG, QA, copy_info, keypoint_layers, layer_info, set_laye
 from ._qa_actions import QAActions
 from ._qa_files import QAFiles
 from ._qa_table import KIND_LABELS, TABLE_COLUMNS, SuspectTableModel  # noqa: F401 (importable here)
-from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
+from ._qt import (
+    CloseGuard,
+    DebouncedCall,
+    install_close_guard,
+    show_message,
+    weak_slot,
+    wrapping_label,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -139,6 +146,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
         self._build()
         self._guard = CloseGuard(self)
         self._guarded = None
+        self._autosave = DebouncedCall(self, "_write_autosave")
         napari_viewer.dims.events.current_step.connect(weak_slot(self, "_on_step"))
         register_dock(self)  # our keys, also when this dock has the focus
         self._update_help()
@@ -282,6 +290,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
             self._notify(str(err), error=True)
 
     def _start(self, layers):
+        self.flush_autosave()  # the edits of the session before
         if self.sessions:  # started again: keep nothing half-done
             if self.dirty and not self.confirm("Restart QA? Unsaved corrections stay in the autosave only."):
                 return
@@ -718,6 +727,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
             self.save()
             return not self.dirty
         if answer == "discard":
+            self._autosave.cancel()
             for s in self.sessions.values():
                 s.editor.mark_saved()
                 if s.pose.source is not None:
