@@ -699,7 +699,9 @@ class QAWidget(QAActions, QAFiles, QWidget):
                 s.editor.pose.bodypart(part)[row, :2]).all()
             # the state in colour and the pressed look, not in the text: the row keeps its width
             b.setChecked(self._placing == (s.view, part))
-            b.setStyleSheet("padding: 1px 3px;" + (" color: #ff6060; font-weight: bold;" if missing else ""))
+            style = "padding: 1px 3px;" + (" color: #ff6060; font-weight: bold;" if missing else "")
+            if b.styleSheet() != style:  # a new style sheet re-polishes and repaints the button
+                b.setStyleSheet(style)
 
     # ------------------------------------------------------------------------------------
     # prompts and display
