@@ -86,6 +86,7 @@ class EventAnnotator(QWidget):
         self.cycles: pd.DataFrame | None = None
         self._signals: dict[str, np.ndarray] = {}
         self._mapped: dict[str, Pose | None] = {}  # the other camera's points in each view's image
+        self._marker_cache: dict[tuple[str, str], tuple] = {}  # see _side_markers
         self._event_artists: list = []
         self._pending: list[int] = []
         self._undo_stamps: list[int] = []
@@ -200,6 +201,7 @@ class EventAnnotator(QWidget):
         self.editor = ann.EventEditor(trial=self.trial, fps=self.fps, n_frames=self.n_frames)
         self._undo_stamps, self._redo_stamps = [], []
         self._mapped = self._map_views()
+        self._marker_cache = {}
         self._signals = {}
         first = next(iter(self.views.values()))[1]
         if self.path is None:
@@ -344,7 +346,7 @@ class EventAnnotator(QWidget):
             mask = (self.events["side"] == side).to_numpy()
             if pose is None or not mask.any():
                 continue
-            d, f = _convert.events_to_points(self.events[mask], pose)
+            d, f = self._side_markers(view, side, pose, self.events[mask])
             if len(d):
                 f["row"] = np.flatnonzero(mask)[f["row"].to_numpy(int)]
                 f["source"] = self.events["source"].to_numpy()[f["row"].to_numpy(int)]
@@ -355,6 +357,16 @@ class EventAnnotator(QWidget):
             return np.empty((0, 3)), pd.DataFrame(
                 columns=["event", "side", "frame_exact", "label", "text", "row", "source", "foot"])
         return np.vstack(rows), pd.concat(feats, ignore_index=True)
+
+    def _side_markers(self, view: str, side: str, pose: Pose, events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+        """:func:`._convert.events_to_points` of one side's events in ``view``, kept while that
+        side's events stay the same (an edit changes one side: the other is not placed again)."""
+        key = tuple(zip(events["event"], events["frame"], strict=True))
+        hit = self._marker_cache.get((view, side))
+        if hit is None or hit[0] != key or hit[1] is not pose:
+            hit = (key, pose, *_convert.events_to_points(events, pose))
+            self._marker_cache[(view, side)] = hit
+        return hit[2], hit[3].copy()
 
     def _layer_kwargs(self, view: str) -> tuple[np.ndarray, dict]:
         data, feats = self._markers(view)
