@@ -848,5 +848,7 @@ class EventAnnotator(QWidget):
         found nothing to act on); an ``error`` also pops up."""
         self.last_message = text
         self.message.setText(text)
-        self.message.setStyleSheet("color: #ff9040;" if error or warn else "")
+        style = "color: #ff9040;" if error or warn else ""
+        if self.message.styleSheet() != style:  # a new style sheet re-polishes the label
+            self.message.setStyleSheet(style)
         show_message(self.viewer, text, error=error)

@@ -759,5 +759,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
     def _notify(self, text: str, *, error: bool = False) -> None:
         """A message in the dock and napari's status bar; a problem also pops up."""
         self.status.setText(text)
-        self.status.setStyleSheet("color: #ff9040;" if error else "")
+        style = "color: #ff9040;" if error else ""
+        if self.status.styleSheet() != style:  # a new style sheet re-polishes the label
+            self.status.setStyleSheet(style)
         show_message(self.viewer, text, error=error)
