@@ -64,7 +64,7 @@ from ..core.config import LEG_CHAIN
 from ..core.errors import GaitintError
 from ..core.pose import Pose, side_of_view, with_role_names
 from ..dlc import labels as labels
-from . import _convert
+from . import _convert, _qt
 from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
 from ._layers import layer_pose, set_points
@@ -72,14 +72,7 @@ from ._meta import FAR_LEG, QA, copy_info, keypoint_layers, layer_info, set_laye
 from ._qa_actions import QAActions
 from ._qa_files import QAFiles
 from ._qa_table import KIND_LABELS, TABLE_COLUMNS, SuspectTableModel  # noqa: F401 (importable here)
-from ._qt import (
-    CloseGuard,
-    DebouncedCall,
-    install_close_guard,
-    show_message,
-    weak_slot,
-    wrapping_label,
-)
+from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
 
 if TYPE_CHECKING:
     import napari
@@ -146,7 +139,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
         self._build()
         self._guard = CloseGuard(self)
         self._guarded = None
-        self._autosave = DebouncedCall(self, "_write_autosave")
+        self._autosave = _qt.DebouncedCall(self, "_write_autosave")  # see QAFiles.autosave
         napari_viewer.dims.events.current_step.connect(weak_slot(self, "_on_step"))
         register_dock(self)  # our keys, also when this dock has the focus
         self._update_help()
