@@ -321,6 +321,19 @@ def test_an_event_key_then_closing_at_once_loses_nothing(answers, make_napari_vi
     qtbot.wait(700)
     assert read_autosave(path) is None and not widget2.dirty
     assert not ((ann.load_events(path)["frame"] == f) & (ann.load_events(path)["side"] == "left")).any()
+    # a key, then another events file opened at once: the edit is autosaved first, and
+    # offered back when the trial is started again
+    press(qtbot, viewer2, Qt.Key.Key_H)
+    edited = widget2.events.copy()
+    other = tmp_path / "other_events.csv"
+    ann.save_events(ann.empty_events(), other)
+    widget2.load(other)
+    recovered = ann.recover_events(path)
+    assert recovered is not None
+    pd.testing.assert_frame_equal(recovered[0], edited)
+    widget2.path = path
+    widget2.start()  # "recover": yes
+    pd.testing.assert_frame_equal(widget2.events, edited)
 
 
 def test_annotator_takes_over_the_detect_events_layer(answers, make_napari_viewer, tmp_path, sample_manifest):
