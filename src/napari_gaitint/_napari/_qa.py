@@ -136,6 +136,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
         self._redo_history: list[tuple[int, str]] = []
         self._updating = False
         self._placing: tuple[str, str] | None = None  # (view, body part) armed for one click
+        self._showing = False  # a suspect is being shown (see QAActions._show)
         self._build()
         self._guard = CloseGuard(self)
         self._guarded = None
@@ -609,8 +610,9 @@ class QAWidget(QAActions, QAFiles, QWidget):
             self.inset.setVisible(False)
             self.viewer.reset_view()
 
-    def _zoom_on(self, s: ViewSession) -> None:
-        """Centre the canvas on the selected point (else the view's hip) at ``zoom_crop_px``."""
+    def _zoom_on(self, s: ViewSession) -> bool:
+        """Centre the canvas on the selected point (else the view's hip) at ``zoom_crop_px``;
+        False if there is no point to centre on (nothing changed)."""
         frame = self._current_frame()
         keys = self._selected(s)
         point = None
@@ -620,7 +622,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
                 point = np.asarray(s.layer.data[i], float)
                 break
         if point is None:
-            return
+            return False
         world = np.asarray(s.layer.data_to_world(point), float)
         camera = self.viewer.scene.camera
         camera.center = (float(world[-2]), float(world[-1]))
@@ -629,6 +631,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
         short_px = min(canvas.width(), canvas.height()) if canvas is not None else 600
         camera.zoom = max(short_px, 100) / float(self.zoom_crop_px)
         self._update_inset(s.view, frame)
+        return True
 
     def _update_inset(self, view: str, frame: int) -> None:
         """The other view at the same moment, around the same body part, below the table."""
@@ -651,7 +654,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
         self.inset.setVisible(True)
 
     def _on_step(self, event=None) -> None:
-        if not self.sessions:
+        if not self.sessions or self._showing:  # a suspect shown: _show updates them once, after
             return
         self._update_picker()
         if self.inset.isVisible():

@@ -62,8 +62,13 @@ class QAActions:
             self._notify("no more suspects in that direction")
             return
         view, frame = key
-        self.viewer.dims.set_current_step(0, int(frame))
+        self._showing = True  # the picker and the other view's picture are updated once, below
+        try:
+            self.viewer.dims.set_current_step(0, int(frame))
+        finally:
+            self._showing = False
         s = self.sessions.get(view)
+        inset_done = False
         if s is not None and s.layer is not None:
             make_active(self.viewer, s.layer)
             # one point selected (the most suspect one there); the others stay visible
@@ -75,7 +80,11 @@ class QAActions:
             else:
                 s.layer.selected_data = set()
             if self.zoom_box.isChecked():
-                self._zoom_on(s)
+                inset_done = self._zoom_on(s)
+        if not inset_done and self.inset.isVisible():  # what _on_step does on a frame change
+            a = self._active_session()
+            if a is not None:
+                self._update_inset(a.view, self._current_frame())
         self.table.selectRow(self.review.position)
         self._update_counter()
         self._update_picker()
