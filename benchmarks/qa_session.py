@@ -22,8 +22,9 @@ time in our key's action, napari's slicing of the layers for a new frame inside 
 work = action - slicing, and its CPU time on the main thread, which load on a shared machine
 inflates less than the clock), the goals (every injected error within 2 px in at most 2 keys
 or clicks; every key within 100 ms) and, as the baseline measured the same way in the same
-run, napari's own frame step (Right arrow) with the ratio ours / napari. ``--json`` writes
-every step's times (to pool runs), ``--profile`` a cProfile of our key actions.
+run, napari's own frame step (Right arrow) with the ratio ours / napari. Steps over 100 ms spent
+mostly in Python's garbage collection are named. ``--json`` writes every step's times (to
+pool runs), ``--profile`` a cProfile of our key actions.
 
 Needs a display: run under Xvfb (software OpenGL there)::
 
@@ -101,6 +102,23 @@ def _time_key_handlers(profile=None) -> list[float]:
     return spent
 
 
+def _time_garbage_collection() -> list[float]:
+    """Time Python's garbage collections take, summed into the returned one-item list (ms): a
+    full collection over napari's objects takes ~0.2-0.3 s, in whichever step it falls."""
+    import gc
+
+    spent, started = [0.0], [0.0]
+
+    def callback(phase, _info):
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[0] += 1000 * (time.perf_counter() - started[0])
+
+    gc.callbacks.append(callback)
+    return spent
+
+
 def draw_once(viewer, drawn: list) -> None:
     """Process the pending events, which draws the canvas once if anything changed; draw it
     now if they did not (``drawn``: filled by the canvas's draw event). Unlike
@@ -170,12 +188,15 @@ def main(argv=None, tmp_dirs=None) -> None:
 
         profile = cProfile.Profile()
     in_key = _time_key_handlers(profile)
+    in_gc = _time_garbage_collection()
+    collected: dict[str, list[float]] = {}
 
     drawn = []
     viewer.window._qt_viewer.canvas._scene_canvas.events.draw.connect(lambda _e: drawn.append(1))
 
     def act(kind, fn):
         in_key[:] = [0.0, 0.0, 0.0, 0.0]
+        in_gc[0] = 0.0
         t = time.perf_counter()
         fn()
         drawn.clear()
@@ -185,6 +206,7 @@ def main(argv=None, tmp_dirs=None) -> None:
         handler.setdefault(kind, []).append(in_key[0])
         slicing.setdefault(kind, []).append(in_key[1])
         own_cpu.setdefault(kind, []).append(in_key[2] - in_key[3])
+        collected.setdefault(kind, []).append(in_gc[0])
 
     def shot(name):
         if args.shots is None:
@@ -293,6 +315,11 @@ def main(argv=None, tmp_dirs=None) -> None:
               f"{np.median(own):7.1f} {np.percentile(own, 95):6.1f} {np.median(sl):7.1f} "
               f"{np.median(own - sl):6.1f} {np.percentile(own - sl, 95):7.1f} {np.median(own_cpu[kind]):7.1f}   {np.mean(ms < KEY_BUDGET_MS):7.0%} {np.mean(paints[kind]):5.1f}   "
               f"{np.median(ms) / base:8.2f}")
+    slow = [(k, t, c) for k in times for t, c in zip(times[k], collected[k], strict=True)
+            if t > KEY_BUDGET_MS and c > 0.5 * t]
+    if slow:
+        print("\nsteps over 100 ms mostly in Python's garbage collection (step ms, collection ms): "
+              + ", ".join(f"{k} {t:.0f} ({c:.0f})" for k, t, c in slow))
     keys = {k: v for k, v in times.items() if "click" not in k and "napari" not in k and k not in ("drag",)}
     every = np.concatenate([np.asarray(v) for v in keys.values()])
     own = np.concatenate([np.asarray(handler[k]) - np.asarray(slicing[k]) for k in keys])
@@ -314,7 +341,7 @@ def main(argv=None, tmp_dirs=None) -> None:
         args.json.write_text(json.dumps({
             "load_average": os.getloadavg()[0],
             "steps": {k: {"total_ms": times[k], "handler_ms": handler[k], "slicing_ms": slicing[k],
-                          "own_cpu_ms": own_cpu[k]} for k in times}}))
+                          "own_cpu_ms": own_cpu[k], "gc_ms": collected[k]} for k in times}}))
     if profile is not None:
         profile.dump_stats(args.profile)
         print(f"profile of the key actions: {args.profile}")
