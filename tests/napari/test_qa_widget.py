@@ -322,12 +322,23 @@ def test_a_qa_key_then_closing_at_once_loses_nothing(answers, make_napari_viewer
     answers.close_prompt = staticmethod(lambda: "discard")
     viewer.close()
 
-    viewer2 = make_napari_viewer()  # reopened: the edit is there, from the saved file
+    viewer2 = make_napari_viewer(show=True)  # reopened: the edit is there, from the saved file
     open_trial(viewer2, trial_rows)
-    _, widget2 = viewer2.window.add_plugin_dock_widget("napari-gaitint", "Label QA")
+    dock, widget2 = viewer2.window.add_plugin_dock_widget("napari-gaitint", "Label QA")
     widget2.start()
     s2 = widget2.sessions["C1"]
     assert np.isnan(s2.editor.pose.bodypart("toe")[s2.editor.row(40)]).all()
+    # a key, then the (shown) dock closed at once: the autosave is written as the dock goes
+    layer2 = viewer2.layers[s2.layer.name]
+    viewer2.layers.selection.active = layer2
+    viewer2.dims.set_current_step(0, 41)
+    layer2.selected_data = {point_index(layer2, 41, "knee")}
+    press(qtbot, viewer2, Qt.Key.Key_Delete)
+    assert widget2._autosave.pending and not has_autosave(src)
+    dock.raise_()
+    qtbot.waitUntil(widget2.isVisible, timeout=3000)
+    viewer2.window.remove_dock_widget(dock)  # hides the dock's widget
+    assert has_autosave(src) and not widget2._autosave.pending
 
 
 def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, qtbot):

@@ -172,6 +172,10 @@ class EventAnnotator(QWidget):
         install_close_guard(self)
         super().showEvent(event)
 
+    def hideEvent(self, event):  # noqa: N802 (Qt API)
+        self.flush_autosave()  # the dock is closed (or another tab raised): nothing waits
+        super().hideEvent(event)
+
     def start(self, *, path: str | Path | None = None) -> None:
         """Collect the trial's views and events (saved file, events layers, or detection) and show them."""
         install_close_guard(self)

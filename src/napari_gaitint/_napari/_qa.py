@@ -275,6 +275,10 @@ class QAWidget(QAActions, QAFiles, QWidget):
         install_close_guard(self)
         super().showEvent(event)
 
+    def hideEvent(self, event):  # noqa: N802 (Qt API)
+        self.flush_autosave()  # the dock is closed (or another tab raised): nothing waits
+        super().hideEvent(event)
+
     def start(self, layers: list | None = None) -> None:
         """Start QA on the keypoints layers of one trial (default: the first trial loaded)."""
         install_close_guard(self)
