@@ -23,9 +23,8 @@ def same_layer(a, b) -> bool:
 
 
 def make_active(viewer, layer) -> None:
-    """Select ``layer`` alone (its controls shown) unless it is so already: setting it again
-    through napari's plugin proxy counts as a change, and napari rebuilds the layer controls
-    (~10-20 ms a key press)."""
+    """Select ``layer`` alone (its controls shown) unless it is so already (a change of the
+    active layer makes napari rebuild the layer controls: 10-20 ms of a key press)."""
     selection = viewer.layers.selection
     if not (same_layer(selection.active, layer) and len(selection) == 1):
         selection.active = layer
