@@ -150,7 +150,9 @@ def test_keys_timeline_save_reload_redetect_and_screenshots(answers, make_napari
     viewer.dims.set_current_step(0, int(round(hs["frame"])))
     press(qtbot, viewer, Qt.Key.Key_D)
     assert hs["frame"] not in set(widget.events["frame"]) and list(widget.rejected["frame"]) == [hs["frame"]]
-    assert widget.dirty and read_autosave(widget.path) is not None
+    assert widget.dirty
+    # autosaved half a second after the last edit (a key press does not wait for the file)
+    qtbot.waitUntil(lambda: read_autosave(widget.path) is not None, timeout=5000)
 
     # the timeline: R selects the right side, H adds a right heel strike; a click jumps to a frame
     fr = _gap_frame(detected, "right")
@@ -253,11 +255,15 @@ def test_event_edits_survive_a_crash_and_close_warns(answers, make_napari_viewer
     press(qtbot, viewer, Qt.Key.Key_Period)
     edited = widget.events.copy()
     assert ((edited["frame"] == f + 1) & (edited["source"] == "manual")).sum() == 1
-    # the close prompt: "cancel" keeps the window open
+    # the close prompt: "cancel" keeps the window open; closing wrote the autosave at once
+    # (not half a second after the last key)
     answers["close"] = "cancel"
     ev = QCloseEvent()
     QApplication.sendEvent(viewer.window._qt_window, ev)
     assert not ev.isAccepted() and widget.dirty
+    recovered = ann.recover_events(widget.path)
+    assert recovered is not None
+    pd.testing.assert_frame_equal(recovered[0], edited)
     # crash: the process dies without saving (no close handler runs)
     widget._guarded().removeEventFilter(widget._guard)
     viewer.close()
@@ -274,6 +280,60 @@ def test_event_edits_survive_a_crash_and_close_warns(answers, make_napari_viewer
     out = widget2.save()
     pd.testing.assert_frame_equal(ann.load_events(out), ann.sort_events(edited))
     assert read_autosave(out) is None
+
+
+def test_an_event_key_then_closing_at_once_loses_nothing(answers, make_napari_viewer, tmp_path, sample_manifest,
+                                                         qtbot):
+    """The autosave waits half a second after the last key; a close before that (saving),
+    or a save right after a key, leaves the edit in the file and no stale autosave."""
+    from napari_gaitint._napari._annotate import EventAnnotator
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+    viewer = make_napari_viewer()
+    open_trial(viewer, rows)
+    widget = EventAnnotator(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.start()
+    path = widget.path
+    viewer.layers.selection.active = widget.layers["C1"]
+    f = _gap_frame(widget.events, "left")
+    viewer.dims.set_current_step(0, f)
+    press(qtbot, viewer, Qt.Key.Key_H)
+    assert widget._autosave.pending and read_autosave(path) is None  # not written yet
+    edited = widget.events.copy()
+    answers["close"] = "save"
+    viewer.close()  # at once
+    qtbot.wait(700)  # longer than the autosave's delay: nothing is written after the save
+    assert read_autosave(path) is None
+    pd.testing.assert_frame_equal(ann.load_events(path), edited)
+
+    viewer2 = make_napari_viewer()
+    open_trial(viewer2, rows)
+    widget2 = EventAnnotator(viewer2)
+    widget2.start()  # resumes from the saved file
+    pd.testing.assert_frame_equal(widget2.events, edited)
+    assert ["HS L", "manual"] in _markers_at(widget2.layers["C1"], f)[["text", "source"]].values.tolist()
+    # a save right after a key: no autosave written after it
+    viewer2.dims.set_current_step(0, f)
+    viewer2.layers.selection.active = widget2.layers["C1"]
+    press(qtbot, viewer2, Qt.Key.Key_D)
+    widget2.save()
+    qtbot.wait(700)
+    assert read_autosave(path) is None and not widget2.dirty
+    assert not ((ann.load_events(path)["frame"] == f) & (ann.load_events(path)["side"] == "left")).any()
+    # a key, then another events file opened at once: the edit is autosaved first, and
+    # offered back when the trial is started again
+    press(qtbot, viewer2, Qt.Key.Key_H)
+    edited = widget2.events.copy()
+    other = tmp_path / "other_events.csv"
+    ann.save_events(ann.empty_events(), other)
+    widget2.load(other)
+    recovered = ann.recover_events(path)
+    assert recovered is not None
+    pd.testing.assert_frame_equal(recovered[0], edited)
+    widget2.path = path
+    widget2.start()  # "recover": yes
+    pd.testing.assert_frame_equal(widget2.events, edited)
 
 
 def test_annotator_takes_over_the_detect_events_layer(answers, make_napari_viewer, tmp_path, sample_manifest):

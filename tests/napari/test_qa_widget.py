@@ -203,8 +203,8 @@ def test_fix_by_mouse_and_keys_then_save_and_reopen_exactly(qa_session, qtbot, t
     assert_array_equal(s.editor.pose.bodypart("knee")[s.editor.row(frame)], knee_before)
     assert not s.editor.manual[s.editor.row(frame), s.pose.bodypart_index("knee")]
 
-    # the autosave follows every edit
-    assert has_autosave(src)
+    # the autosave follows the edits (half a second after the last one)
+    qtbot.waitUntil(lambda: has_autosave(src), timeout=5000)
 
     # 4. save: refined/<source name> .h5 and .csv beside the source; the source is untouched
     paths = widget.save()
@@ -292,6 +292,55 @@ def test_fix_by_mouse_and_keys_then_save_and_reopen_exactly(qa_session, qtbot, t
 # The first viewer is closed right after the edits, as a crash would leave it: a throttled
 # napari callback (superqt) may then find its method gone and say so. That is napari's, not ours.
 @pytest.mark.filterwarnings("ignore:Method has been garbage collected:RuntimeWarning")
+def test_a_qa_key_then_closing_at_once_loses_nothing(answers, make_napari_viewer, trial_rows, qtbot):
+    """The autosave waits half a second after the last key; closing the window before that
+    writes it at once, and a save right after a key leaves no stale autosave behind."""
+    viewer = make_napari_viewer()
+    open_trial(viewer, trial_rows)
+    _, widget = viewer.window.add_plugin_dock_widget("napari-gaitint", "Label QA")
+    widget.start()
+    s = widget.sessions["C1"]
+    src = s.pose.source
+    layer = viewer.layers[s.layer.name]
+    viewer.layers.selection.active = layer
+    viewer.dims.set_current_step(0, 40)
+    layer.selected_data = {point_index(layer, 40, "toe")}
+    press(qtbot, viewer, Qt.Key.Key_Delete)
+    assert np.isnan(s.editor.pose.bodypart("toe")[s.editor.row(40)]).all()
+    assert widget._autosave.pending and not has_autosave(src)  # not written yet
+    # the window closes at once ("cancel" keeps it open): the close wrote the autosave
+    answers.close_prompt = staticmethod(lambda: "cancel")
+    ev = QCloseEvent()
+    QApplication.sendEvent(viewer.window._qt_window, ev)
+    assert not ev.isAccepted() and has_autosave(src)
+    # a save right after a key (Enter: reviewed): nothing is autosaved after it
+    press(qtbot, viewer, Qt.Key.Key_Return)
+    assert widget._autosave.pending
+    widget.save()
+    qtbot.wait(700)  # longer than the autosave's delay
+    assert not has_autosave(src) and not widget.dirty
+    answers.close_prompt = staticmethod(lambda: "discard")
+    viewer.close()
+
+    viewer2 = make_napari_viewer(show=True)  # reopened: the edit is there, from the saved file
+    open_trial(viewer2, trial_rows)
+    dock, widget2 = viewer2.window.add_plugin_dock_widget("napari-gaitint", "Label QA")
+    widget2.start()
+    s2 = widget2.sessions["C1"]
+    assert np.isnan(s2.editor.pose.bodypart("toe")[s2.editor.row(40)]).all()
+    # a key, then the (shown) dock closed at once: the autosave is written as the dock goes
+    layer2 = viewer2.layers[s2.layer.name]
+    viewer2.layers.selection.active = layer2
+    viewer2.dims.set_current_step(0, 41)
+    layer2.selected_data = {point_index(layer2, 41, "knee")}
+    press(qtbot, viewer2, Qt.Key.Key_Delete)
+    assert widget2._autosave.pending and not has_autosave(src)
+    dock.raise_()
+    qtbot.waitUntil(widget2.isVisible, timeout=3000)
+    viewer2.window.remove_dock_widget(dock)  # hides the dock's widget
+    assert has_autosave(src) and not widget2._autosave.pending
+
+
 def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, qtbot):
     viewer = make_napari_viewer()
     open_trial(viewer, trial_rows)
@@ -312,7 +361,7 @@ def test_crash_recovery_from_autosave(answers, make_napari_viewer, trial_rows, q
     edited = s.editor.pose.values.copy()
     reviewed = set(widget.review.reviewed)
     shown = np.asarray(layer.data).copy()
-    assert has_autosave(s.pose.source)
+    qtbot.waitUntil(lambda: has_autosave(s.pose.source), timeout=5000)  # half a second after the last edit
 
     # the session dies: no save, no close prompt (the guard is gone with the process)
     if widget._guarded is not None:

@@ -13,7 +13,8 @@ Keys (napari actions, rebindable in Preferences > Shortcuts; see :mod:`._keys`):
 strike, ``T`` toe off, ``D`` delete the event at (within 3 frames of) the current frame,
 ``,``/``.`` move it one frame, ``[``/``]`` previous / next event, ``L``/``R`` side,
 ``Ctrl+Z``/``Ctrl+Shift+Z`` undo / redo. Deleting a marker with napari's own tools deletes
-its event. Every edit is autosaved next to the events file; Save writes
+its event. Edits are autosaved next to the events file (half a second after the last one, at
+once when the window closes or another trial is opened); Save writes
 ``<trial>_events.csv`` (merging what another window saved meanwhile); re-running detection
 keeps manual edits unless the user says otherwise; "Recompute cycles" cuts cycles from the
 edited events.
@@ -47,7 +48,14 @@ from . import _convert
 from ._keys import key_label, next_stamp, register_dock
 from ._layers import layer_pose, set_points
 from ._meta import EVENTS, EVENTS_EDIT, keypoint_layers, layer_info, set_layer_info
-from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
+from ._qt import (
+    CloseGuard,
+    DebouncedCall,
+    install_close_guard,
+    show_message,
+    weak_slot,
+    wrapping_label,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -78,6 +86,7 @@ class EventAnnotator(QWidget):
         self.cycles: pd.DataFrame | None = None
         self._signals: dict[str, np.ndarray] = {}
         self._mapped: dict[str, Pose | None] = {}  # the other camera's points in each view's image
+        self._marker_cache: dict[tuple[str, str], tuple] = {}  # see _side_markers
         self._event_artists: list = []
         self._pending: list[int] = []
         self._undo_stamps: list[int] = []
@@ -130,6 +139,7 @@ class EventAnnotator(QWidget):
         self._make_timeline()
         self._guard = CloseGuard(self)
         self._guarded = None
+        self._autosave = DebouncedCall(self, "_write_autosave")
         napari_viewer.dims.events.current_step.connect(self._on_step)
         register_dock(self)  # our keys, also when this dock has the focus
         self._update_help()
@@ -162,6 +172,10 @@ class EventAnnotator(QWidget):
         install_close_guard(self)
         super().showEvent(event)
 
+    def hideEvent(self, event):  # noqa: N802 (Qt API)
+        self.flush_autosave()  # the dock is closed (or another tab raised): nothing waits
+        super().hideEvent(event)
+
     def start(self, *, path: str | Path | None = None) -> None:
         """Collect the trial's views and events (saved file, events layers, or detection) and show them."""
         install_close_guard(self)
@@ -171,6 +185,7 @@ class EventAnnotator(QWidget):
             self._notify(str(err), error=True)
 
     def _start(self, path):
+        self.flush_autosave()  # the edits of what was open before
         layers = keypoint_layers(self.viewer, raw=True)
         if not layers:
             raise GaitintError("no keypoints layer: load a trial pair first")
@@ -190,6 +205,7 @@ class EventAnnotator(QWidget):
         self.editor = ann.EventEditor(trial=self.trial, fps=self.fps, n_frames=self.n_frames)
         self._undo_stamps, self._redo_stamps = [], []
         self._mapped = self._map_views()
+        self._marker_cache = {}
         self._signals = {}
         first = next(iter(self.views.values()))[1]
         if self.path is None:
@@ -338,7 +354,7 @@ class EventAnnotator(QWidget):
             mask = (self.events["side"] == side).to_numpy()
             if pose is None or not mask.any():
                 continue
-            d, f = _convert.events_to_points(self.events[mask], pose)
+            d, f = self._side_markers(view, side, pose, self.events[mask])
             if len(d):
                 f["row"] = np.flatnonzero(mask)[f["row"].to_numpy(int)]
                 f["source"] = self.events["source"].to_numpy()[f["row"].to_numpy(int)]
@@ -349,6 +365,16 @@ class EventAnnotator(QWidget):
             return np.empty((0, 3)), pd.DataFrame(
                 columns=["event", "side", "frame_exact", "label", "text", "row", "source", "foot"])
         return np.vstack(rows), pd.concat(feats, ignore_index=True)
+
+    def _side_markers(self, view: str, side: str, pose: Pose, events: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+        """:func:`._convert.events_to_points` of one side's events in ``view``, kept while that
+        side's events stay the same (an edit changes one side: the other is not placed again)."""
+        key = tuple(zip(events["event"], events["frame"], strict=True))
+        hit = self._marker_cache.get((view, side))
+        if hit is None or hit[0] != key or hit[1] is not pose:
+            hit = (key, pose, *_convert.events_to_points(events, pose))
+            self._marker_cache[(view, side)] = hit
+        return hit[2], hit[3].copy()
 
     def _layer_kwargs(self, view: str) -> tuple[np.ndarray, dict]:
         data, feats = self._markers(view)
@@ -564,13 +590,22 @@ class EventAnnotator(QWidget):
                 self._undo_stamps.append(next_stamp())
                 self._redo_stamps = []
             self.dirty = True
-            if self.path is not None:
-                try:
-                    ann.autosave_events(self.path, self._all_events(), rejected=self.rejected)
-                except (OSError, GaitintError) as err:
-                    self._notify(f"autosave failed: {err}", error=True)
+            self._autosave.request()  # written half a second after the last edit (and on close)
             self._refresh()
         self._notify(result.message, warn=not result.changed)
+
+    def _write_autosave(self) -> None:
+        """Keep the unsaved edits next to the events file (:func:`~napari_gaitint.core.annotations.recover_events`)."""
+        if self.path is None or not self.dirty:
+            return
+        try:
+            ann.autosave_events(self.path, self._all_events(), rejected=self.rejected)
+        except (OSError, GaitintError) as err:
+            self._notify(f"autosave failed: {err}", error=True)
+
+    def flush_autosave(self) -> None:
+        """Write a pending autosave now (the window closes, another trial or file is opened)."""
+        self._autosave.flush()
 
     def _add(self, event: str) -> None:
         if not self._started():
@@ -705,6 +740,7 @@ class EventAnnotator(QWidget):
         """Load an ``events.csv``: this trial's rows are edited, other trials' rows kept for saving."""
         path = Path(path)
         table = ann.load_events(path)
+        self.flush_autosave()  # the edits of what was open before
         mine = (table["trial"] == self.trial) | (table["trial"] == "")
         self._other_trials = table[~mine]
         rej = ann.load_rejected(path)
@@ -743,6 +779,7 @@ class EventAnnotator(QWidget):
             note = (f" (merged with edits saved meanwhile by another session: {n_added} added, "
                     f"{n_removed} deleted)")
         ann.save_events(self._all_events(), path, rejected=self.rejected, overwrite=True)
+        self._autosave.cancel()  # saved: nothing to keep aside
         if self.path is not None:
             core_edits.discard_autosave(self.path)
         core_edits.discard_autosave(path)
@@ -808,6 +845,7 @@ class EventAnnotator(QWidget):
             return True
         if answer == "discard":
             self.dirty = False
+            self._autosave.cancel()
             if self.path is not None:
                 core_edits.discard_autosave(self.path)
             return True
@@ -818,5 +856,7 @@ class EventAnnotator(QWidget):
         found nothing to act on); an ``error`` also pops up."""
         self.last_message = text
         self.message.setText(text)
-        self.message.setStyleSheet("color: #ff9040;" if error or warn else "")
+        style = "color: #ff9040;" if error or warn else ""
+        if self.message.styleSheet() != style:  # a new style sheet re-polishes the label
+            self.message.setStyleSheet(style)
         show_message(self.viewer, text, error=error)

@@ -17,8 +17,8 @@ layers the loader made) the widget
   frame as reviewed, ``Ctrl+Z``/``Ctrl+Shift+Z`` undo/redo one action and go to its frame;
   every edit goes through a :class:`core.qa.PoseEditor` (manual flag, edit log);
 * resumes from the saved refined file and review ticks, autosaves the edit log next to the
-  source after every edit, offers to recover it, warns when the window closes with unsaved
-  edits;
+  source (half a second after the last edit; at once when the window closes), offers to
+  recover it, warns when the window closes with unsaved edits;
 * saves ``refined/<source>.h5/.csv`` (DLC layout and name, same frame index), merging
   corrections another window saved meanwhile, and exports the corrected frames as DLC
   ``CollectedData`` labels.
@@ -64,7 +64,7 @@ from ..core.config import LEG_CHAIN
 from ..core.errors import GaitintError
 from ..core.pose import Pose, side_of_view, with_role_names
 from ..dlc import labels as labels
-from . import _convert
+from . import _convert, _qt
 from ._inset import inset_image
 from ._keys import ACTIONS, forward_keys, key_label, next_stamp, register_dock
 from ._layers import layer_pose, set_points
@@ -136,9 +136,11 @@ class QAWidget(QAActions, QAFiles, QWidget):
         self._redo_history: list[tuple[int, str]] = []
         self._updating = False
         self._placing: tuple[str, str] | None = None  # (view, body part) armed for one click
+        self._showing = False  # a suspect is being shown (see QAActions._show)
         self._build()
         self._guard = CloseGuard(self)
         self._guarded = None
+        self._autosave = _qt.DebouncedCall(self, "_write_autosave")  # see QAFiles.autosave
         napari_viewer.dims.events.current_step.connect(weak_slot(self, "_on_step"))
         register_dock(self)  # our keys, also when this dock has the focus
         self._update_help()
@@ -273,6 +275,10 @@ class QAWidget(QAActions, QAFiles, QWidget):
         install_close_guard(self)
         super().showEvent(event)
 
+    def hideEvent(self, event):  # noqa: N802 (Qt API)
+        self.flush_autosave()  # the dock is closed (or another tab raised): nothing waits
+        super().hideEvent(event)
+
     def start(self, layers: list | None = None) -> None:
         """Start QA on the keypoints layers of one trial (default: the first trial loaded)."""
         install_close_guard(self)
@@ -282,6 +288,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
             self._notify(str(err), error=True)
 
     def _start(self, layers):
+        self.flush_autosave()  # the edits of the session before
         if self.sessions:  # started again: keep nothing half-done
             if self.dirty and not self.confirm("Restart QA? Unsaved corrections stay in the autosave only."):
                 return
@@ -607,8 +614,9 @@ class QAWidget(QAActions, QAFiles, QWidget):
             self.inset.setVisible(False)
             self.viewer.reset_view()
 
-    def _zoom_on(self, s: ViewSession) -> None:
-        """Centre the canvas on the selected point (else the view's hip) at ``zoom_crop_px``."""
+    def _zoom_on(self, s: ViewSession) -> bool:
+        """Centre the canvas on the selected point (else the view's hip) at ``zoom_crop_px``;
+        False if there is no point to centre on (nothing changed)."""
         frame = self._current_frame()
         keys = self._selected(s)
         point = None
@@ -618,7 +626,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
                 point = np.asarray(s.layer.data[i], float)
                 break
         if point is None:
-            return
+            return False
         world = np.asarray(s.layer.data_to_world(point), float)
         camera = self.viewer.scene.camera
         camera.center = (float(world[-2]), float(world[-1]))
@@ -627,6 +635,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
         short_px = min(canvas.width(), canvas.height()) if canvas is not None else 600
         camera.zoom = max(short_px, 100) / float(self.zoom_crop_px)
         self._update_inset(s.view, frame)
+        return True
 
     def _update_inset(self, view: str, frame: int) -> None:
         """The other view at the same moment, around the same body part, below the table."""
@@ -649,7 +658,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
         self.inset.setVisible(True)
 
     def _on_step(self, event=None) -> None:
-        if not self.sessions:
+        if not self.sessions or self._showing:  # a suspect shown: _show updates them once, after
             return
         self._update_picker()
         if self.inset.isVisible():
@@ -690,7 +699,9 @@ class QAWidget(QAActions, QAFiles, QWidget):
                 s.editor.pose.bodypart(part)[row, :2]).all()
             # the state in colour and the pressed look, not in the text: the row keeps its width
             b.setChecked(self._placing == (s.view, part))
-            b.setStyleSheet("padding: 1px 3px;" + (" color: #ff6060; font-weight: bold;" if missing else ""))
+            style = "padding: 1px 3px;" + (" color: #ff6060; font-weight: bold;" if missing else "")
+            if b.styleSheet() != style:  # a new style sheet re-polishes and repaints the button
+                b.setStyleSheet(style)
 
     # ------------------------------------------------------------------------------------
     # prompts and display
@@ -718,6 +729,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
             self.save()
             return not self.dirty
         if answer == "discard":
+            self._autosave.cancel()
             for s in self.sessions.values():
                 s.editor.mark_saved()
                 if s.pose.source is not None:
@@ -747,5 +759,7 @@ class QAWidget(QAActions, QAFiles, QWidget):
     def _notify(self, text: str, *, error: bool = False) -> None:
         """A message in the dock and napari's status bar; a problem also pops up."""
         self.status.setText(text)
-        self.status.setStyleSheet("color: #ff9040;" if error else "")
+        style = "color: #ff9040;" if error else ""
+        if self.status.styleSheet() != style:  # a new style sheet re-polishes the label
+            self.status.setStyleSheet(style)
         show_message(self.viewer, text, error=error)

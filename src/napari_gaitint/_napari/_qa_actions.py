@@ -22,6 +22,14 @@ def same_layer(a, b) -> bool:
     return a is not None and b is not None and getattr(a, "__wrapped__", a) is getattr(b, "__wrapped__", b)
 
 
+def make_active(viewer, layer) -> None:
+    """Select ``layer`` alone (its controls shown) unless it is so already (a change of the
+    active layer makes napari rebuild the layer controls: 10-20 ms of a key press)."""
+    selection = viewer.layers.selection
+    if not (same_layer(selection.active, layer) and len(selection) == 1):
+        selection.active = layer
+
+
 class QAActions:
     """Buttons and keys of :class:`._qa.QAWidget` (mixed into it)."""
 
@@ -53,10 +61,15 @@ class QAActions:
             self._notify("no more suspects in that direction")
             return
         view, frame = key
-        self.viewer.dims.set_current_step(0, int(frame))
+        self._showing = True  # the picker and the other view's picture are updated once, below
+        try:
+            self.viewer.dims.set_current_step(0, int(frame))
+        finally:
+            self._showing = False
         s = self.sessions.get(view)
+        inset_done = False
         if s is not None and s.layer is not None:
-            self.viewer.layers.selection.active = s.layer
+            make_active(self.viewer, s.layer)
             # one point selected (the most suspect one there); the others stay visible
             for part in self._parts.get((view, int(frame)), []):
                 i = self._index_of(s, int(frame), part)
@@ -66,7 +79,11 @@ class QAActions:
             else:
                 s.layer.selected_data = set()
             if self.zoom_box.isChecked():
-                self._zoom_on(s)
+                inset_done = self._zoom_on(s)
+        if not inset_done and self.inset.isVisible():  # what _on_step does on a frame change
+            a = self._active_session()
+            if a is not None:
+                self._update_inset(a.view, self._current_frame())
         self.table.selectRow(self.review.position)
         self._update_counter()
         self._update_picker()
@@ -186,7 +203,7 @@ class QAActions:
         if s is None or part not in s.editor.pose.bodyparts:
             self._notify(f"no body part {part!r} in this view", error=True)
             return
-        self.viewer.layers.selection.active = s.layer
+        make_active(self.viewer, s.layer)
         defaults = s.layer.feature_defaults
         row = defaults.iloc[0].to_dict() if len(defaults) else {}
         row.update({"label": part, "likelihood": 1.0, "flags": core_clean_flags.FLAG_MANUAL, "status": "manual"})
@@ -230,7 +247,7 @@ class QAActions:
             op = op["ops"][0]
         frame, part = int(op.get("frame", self._current_frame())), str(op.get("bodypart", ""))
         self.viewer.dims.set_current_step(0, frame)
-        self.viewer.layers.selection.active = s.layer
+        make_active(self.viewer, s.layer)
         self._render(s, select=(frame, part))
         self._after_edit(s)
         self._notify(f"{which}: {op['op'].replace('_', ' ')} of {part} in frame {frame}")

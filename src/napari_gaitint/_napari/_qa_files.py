@@ -19,6 +19,15 @@ class QAFiles:
     # files
     # ------------------------------------------------------------------------------------
     def autosave(self) -> None:
+        """Autosave the edit log and review ticks of every view, half a second after the last
+        edit (a key press does not wait for the file writes); at once when the window closes."""
+        self._autosave.request()
+
+    def flush_autosave(self) -> None:
+        """Write a pending autosave now (the window closes, QA starts again)."""
+        self._autosave.flush()
+
+    def _write_autosave(self) -> None:
         for s in self.sessions.values():
             if s.pose.source is not None and (s.editor.ops or self.review and self.review.reviewed):
                 try:
@@ -48,6 +57,8 @@ class QAFiles:
                 self._render(s)
             saved = core_corrections.load_review(core_corrections.review_path(s.pose.source)) if s.pose.source else set()
             self.review.reviewed |= saved
+        if not failed:
+            self._autosave.cancel()  # saved: nothing to keep aside
         if not failed and self.review is not None:
             self.review.mark_saved()
             self.table.model().set_review(self.review)

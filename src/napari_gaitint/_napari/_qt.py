@@ -132,16 +132,59 @@ def weak_slot(obj, name: str, *args, pass_args: bool = False):
     return slot
 
 
+#: How long after the last edit a dock autosaves (ms): a key press does not wait for the file
+#: write, and a burst of keys writes once. Closing the window, saving and starting another
+#: trial write a pending autosave at once.
+AUTOSAVE_DELAY_MS = 500
+
+
+class DebouncedCall:
+    """``owner.<name>()`` once, ``delay_ms`` after the last :meth:`request` (a single-shot Qt
+    timer owned by ``owner``); :meth:`flush` makes a pending call now, :meth:`cancel` drops it."""
+
+    def __init__(self, owner: QObject, name: str, delay_ms: int = AUTOSAVE_DELAY_MS):
+        from qtpy.QtCore import QTimer
+
+        self._timer = QTimer(owner)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(delay_ms))
+        self._call = weak_slot(owner, name)
+        self._timer.timeout.connect(self._call)
+
+    @property
+    def pending(self) -> bool:
+        try:
+            return self._timer.isActive()
+        except RuntimeError:  # the owner's Qt side is gone
+            return False
+
+    def request(self) -> None:
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self.pending:
+            self._timer.stop()
+
+    def flush(self) -> None:
+        if self.pending:
+            self._timer.stop()
+            self._call()
+
+
 class CloseGuard(QObject):
-    """Event filter on the main window: asks before closing with unsaved edits."""
+    """Event filter on the main window: writes a pending autosave, asks before closing with
+    unsaved edits."""
 
     def __init__(self, widget: QWidget):
         super().__init__()
         self.widget = widget
 
     def eventFilter(self, obj, event):  # noqa: N802 (Qt API)
-        if event.type() == QEvent.Type.Close and self.widget.dirty:
-            if not self.widget.confirm_close():
+        if event.type() == QEvent.Type.Close:
+            flush = getattr(self.widget, "flush_autosave", None)
+            if flush is not None:
+                flush()
+            if self.widget.dirty and not self.widget.confirm_close():
                 event.ignore()
                 return True
         return False

@@ -55,14 +55,24 @@ def empty_events() -> pd.DataFrame:
     return _typed(pd.DataFrame({c: [] for c in EVENT_COLUMNS}))
 
 
+def _plain_text(column: pd.Series) -> bool:
+    """An object column holding only ``str`` values (what the conversion below makes of it)."""
+    return column.dtype == object and all(type(v) is str for v in column.to_numpy())
+
+
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     # other columns (e.g. the detector's confidence and why) are kept, after ours, as they are
     extra = [c for c in df.columns if c not in EVENT_COLUMNS and not str(c).startswith("_")]
     out = df.loc[:, [*EVENT_COLUMNS, *extra]].copy()
+    # columns already of their type are left as they are (the conversions would give the same
+    # values): an edit types its small tables several times, ~1 ms each with the conversions
     for c in ("trial", "view", "side", "event", "source"):
-        out[c] = out[c].fillna("").astype(str).astype(object)
-    out["frame"] = pd.to_numeric(out["frame"], errors="raise").astype(float)
-    out["time_s"] = pd.to_numeric(out["time_s"], errors="coerce").astype(float)
+        if not _plain_text(out[c]):
+            out[c] = out[c].fillna("").astype(str).astype(object)
+    if out["frame"].dtype != np.float64:
+        out["frame"] = pd.to_numeric(out["frame"], errors="raise").astype(float)
+    if out["time_s"].dtype != np.float64:
+        out["time_s"] = pd.to_numeric(out["time_s"], errors="coerce").astype(float)
     for c in extra:  # a text column reads back with "" for missing, a number column with NaN
         if not pd.api.types.is_numeric_dtype(out[c]):
             numbers = pd.to_numeric(out[c].replace("", np.nan), errors="coerce")
