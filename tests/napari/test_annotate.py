@@ -580,3 +580,41 @@ def test_event_keys_act_near_the_frame_merge_duplicates_undo_and_follow_napari_d
     pd.testing.assert_frame_equal(widget.events, before_events)
     press(qtbot, viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # now the event edit
     assert to["frame"] in set(widget.events["frame"])
+
+
+def test_messages_and_side_keys_leave_the_timeline_as_drawn(answers, make_napari_viewer, tmp_path, sample_manifest,
+                                                             qtbot):
+    """A message or status line of another length keeps its label's height (the timeline
+    below is not resized, which would draw it again in full), and L / R change the side box
+    only: the timeline's picture is kept (blitted), not drawn again."""
+    from napari_gaitint._napari._annotate import EventAnnotator
+
+    rows = copy_trial(tmp_path / "trial", sample_manifest, video=False)
+    viewer = make_napari_viewer(show=True)
+    open_trial(viewer, rows)
+    widget = EventAnnotator(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.start()
+    qtbot.wait(50)
+    viewer.layers.selection.active = widget.layers["C1"]
+    draws = []
+    widget.canvas.mpl_connect("draw_event", lambda _e: draws.append(1))
+    size = widget.canvas.size()
+    heights = (widget.status.height(), widget.message.height())
+    for text in ("ok", "a much longer message " * 12):
+        widget._notify(text)
+        qtbot.wait(20)
+        assert widget.message.toolTip() == text
+    press(qtbot, viewer, Qt.Key.Key_R)
+    assert widget.side == "right"
+    press(qtbot, viewer, Qt.Key.Key_L)
+    assert widget.side == "left"
+    f = _gap_frame(widget.events, "left")
+    viewer.dims.set_current_step(0, f)
+    press(qtbot, viewer, Qt.Key.Key_H)  # the status line gains "unsaved edits"
+    qtbot.wait(50)
+    assert widget.dirty and "unsaved" in widget.status.toolTip()
+    assert (widget.status.height(), widget.message.height()) == heights
+    assert widget.canvas.size() == size
+    assert draws == []  # no full draw of the timeline: the events are blitted on its picture
+    assert "side" not in widget.ax.get_title()  # the side is the dock's side box

@@ -101,7 +101,6 @@ class EventAnnotator(QWidget):
         self.start_button.clicked.connect(weak_slot(self, "start"))
         self.side_box = QComboBox()
         self.side_box.addItems(list(ann.SIDES))
-        self.side_box.currentTextChanged.connect(weak_slot(self, "_side_changed", pass_args=True))
         self.save_button = QPushButton("Save")
         self.save_button.setToolTip("Save the events to <trial>_events.csv next to the predictions "
                                     "(edits saved meanwhile by another window are merged in)")
@@ -122,9 +121,10 @@ class EventAnnotator(QWidget):
                 b.clicked.connect(weak_slot(self, slot))
                 line.addWidget(b)
             self.layout().addLayout(line)
-        self.status = wrapping_label()
+        # fixed heights: a message of another length must not resize the timeline below
+        self.status = wrapping_label(lines=3)
         self.layout().addWidget(self.status)
-        self.message = wrapping_label()
+        self.message = wrapping_label(lines=3)
         self.layout().addWidget(self.message)
         self.help = QLabel("")
         self.help.setWordWrap(True)
@@ -507,7 +507,9 @@ class EventAnnotator(QWidget):
         self.canvas.update()
 
     def _title(self) -> str:
-        return (f"{self.trial} · side {self.side}\n"
+        # the side of the next event is the dock's side box, not part of this picture: L / R
+        # would need a full matplotlib draw of the timeline (~40-60 ms) to retitle it
+        return (f"{self.trial}\n"
                 "top L, bottom R · red HS, blue TO · dashed: manual")
 
     def _draw_events(self) -> None:
@@ -558,6 +560,7 @@ class EventAnnotator(QWidget):
         unsaved = " · unsaved edits" if self.dirty else ""
         where = self.path.name if self.path else ""
         self.status.setText(f"{len(self.events)} events ({summary}) · {where}{unsaved}")
+        self.status.setToolTip(self.status.text())
 
     def _update_help(self) -> None:
         k = key_label
@@ -678,11 +681,6 @@ class EventAnnotator(QWidget):
 
     def select_right(self) -> None:
         self.side_box.setCurrentText("right")
-
-    def _side_changed(self, _text: str = "") -> None:
-        if self.views:
-            self.ax.set_title(self._title(), fontsize=6.5)
-            self.canvas.draw_idle()  # the title is part of the kept picture: a full draw
 
     # ------------------------------------------------------------------------------------
     # detection, cycles
@@ -856,6 +854,7 @@ class EventAnnotator(QWidget):
         found nothing to act on); an ``error`` also pops up."""
         self.last_message = text
         self.message.setText(text)
+        self.message.setToolTip(text)  # the whole text where the dock cuts it
         style = "color: #ff9040;" if error or warn else ""
         if self.message.styleSheet() != style:  # a new style sheet re-polishes the label
             self.message.setStyleSheet(style)

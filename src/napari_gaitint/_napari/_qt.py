@@ -11,16 +11,42 @@ import queue
 import threading
 import weakref
 
-from qtpy.QtCore import QEvent, QObject
+from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
-def wrapping_label(text: str = "") -> QLabel:
-    """A message line that wraps and never widens its dock (a long file name is cut instead)."""
-    label = QLabel(text)
+class _LinesLabel(QLabel):
+    """A label as high as ``lines`` lines of its font, the font it gets from the style sheet."""
+
+    def __init__(self, text: str, lines: int):
+        super().__init__(text)
+        self._lines = lines
+        self._fit()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()
+
+    def _fit(self) -> None:
+        m = self.contentsMargins()
+        # half a line more: the theme's padding, which the contents margins do not tell
+        self.setFixedHeight(int((self._lines + 0.5) * self.fontMetrics().lineSpacing())
+                            + m.top() + m.bottom() + 2 * self.margin())
+
+
+def wrapping_label(text: str = "", *, lines: int | None = None) -> QLabel:
+    """A message line that wraps and never widens its dock (a long file name is cut instead).
+
+    ``lines``: the label keeps the height of that many lines whatever its text, so that a new
+    message never resizes the widgets below or above it (a resized matplotlib canvas is drawn
+    again in full, ~70 ms); a longer text is cut at the bottom."""
+    label = _LinesLabel(text, lines) if lines else QLabel(text)
     label.setWordWrap(True)
     label.setMinimumWidth(1)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    if lines:
+        label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     return label
 
 
