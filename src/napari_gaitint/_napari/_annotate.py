@@ -51,6 +51,7 @@ from ._meta import EVENTS, EVENTS_EDIT, keypoint_layers, layer_info, set_layer_i
 from ._qt import (
     CloseGuard,
     DebouncedCall,
+    collect_garbage,
     install_close_guard,
     show_message,
     weak_slot,
@@ -183,6 +184,8 @@ class EventAnnotator(QWidget):
             self._start(path)
         except GaitintError as err:
             self._notify(str(err), error=True)
+        else:
+            collect_garbage()
 
     def _start(self, path):
         self.flush_autosave()  # the edits of what was open before

@@ -72,7 +72,14 @@ from ._meta import FAR_LEG, QA, copy_info, keypoint_layers, layer_info, set_laye
 from ._qa_actions import QAActions
 from ._qa_files import QAFiles
 from ._qa_table import KIND_LABELS, TABLE_COLUMNS, SuspectTableModel  # noqa: F401 (importable here)
-from ._qt import CloseGuard, install_close_guard, show_message, weak_slot, wrapping_label
+from ._qt import (
+    CloseGuard,
+    collect_garbage,
+    install_close_guard,
+    show_message,
+    weak_slot,
+    wrapping_label,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -286,6 +293,8 @@ class QAWidget(QAActions, QAFiles, QWidget):
             self._start(layers)
         except GaitintError as err:
             self._notify(str(err), error=True)
+        else:
+            collect_garbage()
 
     def _start(self, layers):
         self.flush_autosave()  # the edits of the session before

@@ -50,6 +50,19 @@ def wrapping_label(text: str = "", *, lines: int | None = None) -> QLabel:
     return label
 
 
+def collect_garbage() -> None:
+    """One full garbage collection, after a dock has built a trial's layers and tables.
+
+    Python runs a full collection once the objects made since the last one reach a quarter
+    of those it kept then; napari's are many, so with a trial just opened one is due within
+    a few key presses and it took 230-280 ms, on whichever key it fell. Collected here, in a
+    step that already takes most of a second, the next one is far off.
+    """
+    import gc
+
+    gc.collect()
+
+
 def wrap_label(label) -> None:
     """A magicgui Label whose long message wraps (or is cut) instead of widening its dock."""
     label.native.setWordWrap(True)
