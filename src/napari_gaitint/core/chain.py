@@ -49,11 +49,14 @@ def _timed(oriented: Pose, events_pose: Pose | None) -> Pose:
     return orient_like(events_pose, oriented)
 
 
-def _detect_kwargs(settings: EventConfig | None, cleaned: bool) -> dict:
-    """The keyword arguments of ``detect_events``: the settings, with the likelihood cut-off
-    of a cleaned or a raw pose when they give none."""
+def _detect_kwargs(settings: EventConfig | None, cleaned: bool | Sequence[bool]) -> dict:
+    """The keyword arguments of ``detect_events`` (and ``detect_events_both_legs``): the
+    settings, with the likelihood cut-off of a cleaned or a raw pose when they give none (one
+    per pose for a ``cleaned`` per pose)."""
     kw = (settings or EventConfig()).to_dict()
-    kw["min_likelihood"] = likelihood_cutoff(kw["min_likelihood"], cleaned=cleaned)
+    given = kw["min_likelihood"]
+    kw["min_likelihood"] = (tuple(likelihood_cutoff(given, cleaned=c) for c in cleaned)
+                            if isinstance(cleaned, (tuple, list)) else likelihood_cutoff(given, cleaned=cleaned))
     return kw
 
 
@@ -150,9 +153,6 @@ def analyze_pair(
 
     oriented = [orient_pose(p, level=level) for p in poses]
     timed = tuple(_timed(o, e) for o, e in zip(oriented, events_poses, strict=True))
-    per_view = tuple(cleaned) if isinstance(cleaned, (tuple, list)) else (cleaned,) * 2
-    kw = [_detect_kwargs(settings, c) for c in per_view]
-    kw[0]["min_likelihood"] = (kw[0]["min_likelihood"], kw[1]["min_likelihood"])
     events = detect_events_both_legs(timed, sides=tuple(sides), lag_frames=lag_frames, flags=tuple(flags),
-                                     **kw[0])
+                                     **_detect_kwargs(settings, cleaned))
     return tuple(ViewEvents(o, ev, s) for o, ev, s in zip(oriented, events, sides, strict=True))
