@@ -242,8 +242,8 @@ def compute_angle_cycles(
         _categorical,
         _longest_run_in_windows,
         _resample_many,
+        _split,
         _valid_or_raise,
-        split_cycles,
     )
     from .event_signals import frame_to_position
 
@@ -256,15 +256,16 @@ def compute_angle_cycles(
     if not angles:
         raise AnalysisError(f"{where}no joint angle: the keypoints they need have no data")
     fps = fps or pose.fps
-    table = split_cycles(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
+    table = _split(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
     if cycles is not None:
-        table = table[table["cycle"].isin(np.unique(cycles["cycle"].to_numpy()))]
-        table = table.assign(valid=True)
+        keep = np.isin(table["cycle"], np.unique(cycles["cycle"].to_numpy()))
+        table = {k: v[keep] for k, v in table.items()}
+        table["valid"] = np.ones(keep.sum(), dtype=bool)
     valid = _valid_or_raise(table, pose, side)
     joints = tuple(angles)
     series = np.column_stack([angles[j] for j in joints])
-    p0 = frame_to_position(pose, valid["start_frame"].to_numpy(float))
-    p1 = frame_to_position(pose, valid["end_frame"].to_numpy(float))
+    p0 = frame_to_position(pose, valid["start_frame"])
+    p1 = frame_to_position(pose, valid["end_frame"])
     pct = np.linspace(0.0, 100.0, n_points)
     at = p0[:, None] + (p1 - p0)[:, None] * pct[None, :] / 100.0
     values = _resample_many(series, at)  # (n_joints, n_cycles, n_points)
@@ -277,13 +278,13 @@ def compute_angle_cycles(
     n_rows = n_cyc * n_j * n_points
     out = pd.DataFrame({
         "side": _categorical(np.zeros(n_rows, dtype=np.int8), [side]),
-        "cycle": np.repeat(valid["cycle"].to_numpy(int), n_j * n_points),
+        "cycle": np.repeat(valid["cycle"], n_j * n_points),
         "bodypart": _categorical(np.tile(np.repeat(np.arange(n_j, dtype=np.int8), n_points), n_cyc), joints),
         "axis": _categorical(np.zeros(n_rows, dtype=np.int8), [ANGLE_AXIS]),
         "pct": np.tile(pct, n_cyc * n_j),
         "value": values.transpose(1, 0, 2).ravel(),
     }, columns=list(CYCLE_COLUMNS), copy=False)
-    out.attrs["cycle_frames"] = valid[["cycle", "start_frame", "end_frame"]].reset_index(drop=True)
+    out.attrs["cycle_frames"] = pd.DataFrame({k: valid[k] for k in ("cycle", "start_frame", "end_frame")})
     return out
 
 

@@ -87,16 +87,33 @@ def split_cycles(
         toe_off_frame`` (NaN unless exactly one toe off lies inside), ``n_toe_offs,
         duration_frames, valid, reason`` (why a cycle is invalid, "" when valid).
     """
-    # numpy, not pandas selections: this runs for every leg of every trial
+    table = _split(events, side=side, pose=pose, bodyparts=bodyparts, fps=fps, max_gap_s=max_gap_s,
+                   duration_tolerance=duration_tolerance, stride_frames=stride_frames)
+    if not table["cycle"].size:
+        return pd.DataFrame(columns=list(_SPLIT_COLUMNS))
+    return pd.DataFrame({"side": side, **table}, columns=list(_SPLIT_COLUMNS))
+
+
+#: The columns of :func:`split_cycles`.
+_SPLIT_COLUMNS = ("side", "cycle", "start_frame", "end_frame", "toe_off_frame", "n_toe_offs",
+                  "duration_frames", "valid", "reason")
+
+
+def _split(events: pd.DataFrame, *, side: str, pose: Pose | None = None, bodyparts=None,
+           fps: float | None = None, max_gap_s: float = _SETTINGS.max_gap_s,
+           duration_tolerance: float = _SETTINGS.duration_tolerance,
+           stride_frames: float | None = None) -> dict[str, np.ndarray]:
+    """:func:`split_cycles` as numpy arrays, one per column after ``side`` (length 0 for
+    fewer than two heel strikes): the steps after it take the arrays, not a table (this runs
+    three times for every leg of every trial)."""
+    # numpy, not pandas selections
     mine = np.asarray(events["side"].to_numpy() == side, dtype=bool)
     kind = events["event"].to_numpy()
     frames = events["frame"].to_numpy(float)
     hs = np.sort(frames[mine & (kind == HEEL_STRIKE)])
     to = np.sort(frames[mine & (kind == TOE_OFF)])
-    columns = ["side", "cycle", "start_frame", "end_frame", "toe_off_frame", "n_toe_offs",
-               "duration_frames", "valid", "reason"]
     if hs.size < 2:
-        return pd.DataFrame(columns=columns)
+        return {k: np.array([]) for k in _SPLIT_COLUMNS[1:]}
     starts, ends = hs[:-1], hs[1:]
     durations = ends - starts
     typical = stride_frames or events.attrs.get("stride_frames") or float(np.median(durations))
@@ -127,11 +144,9 @@ def split_cycles(
         if long_gap[k]:
             r.append(f"{gap_bp[k]}: {gap_len[k]} missing frames in a row")
         reasons[k] = "; ".join(r)
-    return pd.DataFrame({
-        "side": side, "cycle": np.arange(1, starts.size + 1), "start_frame": starts,
-        "end_frame": ends, "toe_off_frame": to_frame, "n_toe_offs": n_to,
-        "duration_frames": durations, "valid": reasons == "", "reason": reasons,
-    }, columns=columns)
+    return {"cycle": np.arange(1, starts.size + 1), "start_frame": starts, "end_frame": ends,
+            "toe_off_frame": to_frame, "n_toe_offs": n_to, "duration_frames": durations,
+            "valid": reasons == "", "reason": reasons}
 
 
 def _longest_gaps(pose: Pose, start_frames: np.ndarray, end_frames: np.ndarray, bodyparts):
@@ -280,15 +295,15 @@ def compute_cycles(
         raise AnalysisError(f"{where}no gait cycle: none of the body parts has data")
     # A cycle is rejected for its events or a long gap of the reference (every x depends on
     # it); a long gap of another body part only blanks that body part in that cycle.
-    table = split_cycles(
+    table = _split(
         events, side=side, pose=pose, bodyparts=[reference], fps=fps, max_gap_s=max_gap_s,
         duration_tolerance=duration_tolerance,
     )
     valid = _valid_or_raise(table, pose, side)
     n = pose.n_frames
     pct = np.linspace(0.0, 100.0, n_points)
-    p0 = frame_to_position(pose, valid["start_frame"].to_numpy(float))
-    p1 = frame_to_position(pose, valid["end_frame"].to_numpy(float))
+    p0 = frame_to_position(pose, valid["start_frame"])
+    p1 = frame_to_position(pose, valid["end_frame"])
     limit = max_gap_s * fps if fps else np.inf
     gap_lo, gap_hi = np.floor(p0).astype(int), np.ceil(p1).astype(int) + 1
     blank = {}
@@ -330,7 +345,7 @@ def compute_cycles(
         values[:, 1] -= floor
     if px_per_m is not None:
         values /= px_per_m
-    cycle_numbers = valid["cycle"].to_numpy(int)
+    cycle_numbers = valid["cycle"]
     gap_notes = []
     for bp, (bad, run) in blank.items():
         values[bodyparts.index(bp)][:, bad] = np.nan
@@ -352,10 +367,10 @@ def compute_cycles(
         # (bodypart, axis, cycle, pct) -> (cycle, bodypart, axis, pct)
         "value": values.transpose(2, 0, 1, 3).ravel(),
     }, columns=list(CYCLE_COLUMNS), copy=False)
-    bad = ~table["valid"].to_numpy(bool)
+    bad = ~table["valid"]
     out.attrs["skipped"] = [
         f"cycle {int(c)} ({s:.1f}-{e:.1f}): {r}"
-        for c, s, e, r in zip(*(table[k].to_numpy()[bad] for k in ("cycle", "start_frame", "end_frame", "reason")),
+        for c, s, e, r in zip(*(table[k][bad] for k in ("cycle", "start_frame", "end_frame", "reason")),
                               strict=True)
     ]
     out.attrs["gaps"] = gap_notes
@@ -490,17 +505,19 @@ def _cubic_spline(x: np.ndarray, y: np.ndarray) -> PPoly:
     return PPoly.construct_fast(c, x)
 
 
-def _valid_or_raise(table: pd.DataFrame, pose: Pose, side: str) -> pd.DataFrame:
+def _valid_or_raise(table: dict[str, np.ndarray], pose: Pose, side: str) -> dict[str, np.ndarray]:
+    """The valid cycles of a :func:`_split` table (its arrays where ``valid``), or the error
+    that says why there is none."""
     where = f"{pose.source}: " if pose.source is not None else ""
-    if table.empty:
+    if not table["cycle"].size:
         raise AnalysisError(
             f"{where}no full gait cycle on the {side} side: fewer than two heel strikes"
         )
-    valid = table[table["valid"]]
-    if valid.empty:
-        why = "; ".join(f"cycle {r.cycle}: {r.reason}" for r in table.itertuples())
+    ok = table["valid"]
+    if not ok.any():
+        why = "; ".join(f"cycle {c}: {r}" for c, r in zip(table["cycle"], table["reason"], strict=True))
         raise AnalysisError(f"{where}no full gait cycle on the {side} side ({why})")
-    return valid
+    return {k: v[ok] for k, v in table.items()}
 
 
 def mean_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
