@@ -46,6 +46,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ._frames import bare
 from .config import CycleConfig
 from .errors import AnalysisError
 from .pose import Pose
@@ -329,11 +330,13 @@ def append_angle_cycles(cycles: pd.DataFrame, angle_cycles: pd.DataFrame) -> pd.
     columns get the union of the categories (positions' first). ``attrs`` are those of
     ``cycles``.
     """
-    c_pos, c_ang = cycles["cycle"].to_numpy(), angle_cycles["cycle"].to_numpy()
-    n_cyc = np.unique(c_pos).size
     if not len(angle_cycles):
         return cycles
-    if not np.array_equal(np.unique(c_pos), np.unique(c_ang)) or len(cycles) % n_cyc or len(angle_cycles) % n_cyc:
+    # without attrs: pandas deep-copies attrs on every column taken
+    first, second = bare(cycles), bare(angle_cycles)
+    c_pos, c_ang = np.unique(first["cycle"].to_numpy()), np.unique(second["cycle"].to_numpy())
+    n_cyc = c_pos.size
+    if not np.array_equal(c_pos, c_ang) or len(cycles) % n_cyc or len(angle_cycles) % n_cyc:
         raise ValueError("the angle cycles must cover the same cycles as the position cycles")
     m1, m2 = len(cycles) // n_cyc, len(angle_cycles) // n_cyc
     # row i of the output takes row order[i] of the stacked (positions, angles) tables
@@ -341,19 +344,17 @@ def append_angle_cycles(cycles: pd.DataFrame, angle_cycles: pd.DataFrame) -> pd.
         np.arange(len(cycles)).reshape(n_cyc, m1),
         len(cycles) + np.arange(len(angle_cycles)).reshape(n_cyc, m2),
     ], axis=1).ravel()
-    # shallow copies without attrs: pandas deep-copies attrs on every column taken
-    first, second = cycles.copy(deep=False), angle_cycles.copy(deep=False)
-    first.attrs, second.attrs = {}, {}
     data = {}
     for col in cycles.columns:
         a, b = first[col], second[col]
         if isinstance(a.dtype, pd.CategoricalDtype):
             if not isinstance(b.dtype, pd.CategoricalDtype):
                 b = b.astype("category")
-            cats = a.cat.categories.append(b.cat.categories.difference(a.cat.categories, sort=False))
+            a, b = a.array, b.array  # the Categoricals (their codes: numpy, not Series)
+            cats = a.categories.append(b.categories.difference(a.categories, sort=False))
             # b's codes in the union's numbering (a code of -1, missing, stays -1)
-            b_codes = np.append(cats.get_indexer(b.cat.categories), -1)[b.cat.codes.to_numpy()]
-            codes = np.concatenate([a.cat.codes.to_numpy(), b_codes])[order]
+            b_codes = np.append(cats.get_indexer(b.categories), -1)[b.codes]
+            codes = np.concatenate([a.codes, b_codes])[order]
             data[col] = pd.Categorical.from_codes(codes, categories=cats)
         else:
             data[col] = np.concatenate([a.to_numpy(), b.to_numpy()])[order]

@@ -24,6 +24,8 @@ y (``y_reference="floor"``, the default)
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy.interpolate import PPoly
@@ -385,7 +387,13 @@ def compute_cycles(
 
 def _categorical(codes: np.ndarray, names) -> pd.Categorical:
     """``names[codes]`` as a categorical whose categories keep the order of ``names``."""
-    return pd.Categorical.from_codes(codes, categories=[str(n) for n in names])
+    return pd.Categorical.from_codes(codes, dtype=_categories(tuple(str(n) for n in names)))
+
+
+@functools.lru_cache(maxsize=256)
+def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical type of ``names`` (made once: most of the time of a small categorical)."""
+    return pd.CategoricalDtype(list(names))
 
 
 def _row_percentile(a: np.ndarray, q: float) -> np.ndarray:
