@@ -259,7 +259,7 @@ def compute_angle_cycles(
     fps = fps or pose.fps
     table = _split(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
     if cycles is not None:
-        keep = np.isin(table["cycle"], np.unique(cycles["cycle"].to_numpy()))
+        keep = np.isin(table["cycle"], np.unique(bare(cycles)["cycle"].to_numpy()))
         table = {k: v[keep] for k, v in table.items()}
         table["valid"] = np.ones(keep.sum(), dtype=bool)
     valid = _valid_or_raise(table, pose, side)

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.interpolate import PPoly
 from scipy.linalg.lapack import dgtsv
 
+from ._frames import bare
 from .config import CycleConfig, likelihood_cutoff
 from .errors import AnalysisError
 from .event_signals import (
@@ -108,10 +109,11 @@ def _split(events: pd.DataFrame, *, side: str, pose: Pose | None = None, bodypar
     """:func:`split_cycles` as numpy arrays, one per column after ``side`` (length 0 for
     fewer than two heel strikes): the steps after it take the arrays, not a table (this runs
     three times for every leg of every trial)."""
-    # numpy, not pandas selections
-    mine = np.asarray(events["side"].to_numpy() == side, dtype=bool)
-    kind = events["event"].to_numpy()
-    frames = events["frame"].to_numpy(float)
+    # numpy, not pandas selections; the columns from a view without attrs (copied otherwise)
+    columns = bare(events)
+    mine = np.asarray(columns["side"].to_numpy() == side, dtype=bool)
+    kind = columns["event"].to_numpy()
+    frames = columns["frame"].to_numpy(float)
     hs = np.sort(frames[mine & (kind == HEEL_STRIKE)])
     to = np.sort(frames[mine & (kind == TOE_OFF)])
     if hs.size < 2:
@@ -552,10 +554,10 @@ def mean_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
     through.
     """
     keys = [c for c in cycles.columns if c not in ("cycle", "value")]
-    blocks = _cycle_blocks(cycles, keys)
+    blocks = _cycle_blocks(bare(cycles), keys)  # (without attrs: copied into each column taken)
     if blocks is not None:
         mean, sd, count = _column_mean_sd(blocks)
-        head = cycles.iloc[: blocks.shape[1]]
+        head = bare(cycles).iloc[: blocks.shape[1]]
         return pd.DataFrame({**{k: head[k].array.copy() for k in keys},
                              "value": mean, "sd": sd, "n_cycles": count})
     g = cycles.groupby(keys, sort=False, observed=True)["value"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._frames import bare
 from .cycles import _masked, _split, _usable, _valid_or_raise
 from .errors import AnalysisError
 from .event_signals import frame_to_position
@@ -221,6 +222,7 @@ def compute_steps(
     pose, other = _masked(pose, min_likelihood), _masked(other, min_likelihood)
 
     def heel_strikes(ev, leg):
+        ev = bare(ev)  # (the columns of a table with attrs copy them)
         sel = (ev["side"].to_numpy() == leg) & (ev["event"].to_numpy() == HEEL_STRIKE)
         return np.sort(ev["frame"].to_numpy(float)[sel])
 
