@@ -554,11 +554,12 @@ def mean_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
     through.
     """
     keys = [c for c in cycles.columns if c not in ("cycle", "value")]
-    blocks = _cycle_blocks(bare(cycles), keys)  # (without attrs: copied into each column taken)
+    columns = bare(cycles)  # (without attrs: copied into each column taken)
+    blocks = _cycle_blocks(columns, keys)
     if blocks is not None:
         mean, sd, count = _column_mean_sd(blocks)
-        head = bare(cycles).iloc[: blocks.shape[1]]
-        return pd.DataFrame({**{k: head[k].array.copy() for k in keys},
+        m = blocks.shape[1]
+        return pd.DataFrame({**{k: columns[k].array[:m].copy() for k in keys},
                              "value": mean, "sd": sd, "n_cycles": count})
     g = cycles.groupby(keys, sort=False, observed=True)["value"]
     out = g.agg(value="mean", sd="std", n_cycles="count").reset_index()
