@@ -383,6 +383,22 @@ def test_vectorised_cycles_match_the_per_cycle_computation(rng):
         assert_allclose(got[10:91], val[10:91], atol=0.02, err_msg=f"{c} {bp} {axis}")
 
 
+def test_cycle_splines_are_scipys_cubic_spline_to_the_bit(rng):
+    """The resampling's own spline fit gives the bits of scipy's CubicSpline (not-a-knot),
+    inside, at the knots and beyond the ends, at any scale and spacing of the samples."""
+    from scipy.interpolate import CubicSpline
+
+    from napari_gaitint.core.cycles import _cubic_spline
+
+    for _ in range(300):
+        n = int(rng.integers(4, 300))
+        x = np.sort(rng.choice(np.arange(2.0 * n), n, replace=False))
+        y = rng.normal(size=(n, int(rng.integers(1, 6)))) * rng.choice([1e-3, 1.0, 500.0])
+        at = np.concatenate([rng.uniform(x[0] - 2, x[-1] + 2, 200), x])
+        want = CubicSpline(x, y, axis=0)(at)
+        assert np.array_equal(_cubic_spline(x, y)(at).view(np.int64), want.view(np.int64))
+
+
 def test_longest_gap_per_window_matches_brute_force(rng):
     from napari_gaitint.core.cycles import _longest_run_in_windows
 

@@ -264,6 +264,33 @@ def test_several_cycles_per_trial_are_averaged_and_extra_columns_ignored():
     assert_allclose(stats.rm_anova(two)["F"], stats.rm_anova(one)["F"], rtol=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_fast_checks_of_the_cycles_table_agree_with_pandas(seed):
+    """The numpy checks that skip the groupby (repeated cells, several sides per view,
+    units per body part and axis) say what pandas' duplicated / nunique say, missing
+    values, numeric and text columns included."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+
+    def column(names, kind):
+        v = rng.choice(np.array(names, dtype=object), n)
+        v[rng.random(n) < 0.1 * (seed % 3)] = None  # some missing in 2 of 3 seeds
+        if kind == "category":
+            return pd.Categorical(v, categories=list(names) + ["unused"])
+        return pd.array(v, dtype="str") if kind == "str" else v
+
+    kind = ("category", "str", "category")[seed % 3]
+    df = pd.DataFrame({"trial": column(["T1", "T2", "T3"], kind), "view": column(["C1", "C3"], "category"),
+                       "side": column(["left", "right"], kind),
+                       "pct": rng.choice([0.0, 0.5, 1.0, np.nan], n) if seed % 2 else rng.integers(0, 3, n)})
+    by = ["trial", "view", "pct"]
+    assert stats._may_have_several(df, None, by) == df.duplicated(by).any() or kind == "str"
+    nunique = df.groupby(["trial", "view"], sort=False, observed=True)["side"].nunique()
+    assert stats._may_have_several(df, "side", ["trial", "view"]) == (nunique > 1).any() or kind == "str"
+    if kind == "str":  # (text: the pandas checks decide)
+        assert stats._may_have_several(df, None, by) and stats._may_have_several(df, "side", ["trial"])
+
+
 def test_several_sides_in_one_view_warn():
     df = cube_to_long(random_cube(51, 4, 2, 5))
     df["side"] = np.where(df["pct"] > 50, "left", "right")

@@ -156,6 +156,11 @@ def compute_bland_altman_points(
         subject, its trials averaged per view); ``attrs["views"]``, ``attrs["unit"]``.
     """
     df, view_a, view_b, trials, pairs = _view_pairs(cycles, views, require_pairs=False)
+    return _bland_altman_points(df, view_a, view_b, trials, pairs)
+
+
+def _bland_altman_points(df: pd.DataFrame, view_a, view_b, trials, pairs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compute_bland_altman_points` of what :func:`_view_pairs` gave."""
     n_pct = df.groupby(["bodypart", "axis"], sort=False, observed=True)["pct"].nunique().rename("n_pct_all")
     g = pairs.groupby(["bodypart", "axis", "trial"], sort=False, observed=True)
     per = g.agg(mean_a=("a", "mean"), mean_b=("b", "mean"), n_pct=("pct", "nunique")).reset_index()
@@ -230,7 +235,8 @@ def compute_agreement(
         ``bias`` to ``mae``).
     """
     df, view_a, view_b, trials, pairs = _view_pairs(cycles, views, require_pairs=True)
-    ba = compute_bland_altman_points(df, views=(view_a, view_b))
+    # (the points of the pairs just made: validating and pairing the table again gives them)
+    ba = _bland_altman_points(df, view_a, view_b, trials, pairs)
     rows = []
     n_trials = []
     for bp in _ordered_unique(df["bodypart"]):

@@ -46,6 +46,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ._frames import bare
 from .config import CycleConfig
 from .errors import AnalysisError
 from .pose import Pose
@@ -242,8 +243,8 @@ def compute_angle_cycles(
         _categorical,
         _longest_run_in_windows,
         _resample_many,
+        _split,
         _valid_or_raise,
-        split_cycles,
     )
     from .event_signals import frame_to_position
 
@@ -256,15 +257,16 @@ def compute_angle_cycles(
     if not angles:
         raise AnalysisError(f"{where}no joint angle: the keypoints they need have no data")
     fps = fps or pose.fps
-    table = split_cycles(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
+    table = _split(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
     if cycles is not None:
-        table = table[table["cycle"].isin(np.unique(cycles["cycle"].to_numpy()))]
-        table = table.assign(valid=True)
+        keep = np.isin(table["cycle"], np.unique(bare(cycles)["cycle"].to_numpy()))
+        table = {k: v[keep] for k, v in table.items()}
+        table["valid"] = np.ones(keep.sum(), dtype=bool)
     valid = _valid_or_raise(table, pose, side)
     joints = tuple(angles)
     series = np.column_stack([angles[j] for j in joints])
-    p0 = frame_to_position(pose, valid["start_frame"].to_numpy(float))
-    p1 = frame_to_position(pose, valid["end_frame"].to_numpy(float))
+    p0 = frame_to_position(pose, valid["start_frame"])
+    p1 = frame_to_position(pose, valid["end_frame"])
     pct = np.linspace(0.0, 100.0, n_points)
     at = p0[:, None] + (p1 - p0)[:, None] * pct[None, :] / 100.0
     values = _resample_many(series, at)  # (n_joints, n_cycles, n_points)
@@ -277,13 +279,13 @@ def compute_angle_cycles(
     n_rows = n_cyc * n_j * n_points
     out = pd.DataFrame({
         "side": _categorical(np.zeros(n_rows, dtype=np.int8), [side]),
-        "cycle": np.repeat(valid["cycle"].to_numpy(int), n_j * n_points),
+        "cycle": np.repeat(valid["cycle"], n_j * n_points),
         "bodypart": _categorical(np.tile(np.repeat(np.arange(n_j, dtype=np.int8), n_points), n_cyc), joints),
         "axis": _categorical(np.zeros(n_rows, dtype=np.int8), [ANGLE_AXIS]),
         "pct": np.tile(pct, n_cyc * n_j),
         "value": values.transpose(1, 0, 2).ravel(),
     }, columns=list(CYCLE_COLUMNS), copy=False)
-    out.attrs["cycle_frames"] = valid[["cycle", "start_frame", "end_frame"]].reset_index(drop=True)
+    out.attrs["cycle_frames"] = pd.DataFrame({k: valid[k] for k in ("cycle", "start_frame", "end_frame")})
     return out
 
 
@@ -328,11 +330,13 @@ def append_angle_cycles(cycles: pd.DataFrame, angle_cycles: pd.DataFrame) -> pd.
     columns get the union of the categories (positions' first). ``attrs`` are those of
     ``cycles``.
     """
-    c_pos, c_ang = cycles["cycle"].to_numpy(), angle_cycles["cycle"].to_numpy()
-    n_cyc = np.unique(c_pos).size
     if not len(angle_cycles):
         return cycles
-    if not np.array_equal(np.unique(c_pos), np.unique(c_ang)) or len(cycles) % n_cyc or len(angle_cycles) % n_cyc:
+    # without attrs: pandas deep-copies attrs on every column taken
+    first, second = bare(cycles), bare(angle_cycles)
+    c_pos, c_ang = np.unique(first["cycle"].to_numpy()), np.unique(second["cycle"].to_numpy())
+    n_cyc = c_pos.size
+    if not np.array_equal(c_pos, c_ang) or len(cycles) % n_cyc or len(angle_cycles) % n_cyc:
         raise ValueError("the angle cycles must cover the same cycles as the position cycles")
     m1, m2 = len(cycles) // n_cyc, len(angle_cycles) // n_cyc
     # row i of the output takes row order[i] of the stacked (positions, angles) tables
@@ -340,19 +344,17 @@ def append_angle_cycles(cycles: pd.DataFrame, angle_cycles: pd.DataFrame) -> pd.
         np.arange(len(cycles)).reshape(n_cyc, m1),
         len(cycles) + np.arange(len(angle_cycles)).reshape(n_cyc, m2),
     ], axis=1).ravel()
-    # shallow copies without attrs: pandas deep-copies attrs on every column taken
-    first, second = cycles.copy(deep=False), angle_cycles.copy(deep=False)
-    first.attrs, second.attrs = {}, {}
     data = {}
     for col in cycles.columns:
         a, b = first[col], second[col]
         if isinstance(a.dtype, pd.CategoricalDtype):
             if not isinstance(b.dtype, pd.CategoricalDtype):
                 b = b.astype("category")
-            cats = a.cat.categories.append(b.cat.categories.difference(a.cat.categories, sort=False))
+            a, b = a.array, b.array  # the Categoricals (their codes: numpy, not Series)
+            cats = a.categories.append(b.categories.difference(a.categories, sort=False))
             # b's codes in the union's numbering (a code of -1, missing, stays -1)
-            b_codes = np.append(cats.get_indexer(b.cat.categories), -1)[b.cat.codes.to_numpy()]
-            codes = np.concatenate([a.cat.codes.to_numpy(), b_codes])[order]
+            b_codes = np.append(cats.get_indexer(b.categories), -1)[b.codes]
+            codes = np.concatenate([a.codes, b_codes])[order]
             data[col] = pd.Categorical.from_codes(codes, categories=cats)
         else:
             data[col] = np.concatenate([a.to_numpy(), b.to_numpy()])[order]

@@ -24,10 +24,14 @@ y (``y_reference="floor"``, the default)
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
-from scipy.interpolate import CubicSpline
+from scipy.interpolate import PPoly
+from scipy.linalg.lapack import dgtsv
 
+from ._frames import bare
 from .config import CycleConfig, likelihood_cutoff
 from .errors import AnalysisError
 from .event_signals import (
@@ -86,16 +90,34 @@ def split_cycles(
         toe_off_frame`` (NaN unless exactly one toe off lies inside), ``n_toe_offs,
         duration_frames, valid, reason`` (why a cycle is invalid, "" when valid).
     """
-    # numpy, not pandas selections: this runs for every leg of every trial
-    mine = np.asarray(events["side"].to_numpy() == side, dtype=bool)
-    kind = events["event"].to_numpy()
-    frames = events["frame"].to_numpy(float)
+    table = _split(events, side=side, pose=pose, bodyparts=bodyparts, fps=fps, max_gap_s=max_gap_s,
+                   duration_tolerance=duration_tolerance, stride_frames=stride_frames)
+    if not table["cycle"].size:
+        return pd.DataFrame(columns=list(_SPLIT_COLUMNS))
+    return pd.DataFrame({"side": side, **table}, columns=list(_SPLIT_COLUMNS))
+
+
+#: The columns of :func:`split_cycles`.
+_SPLIT_COLUMNS = ("side", "cycle", "start_frame", "end_frame", "toe_off_frame", "n_toe_offs",
+                  "duration_frames", "valid", "reason")
+
+
+def _split(events: pd.DataFrame, *, side: str, pose: Pose | None = None, bodyparts=None,
+           fps: float | None = None, max_gap_s: float = _SETTINGS.max_gap_s,
+           duration_tolerance: float = _SETTINGS.duration_tolerance,
+           stride_frames: float | None = None) -> dict[str, np.ndarray]:
+    """:func:`split_cycles` as numpy arrays, one per column after ``side`` (length 0 for
+    fewer than two heel strikes): the steps after it take the arrays, not a table (this runs
+    three times for every leg of every trial)."""
+    # numpy, not pandas selections; the columns from a view without attrs (copied otherwise)
+    columns = bare(events)
+    mine = np.asarray(columns["side"].to_numpy() == side, dtype=bool)
+    kind = columns["event"].to_numpy()
+    frames = columns["frame"].to_numpy(float)
     hs = np.sort(frames[mine & (kind == HEEL_STRIKE)])
     to = np.sort(frames[mine & (kind == TOE_OFF)])
-    columns = ["side", "cycle", "start_frame", "end_frame", "toe_off_frame", "n_toe_offs",
-               "duration_frames", "valid", "reason"]
     if hs.size < 2:
-        return pd.DataFrame(columns=columns)
+        return {k: np.array([]) for k in _SPLIT_COLUMNS[1:]}
     starts, ends = hs[:-1], hs[1:]
     durations = ends - starts
     typical = stride_frames or events.attrs.get("stride_frames") or float(np.median(durations))
@@ -126,11 +148,9 @@ def split_cycles(
         if long_gap[k]:
             r.append(f"{gap_bp[k]}: {gap_len[k]} missing frames in a row")
         reasons[k] = "; ".join(r)
-    return pd.DataFrame({
-        "side": side, "cycle": np.arange(1, starts.size + 1), "start_frame": starts,
-        "end_frame": ends, "toe_off_frame": to_frame, "n_toe_offs": n_to,
-        "duration_frames": durations, "valid": reasons == "", "reason": reasons,
-    }, columns=columns)
+    return {"cycle": np.arange(1, starts.size + 1), "start_frame": starts, "end_frame": ends,
+            "toe_off_frame": to_frame, "n_toe_offs": n_to, "duration_frames": durations,
+            "valid": reasons == "", "reason": reasons}
 
 
 def _longest_gaps(pose: Pose, start_frames: np.ndarray, end_frames: np.ndarray, bodyparts):
@@ -279,15 +299,15 @@ def compute_cycles(
         raise AnalysisError(f"{where}no gait cycle: none of the body parts has data")
     # A cycle is rejected for its events or a long gap of the reference (every x depends on
     # it); a long gap of another body part only blanks that body part in that cycle.
-    table = split_cycles(
+    table = _split(
         events, side=side, pose=pose, bodyparts=[reference], fps=fps, max_gap_s=max_gap_s,
         duration_tolerance=duration_tolerance,
     )
     valid = _valid_or_raise(table, pose, side)
     n = pose.n_frames
     pct = np.linspace(0.0, 100.0, n_points)
-    p0 = frame_to_position(pose, valid["start_frame"].to_numpy(float))
-    p1 = frame_to_position(pose, valid["end_frame"].to_numpy(float))
+    p0 = frame_to_position(pose, valid["start_frame"])
+    p1 = frame_to_position(pose, valid["end_frame"])
     limit = max_gap_s * fps if fps else np.inf
     gap_lo, gap_hi = np.floor(p0).astype(int), np.ceil(p1).astype(int) + 1
     blank = {}
@@ -329,7 +349,7 @@ def compute_cycles(
         values[:, 1] -= floor
     if px_per_m is not None:
         values /= px_per_m
-    cycle_numbers = valid["cycle"].to_numpy(int)
+    cycle_numbers = valid["cycle"]
     gap_notes = []
     for bp, (bad, run) in blank.items():
         values[bodyparts.index(bp)][:, bad] = np.nan
@@ -351,10 +371,10 @@ def compute_cycles(
         # (bodypart, axis, cycle, pct) -> (cycle, bodypart, axis, pct)
         "value": values.transpose(2, 0, 1, 3).ravel(),
     }, columns=list(CYCLE_COLUMNS), copy=False)
-    bad = ~table["valid"].to_numpy(bool)
+    bad = ~table["valid"]
     out.attrs["skipped"] = [
         f"cycle {int(c)} ({s:.1f}-{e:.1f}): {r}"
-        for c, s, e, r in zip(*(table[k].to_numpy()[bad] for k in ("cycle", "start_frame", "end_frame", "reason")),
+        for c, s, e, r in zip(*(table[k][bad] for k in ("cycle", "start_frame", "end_frame", "reason")),
                               strict=True)
     ]
     out.attrs["gaps"] = gap_notes
@@ -369,7 +389,13 @@ def compute_cycles(
 
 def _categorical(codes: np.ndarray, names) -> pd.Categorical:
     """``names[codes]`` as a categorical whose categories keep the order of ``names``."""
-    return pd.Categorical.from_codes(codes, categories=[str(n) for n in names])
+    return pd.Categorical.from_codes(codes, dtype=_categories(tuple(str(n) for n in names)))
+
+
+@functools.lru_cache(maxsize=256)
+def _categories(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical type of ``names`` (made once: most of the time of a small categorical)."""
+    return pd.CategoricalDtype(list(names))
 
 
 def _row_percentile(a: np.ndarray, q: float) -> np.ndarray:
@@ -443,22 +469,65 @@ def _resample_many(series: np.ndarray, at: np.ndarray) -> np.ndarray:
         ok = finite[:, cols[0]]
         if ok.sum() < 4:
             continue
-        spline = CubicSpline(rows[ok], series[ok][:, cols], axis=0)
+        spline = _cubic_spline(rows[ok], series[ok][:, cols])
         out[cols] = spline(flat).T
     return out.reshape(series.shape[1], *at.shape)
 
 
-def _valid_or_raise(table: pd.DataFrame, pose: Pose, side: str) -> pd.DataFrame:
+def _cubic_spline(x: np.ndarray, y: np.ndarray) -> PPoly:
+    """``scipy.interpolate.CubicSpline(x, y, axis=0)`` (not-a-knot) for checked input.
+
+    ``x`` strictly increasing floats (at least 4), ``y`` a finite ``(len(x), k)`` float
+    array. The same arithmetic in the same order as scipy's (the tridiagonal system solved
+    by LAPACK's ``gtsv`` as ``solve_banded`` does it, the Hermite coefficients as
+    ``CubicHermiteSpline``), so the curves are bitwise scipy's, without its input checks
+    and conversions (most of its time on a few hundred frames; it runs a thousand times
+    per cohort).
+    """
+    n = x.shape[0]
+    dx = np.diff(x)
+    dxr = dx[:, None]
+    slope = np.diff(y, axis=0) / dxr
+    band = np.zeros((3, n))  # upper, main and lower diagonal (solve_banded's layout)
+    b = np.empty(y.shape)
+    band[1, 1:-1] = 2 * (dx[:-1] + dx[1:])
+    band[0, 2:] = dx[:-1]
+    band[-1, :-2] = dx[1:]
+    b[1:-1] = 3 * (dxr[1:] * slope[:-1] + dxr[:-1] * slope[1:])
+    # not-a-knot at both ends
+    d = x[2] - x[0]
+    band[1, 0] = dx[1]
+    band[0, 1] = d
+    b[0] = ((dxr[0] + 2 * d) * dxr[1] * slope[0] + dxr[0] ** 2 * slope[1]) / d
+    d = x[-1] - x[-3]
+    band[1, -1] = dx[-2]
+    band[-1, -2] = d
+    b[-1] = (dxr[-1] ** 2 * slope[-2] + (2 * d + dxr[-1]) * dxr[-2] * slope[-1]) / d
+    *_, s, info = dgtsv(band[2, :-1], band[1, :], band[0, 1:], b, True, True, True, True)
+    if info > 0:
+        raise np.linalg.LinAlgError("singular matrix")
+    t = (s[:-1] + s[1:] - 2 * slope) / dxr
+    c = np.empty((4, n - 1, y.shape[1]))
+    c[0] = t / dxr
+    c[1] = (slope - s[:-1]) / dxr - t
+    c[2] = s[:-1]
+    c[3] = y[:-1]
+    return PPoly.construct_fast(c, x)
+
+
+def _valid_or_raise(table: dict[str, np.ndarray], pose: Pose, side: str) -> dict[str, np.ndarray]:
+    """The valid cycles of a :func:`_split` table (its arrays where ``valid``), or the error
+    that says why there is none."""
     where = f"{pose.source}: " if pose.source is not None else ""
-    if table.empty:
+    if not table["cycle"].size:
         raise AnalysisError(
             f"{where}no full gait cycle on the {side} side: fewer than two heel strikes"
         )
-    valid = table[table["valid"]]
-    if valid.empty:
-        why = "; ".join(f"cycle {r.cycle}: {r.reason}" for r in table.itertuples())
+    ok = table["valid"]
+    if not ok.any():
+        why = "; ".join(f"cycle {c}: {r}" for c, r in zip(table["cycle"], table["reason"], strict=True))
         raise AnalysisError(f"{where}no full gait cycle on the {side} side ({why})")
-    return valid
+    return {k: v[ok] for k, v in table.items()}
 
 
 def mean_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
@@ -485,11 +554,12 @@ def mean_cycles(cycles: pd.DataFrame) -> pd.DataFrame:
     through.
     """
     keys = [c for c in cycles.columns if c not in ("cycle", "value")]
-    blocks = _cycle_blocks(cycles, keys)
+    columns = bare(cycles)  # (without attrs: copied into each column taken)
+    blocks = _cycle_blocks(columns, keys)
     if blocks is not None:
         mean, sd, count = _column_mean_sd(blocks)
-        head = cycles.iloc[: blocks.shape[1]]
-        return pd.DataFrame({**{k: head[k].array.copy() for k in keys},
+        m = blocks.shape[1]
+        return pd.DataFrame({**{k: columns[k].array[:m].copy() for k in keys},
                              "value": mean, "sd": sd, "n_cycles": count})
     g = cycles.groupby(keys, sort=False, observed=True)["value"]
     out = g.agg(value="mean", sd="std", n_cycles="count").reset_index()

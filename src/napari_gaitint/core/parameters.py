@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cycles import _masked, _usable, _valid_or_raise, split_cycles
+from ._frames import bare
+from .cycles import _masked, _split, _usable, _valid_or_raise
 from .errors import AnalysisError
 from .event_signals import frame_to_position
 from .events import HEEL_STRIKE
@@ -71,7 +72,7 @@ def compute_parameters(
         raise AnalysisError("frame rate unknown; give fps")
     pose = _masked(pose, min_likelihood)
     # Timing needs only the events; lengths need the foot and the reference near them.
-    table = split_cycles(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
+    table = _split(events, side=side, fps=fps, duration_tolerance=duration_tolerance)
     valid = _valid_or_raise(table, pose, side)
     try:
         reference, _, notes = _usable(pose, reference, [])
@@ -84,17 +85,18 @@ def compute_parameters(
     def at(bp: str | None, frames: np.ndarray) -> np.ndarray:
         return _x_at(pose, bp, frames, reach)
 
-    a, b = valid["start_frame"].to_numpy(float), valid["end_frame"].to_numpy(float)
+    a, b = valid["start_frame"], valid["end_frame"]
     duration_s = (b - a) / fps
     stride_px = at(foot, b) - at(foot, a)
     speed = (at(reference, b) - at(reference, a)) / duration_s
-    stance = (valid["toe_off_frame"].to_numpy(float) - a) / (b - a) * 100
+    stance = (valid["toe_off_frame"] - a) / (b - a) * 100
+    n_valid = valid["cycle"].size
     row = {
         "side": side,
-        "n_cycles": int(len(valid)),
-        "n_skipped": int(len(table) - len(valid)),
+        "n_cycles": n_valid,
+        "n_skipped": table["cycle"].size - n_valid,
         "stride_time_s": float(np.mean(duration_s)),
-        "stride_time_sd_s": float(np.std(duration_s, ddof=1)) if len(valid) > 1 else np.nan,
+        "stride_time_sd_s": float(np.std(duration_s, ddof=1)) if n_valid > 1 else np.nan,
         "cadence_steps_per_min": float(120.0 / np.mean(duration_s)),
         "stance_pct": _nanmean(stance),
         "stride_length_px": _nanmean(stride_px),
@@ -220,6 +222,7 @@ def compute_steps(
     pose, other = _masked(pose, min_likelihood), _masked(other, min_likelihood)
 
     def heel_strikes(ev, leg):
+        ev = bare(ev)  # (the columns of a table with attrs copy them)
         sel = (ev["side"].to_numpy() == leg) & (ev["event"].to_numpy() == HEEL_STRIKE)
         return np.sort(ev["frame"].to_numpy(float)[sel])
 

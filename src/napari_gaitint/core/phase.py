@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._frames import bare
 from .config import LOW_CONFIDENCE
 from .errors import AnalysisError
 from .events import HEEL_STRIKE, TOE_OFF, detect_events, phase_conflicts
@@ -178,7 +179,9 @@ def check_leg_phase(
     if not np.isfinite(stride) or any(len(ev) == 0 for ev in tables):
         return _finish(tables, report)
 
-    offsets = _typical_offsets(tables, shift, stride)
+    # the columns taken once per table version (each column taken from a table copies its attrs)
+    cols = [_columns(ev) for ev in tables]
+    offsets = _typical_offsets(cols, shift, stride)
     report["offset_stride"] = {k: round(v, 3) for k, v in offsets.items()}
     if len(offsets) < 2:  # too few pairs to know the gait's phases
         return _finish(tables, report)
@@ -188,11 +191,10 @@ def check_leg_phase(
     if redetect is not None:
         for i in (0, 1):
             j = 1 - i
-            ev_i, ev_j = tables[i], tables[j]
-            pos_i = ev_i["frame"].to_numpy(float) + shift[i]
-            # the columns taken once (each column taken from a table copies its attrs)
-            kinds_i, conf_i, why_i = (ev_i[c].to_numpy() for c in ("event", "confidence", "why"))
-            pos_j, kinds_j = tables[j]["frame"].to_numpy(float) + shift[j], tables[j]["event"].to_numpy()
+            ev_j = tables[j]
+            pos_i = cols[i]["frame"] + shift[i]
+            kinds_i, conf_i, why_i = (cols[i][c] for c in ("event", "confidence", "why"))
+            pos_j, kinds_j = cols[j]["frame"] + shift[j], cols[j]["event"]
             for r, p in enumerate(pos_i):
                 kind = kinds_i[r]
                 if conf_i[r] < LOW_CONFIDENCE or "phase conflict" in why_i[r]:
@@ -217,20 +219,20 @@ def check_leg_phase(
                 row["confidence"] = min(float(row["confidence"].iat[0]), RECOVERED_CONFIDENCE)
                 row["why"] = _join(row["why"].iat[0], "recovered from the other leg")
                 tables[j] = _sorted(pd.concat([ev_j, row], ignore_index=True), ev_j)
-                ev_j = tables[j]
-                pos_j, kinds_j = ev_j["frame"].to_numpy(float) + shift[j], ev_j["event"].to_numpy()
+                ev_j, cols[j] = tables[j], _columns(tables[j])
+                pos_j, kinds_j = cols[j]["frame"] + shift[j], cols[j]["event"]
                 report["recovered"] += 1
 
     # 2. drop / flag the events without their partner where the other leg can tell
     for i in (0, 1):
         j = 1 - i
         ev = tables[i]
-        pos = ev["frame"].to_numpy(float) + shift[i]
-        pos_j = tables[j]["frame"].to_numpy(float) + shift[j]
-        kinds_j = tables[j]["event"].to_numpy()
+        pos = cols[i]["frame"] + shift[i]
+        pos_j = cols[j]["frame"] + shift[j]
+        kinds_j = cols[j]["event"]
         keep = np.ones(len(ev), dtype=bool)
         lonely = np.zeros(len(ev), dtype=bool)
-        kinds, whys = ev["event"].to_numpy(), ev["why"].to_numpy()
+        kinds, whys = cols[i]["event"], cols[i]["why"]
         for r, p in enumerate(pos):
             kind = kinds[r]
             want = p + offsets[kind] * stride
@@ -245,8 +247,8 @@ def check_leg_phase(
                 lonely[r] = True
         if (~keep).any() or lonely.any():
             ev = ev.copy()
-            conf = ev["confidence"].to_numpy(float).copy()
-            why = ev["why"].to_numpy(object).copy()
+            conf = cols[i]["confidence"].astype(float)  # (copies)
+            why = cols[i]["why"].astype(object)
             conf[lonely] *= 0.5
             why[lonely] = [_join(w, "other leg's phase") for w in why[lonely]]
             ev["confidence"], ev["why"] = np.round(conf, 2), why
@@ -255,18 +257,27 @@ def check_leg_phase(
             ev.attrs = attrs
             report["dropped"] += int((~keep).sum())
             report["flagged"] += int(lonely.sum())
-            tables[i] = ev
+            tables[i], cols[i] = ev, _columns(ev)
     # 3. each leg's own alternation again: recovered / dropped events change it
-    tables = [_rephase(ev) for ev in tables]
+    tables = [_rephase(ev, c) for ev, c in zip(tables, cols, strict=True)]
     return _finish(tables, report)
 
 
-def _typical_offsets(tables, shift, stride) -> dict[str, float]:
+def _columns(ev: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns of an events table that the checks read, as numpy arrays (``frame``
+    float; ``event``, ``why`` as the table holds them, ``confidence`` as it holds it)."""
+    bare_ev = bare(ev)
+    out = {c: bare_ev[c].to_numpy() for c in ("event", "confidence", "why")}
+    out["frame"] = bare_ev["frame"].to_numpy(float)
+    return out
+
+
+def _typical_offsets(cols, shift, stride) -> dict[str, float]:
     """Median offset (strides) from each kind of event to the nearest partner event of the
     other leg (within half a stride), over both legs; kinds with fewer than 2 pairs left out."""
     out = {}
-    frames = [ev["frame"].to_numpy(float) for ev in tables]
-    kinds = [ev["event"].to_numpy() for ev in tables]
+    frames = [c["frame"] for c in cols]
+    kinds = [c["event"] for c in cols]
     for kind in (HEEL_STRIKE, TOE_OFF):
         d = []
         for i in (0, 1):
@@ -293,19 +304,20 @@ def _sorted(ev: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _rephase(ev: pd.DataFrame) -> pd.DataFrame:
+def _rephase(ev: pd.DataFrame, cols: dict[str, np.ndarray]) -> pd.DataFrame:
     """Update the ``phase conflict`` factor (0.5) and reason of a leg's events after events
-    were added or left out (:func:`~napari_gaitint.core.events.phase_conflicts`)."""
+    were added or left out (:func:`~napari_gaitint.core.events.phase_conflicts`); ``cols``
+    are its :func:`_columns`."""
     if not len(ev):
         return ev
-    now = phase_conflicts(ev["frame"].to_numpy(float), ev["event"].to_numpy(object),
+    now = phase_conflicts(cols["frame"], cols["event"].astype(object, copy=False),
                           ev.attrs.get("stride_frames"))
-    was = np.array(["phase conflict" in w for w in ev["why"]], dtype=bool)
+    was = np.array(["phase conflict" in w for w in cols["why"]], dtype=bool)
     if (now == was).all():
         return ev
     out = ev.copy()
-    conf = out["confidence"].to_numpy(float).copy()
-    why = out["why"].to_numpy(object).copy()
+    conf = cols["confidence"].astype(float)  # (copies)
+    why = cols["why"].astype(object)
     for r in np.flatnonzero(now != was):
         reasons = [w for w in why[r].split("; ") if w]
         if now[r]:

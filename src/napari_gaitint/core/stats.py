@@ -111,7 +111,7 @@ def validate_cycles_table(cycles: pd.DataFrame) -> pd.DataFrame:
             "the cycles table lacks the column(s) " + ", ".join(repr(c) for c in missing)
             + f"; it needs {', '.join(REQUIRED_COLUMNS)} (found: {', '.join(map(str, cycles.columns))})"
         )
-    if "side" in cycles.columns and len(cycles):
+    if "side" in cycles.columns and len(cycles) and _may_have_several(cycles, "side", ["trial", "view"]):
         n_sides = cycles.groupby(["trial", "view"], sort=False, observed=True)["side"].nunique()
         if (n_sides > 1).any():
             warnings.warn(
@@ -142,7 +142,7 @@ def validate_cycles_table(cycles: pd.DataFrame) -> pd.DataFrame:
         _check_one_per(df, "subject", ["trial"], "trial")
         _check_one_per(df, "unit", ["bodypart", "axis"], "body part and axis")
     keys = ["trial", "view", "bodypart", "axis", "pct"]
-    if not df.duplicated(keys).any():
+    if not _may_have_several(df, None, keys) or not df.duplicated(keys).any():
         return df.reset_index(drop=True)
     # (subject and unit follow from the trial and the body part and axis)
     out = df.groupby([*keys, *extra], sort=False, observed=True)["value"].mean().reset_index()
@@ -151,7 +151,7 @@ def validate_cycles_table(cycles: pd.DataFrame) -> pd.DataFrame:
 
 def _check_one_per(df: pd.DataFrame, col: str, by: list[str], what: str) -> None:
     """Raise when a ``by`` group of ``df`` has several values of ``col`` (if it has ``col``)."""
-    if col not in df.columns:
+    if col not in df.columns or not _may_have_several(df, col, by):
         return
     counts = df.groupby(by, sort=False, observed=True)[col].nunique()
     if (counts > 1).any():
@@ -161,6 +161,52 @@ def _check_one_per(df: pd.DataFrame, col: str, by: list[str], what: str) -> None
         found = ", ".join(repr(str(v)) for v in pd.unique(df.loc[sel, col]))
         raise AnalysisError(f"the cycles table gives {what} {' '.join(map(str, key))} several {col}s ({found}); "
                             f"one {col} per {what}")
+
+
+def _may_have_several(df: pd.DataFrame, col: str | None, by: list[str]) -> bool:
+    """False when no group of ``by`` has two rows (``col`` None) or two distinct values of
+    ``col`` (missing values and rows with a missing ``by`` left out, as pandas' ``nunique``
+    of a groupby counts); True when it may (the pandas check then decides).
+
+    Integer codes of the columns' values (a categorical's own codes, or
+    :func:`pandas.factorize` of a numeric column) combined into one number per row: a few
+    numpy passes instead of a groupby on a cohort's ~200 000 rows, run by every statistic.
+    Text or other columns, or too many combinations for an int64, give True.
+    """
+    key = np.zeros(len(df), dtype=np.int64)
+    ok = np.ones(len(df), dtype=bool)
+    size = n = 1
+    for c in by if col is None else [*by, col]:
+        codes, n = _codes(df[c])
+        if codes is None or size * n >= 2**62:
+            return True
+        if col is not None:  # (the groupby leaves out missing keys; nunique, missing values)
+            ok &= codes > 0
+        key = key * n + codes
+        size *= n
+    if col is not None:
+        key = key[ok]
+    if size <= max(4 * key.size, 1 << 20):  # a count per combination: no hashing
+        counts = np.bincount(key, minlength=size)
+        if col is None:
+            return bool((counts > 1).any())
+        # (n: the codes of col, the last column)
+        return bool(((counts.reshape(-1, n) > 0).sum(axis=1) > 1).any())
+    if col is None:
+        return pd.unique(key).size < key.size
+    groups = pd.unique(key) // n  # the groups of the distinct (group, value) pairs
+    return pd.unique(groups).size < groups.size
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray | None, int]:
+    """Integer codes of a categorical or numeric column, 0 for a missing value and 1.. for
+    the values (equal codes for equal values), and the number of codes; None for others."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array.codes.astype(np.int64) + 1, len(column.array.categories) + 1
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iuf":
+        codes, uniques = pd.factorize(column.to_numpy())
+        return codes.astype(np.int64) + 1, len(uniques) + 1
+    return None, 0
 
 
 def compute_subject_means(cycles: pd.DataFrame) -> pd.DataFrame:
@@ -518,45 +564,47 @@ def rm_anova(
     problems: list[str] = []
     n_trials: list[int] = []  # per row, with subjects: the trials in the subjects used
     n_ok = 0
-    for bp in bparts:
-        for ax in axs:
-            sub = df[(df["bodypart"] == bp) & (df["axis"] == ax)]
-            if sub.empty and bodyparts is None and axes is None:
-                continue  # a pair the table does not have (a joint's angle has no x, y)
-            if sub.empty:
-                problems.append(f"{bp}/{ax}: no data")
-                rows.extend(_nan_rows(bp, ax, 0))
-                n_trials += [0] * len(EFFECTS)
-                continue
-            cube, kept, pct, drops = _cube(sub, views)
-            if trials is not None:
-                n_trials += [_trial_count(trials, bp, ax, kept)] * len(EFFECTS)
-            dropped.extend({"trial": d["trial"], "bodypart": bp, "axis": ax, "reason": d["reason"]}
-                           for d in drops)
-            n = len(kept)
-            if n < 2:
-                problems.append(f"{bp}/{ax}: {n} complete {unit}(s), need 2")
-                rows.extend(_nan_rows(bp, ax, n))
-                continue
-            if len(pct) < 2:
-                problems.append(f"{bp}/{ax}: a single time point")
-                rows.extend(_nan_rows(bp, ax, n))
-                continue
-            if not np.ptp(cube) > 0:
-                problems.append(f"{bp}/{ax}: constant data (zero variance)")
-                rows.extend(_nan_rows(bp, ax, n))
-                continue
-            with single_thread_blas():  # small products: one BLAS thread is much faster
+    # small products: one BLAS thread is much faster (limited once: entering the limit costs
+    # ~2 ms, more than a body part's ANOVA)
+    with single_thread_blas():
+        for bp in bparts:
+            for ax in axs:
+                sub = df[(df["bodypart"] == bp) & (df["axis"] == ax)]
+                if sub.empty and bodyparts is None and axes is None:
+                    continue  # a pair the table does not have (a joint's angle has no x, y)
+                if sub.empty:
+                    problems.append(f"{bp}/{ax}: no data")
+                    rows.extend(_nan_rows(bp, ax, 0))
+                    n_trials += [0] * len(EFFECTS)
+                    continue
+                cube, kept, pct, drops = _cube(sub, views)
+                if trials is not None:
+                    n_trials += [_trial_count(trials, bp, ax, kept)] * len(EFFECTS)
+                dropped.extend({"trial": d["trial"], "bodypart": bp, "axis": ax, "reason": d["reason"]}
+                               for d in drops)
+                n = len(kept)
+                if n < 2:
+                    problems.append(f"{bp}/{ax}: {n} complete {unit}(s), need 2")
+                    rows.extend(_nan_rows(bp, ax, n))
+                    continue
+                if len(pct) < 2:
+                    problems.append(f"{bp}/{ax}: a single time point")
+                    rows.extend(_nan_rows(bp, ax, n))
+                    continue
+                if not np.ptp(cube) > 0:
+                    problems.append(f"{bp}/{ax}: constant data (zero variance)")
+                    rows.extend(_nan_rows(bp, ax, n))
+                    continue
                 aov = run_engine(cube)
-            for eff in EFFECTS:
-                r = aov.loc[eff]
-                rows.append({
-                    "bodypart": bp, "axis": ax, "effect": eff, "F": float(r["F"]),
-                    "ddof1": float(r["ddof1"]), "ddof2": float(r["ddof2"]),
-                    "p_unc": float(r["p_unc"]), "p_gg": float(r["p_GG_corr"]),
-                    "eps": float(r["eps"]), "np2": float(r["np2"]), "n": n,
-                })
-            n_ok += 1
+                for eff in EFFECTS:
+                    r = aov.loc[eff]
+                    rows.append({
+                        "bodypart": bp, "axis": ax, "effect": eff, "F": float(r["F"]),
+                        "ddof1": float(r["ddof1"]), "ddof2": float(r["ddof2"]),
+                        "p_unc": float(r["p_unc"]), "p_gg": float(r["p_GG_corr"]),
+                        "eps": float(r["eps"]), "np2": float(r["np2"]), "n": n,
+                    })
+                n_ok += 1
 
     if n_ok == 0:
         detail = "; ".join(problems)
