@@ -37,6 +37,12 @@ def _baseline(xy, flags, bodyparts, chain, far, margin):
                 flags[t, j] |= FLAG_WRONG_LIMB
 
 
+#: Offsets of the trusted frames a bridge uses around a run, ``k`` before and ``k`` after.
+_BRIDGE_OFFSETS = {1: np.arange(-1, 1), 2: np.arange(-2, 2)}
+#: ``[r, s]``: point ``s`` is another point than ``r`` (of ``2 k`` points).
+_NOT_SELF = {1: ~np.eye(2, dtype=bool), 2: ~np.eye(4, dtype=bool)}
+
+
 def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
                max_reach: int = 12, segment: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Predictions of ``p`` (n, 2) at frames ``t`` bridging their runs of non-trusted frames.
@@ -56,44 +62,46 @@ def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
     """
     if k > 2:
         raise ValueError("k > 2 is not supported")
-    n = p.shape[0]
     t = np.asarray(t, dtype=np.int64)
-    q = np.full((t.size, 2), np.nan)
-    both = np.zeros(t.size, bool)
+    m = t.size
     tr_idx = np.flatnonzero(trusted)
     n_tr = tr_idx.size
-    if n_tr == 0 or t.size == 0:
-        return q, both
-    i = np.searchsorted(tr_idx, t)  # trusted frames before t: tr_idx[:i]
+    if n_tr == 0 or m == 0:
+        return np.full((m, 2), np.nan), np.zeros(m, bool)
+    i = tr_idx.searchsorted(t)  # trusted frames before t: tr_idx[:i]
+    j = i[:, None] + _BRIDGE_OFFSETS[k]  # (m, 2k): k trusted frames before, k after
+    ts = tr_idx[np.minimum(np.maximum(j, 0), n_tr - 1)]
     if segment is None:  # one track: frames [0, n), its trusted frames tr_idx[0:n_tr]
-        lo, hi, i_lo, i_hi = 0, n, 0, n_tr
+        lo, hi, i_lo, i_hi = 0, p.shape[0], 0, n_tr
     else:  # t's own track: frames [lo, hi) (the padding after it is never trusted)
         lo = t - t % segment
         hi = lo + segment
-        i_lo, i_hi = np.searchsorted(tr_idx, lo), np.searchsorted(tr_idx, hi)
-    a = np.where(i > i_lo, tr_idx[np.maximum(i - 1, 0)] + 1, lo)  # start of t's untrusted run
-    b = np.where(i < i_hi, tr_idx[np.minimum(i, n_tr - 1)], hi)  # its (exclusive) end
-    offs = np.arange(-k, k)
-    j = i[:, None] + offs[None, :]  # (m, 2k): k trusted frames before, k after
-    ts = tr_idx[np.clip(j, 0, n_tr - 1)]
-    before = offs < 0
-    use = ((j >= np.reshape(i_lo, (-1, 1))) & (j < np.reshape(i_hi, (-1, 1)))
-           & np.where(before[None, :], ts >= (a - max_reach)[:, None], ts < (b + max_reach)[:, None]))
+        i_lo, i_hi = tr_idx.searchsorted(lo), tr_idx.searchsorted(hi)
+    a = np.where(i > i_lo, ts[:, k - 1] + 1, lo)  # start of t's untrusted run
+    b = np.where(i < i_hi, ts[:, k], hi)  # its (exclusive) end
+    # the frames before t are at indices below i <= i_hi, the ones after at i >= i_lo
+    use = np.empty((m, 2 * k), bool)
+    use[:, :k] = (j[:, :k] >= np.reshape(i_lo, (-1, 1))) & (ts[:, :k] >= (a - max_reach)[:, None])
+    use[:, k:] = (j[:, k:] < np.reshape(i_hi, (-1, 1))) & (ts[:, k:] < (b + max_reach)[:, None])
     use &= ~trusted[t][:, None]
-    nb, na = use[:, before].sum(1), use[:, ~before].sum(1)
-    both = (nb > 0) & (na > 0)
+    # the frame next to t's run on each side is used whenever a further one is
+    before, after = use[:, k - 1], use[:, k]
     x = (ts - a[:, None]).astype(float)  # as polyfit(ts - a, ...)
     xt = (t - a).astype(float)
     ys = np.where(use[..., None], p[ts], 0.0)  # (m, 2k, 2)
     # Lagrange basis r: the product over the other used points s of (xt - x_s) / (x_r - x_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = (xt[:, None, None] - x[:, None, :]) / (x[:, :, None] - x[:, None, :])  # [m, r, s]
-    keep = use[:, :, None] & use[:, None, :] & ~np.eye(2 * k, dtype=bool)[None]
-    w = np.where(use, np.prod(np.where(keep, f, 1.0), axis=2), 0.0)
+    # (in the order of s; the factors of the other points are 1)
+    other = use[:, :, None] & use[:, None, :] & _NOT_SELF[k]  # [m, r, s]
+    den = x[:, :, None] - x[:, None, :]
+    den[~other] = 1.0  # (x_r = x_s there)
+    f = (xt[:, None, None] - x[:, None, :]) / den
+    f[~other] = 1.0
+    w = f[:, :, 0]
+    for s in range(1, 2 * k):
+        w = w * f[:, :, s]
+    w[~use] = 0.0
     qq = np.einsum("mr,mrc->mc", w, ys)
-    has = use.any(1)
-    q[has] = qq[has]
-    return q, both & has
+    return np.where((before | after)[:, None], qq, np.nan), before & after
 
 
 def _distance_to(mask: np.ndarray, t: np.ndarray | None = None) -> np.ndarray:
@@ -285,16 +293,21 @@ def _exchanged_legs(A: np.ndarray, B: np.ndarray, m: float, *, max_gap_frames: i
     return out
 
 
-def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
+#: Frames :func:`_one_sided_at` extrapolates from: 1, 2, 3 before, then 1, 2, 3 after.
+_SIDE_OFFSETS = np.array([-1, -2, -3, 1, 2, 3])
+
+
+def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Extrapolations of ``p`` (n, 2) to frames ``t`` from the trusted frames just before
-    them (linear from 2, quadratic from 3) and just after them (same): four ``(t.size, 2)``
-    arrays, NaN where not available."""
+    them (linear from 2, quadratic from 3) and just after them (same): ``(t.size, 4, 2)``,
+    linear from before and after, then quadratic from before and after; NaN where not
+    available."""
     n = p.shape[0]
-    s = t[:, None] + np.array([-1, -2, -3, 1, 2, 3])[None, :]
-    sc = np.clip(s, 0, n - 1)
-    v = np.where((trusted[sc] & (sc == s))[..., None], p[sc], np.nan)  # (t.size, 6, 2)
-    m1, m2, m3, p1, p2, p3 = (v[:, i] for i in range(6))
-    return [2 * m1 - m2, 2 * p1 - p2, 3 * m1 - 3 * m2 + m3, 3 * p1 - 3 * p2 + p3]
+    s = t[:, None] + _SIDE_OFFSETS
+    sc = np.minimum(np.maximum(s, 0), n - 1)
+    v = np.where((trusted[sc] & (sc == s))[..., None], p[sc], np.nan).reshape(t.size, 2, 3, 2)
+    v1, v2, v3 = v[:, :, 0], v[:, :, 1], v[:, :, 2]  # (t.size, side, 2): 1, 2, 3 frames away
+    return np.concatenate([2 * v1 - v2, 3 * v1 - 3 * v2 + v3], axis=1)
 
 
 def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
@@ -320,9 +333,8 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     if not t.size:
         return np.zeros(0, bool)
     pt = p[t]
-    e = np.full(t.size, np.inf)  # the closest extrapolation (inf: none)
-    for x in _one_sided_at(p, trusted, t):
-        e = np.fmin(e, _dist(pt, x))
+    # the closest extrapolation (inf: none)
+    e = np.fmin.reduce(_dist(pt[:, None], _one_sided_at(p, trusted, t)), axis=1, initial=np.inf)
     ok = e <= m  # continues an extrapolation: accepted unless the bridge says the far leg
     d_far = _dist(pt, far[t]) if far is not None else np.full(t.size, np.nan)
     chk = ok & (d_far < 2 * m)  # (NaN: no far leg there)
@@ -496,45 +508,49 @@ def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float,
     # the open interval of frames whose trust decided it: they are not judged again until
     # a frame in there turns trusted (the outcome could not change before). Near a track's
     # ends the interval may reach into the next track: that only means judging again.
-    rejected = np.zeros((2, N), bool)
-    ctx_lo = np.zeros((2, N), np.int64)
-    ctx_hi = np.zeros((2, N), np.int64)
+    # (flat: mode 0, next to a trusted frame, in [0, N); mode 1 in [N, 2 N))
+    rejected = np.zeros(2 * N, bool)
+    ctx_lo = np.zeros(2 * N, np.int64)
+    ctx_hi = np.zeros(2 * N, np.int64)
 
     def judge(t, mode):
-        fresh = ~rejected[mode, t]
+        r = t + mode * N
+        fresh = ~rejected[r]
         ok = np.zeros(t.size, bool)
-        ok[fresh] = _continues(Pf, tf, t[fresh], m, at_edge=mode == 0, segment=seg, far=Ff)
-        no = t[fresh & ~ok]
-        if no.size:
-            rejected[mode, no] = True
-            ctx_lo[mode, no], ctx_hi[mode, no] = _continues_context(tf, no)
+        if fresh.any():
+            ok_fresh = _continues(Pf, tf, t[fresh], m, at_edge=mode == 0, segment=seg, far=Ff)
+            ok[fresh] = ok_fresh
+            no = r[fresh][~ok_fresh]
+            if no.size:
+                rejected[no] = True
+                ctx_lo[no], ctx_hi[no] = _continues_context(tf, no - mode * N)
         return ok
 
+    waiting = cf & ~tf  # candidates not trusted (yet)
     for _ in range(n):
-        todo = np.flatnonzero(cf & ~tf & np.repeat(changed, seg))
+        todo = np.flatnonzero(waiting.reshape(J, seg) & changed[:, None])
         if not todo.size:
             break
         # Trust grows from the edges of the trusted track; only where no candidate next to
         # a trusted frame of a track continues it are the track's others accepted (so the
         # frames next to trusted ones are judged first, and the rest only when needed).
-        # (The padding around each track is never trusted.)
-        ek = tf[np.maximum(todo - 1, 0)] | tf[np.minimum(todo + 1, N - 1)]
+        # (The padding around each track is never trusted: frame -1 is the last one.)
+        ek = tf[todo - 1] | tf[todo + 1]
         t = todo[ek]
-        ok = judge(t, 0)
-        grown = np.bincount(t[ok] // seg, minlength=J) > 0
-        rest = todo[~ek & ~grown[todo // seg]]
-        ok_rest = judge(rest, 1)
-        new = np.concatenate([t[ok], rest[ok_rest]])
+        grown_t = t[judge(t, 0)]
+        rest = todo[~ek]
+        if grown_t.size:
+            rest = rest[~(np.bincount(grown_t // seg, minlength=J) > 0)[rest // seg]]
+        new = np.concatenate([grown_t, rest[judge(rest, 1)]]) if rest.size else grown_t
         if not new.size:
             break
         changed = np.bincount(new // seg, minlength=J) > 0
         new.sort()
         tf[new] = True
-        for mode in (0, 1):
-            f = np.flatnonzero(rejected[mode])
-            inside = (np.searchsorted(new, ctx_hi[mode, f])
-                      - np.searchsorted(new, ctx_lo[mode, f], side="right"))
-            rejected[mode, f[inside > 0]] = False
+        waiting[new] = False
+        f = np.flatnonzero(rejected)
+        inside = np.searchsorted(new, ctx_hi[f]) - np.searchsorted(new, ctx_lo[f], side="right")
+        rejected[f[inside > 0]] = False
     return tf.reshape(J, seg)[:, :n].T.copy()
 
 
