@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._runs import cover, long_runs, run_bounds
+from ._runs import cover, run_bounds
 from .clean_filters import _dist, _finite2
 from .clean_flags import FLAG_OUTLIER, FLAG_SWAPPED, FLAG_WRONG_LIMB
 from .config import CleanConfig
@@ -102,19 +102,6 @@ def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
     w[~use] = 0.0
     qq = np.einsum("mr,mrc->mc", w, ys)
     return np.where((before | after)[:, None], qq, np.nan), before & after
-
-
-def _distance_to(mask: np.ndarray, t: np.ndarray | None = None) -> np.ndarray:
-    """Frames from each frame (or from frames ``t``) to the nearest True frame of ``mask``
-    (inf if none)."""
-    idx = np.flatnonzero(mask)
-    t = np.arange(mask.size) if t is None else np.asarray(t, dtype=np.int64)
-    if idx.size == 0:
-        return np.full(t.size, np.inf)
-    pos = np.clip(np.searchsorted(idx, t), 1, idx.size) - 1
-    d1 = np.abs(t - idx[pos])
-    d2 = np.abs(idx[np.minimum(pos + 1, idx.size - 1)] - t)
-    return np.minimum(d1, d2).astype(float)
 
 
 def _stencil_residual(p: np.ndarray) -> np.ndarray:
@@ -427,9 +414,15 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
         return cache[key][1]
 
     smooth = memo(("smooth", id(P)), lambda: (P, _smooth_frames(P, valid, m)))
-    for k in range(J):
-        long = long_runs(~trusted[:, k], max_run)
-        trusted[:, k] |= long & valid[:, k] & smooth[:, k]
+    # The joints' tracks are judged together, laid end to end, each followed by untrusted
+    # padding (see _grow_trust); their runs of untrusted frames end at the padding.
+    seg = n + _PAD_FRAMES
+    N = J * seg
+    inside = _end_to_end(np.ones((n, J), bool), seg, False)
+    tf = _end_to_end(trusted, seg, False)
+    a, b = run_bounds(~tf & inside)
+    long = b - a > max_run
+    tf |= cover(N, a[long], b[long]) & _end_to_end(valid & smooth, seg, False)
     # Candidates from the track itself (needed where the far leg is unknown, or where
     # both views are wrong at once): frames between two jumps at most max_run + 1 apart.
     # A jump is a label more than 2 m off the linear extrapolation of the two previous
@@ -442,67 +435,74 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
     # exchanged); other jump runs keep their trust (fast swings also jump).
     between_f = memo(("between", id(F)), lambda: (F, _between_jumps(F, 2 * m, max_run)))
     jump_f = valid & between & seen_f & ~near_far & between_f
-    cand |= jump_nof | jump_f
-    trusted &= ~(jump_nof | jump_f)
-    trusted = _grow_trust(P, trusted, cand, m, F if far_vetoes else None)
+    jumps = _end_to_end(jump_nof | jump_f, seg, False)
+    cf = _end_to_end(cand, seg, False) | jumps
+    tf &= ~jumps
+    Pf = _end_to_end(P, seg, np.nan)
+    Ff = _end_to_end(F, seg, np.nan)
+    tf = _grow_trust(Pf, tf, cf, m, seg, Ff if far_vetoes else None)
+    a, b = run_bounds(~tf & inside)
+    short = b - a <= max_run
+    reliable = (cover(N, a[short], b[short]) | cover(N, a[~short], a[~short] + 2)
+                | cover(N, b[~short] - 2, b[~short]))
+    t = np.flatnonzero(cf & ~tf & reliable)  # judged frames (the rest stay False)
+    k, f = np.divmod(t, seg)  # their joint and frame
+    q, both = _bridge_at(Pf, tf, t, segment=seg)  # the bridge over each frame's run
+    eq = np.nan_to_num(_dist(Pf[t], q), nan=-np.inf)
+    sep = np.nan_to_num(_dist(q, Ff[t]), nan=-np.inf)
+    on_far = has_f[f, k] & (d_pf[f, k] < eq)
+    # extrapolating from one side only (track starts or ends) is less sure, the more
+    # so the further from the last trusted frame (of the track; inf: none), a run's end
+    run = np.searchsorted(a, t, side="right") - 1  # t's run of untrusted frames
+    start = t - f  # of t's track
+    dist = np.minimum(np.where(a[run] > start, t - a[run] + 1, np.inf),
+                      np.where(b[run] < start + n, b[run] - t, np.inf))
+    need = np.where(both, m, m * (1 + dist))
+    judged = both | (dist <= 2)  # no judging far beyond the end of a track
     swapped = np.zeros((n, J), bool)
     weak = np.zeros((n, J), bool)
     strong = np.zeros((n, J), bool)
-    for k in range(J):
-        todo = cand[:, k] & ~trusted[:, k]
-        if not todo.any():
-            continue
-        a, b = run_bounds(~trusted[:, k])
-        short = b - a <= max_run
-        reliable = (cover(n, a[short], b[short]) | cover(n, a[~short], a[~short] + 2)
-                    | cover(n, b[~short] - 2, b[~short]))
-        t = np.flatnonzero(todo & reliable)  # judged frames (the rest stay False)
-        q, both = _bridge_at(P[:, k], trusted[:, k], t)  # the bridge over each frame's run
-        eq = np.nan_to_num(_dist(P[t, k], q), nan=-np.inf)
-        sep = np.nan_to_num(_dist(q, F[t, k]), nan=-np.inf)
-        on_far = has_f[t, k] & (d_pf[t, k] < eq)
-        # extrapolating from one side only (track starts or ends) is less sure, the more
-        # so the further from the last trusted frame
-        dist = _distance_to(trusted[:, k], t)
-        need = np.where(both, m, m * (1 + dist))
-        judged = both | (dist <= 2)  # no judging far beyond the end of a track
-        swapped[t, k] = judged & on_far & (eq > need) & (sep > need)
-        weak[t, k] = judged & ~seen_f[t, k] & (eq > need + m)
-        strong[t, k] = weak[t, k] & (eq > need + 2 * m)
+    swapped[f, k] = judged & on_far & (eq > need) & (sep > need)
+    weak[f, k] = judged & ~seen_f[f, k] & (eq > need + m)
+    strong[f, k] = weak[f, k] & (eq > need + 2 * m)
     lone = strong | (weak & (weak.sum(1, keepdims=True) >= 2))
     if far_is_estimate:
         return swapped | lone
-    exchanged = _exchanged(P, F, trusted, has_f & ~between_f, jump_f & ~trusted, m, max_run)
-    return swapped | lone | exchanged
+    targets = _end_to_end(jump_f, seg, False) & ~tf & ~cover(N, a[~short], b[~short])
+    exchanged = _exchanged(Pf, Ff, tf, _end_to_end(has_f & ~between_f, seg, False), targets, m, seg)
+    return swapped | lone | exchanged.reshape(J, seg)[:, :n].T
 
 
-def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float,
-                F: np.ndarray | None = None) -> np.ndarray:
+#: Untrusted frames after each track when the joints' tracks are laid end to end:
+#: :func:`_one_sided_at` looks 3 frames away, :func:`_continues_context` 4.
+_PAD_FRAMES = 8
+
+
+def _end_to_end(a: np.ndarray, seg: int, fill) -> np.ndarray:
+    """The tracks ``a[:, k]`` of ``a`` (n, J, ...) laid end to end, each followed by
+    ``seg - n`` frames of ``fill``: ``(J * seg, ...)``, track ``k`` in rows ``[k * seg,
+    k * seg + n)``."""
+    n, J = a.shape[:2]
+    out = np.full((J, seg) + a.shape[2:], fill, dtype=a.dtype)
+    out[:, :n] = a.swapaxes(0, 1)
+    return out.reshape((J * seg,) + a.shape[2:])
+
+
+def _grow_trust(Pf: np.ndarray, tf: np.ndarray, cf: np.ndarray, m: float, seg: int,
+                Ff: np.ndarray | None = None) -> np.ndarray:
     """Step 2 of :func:`_chain_swaps`: trust grows into the candidate runs of each joint's
-    track ``P[:, k]`` from their edges, one frame per pass, while a candidate continues the
-    trusted track (:func:`_continues`, with the far leg ``F`` where known). Returns the
-    grown ``(n, J)`` trust.
+    track from their edges, one frame per pass, while a candidate continues the trusted
+    track (:func:`_continues`, with the far leg ``Ff`` where known). Returns the grown
+    trust (a new array).
 
-    All joints are judged in one call per pass: their tracks are laid end to end, each
-    followed by untrusted padding, and bridged each on its own (``segment``).
+    All joints are judged in one call per pass: their tracks ``Pf`` (trust ``tf``,
+    candidates ``cf``, far leg ``Ff``) are laid end to end, each followed by untrusted
+    padding (:func:`_end_to_end`, ``seg`` frames per track), and bridged each on its own
+    (``segment``).
     """
-    n, J = trusted.shape
-    seg = n + 8  # padding: _one_sided_at looks 3 frames away, _continues_context 4
-    N = J * seg
-    Pf = np.full((J, seg, 2), np.nan)
-    Pf[:, :n] = P.transpose(1, 0, 2)
-    Pf = Pf.reshape(N, 2)
-    Ff = None
-    if F is not None:
-        Ff = np.full((J, seg, 2), np.nan)
-        Ff[:, :n] = F.transpose(1, 0, 2)
-        Ff = Ff.reshape(N, 2)
-    tf = np.zeros((J, seg), bool)
-    tf[:, :n] = trusted.T
-    tf = tf.reshape(N)
-    cf = np.zeros((J, seg), bool)
-    cf[:, :n] = cand.T
-    cf = cf.reshape(N)
+    N = tf.shape[0]
+    J = N // seg
+    tf = tf.copy()
     changed = np.ones(J, bool)  # a track's outcome only changes when its trust did
     # Frames judged not to continue the track, per (next to a trusted frame or not), with
     # the open interval of frames whose trust decided it: they are not judged again until
@@ -527,7 +527,7 @@ def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float,
         return ok
 
     waiting = cf & ~tf  # candidates not trusted (yet)
-    for _ in range(n):
+    for _ in range(seg - _PAD_FRAMES):  # (a track grows by a frame or stops in each pass)
         todo = np.flatnonzero(waiting.reshape(J, seg) & changed[:, None])
         if not todo.size:
             break
@@ -551,7 +551,7 @@ def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float,
         f = np.flatnonzero(rejected)
         inside = np.searchsorted(new, ctx_hi[f]) - np.searchsorted(new, ctx_lo[f], side="right")
         rejected[f[inside > 0]] = False
-    return tf.reshape(J, seg)[:, :n].T.copy()
+    return tf
 
 
 def _smooth_frames(P: np.ndarray, valid: np.ndarray, m: float) -> np.ndarray:
@@ -639,24 +639,22 @@ def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
     return between
 
 
-def _exchanged(P, F, base, base_f, targets, m, max_run):
+def _exchanged(Pf, Ff, base, base_f, targets, m, seg):
     """Frames where our label continues the far track and the other view's label continues
-    our near track (both views wrong at once), among ``targets`` (n, J)."""
-    n, J = targets.shape
-    out = np.zeros((n, J), bool)
-    for k in range(J):
-        tk = targets[:, k] & ~long_runs(~base[:, k], max_run)
-        t = np.flatnonzero(tk)
-        if not t.size:
-            continue
-        q, _ = _bridge_at(P[:, k], base[:, k], t)
-        qf, _ = _bridge_at(F[:, k], base_f[:, k], t)
-        pk, fk = P[t, k], F[t, k]
-        with np.errstate(invalid="ignore"):
-            e_pq = _dist(pk, q)
-            e_pf = _dist(pk, qf)
-            e_fq = _dist(fk, q)
-            e_ff = _dist(fk, qf)
-            out[t, k] = ((e_pf < e_pq) & (e_fq < e_ff) & (e_pq > 2 * m)
-                         & (_dist(q, qf) > 2 * m))
+    our near track (both views wrong at once), among ``targets``; the tracks laid end to
+    end (``seg`` frames each, as in :func:`_grow_trust`)."""
+    out = np.zeros(targets.shape, bool)
+    t = np.flatnonzero(targets)
+    if not t.size:
+        return out
+    q, _ = _bridge_at(Pf, base, t, segment=seg)
+    qf, _ = _bridge_at(Ff, base_f, t, segment=seg)
+    pk, fk = Pf[t], Ff[t]
+    with np.errstate(invalid="ignore"):
+        e_pq = _dist(pk, q)
+        e_pf = _dist(pk, qf)
+        e_fq = _dist(fk, q)
+        e_ff = _dist(fk, qf)
+        out[t] = ((e_pf < e_pq) & (e_fq < e_ff) & (e_pq > 2 * m)
+                  & (_dist(q, qf) > 2 * m))
     return out
