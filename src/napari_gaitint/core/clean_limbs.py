@@ -579,16 +579,20 @@ def _jumps(P: np.ndarray, valid: np.ndarray, thr: float, max_lead: int = 3) -> n
     gap = valid.copy()
     gap[2:] &= ~(valid[1:-1] & valid[:-2])
     gap[:2] = False
-    for k in np.flatnonzero(gap.any(0)):
-        idx = np.flatnonzero(valid[:, k])
-        pos = np.searchsorted(idx, np.flatnonzero(gap[:, k]))
-        pos = pos[pos >= 2]
+    # (all joints at once: their frames end to end, frame t of joint k at k n + t)
+    gap_k, gap_t = np.nonzero(gap.T)
+    if gap_k.size:
+        idx = np.flatnonzero(valid.T)
+        pos = np.searchsorted(idx, gap_k * n + gap_t)
+        keep = pos >= 2
+        pos, k = pos[keep], gap_k[keep]
         t, t1, t2 = idx[pos], idx[pos - 1], idx[pos - 2]
         lead = t - t1
-        ok = lead <= max_lead
-        t, t1, t2, lead = t[ok], t1[ok], t2[ok], lead[ok]
-        pred = P[t1, k] + (lead / (t1 - t2))[:, None] * (P[t1, k] - P[t2, k])
-        jump[t, k] = _dist(P[t, k], pred) > thr * lead
+        ok = (t2 >= k * n) & (lead <= max_lead)  # the two labels before: the joint's own
+        t, t1, t2, lead, k = t[ok], t1[ok], t2[ok], lead[ok], k[ok]
+        Pt = P.transpose(1, 0, 2).reshape(J * n, 2)
+        pred = Pt[t1] + (lead / (t1 - t2))[:, None] * (Pt[t1] - Pt[t2])
+        jump[t - k * n, k] = _dist(Pt[t], pred) > thr * lead
     return jump
 
 
