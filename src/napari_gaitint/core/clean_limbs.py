@@ -105,12 +105,13 @@ def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
 
 
 def _stencil_residual(p: np.ndarray) -> np.ndarray:
-    """Deviation of each sample (n, 2) from the cubic through its ±1, ±2 neighbours (px)."""
+    """Deviation of each sample of ``p`` (n, ..., 2) from the cubic through its ±1, ±2
+    neighbours (px): ``(n, ...)``."""
     n = p.shape[0]
-    r = np.full(n, np.nan)
+    r = np.full(p.shape[:-1], np.nan)
     if n < 5:
         return r
-    x, y = np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1])
+    x, y = p[..., 0], p[..., 1]
     px = (-x[:-4] + 4 * x[1:-3] + 4 * x[3:-1] - x[4:]) / 6.0
     py = (-y[:-4] + 4 * y[1:-3] + 4 * y[3:-1] - y[4:]) / 6.0
     dx, dy = x[2:-2] - px, y[2:-2] - py
@@ -166,22 +167,24 @@ def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin, *, outli
             xy[swapped[:, k], j] = np.nan
             flags[swapped[:, k], j] |= FLAG_WRONG_LIMB
 
-    # isolated outliers on every body part (two passes catch neighbouring spikes)
-    for j in range(xy.shape[1] if outliers else 0):
-        for _ in range(2):
-            r = _stencil_residual(xy[:, j, :])
-            sig = _robust_sigma(r)
-            thr = max(2 * m, config.outlier_sigma * sig)
-            out = np.nan_to_num(r, nan=0.0) > thr
-            # A one-frame spike of size s leaves residuals s at the spike and 2/3 s at its
-            # neighbours: keep clear peaks only (a run of several bad frames gives flat
-            # residuals, and flagging its good neighbours would be wrong).
-            rr = np.nan_to_num(r, nan=0.0)
-            peak = out & (0.8 * rr >= np.roll(rr, 1)) & (0.8 * rr >= np.roll(rr, -1))
-            if not peak.any():
-                break
-            xy[peak, j] = np.nan
-            flags[peak, j] |= FLAG_OUTLIER
+    # isolated outliers on every body part (two passes catch neighbouring spikes; a second
+    # for the body parts that had one)
+    cols = np.arange(xy.shape[1] if outliers else 0)
+    for _ in range(2):
+        if not cols.size:
+            break
+        r = _stencil_residual(xy[:, cols, :])  # (n, cols)
+        sig = np.array([_robust_sigma(r[:, c]) for c in range(cols.size)])
+        thr = np.maximum(2 * m, config.outlier_sigma * sig)
+        # A one-frame spike of size s leaves residuals s at the spike and 2/3 s at its
+        # neighbours: keep clear peaks only (a run of several bad frames gives flat
+        # residuals, and flagging its good neighbours would be wrong).
+        rr = np.nan_to_num(r, nan=0.0)
+        peak = (rr > thr) & (0.8 * rr >= np.roll(rr, 1, axis=0)) & (0.8 * rr >= np.roll(rr, -1, axis=0))
+        t, c = np.nonzero(peak)
+        xy[t, cols[c]] = np.nan
+        flags[t, cols[c]] |= FLAG_OUTLIER
+        cols = cols[peak.any(0)]
     return n_theirs
 
 
@@ -557,13 +560,9 @@ def _grow_trust(Pf: np.ndarray, tf: np.ndarray, cf: np.ndarray, m: float, seg: i
 def _smooth_frames(P: np.ndarray, valid: np.ndarray, m: float) -> np.ndarray:
     """(n, J) frames where the track and both its neighbours deviate less than ``m`` from
     the cubic through their +-1, +-2 neighbours."""
-    out = np.zeros(valid.shape, bool)
-    for k in range(P.shape[1]):
-        r = _stencil_residual(np.where(valid[:, k, None], P[:, k], np.nan))
-        r = np.nan_to_num(r, nan=np.inf)
-        r[1:-1] = np.maximum(np.maximum(r[:-2], r[1:-1]), r[2:])
-        out[:, k] = r < m
-    return out
+    r = np.nan_to_num(_stencil_residual(np.where(valid[..., None], P, np.nan)), nan=np.inf)
+    r[1:-1] = np.maximum(np.maximum(r[:-2], r[1:-1]), r[2:])
+    return r < m
 
 
 def _jumps(P: np.ndarray, valid: np.ndarray, thr: float, max_lead: int = 3) -> np.ndarray:
