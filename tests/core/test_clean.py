@@ -126,6 +126,23 @@ def test_the_cleaned_pose_before_the_filter_is_kept_for_event_timing():
     assert unfiltered.unfiltered is None and unfiltered.events_pose is unfiltered.pose
 
 
+@pytest.mark.parametrize("method", ["butterworth", "savgol"])
+def test_the_filtered_pose_is_each_body_part_filtered_on_its_own_to_the_bit(method):
+    """The body parts are filtered in one call (Butterworth) or grouped by missing frames
+    (Savitzky-Golay): each must come out as the filter applied to its own track."""
+    from napari_gaitint.synthetic.trial import generate_trial
+
+    c1 = generate_trial(2).views["C1"].pose
+    values = c1.values.copy()
+    values[30:33, 2, :2] = np.nan  # body parts with different missing frames
+    values[[5, 60], 4, :2] = np.nan
+    config = CleanConfig(filter=method, max_gap_frames=1)
+    res = clean_pose(c1.replace(values=values), config=config)
+    for j in range(len(c1.bodyparts)):
+        want = lowpass(res.unfiltered.values[:, j, :2], fps=c1.fps, method=method)
+        np.testing.assert_array_equal(res.pose.values[:, j, :2], want)
+
+
 def test_fill_gaps_two_columns_missing_together():
     v = np.column_stack([np.arange(10.0), 2 * np.arange(10.0)])
     v[4, 0] = np.nan  # one coordinate missing -> the whole row counts as missing

@@ -419,20 +419,26 @@ def clean_pose(pose: Pose, *, other: Pose | None = None, config: CleanConfig | N
         unfiltered = out.copy()
         unfiltered.values[..., :2] = tracks.transpose(1, 0, 2)
         before = tracks.copy()
-        # body parts with the same missing frames share the stretches: filtered together
-        same: dict[bytes, list[int]] = {}
-        for j, track in enumerate(tracks):
-            same.setdefault(np.packbits(_finite_rows(track)).tobytes(), []).append(j)
-        for cols in same.values():
-            tracks[cols] = lowpass(
-                tracks[cols].transpose(1, 0, 2).reshape(n, 2 * len(cols)),
-                fps=fps,
-                method=config.filter,
-                cutoff_hz=config.cutoff_hz,
-                order=config.filter_order,
-                window_s=config.savgol_window_s,
-                polyorder=config.savgol_polyorder,
-            ).reshape(n, len(cols), 2).transpose(1, 0, 2)
+
+        def filtered(values: np.ndarray) -> np.ndarray:
+            return lowpass(values, fps=fps, method=config.filter, cutoff_hz=config.cutoff_hz,
+                           order=config.filter_order, window_s=config.savgol_window_s,
+                           polyorder=config.savgol_polyorder)
+
+        J = tracks.shape[0]
+        if config.filter == "butterworth":
+            # each stretch of valid samples is filtered on its own, to the bit: all body
+            # parts' stretches in one call, their tracks end to end, a missing frame between
+            laid = np.full((J, n + 1, 2), np.nan)
+            laid[:, :n] = tracks
+            tracks[...] = filtered(laid.reshape(J * (n + 1), 2)).reshape(J, n + 1, 2)[:, :n]
+        else:  # body parts with the same missing frames share the stretches: filtered together
+            same: dict[bytes, list[int]] = {}
+            for j, track in enumerate(tracks):
+                same.setdefault(np.packbits(_finite_rows(track)).tobytes(), []).append(j)
+            for cols in same.values():
+                values = tracks[cols].transpose(1, 0, 2).reshape(n, 2 * len(cols))
+                tracks[cols] = filtered(values).reshape(n, len(cols), 2).transpose(1, 0, 2)
         moved = _dist(tracks, before).T  # (n, J)
         flags[moved > config.filtered_flag_px] |= FLAG_FILTERED  # NaN compares False
     xy[...] = tracks.transpose(1, 0, 2)

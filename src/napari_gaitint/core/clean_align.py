@@ -55,25 +55,26 @@ def _lag_fits(A: np.ndarray, B: np.ndarray, k_max: int) -> tuple[dict, dict]:
     {lag: ((a_x, b_x), (a_y, b_y))})`` for lags with at least 10 pairs per axis."""
     n = A.shape[0]
     lags = np.arange(-k_max, k_max + 1)
-    U = np.stack([B[k_max + k: k_max + k + n] for k in lags])  # (L, n, J, 2)
-    V = np.broadcast_to(A, U.shape)
+    U = np.stack([B[k_max + k: k_max + k + n] for k in lags], axis=2)  # (n, J, L, 2)
+    V = A[:, :, None, :]
     m = np.isfinite(U) & np.isfinite(V)
     u, v = np.where(m, U, 0.0), np.where(m, V, 0.0)
-    cnt = m.sum(axis=(1, 2)).astype(float)  # (L, 2)
+    # all sums in one reduction over frames and body parts (added in that order, one lag
+    # and axis at a time, as a sum over them per lag): (L, 2) each
+    cnt, su, sv, suu, svv, suv = np.stack([m, u, v, u * u, v * v, u * v], axis=2).sum(axis=(0, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        su, sv = u.sum(axis=(1, 2)), v.sum(axis=(1, 2))
-        suu, svv, suv = (u * u).sum(axis=(1, 2)), (v * v).sum(axis=(1, 2)), (u * v).sum(axis=(1, 2))
         var_u, var_v = suu - su * su / cnt, svv - sv * sv / cnt
         cov = suv - su * sv / cnt
         a = np.where(var_u > 1e-9, cov / var_u, 0.0)
         b = (sv - a * su) / cnt
         rss = np.maximum(var_v - a * cov, 0.0)
         rms = np.sqrt(rss / cnt)
+    good = (cnt >= 10).all(axis=1) & np.isfinite(rms).all(axis=1)
     scores, fits = {}, {}
-    for i, k in enumerate(lags):
-        if (cnt[i] >= 10).all() and np.isfinite(rms[i]).all():
-            scores[int(k)] = float(rms[i].sum())
-            fits[int(k)] = ((float(a[i, 0]), float(b[i, 0])), (float(a[i, 1]), float(b[i, 1])))
+    for k, (rx, ry), (ax, ay), (bx, by) in zip(lags[good].tolist(), rms[good].tolist(), a[good].tolist(),
+                                               b[good].tolist(), strict=True):
+        scores[k] = rx + ry
+        fits[k] = ((ax, bx), (ay, by))
     return scores, fits
 
 

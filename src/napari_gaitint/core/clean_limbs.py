@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._runs import cover, long_runs, run_bounds
+from ._runs import cover, run_bounds
 from .clean_filters import _dist, _finite2
 from .clean_flags import FLAG_OUTLIER, FLAG_SWAPPED, FLAG_WRONG_LIMB
 from .config import CleanConfig
@@ -37,6 +37,12 @@ def _baseline(xy, flags, bodyparts, chain, far, margin):
                 flags[t, j] |= FLAG_WRONG_LIMB
 
 
+#: Offsets of the trusted frames a bridge uses around a run, ``k`` before and ``k`` after.
+_BRIDGE_OFFSETS = {1: np.arange(-1, 1), 2: np.arange(-2, 2)}
+#: ``[r, s]``: point ``s`` is another point than ``r`` (of ``2 k`` points).
+_NOT_SELF = {1: ~np.eye(2, dtype=bool), 2: ~np.eye(4, dtype=bool)}
+
+
 def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
                max_reach: int = 12, segment: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Predictions of ``p`` (n, 2) at frames ``t`` bridging their runs of non-trusted frames.
@@ -56,66 +62,56 @@ def _bridge_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, k: int = 2,
     """
     if k > 2:
         raise ValueError("k > 2 is not supported")
-    n = p.shape[0]
     t = np.asarray(t, dtype=np.int64)
-    q = np.full((t.size, 2), np.nan)
-    both = np.zeros(t.size, bool)
+    m = t.size
     tr_idx = np.flatnonzero(trusted)
     n_tr = tr_idx.size
-    if n_tr == 0 or t.size == 0:
-        return q, both
-    i = np.searchsorted(tr_idx, t)  # trusted frames before t: tr_idx[:i]
+    if n_tr == 0 or m == 0:
+        return np.full((m, 2), np.nan), np.zeros(m, bool)
+    i = tr_idx.searchsorted(t)  # trusted frames before t: tr_idx[:i]
+    j = i[:, None] + _BRIDGE_OFFSETS[k]  # (m, 2k): k trusted frames before, k after
+    ts = tr_idx[np.minimum(np.maximum(j, 0), n_tr - 1)]
     if segment is None:  # one track: frames [0, n), its trusted frames tr_idx[0:n_tr]
-        lo, hi, i_lo, i_hi = 0, n, 0, n_tr
+        lo, hi, i_lo, i_hi = 0, p.shape[0], 0, n_tr
     else:  # t's own track: frames [lo, hi) (the padding after it is never trusted)
         lo = t - t % segment
         hi = lo + segment
-        i_lo, i_hi = np.searchsorted(tr_idx, lo), np.searchsorted(tr_idx, hi)
-    a = np.where(i > i_lo, tr_idx[np.maximum(i - 1, 0)] + 1, lo)  # start of t's untrusted run
-    b = np.where(i < i_hi, tr_idx[np.minimum(i, n_tr - 1)], hi)  # its (exclusive) end
-    offs = np.arange(-k, k)
-    j = i[:, None] + offs[None, :]  # (m, 2k): k trusted frames before, k after
-    ts = tr_idx[np.clip(j, 0, n_tr - 1)]
-    before = offs < 0
-    use = ((j >= np.reshape(i_lo, (-1, 1))) & (j < np.reshape(i_hi, (-1, 1)))
-           & np.where(before[None, :], ts >= (a - max_reach)[:, None], ts < (b + max_reach)[:, None]))
+        i_lo, i_hi = tr_idx.searchsorted(lo), tr_idx.searchsorted(hi)
+    a = np.where(i > i_lo, ts[:, k - 1] + 1, lo)  # start of t's untrusted run
+    b = np.where(i < i_hi, ts[:, k], hi)  # its (exclusive) end
+    # the frames before t are at indices below i <= i_hi, the ones after at i >= i_lo
+    use = np.empty((m, 2 * k), bool)
+    use[:, :k] = (j[:, :k] >= np.reshape(i_lo, (-1, 1))) & (ts[:, :k] >= (a - max_reach)[:, None])
+    use[:, k:] = (j[:, k:] < np.reshape(i_hi, (-1, 1))) & (ts[:, k:] < (b + max_reach)[:, None])
     use &= ~trusted[t][:, None]
-    nb, na = use[:, before].sum(1), use[:, ~before].sum(1)
-    both = (nb > 0) & (na > 0)
+    # the frame next to t's run on each side is used whenever a further one is
+    before, after = use[:, k - 1], use[:, k]
     x = (ts - a[:, None]).astype(float)  # as polyfit(ts - a, ...)
     xt = (t - a).astype(float)
     ys = np.where(use[..., None], p[ts], 0.0)  # (m, 2k, 2)
     # Lagrange basis r: the product over the other used points s of (xt - x_s) / (x_r - x_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = (xt[:, None, None] - x[:, None, :]) / (x[:, :, None] - x[:, None, :])  # [m, r, s]
-    keep = use[:, :, None] & use[:, None, :] & ~np.eye(2 * k, dtype=bool)[None]
-    w = np.where(use, np.prod(np.where(keep, f, 1.0), axis=2), 0.0)
+    # (in the order of s; the factors of the other points are 1)
+    other = use[:, :, None] & use[:, None, :] & _NOT_SELF[k]  # [m, r, s]
+    den = x[:, :, None] - x[:, None, :]
+    den[~other] = 1.0  # (x_r = x_s there)
+    f = (xt[:, None, None] - x[:, None, :]) / den
+    f[~other] = 1.0
+    w = f[:, :, 0]
+    for s in range(1, 2 * k):
+        w = w * f[:, :, s]
+    w[~use] = 0.0
     qq = np.einsum("mr,mrc->mc", w, ys)
-    has = use.any(1)
-    q[has] = qq[has]
-    return q, both & has
-
-
-def _distance_to(mask: np.ndarray, t: np.ndarray | None = None) -> np.ndarray:
-    """Frames from each frame (or from frames ``t``) to the nearest True frame of ``mask``
-    (inf if none)."""
-    idx = np.flatnonzero(mask)
-    t = np.arange(mask.size) if t is None else np.asarray(t, dtype=np.int64)
-    if idx.size == 0:
-        return np.full(t.size, np.inf)
-    pos = np.clip(np.searchsorted(idx, t), 1, idx.size) - 1
-    d1 = np.abs(t - idx[pos])
-    d2 = np.abs(idx[np.minimum(pos + 1, idx.size - 1)] - t)
-    return np.minimum(d1, d2).astype(float)
+    return np.where((before | after)[:, None], qq, np.nan), before & after
 
 
 def _stencil_residual(p: np.ndarray) -> np.ndarray:
-    """Deviation of each sample (n, 2) from the cubic through its ±1, ±2 neighbours (px)."""
+    """Deviation of each sample of ``p`` (n, ..., 2) from the cubic through its ±1, ±2
+    neighbours (px): ``(n, ...)``."""
     n = p.shape[0]
-    r = np.full(n, np.nan)
+    r = np.full(p.shape[:-1], np.nan)
     if n < 5:
         return r
-    x, y = np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1])
+    x, y = p[..., 0], p[..., 1]
     px = (-x[:-4] + 4 * x[1:-3] + 4 * x[3:-1] - x[4:]) / 6.0
     py = (-y[:-4] + 4 * y[1:-3] + 4 * y[3:-1] - y[4:]) / 6.0
     dx, dy = x[2:-2] - px, y[2:-2] - py
@@ -171,22 +167,24 @@ def _twoview(xy, flags, bodyparts, chain, far, config, max_run, margin, *, outli
             xy[swapped[:, k], j] = np.nan
             flags[swapped[:, k], j] |= FLAG_WRONG_LIMB
 
-    # isolated outliers on every body part (two passes catch neighbouring spikes)
-    for j in range(xy.shape[1] if outliers else 0):
-        for _ in range(2):
-            r = _stencil_residual(xy[:, j, :])
-            sig = _robust_sigma(r)
-            thr = max(2 * m, config.outlier_sigma * sig)
-            out = np.nan_to_num(r, nan=0.0) > thr
-            # A one-frame spike of size s leaves residuals s at the spike and 2/3 s at its
-            # neighbours: keep clear peaks only (a run of several bad frames gives flat
-            # residuals, and flagging its good neighbours would be wrong).
-            rr = np.nan_to_num(r, nan=0.0)
-            peak = out & (0.8 * rr >= np.roll(rr, 1)) & (0.8 * rr >= np.roll(rr, -1))
-            if not peak.any():
-                break
-            xy[peak, j] = np.nan
-            flags[peak, j] |= FLAG_OUTLIER
+    # isolated outliers on every body part (two passes catch neighbouring spikes; a second
+    # for the body parts that had one)
+    cols = np.arange(xy.shape[1] if outliers else 0)
+    for _ in range(2):
+        if not cols.size:
+            break
+        r = _stencil_residual(xy[:, cols, :])  # (n, cols)
+        sig = np.array([_robust_sigma(r[:, c]) for c in range(cols.size)])
+        thr = np.maximum(2 * m, config.outlier_sigma * sig)
+        # A one-frame spike of size s leaves residuals s at the spike and 2/3 s at its
+        # neighbours: keep clear peaks only (a run of several bad frames gives flat
+        # residuals, and flagging its good neighbours would be wrong).
+        rr = np.nan_to_num(r, nan=0.0)
+        peak = (rr > thr) & (0.8 * rr >= np.roll(rr, 1, axis=0)) & (0.8 * rr >= np.roll(rr, -1, axis=0))
+        t, c = np.nonzero(peak)
+        xy[t, cols[c]] = np.nan
+        flags[t, cols[c]] |= FLAG_OUTLIER
+        cols = cols[peak.any(0)]
     return n_theirs
 
 
@@ -285,16 +283,21 @@ def _exchanged_legs(A: np.ndarray, B: np.ndarray, m: float, *, max_gap_frames: i
     return out
 
 
-def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
+#: Frames :func:`_one_sided_at` extrapolates from: 1, 2, 3 before, then 1, 2, 3 after.
+_SIDE_OFFSETS = np.array([-1, -2, -3, 1, 2, 3])
+
+
+def _one_sided_at(p: np.ndarray, trusted: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Extrapolations of ``p`` (n, 2) to frames ``t`` from the trusted frames just before
-    them (linear from 2, quadratic from 3) and just after them (same): four ``(t.size, 2)``
-    arrays, NaN where not available."""
+    them (linear from 2, quadratic from 3) and just after them (same): ``(t.size, 4, 2)``,
+    linear from before and after, then quadratic from before and after; NaN where not
+    available."""
     n = p.shape[0]
-    s = t[:, None] + np.array([-1, -2, -3, 1, 2, 3])[None, :]
-    sc = np.clip(s, 0, n - 1)
-    v = np.where((trusted[sc] & (sc == s))[..., None], p[sc], np.nan)  # (t.size, 6, 2)
-    m1, m2, m3, p1, p2, p3 = (v[:, i] for i in range(6))
-    return [2 * m1 - m2, 2 * p1 - p2, 3 * m1 - 3 * m2 + m3, 3 * p1 - 3 * p2 + p3]
+    s = t[:, None] + _SIDE_OFFSETS
+    sc = np.minimum(np.maximum(s, 0), n - 1)
+    v = np.where((trusted[sc] & (sc == s))[..., None], p[sc], np.nan).reshape(t.size, 2, 3, 2)
+    v1, v2, v3 = v[:, :, 0], v[:, :, 1], v[:, :, 2]  # (t.size, side, 2): 1, 2, 3 frames away
+    return np.concatenate([2 * v1 - v2, 3 * v1 - 3 * v2 + v3], axis=1)
 
 
 def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
@@ -320,9 +323,8 @@ def _continues(p: np.ndarray, trusted: np.ndarray, t: np.ndarray, m: float, *,
     if not t.size:
         return np.zeros(0, bool)
     pt = p[t]
-    e = np.full(t.size, np.inf)  # the closest extrapolation (inf: none)
-    for x in _one_sided_at(p, trusted, t):
-        e = np.fmin(e, _dist(pt, x))
+    # the closest extrapolation (inf: none)
+    e = np.fmin.reduce(_dist(pt[:, None], _one_sided_at(p, trusted, t)), axis=1, initial=np.inf)
     ok = e <= m  # continues an extrapolation: accepted unless the bridge says the far leg
     d_far = _dist(pt, far[t]) if far is not None else np.full(t.size, np.nan)
     chk = ok & (d_far < 2 * m)  # (NaN: no far leg there)
@@ -415,9 +417,15 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
         return cache[key][1]
 
     smooth = memo(("smooth", id(P)), lambda: (P, _smooth_frames(P, valid, m)))
-    for k in range(J):
-        long = long_runs(~trusted[:, k], max_run)
-        trusted[:, k] |= long & valid[:, k] & smooth[:, k]
+    # The joints' tracks are judged together, laid end to end, each followed by untrusted
+    # padding (see _grow_trust); their runs of untrusted frames end at the padding.
+    seg = n + _PAD_FRAMES
+    N = J * seg
+    inside = _end_to_end(np.ones((n, J), bool), seg, False)
+    tf = _end_to_end(trusted, seg, False)
+    a, b = run_bounds(~tf & inside)
+    long = b - a > max_run
+    tf |= cover(N, a[long], b[long]) & _end_to_end(valid & smooth, seg, False)
     # Candidates from the track itself (needed where the far leg is unknown, or where
     # both views are wrong at once): frames between two jumps at most max_run + 1 apart.
     # A jump is a label more than 2 m off the linear extrapolation of the two previous
@@ -430,124 +438,131 @@ def _chain_swaps(P: np.ndarray, F: np.ndarray, m: float, max_run: int, cache: di
     # exchanged); other jump runs keep their trust (fast swings also jump).
     between_f = memo(("between", id(F)), lambda: (F, _between_jumps(F, 2 * m, max_run)))
     jump_f = valid & between & seen_f & ~near_far & between_f
-    cand |= jump_nof | jump_f
-    trusted &= ~(jump_nof | jump_f)
-    trusted = _grow_trust(P, trusted, cand, m, F if far_vetoes else None)
+    jumps = _end_to_end(jump_nof | jump_f, seg, False)
+    cf = _end_to_end(cand, seg, False) | jumps
+    tf &= ~jumps
+    Pf = _end_to_end(P, seg, np.nan)
+    Ff = _end_to_end(F, seg, np.nan)
+    tf = _grow_trust(Pf, tf, cf, m, seg, Ff if far_vetoes else None)
+    a, b = run_bounds(~tf & inside)
+    short = b - a <= max_run
+    reliable = (cover(N, a[short], b[short]) | cover(N, a[~short], a[~short] + 2)
+                | cover(N, b[~short] - 2, b[~short]))
+    t = np.flatnonzero(cf & ~tf & reliable)  # judged frames (the rest stay False)
+    k, f = np.divmod(t, seg)  # their joint and frame
+    q, both = _bridge_at(Pf, tf, t, segment=seg)  # the bridge over each frame's run
+    eq = np.nan_to_num(_dist(Pf[t], q), nan=-np.inf)
+    sep = np.nan_to_num(_dist(q, Ff[t]), nan=-np.inf)
+    on_far = has_f[f, k] & (d_pf[f, k] < eq)
+    # extrapolating from one side only (track starts or ends) is less sure, the more
+    # so the further from the last trusted frame (of the track; inf: none), a run's end
+    run = np.searchsorted(a, t, side="right") - 1  # t's run of untrusted frames
+    start = t - f  # of t's track
+    dist = np.minimum(np.where(a[run] > start, t - a[run] + 1, np.inf),
+                      np.where(b[run] < start + n, b[run] - t, np.inf))
+    need = np.where(both, m, m * (1 + dist))
+    judged = both | (dist <= 2)  # no judging far beyond the end of a track
     swapped = np.zeros((n, J), bool)
     weak = np.zeros((n, J), bool)
     strong = np.zeros((n, J), bool)
-    for k in range(J):
-        todo = cand[:, k] & ~trusted[:, k]
-        if not todo.any():
-            continue
-        a, b = run_bounds(~trusted[:, k])
-        short = b - a <= max_run
-        reliable = (cover(n, a[short], b[short]) | cover(n, a[~short], a[~short] + 2)
-                    | cover(n, b[~short] - 2, b[~short]))
-        t = np.flatnonzero(todo & reliable)  # judged frames (the rest stay False)
-        q, both = _bridge_at(P[:, k], trusted[:, k], t)  # the bridge over each frame's run
-        eq = np.nan_to_num(_dist(P[t, k], q), nan=-np.inf)
-        sep = np.nan_to_num(_dist(q, F[t, k]), nan=-np.inf)
-        on_far = has_f[t, k] & (d_pf[t, k] < eq)
-        # extrapolating from one side only (track starts or ends) is less sure, the more
-        # so the further from the last trusted frame
-        dist = _distance_to(trusted[:, k], t)
-        need = np.where(both, m, m * (1 + dist))
-        judged = both | (dist <= 2)  # no judging far beyond the end of a track
-        swapped[t, k] = judged & on_far & (eq > need) & (sep > need)
-        weak[t, k] = judged & ~seen_f[t, k] & (eq > need + m)
-        strong[t, k] = weak[t, k] & (eq > need + 2 * m)
+    swapped[f, k] = judged & on_far & (eq > need) & (sep > need)
+    weak[f, k] = judged & ~seen_f[f, k] & (eq > need + m)
+    strong[f, k] = weak[f, k] & (eq > need + 2 * m)
     lone = strong | (weak & (weak.sum(1, keepdims=True) >= 2))
     if far_is_estimate:
         return swapped | lone
-    exchanged = _exchanged(P, F, trusted, has_f & ~between_f, jump_f & ~trusted, m, max_run)
-    return swapped | lone | exchanged
+    targets = _end_to_end(jump_f, seg, False) & ~tf & ~cover(N, a[~short], b[~short])
+    exchanged = _exchanged(Pf, Ff, tf, _end_to_end(has_f & ~between_f, seg, False), targets, m, seg)
+    return swapped | lone | exchanged.reshape(J, seg)[:, :n].T
 
 
-def _grow_trust(P: np.ndarray, trusted: np.ndarray, cand: np.ndarray, m: float,
-                F: np.ndarray | None = None) -> np.ndarray:
+#: Untrusted frames after each track when the joints' tracks are laid end to end:
+#: :func:`_one_sided_at` looks 3 frames away, :func:`_continues_context` 4.
+_PAD_FRAMES = 8
+
+
+def _end_to_end(a: np.ndarray, seg: int, fill) -> np.ndarray:
+    """The tracks ``a[:, k]`` of ``a`` (n, J, ...) laid end to end, each followed by
+    ``seg - n`` frames of ``fill``: ``(J * seg, ...)``, track ``k`` in rows ``[k * seg,
+    k * seg + n)``."""
+    n, J = a.shape[:2]
+    out = np.full((J, seg) + a.shape[2:], fill, dtype=a.dtype)
+    out[:, :n] = a.swapaxes(0, 1)
+    return out.reshape((J * seg,) + a.shape[2:])
+
+
+def _grow_trust(Pf: np.ndarray, tf: np.ndarray, cf: np.ndarray, m: float, seg: int,
+                Ff: np.ndarray | None = None) -> np.ndarray:
     """Step 2 of :func:`_chain_swaps`: trust grows into the candidate runs of each joint's
-    track ``P[:, k]`` from their edges, one frame per pass, while a candidate continues the
-    trusted track (:func:`_continues`, with the far leg ``F`` where known). Returns the
-    grown ``(n, J)`` trust.
+    track from their edges, one frame per pass, while a candidate continues the trusted
+    track (:func:`_continues`, with the far leg ``Ff`` where known). Returns the grown
+    trust (a new array).
 
-    All joints are judged in one call per pass: their tracks are laid end to end, each
-    followed by untrusted padding, and bridged each on its own (``segment``).
+    All joints are judged in one call per pass: their tracks ``Pf`` (trust ``tf``,
+    candidates ``cf``, far leg ``Ff``) are laid end to end, each followed by untrusted
+    padding (:func:`_end_to_end`, ``seg`` frames per track), and bridged each on its own
+    (``segment``).
     """
-    n, J = trusted.shape
-    seg = n + 8  # padding: _one_sided_at looks 3 frames away, _continues_context 4
-    N = J * seg
-    Pf = np.full((J, seg, 2), np.nan)
-    Pf[:, :n] = P.transpose(1, 0, 2)
-    Pf = Pf.reshape(N, 2)
-    Ff = None
-    if F is not None:
-        Ff = np.full((J, seg, 2), np.nan)
-        Ff[:, :n] = F.transpose(1, 0, 2)
-        Ff = Ff.reshape(N, 2)
-    tf = np.zeros((J, seg), bool)
-    tf[:, :n] = trusted.T
-    tf = tf.reshape(N)
-    cf = np.zeros((J, seg), bool)
-    cf[:, :n] = cand.T
-    cf = cf.reshape(N)
+    N = tf.shape[0]
+    J = N // seg
+    tf = tf.copy()
     changed = np.ones(J, bool)  # a track's outcome only changes when its trust did
     # Frames judged not to continue the track, per (next to a trusted frame or not), with
     # the open interval of frames whose trust decided it: they are not judged again until
     # a frame in there turns trusted (the outcome could not change before). Near a track's
     # ends the interval may reach into the next track: that only means judging again.
-    rejected = np.zeros((2, N), bool)
-    ctx_lo = np.zeros((2, N), np.int64)
-    ctx_hi = np.zeros((2, N), np.int64)
+    # (flat: mode 0, next to a trusted frame, in [0, N); mode 1 in [N, 2 N))
+    rejected = np.zeros(2 * N, bool)
+    ctx_lo = np.zeros(2 * N, np.int64)
+    ctx_hi = np.zeros(2 * N, np.int64)
 
     def judge(t, mode):
-        fresh = ~rejected[mode, t]
+        r = t + mode * N
+        fresh = ~rejected[r]
         ok = np.zeros(t.size, bool)
-        ok[fresh] = _continues(Pf, tf, t[fresh], m, at_edge=mode == 0, segment=seg, far=Ff)
-        no = t[fresh & ~ok]
-        if no.size:
-            rejected[mode, no] = True
-            ctx_lo[mode, no], ctx_hi[mode, no] = _continues_context(tf, no)
+        if fresh.any():
+            ok_fresh = _continues(Pf, tf, t[fresh], m, at_edge=mode == 0, segment=seg, far=Ff)
+            ok[fresh] = ok_fresh
+            no = r[fresh][~ok_fresh]
+            if no.size:
+                rejected[no] = True
+                ctx_lo[no], ctx_hi[no] = _continues_context(tf, no - mode * N)
         return ok
 
-    for _ in range(n):
-        todo = np.flatnonzero(cf & ~tf & np.repeat(changed, seg))
+    waiting = cf & ~tf  # candidates not trusted (yet)
+    for _ in range(seg - _PAD_FRAMES):  # (a track grows by a frame or stops in each pass)
+        todo = np.flatnonzero(waiting.reshape(J, seg) & changed[:, None])
         if not todo.size:
             break
         # Trust grows from the edges of the trusted track; only where no candidate next to
         # a trusted frame of a track continues it are the track's others accepted (so the
         # frames next to trusted ones are judged first, and the rest only when needed).
-        # (The padding around each track is never trusted.)
-        ek = tf[np.maximum(todo - 1, 0)] | tf[np.minimum(todo + 1, N - 1)]
+        # (The padding around each track is never trusted: frame -1 is the last one.)
+        ek = tf[todo - 1] | tf[todo + 1]
         t = todo[ek]
-        ok = judge(t, 0)
-        grown = np.bincount(t[ok] // seg, minlength=J) > 0
-        rest = todo[~ek & ~grown[todo // seg]]
-        ok_rest = judge(rest, 1)
-        new = np.concatenate([t[ok], rest[ok_rest]])
+        grown_t = t[judge(t, 0)]
+        rest = todo[~ek]
+        if grown_t.size:
+            rest = rest[~(np.bincount(grown_t // seg, minlength=J) > 0)[rest // seg]]
+        new = np.concatenate([grown_t, rest[judge(rest, 1)]]) if rest.size else grown_t
         if not new.size:
             break
         changed = np.bincount(new // seg, minlength=J) > 0
         new.sort()
         tf[new] = True
-        for mode in (0, 1):
-            f = np.flatnonzero(rejected[mode])
-            inside = (np.searchsorted(new, ctx_hi[mode, f])
-                      - np.searchsorted(new, ctx_lo[mode, f], side="right"))
-            rejected[mode, f[inside > 0]] = False
-    return tf.reshape(J, seg)[:, :n].T.copy()
+        waiting[new] = False
+        f = np.flatnonzero(rejected)
+        inside = np.searchsorted(new, ctx_hi[f]) - np.searchsorted(new, ctx_lo[f], side="right")
+        rejected[f[inside > 0]] = False
+    return tf
 
 
 def _smooth_frames(P: np.ndarray, valid: np.ndarray, m: float) -> np.ndarray:
     """(n, J) frames where the track and both its neighbours deviate less than ``m`` from
     the cubic through their +-1, +-2 neighbours."""
-    out = np.zeros(valid.shape, bool)
-    for k in range(P.shape[1]):
-        r = _stencil_residual(np.where(valid[:, k, None], P[:, k], np.nan))
-        r = np.nan_to_num(r, nan=np.inf)
-        r[1:-1] = np.maximum(np.maximum(r[:-2], r[1:-1]), r[2:])
-        out[:, k] = r < m
-    return out
+    r = np.nan_to_num(_stencil_residual(np.where(valid[..., None], P, np.nan)), nan=np.inf)
+    r[1:-1] = np.maximum(np.maximum(r[:-2], r[1:-1]), r[2:])
+    return r < m
 
 
 def _jumps(P: np.ndarray, valid: np.ndarray, thr: float, max_lead: int = 3) -> np.ndarray:
@@ -563,16 +578,20 @@ def _jumps(P: np.ndarray, valid: np.ndarray, thr: float, max_lead: int = 3) -> n
     gap = valid.copy()
     gap[2:] &= ~(valid[1:-1] & valid[:-2])
     gap[:2] = False
-    for k in np.flatnonzero(gap.any(0)):
-        idx = np.flatnonzero(valid[:, k])
-        pos = np.searchsorted(idx, np.flatnonzero(gap[:, k]))
-        pos = pos[pos >= 2]
+    # (all joints at once: their frames end to end, frame t of joint k at k n + t)
+    gap_k, gap_t = np.nonzero(gap.T)
+    if gap_k.size:
+        idx = np.flatnonzero(valid.T)
+        pos = np.searchsorted(idx, gap_k * n + gap_t)
+        keep = pos >= 2
+        pos, k = pos[keep], gap_k[keep]
         t, t1, t2 = idx[pos], idx[pos - 1], idx[pos - 2]
         lead = t - t1
-        ok = lead <= max_lead
-        t, t1, t2, lead = t[ok], t1[ok], t2[ok], lead[ok]
-        pred = P[t1, k] + (lead / (t1 - t2))[:, None] * (P[t1, k] - P[t2, k])
-        jump[t, k] = _dist(P[t, k], pred) > thr * lead
+        ok = (t2 >= k * n) & (lead <= max_lead)  # the two labels before: the joint's own
+        t, t1, t2, lead, k = t[ok], t1[ok], t2[ok], lead[ok], k[ok]
+        Pt = P.transpose(1, 0, 2).reshape(J * n, 2)
+        pred = Pt[t1] + (lead / (t1 - t2))[:, None] * (Pt[t1] - Pt[t2])
+        jump[t - k * n, k] = _dist(Pt[t], pred) > thr * lead
     return jump
 
 
@@ -623,24 +642,22 @@ def _between_jumps(P: np.ndarray, thr: float, max_run: int) -> np.ndarray:
     return between
 
 
-def _exchanged(P, F, base, base_f, targets, m, max_run):
+def _exchanged(Pf, Ff, base, base_f, targets, m, seg):
     """Frames where our label continues the far track and the other view's label continues
-    our near track (both views wrong at once), among ``targets`` (n, J)."""
-    n, J = targets.shape
-    out = np.zeros((n, J), bool)
-    for k in range(J):
-        tk = targets[:, k] & ~long_runs(~base[:, k], max_run)
-        t = np.flatnonzero(tk)
-        if not t.size:
-            continue
-        q, _ = _bridge_at(P[:, k], base[:, k], t)
-        qf, _ = _bridge_at(F[:, k], base_f[:, k], t)
-        pk, fk = P[t, k], F[t, k]
-        with np.errstate(invalid="ignore"):
-            e_pq = _dist(pk, q)
-            e_pf = _dist(pk, qf)
-            e_fq = _dist(fk, q)
-            e_ff = _dist(fk, qf)
-            out[t, k] = ((e_pf < e_pq) & (e_fq < e_ff) & (e_pq > 2 * m)
-                         & (_dist(q, qf) > 2 * m))
+    our near track (both views wrong at once), among ``targets``; the tracks laid end to
+    end (``seg`` frames each, as in :func:`_grow_trust`)."""
+    out = np.zeros(targets.shape, bool)
+    t = np.flatnonzero(targets)
+    if not t.size:
+        return out
+    q, _ = _bridge_at(Pf, base, t, segment=seg)
+    qf, _ = _bridge_at(Ff, base_f, t, segment=seg)
+    pk, fk = Pf[t], Ff[t]
+    with np.errstate(invalid="ignore"):
+        e_pq = _dist(pk, q)
+        e_pf = _dist(pk, qf)
+        e_fq = _dist(fk, q)
+        e_ff = _dist(fk, qf)
+        out[t] = ((e_pf < e_pq) & (e_fq < e_ff) & (e_pq > 2 * m)
+                  & (_dist(q, qf) > 2 * m))
     return out
