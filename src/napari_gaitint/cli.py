@@ -10,6 +10,7 @@ shows tracebacks and warnings as Python prints them.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import warnings
 from pathlib import Path
@@ -830,13 +831,33 @@ def _warning_printer(command: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``gaitint``; returns the exit status."""
+    """Run ``gaitint``; returns the exit status.
+
+    Without ``argv`` (the program's own command line: the process ends next), the objects
+    left are handed to the OS as they are (:func:`_leave_objects_to_exit`).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    with warnings.catch_warnings():
-        if not args.debug:
-            warnings.showwarning = _warning_printer(args.command)
-        return _run(args)
+    try:
+        with warnings.catch_warnings():
+            if not args.debug:
+                warnings.showwarning = _warning_printer(args.command)
+            return _run(args)
+    finally:
+        if argv is None:
+            _leave_objects_to_exit()
+
+
+def _leave_objects_to_exit() -> None:
+    """Spare the process the cyclic garbage collector's last passes at exit.
+
+    They walk every object still there only to free memory the OS takes back anyway: the
+    report's figures alone are some 100 000 objects (about 0.3 CPU s of a cohort's
+    ``gaitint analyze``, 0.2 s without the report). :func:`gc.freeze` puts them out of the
+    collector's reach; files are closed where they are written and ``atexit`` handlers
+    still run.
+    """
+    gc.freeze()
 
 
 def _run(args) -> int:

@@ -14,6 +14,8 @@ never used, so making figures does not change the backend of a running napari/Qt
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -66,6 +68,23 @@ def _new_figure(n_rows: int, n_cols: int, *, title: str | None = None, sharex: b
         fig.suptitle(title, y=1 - 0.08 / height, va="top")
     fig.gaitint_legend_top = 1 - ((_TITLE_IN if title else 0.1) / height)  # where a legend goes
     return fig, axs
+
+
+@contextlib.contextmanager
+def figure_work():
+    """Make and save figures without the cyclic garbage collector running in between.
+
+    A figure is tens of thousands of small objects; while they are made and drawn, Python's
+    collector passes over the whole heap of the process again and again (a tenth of the
+    report's time). The collector is back on afterwards, as it was.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _figure_legend(fig, handles, labels, *, ncol: int | None = None) -> None:
@@ -186,21 +205,19 @@ def plot_mean_cycles(
     ncol = _legend_columns(len(axes), len(views))
     fig, axs = _new_figure(len(bparts), len(axes), title=title or f"Mean cycle \u00b1 SD across {who}",
                            legend_rows=-(-(len(views) + len(marks)) // ncol))
-    n_view = {v: int(df.loc[df["view"] == v, "trial"].nunique()) for v in views}
+    n_view = df.groupby("view", observed=True)["trial"].nunique()
+    curves = _mean_sd_curves(df)
     handles = {}
     for i, bp in enumerate(bparts):
         for j, axis in enumerate(axes):
             ax = axs[i, j]
-            sub = df[(df["bodypart"] == bp) & (df["axis"] == axis)]
             for k, view in enumerate(views):
-                v = sub[sub["view"] == view]
-                if v.empty:
+                if (bp, axis, view) not in curves:
                     continue
-                g = v.groupby("pct", observed=True)["value"]
-                mean, sd = g.mean(), g.std(ddof=1)
+                mean, sd = curves[bp, axis, view]
                 color = _COLORS[k % len(_COLORS)]
                 line, = ax.plot(mean.index, mean.to_numpy(), color=color, lw=1.5)
-                handles.setdefault(f"{labels.get(view, view)}, n = {n_view[view]} {who}", line)
+                handles.setdefault(f"{labels.get(view, view)}, n = {int(n_view.get(view, 0))} {who}", line)
                 ax.fill_between(mean.index, (mean - sd).to_numpy(), (mean + sd).to_numpy(),
                                 color=color, alpha=0.2, lw=0)
                 if toe_off_pct is not None and np.isfinite(toe_off_pct.get(view, np.nan)):
@@ -212,6 +229,18 @@ def plot_mean_cycles(
                          "gait cycle (%)" if i == len(bparts) - 1 else None, cycle=True)
     _figure_legend(fig, list(handles.values()), list(handles), ncol=ncol)
     return fig
+
+
+def _mean_sd_curves(df: pd.DataFrame) -> dict:
+    """``{(bodypart, axis, view): (mean, sd)}``: the mean and SD (ddof 1) of ``value`` at
+    each ``pct`` (Series indexed by pct, ascending), all curves grouped at once."""
+    g = df.groupby(["bodypart", "axis", "view", "pct"], observed=True)["value"]
+    stats = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1)}).reset_index(level="pct")
+    out = {}
+    for key, block in stats.groupby(level=[0, 1, 2], observed=True, sort=False):
+        pct = pd.Index(block["pct"].to_numpy(), name="pct")
+        out[key] = (pd.Series(block["mean"].to_numpy(), index=pct), pd.Series(block["sd"].to_numpy(), index=pct))
+    return out
 
 
 def _legend_columns(n_cols: int, n_views: int) -> int:

@@ -106,7 +106,13 @@ def write_stats_outputs(
     (:class:`~napari_gaitint.core.errors.OutputExistsError`), or if the statistics fail.
     The agreement compares the first two views (sorted) unless ``views`` gives them.
     """
-    from .figures import DEFAULT_X_REFERENCE, make_figures, mean_toe_off_pct, save_figure_bytes
+    from .figures import (
+        DEFAULT_X_REFERENCE,
+        figure_work,
+        make_figures,
+        mean_toe_off_pct,
+        save_figure_bytes,
+    )
     from .html import build_report
 
     out_dir = Path(out_dir)
@@ -124,13 +130,6 @@ def write_stats_outputs(
     spm_table = spm_rm_anova(df, views=views) if spm else None
     cfg = {"correction": correction, "views": list(views) if views else None, "engine": engine}
     cfg.update(dict(config or {}))
-    figs = {}
-    if figures:
-        # (the cycles as given: their side column names the leg of each view)
-        figs = make_figures(cycles, views=pair, difference_curves=diff, agreement=agreement,
-                            toe_off_pct=mean_toe_off_pct(parameters),
-                            x_reference=cfg.get("cycles_reference") or DEFAULT_X_REFERENCE)
-
     files: dict[str, Path] = {}
     files["anova"] = write_csv(planned["anova"], anova, overwrite=overwrite)
     files["agreement"] = write_csv(planned["agreement"], agreement, overwrite=overwrite)
@@ -138,13 +137,19 @@ def write_stats_outputs(
     if spm_table is not None:
         files["spm"] = write_csv(planned["spm"], spm_table, overwrite=overwrite)
     pngs: dict[str, bytes] = {}
-    for name, fig in figs.items():
-        written = save_figure_bytes(fig, out_dir / "figures" / name, formats=FIGURE_FORMATS,
-                                    overwrite=overwrite)
-        for path, data in written.items():
-            files[f"figure_{name}_{path.suffix[1:]}"] = path
-            if path.suffix == ".png":
-                pngs[name] = data  # embedded in the report as is (no second rendering)
+    if figures:
+        with figure_work():
+            # (the cycles as given: their side column names the leg of each view)
+            figs = make_figures(cycles, views=pair, difference_curves=diff, agreement=agreement,
+                                toe_off_pct=mean_toe_off_pct(parameters),
+                                x_reference=cfg.get("cycles_reference") or DEFAULT_X_REFERENCE)
+            for name, fig in figs.items():
+                written = save_figure_bytes(fig, out_dir / "figures" / name, formats=FIGURE_FORMATS,
+                                            overwrite=overwrite)
+                for path, data in written.items():
+                    files[f"figure_{name}_{path.suffix[1:]}"] = path
+                    if path.suffix == ".png":
+                        pngs[name] = data  # embedded in the report as is (no second rendering)
     if report:
         files["report"] = build_report(out_dir, cycles, anova, agreement, cfg, parameters,
                                        difference_curves=diff, figures=pngs, spm=spm_table,
