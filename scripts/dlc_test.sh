@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI step for the DeepLabCut integration (`pytest -m dlc`): builds its own environment
 # .venv-dlc (DeepLabCut 3 needs pandas<3 and brings PyTorch, so it stays out of .venv),
-# installs napari-gaitint[dlc,testing] there and trains + runs a tiny real network.
+# installs napari-gaitint[dlc,testing] there and trains + runs a tiny real network; then runs
+# the core, command-line and napari tests in that environment (pandas 2, as DeepLabCut users have).
 #   bash scripts/dlc_test.sh [pytest options]
 # Environment: GAITINT_DLC_VENV (default .venv-dlc), GAITINT_TORCH_SPEC (torch/torchvision
 # pins; default: the CPU-machine pair known to import together, see below),
@@ -37,6 +38,17 @@ rm -f "$GAITINT_DLC_REPORT"
 "$venv/bin/python" -m pytest -m dlc tests/dlc "$@"
 rc=$?
 [ -f "$GAITINT_DLC_REPORT" ] && { echo "dlc_test.sh: measured:"; cat "$GAITINT_DLC_REPORT"; echo; }
-if [ "$rc" = 5 ]; then echo "dlc_test.sh: pytest collected no dlc tests" >&2; exit 1; fi
+if [ "$rc" = 5 ]; then echo "dlc_test.sh: pytest collected no dlc tests" >&2; rc=1; fi
+# The same environment is the one DeepLabCut users install the plugin into (pandas 2, the
+# Python DeepLabCut supports): the analysis core, the command line and the napari plugin
+# must behave there as in .venv (pandas 3). GAITINT_PANDAS2_PYTHON also runs the check that
+# our files open in it.
+echo "dlc_test.sh: the core, command-line and napari tests under $("$venv/bin/python" -c 'import sys, pandas; print(f"Python {sys.version.split()[0]}, pandas {pandas.__version__}")')"
+GAITINT_PANDAS2_PYTHON="$venv/bin/python" "$venv/bin/python" -m pytest -q tests/core tests/cli tests/napari "$@"
+rc_core=$?
+if [ "$rc_core" != 0 ]; then
+  echo "dlc_test.sh: the core/command-line/napari tests failed under pandas 2 (exit $rc_core)" >&2
+  rc=1
+fi
 echo "dlc_test.sh: done in $(( $(date +%s) - t0 )) s (exit $rc)"
 exit "$rc"

@@ -323,7 +323,7 @@ def _check_cycles(cyc: pd.DataFrame, pose: Pose, n_points: int) -> None:
     assert set(cyc["bodypart"]) <= set(pose.bodyparts)
     assert set(cyc["axis"]) <= {"x", "y"}
     assert set(np.round(cyc["pct"], 9)) <= set(np.round(np.linspace(0, 100, n_points), 9))
-    sizes = cyc.groupby(["cycle", "bodypart", "axis"]).size()
+    sizes = cyc.groupby(["cycle", "bodypart", "axis"], observed=True).size()
     assert (sizes == n_points).all()
 
 

@@ -18,6 +18,7 @@ from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal
 
 from napari_gaitint.core import io, io_read
+from napari_gaitint.core._frames import EXACT_FLOATS
 from napari_gaitint.core.config import ROLES
 from napari_gaitint.core.errors import (
     AnalysisError,
@@ -71,11 +72,13 @@ def _resolve(kind, rel, request, data_dir):
 
 
 def _plain_pandas_read(path, n_col_levels, n_index_levels):
-    """How DeepLabCut and napari-deeplabcut read these files (no key, default options)."""
+    """How DeepLabCut and napari-deeplabcut read these files (no key, default options; under
+    pandas 2 with its exact float parser, which pandas 3 uses by default: pandas 2's default
+    one can be off in the last digits, and our reader is exact under both)."""
     if path.suffix == ".h5":
         return pd.read_hdf(path)
     return pd.read_csv(
-        path, header=list(range(n_col_levels)), index_col=list(range(n_index_levels))
+        path, header=list(range(n_col_levels)), index_col=list(range(n_index_levels)), **EXACT_FLOATS
     )
 
 

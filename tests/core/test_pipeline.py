@@ -493,7 +493,7 @@ def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
     table = load_manifest(cohort)
     detected = analyze_cohort(table, None, stats=False)
     row = table.iloc[0]
-    ev = detected.events[(detected.events.trial == row.trial) & (detected.events.view == row.view)].copy()
+    ev = detected.events[(detected.events["trial"] == row["trial"]) & (detected.events["view"] == row["view"])].copy()
     hs = ev[ev.event == "heel_strike"].index
     assert len(hs) >= 3
     ev = ev.drop(index=hs[0])  # the user deleted the first heel strike
@@ -503,7 +503,7 @@ def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
     table.loc[table.index[0], "events"] = str(path)
     edited = analyze_cohort(table, None, stats=False)
     def of_view(df):
-        return df[(df["trial"] == row.trial) & (df["view"] == row.view)]
+        return df[(df["trial"] == row["trial"]) & (df["view"] == row["view"])]
 
     assert of_view(edited.cycles_all)["cycle"].nunique() == of_view(detected.cycles_all)["cycle"].nunique() - 1
     got = of_view(edited.events)
@@ -515,12 +515,12 @@ def test_hand_edited_events_drive_the_cycles(cohort, tmp_path):
 def test_trial_missing_one_view_is_dropped_and_reported(cohort):
     table = load_manifest(cohort)
     lone = table.iloc[0]
-    table = table[~((table.trial == lone.trial) & (table.view != lone.view))]
+    table = table[~((table["trial"] == lone["trial"]) & (table["view"] != lone["view"]))]
     with pytest.warns(UserWarning, match="dropped 1 trial"):
         res = analyze_cohort(table, None, report=False)
     assert (res.anova["n"] == 3).all()
     stats_rows = res.problems[res.problems["problem"].str.startswith("statistics")]
-    assert set(stats_rows["trial"]) == {lone.trial}
+    assert set(stats_rows["trial"]) == {lone["trial"]}
     assert stats_rows["problem"].str.contains("no data in view").all()
 
 

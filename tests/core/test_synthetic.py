@@ -505,8 +505,8 @@ def test_video_matches_the_keypoints(tmp_path):
     table = pd.read_csv(manifest, keep_default_na=False)
     trial = generate_cohort(1, seed=2)[0]
     for _, row in table.iterrows():
-        v = trial.views[row.view]
-        assert row.video == f"T01_{row.view}.mp4"
+        v = trial.views[row["view"]]
+        assert row["video"] == f"T01_{row['view']}.mp4"
         with av.open(str(out / row.video)) as container:
             stream = container.streams.video[0]
             assert stream.codec_context.name in ("h264", "mpeg4")

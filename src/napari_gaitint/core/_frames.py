@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+#: ``pd.read_csv`` keywords that read every float back exactly as it was written. pandas 3
+#: does so by default (and deprecates the option); pandas 2, which DeepLabCut's
+#: environments pin, parses floats with a faster routine that can be off by several units
+#: in the last place unless asked for ``round_trip``.
+EXACT_FLOATS: dict = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
 
 def bare(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` without its ``attrs`` (the same columns, not copied), to take columns from.

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ._files import write_text_atomic
+from ._frames import EXACT_FLOATS
 from .edits import EditHistory, read_autosave, write_autosave
 from .errors import InputFileError
 
@@ -43,11 +44,6 @@ SIDES: tuple[str, ...] = ("left", "right")
 
 
 SOURCES: tuple[str, ...] = ("detected", "manual")
-
-
-# pandas < 3 parses floats with a fast, not always exact parser; >= 3 round-trips by default
-# (and deprecates the option).
-_ROUND_TRIP = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 
 
 def empty_events() -> pd.DataFrame:
@@ -75,8 +71,9 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
         out["time_s"] = pd.to_numeric(out["time_s"], errors="coerce").astype(float)
     for c in extra:  # a text column reads back with "" for missing, a number column with NaN
         if not pd.api.types.is_numeric_dtype(out[c]):
-            numbers = pd.to_numeric(out[c].replace("", np.nan), errors="coerce")
-            if numbers.notna().sum() == out[c].replace("", np.nan).notna().sum():
+            given = out[c].mask(out[c].eq(""))  # "" as missing
+            numbers = pd.to_numeric(given, errors="coerce")
+            if numbers.notna().sum() == given.notna().sum():
                 out[c] = numbers.astype(float)
             else:
                 out[c] = out[c].fillna("").astype(str).astype(object)
@@ -677,7 +674,7 @@ def load_events(path: str | Path) -> pd.DataFrame:
             dtype={"trial": str, "view": str, "side": str, "event": str, "source": str},
             keep_default_na=False,
             na_values={"frame": [""], "time_s": ["", "nan", "NaN"]},
-            **_ROUND_TRIP,
+            **EXACT_FLOATS,
         )
     except Exception as err:
         raise InputFileError(path, f"cannot read as csv ({type(err).__name__}: {err})") from err

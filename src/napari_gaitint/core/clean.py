@@ -65,6 +65,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._frames import EXACT_FLOATS
 from .clean_align import _leg_length, far_leg_from_other_view, virtual_far_leg
 from .clean_filters import _dist, _finite2, _finite_rows, fill_gaps, lowpass
 from .clean_flags import (
@@ -176,7 +177,7 @@ def load_flags(path: str | Path, pose: Pose, *, names: dict[str, str] | None = N
 
     path = Path(path)
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, **EXACT_FLOATS)
     except (OSError, ValueError, pd.errors.ParserError) as err:
         raise InputFileError(path, f"cannot read the cleaning flags: {err}") from None
     missing = [c for c in ("frame", "bodypart", "flags") if c not in table.columns]

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._frames import EXACT_FLOATS
 from .errors import InputFileError
 
 _SINGLE_LEVELS = ["scorer", "bodyparts", "coords"]
@@ -339,13 +340,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         df = pd.read_csv(
             io.BytesIO(raw), encoding=encoding, header=None, skiprows=n_header,
-            index_col=list(range(n_index)),
+            index_col=list(range(n_index)), **EXACT_FLOATS,
         )
     except Exception as err:
         raise InputFileError(path, f"cannot parse csv ({type(err).__name__}: {err})") from err
     df.index = df.index.set_names([None] * n_index)
     df.columns = columns
     return df
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds (``2``, not ``np.int64(2)``, in messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _normalise_columns(df: pd.DataFrame, path: Path | None) -> pd.DataFrame:
@@ -389,7 +395,7 @@ def _normalise_columns(df: pd.DataFrame, path: Path | None) -> pd.DataFrame:
             raise InputFileError(
                 path,
                 f"non-numeric value {df[bad].iloc[r, c]!r} in column "
-                f"{'/'.join(map(str, bad[c][1:]))} at row {df.index[r]!r}; fix or empty "
+                f"{'/'.join(map(str, bad[c][1:]))} at row {_plain(df.index[r])!r}; fix or empty "
                 "that cell (empty cells are read as missing)",
             )
         df[bad] = converted.astype(float)

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from ._frames import EXACT_FLOATS
 from ._threads import single_thread_blas
 from .config import CORRECTIONS, STATS_ENGINES, StatsConfig
 from .errors import AnalysisError
@@ -768,7 +769,7 @@ def load_cycles_table(path) -> pd.DataFrame:
         if path.suffix.lower() in (".h5", ".hdf5", ".hdf"):
             df = pd.read_hdf(path)
         else:
-            df = pd.read_csv(path)
+            df = pd.read_csv(path, **EXACT_FLOATS)
     except Exception as err:  # noqa: BLE001 - any reader failure is a problem with the file
         raise InputFileError(path, f"cannot be read as a table ({err})") from err
     try:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..core._csv import write_csv
 from ..core._files import write_text_atomic
+from ..core._frames import EXACT_FLOATS
 from ..core._threads import available_cpus
 from ..core.errors import InputFileError, OutputExistsError
 from ..core.io import load_pose, pose_to_dlc_table, write_dlc_table
@@ -226,7 +227,7 @@ def load_truth(manifest_dir: str | Path) -> SyntheticTruth:
         p = truth / f"{name}.csv"
         if not p.is_file():
             raise InputFileError(p, "missing truth table; regenerate the cohort with `gaitint synth`")
-        tables[name] = pd.read_csv(p, dtype={"trial": str, "view": str})
+        tables[name] = pd.read_csv(p, dtype={"trial": str, "view": str}, **EXACT_FLOATS)
     from ..workflow.manifest import read_manifest
 
     manifest = read_manifest(manifest_path)
