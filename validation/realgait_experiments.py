@@ -25,6 +25,10 @@ alternatives is also reported cross-validated (leave one trial out, leave one la
    labelled events of a kind, the mean error and the spread around it; and how much the
    labels' own double support (one leg's heel strike to the other's toe off) varies from
    step to step within a trial.
+8. ``covariates``: can a leg's offset be predicted from what the video shows? Each event's
+   error regressed on per-view quantities (walking speed in leg lengths per second, the
+   stance heights of heel and toe, foot length, trunk angle, stance fraction; least
+   squares with an intercept), reported in-sample and leaving one trial or one lab out.
 
 ::
 
@@ -49,8 +53,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import validate_real_events as vr  # noqa: E402
 
 from napari_gaitint.core import events as ev_mod  # noqa: E402
+from napari_gaitint.core.orient import orient_pose  # noqa: E402
 
-EXPERIMENTS = ("shift", "lowpass", "legs", "registration", "vertex", "blend", "legs_offset")
+EXPERIMENTS = ("shift", "lowpass", "legs", "registration", "vertex", "blend", "legs_offset",
+               "covariates")
 
 
 # ---------------------------------------------------------------------------------------
@@ -306,6 +312,64 @@ def label_double_support(root: Path) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------
+# 8. per-leg covariates
+# ---------------------------------------------------------------------------------------
+#: The per-view quantities tried as predictors of a leg's offset, and the sets fitted.
+COVARIATE_SETS = (("speed",), ("speed", "trunk"), ("stance",), ("toe height", "heel - toe"),
+                  ("foot length",))
+
+
+def view_covariates(view: vr.RealView) -> dict:
+    """Per view, from the oriented keypoints: speed (leg lengths / s), the heel's and toe's
+    stance heights above the floor and their difference, the foot's length (leg lengths),
+    the trunk's angle from vertical (deg), the fraction of frames in stance."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        o = orient_pose(view.pose)
+    p = {bp: o.bodypart(bp)[:, :2] for bp in ("neck", "hip", "knee", "ankle", "heel", "toe")}
+    t = np.arange(view.pose.n_frames) / view.fps
+    seg = lambda a, b: np.nanmedian(np.hypot(*(p[a] - p[b]).T))  # noqa: E731
+    leg = seg("hip", "knee") + seg("knee", "ankle")
+    hy, ty = p["heel"][:, 1], p["toe"][:, 1]
+    floor = min(np.nanpercentile(hy, 1), np.nanpercentile(ty, 1))
+    hv = np.gradient(p["heel"][:, 0], t)
+    stance = hv < 0.1 * np.nanpercentile(hv, 95)
+    heel_st, toe_st = np.nanmedian(hy[stance]) - floor, np.nanmedian(ty[stance]) - floor
+    return {
+        "trial": view.trial, "view": view.view, "rate": view.rate,
+        "speed": abs(np.polyfit(t, p["hip"][:, 0], 1)[0]) / leg,
+        "trunk": float(np.nanmedian(np.degrees(np.arctan2(*(p["neck"] - p["hip"]).T)))),
+        "stance": float(stance.mean()), "toe height": toe_st / leg, "heel - toe": (heel_st - toe_st) / leg,
+        "foot length": float(np.nanmedian(np.hypot(*(p["heel"] - p["toe"])[stance].T))) / leg,
+    }
+
+
+def covariate_table(views, matches: pd.DataFrame) -> pd.DataFrame:
+    """MAE (ms) of the default's events (plain views) as they are, after removing a linear
+    fit of the error on each covariate set in-sample, and predicted leaving one trial / one
+    lab out."""
+    cov = pd.DataFrame([view_covariates(v) for v in views])
+    m = matches[(matches["method"] == vr.DEFAULT_METHOD) & matches["err_ms"].notna() & ~matches["optional"]]
+    d = m.merge(cov, on=["trial", "view", "rate"])
+    rows = []
+    for (rate, kind), g in d.groupby(["rate", "event"], sort=False):
+        y = g["err_ms"].to_numpy()
+        for names in COVARIATE_SETS:
+            x = np.c_[np.ones(len(g)), g[list(names)].to_numpy()]
+            row = {"rate": rate, "event": kind, "covariates": " + ".join(names), "as is": np.abs(y).mean(),
+                   "in-sample": np.abs(y - x @ np.linalg.lstsq(x, y, rcond=None)[0]).mean()}
+            for folds in ("trial", "lab"):
+                pred = np.empty(len(g))
+                for k in g[folds].unique():
+                    te = (g[folds] == k).to_numpy()
+                    beta = np.linalg.lstsq(x[~te], y[~te], rcond=None)[0]
+                    pred[te] = x[te] @ beta
+                row[f"leave one {folds} out"] = np.abs(y - pred).mean()
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------
 def cv_tables(matches: pd.DataFrame, candidates) -> str:
     """LOTO and LOLO choice among ``candidates`` (method names), seed 0, as
     ``validate_real_events.cross_validate`` does."""
@@ -383,6 +447,11 @@ def main(argv=None) -> int:
         out += ["\n## 7. Where the error lies: per leg (plain, ms)\n", vr.to_markdown(leg_offset_table(m)),
                 "\nThe labels' double support (heel strike to the other leg's toe off), step to step:\n",
                 vr.to_markdown(label_double_support(args.root))]
+    if "covariates" in args.experiments:
+        plain = [v for v in views if v.rate in ("native", "50hz")]
+        m = vr.evaluate(plain, (foot,), ("plain",), pairs=())
+        out += ["\n## 8. A leg's offset predicted from the view (plain, MAE ms)\n",
+                vr.to_markdown(covariate_table(plain, m))]
     out.append(f"\n({time.perf_counter() - t0:.0f} s)")
     vr.report(out, args.markdown)
     return 0
