@@ -22,6 +22,7 @@ from napari_gaitint import cli
 from napari_gaitint.core.clean import load_flags
 from napari_gaitint.core.clean_flags import flag_names
 from napari_gaitint.core.io import load_pose
+from napari_gaitint.core.movement_io import movement_dims
 
 xr = pytest.importorskip("xarray", reason="the [movement] extra (xarray, netCDF) is not installed")
 
@@ -53,11 +54,13 @@ def test_clean_to_netcdf_round_trips_values_confidence_flags_fps_and_names(trial
     flags = load_flags(tmp_path / "T01_C1_flags.csv", cleaned)
     assert flags.any() and (flags & 4).any()  # wrong-limb labels were repaired
 
+    dims = movement_dims()  # movement 0.17 names them keypoint / individual, 0.15 plural
+    _, _, keypoints, individuals = dims
     with xr.open_dataset(tmp_path / "T01_C1.nc") as ds:
-        assert ds.position.dims == ("time", "space", "keypoints", "individuals")
-        assert ds.confidence.dims == ds.flags.dims == ("time", "keypoints", "individuals")
-        assert list(ds.keypoints.values) == list(cleaned.bodyparts)
-        assert list(ds.individuals.values) == ["individual_0"]
+        assert ds.position.dims == dims
+        assert ds.confidence.dims == ds.flags.dims == ("time", keypoints, individuals)
+        assert list(ds[keypoints].values) == list(cleaned.bodyparts)
+        assert list(ds[individuals].values) == ["individual_0"]
         assert list(ds.space.values) == ["x", "y"]
         assert ds.attrs["fps"] == 25.0 and ds.attrs["time_unit"] == "seconds"
         assert ds.attrs["ds_type"] == "poses" and ds.attrs["source_software"] == "DeepLabCut"
@@ -80,6 +83,7 @@ def test_movement_opens_and_uses_the_dataset(trial, tmp_path):
     c1, c3 = trial
     _clean(c1, "--other-view", c3, "--fps", "25", "--out", tmp_path / "c.nc")
     _clean(c1, "--other-view", c3, "--fps", "25", "--out", tmp_path / "c.h5")
+    keypoints = movement_dims()[2]
     script = textwrap.dedent(f"""
         import numpy as np, pandas as pd, xarray as xr
         from movement.validators.datasets import ValidPosesInputs
@@ -92,11 +96,11 @@ def test_movement_opens_and_uses_the_dataset(trial, tmp_path):
         theirs = save_poses.to_dlc_style_df(ds)
         ours = pd.read_hdf({str(tmp_path / "c.h5")!r})
         np.testing.assert_array_equal(theirs.to_numpy(), ours.to_numpy())
-        assert list(theirs.columns.get_level_values("bodyparts").unique()) == list(ds.keypoints.values)
+        assert list(theirs.columns.get_level_values("bodyparts").unique()) == list(ds[{keypoints!r}].values)
         kept = filter_by_confidence(ds.position, ds.confidence, threshold=0.6)
         assert kept.shape == ds.position.shape
         points, boxes, props = ds_to_napari_layers(ds)
-        assert points.shape == (ds.sizes["time"] * ds.sizes["keypoints"], 4)
+        assert points.shape == (ds.sizes["time"] * ds.sizes[{keypoints!r}], 4)
         print("movement", __import__("movement").__version__, "ok")
     """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
