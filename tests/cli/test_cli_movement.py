@@ -25,6 +25,10 @@ from napari_gaitint.core.io import load_pose
 from napari_gaitint.core.movement_io import movement_dims
 
 xr = pytest.importorskip("xarray", reason="the [movement] extra (xarray, netCDF) is not installed")
+#: Writing .nc needs netCDF4 or h5netcdf ([movement]); xarray alone comes with pingouin.
+needs_netcdf = pytest.mark.skipif(
+    all(find_spec(m) is None for m in ("netCDF4", "h5netcdf")),
+    reason="writing netCDF needs netCDF4 or h5netcdf (the [movement] extra), not installed")
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +48,7 @@ def _clean(*argv) -> str:
     return out.getvalue()
 
 
+@needs_netcdf
 def test_clean_to_netcdf_round_trips_values_confidence_flags_fps_and_names(trial, tmp_path):
     c1, c3 = trial
     printed = _clean(c1, "--other-view", c3, "--fps", "25", "--out", tmp_path / "T01_C1.nc")

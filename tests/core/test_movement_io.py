@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,16 @@ from napari_gaitint.core.movement_io import (
 )
 
 xr = pytest.importorskip("xarray", reason="the [movement] extra (xarray, netCDF) is not installed")
+#: Writing .nc needs netCDF4 or h5netcdf ([movement]); xarray alone comes with pingouin.
+needs_netcdf = pytest.mark.skipif(
+    all(find_spec(m) is None for m in ("netCDF4", "h5netcdf")),
+    reason="writing netCDF needs netCDF4 or h5netcdf (the [movement] extra), not installed")
 
 MULTI = "multi/m3v1mp4shortDLC_effnet_b0_multi_mouseApr12shuffle1_5_el.h5"
 SINGLE = "single/reachingvideo1shortDLC_resnet50_TESTNov4shuffle1_10.h5"
 
 
+@needs_netcdf
 def test_real_multi_animal_file_keeps_the_individual_used(dlc_fixtures_dir, tmp_path):
     import warnings
 
@@ -60,6 +66,7 @@ def test_dimension_names_follow_the_installed_movement():
     assert ds.position.dims == ("time", "space", "keypoint", "individual")
 
 
+@needs_netcdf
 def test_refusals(tmp_path):
     from napari_gaitint.core.errors import OutputExistsError
     from napari_gaitint.core.pose import Pose

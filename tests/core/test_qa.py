@@ -45,7 +45,11 @@ def read_like_napari_deeplabcut(path) -> tuple[np.ndarray, np.ndarray]:
         cols = temp.columns.to_frame()
         cols.insert(0, "individuals", "")
         temp.columns = pd.MultiIndex.from_frame(cols)
-    df = temp.stack(["individuals", "bodyparts"], future_stack=True).reset_index()
+    new_stack = tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (2, 1)
+    df = temp.stack(["individuals", "bodyparts"], **({"future_stack": True} if new_stack else {})).reset_index()
+    # pandas 2.0's stack sorts the body parts by name: back to the file's order
+    rank = {name: i for i, name in enumerate(dict.fromkeys(temp.columns.get_level_values("bodyparts")))}
+    df = df.iloc[np.lexsort((df["bodyparts"].map(rank).to_numpy(), df["level_0"].to_numpy()))]
     df = df.dropna(subset=["x", "y"])
     data = np.column_stack([df["level_0"].to_numpy(float), df["y"].to_numpy(), df["x"].to_numpy()])
     return data, df["bodyparts"].to_numpy()

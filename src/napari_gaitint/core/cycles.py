@@ -111,8 +111,9 @@ def _split(events: pd.DataFrame, *, side: str, pose: Pose | None = None, bodypar
     three times for every leg of every trial)."""
     # numpy, not pandas selections; the columns from a view without attrs (copied otherwise)
     columns = bare(events)
-    mine = np.asarray(columns["side"].to_numpy() == side, dtype=bool)
-    kind = columns["event"].to_numpy()
+    # (as objects: an empty or numeric column compares element by element on numpy 1 too)
+    mine = np.asarray(columns["side"].to_numpy(object) == side, dtype=bool)
+    kind = columns["event"].to_numpy(object)
     frames = columns["frame"].to_numpy(float)
     hs = np.sort(frames[mine & (kind == HEEL_STRIKE)])
     to = np.sort(frames[mine & (kind == TOE_OFF)])

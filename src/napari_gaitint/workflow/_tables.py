@@ -64,6 +64,12 @@ def _label_column(labels: list[str], bounds: np.ndarray) -> pd.Categorical:
     return fill.result()
 
 
+#: ``Categorical.from_codes`` without re-checking codes made here (``validate``: pandas >= 2.1).
+_NO_CODE_CHECK: dict = (
+    {"validate": False} if tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (2, 1) else {}
+)
+
+
 class _ColumnFill:
     """An output column of :func:`_concat_views`: allocated once, filled a view at a time.
 
@@ -112,7 +118,7 @@ class _ColumnFill:
 
     def result(self) -> np.ndarray | pd.Categorical:
         if self.categorical:
-            return pd.Categorical.from_codes(self.values, dtype=self.dtype, validate=False)
+            return pd.Categorical.from_codes(self.values, dtype=self.dtype, **_NO_CODE_CHECK)
         return self.values
 
 
