@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from napari_gaitint.core import clean, qa
 from napari_gaitint.core._files import file_sha256
+from napari_gaitint.core._frames import PANDAS_VERSION
 from napari_gaitint.core.clean_flags import FLAG_MANUAL, FLAG_WRONG_LIMB
 from napari_gaitint.core.corrections import (
     CorrectionsConflictError,
@@ -45,8 +46,8 @@ def read_like_napari_deeplabcut(path) -> tuple[np.ndarray, np.ndarray]:
         cols = temp.columns.to_frame()
         cols.insert(0, "individuals", "")
         temp.columns = pd.MultiIndex.from_frame(cols)
-    new_stack = tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (2, 1)
-    df = temp.stack(["individuals", "bodyparts"], **({"future_stack": True} if new_stack else {})).reset_index()
+    new_stack = {"future_stack": True} if PANDAS_VERSION >= (2, 1) else {}  # keyword of pandas >= 2.1
+    df = temp.stack(["individuals", "bodyparts"], **new_stack).reset_index()
     # pandas 2.0's stack sorts the body parts by name: back to the file's order
     rank = {name: i for i, name in enumerate(dict.fromkeys(temp.columns.get_level_values("bodyparts")))}
     df = df.iloc[np.lexsort((df["bodyparts"].map(rank).to_numpy(), df["level_0"].to_numpy()))]

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from ..core._frames import PANDAS_VERSION
+
 
 def _concat_views(per_view: list[dict], key: str, columns: Sequence[str], *,
                   release: bool = False) -> pd.DataFrame:
@@ -65,9 +67,7 @@ def _label_column(labels: list[str], bounds: np.ndarray) -> pd.Categorical:
 
 
 #: ``Categorical.from_codes`` without re-checking codes made here (``validate``: pandas >= 2.1).
-_NO_CODE_CHECK: dict = (
-    {"validate": False} if tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (2, 1) else {}
-)
+_NO_CODE_CHECK: dict = {"validate": False} if PANDAS_VERSION >= (2, 1) else {}
 
 
 class _ColumnFill:
