@@ -109,14 +109,7 @@ def _split(events: pd.DataFrame, *, side: str, pose: Pose | None = None, bodypar
     """:func:`split_cycles` as numpy arrays, one per column after ``side`` (length 0 for
     fewer than two heel strikes): the steps after it take the arrays, not a table (this runs
     three times for every leg of every trial)."""
-    # numpy, not pandas selections; the columns from a view without attrs (copied otherwise)
-    columns = bare(events)
-    # (as objects: an empty or numeric column compares element by element on numpy 1 too)
-    mine = np.asarray(columns["side"].to_numpy(object) == side, dtype=bool)
-    kind = columns["event"].to_numpy(object)
-    frames = columns["frame"].to_numpy(float)
-    hs = np.sort(frames[mine & (kind == HEEL_STRIKE)])
-    to = np.sort(frames[mine & (kind == TOE_OFF)])
+    hs, to = _event_frames(events, side, (HEEL_STRIKE, TOE_OFF))
     if hs.size < 2:
         return {k: np.array([]) for k in _SPLIT_COLUMNS[1:]}
     starts, ends = hs[:-1], hs[1:]
@@ -152,6 +145,20 @@ def _split(events: pd.DataFrame, *, side: str, pose: Pose | None = None, bodypar
     return {"cycle": np.arange(1, starts.size + 1), "start_frame": starts, "end_frame": ends,
             "toe_off_frame": to_frame, "n_toe_offs": n_to, "duration_frames": durations,
             "valid": reasons == "", "reason": reasons}
+
+
+def _event_frames(events: pd.DataFrame, side: str, kinds) -> list[np.ndarray]:
+    """The sorted frames of ``side``'s events of each of ``kinds``.
+
+    numpy, not pandas selections (this runs several times for every leg of every trial), on
+    the columns of a view without attrs (each column taken copies them), compared as objects
+    (an empty or numeric column compares element by element on numpy 1 too).
+    """
+    columns = bare(events)
+    mine = np.asarray(columns["side"].to_numpy(object) == side, dtype=bool)
+    kind = columns["event"].to_numpy(object)
+    frames = columns["frame"].to_numpy(float)
+    return [np.sort(frames[mine & (kind == k)]) for k in kinds]
 
 
 def _longest_gaps(pose: Pose, start_frames: np.ndarray, end_frames: np.ndarray, bodyparts):

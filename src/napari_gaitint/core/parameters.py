@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._frames import bare
-from .cycles import _masked, _split, _usable, _valid_or_raise
+from .cycles import _event_frames, _masked, _split, _usable, _valid_or_raise
 from .errors import AnalysisError
 from .event_signals import frame_to_position
 from .events import HEEL_STRIKE
@@ -221,13 +220,9 @@ def compute_steps(
         raise AnalysisError("frame rate unknown; give fps")
     pose, other = _masked(pose, min_likelihood), _masked(other, min_likelihood)
 
-    def heel_strikes(ev, leg):
-        ev = bare(ev)  # (the columns of a table with attrs copy them)
-        sel = (ev["side"].to_numpy() == leg) & (ev["event"].to_numpy() == HEEL_STRIKE)
-        return np.sort(ev["frame"].to_numpy(float)[sel])
-
-    mine = heel_strikes(events, side)
-    theirs = heel_strikes(other_events, other_side) - lag_frames  # in this view's frames
+    (mine,) = _event_frames(events, side, (HEEL_STRIKE,))
+    (theirs,) = _event_frames(other_events, other_side, (HEEL_STRIKE,))
+    theirs = theirs - lag_frames  # in this view's frames
     foot = next((b for b in ("heel", "ankle", "toe") if b in pose.bodyparts and b in other.bodyparts
                  and np.isfinite(pose.bodypart(b)[:, 0]).sum() >= 2
                  and np.isfinite(other.bodypart(b)[:, 0]).sum() >= 2), None)
