@@ -154,6 +154,23 @@ def test_write_stats_outputs_refuses_before_writing_anything(tmp_path, cohort):
     assert (tmp_path / "figures" / "bland_altman.svg").read_text() == "mine"
 
 
+
+def test_write_stats_outputs_writes_nothing_when_the_figures_fail(tmp_path, cohort, monkeypatch):
+    """The figures are made before any table is written: a failure there leaves no partial
+    results, and the garbage collector is on again afterwards."""
+    import gc
+
+    from napari_gaitint.report import figures
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no figure")
+
+    monkeypatch.setattr(figures, "make_figures", broken)
+    with pytest.raises(RuntimeError, match="no figure"):
+        write_stats_outputs(tmp_path, cohort)
+    assert not any(tmp_path.iterdir())
+    assert gc.isenabled()
+
 def test_spm_option_needs_spm1d_and_writes_nothing_without_it(tmp_path, cohort):
     from napari_gaitint.core.errors import AnalysisError
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -130,26 +131,26 @@ def write_stats_outputs(
     spm_table = spm_rm_anova(df, views=views) if spm else None
     cfg = {"correction": correction, "views": list(views) if views else None, "engine": engine}
     cfg.update(dict(config or {}))
-    files: dict[str, Path] = {}
-    files["anova"] = write_csv(planned["anova"], anova, overwrite=overwrite)
-    files["agreement"] = write_csv(planned["agreement"], agreement, overwrite=overwrite)
-    files["difference_curves"] = write_csv(planned["difference_curves"], diff, overwrite=overwrite)
-    if spm_table is not None:
-        files["spm"] = write_csv(planned["spm"], spm_table, overwrite=overwrite)
-    pngs: dict[str, bytes] = {}
-    if figures:
-        with figure_work():
-            # (the cycles as given: their side column names the leg of each view)
-            figs = make_figures(cycles, views=pair, difference_curves=diff, agreement=agreement,
-                                toe_off_pct=mean_toe_off_pct(parameters),
-                                x_reference=cfg.get("cycles_reference") or DEFAULT_X_REFERENCE)
-            for name, fig in figs.items():
-                written = save_figure_bytes(fig, out_dir / "figures" / name, formats=FIGURE_FORMATS,
-                                            overwrite=overwrite)
-                for path, data in written.items():
-                    files[f"figure_{name}_{path.suffix[1:]}"] = path
-                    if path.suffix == ".png":
-                        pngs[name] = data  # embedded in the report as is (no second rendering)
+    with figure_work() if figures else contextlib.nullcontext():
+        # the figures made before anything is written (a failure leaves no partial outputs)
+        # (the cycles as given: their side column names the leg of each view)
+        figs = make_figures(cycles, views=pair, difference_curves=diff, agreement=agreement,
+                            toe_off_pct=mean_toe_off_pct(parameters),
+                            x_reference=cfg.get("cycles_reference") or DEFAULT_X_REFERENCE) if figures else {}
+        files: dict[str, Path] = {}
+        files["anova"] = write_csv(planned["anova"], anova, overwrite=overwrite)
+        files["agreement"] = write_csv(planned["agreement"], agreement, overwrite=overwrite)
+        files["difference_curves"] = write_csv(planned["difference_curves"], diff, overwrite=overwrite)
+        if spm_table is not None:
+            files["spm"] = write_csv(planned["spm"], spm_table, overwrite=overwrite)
+        pngs: dict[str, bytes] = {}
+        for name, fig in figs.items():
+            written = save_figure_bytes(fig, out_dir / "figures" / name, formats=FIGURE_FORMATS,
+                                        overwrite=overwrite)
+            for path, data in written.items():
+                files[f"figure_{name}_{path.suffix[1:]}"] = path
+                if path.suffix == ".png":
+                    pngs[name] = data  # embedded in the report as is (no second rendering)
     if report:
         files["report"] = build_report(out_dir, cycles, anova, agreement, cfg, parameters,
                                        difference_curves=diff, figures=pngs, spm=spm_table,
